@@ -1,0 +1,27 @@
+// C[m, n] = A[m, k] * B[n, k]^T (row-major) on one thread, through OpenBLAS (scipy-openblas32).
+// The CPU skeletons call this on each tile; OpenBLAS's own threading is set to 1 at module
+// load so that OpenMP threads, one per tile, never oversubscribe the cores.
+#pragma once
+
+#include <cstdint>
+
+#include <cblas.h>
+
+namespace softent::cpu {
+
+inline void gemm_abt(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+                     int64_t ldb, float* c, int64_t ldc) {
+  scipy_cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(n), int(k), 1.0f, a,
+                    int(lda), b, int(ldb), 0.0f, c, int(ldc));
+}
+
+inline void gemm_abt(int64_t m, int64_t n, int64_t k, const double* a, int64_t lda,
+                     const double* b, int64_t ldb, double* c, int64_t ldc) {
+  scipy_cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(n), int(k), 1.0, a,
+                    int(lda), b, int(ldb), 0.0, c, int(ldc));
+}
+
+// Called once when the module loads.
+inline void use_single_threaded_blas() { scipy_openblas_set_num_threads(1); }
+
+}  // namespace softent::cpu

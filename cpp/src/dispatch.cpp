@@ -1,0 +1,56 @@
+// The one place that chooses the backend (CPU/CUDA) and re-validates a call's shape
+// invariants in C++ (Python validates first, with friendlier messages; it can be bypassed).
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "softent/problem.h"
+
+namespace softent {
+namespace {
+
+void require(bool ok, const std::string& what) {
+  if (!ok) throw std::invalid_argument("softent._core.soft_histogram: " + what);
+}
+
+}  // namespace
+
+HistStatus soft_histogram(const HistProblem& p) {
+  require(p.z != nullptr && p.n > 0 && p.d > 0, "z must be a non-empty [N, D] array");
+  require(p.centres != nullptr && p.centre_sq != nullptr && p.b > 0,
+          "centres must be a non-empty [B, D] array");
+  require(p.hist != nullptr && p.hist_rows >= 1, "hist must have at least one row");
+  require(p.n_sets >= 0 && (p.n_sets == 0 || p.slots != nullptr), "slots must be given");
+  require(std::isfinite(p.inv_temperature) && p.inv_temperature > 0,
+          "temperature must be finite and > 0");
+  const int m = static_cast<int>(p.metric);
+  require(m >= 0 && m <= 3, "metric must be 0..3, got " + std::to_string(m));
+  if (p.device < 0) {
+    // Host slots are cheap to scan; a bad slot would write outside hist.
+    for (int64_t k = 0; k < p.n_sets * p.n; ++k) {
+      const int32_t s = p.slots[k];
+      require(s == -1 || (s >= 1 && s < p.hist_rows),
+              "slots must be -1 or in [1, hist_rows), got " + std::to_string(s));
+    }
+    return cpu::soft_histogram(p);
+  }
+#if SOFTENT_WITH_CUDA
+  return cuda::soft_histogram(p);
+#else
+  throw std::runtime_error(
+      "softent: this build has no CUDA support (rebuild with SOFTENT_CUDA=ON and nvcc)");
+#endif
+}
+
+#if !SOFTENT_WITH_CUDA
+namespace cuda {
+bool available() { return false; }
+int device_count() { return 0; }
+const char* runtime_version() { return ""; }
+HistStatus soft_histogram(const HistProblem&) {
+  throw std::runtime_error("softent: this build has no CUDA support");
+}
+}  // namespace cuda
+#endif
+
+}  // namespace softent

@@ -1,0 +1,44 @@
+"""softent: fast, exact soft-bin entropy and mutual information of neural representations.
+
+Defaults follow the published method (Conklin 2025, §5.4): spherical (cosine) bins,
+B = 100 centres from ``spherical_bins(100, D, seed=0)``, the vMF-calibrated temperature,
+natural logarithms (nats; pass ``base=2`` for bits).
+"""
+
+from __future__ import annotations
+
+# Load OpenBLAS (symbols scipy_*) into the process before the extension that links it.
+import scipy_openblas32 as _scipy_openblas32  # noqa: F401  (import order matters)
+
+from ._core import build_info as _build_info
+
+from .bins import box_bins, spherical_bins
+from .calibration import calibrate_temperature
+from .estimators import Information, conditional_entropy, entropy, information, mutual_information
+from .histogram import Bins, SoftHistogram, soft_histogram
+
+__version__: str = _build_info()["version"]
+
+
+def build_info() -> dict:
+    """How this softent was built: ``version``, ``cuda`` (compiled with CUDA),
+    ``cuda_archs``, ``cuda_runtime``, ``cuda_available`` (a driver and device are present),
+    ``cuda_device_count``, ``openmp``, ``threads`` (OpenMP default), ``blas``.
+    Paste it into bug reports."""
+    return dict(_build_info())
+
+
+__all__ = [
+    "Bins",
+    "Information",
+    "SoftHistogram",
+    "box_bins",
+    "build_info",
+    "calibrate_temperature",
+    "conditional_entropy",
+    "entropy",
+    "information",
+    "mutual_information",
+    "soft_histogram",
+    "spherical_bins",
+]

@@ -1,0 +1,118 @@
+"""The only place user arrays become a C++ view (pointer, shape, strides, dtype, device, stream).
+
+NumPy arrays, torch tensors (CPU or CUDA) and anything with ``__dlpack__`` are accepted.
+torch is never imported here unless the caller passed a tensor, so NumPy-only users do
+not pay for it.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ._errors import fail
+
+#: dtype codes understood by softent._core (cpp/include/softent/problem.h: DType)
+FLOAT32, FLOAT64 = 0, 1
+
+
+def is_torch(x: object) -> bool:
+    """True for a torch.Tensor, without importing torch."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.Tensor)
+
+
+@dataclass(frozen=True)
+class View:
+    """A strided 2-D float view handed to the kernels. ``owner`` keeps the memory alive."""
+
+    owner: Any
+    ptr: int
+    shape: tuple[int, int]
+    strides: tuple[int, int]  # in elements
+    dtype_code: int
+    device: int  # -1 = host memory, else the CUDA device index
+    stream: int  # cudaStream_t of torch's current stream on that device (0 on the host)
+
+
+def as_float_rows(x: Any, api: str, name: str) -> np.ndarray | Any:
+    """Return ``x`` as a 2-D float32/float64 NumPy array or torch tensor, without copying
+    when it already is one. float16/bfloat16 are converted to float32 (computed in float32)."""
+    if is_torch(x):
+        import torch
+
+        t = x.detach()
+        if t.dtype in (torch.float16, torch.bfloat16):
+            t = t.float()
+        elif t.dtype not in (torch.float32, torch.float64):
+            fail(api, name, "a floating-point tensor (float16/bfloat16/float32/float64)", t.dtype, TypeError)
+        arr: Any = t
+    else:
+        if not isinstance(x, np.ndarray) and hasattr(x, "__dlpack__"):
+            x = np.from_dlpack(x)
+        arr = np.asarray(x)
+        if arr.dtype == np.float16:
+            arr = arr.astype(np.float32)
+        elif arr.dtype not in (np.float32, np.float64):
+            fail(api, name, "a floating-point array (float16/float32/float64)", arr.dtype, TypeError)
+    if arr.ndim != 2:
+        fail(api, name, "a 2-D array [N, D]", f"shape {tuple(arr.shape)}")
+    if arr.shape[0] == 0 or arr.shape[1] == 0:
+        fail(api, name, "non-empty (N >= 1 rows, D >= 1 features)", f"shape {tuple(arr.shape)}")
+    return arr
+
+
+def device_of(arr: Any) -> int:
+    """-1 for host memory, else the CUDA device index."""
+    if is_torch(arr) and arr.device.type != "cpu":
+        if arr.device.type != "cuda":
+            fail("interop", "arrays", "on the CPU or a CUDA device", arr.device, RuntimeError)
+        return int(arr.device.index or 0)
+    return -1
+
+
+def view(arr: Any) -> View:
+    """Describe a 2-D float array produced by :func:`as_float_rows` (or the kernels' own buffers)."""
+    if is_torch(arr):
+        import torch
+
+        device = device_of(arr)
+        stream = torch.cuda.current_stream(arr.device).cuda_stream if device >= 0 else 0
+        code = FLOAT64 if arr.dtype == torch.float64 else FLOAT32
+        rows, cols = arr.shape if arr.ndim == 2 else (arr.shape[0], 1)
+        strides = tuple(arr.stride()) if arr.ndim == 2 else (arr.stride()[0], 1)
+        return View(arr, arr.data_ptr(), (rows, cols), strides, code, device, stream)  # type: ignore[arg-type]
+    a = np.asarray(arr)
+    code = FLOAT64 if a.dtype == np.float64 else FLOAT32
+    rows, cols = a.shape if a.ndim == 2 else (a.shape[0], 1)
+    item = a.itemsize
+    strides = (a.strides[0] // item, a.strides[1] // item) if a.ndim == 2 else (a.strides[0] // item, 1)
+    return View(a, a.ctypes.data, (rows, cols), strides, code, -1, 0)
+
+
+def pointer(arr: Any) -> int:
+    """Address of a contiguous buffer (NumPy array or torch tensor); 0 for None."""
+    if arr is None:
+        return 0
+    if is_torch(arr):
+        return int(arr.data_ptr())
+    return int(arr.ctypes.data)
+
+
+def to_numpy(x: Any) -> np.ndarray:
+    """A host NumPy copy/view of a small array (centres, histograms)."""
+    if is_torch(x):
+        return x.detach().cpu().numpy()
+    return np.asarray(x)
+
+
+def like(reference: Any, values: np.ndarray) -> Any:
+    """``values`` as a tensor on the reference's device when the reference is a tensor."""
+    if is_torch(reference):
+        import torch
+
+        return torch.as_tensor(values, device=reference.device)
+    return values

@@ -1,0 +1,159 @@
+"""H(Z), H(Z|L), I(Z;L) of representations with soft bins (Conklin 2025, §5.4).
+
+Each function runs one fused kernel pass (:func:`softent.soft_histogram`). NumPy (or any
+array) in -> Python float out; torch tensor in -> 0-d tensor on the same device, in z's
+floating dtype (float32 for float16/bfloat16).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from ._entropy import check_base
+from ._errors import fail
+from ._interop import is_torch
+from .bins import Seed
+from .histogram import Metric, SoftHistogram, Weighting, soft_histogram
+
+
+@dataclass(frozen=True)
+class Information:
+    """All label-conditioned soft entropies of one call, in units of ``base``.
+
+    ``entropy`` H(Z), ``conditional_entropy`` H(Z|L), ``mutual_information`` I(Z;L);
+    ``label_entropies`` [K] H(Z | L = label_values[k]); ``counts`` [K] N_k;
+    ``histogram`` the :class:`SoftHistogram` they were computed from.
+    """
+
+    entropy: Any
+    conditional_entropy: Any
+    mutual_information: Any
+    label_entropies: np.ndarray
+    label_values: np.ndarray
+    counts: np.ndarray
+    base: float
+    weighting: str
+    histogram: SoftHistogram
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able dict (floats, lists; label values as given)."""
+        return {
+            "entropy": float(self.entropy),
+            "conditional_entropy": float(self.conditional_entropy),
+            "mutual_information": float(self.mutual_information),
+            "label_entropies": {str(v): float(h) for v, h in zip(self.label_values.tolist(), self.label_entropies)},
+            "counts": {str(v): int(c) for v, c in zip(self.label_values.tolist(), self.counts)},
+            "base": self.base,
+            "weighting": self.weighting,
+            "n_bins": self.histogram.bins.n_bins,
+            "metric": self.histogram.metric,
+            "temperature": self.histogram.temperature,
+        }
+
+
+def _scalar_like(z: Any, value: float) -> Any:
+    """``value`` as z's kind: a 0-d tensor on z's device for torch input, else a float."""
+    if is_torch(z):
+        import torch
+
+        dtype = z.dtype if z.dtype in (torch.float32, torch.float64) else torch.float32
+        return torch.tensor(value, dtype=dtype, device=z.device)
+    return float(value)
+
+
+def _check_weighting(api: str, weighting: Any) -> str:
+    if weighting not in ("weighted", "uniform"):
+        fail(api, "weighting", "'weighted' or 'uniform'", repr(weighting))
+    return str(weighting)
+
+
+def entropy(
+    z: Any,
+    *,
+    centres: Any = None,
+    n_bins: int = 100,
+    metric: Metric = "cosine",
+    temperature: float | Literal["auto"] = "auto",
+    seed: Seed = 0,
+    base: float = math.e,
+    nonfinite: Literal["raise", "drop"] = "raise",
+    num_threads: int | None = None,
+) -> Any:
+    """Soft-bin entropy H(Z) of the rows of ``z`` [N, D], in nats (``base=2``: bits).
+
+    H(Z) = -Σ_b p_b log p_b with p_b = (1/N) Σ_i softmax_b(s(z_i, c_b) / T). Keyword
+    arguments as :func:`softent.soft_histogram`. Returns a float (0-d tensor for torch input).
+    """
+    check_base("entropy", base)
+    h = soft_histogram(z, None, centres=centres, n_bins=n_bins, metric=metric, temperature=temperature,
+                       seed=seed, nonfinite=nonfinite, num_threads=num_threads, _api="entropy")  # fmt: skip
+    return _scalar_like(z, h.entropy(base))
+
+
+def information(
+    z: Any,
+    labels: Any,
+    *,
+    centres: Any = None,
+    n_bins: int = 100,
+    metric: Metric = "cosine",
+    temperature: float | Literal["auto"] = "auto",
+    seed: Seed = 0,
+    base: float = math.e,
+    weighting: Weighting = "weighted",
+    nonfinite: Literal["raise", "drop"] = "raise",
+    num_threads: int | None = None,
+    _api: str = "information",
+) -> Information:
+    """H(Z), H(Z|L), I(Z;L) and H(Z | L = k) for every label, from one kernel pass.
+
+    Args:
+        z: [N, D] activations. labels: [N] integers or strings (-1 masks a row).
+        weighting: H(Z|L) = Σ_k w_k H(Z|L=k) with w_k = N_k/N ('weighted', default) or
+            1/K over the labels present ('uniform').
+        base: e (nats, default) or 2 (bits). Other arguments: :func:`softent.soft_histogram`.
+
+    Returns:
+        :class:`Information`; its three scalars are floats, or 0-d tensors on z's
+        device for torch input.
+    """
+    b = check_base(_api, base)
+    w = _check_weighting(_api, weighting)
+    if labels is None:
+        fail(_api, "labels", "an [N] array of labels", None)
+    h = soft_histogram(z, labels, centres=centres, n_bins=n_bins, metric=metric, temperature=temperature,
+                       seed=seed, nonfinite=nonfinite, num_threads=num_threads, _api=_api)  # fmt: skip
+    hz = h.entropy(b)
+    hzl = h.conditional_entropy(b, w)  # type: ignore[arg-type]
+    return Information(
+        entropy=_scalar_like(z, hz),
+        conditional_entropy=_scalar_like(z, hzl),
+        mutual_information=_scalar_like(z, hz - hzl),
+        label_entropies=h.label_entropies(b),
+        label_values=h.label_values,  # type: ignore[arg-type]
+        counts=h.counts,  # type: ignore[arg-type]
+        base=b,
+        weighting=w,
+        histogram=h,
+    )
+
+
+def conditional_entropy(z: Any, labels: Any, **kwargs: Any) -> Any:
+    """Soft-bin conditional entropy H(Z|L) = Σ_k w_k H(Z | L = k), in nats (``base=2``: bits).
+
+    Same arguments as :func:`information` (``weighting='weighted'``: w_k = N_k/N;
+    ``'uniform'``: 1/K). Returns a float (0-d tensor for torch input).
+    """
+    return information(z, labels, _api="conditional_entropy", **kwargs).conditional_entropy
+
+
+def mutual_information(z: Any, labels: Any, **kwargs: Any) -> Any:
+    """Soft-bin mutual information I(Z;L) = H(Z) - H(Z|L), in nats (``base=2``: bits).
+
+    Same arguments as :func:`information`. Returns a float (0-d tensor for torch input).
+    """
+    return information(z, labels, _api="mutual_information", **kwargs).mutual_information
