@@ -110,7 +110,7 @@ HistStatus run(const HistProblem& p) {
           sum += s[j];
         }
         // NaN/Inf anywhere in the row makes the max or the sum non-finite.
-        if (!std::isfinite(mx) || !std::isfinite(sum)) {
+        if (!std::isfinite(mx) || !std::isfinite(sum) || !std::isfinite(zr)) {
           local_bad = std::min(local_bad, i0 + r);
           continue;
         }

@@ -85,7 +85,7 @@ __global__ void softmax_accumulate(T* __restrict__ scores, const T* __restrict__
     sum += s[j];
   }
   for (int off = 16; off > 0; off >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, off);
-  if (!isfinite(double(mx)) || !isfinite(double(sum))) {
+  if (!isfinite(double(mx)) || !isfinite(double(sum)) || !isfinite(double(zr))) {
     if (lane == 0) atomicMin(first_bad, static_cast<unsigned long long>(row0 + r));
     return;
   }

@@ -28,15 +28,16 @@ template <typename T>
 SOFTENT_HD T score(Metric m, T dot, T zsq, T csq) {
   switch (m) {
     case Metric::euclidean: {
+      // clamp rounding below 0, but let NaN through (it marks a non-finite row)
       const T d2 = zsq - T(2) * dot + csq;
-      return -std::sqrt(d2 > T(0) ? d2 : T(0));
+      return -std::sqrt(d2 < T(0) ? T(0) : d2);
     }
     case Metric::sqeuclidean:
       return T(2) * dot - csq;
     case Metric::cosine:
       // zero rows have no direction: every bin scores 0 (a uniform assignment), as
       // torch.nn.functional.normalize (used by the peers) does.
-      return zsq > T(0) ? dot / std::sqrt(zsq) : T(0);
+      return zsq == T(0) ? T(0) : dot / std::sqrt(zsq);
     case Metric::dot:
     default:
       return dot;

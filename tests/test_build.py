@@ -1,0 +1,81 @@
+"""The build: what build_info reports, and CUDA's absence handled cleanly."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+import softent
+from softent import _core
+
+
+def test_build_info_reports_the_build():
+    info = softent.build_info()
+    assert info["version"] == softent.__version__
+    assert isinstance(info["cuda"], bool)
+    assert info["openmp"] is True
+    assert info["threads"] >= 1
+    if info["cuda"]:
+        assert "75" in info["cuda_archs"]
+        assert info["cuda_runtime"].count(".") == 1
+
+
+def test_expected_cuda_build():
+    """CI sets SOFTENT_EXPECT_CUDA=1: a build that silently dropped CUDA fails here."""
+    if os.environ.get("SOFTENT_EXPECT_CUDA") == "1":
+        assert softent.build_info()["cuda"], "SOFTENT_EXPECT_CUDA=1 but softent was built without CUDA"
+
+
+def test_cuda_call_without_driver_is_a_clear_error():
+    info = softent.build_info()
+    if info["cuda_available"]:
+        pytest.skip("a CUDA device is present")
+    z = np.ones((4, 3), np.float32)
+    c = np.ones((2, 3), np.float32)
+    csq = np.ones(2)
+    hist = np.zeros((1, 2))
+    expected = "no CUDA driver or device" if info["cuda"] else "no CUDA support"
+    with pytest.raises(RuntimeError, match=expected):
+        _core.soft_histogram(
+            z=z.ctypes.data, n=4, d=3, z_stride_row=3, z_stride_col=1, dtype=0, centres=c.ctypes.data,
+            centre_sq=csq.ctypes.data, b=2, slots=0, n_sets=0, hist=hist.ctypes.data, hist_rows=1,
+            metric=2, inv_temperature=1.0, num_threads=1, tile_rows=0, device=0, stream=0,
+        )  # fmt: skip
+
+
+def test_core_revalidates_bypassed_python():
+    z = np.ones((4, 3), np.float32)
+    c = np.ones((2, 3), np.float32)
+    csq = np.ones(2)
+    hist = np.zeros((2, 2))
+    slots = np.array([[1, 1, 5, -1]], np.int32)  # 5 would write outside hist
+    with pytest.raises(ValueError, match="slots must be -1 or in"):
+        _core.soft_histogram(
+            z=z.ctypes.data, n=4, d=3, z_stride_row=3, z_stride_col=1, dtype=0, centres=c.ctypes.data,
+            centre_sq=csq.ctypes.data, b=2, slots=slots.ctypes.data, n_sets=1, hist=hist.ctypes.data,
+            hist_rows=2, metric=2, inv_temperature=1.0, num_threads=1, tile_rows=0, device=-1, stream=0,
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="temperature must be finite"):
+        _core.soft_histogram(
+            z=z.ctypes.data, n=4, d=3, z_stride_row=3, z_stride_col=1, dtype=0, centres=c.ctypes.data,
+            centre_sq=csq.ctypes.data, b=2, slots=0, n_sets=0, hist=hist.ctypes.data,
+            hist_rows=1, metric=2, inv_temperature=float("inf"), num_threads=1, tile_rows=0, device=-1, stream=0,
+        )  # fmt: skip
+    assert not hist.any()
+
+
+def test_cuda_tensor_on_a_build_without_cuda(monkeypatch):
+    """A CUDA tensor reaching a CPU-only build gets a RuntimeError naming the argument."""
+    from softent import histogram
+
+    monkeypatch.setattr(histogram._core, "build_info", lambda: {"cuda": False})
+
+    class FakeView:
+        device = 0
+
+    monkeypatch.setattr(histogram, "view", lambda z: FakeView())
+    bins = histogram.make_bins("entropy", None, 3, n_bins=2, temperature=1.0)
+    with pytest.raises(RuntimeError, match=r"^softent\.entropy: z must be on the CPU \(this softent build has no CUDA support\)"):
+        histogram.accumulate("entropy", np.ones((2, 3), np.float32), bins, None, np.zeros((1, 2)))
