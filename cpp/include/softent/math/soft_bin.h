@@ -19,7 +19,7 @@ enum class Metric : int32_t {
 namespace math {
 
 // True when the metric needs ||z||^2 of each row.
-SOFTENT_HD bool needs_row_norm(Metric m) { return m != Metric::dot; }
+SOFTENT_HD constexpr bool needs_row_norm(Metric m) { return m != Metric::dot; }
 
 // Score s(z, c) given dot = <z, c>, zsq = ||z||^2, csq = ||c||^2.
 // sqeuclidean drops the row constant -||z||^2, which the softmax over bins cancels
