@@ -175,3 +175,12 @@ def test_non_finite_rows_can_be_dropped(data):
     ref = softent.information(z[keep], labels[keep], **KW)
     assert got.mutual_information == pytest.approx(ref.mutual_information, rel=1e-12)
     assert got.histogram.n_dropped == 2
+
+
+def test_unaligned_buffer(data):
+    z, _ = data
+    raw = np.zeros(z.size * 8 + 1, np.uint8)
+    unaligned = raw[1:].view(np.float64).reshape(z.shape)
+    unaligned[...] = z
+    assert not unaligned.flags.aligned
+    assert softent.entropy(unaligned, **KW) == pytest.approx(softent.entropy(z, **KW), rel=1e-12)

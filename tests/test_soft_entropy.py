@@ -206,3 +206,21 @@ def test_auto_temperature_rule_for_other_metrics(clustered, metric):
 def test_zero_rows_get_uniform_assignment_under_cosine():
     z = np.zeros((10, 4))
     assert softent.entropy(z, n_bins=8, temperature=0.1) == pytest.approx(math.log(8), rel=1e-12)
+
+
+def test_token_style_label_sets_use_shared_atomic_histograms():
+    """K x B x 8 bytes above the kernel's per-thread private limit (16 MB): the label
+    histograms are shared and updated atomically; the result must not change."""
+    rng = np.random.default_rng(5)
+    n, d, b, k = 60_000, 8, 100, 40_000
+    z = rng.normal(size=(n, d))
+    labels = rng.integers(0, k, n)
+    centres = softent.spherical_bins(b, d)
+    got = softent.soft_histogram(z, labels, centres=centres, temperature=0.3, num_threads=2)
+    q = reference.assignments(z, centres, "cosine", 0.3)
+    values, codes = np.unique(labels, return_inverse=True)
+    expected = np.zeros((len(values), b))
+    np.add.at(expected, codes, q)
+    assert got.per_label.shape[0] * b * 8 > 16 << 20
+    np.testing.assert_allclose(got.per_label, expected, rtol=1e-10, atol=1e-13)
+    np.testing.assert_array_equal(got.label_values, values)

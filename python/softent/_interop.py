@@ -86,6 +86,8 @@ def view(arr: Any) -> View:
         strides = tuple(arr.stride()) if arr.ndim == 2 else (arr.stride()[0], 1)
         return View(arr, arr.data_ptr(), (rows, cols), strides, code, device, stream)  # type: ignore[arg-type]
     a = np.asarray(arr)
+    if not a.flags.aligned or any(st % a.itemsize for st in a.strides):
+        a = np.ascontiguousarray(a)  # the kernels address whole elements
     code = FLOAT64 if a.dtype == np.float64 else FLOAT32
     rows, cols = a.shape if a.ndim == 2 else (a.shape[0], 1)
     item = a.itemsize
