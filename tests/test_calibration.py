@@ -1,0 +1,93 @@
+"""Temperature calibration: exact vMF KL, soft-entropy's bound, and the roots."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy.integrate import quad
+from scipy.special import gammaln
+
+from softent import calibrate_temperature
+from softent.calibration import vmf_uniform_kl, vmf_uniform_kl_lower_bound
+
+
+def kl_by_integration(kappa: float, dim: int) -> float:
+    """KL(vMF || uniform) from the density of the angle θ to the mean direction,
+    p(θ) ∝ exp(κ cos θ) sin^{D−2} θ, with no Bessel function involved."""
+    w = lambda t: np.exp(kappa * (np.cos(t) - 1.0)) * np.sin(t) ** (dim - 2)  # noqa: E731
+    norm = quad(w, 0, math.pi, limit=200)[0]
+    uniform_norm = math.exp(0.5 * math.log(math.pi) + gammaln((dim - 1) / 2) - gammaln(dim / 2))
+    mean_log_ratio = quad(lambda t: w(t) / norm * (kappa * (np.cos(t) - 1.0)), 0, math.pi, limit=200)[0]
+    return mean_log_ratio - math.log(norm / uniform_norm)
+
+
+@pytest.mark.parametrize("dim", [2, 3, 5, 16])
+@pytest.mark.parametrize("kappa", [0.5, 3.0, 20.0])
+def test_exact_kl_matches_numerical_integration(dim, kappa):
+    assert vmf_uniform_kl(kappa, dim) == pytest.approx(kl_by_integration(kappa, dim), rel=1e-7, abs=1e-10)
+
+
+def test_exact_kl_closed_form_dim3():
+    for k in (0.3, 7.3, 80.0):
+        closed = math.log(k / math.sinh(k)) + k * (1 / math.tanh(k) - 1 / k)
+        assert vmf_uniform_kl(k, 3) == pytest.approx(closed, rel=1e-10, abs=1e-12)
+
+
+def test_kl_vanishes_at_zero_and_grows():
+    for dim in (2, 16, 768):
+        values = [vmf_uniform_kl(k, dim) for k in (1e-6, 0.1, 1, 10, 100, 1000)]
+        assert values[0] == pytest.approx(0, abs=1e-9)
+        assert all(a < b for a, b in zip(values, values[1:]))
+
+
+def test_bessel_branches_agree_with_scipy():
+    """The asymptotic branches (Debye for large orders, Hankel for large arguments) agree
+    with scipy's ive where ive is still accurate."""
+    from scipy.special import ive
+
+    from softent.calibration import _hankel_log_correction, _log_bessel_i_debye_scaled
+
+    for nu, x in [(100.0, 1.0), (100.0, 30.0), (100.0, 500.0), (150.0, 80.0)]:
+        assert _log_bessel_i_debye_scaled(nu, x) == pytest.approx(math.log(ive(nu, x)), abs=1e-10)
+    for nu, x in [(0.0, 2e6), (1.0, 3e6), (7.5, 1e8)]:
+        hankel = -0.5 * math.log(2 * math.pi * x) + _hankel_log_correction(nu, x)
+        assert hankel == pytest.approx(math.log(ive(nu, x)), abs=1e-12)
+
+
+def test_bound_reproduces_soft_entropy():
+    # soft-entropy 0.1.5 find_eps(m, d) values (shared/PEERS.md)
+    assert calibrate_temperature(16, 10, "vmf_bound") == pytest.approx(0.08413518156288391, rel=1e-9)
+    assert calibrate_temperature(16, 100, "vmf_bound") == pytest.approx(0.046182537243135514, rel=1e-9)
+    assert vmf_uniform_kl_lower_bound(10.0, 16) < vmf_uniform_kl(10.0, 16)
+
+
+@pytest.mark.parametrize("dim", [2, 3, 16, 64, 768, 4096, 16384])
+@pytest.mark.parametrize("n_bins", [2, 10, 100, 1000, 100000])
+def test_root_carries_log_b_nats(dim, n_bins):
+    eps = calibrate_temperature(dim, n_bins)
+    assert vmf_uniform_kl(1 / eps, dim) == pytest.approx(math.log(n_bins), rel=1e-7)
+
+
+def test_methods_agree_at_large_dim():
+    for dim in (256, 768, 4096):
+        exact = calibrate_temperature(dim, 100)
+        assert calibrate_temperature(dim, 100, "vmf_bound") == pytest.approx(exact, rel=5e-3)
+    assert calibrate_temperature(768, 100, "leading_order") == pytest.approx(calibrate_temperature(768, 100), rel=0.1)
+    assert calibrate_temperature(16, 10) == pytest.approx(0.09512, rel=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("args", "exc", "match"),
+    [
+        ((1, 10), ValueError, "dim must be an int >= 2"),
+        ((16, 1), ValueError, "n_bins must be an int >= 2"),
+        ((16.0, 10), TypeError, "dim must be an int"),
+        ((16, 10, "exact"), ValueError, "method must be one of"),
+        ((2, 100000, "vmf_bound"), ValueError, "bound has no root"),
+    ],
+)
+def test_bad_arguments(args, exc, match):
+    with pytest.raises(exc, match=r"^softent\.calibrate_temperature: .*" + match):
+        calibrate_temperature(*args)
