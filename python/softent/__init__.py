@@ -16,6 +16,7 @@ from .bins import box_bins, spherical_bins
 from .calibration import calibrate_temperature
 from .estimators import Information, conditional_entropy, entropy, information, mutual_information
 from .histogram import Bins, SoftHistogram, soft_histogram
+from .streaming import Accumulator
 
 __version__: str = _build_info()["version"]
 
@@ -29,6 +30,7 @@ def build_info() -> dict:
 
 
 __all__ = [
+    "Accumulator",
     "Bins",
     "Information",
     "SoftHistogram",

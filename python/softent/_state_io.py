@@ -1,0 +1,251 @@
+"""The file format of :meth:`softent.Accumulator.save` (versioned, no pickle), written atomically.
+
+Format ``softent.Accumulator``, version 1: a ZIP archive in NumPy's ``.npz`` layout, so
+``numpy.load(path, allow_pickle=False)`` reads it without softent. Members:
+
+- ``header``: uint8 [n], a UTF-8 JSON object::
+
+      {"format": "softent.Accumulator", "version": 1, "softent_version": "0.1.0",
+       "fingerprint": "<sha256 hex of centres, metric, temperature>",
+       "metric": "cosine", "temperature": 0.0123, "n_bins": B, "dim": D,
+       "internal_shape": [L] | [] | null, "declared_label_sets": ["token", ...] | null,
+       "n_rows": N, "n_dropped": 0,
+       "label_sets": [{"name": "token", "kind": "i" | "U" | "S" | null, "n_labels": K}, ...]}
+
+  (``kind``: integers, str, bytes; ``internal_shape`` null: no data streamed yet.)
+- ``centres``: float64 [B, D], exactly as used (not normalised).
+- ``total``: float64 [*I, B], Σ q over every row (absent when internal_shape is null).
+- ``set{j}_values`` [K] (int64, unicode or bytes; sorted), ``set{j}_hist`` float64
+  [*I, K, B] and ``set{j}_counts`` int64 [K] for the j-th entry of ``label_sets``.
+
+Readers refuse another ``format``, a ``version`` newer than theirs, a fingerprint that
+does not match the stored centres/metric/temperature, and inconsistent shapes.
+
+Writes are atomic: the archive goes to a temporary file in the target's folder, is
+flushed and fsync'ed, then renamed over the target (``os.replace``, atomic on POSIX and
+Windows), and the folder is fsync'ed. A process killed at any point leaves either the
+previous file or the new one, never a torn file (a stray ``.<name>.*.tmp`` may remain).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ._errors import fail
+
+FORMAT = "softent.Accumulator"
+VERSION = 1
+_KINDS = (None, "i", "U", "S")
+
+
+def _version() -> str:
+    from . import __version__
+
+    return str(__version__)
+
+
+def _header(state: Mapping[str, Any]) -> dict[str, Any]:
+    c = np.asarray(state["centres"])
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "softent_version": _version(),
+        "fingerprint": state["fingerprint"],
+        "metric": state["metric"],
+        "temperature": float(state["temperature"]),
+        "n_bins": int(c.shape[0]),
+        "dim": int(c.shape[1]),
+        "internal_shape": state["internal_shape"],
+        "declared_label_sets": state["declared_label_sets"],
+        "n_rows": int(state["n_rows"]),
+        "n_dropped": int(state["n_dropped"]),
+        "label_sets": [{"name": name, "kind": d["kind"], "n_labels": len(d["values"])}
+                       for name, d in state["label_sets"].items()],
+    }
+
+
+def write_state(path: str | os.PathLike, state: Mapping[str, Any]) -> None:
+    """Write ``state`` (``Accumulator.state_dict()``) to ``path`` atomically."""
+    path = os.fspath(path)
+    header = json.dumps(_header(state), sort_keys=True).encode("utf-8")
+    arrays: dict[str, np.ndarray] = {
+        "header": np.frombuffer(header, dtype=np.uint8),
+        "centres": np.ascontiguousarray(state["centres"], dtype=np.float64),
+    }
+    if state["total"] is not None:
+        arrays["total"] = np.ascontiguousarray(state["total"], dtype=np.float64)
+    for j, d in enumerate(state["label_sets"].values()):
+        arrays[f"set{j}_values"] = np.ascontiguousarray(d["values"])
+        arrays[f"set{j}_hist"] = np.ascontiguousarray(d["hist"], dtype=np.float64)
+        arrays[f"set{j}_counts"] = np.ascontiguousarray(d["counts"], dtype=np.int64)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        with contextlib.suppress(OSError):  # keep the permissions of the file replaced
+            os.chmod(tmp, os.stat(path).st_mode & 0o7777 if os.path.exists(path) else 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
+        with contextlib.suppress(OSError):
+            dfd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+
+
+def read_state(path: str | os.PathLike, api: str) -> dict[str, Any]:
+    """Read a file written by :func:`write_state` into a state dict (checked)."""
+    path = os.fspath(path)
+    what = "a softent.Accumulator file (.npz archive with a JSON header)"
+    try:
+        npz = np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        fail(api, "path", "an existing file", repr(path), FileNotFoundError)
+    except (OSError, ValueError, zipfile.BadZipFile) as e:
+        fail(api, "path", what, f"{path!r} ({type(e).__name__}: {e})")
+    if not isinstance(npz, np.lib.npyio.NpzFile):
+        fail(api, "path", what, f"{path!r} (a single .npy array)")
+    with npz:
+        names = set(npz.files)
+        if "header" not in names:
+            fail(api, "path", what, f"{path!r} (no header)")
+        try:
+            header = json.loads(npz["header"].tobytes().decode("utf-8"))
+        except (ValueError, UnicodeDecodeError) as e:
+            fail(api, "path", what, f"{path!r} (unreadable header: {e})")
+        if not isinstance(header, dict) or header.get("format") != FORMAT:
+            fail(api, "path", what, f"{path!r} (format {header.get('format') if isinstance(header, dict) else None!r})")
+        _check_version(header.get("version"), api, f"{path!r}: ")
+        try:
+            state: dict[str, Any] = {
+                "format": FORMAT,
+                "version": header["version"],
+                "fingerprint": header["fingerprint"],
+                "centres": npz["centres"],
+                "metric": header["metric"],
+                "temperature": header["temperature"],
+                "internal_shape": header["internal_shape"],
+                "declared_label_sets": header["declared_label_sets"],
+                "n_rows": header["n_rows"],
+                "n_dropped": header["n_dropped"],
+                "total": npz["total"] if "total" in names else None,
+                "label_sets": {},
+            }
+            for j, entry in enumerate(header["label_sets"]):
+                state["label_sets"][entry["name"]] = {
+                    "kind": entry["kind"],
+                    "values": npz[f"set{j}_values"],
+                    "hist": npz[f"set{j}_hist"],
+                    "counts": npz[f"set{j}_counts"],
+                }
+        except (KeyError, TypeError, ValueError) as e:
+            fail(api, "path", what, f"{path!r} (missing or unreadable entry: {e})")
+    return check_state(state, api)
+
+
+def _check_version(version: Any, api: str, where: str = "") -> None:
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        fail(api, "state", f"of format version 1..{VERSION}", f"{where}version {version!r}")
+    if version > VERSION:
+        fail(api, "state", f"of format version <= {VERSION} (this softent {_version()}); upgrade softent to "
+             "read it", f"{where}version {version} (written by a newer softent)")  # fmt: skip
+
+
+def check_state(state: Mapping[str, Any], api: str) -> dict[str, Any]:
+    """Validate a state dict (``Accumulator.state_dict()`` or read from a file) and return
+    it with NumPy arrays; raises ValueError with the project's message form."""
+    from .histogram import METRIC_CODES, Bins
+
+    if not isinstance(state, Mapping):
+        fail(api, "state", "a dict from Accumulator.state_dict()", type(state).__name__, TypeError)
+    if state.get("format") != FORMAT:
+        fail(api, "state", f"a {FORMAT} state (format {FORMAT!r})", f"format {state.get('format')!r}")
+    _check_version(state.get("version"), api)
+    keys = ("fingerprint", "centres", "metric", "temperature", "internal_shape", "declared_label_sets",
+            "n_rows", "n_dropped", "total", "label_sets")  # fmt: skip
+    missing = [k for k in keys if k not in state]
+    if missing:
+        fail(api, "state", f"a dict with the keys {list(keys)}", f"one without {missing}")
+    c = np.asarray(state["centres"], dtype=np.float64)
+    if c.ndim != 2 or 0 in c.shape or not np.isfinite(c).all():
+        fail(api, "state['centres']", "a finite [B, D] array", f"shape {c.shape}")
+    metric, t = state["metric"], state["temperature"]
+    if metric not in METRIC_CODES or not isinstance(t, (float, int)) or not (np.isfinite(t) and t > 0):
+        fail(api, "state", "a valid metric and temperature", f"metric={metric!r}, temperature={t!r}")
+    if Bins(c, str(metric), float(t)).fingerprint() != state["fingerprint"]:
+        fail(api, "state['fingerprint']", "the fingerprint of its centres, metric and temperature",
+             "a different one (corrupt or edited state)")  # fmt: skip
+    b = c.shape[0]
+    internal = state["internal_shape"]
+    if internal is not None:
+        if not isinstance(internal, (list, tuple)) or not all(isinstance(s, int) and s >= 1 for s in internal):
+            fail(api, "state['internal_shape']", "None or a list of ints >= 1", repr(internal))
+        internal = [int(s) for s in internal]
+    declared = state["declared_label_sets"]
+    if declared is not None and (not isinstance(declared, (list, tuple)) or not all(isinstance(s, str) for s in declared)):
+        fail(api, "state['declared_label_sets']", "None or a list of names", repr(declared))
+    n_rows, n_dropped = state["n_rows"], state["n_dropped"]
+    if not all(isinstance(v, (int, np.integer)) and v >= 0 for v in (n_rows, n_dropped)):
+        fail(api, "state", "non-negative int n_rows and n_dropped", f"{n_rows!r}, {n_dropped!r}")
+    total = state["total"]
+    if (total is None) != (internal is None):
+        fail(api, "state['total']", "given exactly when internal_shape is", f"total={'absent' if total is None else 'present'}")
+    if total is not None:
+        total = np.asarray(total, dtype=np.float64)
+        if total.shape != (*internal, b) or not np.isfinite(total).all():
+            fail(api, "state['total']", f"a finite float64 array of shape {(*internal, b)}", f"shape {total.shape}")
+    sets: dict[str, dict[str, Any]] = {}
+    if not isinstance(state["label_sets"], Mapping):
+        fail(api, "state['label_sets']", "a dict {name: {...}}", type(state["label_sets"]).__name__, TypeError)
+    for name, d in state["label_sets"].items():
+        arg = f"state['label_sets'][{name!r}]"
+        kind = d.get("kind")
+        if kind not in _KINDS:
+            fail(api, arg, f"of kind in {list(_KINDS)}", repr(kind))
+        values = np.asarray(d["values"])
+        counts = np.asarray(d["counts"], dtype=np.int64)
+        hist = np.asarray(d["hist"], dtype=np.float64)
+        k = values.shape[0] if values.ndim == 1 else -1
+        if k < 0 or counts.shape != (k,) or (counts < 0).any():
+            fail(api, arg, "[K] values and [K] non-negative counts", f"shapes {values.shape}, {counts.shape}")
+        if k and (internal is None or hist.shape != (*internal, k, b) or not np.isfinite(hist).all()):
+            fail(api, arg, f"a finite hist of shape {(*(internal or ()), k, b)}", f"shape {hist.shape}")
+        if k and (kind is None or values.dtype.kind not in {"i": "iu", "U": "U", "S": "S"}[kind]):
+            fail(api, arg, f"values of kind {kind!r}", f"dtype {values.dtype}")
+        if k > 1 and not (values[1:] > values[:-1]).all():
+            fail(api, arg, "sorted distinct values", "unsorted or repeated values")
+        if kind == "i":
+            values = values.astype(np.int64)
+        sets[str(name)] = {"kind": kind, "values": values, "hist": hist, "counts": counts}
+    if declared is not None and set(sets) - set(declared):
+        fail(api, "state['label_sets']", f"among the declared sets {list(declared)}", sorted(set(sets) - set(declared)))
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "fingerprint": state["fingerprint"],
+        "centres": c,
+        "metric": str(metric),
+        "temperature": float(t),
+        "internal_shape": internal,
+        "declared_label_sets": None if declared is None else list(declared),
+        "n_rows": int(n_rows),
+        "n_dropped": int(n_dropped),
+        "total": total,
+        "label_sets": sets,
+    }

@@ -1,0 +1,369 @@
+"""Training-time monitoring: stream layer activations into soft histograms with forward hooks.
+
+:class:`LayerMonitor` registers forward hooks on named submodules of a ``torch.nn.Module``;
+each monitored forward pass adds every layer's activations (flattened to rows as you
+choose) to one :class:`softent.Accumulator` per layer, in one kernel pass for all label
+sets, without keeping the activations. :meth:`LayerMonitor.record` closes a window (a
+step, an epoch) and appends one table row per layer with H(Z), H(Z|L) and I(Z;L) for
+every label set; :func:`information_plane` turns the history into (I(X;T), I(T;Y))
+curves per layer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from .._errors import fail
+from .._interop import to_numpy
+from ..streaming import Accumulator
+
+_API = "torch.LayerMonitor"
+FLATTEN_MODES = ("tokens", "sample", "mean", "first", "last")
+Flatten = str | Callable[[Any], Any]
+
+
+def entropy_column(label_set: str | None = None) -> str:
+    """Table column names: ``"H"`` (all rows), ``"H(Z|s)"`` and ``"I(Z;s)"`` for label set s."""
+    return "H" if label_set is None else f"H(Z|{label_set})"
+
+
+def information_column(label_set: str) -> str:
+    return f"I(Z;{label_set})"
+
+
+class LayerMonitor:
+    """Forward hooks that stream layer activations into per-layer soft histograms.
+
+    Example (labels of each batch are given before its forward pass)::
+
+        mon = softent.torch.LayerMonitor(model, ["fc1", "fc2", "out"], label_sets=["x", "y"])
+        with mon:
+            for epoch in range(epochs):
+                for idx, xb, yb in loader:
+                    mon.set_labels(x=idx, y=yb)  # sample ids and classes of this batch
+                    loss = loss_fn(model(xb), yb)
+                    ...
+                mon.record(step=epoch)  # one row per layer: H, H(Z|x), I(Z;x), H(Z|y), I(Z;y)
+        planes = mon.information_plane(x="x", y="y")  # {layer: (steps, I(X;T), I(T;Y))}
+
+    Args:
+        model: the module whose forward passes are monitored (a forward pass is one call
+            of ``model``; calls of submodules alone are not monitored).
+        layers: names of submodules (as in ``model.named_modules()``; ``""`` = model).
+            A module returning a tuple/list is represented by its first tensor.
+        label_sets: names of the label sets given to :meth:`set_labels` (optional).
+        every: record a table automatically after every ``every`` monitored forward passes
+            (``step`` = the number of forward passes so far); None (default): only when you
+            call :meth:`record` (e.g. at each epoch end).
+        sample_every: stream only every k-th forward pass (cheaper monitoring).
+        flatten: how a layer output [batch, *P, D] becomes rows [N, D]: 'tokens' (default:
+            every position is a row, N = batch·prod(P)), 'sample' (a sample's whole output
+            is one vector: [batch, prod(P)·D]), 'mean' (mean over positions), 'first' /
+            'last' (position 0 / -1 of dim 1), or a callable(output) -> [N, D]; or a dict
+            {layer: mode}. Per-sample labels [batch] are repeated for each position;
+            per-position labels [batch, *P] are flattened.
+        n_bins, metric, temperature, seed: the bins of every layer, as
+            :class:`softent.Accumulator` (spherical bins of each layer's width by default).
+        centres: optional {layer: [B, D] centres} (needed for Euclidean metrics).
+        base: units of the table (e: nats, default; 2: bits). weighting: of H(Z|L).
+        num_threads: OpenMP threads of each update.
+
+    Hooks are removed by :meth:`close` (or leaving a ``with`` block). Memory: one
+    accumulator per layer (B floats per label value); activations are never kept.
+    """
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        layers: Sequence[str],
+        *,
+        label_sets: Sequence[str] | None = None,
+        every: int | None = None,
+        sample_every: int = 1,
+        flatten: Flatten | Mapping[str, Flatten] = "tokens",
+        n_bins: int = 100,
+        metric: str = "cosine",
+        temperature: float | str = "auto",
+        seed: int = 0,
+        centres: Mapping[str, Any] | None = None,
+        base: float = math.e,
+        weighting: str = "weighted",
+        num_threads: int | None = None,
+    ) -> None:
+        if not isinstance(model, torch.nn.Module):
+            fail(_API, "model", "a torch.nn.Module", type(model).__name__, TypeError)
+        if isinstance(layers, str) or not isinstance(layers, Sequence) or not layers:
+            fail(_API, "layers", "a non-empty list of submodule names", repr(layers), TypeError)
+        modules = dict(model.named_modules())
+        missing = [name for name in layers if name not in modules]
+        if missing:
+            known = [n for n in modules if n][:20]
+            fail(_API, "layers", f"names of submodules of the model (e.g. {known})", missing)
+        if len(set(layers)) != len(layers):
+            fail(_API, "layers", "distinct names", list(layers))
+        for name, value in (("every", every), ("sample_every", sample_every)):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                fail(_API, name, "None or an int >= 1" if name == "every" else "an int >= 1", repr(value))
+        self._flatten = {name: _check_flatten(flatten[name] if isinstance(flatten, Mapping) and name in flatten
+                                              else ("tokens" if isinstance(flatten, Mapping) else flatten))
+                         for name in layers}  # fmt: skip
+        self._centres = dict(centres or {})
+        if metric in ("euclidean", "sqeuclidean"):
+            lacking = [name for name in layers if name not in self._centres]
+            if lacking:
+                fail(_API, "centres", f"given for every layer with metric={metric!r} ({{layer: [B, D]}})", f"none for {lacking}")
+        self._spec = {"n_bins": n_bins, "metric": metric, "temperature": temperature, "seed": seed,
+                      "label_sets": None if label_sets is None else list(label_sets), "num_threads": num_threads}  # fmt: skip
+        if not self._centres:  # fail now, not in the first forward pass, on a bad bins spec
+            Accumulator(n_bins=n_bins, dim=1, metric=metric, temperature=temperature, seed=seed,
+                        label_sets=label_sets, num_threads=num_threads)  # fmt: skip
+        self.base, self.weighting = float(base), str(weighting)
+        self.layers: tuple[str, ...] = tuple(layers)
+        self.every, self.sample_every = every, int(sample_every)
+        self.accumulators: dict[str, Accumulator] = {}
+        self.history: list[dict[str, Any]] = []
+        self.forwards = 0  # monitored forward passes of the model so far
+        self.enabled = True
+        self._labels: dict[str, Any] | None = None
+        self._sampled = False
+        self._model = model
+        self._handles: list[Any] = []
+        for name in layers:
+            self._handles.append(modules[name].register_forward_hook(self._layer_hook(name)))
+        self._handles.append(model.register_forward_pre_hook(self._begin, prepend=True))
+        self._handles.append(model.register_forward_hook(self._end))
+
+    # ------------------------------------------------------------------ hooks
+
+    def _begin(self, module: Any, args: Any) -> None:
+        self._sampled = self.enabled and self.forwards % self.sample_every == 0
+        if self.enabled:
+            self.forwards += 1
+
+    def _end(self, module: Any, args: Any, output: Any) -> None:
+        self._sampled, self._labels = False, None  # labels apply to one forward pass
+        if self.enabled and self.every is not None and self.forwards % self.every == 0:
+            self.record(step=self.forwards)
+
+    def _layer_hook(self, name: str) -> Callable[..., None]:
+        def hook(module: Any, args: Any, output: Any) -> None:
+            if self._sampled:
+                with torch.no_grad():
+                    self._stream(name, output)
+
+        return hook
+
+    def _stream(self, name: str, output: Any) -> None:
+        out = _first_tensor(output, name)
+        mode = self._flatten[name]
+        rows = mode(out) if callable(mode) else _flatten_rows(out, mode)
+        if not isinstance(rows, torch.Tensor) or rows.ndim != 2:
+            fail(_API, "flatten", f"a callable returning [N, D] rows for layer {name!r}",
+                 f"{type(rows).__name__} of shape {tuple(getattr(rows, 'shape', ()))}")  # fmt: skip
+        labels = None
+        if self._labels:
+            labels = {k: _broadcast_labels(v, out, rows.shape[0], mode, name, k) for k, v in self._labels.items()}
+        acc = self.accumulators.get(name)
+        if acc is None:
+            spec = dict(self._spec)
+            acc = Accumulator(self._centres.get(name), dim=None if name in self._centres else int(rows.shape[1]), **spec)
+            self.accumulators[name] = acc
+        acc.update(rows, labels)
+
+    # ------------------------------------------------------------------ user API
+
+    def set_labels(self, labels: Any = None, /, **sets: Any) -> None:
+        """Labels of the rows of the next forward pass: ``set_labels(y=y, x=idx)``, a dict,
+        or one array when there is one label set. Each is [batch] (repeated over the
+        positions of a layer's output) or [batch, *P] (one per position); -1 masks.
+        They apply to exactly one forward pass of the model."""
+        named: dict[str, Any] = dict(sets)
+        if labels is not None:
+            if isinstance(labels, Mapping):
+                named.update(labels)
+            else:
+                declared = self._spec["label_sets"]
+                if not declared or len(declared) != 1:
+                    fail(f"{_API}.set_labels", "labels", "keyword label sets (name=array) unless exactly one "
+                         "label set was declared", "one array")  # fmt: skip
+                named[declared[0]] = labels
+        declared = self._spec["label_sets"]
+        if declared is not None:
+            unknown = [k for k in named if k not in declared]
+            if unknown:
+                fail(f"{_API}.set_labels", "labels", f"among the declared label sets {declared}", unknown)
+        self._labels = {k: (to_numpy(v) if isinstance(v, torch.Tensor) else np.asarray(v)) for k, v in named.items()}
+
+    def record(self, step: Any = None, *, all_reduce: bool = False, group: Any = None) -> list[dict[str, Any]]:
+        """Close the current window: one row per layer that saw rows, appended to
+        :attr:`history` and returned; the accumulators start again from zero.
+
+        Row: ``step`` (default: forward passes so far), ``layer``, ``rows`` (N),
+        ``H`` (all rows), and per label set s with labelled rows ``H(Z|s)`` and ``I(Z;s)``
+        (over the rows labelled in s), in units of ``base``.
+
+        all_reduce: sum each layer's histograms over the ranks of ``group``
+        (:meth:`softent.Accumulator.all_reduce`) first, for data-parallel training: every
+        rank must call it, after at least one monitored forward pass.
+        """
+        step = self.forwards if step is None else step
+        rows: list[dict[str, Any]] = []
+        for name in self.layers:
+            acc = self.accumulators.get(name)
+            if all_reduce:
+                if acc is None:
+                    fail(f"{_API}.record", "all_reduce", f"used after layer {name!r} saw a forward pass on "
+                         "every rank", "no accumulator on this rank")  # fmt: skip
+                acc.all_reduce(group)
+            if acc is None or acc.n_rows == 0:
+                continue
+            row: dict[str, Any] = {"step": step, "layer": name, "rows": acc.n_rows, "H": acc.entropy(base=self.base)}
+            for s in acc.label_sets:
+                if acc.counts(s).sum() == 0:
+                    continue
+                h = acc.result(s)
+                row[entropy_column(s)] = h.conditional_entropy(self.base, self.weighting)  # type: ignore[arg-type]
+                row[information_column(s)] = h.mutual_information(self.base, self.weighting)  # type: ignore[arg-type]
+            rows.append(row)
+            acc.reset()
+        self.history.extend(rows)
+        return rows
+
+    def curves(self, column: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """{layer: (steps, values)} of one table column over :attr:`history`, e.g.
+        ``curves("I(Z;y)")`` (rows lacking the column are skipped)."""
+        out: dict[str, tuple[list, list]] = {}
+        for row in self.history:
+            if column in row:
+                steps, values = out.setdefault(row["layer"], ([], []))
+                steps.append(row["step"])
+                values.append(row[column])
+        return {k: (np.asarray(s), np.asarray(v, dtype=np.float64)) for k, (s, v) in out.items()}
+
+    def information_plane(self, x: str = "x", y: str = "y") -> dict[str, InformationPlane]:
+        """:func:`information_plane` of :attr:`history`."""
+        return information_plane(self.history, x=x, y=y)
+
+    def to_pandas(self) -> Any:
+        """:attr:`history` as a pandas DataFrame (needs pandas)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.history)
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[LayerMonitor]:
+        """Forward passes inside this block are not monitored (e.g. evaluation)."""
+        enabled, self.enabled = self.enabled, False
+        try:
+            yield self
+        finally:
+            self.enabled = enabled
+
+    def close(self) -> None:
+        """Remove every hook (idempotent). Accumulators and history are kept."""
+        for h in self._handles:
+            h.remove()
+        self._handles.clear()
+        self._labels = None
+
+    @property
+    def closed(self) -> bool:
+        return not self._handles
+
+    def __enter__(self) -> LayerMonitor:  # noqa: PYI034
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"LayerMonitor(layers={list(self.layers)}, forwards={self.forwards}, records={len(self.history)}, closed={self.closed})"
+
+
+@dataclass(frozen=True)
+class InformationPlane:
+    """One layer's trajectory in the information plane: ``steps`` [R], ``i_xt`` [R]
+    I(X;T) and ``i_ty`` [R] I(T;Y), in the units of the monitor's ``base``."""
+
+    steps: np.ndarray
+    i_xt: np.ndarray
+    i_ty: np.ndarray
+
+    def as_array(self) -> np.ndarray:
+        """[R, 2] rows (I(X;T), I(T;Y))."""
+        return np.stack([self.i_xt, self.i_ty], axis=1)
+
+
+def information_plane(history: Sequence[Mapping[str, Any]], x: str = "x", y: str = "y") -> dict[str, InformationPlane]:
+    """(I(X;T), I(T;Y)) per layer over training, from a :class:`LayerMonitor` history.
+
+    ``x``: the input-label set (e.g. the sample index of each row: I(X;T) is then the
+    information the layer's soft bins keep about which input it saw); ``y``: the
+    output-label set (the class). Only records where both were labelled count.
+    Returns {layer: :class:`InformationPlane`}.
+    """
+    cx, cy = information_column(x), information_column(y)
+    acc: dict[str, tuple[list, list, list]] = {}
+    for row in history:
+        if cx in row and cy in row:
+            s, a, b = acc.setdefault(row["layer"], ([], [], []))
+            s.append(row["step"])
+            a.append(row[cx])
+            b.append(row[cy])
+    return {k: InformationPlane(np.asarray(s), np.asarray(a, np.float64), np.asarray(b, np.float64))
+            for k, (s, a, b) in acc.items()}  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _check_flatten(mode: Any) -> Flatten:
+    if callable(mode) or mode in FLATTEN_MODES:
+        return mode
+    fail(_API, "flatten", f"one of {list(FLATTEN_MODES)}, a callable or a dict of them", repr(mode))
+
+
+def _first_tensor(output: Any, name: str) -> torch.Tensor:
+    if isinstance(output, torch.Tensor):
+        return output.detach()
+    if isinstance(output, (tuple, list)):
+        for item in output:
+            if isinstance(item, torch.Tensor):
+                return item.detach()
+    fail(_API, f"layer {name!r}", "a module returning a tensor (or a tuple/list starting with one; else "
+         "pass flatten=callable)", type(output).__name__, TypeError)  # fmt: skip
+
+
+def _flatten_rows(out: torch.Tensor, mode: str) -> torch.Tensor:
+    if out.ndim == 1:
+        return out.reshape(-1, 1)
+    if out.ndim == 2 or mode == "tokens":
+        return out.reshape(-1, out.shape[-1])
+    if mode == "sample":
+        return out.reshape(out.shape[0], -1)
+    if mode == "mean":
+        return out.float().mean(dim=tuple(range(1, out.ndim - 1))) if out.dtype in (torch.float16, torch.bfloat16) \
+            else out.mean(dim=tuple(range(1, out.ndim - 1)))  # fmt: skip
+    sel = out[:, 0] if mode == "first" else out[:, -1]
+    return sel.reshape(sel.shape[0], -1) if sel.ndim > 2 else sel
+
+
+def _broadcast_labels(labels: np.ndarray, out: torch.Tensor, n_rows: int, mode: Any, layer: str, name: str) -> np.ndarray:
+    if labels.ndim == 1 and labels.shape[0] == n_rows:
+        return labels
+    batch = int(out.shape[0]) if out.ndim else 1
+    if labels.shape[:1] == (batch,) and n_rows % batch == 0:
+        if labels.ndim == 1:
+            return np.repeat(labels, n_rows // batch)
+        if labels.size == n_rows:
+            return labels.reshape(-1)
+    fail(_API, f"labels[{name!r}]", f"[batch={batch}] or [batch, *positions] matching the {n_rows} rows of layer "
+         f"{layer!r} (output {tuple(out.shape)}, flatten={mode if isinstance(mode, str) else 'callable'})",
+         f"shape {labels.shape}")  # fmt: skip

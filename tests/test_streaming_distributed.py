@@ -1,0 +1,152 @@
+"""Accumulator.all_reduce with torch.distributed (gloo on 127.0.0.1): two ranks, each
+streaming half of the data, equal the single-process result.
+
+The test spawns two fresh Python processes running this file as a script (rank, world
+size, port, output folder); they bind to 127.0.0.1 only and give up after a timeout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("torch.distributed")
+
+TIMEOUT_S = 90
+
+
+def data():
+    rng = np.random.default_rng(11)
+    n, d, k, b = 801, 10, 7, 23
+    means = rng.normal(0, 2.0, (k, d))
+    labels = rng.integers(0, k, n)
+    z = means[labels] + rng.normal(0, 1.0, (n, d))
+    centres = rng.normal(0, 2.0, (b, d))
+    words = np.array([f"w{v % 3}" for v in labels])
+    return z, labels, words, centres
+
+
+def monitor_rows(rows: slice, all_reduce: bool = False) -> list[dict]:
+    import torch
+    from softent.torch.monitor import LayerMonitor
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(6, 5), torch.nn.Tanh(), torch.nn.Linear(5, 3))
+    x = torch.randn(80, 6, generator=torch.Generator().manual_seed(1))
+    y = torch.arange(80) % 4
+    with LayerMonitor(model, ["1", "2"], label_sets=["y"], n_bins=9) as mon, torch.no_grad():
+        for i in range(rows.start, rows.stop, 16):
+            j = min(i + 16, rows.stop)
+            mon.set_labels(y=y[i:j])
+            model(x[i:j])
+        return mon.record(step=0, all_reduce=all_reduce)
+
+
+def worker(rank: int, world: int, port: int, out: Path) -> None:
+    from datetime import timedelta
+
+    import torch.distributed as dist
+    from softent.streaming import Accumulator
+
+    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world,
+                            timeout=timedelta(seconds=TIMEOUT_S // 2))  # fmt: skip
+    try:
+        z, labels, words, centres = data()
+        half = len(z) // 2
+        mine = slice(0, half) if rank == 0 else slice(half, len(z))
+        acc = Accumulator(centres, temperature=0.1)
+        # rank 0 streams in chunks of 50, rank 1 in one go; their vocabularies differ
+        # (rank 1 also sees a label set rank 0 never sees)
+        if rank == 0:
+            for i in range(mine.start, mine.stop, 50):
+                j = min(i + 50, mine.stop)
+                acc.update(z[i:j], {"y": labels[i:j], "w": words[i:j]})
+        else:
+            acc.update(z[mine], {"y": labels[mine] + 3, "w": words[mine], "extra": labels[mine] % 2})
+        acc.all_reduce()
+        acc.save(out / f"rank{rank}.npz")
+        # a LayerMonitor per rank, summed over the ranks when recording
+        rows = monitor_rows(slice(rank * 40, rank * 40 + 40), all_reduce=True)
+        (out / f"rank{rank}.monitor.json").write_text(json.dumps(rows))
+        # different bins on one rank: every rank gets the same clear error (no hang)
+        bad = Accumulator(centres, temperature=0.1 if rank == 0 else 0.2).update(z[mine])
+        try:
+            bad.all_reduce()
+        except ValueError as e:
+            (out / f"rank{rank}.error").write_text(str(e))
+        dist.barrier()
+    finally:
+        dist.destroy_process_group()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_two_ranks_all_reduce_equals_one_process(tmp_path):
+    from softent.streaming import Accumulator
+
+    env = dict(os.environ, MASTER_ADDR="127.0.0.1", OMP_NUM_THREADS="1")
+    if os.path.exists("/sys/class/net/lo"):
+        env["GLOO_SOCKET_IFNAME"] = "lo"  # loopback only
+    port = free_port()
+    procs = [
+        subprocess.Popen([sys.executable, __file__, str(r), "2", str(port), str(tmp_path)], env=env,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for r in range(2)
+    ]
+    outputs = []
+    try:
+        for p in procs:
+            outputs.append(p.communicate(timeout=TIMEOUT_S)[0])
+    except subprocess.TimeoutExpired:
+        pytest.fail("the distributed workers did not finish in time")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    for p, text in zip(procs, outputs, strict=True):
+        assert p.returncode == 0, text
+
+    z, labels, words, centres = data()
+    half = len(z) // 2
+    y = np.concatenate([labels[:half], labels[half:] + 3])
+    extra = np.concatenate([np.full(half, -1), labels[half:] % 2])
+    single = Accumulator(centres, temperature=0.1).update(z, {"y": y, "w": words, "extra": extra})
+    for r in range(2):
+        acc = Accumulator.load(tmp_path / f"rank{r}.npz", like=single)
+        assert acc.n_rows == len(z)
+        assert acc.label_sets == ("y", "w", "extra")
+        for s in acc.label_sets:
+            np.testing.assert_array_equal(acc.label_values(s), single.label_values(s))
+            np.testing.assert_array_equal(acc.counts(s), single.counts(s))
+            np.testing.assert_allclose(acc.mutual_information(s), single.mutual_information(s), rtol=1e-12)
+            np.testing.assert_allclose(acc.label_entropies(s), single.label_entropies(s), rtol=1e-12)
+        np.testing.assert_allclose(acc.entropy(), single.entropy(), rtol=1e-12)
+        err = (tmp_path / f"rank{r}.error").read_text()
+        assert "all_reduce: every rank must be built on identical bins" in err
+        assert "ranks [1]" in err
+    single_rows = monitor_rows(slice(0, 80))
+    for r in range(2):
+        got = json.loads((tmp_path / f"rank{r}.monitor.json").read_text())
+        assert [g["layer"] for g in got] == ["1", "2"]
+        for g, w in zip(got, single_rows, strict=True):
+            assert g["rows"] == w["rows"] == 80
+            for key in ("H", "H(Z|y)", "I(Z;y)"):
+                assert g[key] == pytest.approx(w[key], rel=1e-6)
+    a, b = (Accumulator.load(tmp_path / f"rank{r}.npz").state_dict() for r in range(2))
+    np.testing.assert_array_equal(a["total"], b["total"])  # every rank holds the same sums
+
+
+if __name__ == "__main__":
+    worker(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4]))
