@@ -225,3 +225,11 @@ def test_bad_arguments_are_clear_errors():
             model(x[:10])
         assert mon.accumulators["1"].metric == "euclidean"
         assert mon.record()[0]["rows"] == 10
+
+
+def test_public_names_in_softent_torch():
+    import softent.torch as st
+    from softent.torch import monitor
+
+    assert st.LayerMonitor is monitor.LayerMonitor
+    assert st.information_plane is monitor.information_plane
