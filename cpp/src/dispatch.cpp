@@ -13,32 +13,53 @@ void require(bool ok, const std::string& what) {
   if (!ok) throw std::invalid_argument("softent._core.soft_histogram: " + what);
 }
 
-}  // namespace
-
-HistStatus soft_histogram(const HistProblem& p) {
+// The invariants shared by the forward and backward calls; returns whether p is on the host.
+bool check_problem(const HistProblem& p) {
   require(p.z != nullptr && p.n > 0 && p.d > 0, "z must be a non-empty [N, D] array");
   require(p.centres != nullptr && p.centre_sq != nullptr && p.b > 0,
           "centres must be a non-empty [B, D] array");
-  require(p.hist != nullptr && p.hist_rows >= 1, "hist must have at least one row");
+  require(p.hist_rows >= 1, "hist must have at least one row");
   require(p.n_sets >= 0 && (p.n_sets == 0 || p.slots != nullptr), "slots must be given");
   require(std::isfinite(p.inv_temperature) && p.inv_temperature > 0,
           "temperature must be finite and > 0");
   const int m = static_cast<int>(p.metric);
   require(m >= 0 && m <= 3, "metric must be 0..3, got " + std::to_string(m));
-  if (p.device < 0) {
-    // Host slots are cheap to scan; a bad slot would write outside hist.
-    for (int64_t k = 0; k < p.n_sets * p.n; ++k) {
-      const int32_t s = p.slots[k];
-      require(s == -1 || (s >= 1 && s < p.hist_rows),
-              "slots must be -1 or in [1, hist_rows), got " + std::to_string(s));
-    }
-    return cpu::soft_histogram(p);
+  require(p.replicates >= 0 && p.row_offset >= 0, "replicates and row_offset must be >= 0");
+  if (p.device >= 0) return false;
+  // Host slots are cheap to scan; a bad slot would write outside hist.
+  for (int64_t k = 0; k < p.n_sets * p.n; ++k) {
+    const int32_t s = p.slots[k];
+    require(s == -1 || (s >= 1 && s < p.hist_rows),
+            "slots must be -1 or in [1, hist_rows), got " + std::to_string(s));
   }
+  return true;
+}
+
+[[noreturn, maybe_unused]] void no_cuda() {
+  throw std::runtime_error(
+      "softent: this build has no CUDA support (rebuild with SOFTENT_CUDA=ON and nvcc)");
+}
+
+}  // namespace
+
+HistStatus soft_histogram(const HistProblem& p) {
+  require(p.hist != nullptr, "hist must be given");
+  if (check_problem(p)) return cpu::soft_histogram(p);
 #if SOFTENT_WITH_CUDA
   return cuda::soft_histogram(p);
 #else
-  throw std::runtime_error(
-      "softent: this build has no CUDA support (rebuild with SOFTENT_CUDA=ON and nvcc)");
+  no_cuda();
+#endif
+}
+
+void soft_histogram_backward(const HistGradProblem& g) {
+  require(g.grad_hist != nullptr, "grad_hist must be given");
+  require(g.fwd.replicates == 0, "the backward has no bootstrap replicates");
+  if (check_problem(g.fwd)) return cpu::soft_histogram_backward(g);
+#if SOFTENT_WITH_CUDA
+  cuda::soft_histogram_backward(g);
+#else
+  no_cuda();
 #endif
 }
 
@@ -47,9 +68,8 @@ namespace cuda {
 bool available() { return false; }
 int device_count() { return 0; }
 const char* runtime_version() { return ""; }
-HistStatus soft_histogram(const HistProblem&) {
-  throw std::runtime_error("softent: this build has no CUDA support");
-}
+HistStatus soft_histogram(const HistProblem&) { no_cuda(); }
+void soft_histogram_backward(const HistGradProblem&) { no_cuda(); }
 }  // namespace cuda
 #endif
 

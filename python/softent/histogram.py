@@ -163,10 +163,17 @@ def accumulate(
     *,
     num_threads: int = 0,
     tile_rows: int | None = None,
+    replicates: int = 0,
+    replicate_seed: int = 0,
+    row_offset: int = 0,
 ) -> None:
     """Add the soft assignments of the rows of ``z`` [N, D] into ``hist`` [R, B] float64
     (row 0: every row; row slots[s, i] >= 1: label set s). ``z`` comes from
-    :func:`as_float_rows`; ``hist`` lives on z's device. Raises on non-finite rows."""
+    :func:`as_float_rows`; ``hist`` lives on z's device. Raises on non-finite rows.
+
+    With ``replicates`` = M > 0, ``hist`` is [(1 + M) * R, B]: block 0 as above, block r the
+    same sums with row i weighted by its Poisson(1) bootstrap weight, a function of
+    (replicate_seed, row_offset + i, r - 1) only (cpp/include/softent/math/bootstrap.h)."""
     v = view(z)
     if v.device >= 0 and not _core.build_info()["cuda"]:
         fail(api, "z", "on the CPU (this softent build has no CUDA support)", f"a tensor on cuda:{v.device}", RuntimeError)
@@ -185,9 +192,11 @@ def accumulate(
     bad = _core.soft_histogram(
         z=v.ptr, n=v.shape[0], d=v.shape[1], z_stride_row=v.strides[0], z_stride_col=v.strides[1],
         dtype=v.dtype_code, centres=pointer(centres), centre_sq=pointer(csq), b=bins.n_bins,
-        slots=pointer(slots_dev), n_sets=n_sets, hist=pointer(hist), hist_rows=int(hist.shape[0]),
+        slots=pointer(slots_dev), n_sets=n_sets, hist=pointer(hist),
+        hist_rows=int(hist.shape[0]) // (1 + replicates),
         metric=METRIC_CODES[bins.metric], inv_temperature=1.0 / bins.temperature,
         num_threads=num_threads, tile_rows=int(tile_rows or 0), device=v.device, stream=v.stream,
+        replicates=replicates, replicate_seed=replicate_seed, row_offset=row_offset,
     )  # fmt: skip
     if bad >= 0:
         fail(api, "z", "finite (or pass nonfinite='drop')", f"NaN/Inf in row {bad}")
@@ -350,3 +359,76 @@ def torch_mask(keep: np.ndarray, like: Any) -> Any:
     import torch
 
     return torch.as_tensor(keep, device=like.device)
+
+
+#: Refuse bootstrap states above this size (R replicates x label rows x B float64).
+MAX_BOOTSTRAP_BYTES = 2 << 30
+
+
+def poisson_bootstrap(
+    z: Any,
+    label_sets: dict[str, Any] | None,
+    bins: Bins,
+    n_resamples: int,
+    seed: int = 0,
+    num_threads: int = 0,
+    *,
+    row_offset: int = 0,
+    api: str = "poisson_bootstrap",
+) -> list[dict[str, Any]]:
+    """R Poisson(1)-bootstrap replicates of the soft histograms of ``z`` [N, D], all in ONE
+    fused kernel pass (the scores and softmax of each row are computed once and added into
+    every replicate with its weight).
+
+    Row i's weight in replicate r is a Poisson(1) draw that depends only on
+    (seed, row_offset + i, r) (a counter-based hash, cpp/include/softent/math/bootstrap.h):
+    no R x N weight matrix exists, and chunks of a stream passed with their ``row_offset``
+    draw the same resamples as the whole array. The Poisson bootstrap approximates the
+    multinomial (resample-N-rows) bootstrap (Hanley & MacGibbon 2006).
+
+    Args:
+        z: [N, D] float array (NumPy or torch).
+        label_sets: {name: [N] labels} (integers with -1 = masked, or strings), or None.
+        bins: the :class:`Bins` of the point estimate (the replicates reuse its centres).
+        n_resamples: R >= 1.
+        seed: the resampling seed (an int >= 0).
+
+    Returns:
+        R dicts {"total": [B] float64 (all rows, weighted), "sets": {name: (values [K],
+        per_label [K, B] float64, counts [K] float64 = the weighted row counts)}}; label
+        values sorted as in the unweighted result.
+    """
+    if not isinstance(n_resamples, (int, np.integer)) or isinstance(n_resamples, bool) or n_resamples < 1:
+        fail(api, "n_resamples", "an int >= 1", repr(n_resamples))
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**64:
+        fail(api, "seed", "an int in [0, 2**64)", repr(seed))
+    rows = as_float_rows(z, api, "z")
+    n = int(rows.shape[0])
+    if int(rows.shape[1]) != bins.dim:
+        fail(api, "z", f"[N, {bins.dim}] (the bins' dimension)", f"shape {tuple(rows.shape)}")
+    encoded: list[tuple[str, LabelCodes, int]] = []
+    n_hist = 1
+    for name, labels in (label_sets or {}).items():
+        codes = encode_labels(labels, n, api, f"label_sets[{name!r}]")
+        encoded.append((name, codes, n_hist))
+        n_hist += codes.n_labels
+    r = int(n_resamples)
+    nbytes = (1 + r) * n_hist * bins.n_bins * 8
+    if nbytes > MAX_BOOTSTRAP_BYTES:
+        fail(api, "n_resamples", f"small enough that the replicate histograms fit in {MAX_BOOTSTRAP_BYTES >> 30} GiB "
+             f"({n_hist} histogram rows x {bins.n_bins} bins x 8 bytes each)", r)  # fmt: skip
+    slots = None
+    if encoded:
+        slots = np.stack([np.where(c.codes >= 0, off + c.codes, -1) for _, c, off in encoded]).astype(np.int32)
+    hist = new_hist(rows, (1 + r) * n_hist, bins.n_bins)
+    accumulate(api, rows, bins, slots, hist, num_threads=num_threads, replicates=r,
+               replicate_seed=int(seed), row_offset=int(row_offset))  # fmt: skip
+    h = to_numpy(hist).reshape(1 + r, n_hist, bins.n_bins)
+    out = []
+    for rep in range(1, 1 + r):
+        sets = {}
+        for name, c, off in encoded:
+            per_label = h[rep, off : off + c.n_labels].copy()
+            sets[name] = (c.values, per_label, per_label.sum(axis=1))
+        out.append({"total": h[rep, 0].copy(), "sets": sets})
+    return out

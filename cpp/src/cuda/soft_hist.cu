@@ -1,81 +1,34 @@
-// Soft-bin histogram on the GPU: per chunk of rows, a tiled GEMM kernel writes the scores
-// block (chunk x B, bounded scratch), then one warp per row does the softmax and adds the
-// float64 histograms with atomics. Math: softent/math/soft_bin.h. Runs on the caller's stream.
+// Soft-bin histogram on the GPU: per chunk of rows, the tiled GEMM writes the scores block
+// (chunk x B, bounded scratch), then one warp per row does the softmax and adds the
+// float64 histograms (and Poisson bootstrap replicates) with atomics.
+// Math: softent/math/soft_bin.h, math/bootstrap.h. Runs on the caller's stream.
 #include <cuda_runtime.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <limits>
-#include <stdexcept>
-#include <string>
 
-#include "softent/problem.h"
+#include "cuda/tiles.cuh"
+#include "softent/math/bootstrap.h"
 
 namespace softent::cuda {
 namespace {
 
-constexpr int kTile = 16;            // GEMM tile edge (threads per block: 16 x 16)
-constexpr int kWarpsPerBlock = 8;    // softmax kernel: one warp per row
-constexpr int64_t kChunkRows = 8192;  // rows per scores block: scratch = chunk * B floats
-
-void check(cudaError_t err, const char* what) {
-  if (err != cudaSuccess)
-    throw std::runtime_error(std::string("softent CUDA error in ") + what + ": " +
-                             cudaGetErrorString(err));
-}
-
-// scores[r, j] = <z[row0 + r], c[j]>, and zsq[r] = ||z[row0 + r]||^2 (computed by column 0).
-template <typename T>
-__global__ void dot_scores(const T* __restrict__ z, int64_t sr, int64_t sc, int64_t row0,
-                           int64_t m, int64_t d, const T* __restrict__ c, int64_t b,
-                           T* __restrict__ scores) {
-  __shared__ T zs[kTile][kTile + 1];
-  __shared__ T cs[kTile][kTile + 1];
-  const int64_t r = int64_t(blockIdx.y) * kTile + threadIdx.y;
-  const int64_t j = int64_t(blockIdx.x) * kTile + threadIdx.x;
-  T acc = 0;
-  for (int64_t k0 = 0; k0 < d; k0 += kTile) {
-    const int64_t kz = k0 + threadIdx.x;
-    const int64_t rz = int64_t(blockIdx.y) * kTile + threadIdx.y;
-    zs[threadIdx.y][threadIdx.x] = (rz < m && kz < d) ? z[(row0 + rz) * sr + kz * sc] : T(0);
-    const int64_t jc = int64_t(blockIdx.x) * kTile + threadIdx.y;
-    cs[threadIdx.y][threadIdx.x] = (jc < b && kz < d) ? c[jc * d + kz] : T(0);
-    __syncthreads();
-#pragma unroll
-    for (int k = 0; k < kTile; ++k) acc += zs[threadIdx.y][k] * cs[threadIdx.x][k];
-    __syncthreads();
-  }
-  if (r < m && j < b) scores[r * b + j] = acc;
-}
-
-template <typename T>
-__global__ void row_norms(const T* __restrict__ z, int64_t sr, int64_t sc, int64_t row0,
-                          int64_t m, int64_t d, T* __restrict__ zsq) {
-  const int64_t r = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (r >= m) return;
-  double acc = 0;
-  for (int64_t k = 0; k < d; ++k) {
-    const double v = double(z[(row0 + r) * sr + k * sc]);
-    acc += v * v;
-  }
-  zsq[r] = T(acc);
-}
-
 template <typename T>
 __global__ void softmax_accumulate(T* __restrict__ scores, const T* __restrict__ zsq,
-                                   const double* __restrict__ csq, int64_t row0, int64_t m,
-                                   int64_t n, int64_t b, Metric metric, T inv_t,
-                                   const int32_t* __restrict__ slots, int64_t n_sets,
-                                   double* __restrict__ hist,
-                                   unsigned long long* __restrict__ first_bad) {
+                                   const double* __restrict__ csq, HistProblem p, int64_t row0,
+                                   int64_t m, unsigned long long* __restrict__ first_bad) {
   const int lane = threadIdx.x & 31;
   const int64_t r = int64_t(blockIdx.x) * kWarpsPerBlock + (threadIdx.x >> 5);
   if (r >= m) return;
+  const int64_t b = p.b, i = row0 + r;
+  const T inv_t = T(p.inv_temperature);
   T* s = scores + r * b;
   const T zr = zsq ? zsq[r] : T(0);
   T mx = -std::numeric_limits<T>::infinity();
   for (int64_t j = lane; j < b; j += 32) {
-    s[j] = math::score(metric, s[j], zr, T(csq[j])) * inv_t;
+    s[j] = math::score(p.metric, s[j], zr, T(csq[j])) * inv_t;
     mx = fmax(mx, s[j]);
   }
   for (int off = 16; off > 0; off >>= 1) mx = fmax(mx, __shfl_xor_sync(0xffffffffu, mx, off));
@@ -86,16 +39,24 @@ __global__ void softmax_accumulate(T* __restrict__ scores, const T* __restrict__
   }
   for (int off = 16; off > 0; off >>= 1) sum += __shfl_xor_sync(0xffffffffu, sum, off);
   if (!isfinite(double(mx)) || !isfinite(double(sum)) || !isfinite(double(zr))) {
-    if (lane == 0) atomicMin(first_bad, static_cast<unsigned long long>(row0 + r));
+    if (lane == 0) atomicMin(first_bad, static_cast<unsigned long long>(i));
     return;
   }
   const double inv_sum = 1.0 / double(sum);
-  for (int64_t j = lane; j < b; j += 32) atomicAdd(hist + j, double(s[j]) * inv_sum);
-  for (int64_t set = 0; set < n_sets; ++set) {
-    const int32_t slot = slots[set * n + row0 + r];
-    if (slot < 1) continue;
-    for (int64_t j = lane; j < b; j += 32)
-      atomicAdd(hist + int64_t(slot) * b + j, double(s[j]) * inv_sum);
+  for (int64_t block = 0; block <= p.replicates; ++block) {
+    int w = 1;
+    if (block > 0) {
+      w = math::poisson1_weight(p.replicate_seed, uint64_t(p.row_offset + i), uint64_t(block - 1));
+      if (w == 0) continue;
+    }
+    const double scale = inv_sum * w;
+    double* h = p.hist + block * p.hist_rows * b;
+    for (int64_t j = lane; j < b; j += 32) atomicAdd(h + j, double(s[j]) * scale);
+    for (int64_t set = 0; set < p.n_sets; ++set) {
+      const int32_t slot = p.slots[set * p.n + i];
+      if (slot < 1) continue;
+      for (int64_t j = lane; j < b; j += 32) atomicAdd(h + int64_t(slot) * b + j, double(s[j]) * scale);
+    }
   }
 }
 
@@ -105,40 +66,26 @@ HistStatus run(const HistProblem& p) {
   auto stream = reinterpret_cast<cudaStream_t>(p.stream);
   const int64_t chunk = std::min<int64_t>(kChunkRows, p.n);
   const bool row_norm = math::needs_row_norm(p.metric);
-  T* scores = nullptr;
-  T* zsq = nullptr;
-  unsigned long long* bad = nullptr;
-  check(cudaMallocAsync(reinterpret_cast<void**>(&scores), sizeof(T) * chunk * p.b, stream),
-        "cudaMallocAsync(scores)");
-  check(cudaMallocAsync(reinterpret_cast<void**>(&zsq), sizeof(T) * chunk, stream),
-        "cudaMallocAsync(zsq)");
-  check(cudaMallocAsync(reinterpret_cast<void**>(&bad), sizeof(unsigned long long), stream),
-        "cudaMallocAsync(status)");
-  check(cudaMemsetAsync(bad, 0xff, sizeof(unsigned long long), stream), "cudaMemsetAsync");
-  const T* z = static_cast<const T*>(p.z);
-  const T* c = static_cast<const T*>(p.centres);
-  for (int64_t row0 = 0; row0 < p.n; row0 += chunk) {
-    const int64_t m = std::min(chunk, p.n - row0);
-    const dim3 block(kTile, kTile);
-    const dim3 grid(unsigned((p.b + kTile - 1) / kTile), unsigned((m + kTile - 1) / kTile));
-    dot_scores<T><<<grid, block, 0, stream>>>(z, p.z_stride_row, p.z_stride_col, row0, m, p.d,
-                                              c, p.b, scores);
-    if (row_norm)
-      row_norms<T><<<unsigned((m + 255) / 256), 256, 0, stream>>>(z, p.z_stride_row,
-                                                                  p.z_stride_col, row0, m, p.d,
-                                                                  zsq);
-    softmax_accumulate<T><<<unsigned((m + kWarpsPerBlock - 1) / kWarpsPerBlock),
-                            32 * kWarpsPerBlock, 0, stream>>>(
-        scores, row_norm ? zsq : nullptr, p.centre_sq, row0, m, p.n, p.b, p.metric,
-        T(p.inv_temperature), p.slots, p.n_sets, p.hist, bad);
-    check(cudaGetLastError(), "kernel launch");
-  }
   unsigned long long bad_host = 0;
-  check(cudaMemcpyAsync(&bad_host, bad, sizeof bad_host, cudaMemcpyDeviceToHost, stream),
-        "cudaMemcpyAsync");
-  check(cudaFreeAsync(scores, stream), "cudaFreeAsync");
-  check(cudaFreeAsync(zsq, stream), "cudaFreeAsync");
-  check(cudaFreeAsync(bad, stream), "cudaFreeAsync");
+  {
+    Scratch<T> scores(chunk * p.b, stream), zsq(chunk, stream);
+    Scratch<unsigned long long> bad(1, stream);
+    check(cudaMemsetAsync(bad.get(), 0xff, sizeof(unsigned long long), stream), "cudaMemsetAsync");
+    for (int64_t row0 = 0; row0 < p.n; row0 += chunk) {
+      const int64_t m = std::min(chunk, p.n - row0);
+      chunk_dots<T>(stream, p, row0, m, scores.get(), zsq.get());
+      if (p.dots_out)  // kept for a backward (the softmax below overwrites the scores)
+        check(cudaMemcpyAsync(static_cast<T*>(p.dots_out) + row0 * p.b, scores.get(),
+                              sizeof(T) * m * p.b, cudaMemcpyDeviceToDevice, stream),
+              "cudaMemcpyAsync(dots_out)");
+      softmax_accumulate<T><<<unsigned((m + kWarpsPerBlock - 1) / kWarpsPerBlock),
+                              32 * kWarpsPerBlock, 0, stream>>>(
+          scores.get(), row_norm ? zsq.get() : nullptr, p.centre_sq, p, row0, m, bad.get());
+      check(cudaGetLastError(), "softmax_accumulate launch");
+    }
+    check(cudaMemcpyAsync(&bad_host, bad.get(), sizeof bad_host, cudaMemcpyDeviceToHost, stream),
+          "cudaMemcpyAsync");
+  }  // scratch freed (stream-ordered) before the synchronisation
   check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
   HistStatus status;
   status.first_nonfinite_row =

@@ -1,0 +1,126 @@
+// The CUDA skeleton shared by the forward and backward soft-histogram kernels: a strided
+// shared-memory tiled GEMM with a pluggable epilogue, row norms, error checks, and the
+// stream-ordered scratch buffers. Math: softent/math/soft_bin.h. Runs on the caller's stream.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "softent/problem.h"
+
+namespace softent::cuda {
+namespace {
+
+constexpr int kTile = 16;             // GEMM tile edge (threads per block: 16 x 16)
+constexpr int kWarpsPerBlock = 8;     // row kernels: one warp per row
+constexpr int64_t kChunkRows = 8192;  // rows per scratch block: scratch = chunk * B values
+
+inline void check(cudaError_t err, const char* what) {
+  if (err != cudaSuccess)
+    throw std::runtime_error(std::string("softent CUDA error in ") + what + ": " +
+                             cudaGetErrorString(err));
+}
+
+// out(i, j, Σ_k A(i, k) B(k, j)) for i < M, j < N, with A(i, k) = a[i * a_i + k * a_k] and
+// B(k, j) = b[k * b_k + j * b_j]: the strides express transposes and strided views, so
+// one kernel serves scores = Z C^T, grad_z = U C and grad_centres += U^T Z.
+template <typename T, typename Epilogue>
+__global__ void gemm_strided(int64_t M, int64_t N, int64_t K, const T* __restrict__ a,
+                             int64_t a_i, int64_t a_k, const T* __restrict__ b, int64_t b_k,
+                             int64_t b_j, Epilogue out) {
+  __shared__ T as[kTile][kTile + 1];
+  __shared__ T bs[kTile][kTile + 1];
+  const int64_t i = int64_t(blockIdx.y) * kTile + threadIdx.y;
+  const int64_t j = int64_t(blockIdx.x) * kTile + threadIdx.x;
+  T acc = 0;
+  for (int64_t k0 = 0; k0 < K; k0 += kTile) {
+    const int64_t ka = k0 + threadIdx.x;
+    as[threadIdx.y][threadIdx.x] = (i < M && ka < K) ? a[i * a_i + ka * a_k] : T(0);
+    const int64_t kb = k0 + threadIdx.y;
+    bs[threadIdx.y][threadIdx.x] = (kb < K && j < N) ? b[kb * b_k + j * b_j] : T(0);
+    __syncthreads();
+#pragma unroll
+    for (int k = 0; k < kTile; ++k) acc += as[threadIdx.y][k] * bs[k][threadIdx.x];
+    __syncthreads();
+  }
+  if (i < M && j < N) out(i, j, acc);
+}
+
+template <typename T, typename Epilogue>
+void launch_gemm(cudaStream_t stream, int64_t M, int64_t N, int64_t K, const T* a, int64_t a_i,
+                 int64_t a_k, const T* b, int64_t b_k, int64_t b_j, Epilogue out) {
+  const dim3 block(kTile, kTile);
+  const dim3 grid(unsigned((N + kTile - 1) / kTile), unsigned((M + kTile - 1) / kTile));
+  gemm_strided<T, Epilogue><<<grid, block, 0, stream>>>(M, N, K, a, a_i, a_k, b, b_k, b_j, out);
+  check(cudaGetLastError(), "gemm launch");
+}
+
+// Epilogue: a row-major [M, ld] store.
+template <typename T>
+struct Store {
+  T* c;
+  int64_t ld;
+  __device__ void operator()(int64_t i, int64_t j, T v) const { c[i * ld + j] = v; }
+};
+
+// ||z_r||^2 of the chunk's rows, accumulated in double.
+template <typename T>
+__global__ void row_norms(const T* __restrict__ z, int64_t sr, int64_t sc, int64_t m, int64_t d,
+                          T* __restrict__ zsq) {
+  const int64_t r = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (r >= m) return;
+  double acc = 0;
+  for (int64_t k = 0; k < d; ++k) {
+    const double v = double(z[r * sr + k * sc]);
+    acc += v * v;
+  }
+  zsq[r] = T(acc);
+}
+
+// Dots of rows [row0, row0 + m) of z with the centres (or a copy of them from `cached`
+// [n, b], kept by a forward), and the rows' squared norms.
+template <typename T>
+void chunk_dots(cudaStream_t stream, const HistProblem& p, int64_t row0, int64_t m, T* dots,
+                T* zsq, const T* cached = nullptr) {
+  const T* z = static_cast<const T*>(p.z) + row0 * p.z_stride_row;
+  const T* c = static_cast<const T*>(p.centres);
+  if (cached)
+    check(cudaMemcpyAsync(dots, cached + row0 * p.b, sizeof(T) * m * p.b,
+                          cudaMemcpyDeviceToDevice, stream),
+          "cudaMemcpyAsync(dots)");
+  else
+    launch_gemm(stream, m, p.b, p.d, z, p.z_stride_row, p.z_stride_col, c, int64_t(1), p.d,
+                Store<T>{dots, p.b});
+  if (math::needs_row_norm(p.metric)) {
+    row_norms<T><<<unsigned((m + 255) / 256), 256, 0, stream>>>(z, p.z_stride_row,
+                                                                p.z_stride_col, m, p.d, zsq);
+    check(cudaGetLastError(), "row_norms launch");
+  }
+}
+
+// A stream-ordered device buffer (cudaMallocAsync/cudaFreeAsync on the caller's stream).
+template <typename T>
+class Scratch {
+ public:
+  Scratch(int64_t count, cudaStream_t stream) : stream_(stream) {
+    if (count > 0)
+      check(cudaMallocAsync(reinterpret_cast<void**>(&ptr_), sizeof(T) * count, stream),
+            "cudaMallocAsync");
+  }
+  ~Scratch() {
+    if (ptr_) cudaFreeAsync(ptr_, stream_);
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  T* get() const { return ptr_; }
+
+ private:
+  T* ptr_ = nullptr;
+  cudaStream_t stream_;
+};
+
+}  // namespace
+}  // namespace softent::cuda
