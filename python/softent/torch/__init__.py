@@ -1,5 +1,10 @@
 """softent's torch integration (imported only when torch is installed).
 
+Differentiable estimators: :func:`entropy`, :func:`conditional_entropy`,
+:func:`mutual_information` and :func:`information` return 0-d tensors whose gradients
+(to z, and to tensor centres and temperature) come from fused C++ backward kernels, via
+the ``torch.ops.softent.soft_histogram`` custom operator (``torch.compile``-able).
+
 Training-time monitoring: :class:`LayerMonitor` streams named layers' activations into
 :class:`softent.Accumulator` objects through forward hooks; :func:`information_plane`
 turns its history into (I(X;T), I(T;Y)) per layer.
@@ -7,6 +12,24 @@ turns its history into (I(X;T), I(T;Y)) per layer.
 
 from __future__ import annotations
 
+from .functional import (
+    TorchInformation,
+    conditional_entropy,
+    entropy,
+    information,
+    mutual_information,
+    set_backward_cache_bytes,
+)
 from .monitor import InformationPlane, LayerMonitor, information_plane
 
-__all__ = ["InformationPlane", "LayerMonitor", "information_plane"]
+__all__ = [
+    "InformationPlane",
+    "LayerMonitor",
+    "TorchInformation",
+    "conditional_entropy",
+    "entropy",
+    "information",
+    "information_plane",
+    "mutual_information",
+    "set_backward_cache_bytes",
+]

@@ -1,0 +1,165 @@
+"""The soft histogram as a differentiable torch operator, ``torch.ops.softent.soft_histogram``.
+
+Registered with ``torch.library.custom_op`` (fake implementations included) so that
+``torch.compile(fullgraph=True)`` traces through it and ``torch.library.opcheck`` passes.
+Its backward is a second operator, ``torch.ops.softent.soft_histogram_backward``, which
+calls the C++ backward kernels (cpp/src/cpu/soft_hist_backward.cpp and the CUDA twin):
+they recompute each tile's scores and softmax and reduce the cotangent to dz, dC, d||C||²
+and d(1/T) without materialising N x B. Tensors stay on their device; CUDA kernels run on
+torch's current stream. Double backward is refused with a clear error.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from .. import _core
+from .._errors import fail
+from .._interop import pointer, view
+
+
+def _call_args(z: Tensor, centres: Tensor, centre_sq: Tensor, slots: Tensor, inv_temperature: Tensor,
+               hist_rows: int, metric: int, num_threads: int) -> dict:  # fmt: skip
+    """The keyword arguments shared by the forward and backward kernel calls."""
+    if z.device.type == "cuda" and not _core.build_info()["cuda"]:
+        fail("torch.soft_histogram", "z", "on the CPU (this softent build has no CUDA support)",
+             f"a tensor on {z.device}", RuntimeError)  # fmt: skip
+    v = view(z)
+    return dict(
+        z=v.ptr, n=v.shape[0], d=v.shape[1], z_stride_row=v.strides[0], z_stride_col=v.strides[1],
+        dtype=v.dtype_code, centres=pointer(centres), centre_sq=pointer(centre_sq),
+        b=int(centres.shape[0]), slots=pointer(slots) if slots.numel() else 0,
+        n_sets=int(slots.shape[0]) if slots.numel() else 0, hist_rows=hist_rows, metric=metric,
+        inv_temperature=float(inv_temperature), num_threads=num_threads, tile_rows=0,
+        device=v.device, stream=v.stream,
+    )  # fmt: skip
+
+
+@torch.library.custom_op("softent::soft_histogram", mutates_args=())
+def soft_histogram_with_dots(
+    z: Tensor,
+    centres: Tensor,
+    centre_sq: Tensor,
+    slots: Tensor,
+    inv_temperature: Tensor,
+    hist_rows: int,
+    metric: int,
+    num_threads: int,
+    keep_dots: bool,
+) -> tuple[Tensor, Tensor]:
+    """([hist_rows, B] float64 soft histograms of z [N, D], dots) (see HistProblem in
+    cpp/include/softent/problem.h). ``centres`` [B, D] contiguous in z's dtype (unit rows
+    for cosine), ``centre_sq`` [B] float64, ``slots`` [S, N] int32 (-1 or 1..hist_rows-1),
+    ``inv_temperature`` a 0-d float64 CPU tensor (1/T). ``dots`` is [N, B] <z_i, c_b> in
+    z's dtype when ``keep_dots`` (the backward then skips recomputing them), else empty."""
+    hist = torch.zeros((hist_rows, centres.shape[0]), dtype=torch.float64, device=z.device)
+    dots = z.new_empty((z.shape[0], centres.shape[0]) if keep_dots else (0,))
+    bad = _core.soft_histogram(hist=pointer(hist), dots_out=pointer(dots) if keep_dots else 0,
+                               **_call_args(z, centres, centre_sq, slots, inv_temperature, hist_rows, metric,
+                                            num_threads))  # fmt: skip
+    if bad >= 0:
+        fail("torch", "z", "finite", f"NaN/Inf in row {bad}")
+    return hist, dots
+
+
+@soft_histogram_with_dots.register_fake
+def _(z, centres, centre_sq, slots, inv_temperature, hist_rows, metric, num_threads, keep_dots):
+    hist = z.new_empty((hist_rows, centres.shape[0]), dtype=torch.float64)
+    return hist, z.new_empty((z.shape[0], centres.shape[0]) if keep_dots else (0,))
+
+
+def soft_histogram(z: Tensor, centres: Tensor, centre_sq: Tensor, slots: Tensor, inv_temperature: Tensor,
+                   hist_rows: int, metric: int, num_threads: int, keep_dots: bool = False) -> Tensor:  # fmt: skip
+    """The differentiable [hist_rows, B] histograms (see :func:`soft_histogram_with_dots`)."""
+    hist, _ = soft_histogram_with_dots(z, centres, centre_sq, slots, inv_temperature, hist_rows, metric,
+                                       num_threads, keep_dots)  # fmt: skip
+    return hist
+
+
+@torch.library.custom_op("softent::soft_histogram_backward", mutates_args=())
+def soft_histogram_backward(
+    grad_hist: Tensor,
+    z: Tensor,
+    centres: Tensor,
+    centre_sq: Tensor,
+    slots: Tensor,
+    inv_temperature: Tensor,
+    hist_rows: int,
+    metric: int,
+    num_threads: int,
+    needs: list[bool],
+    dots: Tensor,
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """(grad_z [N, D] z's dtype, grad_centres [B, D] float64, grad_centre_sq [B] float64,
+    grad_inv_temperature [] float64) for ``needs`` = which of the four are wanted (the
+    others come back empty). ``dots``: the forward's kept [N, B] dots, or empty."""
+    n, d, b = z.shape[0], z.shape[1], centres.shape[0]
+    f64 = dict(dtype=torch.float64, device=z.device)
+    grad_z = torch.empty((n, d), dtype=z.dtype, device=z.device) if needs[0] else z.new_empty((0,))
+    grad_c = torch.zeros((b, d), **f64) if needs[1] else torch.zeros((0,), **f64)
+    grad_csq = torch.zeros((b,), **f64) if needs[2] else torch.zeros((0,), **f64)
+    grad_inv_t = torch.zeros((), **f64) if needs[3] else torch.zeros((0,), **f64)
+    _core.soft_histogram_backward(
+        grad_hist=pointer(grad_hist), grad_z=pointer(grad_z) if needs[0] else 0,
+        grad_centres=pointer(grad_c) if needs[1] else 0, grad_centre_sq=pointer(grad_csq) if needs[2] else 0,
+        grad_inv_temperature=pointer(grad_inv_t) if needs[3] else 0, dots=pointer(dots) if dots.numel() else 0,
+        **_call_args(z, centres, centre_sq, slots, inv_temperature, hist_rows, metric, num_threads),
+    )  # fmt: skip
+    return grad_z, grad_c, grad_csq, grad_inv_t.cpu()
+
+
+@soft_histogram_backward.register_fake
+def _(grad_hist, z, centres, centre_sq, slots, inv_temperature, hist_rows, metric, num_threads, needs, dots):
+    n, d, b = z.shape[0], z.shape[1], centres.shape[0]
+    f64 = dict(dtype=torch.float64, device=z.device)
+    return (
+        z.new_empty((n, d) if needs[0] else (0,)),
+        torch.empty((b, d) if needs[1] else (0,), **f64),
+        torch.empty((b,) if needs[2] else (0,), **f64),
+        torch.empty(() if needs[3] else (0,), dtype=torch.float64, device="cpu"),
+    )
+
+
+def _setup_context(ctx, inputs, output) -> None:
+    z, centres, centre_sq, slots, inv_temperature, hist_rows, metric, num_threads, _ = inputs
+    ctx.save_for_backward(z, centres, centre_sq, slots, inv_temperature, output[1])
+    ctx.params = (hist_rows, metric, num_threads)
+
+
+def _backward(ctx, grad_hist: Tensor, grad_dots: Tensor):
+    # grad_dots: the kept dots are an implementation detail, never differentiated through.
+    z, centres, centre_sq, slots, inv_temperature, dots = ctx.saved_tensors
+    needs = [bool(ctx.needs_input_grad[i]) for i in (0, 1, 2, 4)]
+    grad_z, grad_c, grad_csq, grad_inv_t = soft_histogram_backward(
+        grad_hist.to(torch.float64).contiguous(), z, centres, centre_sq, slots, inv_temperature, *ctx.params,
+        needs, dots,
+    )  # fmt: skip
+    return (
+        grad_z if needs[0] else None,
+        grad_c.to(centres.dtype) if needs[1] else None,
+        grad_csq if needs[2] else None,
+        None,
+        grad_inv_t if needs[3] else None,
+        None,
+        None,
+        None,
+        None,
+    )
+
+
+soft_histogram_with_dots.register_autograd(_backward, setup_context=_setup_context)
+
+
+def _no_double_backward(ctx, *grads):
+    raise RuntimeError(
+        "softent.torch: double backward (gradients of gradients, e.g. create_graph=True then "
+        "another backward) is not supported by the soft-histogram kernels"
+    )
+
+
+def _setup_nothing(ctx, inputs, output) -> None:
+    pass
+
+
+soft_histogram_backward.register_autograd(_no_double_backward, setup_context=_setup_nothing)

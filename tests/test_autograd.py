@@ -1,0 +1,332 @@
+"""softent.torch: differentiable H(Z), H(Z|L), I(Z;L) through the fused C++ backward kernels.
+
+Checked by torch.autograd.gradcheck (float64) and against a plain-torch reference that
+materialises every score and soft assignment (N x B), with shared random cotangents."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from conftest import METRICS, TEMPERATURES
+
+torch = pytest.importorskip("torch")
+
+import softent
+import softent.torch as st
+from softent.torch import _ops
+
+# ----------------------------------------------------------------------------- reference
+
+
+def val(t) -> float:
+    return float(t.detach())
+
+
+def reference_scores(z, c, metric):
+    if metric == "euclidean":
+        return -torch.cdist(z, c)
+    if metric == "sqeuclidean":
+        return -((z[:, None, :] - c[None, :, :]) ** 2).sum(-1)
+    if metric == "cosine":
+        return torch.nn.functional.normalize(z, dim=1) @ torch.nn.functional.normalize(c, dim=1).T
+    return z @ c.T
+
+
+def reference_information(z, labels, c, metric, t, weighting="weighted"):
+    """Plain torch, everything materialised: (H, H(Z|L), I, H(Z|L=k) [K]) in nats."""
+    q = torch.softmax(reference_scores(z, c, metric) / t, dim=1)
+
+    def ent(m):
+        p = m / m.sum(-1, keepdim=True)
+        return -(p * torch.log(p)).sum(-1)
+
+    keep = labels >= 0
+    q, lab = q[keep], labels[keep]
+    values = torch.unique(lab)
+    per = torch.stack([q[lab == v].sum(0) for v in values])
+    counts = torch.stack([(lab == v).sum() for v in values]).to(q.dtype)
+    h, hk = ent(q.sum(0)), ent(per)
+    w = counts / counts.sum() if weighting == "weighted" else torch.full_like(counts, 1 / len(values))
+    hc = (w * hk).sum()
+    return h, hc, h - hc, hk
+
+
+@pytest.fixture
+def small():
+    g = torch.Generator().manual_seed(3)
+    n, d, b, k = 37, 5, 7, 4
+    means = torch.randn(k, d, generator=g, dtype=torch.float64) * 2
+    labels = torch.randint(0, k, (n,), generator=g)
+    z = means[labels] + torch.randn(n, d, generator=g, dtype=torch.float64)
+    c = torch.randn(b, d, generator=g, dtype=torch.float64) * 2
+    return z, labels, c
+
+
+# ----------------------------------------------------------------------------- gradcheck
+
+
+@pytest.mark.gradcheck
+@pytest.mark.parametrize("metric", METRICS)
+@pytest.mark.parametrize("case", ["entropy", "labels", "masked", "uniform"])
+def test_gradcheck(small, metric, case):
+    z, labels, c = small
+    labels = labels.clone()
+    if case == "masked":
+        labels[::5] = -1
+    t0 = TEMPERATURES[metric]
+
+    def f(z, c, t):
+        if case == "entropy":
+            return st.entropy(z, centres=c, metric=metric, temperature=t)
+        info = st.information(z, labels, centres=c, metric=metric, temperature=t,
+                              weighting="uniform" if case == "uniform" else "weighted")  # fmt: skip
+        # every output, so every path of the backward is checked
+        return info.entropy + 2 * info.conditional_entropy + 3 * info.mutual_information + info.label_entropies.sum()
+
+    zz = z.clone().requires_grad_()
+    cc = c.clone().requires_grad_()
+    tt = torch.tensor(t0, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(f, (zz, cc, tt))
+
+
+@pytest.mark.gradcheck
+def test_gradcheck_of_the_operator_on_every_histogram_row(small):
+    """The raw op: a cotangent on every histogram row (two label sets of slots)."""
+    z, labels, c = small
+    slots = torch.stack([labels + 1, torch.where(labels % 2 == 0, 5, 6)]).to(torch.int32)
+    for metric, keep_dots in zip(range(4), (True, False, True, False)):
+        def f(z, c, csq, inv_t):
+            return _ops.soft_histogram(z, c, csq, slots, inv_t, 7, metric, 0, keep_dots)
+
+        inputs = (z.clone().requires_grad_(), c.clone().requires_grad_(), (c**2).sum(1).requires_grad_(),
+                  torch.tensor(0.7, dtype=torch.float64, requires_grad=True))  # fmt: skip
+        assert torch.autograd.gradcheck(f, inputs)
+
+
+# ----------------------------------------------------------------------------- vs plain torch
+
+
+@pytest.mark.parametrize("metric", METRICS)
+@pytest.mark.parametrize("weighting", ["weighted", "uniform"])
+def test_float32_gradients_match_plain_torch(clustered, metric, weighting):
+    """Shared random cotangents on every output; z, centres and T gradients to 1e-5."""
+    z_np, labels_np, c_np = clustered
+    labels_np = labels_np.copy()
+    labels_np[::9] = -1
+    t0 = TEMPERATURES[metric]
+    g = torch.Generator().manual_seed(11)
+    w = torch.randn(3, generator=g, dtype=torch.float64)
+    wk = torch.randn(6, generator=g, dtype=torch.float64)
+    grads = []
+    for impl in ("softent", "reference"):
+        z = torch.tensor(z_np, dtype=torch.float32, requires_grad=True)
+        c = torch.tensor(c_np, dtype=torch.float32, requires_grad=True)
+        t = torch.tensor(t0, dtype=torch.float32, requires_grad=True)
+        labels = torch.tensor(labels_np)
+        if impl == "softent":
+            info = st.information(z, labels, centres=c, metric=metric, temperature=t, weighting=weighting)
+            outs = (info.entropy, info.conditional_entropy, info.mutual_information, info.label_entropies)
+        else:
+            outs = reference_information(z, labels, c, metric, t, weighting)
+        loss = sum(wi * o.double() for wi, o in zip(w, outs[:3])) + (wk * outs[3].double()).sum()
+        loss.backward()
+        grads.append((z.grad.double(), c.grad.double(), t.grad.double(), [float(o.detach().sum()) for o in outs]))
+    (gz, gc, gt, vals), (rz, rc, rt, rvals) = grads
+    np.testing.assert_allclose(vals, rvals, rtol=1e-5, atol=1e-6)
+    for got, ref in ((gz, rz), (gc, rc), (gt, rt)):
+        assert float((got - ref).norm() / ref.norm()) < 1e-5
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_values_equal_the_numpy_api(clustered, metric):
+    z, labels, c = clustered
+    t = TEMPERATURES[metric]
+    info = st.information(torch.tensor(z), torch.tensor(labels), centres=c, metric=metric, temperature=t, base=2)
+    ref = softent.information(z, labels, centres=c, metric=metric, temperature=t, base=2)
+    for name in ("entropy", "conditional_entropy", "mutual_information"):
+        assert float(getattr(info, name)) == pytest.approx(getattr(ref, name), rel=1e-12)
+    np.testing.assert_allclose(info.label_entropies.numpy(), ref.label_entropies, rtol=1e-12)
+    np.testing.assert_array_equal(info.label_values, ref.label_values)
+    h = st.entropy(torch.tensor(z), centres=c, metric=metric, temperature=t)
+    assert float(h) == pytest.approx(softent.entropy(z, centres=c, metric=metric, temperature=t), rel=1e-12)
+
+
+def test_defaults_match_the_published_method(clustered):
+    """Default bins/temperature = softent.information's (spherical, B=100, calibrated)."""
+    z, labels, _ = clustered
+    got = st.information(torch.tensor(z), labels)
+    ref = softent.information(z, labels)
+    assert float(got.mutual_information) == pytest.approx(ref.mutual_information, rel=1e-12)
+    assert float(got.temperature) == pytest.approx(ref.histogram.temperature)
+
+
+def test_string_labels_and_coded_labels_agree(clustered):
+    z, labels, c = clustered
+    zt = torch.tensor(z, requires_grad=True)
+    names = np.array(["a", "b", "c", "d", "e", "f"])[labels]
+    a = st.mutual_information(zt, names, centres=c)
+    b = st.mutual_information(zt, torch.tensor(labels), centres=c, n_labels=8)  # 2 absent labels
+    assert val(a) == pytest.approx(val(b), rel=1e-12)
+    (ga,) = torch.autograd.grad(a, zt)
+    (gb,) = torch.autograd.grad(b, zt)
+    torch.testing.assert_close(ga, gb, rtol=1e-10, atol=1e-14)
+
+
+def test_low_precision_inputs_are_computed_in_float32(clustered):
+    z, labels, c = clustered
+    for dtype in (torch.float16, torch.bfloat16):
+        zt = torch.tensor(z, dtype=dtype, requires_grad=True)
+        mi = st.mutual_information(zt, labels, centres=c, temperature=0.3)
+        mi.backward()
+        assert zt.grad.dtype == dtype and bool(torch.isfinite(zt.grad.float()).all())
+        ref = softent.mutual_information(zt.detach().float().numpy(), labels, centres=c, temperature=0.3)
+        assert val(mi) == pytest.approx(ref, rel=1e-6)
+
+
+def test_tiny_temperature_keeps_gradients_finite(clustered):
+    """Bins whose mass underflows to exactly 0 must not turn the gradient into NaN."""
+    z, labels, c = clustered
+    zt = torch.tensor(z, dtype=torch.float32, requires_grad=True)
+    h = st.entropy(zt, centres=c, metric="sqeuclidean", temperature=0.05)
+    h.backward()
+    assert bool(torch.isfinite(zt.grad).all())
+
+
+@pytest.mark.parametrize("metric", METRICS)
+def test_kept_dots_and_recomputed_dots_give_the_same_gradients(clustered, metric):
+    """The backward with the forward's [N, B] dots (small inputs) and the one that
+    recomputes them tile by tile (cache budget 0) agree."""
+    z, labels, c = clustered
+    grads = []
+    for budget in (64 << 20, 0):
+        previous = st.set_backward_cache_bytes(budget)
+        try:
+            zt = torch.tensor(z, dtype=torch.float32, requires_grad=True)
+            ct = torch.tensor(c, dtype=torch.float32, requires_grad=True)
+            info = st.information(zt, labels, centres=ct, metric=metric, temperature=TEMPERATURES[metric])
+            (info.mutual_information - info.entropy).backward()
+            grads.append((zt.grad, ct.grad))
+        finally:
+            st.set_backward_cache_bytes(previous)
+    torch.testing.assert_close(grads[0][0], grads[1][0], rtol=1e-6, atol=1e-9)
+    torch.testing.assert_close(grads[0][1], grads[1][1], rtol=1e-6, atol=1e-9)
+    with pytest.raises(ValueError, match="nbytes must be an int >= 0"):
+        st.set_backward_cache_bytes(-1)
+
+
+def test_only_requested_gradients_are_computed(small):
+    z, labels, c = small
+    zz = z.clone().requires_grad_()
+    st.mutual_information(zz, labels, centres=c).backward()  # numpy centres: constants
+    assert zz.grad is not None and bool(zz.grad.abs().sum() > 0)
+    cc = c.clone().requires_grad_()
+    st.mutual_information(z, labels, centres=cc, metric="euclidean").backward()
+    assert cc.grad is not None and z.grad is None
+
+
+# ----------------------------------------------------------------------------- torch machinery
+
+
+def test_opcheck():
+    g = torch.Generator().manual_seed(0)
+    z = torch.randn(41, 6, generator=g)
+    c = torch.nn.functional.normalize(torch.randn(9, 6, generator=g), dim=1)
+    csq = (c.double() ** 2).sum(1)
+    labels = torch.randint(-1, 3, (41,), generator=g)
+    slots = torch.where(labels >= 0, labels + 1, -1).to(torch.int32).reshape(1, -1)
+    inv_t = torch.tensor(4.0, dtype=torch.float64)
+    for dtype in (torch.float32, torch.float64):
+        for metric in range(4):
+            for keep_dots in (False, True):
+                args = (z.to(dtype).clone().requires_grad_(), c.to(dtype).clone().requires_grad_(),
+                        csq.clone().requires_grad_(), slots, inv_t.clone().requires_grad_(), 4, metric, 0, keep_dots)  # fmt: skip
+                torch.library.opcheck(_ops.soft_histogram_with_dots, args)
+    no_slots = torch.zeros((0, 41), dtype=torch.int32)
+    torch.library.opcheck(_ops.soft_histogram_with_dots, (z, c, csq, no_slots, inv_t, 1, 2, 0, False))
+
+
+# Inductor's own import of torch.jit warns in torch 2.13 (not softent's code).
+@pytest.mark.filterwarnings("ignore:`torch.jit.script_method` is deprecated:DeprecationWarning")
+def test_torch_compile_fullgraph():
+    g = torch.Generator().manual_seed(1)
+    z = torch.randn(300, 8, generator=g, requires_grad=True)
+    y = torch.randint(-1, 4, (300,), generator=g)
+    c = torch.randn(10, 8, generator=g)
+
+    def objective(z, y, c):
+        info = st.information(z, y, centres=c, temperature=0.2, n_labels=4)
+        return info.mutual_information - 0.1 * info.entropy
+
+    compiled = torch.compile(objective, fullgraph=True)
+    out = compiled(z, y, c)
+    (g_compiled,) = torch.autograd.grad(out, z)
+    ref = objective(z, y, c)
+    (g_eager,) = torch.autograd.grad(ref, z)
+    assert val(out) == pytest.approx(val(ref), rel=1e-6)
+    torch.testing.assert_close(g_compiled, g_eager, rtol=1e-5, atol=1e-8)
+
+
+def test_double_backward_is_refused(small):
+    z, labels, c = small
+    zz = z.clone().requires_grad_()
+    mi = st.mutual_information(zz, labels, centres=c)
+    (gz,) = torch.autograd.grad(mi, zz, create_graph=True)
+    with pytest.raises(RuntimeError, match="double backward"):
+        gz.sum().backward()
+
+
+def test_inputs_are_not_modified(small):
+    z, labels, c = small
+    zz, cc = z.clone().requires_grad_(), c.clone().requires_grad_()
+    before = (zz.detach().clone(), cc.detach().clone(), labels.clone())
+    st.mutual_information(zz, labels, centres=cc, metric="euclidean").backward()
+    assert torch.equal(zz.detach(), before[0]) and torch.equal(cc.detach(), before[1]) and torch.equal(labels, before[2])
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda z, y, c: st.entropy(z.numpy(), centres=c), TypeError, "z must be a torch.Tensor"),
+        (lambda z, y, c: st.entropy(z.int(), centres=c), TypeError, "z must be a floating-point"),
+        (lambda z, y, c: st.entropy(z[0], centres=c), ValueError, r"z must be a 2-D tensor"),
+        (lambda z, y, c: st.entropy(z[:0], centres=c), ValueError, "z must be non-empty"),
+        (lambda z, y, c: st.entropy(z, centres=c[:, :3]), ValueError, "centres must be"),
+        (lambda z, y, c: st.entropy(z, centres=c, temperature=torch.tensor(-1.0)), ValueError, "temperature must be finite and > 0"),
+        (lambda z, y, c: st.entropy(z, centres=c, temperature=0.0), ValueError, "temperature must be"),
+        (lambda z, y, c: st.mutual_information(z, y[:-1], centres=c), ValueError, "labels"),
+        (lambda z, y, c: st.mutual_information(z, None, centres=c), ValueError, "labels must be"),
+        (lambda z, y, c: st.mutual_information(z, y, centres=c, n_labels=2), ValueError, r"labels must be in -1..1"),
+        (lambda z, y, c: st.mutual_information(z, y, centres=c, weighting="x"), ValueError, "weighting"),
+        (lambda z, y, c: st.mutual_information(z, y, centres=c, base=1), ValueError, "base"),
+        (lambda z, y, c: st.entropy(z, centres=c, metric="manhattan"), ValueError, "metric"),
+        (lambda z, y, c: st.entropy(torch.full_like(z, math.nan), centres=c), ValueError, "NaN/Inf in row 0"),
+        (lambda z, y, c: st.entropy(z, centres=torch.full_like(torch.as_tensor(c), math.inf)), ValueError, "centres must be finite"),
+    ],
+)
+def test_bad_input(small, call, error, match):
+    z, labels, c = small
+    with pytest.raises(error, match=match):
+        call(z, labels, c)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not (softent.build_info()["cuda"] and softent.build_info()["cuda_available"]), reason="needs a CUDA build and a CUDA device")
+@pytest.mark.parametrize("metric", METRICS)
+def test_cuda_gradients_match_cpu(clustered, metric):
+    z, labels, c = clustered
+    grads = []
+    for device in ("cpu", "cuda"):
+        zt = torch.tensor(z, device=device, requires_grad=True)
+        ct = torch.tensor(c, device=device, requires_grad=True)
+        info = st.information(zt, torch.tensor(labels, device=device), centres=ct, metric=metric, temperature=TEMPERATURES[metric])
+        (info.mutual_information + info.entropy).backward()
+        assert info.mutual_information.device.type == device
+        grads.append((zt.grad.cpu(), ct.grad.cpu(), val(info.mutual_information)))
+    torch.testing.assert_close(grads[1][0], grads[0][0], rtol=1e-9, atol=1e-12)
+    torch.testing.assert_close(grads[1][1], grads[0][1], rtol=1e-9, atol=1e-12)
+    assert grads[1][2] == pytest.approx(grads[0][2], rel=1e-10)
