@@ -16,6 +16,18 @@ from .bins import box_bins, spherical_bins
 from .calibration import calibrate_temperature
 from .estimators import Information, conditional_entropy, entropy, information, mutual_information
 from .histogram import Bins, SoftHistogram, soft_histogram
+from .measures import (
+    all_measures,
+    disentanglement,
+    efficiency,
+    label_entropy,
+    measures_from_masses,
+    normalised_mi,
+    optimality,
+    regularity,
+    variation,
+)
+from .report import Report, report
 from .streaming import Accumulator
 
 __version__: str = _build_info()["version"]
@@ -33,14 +45,25 @@ __all__ = [
     "Accumulator",
     "Bins",
     "Information",
+    "Report",
     "SoftHistogram",
+    "all_measures",
     "box_bins",
     "build_info",
     "calibrate_temperature",
     "conditional_entropy",
+    "disentanglement",
+    "efficiency",
     "entropy",
     "information",
+    "label_entropy",
+    "measures_from_masses",
     "mutual_information",
+    "normalised_mi",
+    "optimality",
+    "regularity",
+    "report",
     "soft_histogram",
     "spherical_bins",
+    "variation",
 ]

@@ -1,0 +1,338 @@
+"""Representation measures computed from soft histograms.
+
+Every function here reads only the float64 masses of a :class:`softent.SoftHistogram`
+(``total`` [B], ``per_label`` [K, B], ``counts`` [K]), so batch histograms
+(:func:`softent.soft_histogram`) and streamed ones (:meth:`softent.Accumulator.result`)
+give the same numbers. With p_b = total_b / Σ total and p_{b|k} = per_label_kb / Σ_b per_label_kb:
+
+===================  =====================================================  ==========
+measure              definition                                             units
+===================  =====================================================  ==========
+efficiency           H(Z) / log B                                           ratio
+regularity           I(Z;L) / H(Z)                                          ratio
+variation            H(Z|L) / log B                                         ratio
+disentanglement      (1/K) Σ_k JS(p(·|L=k) ‖ p(·|L≠k))                      ``base``
+label_entropy        H(L) = -Σ_k (N_k/N) log(N_k/N)                         ``base``
+normalised_mi        I(Z;L) / H(L)                                          ratio
+optimality           I(Y;Z) / I(X;Z)  (input label set X, output set Y)     ratio
+===================  =====================================================  ==========
+
+H(Z|L) = Σ_k w_k H(Z|L=k) with w_k = N_k/N (``weighting="weighted"``, default) or 1/K
+(``"uniform"``), as in :meth:`softent.SoftHistogram.conditional_entropy`; I(Z;L) = H(Z) - H(Z|L).
+Information quantities are in nats (``base=math.e``, default) or bits (``base=2``); ratios
+are unitless and do not depend on ``base``. A ratio whose denominator is 0 (e.g. regularity
+when H(Z) = 0) is undefined and returned as NaN, as is disentanglement with fewer than two
+label values.
+
+Sources (what each definition rests on; no equation numbers are cited because the text of
+the papers' equations was not available to us — see each function):
+
+- soft-entropy (PyPI ``soft-entropy``, github.com/hcoxec/soft_h), the reference
+  implementation of the estimator of Conklin 2025 (arXiv:2505.23960): README section
+  "Efficiency, Regularity, and Optimality" (Efficiency = H(Z)/log(n), Regularity =
+  I(X;Z)/H(Z), Optimality = I(Y;Z)/I(X;Z)) and ``SoftEntropyAccumulator.results()``
+  (``regularity = mi / h``).
+- The code released with Conklin & Smith 2024, "Representations as Language: An
+  Information-Theoretic Framework for Interpretability" (arXiv:2406.02449;
+  github.com/hcoxec/h, ``code/h.py`` and its estimator's ``analyse()``): efficiency
+  H(Z)/max H, ``variation = H(Z|L)/max H`` and ``disentanglement`` = the mean over label
+  values x of the Jensen-Shannon divergence (natural log) between p(·|x) and p(·|¬x), where
+  p(·|¬x) normalises the summed bin counts of every other label.
+- Optimality as "compression optimality" I(Y;Z)/I(X;Z): Conklin et al., "Learning is
+  Forgetting: LLM Training As Lossy Compression" (ICLR 2026, arXiv:2604.07569), as the
+  soft-entropy README states.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from ._entropy import check_base, entropy_of_masses
+from ._errors import fail
+from .histogram import SoftHistogram, Weighting
+
+__all__ = [
+    "all_measures",
+    "disentanglement",
+    "efficiency",
+    "label_entropy",
+    "measures_from_masses",
+    "normalised_mi",
+    "optimality",
+    "regularity",
+    "variation",
+]
+
+#: keys of :func:`measures_from_masses` that need labels (None without them)
+LABEL_KEYS = (
+    "conditional_entropy",
+    "mutual_information",
+    "regularity",
+    "variation",
+    "disentanglement",
+    "normalised_mi",
+    "label_entropy",
+)
+#: every key of :func:`measures_from_masses`, in table order
+MEASURE_KEYS = ("entropy", "conditional_entropy", "mutual_information", "efficiency", "regularity",
+                "variation", "disentanglement", "normalised_mi", "label_entropy")  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- array core
+
+
+def _ratio(num: float, den: float) -> float:
+    """num/den, NaN when the denominator is 0 (the measure is undefined there, and a silent
+    0 or inf would read as a real value)."""
+    return float(num / den) if den != 0 else math.nan
+
+
+def _weights(counts: np.ndarray, weighting: str, api: str) -> np.ndarray:
+    if weighting == "weighted":
+        return counts / counts.sum()
+    if weighting == "uniform":
+        return np.full(counts.shape, 1.0 / counts.shape[0])
+    fail(api, "weighting", "'weighted' or 'uniform'", repr(weighting))
+
+
+def _js_to_rest_nats(per_label: np.ndarray) -> np.ndarray:
+    """[K] JS(p_k ‖ p_¬k) in nats, p_¬k the normalised sum of every other row's masses.
+
+    The rest is summed from prefix and suffix sums, never as total - row: subtracting the
+    dominant label from the total would cancel catastrophically."""
+    m = np.asarray(per_label, dtype=np.float64)
+    zero = np.zeros((1, m.shape[1]))
+    before = np.concatenate([zero, np.cumsum(m, axis=0)[:-1]])  # Σ_{j<k}
+    after = np.concatenate([np.cumsum(m[::-1], axis=0)[::-1][1:], zero])  # Σ_{j>k}
+    rest = before + after
+    p = m / m.sum(axis=1, keepdims=True)
+    rsum = rest.sum(axis=1, keepdims=True)
+    q = np.divide(rest, rsum, out=np.zeros_like(rest), where=rsum > 0)
+    mid = 0.5 * (p + q)  # > 0 wherever p or q is
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kp = np.where(p > 0, p * np.log(p / mid), 0.0).sum(axis=1)
+        kq = np.where(q > 0, q * np.log(q / mid), 0.0).sum(axis=1)
+    # JS >= 0 exactly; rounding can leave -1e-17 for (nearly) identical rows.
+    return np.maximum(0.5 * (kp + kq), 0.0)
+
+
+def measures_from_masses(
+    total: np.ndarray,
+    per_label: np.ndarray | None = None,
+    counts: np.ndarray | None = None,
+    *,
+    base: float = math.e,
+    weighting: Weighting = "weighted",
+    _api: str = "measures_from_masses",
+) -> dict[str, float | None]:
+    """Every measure of this module from raw histogram masses (the array core that
+    :func:`all_measures` and :func:`softent.report` use for point estimates and for each
+    bootstrap replicate alike).
+
+    Args:
+        total: [B] float masses Σ_i q_ib of the rows H(Z) is taken over (for a label set:
+            its labelled rows, i.e. ``per_label.sum(0)``).
+        per_label: optional [K, B] masses per label value.
+        counts: [K] row counts N_k (or summed bootstrap weights; need not be integers).
+            Label values with N_k = 0 (absent from a bootstrap replicate) are left out.
+        base: units of the information quantities (e: nats, 2: bits).
+        weighting: 'weighted' (w_k = N_k/N) or 'uniform' (1/K) for H(Z|L).
+
+    Returns:
+        dict with ``entropy`` H(Z) and ``efficiency``; with labels also
+        ``conditional_entropy``, ``mutual_information``, ``regularity``, ``variation``,
+        ``disentanglement``, ``normalised_mi``, ``label_entropy`` (None without labels).
+        Python floats; NaN where a measure is undefined.
+    """
+    b = check_base(_api, base)
+    scale = 1.0 if b == math.e else 1.0 / math.log(b)  # nats -> units of base
+    tot = np.asarray(total, dtype=np.float64)
+    if tot.ndim != 1 or tot.shape[0] < 1:
+        fail(_api, "total", "a 1-D array [B] with B >= 1", f"shape {tot.shape}")
+    n_bins = tot.shape[0]
+    log_b = math.log(n_bins)
+    h = float(entropy_of_masses(tot))
+    out: dict[str, float | None] = dict.fromkeys(MEASURE_KEYS)
+    out["entropy"] = h * scale
+    out["efficiency"] = _ratio(h, log_b)
+    if per_label is None:
+        return out
+    per = np.asarray(per_label, dtype=np.float64)
+    cnt = np.asarray(counts, dtype=np.float64) if counts is not None else None
+    if per.ndim != 2 or per.shape[1] != n_bins:
+        fail(_api, "per_label", f"a 2-D array [K, B] with B={n_bins}", f"shape {per.shape}")
+    if cnt is None or cnt.shape != (per.shape[0],):
+        fail(_api, "counts", f"a 1-D array [K] with K={per.shape[0]}", None if cnt is None else f"shape {cnt.shape}")
+    present = cnt > 0
+    if not present.all():
+        per, cnt = per[present], cnt[present]
+    if cnt.shape[0] == 0:
+        fail(_api, "counts", "positive for at least one label value", "no labelled rows")
+    hk = entropy_of_masses(per)  # [K] nats
+    hc = float(np.dot(_weights(cnt, weighting, _api), hk))
+    mi = h - hc
+    pl = cnt / cnt.sum()
+    hl = float(-(pl * np.log(pl)).sum())  # every N_k > 0 here
+    out["conditional_entropy"] = hc * scale
+    out["mutual_information"] = mi * scale
+    out["regularity"] = _ratio(mi, h)
+    out["variation"] = _ratio(hc, log_b)
+    out["disentanglement"] = float(_js_to_rest_nats(per).mean()) * scale if cnt.shape[0] > 1 else math.nan
+    out["normalised_mi"] = _ratio(mi, hl)
+    out["label_entropy"] = hl * scale
+    return out
+
+
+# ----------------------------------------------------------------------------- histogram API
+
+
+def _masses(api: str, hist: Any, need_labels: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+    if not isinstance(hist, SoftHistogram):
+        fail(api, "hist", "a softent.SoftHistogram (soft_histogram(...) or Accumulator.result(...))",
+             type(hist).__name__, TypeError)  # fmt: skip
+    if need_labels and hist.per_label is None:
+        fail(api, "hist", "a SoftHistogram with labels (soft_histogram(z, labels) or Accumulator.result(name))",
+             "one without labels")  # fmt: skip
+    return hist.total, hist.per_label, hist.counts
+
+
+def _measure(api: str, hist: Any, key: str, base: float = math.e, weighting: Weighting = "weighted") -> float:
+    total, per, counts = _masses(api, hist, key in LABEL_KEYS)
+    value = measures_from_masses(total, per, counts, base=base, weighting=weighting, _api=api)[key]
+    return float(value)  # type: ignore[arg-type]
+
+
+def efficiency(hist: SoftHistogram) -> float:
+    """Efficiency H(Z) / log B: the entropy of the representation as a fraction of the most
+    B soft bins can carry (unitless, in [0, 1]).
+
+    Source: soft-entropy's README ("Efficiency = H(Z) / log(n)", n bins) and the
+    ``efficiency`` of the code of Conklin & Smith 2024 (arXiv:2406.02449; H(Z)/max H).
+
+    Args:
+        hist: a :class:`softent.SoftHistogram` (``total`` [B]); labels not needed.
+    Returns: float (NaN when B = 1).
+    """
+    return _measure("efficiency", hist, "efficiency")
+
+
+def regularity(hist: SoftHistogram, *, weighting: Weighting = "weighted") -> float:
+    """Regularity I(Z;L) / H(Z): the fraction of the representation's entropy that the label
+    set explains (unitless, in [0, 1]; 1 when the label determines the bin, 0 when z is
+    independent of it).
+
+    Source: soft-entropy (the reference implementation of Conklin 2025, arXiv:2505.23960):
+    README "Regularity = I(X; Z) / H(Z)" and ``SoftEntropyAccumulator.results()``
+    (``regularity = mi / h``). The code released with Conklin & Smith 2024
+    (arXiv:2406.02449, github.com/hcoxec/h) divided I by max H = log B instead; that number
+    is ``regularity * efficiency``.
+
+    Args:
+        hist: a labelled :class:`softent.SoftHistogram` (``per_label`` [K, B], ``counts`` [K]).
+        weighting: 'weighted' (w_k = N_k/N, default) or 'uniform' (1/K) for H(Z|L).
+    Returns: float (NaN when H(Z) = 0).
+    """
+    return _measure("regularity", hist, "regularity", weighting=weighting)
+
+
+def variation(hist: SoftHistogram, *, weighting: Weighting = "weighted") -> float:
+    """Variation H(Z|L) / log B: how much the representation still varies once the label is
+    known, as a fraction of the most B bins can carry (unitless, in [0, 1]; 0 when each
+    label value maps to one bin).
+
+    Source: the code released with Conklin & Smith 2024 (arXiv:2406.02449,
+    github.com/hcoxec/h: ``variation/<label set> = H(Z|L) / max H``, there with the
+    unweighted mean over label values, ``weighting='uniform'`` here); soft-entropy's
+    efficiency-normalised H(Z|X) (H / log n) is the same quantity.
+
+    Args:
+        hist: a labelled :class:`softent.SoftHistogram`.
+        weighting: 'weighted' (w_k = N_k/N, default) or 'uniform' (1/K) for H(Z|L).
+    Returns: float (NaN when B = 1).
+    """
+    return _measure("variation", hist, "variation", weighting=weighting)
+
+
+def disentanglement(hist: SoftHistogram, *, base: float = math.e) -> float:
+    """Disentanglement: the mean over label values x of the Jensen-Shannon divergence
+    between p(·|L=x) and p(·|L≠x), in units of ``base`` (nats by default: in [0, ln 2];
+    ``base=2``: bits, in [0, 1]).
+
+    JS(p ‖ q) = ½ KL(p ‖ m) + ½ KL(q ‖ m), m = ½(p + q). p(·|L≠x) is the count-weighted
+    mixture of the other labels' conditionals, Σ_{k≠x} N_k p(·|k) / Σ_{k≠x} N_k (the
+    normalised sum of their bin masses). The mean over x is unweighted. 0 when every label
+    value has the same conditional (e.g. labels independent of z); large when each label's
+    rows occupy bins of their own.
+
+    Source: ``disentanglement`` in the code released with Conklin & Smith 2024
+    (arXiv:2406.02449, github.com/hcoxec/h ``code/h.py``: ``js_divergence(normalise(
+    counts.sum(0) - counts), normalise(counts)).mean()``, natural log).
+
+    Args:
+        hist: a labelled :class:`softent.SoftHistogram`.
+        base: e (nats, default) or 2 (bits).
+    Returns: float (NaN with fewer than two label values).
+    """
+    return _measure("disentanglement", hist, "disentanglement", base=base)
+
+
+def label_entropy(hist: SoftHistogram, *, base: float = math.e) -> float:
+    """H(L) = -Σ_k (N_k/N) log(N_k/N), the entropy of the label values' row counts, in
+    units of ``base`` (nats by default). The bound I(Z;L) <= H(L)."""
+    return _measure("label_entropy", hist, "label_entropy", base=base)
+
+
+def normalised_mi(hist: SoftHistogram, *, weighting: Weighting = "weighted") -> float:
+    """Normalised mutual information I(Z;L) / H(L) (unitless; 1 when the representation
+    resolves every label value into bins of its own, 0 when z is independent of L).
+    H(L) comes from the label counts (:func:`label_entropy`).
+
+    Args:
+        hist: a labelled :class:`softent.SoftHistogram`.
+        weighting: 'weighted' (default) or 'uniform' for the H(Z|L) inside I(Z;L).
+    Returns: float (NaN when H(L) = 0, i.e. one label value).
+    """
+    return _measure("normalised_mi", hist, "normalised_mi", weighting=weighting)
+
+
+def optimality(input_hist: SoftHistogram, output_hist: SoftHistogram, *, weighting: Weighting = "weighted") -> float:
+    """Optimality I(Y;Z) / I(X;Z) for an input label set X and an output label set Y on the
+    same representation Z (unitless): how much of the information Z keeps about its input
+    is relevant to the output. It approaches 1 as Z approaches the Information Bottleneck
+    bound (Z keeps only what predicts Y).
+
+    Source: soft-entropy's README ("Optimality = I(Y; Z) / I(X; Z)") and Conklin et al.,
+    "Learning is Forgetting: LLM Training As Lossy Compression" (ICLR 2026,
+    arXiv:2604.07569), where the ratio measures compression optimality.
+
+    Args:
+        input_hist: labelled :class:`softent.SoftHistogram` of X (e.g. the input token).
+        output_hist: labelled :class:`softent.SoftHistogram` of Y (e.g. the next token),
+            on identical bins. Each mutual information is taken over that set's labelled
+            rows; label the same rows in both for the Information Bottleneck reading.
+        weighting: 'weighted' (default) or 'uniform' for H(Z|L).
+    Returns: float (NaN when I(X;Z) = 0).
+    """
+    api = "optimality"
+    for name, h in (("input_hist", input_hist), ("output_hist", output_hist)):
+        if not isinstance(h, SoftHistogram) or h.per_label is None:
+            fail(api, name, "a labelled softent.SoftHistogram", type(h).__name__, TypeError)
+    if input_hist.bins.fingerprint() != output_hist.bins.fingerprint():
+        fail(api, "output_hist", "on the same bins as input_hist (centres, metric, temperature)", "other bins")
+    ix = measures_from_masses(input_hist.total, input_hist.per_label, input_hist.counts,
+                              weighting=weighting, _api=api)["mutual_information"]  # fmt: skip
+    iy = measures_from_masses(output_hist.total, output_hist.per_label, output_hist.counts,
+                              weighting=weighting, _api=api)["mutual_information"]  # fmt: skip
+    return _ratio(float(iy), float(ix))  # type: ignore[arg-type]
+
+
+def all_measures(hist: SoftHistogram, *, base: float = math.e, weighting: Weighting = "weighted") -> dict[str, float | None]:
+    """Every measure of one histogram in a dict (keys of :func:`measures_from_masses`):
+    H(Z), H(Z|L), I(Z;L), H(L) and disentanglement in units of ``base``; efficiency,
+    regularity, variation, normalised MI unitless. Label measures are None for a histogram
+    without labels."""
+    total, per, counts = _masses("all_measures", hist, False)
+    return measures_from_masses(total, per, counts, base=base, weighting=weighting, _api="all_measures")

@@ -1,0 +1,493 @@
+"""``softent.report``: every measure of :mod:`softent.measures` for every label set, in one
+call, as a tidy table (text, pandas) and as JSON-able dicts, with optional bootstrap
+confidence intervals.
+
+For an array ``z`` all label sets are accumulated in one fused kernel pass (a
+:class:`softent.Accumulator` on the bins the batch API would use for ``z``); an
+Accumulator that was streamed is reported as it stands.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from ._entropy import check_base
+from ._errors import fail
+from ._interop import as_float_rows, is_torch, to_numpy
+from ._labels import encode_labels
+from .bins import Seed
+from .histogram import (
+    Bins,
+    Metric,
+    SoftHistogram,
+    Weighting,
+    check_threads,
+    finite_rows,
+    make_bins,
+    poisson_bootstrap,
+)
+from .measures import MEASURE_KEYS, measures_from_masses
+from .streaming import DEFAULT_LABEL_SET, Accumulator
+
+__all__ = ["Report", "report"]
+
+_API = "report"
+#: column headers of :meth:`Report.format_table`, in table order
+_HEADERS: dict[str, str] = {
+    "label_set": "label set",
+    "index": "index",
+    "n_rows": "rows",
+    "n_labels": "labels",
+    "entropy": "H(Z)",
+    "conditional_entropy": "H(Z|L)",
+    "mutual_information": "I(Z;L)",
+    "label_entropy": "H(L)",
+    "efficiency": "efficiency",
+    "regularity": "regularity",
+    "variation": "variation",
+    "disentanglement": "disentangl.",
+    "normalised_mi": "I/H(L)",
+    "optimality": "optimality",
+}
+#: information quantities (units of ``base``); every other measure is a unitless ratio
+_UNIT_KEYS = ("entropy", "conditional_entropy", "mutual_information", "label_entropy", "disentanglement")
+
+
+def _units(base: float) -> str:
+    if base == math.e:
+        return "nats"
+    if base == 2:
+        return "bits"
+    if base == 10:
+        return "hartleys"
+    return f"log base {base:g}"
+
+
+def _json_value(v: Any) -> Any:
+    """Plain JSON data: NaN/inf -> None (strict JSON has no NaN), NumPy scalars -> Python,
+    tuples -> lists."""
+    if v is None or isinstance(v, (bool, str)):
+        return v
+    if isinstance(v, (list, tuple)):
+        return [_json_value(x) for x in v]
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    f = float(v)
+    return f if math.isfinite(f) else None
+
+
+@dataclass(frozen=True)
+class Report:
+    """The measures of one :func:`softent.report` call.
+
+    ``rows``: one dict per label set (and per internal index when the source has internal
+    dimensions) with keys ``label_set``, [``index``], ``n_rows`` (labelled rows), ``n_labels``
+    (K), ``entropy`` H(Z), ``conditional_entropy`` H(Z|L), ``mutual_information`` I(Z;L),
+    ``efficiency``, ``regularity``, ``variation``, ``disentanglement``, ``normalised_mi``,
+    ``label_entropy`` H(L), [``optimality``], and with a bootstrap ``<key>_ci`` = [lo, hi]
+    for each of those numbers. H, I and disentanglement are in units of ``base``; the rest
+    are unitless ratios (:mod:`softent.measures`). NaN marks an undefined value, None a
+    measure that does not apply (label measures of the unlabelled row, when there is no
+    label set).
+    """
+
+    rows: list[dict[str, Any]]
+    bins: Bins
+    base: float
+    weighting: str
+    input_set: str | None = None
+    output_set: str | None = None
+    bootstrap: int = 0
+    confidence: float = 0.95
+    bootstrap_seed: int = 0
+    centres_seed: int | None = None
+    internal_shape: tuple[int, ...] = ()
+
+    @property
+    def units(self) -> str:
+        """'nats', 'bits', 'hartleys' or 'log base b': the unit of H, I, disentanglement."""
+        return _units(self.base)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable dict (plain floats, ints, str, lists; NaN -> None) with the
+        rows and the metadata needed to reproduce or compare them: units, weighting, the
+        bins (n_bins, metric, temperature, dim, fingerprint, seed of generated centres),
+        the input/output sets and the bootstrap settings."""
+        from ._core import build_info
+
+        return {
+            "softent_version": str(build_info()["version"]),
+            "base": float(self.base),
+            "units": self.units,
+            "weighting": self.weighting,
+            "bins": {
+                "n_bins": self.bins.n_bins,
+                "metric": self.bins.metric,
+                "temperature": float(self.bins.temperature),
+                "dim": self.bins.dim,
+                "fingerprint": self.bins.fingerprint(),
+                "seed": self.centres_seed,
+            },
+            "input_set": self.input_set,
+            "output_set": self.output_set,
+            "bootstrap": None if not self.bootstrap else {
+                "n_resamples": self.bootstrap,
+                "confidence": self.confidence,
+                "seed": self.bootstrap_seed,
+                "method": "poisson",
+            },
+            "internal_shape": list(self.internal_shape),
+            "rows": [{k: _json_value(v) for k, v in row.items()} for row in self.rows],
+        }
+
+    def to_pandas(self) -> Any:
+        """A ``pandas.DataFrame``, one row per entry of :attr:`rows`; each interval
+        ``<key>_ci`` becomes two columns ``<key>_lo`` and ``<key>_hi``. Needs pandas."""
+        try:
+            import pandas as pd
+        except ImportError as e:
+            raise ImportError("softent.Report.to_pandas needs pandas (pip install pandas); "
+                              "Report.rows and Report.to_dict() work without it") from e  # fmt: skip
+        flat = []
+        for row in self.rows:
+            out: dict[str, Any] = {}
+            for k, v in row.items():
+                if k.endswith("_ci"):
+                    out[f"{k[:-3]}_lo"], out[f"{k[:-3]}_hi"] = v
+                else:
+                    out[k] = v
+            flat.append(out)
+        return pd.DataFrame(flat)
+
+    def format_table(self, digits: int = 4) -> str:
+        """A fixed-width text table of :attr:`rows` (numbers with ``digits`` decimals; with
+        a bootstrap, each row's intervals on the line below it)."""
+        keys = [k for k in _HEADERS if any(k in row for row in self.rows)]
+
+        def cell(v: Any) -> str:
+            if v is None:
+                return "-"
+            if isinstance(v, (int, np.integer)):
+                return str(int(v))
+            if isinstance(v, str):
+                return v
+            if isinstance(v, (tuple, list)) and all(isinstance(x, (int, np.integer)) for x in v):
+                return ",".join(str(int(x)) for x in v)
+            return f"{float(v):.{digits}f}"
+
+        lines_per_row = []
+        for row in self.rows:
+            top = ["(all rows)" if k == "label_set" and row[k] is None else cell(row.get(k)) for k in keys]
+            bottom = ["[" + ", ".join(cell(x) for x in row[f"{k}_ci"]) + "]" if f"{k}_ci" in row else ""
+                      for k in keys]  # fmt: skip
+            lines_per_row.append((top, bottom))
+        widths = [len(_HEADERS[k]) for k in keys]
+        for top, bottom in lines_per_row:
+            widths = [max(w, len(a), len(b)) for w, a, b in zip(widths, top, bottom, strict=True)]
+
+        def line(cells: list[str]) -> str:
+            # text left-aligned (label set), numbers right-aligned so decimals line up
+            return "  ".join(c.ljust(w) if k == "label_set" else c.rjust(w)
+                             for k, c, w in zip(keys, cells, widths, strict=True)).rstrip()  # fmt: skip
+
+        b = self.bins
+        head = [
+            (f"softent report: B={b.n_bins} {b.metric} bins, T={b.temperature:.6g}, D={b.dim}, "
+             f"fingerprint {b.fingerprint()[:12]}"),
+            (f"H(Z), H(Z|L), I(Z;L), H(L), disentanglement in {self.units}; other columns are ratios "
+             f"(weighting={self.weighting})"),
+        ]  # fmt: skip
+        if self.input_set is not None:
+            head.append(f"optimality = I({self.output_set};Z) / I({self.input_set};Z)")
+        if self.bootstrap:
+            head.append(f"[lo, hi]: {self.confidence:.0%} percentile intervals over {self.bootstrap} "
+                        f"Poisson bootstrap resamples of the rows (seed {self.bootstrap_seed})")  # fmt: skip
+        out = [*head, "", line([_HEADERS[k] for k in keys]), line(["-" * w for w in widths])]
+        for top, bottom in lines_per_row:
+            out.append(line(top))
+            if self.bootstrap:
+                out.append(line(bottom))
+        return "\n".join(out)
+
+    def __str__(self) -> str:
+        return self.format_table()
+
+    def __repr__(self) -> str:
+        sets = list(dict.fromkeys(row["label_set"] for row in self.rows))
+        return (f"Report(label_sets={sets}, units={self.units!r}, "
+                f"n_bins={self.bins.n_bins}, metric={self.bins.metric!r}, bootstrap={self.bootstrap})")  # fmt: skip
+
+
+# ----------------------------------------------------------------------------- validation
+
+
+def _check_int(name: str, value: Any, lo: int) -> int:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+        fail(_API, name, f"an int >= {lo}", repr(value), TypeError)
+    if value < lo:
+        fail(_API, name, f"an int >= {lo}", repr(value))
+    return int(value)
+
+
+def _check_confidence(confidence: Any) -> float:
+    try:
+        c = float(confidence)
+    except (TypeError, ValueError):
+        fail(_API, "confidence", "a float in (0, 1)", repr(confidence), TypeError)
+    if not 0 < c < 1:
+        fail(_API, "confidence", "a float in (0, 1)", c)
+    return c
+
+
+def _array_label_sets(label_sets: Any, n: int) -> dict[str, np.ndarray]:
+    """{name: [N] host array} for an array source (validated: names, shapes, dtypes)."""
+    if label_sets is None:
+        return {}
+    if isinstance(label_sets, Mapping):
+        items = list(label_sets.items())
+        if not items:
+            fail(_API, "label_sets", "None, one [N] array or a non-empty dict {name: [N] array}", "an empty dict")
+    elif isinstance(label_sets, (str, bytes)):
+        fail(_API, "label_sets", "one [N] array or a dict {name: [N] array} for an array source",
+             f"the name {label_sets!r} (names select the label sets of an Accumulator)", TypeError)  # fmt: skip
+    else:
+        items = [(DEFAULT_LABEL_SET, label_sets)]
+    out: dict[str, np.ndarray] = {}
+    for name, arr in items:
+        if not isinstance(name, str) or not name:
+            fail(_API, "label_sets", "a dict keyed by non-empty str names", repr(name), TypeError)
+        arg = f"label_sets[{name!r}]" if isinstance(label_sets, Mapping) else "label_sets"
+        a = to_numpy(arr) if is_torch(arr) else np.asarray(arr)
+        if a.ndim != 1 or a.shape[0] != n:
+            fail(_API, arg, f"a 1-D array with one label per row of source (length N={n})", f"shape {a.shape}")
+        encode_labels(a, n, _API, arg)  # dtype (ints/strings) and "not all masked"
+        out[name] = a
+    return out
+
+
+def _accumulator_label_sets(acc: Accumulator, label_sets: Any) -> list[str]:
+    if label_sets is None:
+        names = list(acc.label_sets)
+    elif isinstance(label_sets, str):
+        names = [label_sets]
+    elif isinstance(label_sets, Sequence) and not isinstance(label_sets, bytes) and all(
+        isinstance(s, str) for s in label_sets
+    ):
+        names = list(label_sets)
+    else:
+        fail(_API, "label_sets", "None, a name or a sequence of names for an Accumulator source",
+             type(label_sets).__name__, TypeError)  # fmt: skip
+    for name in names:
+        if name not in acc.label_sets:
+            fail(_API, "label_sets", f"names among the Accumulator's label sets {list(acc.label_sets)}", repr(name))
+        if int(acc.counts(name).sum()) == 0:
+            fail(_API, "label_sets", "label sets with at least one labelled row", f"{name!r} with none")
+    if len(set(names)) != len(names):
+        fail(_API, "label_sets", "distinct names", names)
+    return names
+
+
+def _check_io_sets(names: list[str], input_set: Any, output_set: Any) -> None:
+    if (input_set is None) != (output_set is None):
+        missing = "output_set" if output_set is None else "input_set"
+        fail(_API, missing, "given together with " + ("input_set" if missing == "output_set" else "output_set"), None)
+    for arg, v in (("input_set", input_set), ("output_set", output_set)):
+        if v is not None and v not in names:
+            fail(_API, arg, f"one of the label sets {names}", repr(v))
+
+
+# ----------------------------------------------------------------------------- rows
+
+
+def _values(hist_total: np.ndarray, per: np.ndarray | None, counts: np.ndarray | None,
+            base: float, weighting: str) -> dict[str, float | None]:  # fmt: skip
+    return measures_from_masses(hist_total, per, counts, base=base, weighting=weighting, _api=_API)  # type: ignore[arg-type]
+
+
+def _point_rows(hists: list[tuple[str | None, tuple[int, ...] | None, SoftHistogram]], base: float, weighting: str,
+                input_set: str | None, output_set: str | None) -> list[dict[str, Any]]:  # fmt: skip
+    rows = []
+    for name, index, h in hists:
+        row: dict[str, Any] = {"label_set": name}
+        if index is not None:
+            row["index"] = tuple(int(i) for i in index)
+        row["n_rows"] = int(h.n_rows)
+        row["n_labels"] = None if h.counts is None else int(h.counts.shape[0])
+        row.update(_values(h.total, h.per_label, h.counts, base, weighting))
+        rows.append(row)
+    if input_set is not None:
+        _add_optimality(rows, input_set, output_set)
+    return rows
+
+
+def _add_optimality(rows: list[dict[str, Any]], input_set: str, output_set: Any) -> None:
+    """optimality = I(output;Z)/I(input;Z) of each internal index, in every row of that index
+    (a property of the representation and the pair of sets, not of one set)."""
+    by_index: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        by_index.setdefault(row.get("index"), {})[row["label_set"]] = row
+    for group in by_index.values():
+        ix, iy = group[input_set]["mutual_information"], group[output_set]["mutual_information"]
+        value = float(iy / ix) if ix != 0 else math.nan
+        for row in group.values():
+            row["optimality"] = value
+
+
+def _intervals(rows: list[dict[str, Any]], replicates: list[list[dict[str, float | None]]], confidence: float,
+               input_set: str | None, output_set: str | None) -> None:  # fmt: skip
+    """Add ``<key>_ci`` = [lo, hi] percentile intervals to ``rows`` from per-replicate values
+    (``replicates[r][j]`` = the measures of row j in replicate r)."""
+    alpha = 50.0 * (1.0 - confidence)
+    keys = [k for k in (*MEASURE_KEYS, "optimality") if k in rows[0]]
+    if input_set is not None:
+        for reps in replicates:  # optimality per replicate: both sets share its row weights
+            shadow = [{**rows[j], **reps[j]} for j in range(len(rows))]
+            _add_optimality(shadow, input_set, output_set)
+            for j in range(len(rows)):
+                reps[j]["optimality"] = shadow[j]["optimality"]
+    for j, row in enumerate(rows):
+        for k in keys:
+            if row[k] is None:
+                continue
+            vals = np.array([reps[j][k] for reps in replicates], dtype=np.float64)
+            # A replicate where the measure is undefined (e.g. one label value left) adds no
+            # information about its spread; the interval uses the others.
+            vals = vals[np.isfinite(vals)]
+            if vals.size == 0:
+                row[f"{k}_ci"] = [math.nan, math.nan]
+            else:
+                lo, hi = np.percentile(vals, [alpha, 100.0 - alpha])
+                row[f"{k}_ci"] = [float(lo), float(hi)]
+
+
+def _bootstrap_replicates(z: Any, named: dict[str, np.ndarray], bins: Bins, n_resamples: int, seed: int,
+                          threads: int, base: float, weighting: str, set_order: list[str | None]
+                          ) -> list[list[dict[str, float | None]]]:  # fmt: skip
+    # every replicate from one fused kernel pass over z, on the point estimate's centres
+    reps = poisson_bootstrap(z, named, bins, n_resamples, seed=seed, num_threads=threads)
+    out = []
+    for rep in reps:
+        values = []
+        for name in set_order:
+            if name is None:
+                values.append(_values(np.asarray(rep["total"]), None, None, base, weighting))
+            else:
+                _, per, counts = rep["sets"][name]
+                per = np.asarray(per, dtype=np.float64)
+                # H(Z) of a label set is over its labelled rows, as in the point estimate.
+                values.append(_values(per.sum(axis=0), per, np.asarray(counts, dtype=np.float64), base, weighting))
+        out.append(values)
+    return out
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def report(
+    source: Any,
+    label_sets: Any = None,
+    *,
+    input_set: str | None = None,
+    output_set: str | None = None,
+    bootstrap: int = 0,
+    confidence: float = 0.95,
+    bootstrap_seed: int = 0,
+    base: float = math.e,
+    weighting: Weighting = "weighted",
+    centres: Any = None,
+    n_bins: int = 100,
+    metric: Metric = "cosine",
+    temperature: float | Literal["auto"] = "auto",
+    seed: Seed = 0,
+    num_threads: int | None = None,
+) -> Report:
+    """Every measure of :mod:`softent.measures` for every label set: H(Z), H(Z|L), I(Z;L),
+    efficiency, regularity, variation, disentanglement, normalised MI, H(L), and
+    optimality when ``input_set``/``output_set`` are given.
+
+    Args:
+        source: activations z [N, D] (NumPy, torch CPU/CUDA, ``__dlpack__``), or a
+            :class:`softent.Accumulator` that has been streamed.
+        label_sets: for an array: one [N] array (reported as 'labels') or a dict
+            {name: [N] array} of integers (-1 masks a row for that set) or strings, all
+            accumulated in one kernel pass. For an Accumulator: None (all its label sets),
+            a name or a sequence of names. Without label sets the report has one row of
+            H(Z) and efficiency over all rows.
+        input_set, output_set: names of the label sets X and Y of optimality I(Y;Z)/I(X;Z)
+            (both or neither).
+        bootstrap: R > 0 adds ``<key>_ci`` = [lo, hi] to every number: percentile
+            intervals over R Poisson(1) bootstrap resamples of the rows, binned on the same
+            centres (one fused kernel pass computes every replicate). Array sources only:
+            an Accumulator no longer has its rows.
+        confidence: coverage of the intervals (default 0.95).
+        bootstrap_seed: seed of the resampling weights (they depend only on the seed, the
+            row index and the replicate).
+        base: e (nats, default) or 2 (bits) for H, I and disentanglement.
+        weighting: 'weighted' (w_k = N_k/N, default) or 'uniform' (1/K) in H(Z|L).
+        centres, n_bins, metric, temperature, seed: the bins for an array source, exactly
+            as :func:`softent.soft_histogram` picks them (spherical bins for cosine/dot,
+            uniform in the data's box for the Euclidean metrics). An Accumulator has its
+            own bins; leave these at their defaults for one.
+        num_threads: OpenMP threads of the kernel pass (default: all).
+
+    Returns:
+        :class:`Report` (``.rows``, ``.to_dict()``, ``.to_pandas()``, ``.format_table()``).
+    """
+    b = check_base(_API, base)
+    if weighting not in ("weighted", "uniform"):
+        fail(_API, "weighting", "'weighted' or 'uniform'", repr(weighting))
+    n_res = _check_int("bootstrap", bootstrap, 0)
+    conf = _check_confidence(confidence)
+    boot_seed = _check_int("bootstrap_seed", bootstrap_seed, 0)
+    threads = check_threads(_API, num_threads)
+    common = {"base": b, "weighting": str(weighting), "input_set": input_set, "output_set": output_set,
+              "bootstrap": n_res, "confidence": conf, "bootstrap_seed": boot_seed}  # fmt: skip
+
+    if isinstance(source, Accumulator):
+        for arg, value, default in (("centres", centres, None), ("n_bins", n_bins, 100), ("metric", metric, "cosine"),
+                                    ("temperature", temperature, "auto"), ("seed", seed, 0)):  # fmt: skip
+            if not (value is default or (isinstance(value, type(default)) and value == default)):
+                fail(_API, arg, f"left at its default ({default!r}) for an Accumulator source (it has its own bins)",
+                     repr(value))  # fmt: skip
+        if n_res:
+            fail(_API, "bootstrap", "0 for an Accumulator source (its rows are gone: pass the array z to "
+                 "resample rows)", n_res)  # fmt: skip
+        if source.n_rows == 0:
+            fail(_API, "source", "an Accumulator with rows (update it with data first)", "0 rows")
+        names = _accumulator_label_sets(source, label_sets)
+        _check_io_sets(names, input_set, output_set)
+        internal = source.internal_shape or ()
+        indices: list[tuple[int, ...] | None] = list(np.ndindex(*internal)) if internal else [None]
+        hists: list[tuple[str | None, tuple[int, ...] | None, SoftHistogram]] = []
+        for name in names or [None]:
+            for idx in indices:
+                h = source.result("" if name is None else name, index=idx)
+                hists.append((name, idx, h))
+        rows = _point_rows(hists, b, str(weighting), input_set, output_set)
+        return Report(rows, source.bins, internal_shape=tuple(internal), **common)
+
+    z = as_float_rows(source, _API, "source")
+    n, dim = int(z.shape[0]), int(z.shape[1])
+    bad = np.flatnonzero(~np.asarray(finite_rows(z)))
+    if bad.size:
+        fail(_API, "source", "finite (no NaN/Inf)", f"NaN/Inf in row {int(bad[0])}")
+    named = _array_label_sets(label_sets, n)
+    names = list(named)
+    _check_io_sets(names, input_set, output_set)
+    bins = make_bins(_API, z, dim, centres=centres, n_bins=n_bins, metric=metric, temperature=temperature, seed=seed)
+    acc = Accumulator(bins, label_sets=names or None, num_threads=threads or None)
+    acc.update(z, named or None)  # every label set in one kernel pass
+    order: list[str | None] = list(names) if names else [None]
+    hists = [(name, None, acc.result("" if name is None else name)) for name in order]
+    rows = _point_rows(hists, b, str(weighting), input_set, output_set)
+    if n_res:
+        reps = _bootstrap_replicates(z, named, bins, n_res, boot_seed, threads, b, str(weighting), order)
+        _intervals(rows, reps, conf, input_set, output_set)
+    centres_seed = int(seed) if centres is None and isinstance(seed, (int, np.integer)) else None
+    return Report(rows, bins, centres_seed=centres_seed, **common)
+
