@@ -330,3 +330,17 @@ def test_cuda_gradients_match_cpu(clustered, metric):
     torch.testing.assert_close(grads[1][0], grads[0][0], rtol=1e-9, atol=1e-12)
     torch.testing.assert_close(grads[1][1], grads[0][1], rtol=1e-9, atol=1e-12)
     assert grads[1][2] == pytest.approx(grads[0][2], rel=1e-10)
+
+
+def test_top_level_scalars_are_differentiable_for_tensors_that_require_grad(clustered):
+    z, labels, c = clustered
+    for fn, args in ((softent.entropy, ()), (softent.mutual_information, (labels,)),
+                     (softent.conditional_entropy, (labels,))):  # fmt: skip
+        zt = torch.tensor(z, requires_grad=True)
+        out = fn(zt, *args, centres=c, temperature=0.2)
+        (g,) = torch.autograd.grad(out, zt)
+        assert bool(g.abs().sum() > 0)
+        with torch.no_grad():
+            plain = fn(zt, *args, centres=c, temperature=0.2)
+        assert not plain.requires_grad
+        assert val(out) == pytest.approx(val(plain), rel=1e-12)

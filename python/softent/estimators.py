@@ -8,6 +8,7 @@ floating dtype (float32 for float16/bfloat16).
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -65,6 +66,17 @@ def _scalar_like(z: Any, value: float) -> Any:
     return float(value)
 
 
+def _differentiable(*args: Any) -> bool:
+    """True when a torch tensor among ``args`` requires grad under grad mode: the scalar
+    estimators then return softent.torch's differentiable results."""
+    torch = sys.modules.get("torch")
+    return (
+        torch is not None
+        and torch.is_grad_enabled()
+        and any(isinstance(a, torch.Tensor) and a.requires_grad for a in args)
+    )
+
+
 def _check_weighting(api: str, weighting: Any) -> str:
     if weighting not in ("weighted", "uniform"):
         fail(api, "weighting", "'weighted' or 'uniform'", repr(weighting))
@@ -86,8 +98,15 @@ def entropy(
     """Soft-bin entropy H(Z) of the rows of ``z`` [N, D], in nats (``base=2``: bits).
 
     H(Z) = -Σ_b p_b log p_b with p_b = (1/N) Σ_i softmax_b(s(z_i, c_b) / T). Keyword
-    arguments as :func:`softent.soft_histogram`. Returns a float (0-d tensor for torch input).
+    arguments as :func:`softent.soft_histogram`. Returns a float (0-d tensor for torch input;
+    differentiable, via :func:`softent.torch.entropy`, when z, centres or temperature is a
+    tensor that requires grad).
     """
+    if nonfinite == "raise" and _differentiable(z, centres, temperature):
+        from .torch import entropy as differentiable_entropy
+
+        return differentiable_entropy(z, centres=centres, n_bins=n_bins, metric=metric, temperature=temperature,
+                                      seed=seed, base=base, num_threads=num_threads)  # fmt: skip
     check_base("entropy", base)
     h = soft_histogram(z, None, centres=centres, n_bins=n_bins, metric=metric, temperature=temperature,
                        seed=seed, nonfinite=nonfinite, num_threads=num_threads, _api="entropy")  # fmt: skip
@@ -146,14 +165,25 @@ def conditional_entropy(z: Any, labels: Any, **kwargs: Any) -> Any:
     """Soft-bin conditional entropy H(Z|L) = Σ_k w_k H(Z | L = k), in nats (``base=2``: bits).
 
     Same arguments as :func:`information` (``weighting='weighted'``: w_k = N_k/N;
-    ``'uniform'``: 1/K). Returns a float (0-d tensor for torch input).
+    ``'uniform'``: 1/K). Returns a float (0-d tensor for torch input; differentiable, via
+    :func:`softent.torch.conditional_entropy`, when a tensor argument requires grad).
     """
+    if kwargs.get("nonfinite", "raise") == "raise" and _differentiable(z, kwargs.get("centres"), kwargs.get("temperature")):
+        from .torch import conditional_entropy as differentiable
+
+        return differentiable(z, labels, **{k: v for k, v in kwargs.items() if k != "nonfinite"})
     return information(z, labels, _api="conditional_entropy", **kwargs).conditional_entropy
 
 
 def mutual_information(z: Any, labels: Any, **kwargs: Any) -> Any:
     """Soft-bin mutual information I(Z;L) = H(Z) - H(Z|L), in nats (``base=2``: bits).
 
-    Same arguments as :func:`information`. Returns a float (0-d tensor for torch input).
+    Same arguments as :func:`information`. Returns a float (0-d tensor for torch input;
+    differentiable, via :func:`softent.torch.mutual_information`, when a tensor argument
+    requires grad).
     """
+    if kwargs.get("nonfinite", "raise") == "raise" and _differentiable(z, kwargs.get("centres"), kwargs.get("temperature")):
+        from .torch import mutual_information as differentiable
+
+        return differentiable(z, labels, **{k: v for k, v in kwargs.items() if k != "nonfinite"})
     return information(z, labels, _api="mutual_information", **kwargs).mutual_information
