@@ -338,7 +338,7 @@ def _add_optimality(rows: list[dict[str, Any]], input_set: str, output_set: Any)
             row["optimality"] = value
 
 
-def _intervals(rows: list[dict[str, Any]], replicates: list[list[dict[str, float | None]]], confidence: float,
+def add_intervals(rows: list[dict[str, Any]], replicates: list[list[dict[str, float | None]]], confidence: float,
                input_set: str | None, output_set: str | None) -> None:  # fmt: skip
     """Add ``<key>_ci`` = [lo, hi] percentile intervals to ``rows`` from per-replicate values
     (``replicates[r][j]`` = the measures of row j in replicate r)."""
@@ -487,7 +487,7 @@ def report(
     rows = _point_rows(hists, b, str(weighting), input_set, output_set)
     if n_res:
         reps = _bootstrap_replicates(z, named, bins, n_res, boot_seed, threads, b, str(weighting), order)
-        _intervals(rows, reps, conf, input_set, output_set)
+        add_intervals(rows, reps, conf, input_set, output_set)
     centres_seed = int(seed) if centres is None and isinstance(seed, (int, np.integer)) else None
     return Report(rows, bins, centres_seed=centres_seed, **common)
 

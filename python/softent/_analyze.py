@@ -1,0 +1,405 @@
+"""``softent analyze``: stream an activation file through :class:`softent.Accumulator` and
+report every measure (:func:`softent.report`) per array (and per layer of [N, L, D] arrays).
+
+Memory is bounded by the chunk, not by N: rows are read ``chunk_rows`` at a time (views of
+a memory map where the format allows, see :mod:`softent._files`) and only the float64
+histograms are kept (B floats per label value and label set). Labels are held in memory
+(one value per row).
+
+Bins are fixed before the stream starts, so that every chunk is binned identically:
+
+- cosine / dot: ``spherical_bins(n_bins, D, seed)``, as the batch API;
+- euclidean / sqeuclidean: uniform in the data's per-dimension [min, max] box, drawn
+  exactly as ``box_bins(z, n_bins, seed)``; the box comes from a first chunked pass over
+  the file (so the file is read twice). ``--centres FILE.npy`` skips that pass.
+
+A bootstrap (``bootstrap`` = R) is streamed too: each chunk's rows get their Poisson(1)
+weights from (seed, global row index, replicate) through
+``softent.histogram.poisson_bootstrap(..., row_offset=first row)``, so the replicates are
+those of ``softent.report(z, ..., bootstrap=R)`` on the whole array.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ._files import ArraySource, InputError, LabelSet, open_activations, read_labels
+from .streaming import Accumulator
+
+#: default chunk size: about this many bytes of activations per chunk
+CHUNK_BYTES = 32 << 20
+#: at most this many rows of a 2-D input are kept for its scatter plot
+SCATTER_ROWS = 5000
+
+
+@dataclass
+class AnalyzeOptions:
+    """Settings of one ``softent analyze`` run (the CLI's options)."""
+
+    n_bins: int = 100
+    metric: str = "cosine"
+    temperature: float | str = "auto"
+    seed: int = 0
+    centres: Path | None = None
+    chunk_rows: int | None = None
+    bootstrap: int = 0
+    bootstrap_seed: int = 0
+    confidence: float = 0.95
+    base: float = math.e
+    weighting: str = "weighted"
+    input_set: str | None = None
+    output_set: str | None = None
+    drop_nonfinite: bool = False
+    num_threads: int | None = None
+    progress: bool | None = None  # None: when stderr is a terminal
+
+
+@dataclass
+class ArrayResult:
+    """The analysis of one array (or one layer of an [N, L, D] array)."""
+
+    name: str
+    source: ArraySource
+    layer: int | None
+    accumulator: Accumulator
+    report: Any  # softent.Report
+    scatter: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
+    plots: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "array": self.source.name,
+            "layer": self.layer,
+            "shape": list(self.source.shape),
+            "dtype": self.source.dtype,
+            "n_rows": self.accumulator.n_rows,
+            "n_dropped": self.accumulator.n_dropped,
+            "report": self.report.to_dict(),
+            "plots": list(self.plots),
+        }
+
+
+def progress_bar(enabled: bool | None, total: int, desc: str) -> Any:
+    """A tqdm bar counting rows, or None: ``enabled`` None shows it only when stderr is a
+    terminal (a log file gets no carriage-return noise); True needs tqdm."""
+    if enabled is False or (enabled is None and not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())):
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError as exc:
+        if enabled:
+            raise InputError("--progress needs tqdm (pip install 'softent[progress]')") from exc
+        return None
+    return tqdm(total=total, unit="rows", unit_scale=True, desc=desc, dynamic_ncols=True, leave=False)
+
+
+def default_chunk_rows(source: ArraySource) -> int:
+    return int(max(256, min(65536, CHUNK_BYTES // max(source.row_bytes, 1))))
+
+
+def load_label_sets(specs: Sequence[str]) -> list[LabelSet]:
+    sets: list[LabelSet] = []
+    for spec in specs:
+        for ls in read_labels(spec):
+            if any(s.name == ls.name for s in sets):
+                raise InputError(f"--labels: two label sets are named {ls.name!r}; name them with NAME=FILE")
+            sets.append(ls)
+    return sets
+
+
+def _layers(source: ArraySource) -> list[int | None]:
+    return [None] if len(source.shape) == 2 else list(range(source.shape[1]))
+
+
+def _rows_of(chunk: Any, layer: int | None) -> Any:
+    return chunk if layer is None else chunk[:, layer]
+
+
+def _as_numpy(chunk: Any) -> np.ndarray:
+    if isinstance(chunk, np.ndarray):
+        return chunk
+    return chunk.float().numpy() if str(chunk.dtype) == "torch.bfloat16" else chunk.numpy()
+
+
+def _box(source: ArraySource, rows: int, opts: AnalyzeOptions, path: Path) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per layer (lo [D], hi [D]) float64 of the finite rows: the first pass of Euclidean bins."""
+    layers = _layers(source)
+    d = source.shape[-1]
+    lo = [np.full(d, np.inf) for _ in layers]
+    hi = [np.full(d, -np.inf) for _ in layers]
+    bar = progress_bar(opts.progress, source.n_rows, f"{source.name}: box")
+    try:
+        start = 0
+        for chunk in source.chunks(rows):
+            c = _as_numpy(chunk)
+            for j, layer in enumerate(layers):
+                r = np.asarray(_rows_of(c, layer), dtype=np.float64)
+                ok = np.isfinite(r).all(axis=1)
+                if not ok.all():
+                    if not opts.drop_nonfinite:
+                        raise InputError(_nonfinite_message(path, source, start + int(np.argmin(ok)), layer))
+                    r = r[ok]
+                if r.shape[0]:
+                    np.minimum(lo[j], r.min(axis=0), out=lo[j])
+                    np.maximum(hi[j], r.max(axis=0), out=hi[j])
+            start += c.shape[0]
+            if bar is not None:
+                bar.update(c.shape[0])
+    finally:
+        if bar is not None:
+            bar.close()
+    for j in range(len(layers)):
+        if not np.isfinite(lo[j]).all():
+            raise InputError(f"{path}: array {source.name!r} has no finite rows")
+    return list(zip(lo, hi, strict=True))
+
+
+def _nonfinite_message(path: Path, source: ArraySource, row: int, layer: int | None) -> str:
+    where = f"row {row}" if layer is None else f"row {row}, layer {layer}"
+    return f"{path}: array {source.name!r} has NaN/Inf in {where}; pass --drop-nonfinite to leave such rows out"
+
+
+def _accumulators(source: ArraySource, rows: int, opts: AnalyzeOptions, path: Path,
+                  names: list[str]) -> list[Accumulator]:  # fmt: skip
+    d = int(source.shape[-1])
+    common: dict[str, Any] = {"metric": opts.metric, "temperature": opts.temperature,
+                              "label_sets": names or None, "num_threads": opts.num_threads}  # fmt: skip
+    layers = _layers(source)
+    if opts.centres is not None:
+        try:
+            c = np.load(opts.centres, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            raise InputError(f"--centres {opts.centres}: not a readable .npy file ({exc})") from exc
+        if c.ndim != 2 or c.shape[1] != d:
+            raise InputError(f"--centres {opts.centres}: centres must be [B, D] with D={d} (array {source.name!r}), "
+                             f"got shape {c.shape}")  # fmt: skip
+        return [Accumulator(c, **common) for _ in layers]
+    if opts.metric in ("euclidean", "sqeuclidean"):
+        return [Accumulator(n_bins=opts.n_bins, box=(lo, hi), seed=opts.seed, **common)
+                for lo, hi in _box(source, rows, opts, path)]  # fmt: skip
+    acc = Accumulator(n_bins=opts.n_bins, dim=d, seed=opts.seed, **common)
+    # Spherical bins do not depend on the data: every layer shares them (copies: own state).
+    return [acc] + [acc.copy() for _ in layers[1:]]
+
+
+class _Bootstrap:
+    """Poisson-bootstrap replicate masses summed over chunks, in the global label order."""
+
+    def __init__(self, acc: Accumulator, label_sets: list[LabelSet], opts: AnalyzeOptions) -> None:
+        from .histogram import MAX_BOOTSTRAP_BYTES
+
+        self.r = opts.bootstrap
+        self.seed = opts.bootstrap_seed
+        self.bins = acc.bins
+        b = self.bins.n_bins
+        # The sorted label values of the whole array (-1 masks an integer label), the order
+        # report(z, ...) gives its rows: each chunk's values are placed into it.
+        self.values: dict[str, np.ndarray] = {}
+        for ls in label_sets:
+            v = np.asarray(ls.values)
+            self.values[ls.name] = np.unique(v[v != -1] if v.dtype.kind in "iu" else v)
+        n_hist = 1 + sum(len(v) for v in self.values.values())
+        if (1 + self.r) * n_hist * b * 8 > MAX_BOOTSTRAP_BYTES:
+            raise InputError(f"--bootstrap {self.r}: the replicate histograms ({self.r} x {n_hist} label rows x {b} bins) "
+                             f"would not fit in {MAX_BOOTSTRAP_BYTES >> 30} GiB; use fewer resamples")  # fmt: skip
+        self.total = np.zeros((self.r, b))
+        self.per = {k: np.zeros((self.r, len(v), b)) for k, v in self.values.items()}
+        self.counts = {k: np.zeros((self.r, len(v))) for k, v in self.values.items()}
+
+    def update(self, rows: Any, labels: dict[str, np.ndarray], row_offset: int, threads: int | None) -> None:
+        from .histogram import poisson_bootstrap
+
+        named = {k: v for k, v in labels.items() if not (v.dtype.kind in "iu" and bool((v == -1).all()))}
+        reps = poisson_bootstrap(rows, named or None, self.bins, self.r, seed=self.seed, num_threads=threads or 0,
+                                 row_offset=row_offset, api="analyze")  # fmt: skip
+        for j, rep in enumerate(reps):
+            self.total[j] += rep["total"]
+            for name, (values, per, counts) in rep["sets"].items():
+                pos = np.searchsorted(self.values[name], values)
+                self.per[name][j, pos] += per
+                self.counts[name][j, pos] += counts
+
+    def apply(self, report: Any, opts: AnalyzeOptions) -> Any:
+        """``report`` with the ``<key>_ci`` intervals of :func:`softent.report`'s bootstrap."""
+        from .measures import measures_from_masses
+        from .report import add_intervals  # the module (softent.report the attribute is the function)
+
+        order = [row["label_set"] for row in report.rows]
+        replicates = []
+        for j in range(self.r):
+            values = []
+            for name in order:
+                if name is None:
+                    values.append(measures_from_masses(self.total[j], base=report.base, weighting=report.weighting))
+                else:
+                    per, counts = self.per[name][j], self.counts[name][j]
+                    # every value of the whole array, weight 0 included: as report(z, bootstrap=R)
+                    values.append(measures_from_masses(per.sum(axis=0), per, counts, base=report.base,
+                                                       weighting=report.weighting))  # fmt: skip
+            replicates.append(values)
+        rows = [dict(row) for row in report.rows]
+        # The same percentile intervals (and per-replicate optimality) as report(z, bootstrap=R).
+        add_intervals(rows, replicates, opts.confidence, opts.input_set, opts.output_set)
+        return dataclasses.replace(report, rows=rows, bootstrap=self.r, confidence=opts.confidence,
+                                   bootstrap_seed=self.seed)  # fmt: skip
+
+
+def analyze_file(path: Path, label_specs: Sequence[str], key: str | None, opts: AnalyzeOptions,
+                 log: Any = None) -> tuple[list[ArrayResult], list[str], list[LabelSet]]:  # fmt: skip
+    """Analyse every usable array of ``path`` (or the one named ``key``).
+
+    Returns (results, skipped array descriptions, label sets).
+    """
+    import softent
+
+    sources, skipped = open_activations(path, key)
+    label_sets = load_label_sets(label_specs)
+    names = [ls.name for ls in label_sets]
+    for arg, value in (("--input-set", opts.input_set), ("--output-set", opts.output_set)):
+        if value is not None and value not in names:
+            raise InputError(f"{arg} {value!r} is not one of the label sets ({', '.join(names) or 'none given'})")
+    if (opts.input_set is None) != (opts.output_set is None):
+        raise InputError("--input-set and --output-set go together (optimality = I(output;Z) / I(input;Z))")
+    for source in sources:
+        for ls in label_sets:
+            if ls.values.shape[0] != source.n_rows:
+                hint = " after its header row" if ls.header_rows else ""
+                raise InputError(f"--labels {ls.path}: {ls.values.shape[0]} labels{hint} for the {source.n_rows} rows "
+                                 f"of array {source.name!r} in {path} (one label per row is needed)")  # fmt: skip
+    results: list[ArrayResult] = []
+    for source in sources:
+        rows = opts.chunk_rows or default_chunk_rows(source)
+        layers = _layers(source)
+        accs = _accumulators(source, rows, opts, path, names)
+        boots = [_Bootstrap(a, label_sets, opts) for a in accs] if opts.bootstrap else []
+        want_scatter = len(source.shape) == 2 and source.shape[1] == 2
+        stride = max(1, math.ceil(source.n_rows / SCATTER_ROWS))
+        kept: list[np.ndarray] = []
+        kept_labels: dict[str, list[np.ndarray]] = {n: [] for n in names}
+        t0 = time.perf_counter()
+        bar = progress_bar(opts.progress, source.n_rows, source.name)
+        try:
+            start = 0
+            for chunk in source.chunks(rows):
+                n = int(chunk.shape[0])
+                labels = {ls.name: np.asarray(ls.values[start : start + n]) for ls in label_sets}
+                for j, layer in enumerate(layers):
+                    z = _rows_of(chunk, layer)
+                    try:
+                        accs[j].update(z, labels or None, nonfinite="drop" if opts.drop_nonfinite else "raise")
+                        if boots:
+                            z_ok, lab_ok = _finite_part(z, labels) if opts.drop_nonfinite else (z, labels)
+                            if z_ok.shape[0]:
+                                # row_offset: the global index of the first row -> the whole array's resamples
+                                boots[j].update(z_ok, lab_ok, start, opts.num_threads)
+                    except ValueError as exc:
+                        bad = _first_nonfinite(z)
+                        if bad is not None:
+                            raise InputError(_nonfinite_message(path, source, start + bad, layer)) from exc
+                        raise
+                if want_scatter:
+                    first = (-start) % stride  # rows start + first, + stride, ... (a global stride)
+                    c = _as_numpy(chunk)
+                    kept.append(np.array(c[first::stride], dtype=np.float64))
+                    for nm in names:
+                        kept_labels[nm].append(labels[nm][first::stride])
+                start += n
+                if bar is not None:
+                    bar.update(n)
+        finally:
+            if bar is not None:
+                bar.close()
+        seconds = time.perf_counter() - t0
+        for j, layer in enumerate(layers):
+            acc = accs[j]
+            if acc.n_rows == 0:
+                raise InputError(f"{path}: array {source.name!r} has no finite rows")
+            use = [n for n in names if int(acc.counts(n).sum()) > 0]
+            unlabeled = [n for n in names if n not in use]
+            if unlabeled:
+                raise InputError(f"--labels: label set(s) {', '.join(map(repr, unlabeled))} mask every row (-1) "
+                                 f"of array {source.name!r}")  # fmt: skip
+            rep = softent.report(acc, use or None, input_set=opts.input_set, output_set=opts.output_set,
+                                 base=opts.base, weighting=opts.weighting, num_threads=opts.num_threads)  # fmt: skip
+            if opts.centres is None:  # the bins were generated from the seed: record it
+                rep = dataclasses.replace(rep, centres_seed=opts.seed)
+            if boots:
+                rep = boots[j].apply(rep, opts)
+            name = source.name if layer is None else f"{source.name}[{layer}]"
+            scatter = None
+            if want_scatter and kept:
+                scatter = (np.concatenate(kept), {n: np.concatenate(v) for n, v in kept_labels.items()})
+            results.append(ArrayResult(name, source, layer, acc, rep, scatter))
+        if log is not None:
+            log(f"{source.name}: {source.n_rows:,} rows x {list(source.shape[1:])} streamed in {seconds:.2f} s "
+                f"({rows:,}-row chunks)")  # fmt: skip
+    return results, skipped, label_sets
+
+
+def _first_nonfinite(z: Any) -> int | None:
+    ok = np.isfinite(_as_numpy(z)).reshape(z.shape[0], -1).all(axis=1)
+    return None if ok.all() else int(np.argmin(ok))
+
+
+def _finite_part(z: Any, labels: dict[str, np.ndarray]) -> tuple[Any, dict[str, np.ndarray]]:
+    ok = np.isfinite(_as_numpy(z)).reshape(z.shape[0], -1).all(axis=1)
+    if ok.all():
+        return z, labels
+    return z[ok] if isinstance(z, np.ndarray) else z[_torch_mask(ok)], {k: v[ok] for k, v in labels.items()}
+
+
+def _torch_mask(ok: np.ndarray) -> Any:
+    import torch
+
+    return torch.as_tensor(ok)
+
+
+def iter_label_names(results: list[ArrayResult]) -> Iterator[str]:
+    seen: set[str] = set()
+    for r in results:
+        for s in r.accumulator.label_sets:
+            if s not in seen:
+                seen.add(s)
+                yield s
+
+
+def write_plots(results: list[ArrayResult], out: Path, max_labels: int = 12) -> list[str]:
+    """Bin-occupancy bars per array and label set, and the scatter of 2-D inputs, as PNGs
+    in ``out``. Returns the file names written."""
+    from . import plots
+
+    written: list[str] = []
+    for r in results:
+        stem = _safe(r.name)
+        label_sets = [s for s in r.accumulator.label_sets if int(r.accumulator.counts(s).sum()) > 0]
+        for s in label_sets or [None]:
+            fname = f"occupancy_{stem}.png" if s is None else f"occupancy_{stem}_{_safe(s)}.png"
+            plots.bin_occupancy(r.accumulator.result("" if s is None else s), max_labels=max_labels,
+                                title=f"{r.name}: bin occupancy" + ("" if s is None else f" by {s}"),
+                                path=out / fname)  # fmt: skip
+            r.plots.append(fname)
+            written.append(fname)
+        if r.scatter is not None:
+            z2, labs = r.scatter
+            first = label_sets[0] if label_sets else None
+            fname = f"scatter_{stem}.png"
+            plots.scatter_2d(z2, r.accumulator.result("" if first is None else first),
+                             labels=None if first is None else labs[first], path=out / fname,
+                             title=f"{r.name}: data and bins")  # fmt: skip
+            r.plots.append(fname)
+            written.append(fname)
+    return written
+
+
+def _safe(name: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)

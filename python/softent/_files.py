@@ -1,0 +1,345 @@
+"""Activation and label files for ``softent analyze``: read in row chunks, never whole.
+
+Activations ([N, D], or [N, L, D] for L stacked layers):
+
+- ``.npy``: ``np.load(mmap_mode='r')``; chunks are views of the memory map.
+- ``.npz``: every member is streamed from the zip archive (compressed or not) through
+  its ``.npy`` header and sequential reads of whole rows; a Fortran-ordered member cannot
+  be read by rows and is loaded whole.
+- ``.pt``: ``torch.load(weights_only=True, mmap=True)`` (no pickled code runs; the
+  storages stay memory-mapped; files in the legacy non-zip format are loaded whole). A
+  tensor, or a dict/list of tensors (nested dicts are flattened as ``a.b``).
+- ``.safetensors``: ``safetensors.safe_open``; each chunk reads only its rows.
+
+Labels: one label per row, from ``.npy`` (1-D, memory-mapped), ``.txt`` (one per line) or
+``.csv`` (a header row naming the columns, then one row per label; each column is a
+label set). Integer labels (-1 masks a row) or strings.
+"""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+ACTIVATION_SUFFIXES = (".npy", ".npz", ".pt", ".safetensors")
+LABEL_SUFFIXES = (".npy", ".txt", ".csv")
+
+
+class InputError(Exception):
+    """A problem with the user's files or options: reported as one line, no traceback."""
+
+
+@dataclass
+class ArraySource:
+    """One array of an activation file: its name, shape, dtype, and a row-chunk reader.
+
+    ``chunks(rows)`` yields consecutive [r, *shape[1:]] blocks (NumPy arrays or torch
+    tensors) covering the N rows once, in order; each is freed when the next is read.
+    """
+
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    _chunks: Any = field(repr=False)
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.shape[0])
+
+    @property
+    def row_bytes(self) -> int:
+        itemsize = {"float16": 2, "bfloat16": 2, "float32": 4, "float64": 8}.get(self.dtype, 8)
+        return itemsize * int(np.prod(self.shape[1:], dtype=np.int64))
+
+    def chunks(self, rows: int) -> Iterator[Any]:
+        return self._chunks(rows)
+
+
+def _is_float_dtype(name: str) -> bool:
+    return name in ("float16", "bfloat16", "float32", "float64")
+
+
+def open_activations(path: Path, key: str | None = None) -> tuple[list[ArraySource], list[str]]:
+    """The float arrays of ``path`` ([N, D] or [N, L, D]; all, or the one named ``key``),
+    and the names of the arrays that were left out (not floating point, or not 2-D/3-D)."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder, not an activation file")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        if key is not None:
+            raise InputError("--key applies to .npz, .pt and .safetensors files (a .npy file holds one array)")
+        sources = [_npy_source(path)]
+    elif suffix == ".npz":
+        sources = _npz_sources(path)
+    elif suffix == ".pt":
+        sources = _torch_sources(path)
+    elif suffix == ".safetensors":
+        sources = _safetensors_sources(path)
+    else:
+        raise InputError(f"{path}: unknown activation file type {suffix or '(none)'!r}; "
+                         f"use one of {', '.join(ACTIVATION_SUFFIXES)}")  # fmt: skip
+    if key is not None:
+        chosen = [s for s in sources if s.name == key]
+        if not chosen:
+            raise InputError(f"{path}: no array named {key!r} (arrays: {', '.join(s.name for s in sources) or 'none'})")
+        sources = chosen
+    usable = [s for s in sources if _is_float_dtype(s.dtype) and len(s.shape) in (2, 3) and 0 not in s.shape]
+    skipped = [f"{s.name} ({s.dtype} {list(s.shape)})" for s in sources if s not in usable]
+    if not usable:
+        what = f"array {key!r} is not" if key is not None else "no array is"
+        raise InputError(f"{path}: {what} usable as activations (needs a floating-point [N, D] or [N, L, D] array; "
+                         f"found: {', '.join(skipped) or 'no arrays'})")  # fmt: skip
+    return usable, skipped
+
+
+# ----------------------------------------------------------------------------- .npy / .npz
+
+
+def _npy_source(path: Path) -> ArraySource:
+    try:
+        arr = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise InputError(f"{path}: not a readable .npy file ({exc})") from exc
+    if not isinstance(arr, np.ndarray):
+        raise InputError(f"{path}: not a .npy array file")
+
+    def chunks(rows: int) -> Iterator[np.ndarray]:
+        for i in range(0, arr.shape[0], rows):
+            yield arr[i : i + rows]  # a view of the memory map: pages are read on demand
+
+    return ArraySource(path.stem, tuple(arr.shape), arr.dtype.name, chunks)
+
+
+def _npz_sources(path: Path) -> list[ArraySource]:
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"{path}: not a readable .npz file ({exc})") from exc
+    sources = []
+    with zf:
+        for info in zf.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            with zf.open(info) as f:
+                try:
+                    shape, fortran, dtype = _read_npy_header(f)
+                except ValueError as exc:
+                    raise InputError(f"{path}: member {info.filename!r} is not a .npy array ({exc})") from exc
+            sources.append(ArraySource(info.filename[:-4], shape, dtype.name,
+                                       _npz_chunks(path, info.filename, shape, fortran, dtype)))  # fmt: skip
+    return sources
+
+
+def _read_npy_header(f: Any) -> tuple[tuple[int, ...], bool, np.dtype]:
+    version = np.lib.format.read_magic(f)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+    elif version in ((2, 0), (3, 0)):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+    else:
+        raise ValueError(f"unsupported .npy version {version}")
+    return tuple(int(s) for s in shape), bool(fortran), dtype
+
+
+def _npz_chunks(path: Path, member: str, shape: tuple[int, ...], fortran: bool, dtype: np.dtype) -> Any:
+    def chunks(rows: int) -> Iterator[np.ndarray]:
+        with zipfile.ZipFile(path) as zf, zf.open(member) as f:
+            if dtype.hasobject:
+                raise InputError(f"{path}: member {member!r} holds Python objects (pickles are not read)")
+            if fortran:  # column-major: rows are not contiguous in the stream; read it whole
+                arr = np.load(path, allow_pickle=False)[member[:-4]]
+                for i in range(0, shape[0], rows):
+                    yield arr[i : i + rows]
+                return
+            _read_npy_header(f)
+            row_items = int(np.prod(shape[1:], dtype=np.int64))
+            row_bytes = row_items * dtype.itemsize
+            for i in range(0, shape[0], rows):
+                r = min(rows, shape[0] - i)
+                buf = f.read(r * row_bytes)
+                if len(buf) != r * row_bytes:
+                    raise InputError(f"{path}: member {member!r} is truncated (row {i + len(buf) // max(row_bytes, 1)} "
+                                     f"of {shape[0]})")  # fmt: skip
+                yield np.frombuffer(buf, dtype=dtype).reshape((r, *shape[1:]))
+
+    return chunks
+
+
+# ----------------------------------------------------------------------------- .pt
+
+
+def _torch_sources(path: Path) -> list[ArraySource]:
+    try:
+        import torch
+    except ImportError as exc:
+        raise InputError(f"{path}: reading .pt files needs torch (pip install 'softent[torch]')") from exc
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except RuntimeError as exc:
+        if "mmap" not in str(exc):  # only the legacy (non-zip) format refuses mmap
+            raise InputError(f"{path}: not a readable .pt file ({_first_line(exc)})") from exc
+        try:
+            obj = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc2:
+            raise InputError(f"{path}: not a readable .pt file ({_first_line(exc2)})") from exc2
+    except Exception as exc:  # pickle.UnpicklingError for non-tensor content, EOFError, ...
+        raise InputError(f"{path}: not a readable .pt file with weights_only=True ({_first_line(exc)})") from exc
+    tensors: list[tuple[str, Any]] = []
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, torch.Tensor):
+            tensors.append((prefix or path.stem, value))
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{prefix}.{k}" if prefix else str(k), v)
+        elif isinstance(value, (list, tuple)):
+            for i, v in enumerate(value):
+                walk(f"{prefix}.{i}" if prefix else str(i), v)
+
+    walk("", obj)
+    out = []
+    for name, t in tensors:
+        dtype = str(t.dtype).removeprefix("torch.")
+
+        def chunks(rows: int, t: Any = t) -> Iterator[Any]:
+            for i in range(0, t.shape[0], rows):
+                yield t[i : i + rows]  # a view of the mapped storage
+
+        out.append(ArraySource(name, tuple(int(s) for s in t.shape), dtype, chunks))
+    return out
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+# ----------------------------------------------------------------------------- .safetensors
+
+_SAFETENSORS_DTYPES = {"F16": "float16", "BF16": "bfloat16", "F32": "float32", "F64": "float64"}
+
+
+def _safetensors_sources(path: Path) -> list[ArraySource]:
+    try:
+        from safetensors import safe_open
+    except ImportError as exc:
+        raise InputError(f"{path}: reading .safetensors files needs safetensors (pip install safetensors)") from exc
+    try:
+        with safe_open(str(path), framework="np") as f:
+            keys = list(f.keys())
+            meta = {k: (tuple(f.get_slice(k).get_shape()), f.get_slice(k).get_dtype()) for k in keys}
+    except Exception as exc:  # safetensors raises its own SafetensorError
+        raise InputError(f"{path}: not a readable .safetensors file ({_first_line(exc)})") from exc
+    out = []
+    for k in keys:
+        shape, st_dtype = meta[k]
+        dtype = _SAFETENSORS_DTYPES.get(st_dtype, st_dtype.lower())
+
+        def chunks(rows: int, k: str = k, shape: tuple[int, ...] = shape, st_dtype: str = st_dtype) -> Iterator[Any]:
+            # NumPy has no bfloat16: those rows come as torch tensors (computed in float32).
+            framework = "pt" if st_dtype == "BF16" else "np"
+            if framework == "pt":
+                try:
+                    import torch  # noqa: F401
+                except ImportError as exc:
+                    raise InputError(f"{path}: bfloat16 array {k!r} needs torch to be read") from exc
+            with safe_open(str(path), framework=framework) as f:
+                sl = f.get_slice(k)
+                for i in range(0, shape[0], rows):
+                    yield sl[i : min(i + rows, shape[0])]  # reads only these rows (no clipping there)
+
+        out.append(ArraySource(k, shape, dtype, chunks))
+    return out
+
+
+# ----------------------------------------------------------------------------- labels
+
+
+@dataclass
+class LabelSet:
+    """One label set: its name, the file it came from, and [N] values (int64 or str)."""
+
+    name: str
+    path: Path
+    values: np.ndarray
+    header_rows: int = 0  # lines of the file before the first label (for error messages)
+
+
+def read_labels(spec: str) -> list[LabelSet]:
+    """Label sets of one ``--labels`` argument: ``FILE`` (the set is named by the file's
+    stem, or by the header of each column of a .csv) or ``NAME=FILE``."""
+    name: str | None = None
+    text = spec
+    if "=" in spec and not Path(spec).exists():
+        name, text = spec.split("=", 1)
+        if not name:
+            raise InputError(f"--labels {spec!r}: the label set name before '=' is empty")
+    path = Path(text)
+    if not path.exists():
+        raise InputError(f"--labels {spec}: no such file")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        try:
+            arr = np.load(path, mmap_mode="r", allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            raise InputError(f"--labels {path}: not a readable .npy file ({exc})") from exc
+        if arr.ndim == 2 and arr.shape[1] == 1:
+            arr = arr[:, 0]
+        if arr.ndim != 1:
+            raise InputError(f"--labels {path}: labels must be a 1-D array (one label per row), got shape {arr.shape}")
+        if arr.dtype.kind == "b":
+            arr = arr.astype(np.int64)
+        if arr.dtype.kind not in "iuUS":
+            raise InputError(f"--labels {path}: labels must be integers or strings, got dtype {arr.dtype}")
+        return [LabelSet(name or path.stem, path, arr)]
+    if suffix == ".txt":
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        while lines and lines[-1] == "":  # a final newline (or several) is not a label
+            lines.pop()
+        return [LabelSet(name or path.stem, path, _parse_values([s.strip() for s in lines]))]
+    if suffix == ".csv":
+        return _read_csv(path, name)
+    raise InputError(f"--labels {path}: unknown label file type {suffix or '(none)'!r}; use one of "
+                     f"{', '.join(LABEL_SUFFIXES)}")  # fmt: skip
+
+
+def _parse_values(items: list[str]) -> np.ndarray:
+    """int64 when every item is an integer, else str."""
+    try:
+        return np.array([int(s) for s in items], dtype=np.int64)
+    except ValueError:
+        return np.array(items, dtype=str)
+
+
+def _read_csv(path: Path, name: str | None) -> list[LabelSet]:
+    """A .csv file starts with a header row naming its columns (the CSV convention; a
+    guess would confuse a header with a string label); each column is one label set.
+    ``NAME=FILE`` renames a one-column file's set."""
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = [r for r in csv.reader(f) if r]
+    if len(rows) < 2:
+        raise InputError(f"--labels {path}: a .csv needs a header row naming its columns and one row per label")
+    width = len(rows[0])
+    bad = next((i for i, r in enumerate(rows) if len(r) != width), None)
+    if bad is not None:
+        raise InputError(f"--labels {path}: row {bad + 1} has {len(rows[bad])} columns, the header {width}")
+    header = [h.strip() for h in rows[0]]
+    if any(not h for h in header) or len(set(header)) != width:
+        raise InputError(f"--labels {path}: the first row of a .csv must name its columns (distinct, non-empty), "
+                         f"got {rows[0]}")  # fmt: skip
+    if name is not None:
+        if width > 1:
+            raise InputError(f"--labels {name}={path}: a .csv with several columns names its label sets in its "
+                             "header; drop 'NAME='")  # fmt: skip
+        header = [name]
+    body = rows[1:]
+    return [LabelSet(h, path, _parse_values([r[j].strip() for r in body]), header_rows=1) for j, h in enumerate(header)]
