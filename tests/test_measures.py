@@ -290,3 +290,18 @@ def test_exported_from_the_package():
                  "label_entropy", "all_measures", "measures_from_masses"):  # fmt: skip
         assert getattr(softent, name) is getattr(sm, name)
         assert name in softent.__all__
+
+
+def test_disentanglement_in_row_chunks_equals_the_whole():
+    """Token-style label sets are processed in chunks of rows: same JS values."""
+    from softent.measures import _js_to_rest_nats
+
+    masses = np.random.default_rng(5).random((203, 9)) ** 3
+    whole = _js_to_rest_nats(masses, chunk_rows=10_000)
+    for chunk in (1, 7, 64):
+        np.testing.assert_allclose(_js_to_rest_nats(masses, chunk_rows=chunk), whole, rtol=1e-12, atol=1e-15)
+    total = masses.sum(0)
+    p, q = masses[17] / masses[17].sum(), (total - masses[17]) / (total - masses[17]).sum()
+    mid = (p + q) / 2
+    want = 0.5 * (p * np.log(p / mid)).sum() + 0.5 * (q * np.log(q / mid)).sum()
+    assert whole[17] == pytest.approx(want, rel=1e-12)

@@ -98,25 +98,38 @@ def _weights(counts: np.ndarray, weighting: str, api: str) -> np.ndarray:
     fail(api, "weighting", "'weighted' or 'uniform'", repr(weighting))
 
 
-def _js_to_rest_nats(per_label: np.ndarray) -> np.ndarray:
+def _js_to_rest_nats(per_label: np.ndarray, chunk_rows: int = 4096) -> np.ndarray:
     """[K] JS(p_k ‖ p_¬k) in nats, p_¬k the normalised sum of every other row's masses.
 
     The rest is summed from prefix and suffix sums, never as total - row: subtracting the
-    dominant label from the total would cancel catastrophically."""
+    dominant label from the total would cancel catastrophically. Rows are processed in
+    chunks so that token-style label sets (K ~ 10^5) need a few [chunk, B] temporaries,
+    not ten [K, B] ones."""
     m = np.asarray(per_label, dtype=np.float64)
-    zero = np.zeros((1, m.shape[1]))
-    before = np.concatenate([zero, np.cumsum(m, axis=0)[:-1]])  # Σ_{j<k}
-    after = np.concatenate([np.cumsum(m[::-1], axis=0)[::-1][1:], zero])  # Σ_{j>k}
-    rest = before + after
-    p = m / m.sum(axis=1, keepdims=True)
-    rsum = rest.sum(axis=1, keepdims=True)
-    q = np.divide(rest, rsum, out=np.zeros_like(rest), where=rsum > 0)
-    mid = 0.5 * (p + q)  # > 0 wherever p or q is
-    with np.errstate(divide="ignore", invalid="ignore"):
-        kp = np.where(p > 0, p * np.log(p / mid), 0.0).sum(axis=1)
-        kq = np.where(q > 0, q * np.log(q / mid), 0.0).sum(axis=1)
-    # JS >= 0 exactly; rounding can leave -1e-17 for (nearly) identical rows.
-    return np.maximum(0.5 * (kp + kq), 0.0)
+    k, b = m.shape
+    starts = list(range(0, k, chunk_rows))
+    chunk_sums = np.stack([m[a : a + chunk_rows].sum(axis=0) for a in starts])
+    # suffix[c] = Σ of the chunks after chunk c (summed from the end, as the rows inside)
+    suffix = np.concatenate([np.cumsum(chunk_sums[::-1], axis=0)[::-1][1:], np.zeros((1, b))])
+    out = np.empty(k)
+    prefix = np.zeros(b)
+    for c, a in enumerate(starts):
+        rows = m[a : a + chunk_rows]
+        zero = np.zeros((1, b))
+        before = prefix + np.concatenate([zero, np.cumsum(rows, axis=0)[:-1]])  # Σ_{j<k}
+        after = suffix[c] + np.concatenate([np.cumsum(rows[::-1], axis=0)[::-1][1:], zero])  # Σ_{j>k}
+        rest = before + after
+        p = rows / rows.sum(axis=1, keepdims=True)
+        rsum = rest.sum(axis=1, keepdims=True)
+        q = np.divide(rest, rsum, out=np.zeros_like(rest), where=rsum > 0)
+        mid = 0.5 * (p + q)  # > 0 wherever p or q is
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kp = np.where(p > 0, p * np.log(p / mid), 0.0).sum(axis=1)
+            kq = np.where(q > 0, q * np.log(q / mid), 0.0).sum(axis=1)
+        # JS >= 0 exactly; rounding can leave -1e-17 for (nearly) identical rows.
+        out[a : a + len(rows)] = np.maximum(0.5 * (kp + kq), 0.0)
+        prefix = prefix + chunk_sums[c]
+    return out
 
 
 def measures_from_masses(
