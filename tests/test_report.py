@@ -263,8 +263,21 @@ def test_intervals_are_percentiles_of_the_replicates(data):
         name = row["label_set"]
         assert row["entropy_ci"] == pytest.approx(list(np.percentile(ent[name], [10, 90])), rel=1e-9)
         assert row["mutual_information_ci"] == pytest.approx(list(np.percentile(mi[name], [10, 90])), rel=1e-9)
+        assert row["mutual_information_se"] == pytest.approx(np.std(mi[name], ddof=1), rel=1e-9)
+        assert row["mutual_information_bias"] == pytest.approx(np.mean(mi[name]) - row["mutual_information"], rel=1e-6)
         opt = np.array(mi["cls"]) / np.array(mi["noise"])
         assert row["optimality_ci"] == pytest.approx(list(np.percentile(opt, [10, 90])), rel=1e-9)
+
+
+def test_bias_of_an_unrelated_label_is_positive_and_reported():
+    """Resampled plug-in MI of a label independent of z is biased upward: the report shows
+    it (bias > 0) so the bias-corrected estimate (estimate - bias) can be read off."""
+    rng = np.random.default_rng(4)
+    z = rng.normal(size=(400, 5))
+    r = softent.report(z, {"noise": rng.integers(0, 8, 400)}, n_bins=20, bootstrap=100)
+    row = r.rows[0]
+    assert row["mutual_information_bias"] > 0
+    assert row["mutual_information_se"] > 0
 
 
 def test_intervals_contain_the_estimate_and_shrink_with_n():

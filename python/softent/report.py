@@ -340,8 +340,13 @@ def _add_optimality(rows: list[dict[str, Any]], input_set: str, output_set: Any)
 
 def add_intervals(rows: list[dict[str, Any]], replicates: list[list[dict[str, float | None]]], confidence: float,
                input_set: str | None, output_set: str | None) -> None:  # fmt: skip
-    """Add ``<key>_ci`` = [lo, hi] percentile intervals to ``rows`` from per-replicate values
-    (``replicates[r][j]`` = the measures of row j in replicate r)."""
+    """Add ``<key>_ci`` = [lo, hi] percentile intervals, ``<key>_se`` (the replicates'
+    standard deviation) and ``<key>_bias`` (their mean minus the estimate) to ``rows`` from
+    per-replicate values (``replicates[r][j]`` = the measures of row j in replicate r).
+
+    Plug-in information estimates are biased upward on finite samples and a resample is
+    biased further, so for a label unrelated to z the interval of I(Z;L) can lie above the
+    estimate; ``_bias`` shows by how much (estimate - bias is the bias-corrected value)."""
     alpha = 50.0 * (1.0 - confidence)
     keys = [k for k in (*MEASURE_KEYS, "optimality") if k in rows[0]]
     if input_set is not None:
@@ -360,9 +365,12 @@ def add_intervals(rows: list[dict[str, Any]], replicates: list[list[dict[str, fl
             vals = vals[np.isfinite(vals)]
             if vals.size == 0:
                 row[f"{k}_ci"] = [math.nan, math.nan]
+                row[f"{k}_se"] = row[f"{k}_bias"] = math.nan
             else:
                 lo, hi = np.percentile(vals, [alpha, 100.0 - alpha])
                 row[f"{k}_ci"] = [float(lo), float(hi)]
+                row[f"{k}_se"] = float(vals.std(ddof=1)) if vals.size > 1 else math.nan
+                row[f"{k}_bias"] = float(vals.mean() - row[k])
 
 
 def _bootstrap_replicates(z: Any, named: dict[str, np.ndarray], bins: Bins, n_resamples: int, seed: int,
