@@ -22,8 +22,9 @@ import functools
 import math
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 #: environment variables read by the thread pools of OpenMP, OpenBLAS, MKL, numexpr
 THREAD_ENV = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
@@ -57,7 +58,7 @@ THREADS = default_threads()
 for _var in THREAD_ENV:
     os.environ.setdefault(_var, str(THREADS))
 
-import numpy as np  # noqa: E402  (after the thread variables)
+import numpy as np
 
 
 def pin_threads(n: int | None = None, *, override: bool = True) -> int:

@@ -14,7 +14,8 @@ import importlib
 import importlib.util
 import math
 import warnings
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

@@ -182,7 +182,7 @@ def run_memory(cand: str, n: int, d: int, b: int, metric: str, timeout: float = 
     code = ("import json, sys; from benchmarks.autograd import memory_worker; "
             f"print({RESULT_TAG!r} + json.dumps(memory_worker(json.loads(sys.argv[1]))))")  # fmt: skip
     try:
-        proc = subprocess.run([sys.executable, "-c", code, spec], capture_output=True, text=True, timeout=timeout,
+        proc = subprocess.run([sys.executable, "-c", code, spec], check=False, capture_output=True, text=True, timeout=timeout,
                               cwd=Path(__file__).resolve().parent.parent)  # fmt: skip
     except subprocess.TimeoutExpired:
         return {"error": f"timeout after {timeout:.0f} s"}

@@ -48,9 +48,9 @@ from typing import Any
 
 if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    __package__ = "benchmarks"  # noqa: A001
+    __package__ = "benchmarks"
 
-from benchmarks import _common  # noqa: E402  (numpy is imported by it; workers pin threads first)
+from benchmarks import _common
 
 REPO = Path(__file__).resolve().parent.parent
 RESULT_TAG = "@@softent-bench-result "
@@ -119,7 +119,7 @@ def _reset_peak() -> bool:
 def load_inputs(spec: dict) -> _common.Inputs:
     import numpy as np
 
-    n, d, b = spec["size"]
+    _n, _d, b = spec["size"]
     data = Path(spec["data_dir"])
     kind = TASK_INFO[spec["task"]][1]
     z = np.load(data / "z.npy")
@@ -246,7 +246,7 @@ def estimate(cand: str, task: str, n: int, d: int, b: int, opts: dict) -> tuple[
 
 def peer_available(python: str, module: str) -> bool:
     code = f"import importlib.util, sys; sys.exit(0 if importlib.util.find_spec({module!r}) else 1)"
-    return subprocess.run([python, "-c", code], capture_output=True).returncode == 0
+    return subprocess.run([python, "-c", code], check=False, capture_output=True).returncode == 0
 
 
 def run_worker(python: str, spec: dict, timeout: float) -> dict:
@@ -256,7 +256,7 @@ def run_worker(python: str, spec: dict, timeout: float) -> dict:
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])])
     cmd = [python, "-m", "benchmarks.run", "--_worker", json.dumps(spec)]
     try:
-        p = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+        p = subprocess.run(cmd, check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f} s"}
     for line in reversed(p.stdout.splitlines()):
@@ -286,7 +286,7 @@ def fmt_time(t: float | None) -> str:
 def rel_diff(a: list[float] | None, b: list[float] | None) -> float | None:
     if not a or not b:
         return None
-    diffs = [abs(x - y) / max(abs(a[0]), 1e-12) for x, y in zip(a, b) if not (math.isnan(x) or math.isnan(y))]
+    diffs = [abs(x - y) / max(abs(a[0]), 1e-12) for x, y in zip(a, b, strict=False) if not (math.isnan(x) or math.isnan(y))]
     return max(diffs) if diffs else None
 
 
@@ -308,7 +308,7 @@ def print_table(rows: list[dict], out=sys.stdout) -> None:
                       "-" if diff is None else f"{diff:.1e}", note))  # fmt: skip
     widths = [max(len(line[i]) for line in lines) for i in range(len(head) - 1)]
     for i, line in enumerate(lines):
-        cells = [c.rjust(w) if j in (1, 2, 3, 5, 6, 7, 8) else c.ljust(w) for j, (c, w) in enumerate(zip(line, widths))]
+        cells = [c.rjust(w) if j in (1, 2, 3, 5, 6, 7, 8) else c.ljust(w) for j, (c, w) in enumerate(zip(line, widths, strict=False))]
         print("  ".join(cells) + "  " + line[-1], file=out)
         if i == 0:
             print("-" * (sum(widths) + 2 * len(widths) + 4), file=out)

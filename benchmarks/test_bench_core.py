@@ -28,7 +28,7 @@ import warnings
 
 import pytest
 
-from benchmarks import _common, _peers
+from benchmarks import _common
 from benchmarks._common import size
 
 # The peers' own deprecation/user warnings are not what these files test.
@@ -85,7 +85,7 @@ def run(timed, benchmark, task: str, cand: str, nbd: tuple[int, int, int], threa
     if out is not None:
         want = reference(task, n, d, b)
         tol = 2e-3 * want[0]  # float32 scores; peers differ in where they clamp/normalise
-        for got_v, want_v in zip(out, want):
+        for got_v, want_v in zip(out, want, strict=False):
             if not (math.isnan(want_v) or math.isnan(got_v)):  # soft-entropy's one-shot MI returns only I
                 assert got_v == pytest.approx(want_v, abs=tol), (cand, out, want)
 

@@ -22,11 +22,10 @@ import argparse
 import math
 
 import numpy as np
-import torch
-from sklearn.datasets import load_digits
-
 import softent
 import softent.torch as st
+import torch
+from sklearn.datasets import load_digits
 
 
 def data(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -96,8 +96,8 @@ def test_gradcheck_of_the_operator_on_every_histogram_row(small):
     """The raw op: a cotangent on every histogram row (two label sets of slots)."""
     z, labels, c = small
     slots = torch.stack([labels + 1, torch.where(labels % 2 == 0, 5, 6)]).to(torch.int32)
-    for metric, keep_dots in zip(range(4), (True, False, True, False)):
-        def f(z, c, csq, inv_t):
+    for metric, keep_dots in zip(range(4), (True, False, True, False), strict=False):
+        def f(z, c, csq, inv_t, metric=metric, keep_dots=keep_dots):
             return _ops.soft_histogram(z, c, csq, slots, inv_t, 7, metric, 0, keep_dots)
 
         inputs = (z.clone().requires_grad_(), c.clone().requires_grad_(), (c**2).sum(1).requires_grad_(),
@@ -130,7 +130,7 @@ def test_float32_gradients_match_plain_torch(clustered, metric, weighting):
             outs = (info.entropy, info.conditional_entropy, info.mutual_information, info.label_entropies)
         else:
             outs = reference_information(z, labels, c, metric, t, weighting)
-        loss = sum(wi * o.double() for wi, o in zip(w, outs[:3])) + (wk * outs[3].double()).sum()
+        loss = sum(wi * o.double() for wi, o in zip(w, outs[:3], strict=False)) + (wk * outs[3].double()).sum()
         loss.backward()
         grads.append((z.grad.double(), c.grad.double(), t.grad.double(), [float(o.detach().sum()) for o in outs]))
     (gz, gc, gt, vals), (rz, rc, rt, rvals) = grads
@@ -180,14 +180,15 @@ def test_low_precision_inputs_are_computed_in_float32(clustered):
         zt = torch.tensor(z, dtype=dtype, requires_grad=True)
         mi = st.mutual_information(zt, labels, centres=c, temperature=0.3)
         mi.backward()
-        assert zt.grad.dtype == dtype and bool(torch.isfinite(zt.grad.float()).all())
+        assert zt.grad.dtype == dtype
+        assert bool(torch.isfinite(zt.grad.float()).all())
         ref = softent.mutual_information(zt.detach().float().numpy(), labels, centres=c, temperature=0.3)
         assert val(mi) == pytest.approx(ref, rel=1e-6)
 
 
 def test_tiny_temperature_keeps_gradients_finite(clustered):
     """Bins whose mass underflows to exactly 0 must not turn the gradient into NaN."""
-    z, labels, c = clustered
+    z, _labels, c = clustered
     zt = torch.tensor(z, dtype=torch.float32, requires_grad=True)
     h = st.entropy(zt, centres=c, metric="sqeuclidean", temperature=0.05)
     h.backward()
@@ -220,10 +221,12 @@ def test_only_requested_gradients_are_computed(small):
     z, labels, c = small
     zz = z.clone().requires_grad_()
     st.mutual_information(zz, labels, centres=c).backward()  # numpy centres: constants
-    assert zz.grad is not None and bool(zz.grad.abs().sum() > 0)
+    assert zz.grad is not None
+    assert bool(zz.grad.abs().sum() > 0)
     cc = c.clone().requires_grad_()
     st.mutual_information(z, labels, centres=cc, metric="euclidean").backward()
-    assert cc.grad is not None and z.grad is None
+    assert cc.grad is not None
+    assert z.grad is None
 
 
 # ----------------------------------------------------------------------------- torch machinery
@@ -282,7 +285,9 @@ def test_inputs_are_not_modified(small):
     zz, cc = z.clone().requires_grad_(), c.clone().requires_grad_()
     before = (zz.detach().clone(), cc.detach().clone(), labels.clone())
     st.mutual_information(zz, labels, centres=cc, metric="euclidean").backward()
-    assert torch.equal(zz.detach(), before[0]) and torch.equal(cc.detach(), before[1]) and torch.equal(labels, before[2])
+    assert torch.equal(zz.detach(), before[0])
+    assert torch.equal(cc.detach(), before[1])
+    assert torch.equal(labels, before[2])
 
 
 # ----------------------------------------------------------------------------- bad input

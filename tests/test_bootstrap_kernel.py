@@ -5,6 +5,8 @@ offsets reproduce the whole array, and the weights have Poisson(1) moments."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import softent
@@ -51,7 +53,7 @@ def test_replicates_equal_weighted_reference(clustered, metric, dtype):
     q = assignments(z, centres, metric, temperature)
     w = poisson_weights(seed, len(z), r)
     rtol = 1e-10 if dtype == np.float64 else 2e-5
-    for rep, wr in zip(reps, w):
+    for rep, wr in zip(reps, w, strict=False):
         np.testing.assert_allclose(rep["total"], wr @ q, rtol=rtol)
         values, per_label, counts = rep["sets"]["y"]
         np.testing.assert_array_equal(values, np.arange(6))
@@ -65,17 +67,17 @@ def test_replicates_equal_weighted_reference(clustered, metric, dtype):
 
 
 def test_chunks_with_row_offsets_reproduce_the_whole(clustered):
-    z, labels, centres = clustered
+    z, _labels, centres = clustered
     bins = Bins(centres, "cosine", 0.1)
     whole = poisson_bootstrap(z, None, bins, 3, seed=5)
     cuts = [0, 1, 300, 301, 1013]
-    parts = [poisson_bootstrap(z[a:b], None, bins, 3, seed=5, row_offset=a) for a, b in zip(cuts, cuts[1:])]
+    parts = [poisson_bootstrap(z[a:b], None, bins, 3, seed=5, row_offset=a) for a, b in itertools.pairwise(cuts)]
     for r in range(3):
         np.testing.assert_allclose(sum(p[r]["total"] for p in parts), whole[r]["total"], rtol=1e-12)
 
 
 def test_replicates_do_not_change_the_point_estimate(clustered):
-    z, labels, centres = clustered
+    z, _labels, centres = clustered
     bins = Bins(centres, "euclidean", 0.7)
     from softent.histogram import accumulate, new_hist
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 import pytest
 from scipy.integrate import quad
 from scipy.special import gammaln
-
 from softent import calibrate_temperature
 from softent.calibration import vmf_uniform_kl, vmf_uniform_kl_lower_bound
 
@@ -16,7 +16,7 @@ from softent.calibration import vmf_uniform_kl, vmf_uniform_kl_lower_bound
 def kl_by_integration(kappa: float, dim: int) -> float:
     """KL(vMF || uniform) from the density of the angle θ to the mean direction,
     p(θ) ∝ exp(κ cos θ) sin^{D−2} θ, with no Bessel function involved."""
-    w = lambda t: np.exp(kappa * (np.cos(t) - 1.0)) * np.sin(t) ** (dim - 2)  # noqa: E731
+    w = lambda t: np.exp(kappa * (np.cos(t) - 1.0)) * np.sin(t) ** (dim - 2)
     norm = quad(w, 0, math.pi, limit=200)[0]
     uniform_norm = math.exp(0.5 * math.log(math.pi) + gammaln((dim - 1) / 2) - gammaln(dim / 2))
     mean_log_ratio = quad(lambda t: w(t) / norm * (kappa * (np.cos(t) - 1.0)), 0, math.pi, limit=200)[0]
@@ -39,14 +39,13 @@ def test_kl_vanishes_at_zero_and_grows():
     for dim in (2, 16, 768):
         values = [vmf_uniform_kl(k, dim) for k in (1e-6, 0.1, 1, 10, 100, 1000)]
         assert values[0] == pytest.approx(0, abs=1e-9)
-        assert all(a < b for a, b in zip(values, values[1:]))
+        assert all(a < b for a, b in itertools.pairwise(values))
 
 
 def test_bessel_branches_agree_with_scipy():
     """The asymptotic branches (Debye for large orders, Hankel for large arguments) agree
     with scipy's ive where ive is still accurate."""
     from scipy.special import ive
-
     from softent.calibration import _hankel_log_correction, _log_bessel_i_debye_scaled
 
     for nu, x in [(100.0, 1.0), (100.0, 30.0), (100.0, 500.0), (150.0, 80.0)]:

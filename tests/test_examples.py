@@ -11,7 +11,7 @@ pytest.importorskip("torch")
 pytest.importorskip("sklearn")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
 
-import entropy_regulariser  # noqa: E402
+import entropy_regulariser
 
 
 def test_mi_regulariser_raises_the_information_it_rewards():

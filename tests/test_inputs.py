@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 import softent
 
 KW = {"n_bins": 16, "temperature": 0.2}
@@ -29,7 +28,7 @@ def test_inputs_are_never_modified(data):
 
 
 def test_read_only_input(data):
-    z, labels = data
+    z, _labels = data
     ro = z.copy()
     ro.flags.writeable = False
     assert softent.entropy(ro, **KW) == softent.entropy(z, **KW)
@@ -64,7 +63,7 @@ def test_float16_is_computed_in_float32(data):
 
 
 def test_lists_and_dlpack(data):
-    z, labels = data
+    z, _labels = data
     expected = softent.entropy(z, **KW)
     assert softent.entropy(z.tolist(), **KW) == pytest.approx(expected, rel=1e-12)
 
@@ -96,7 +95,9 @@ def test_torch_in_torch_out(data, dtype_name):
     z, labels = data
     t = torch.tensor(z, dtype=getattr(torch, dtype_name))
     got = softent.entropy(t, **KW)
-    assert isinstance(got, torch.Tensor) and got.ndim == 0 and got.device == t.device
+    assert isinstance(got, torch.Tensor)
+    assert got.ndim == 0
+    assert got.device == t.device
     assert got.dtype == (torch.float64 if dtype_name == "float64" else torch.float32)
     expected = softent.entropy(t.float().numpy() if dtype_name != "float64" else z, **KW)
     assert float(got) == pytest.approx(expected, rel=1e-6)

@@ -17,12 +17,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 import softent
 
 DATA = Path(__file__).parent / "data"
 sys.path.insert(0, str(DATA))
-from pin_nam_entropy import CASES, nam_case  # noqa: E402
+from pin_nam_entropy import CASES, nam_case
 
 
 def soft_entropy_dataset() -> tuple[np.ndarray, np.ndarray]:

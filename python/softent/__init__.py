@@ -11,7 +11,6 @@ from __future__ import annotations
 import scipy_openblas32 as _scipy_openblas32  # noqa: F401  (import order matters)
 
 from ._core import build_info as _build_info
-
 from .bins import box_bins, spherical_bins
 from .calibration import calibrate_temperature
 from .estimators import Information, conditional_entropy, entropy, information, mutual_information

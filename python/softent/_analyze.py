@@ -232,7 +232,9 @@ class _Bootstrap:
     def apply(self, report: Any, opts: AnalyzeOptions) -> Any:
         """``report`` with the ``<key>_ci`` intervals of :func:`softent.report`'s bootstrap."""
         from .measures import measures_from_masses
-        from .report import add_intervals  # the module (softent.report the attribute is the function)
+        from .report import (
+            add_intervals,  # the module (softent.report the attribute is the function)
+        )
 
         order = [row["label_set"] for row in report.rows]
         replicates = []

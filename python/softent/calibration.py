@@ -147,13 +147,13 @@ def _calibrate(dim: int, n_bins: int, method: str) -> float:
     if method == "leading_order":
         return 1.0 / math.sqrt(2.0 * dim * target)
     if method == "vmf_bound":
-        bound = lambda e: vmf_uniform_kl_lower_bound(1.0 / e, dim) - target  # noqa: E731
+        bound = lambda e: vmf_uniform_kl_lower_bound(1.0 / e, dim) - target
         if not bound(1e-5) > 0 > bound(1.0):
             fail("calibrate_temperature", "method", "'vmf' or 'leading_order' here: soft-entropy's bound "
                  f"has no root in [1e-5, 1] for dim={dim}, n_bins={n_bins}", "'vmf_bound'")
         return float(brentq(bound, 1e-5, 1.0))
     # KL decreases in ε; bracket the root in log ε around the leading-order guess.
-    f = lambda log_eps: vmf_uniform_kl(math.exp(-log_eps), dim) - target  # noqa: E731
+    f = lambda log_eps: vmf_uniform_kl(math.exp(-log_eps), dim) - target
     guess = math.log(1.0 / math.sqrt(2.0 * dim * target))
     lo, hi = guess - 1.0, guess + 1.0
     while f(lo) < 0:

@@ -26,14 +26,14 @@ def _call_args(z: Tensor, centres: Tensor, centre_sq: Tensor, slots: Tensor, inv
         fail("torch.soft_histogram", "z", "on the CPU (this softent build has no CUDA support)",
              f"a tensor on {z.device}", RuntimeError)  # fmt: skip
     v = view(z)
-    return dict(
-        z=v.ptr, n=v.shape[0], d=v.shape[1], z_stride_row=v.strides[0], z_stride_col=v.strides[1],
-        dtype=v.dtype_code, centres=pointer(centres), centre_sq=pointer(centre_sq),
-        b=int(centres.shape[0]), slots=pointer(slots) if slots.numel() else 0,
-        n_sets=int(slots.shape[0]) if slots.numel() else 0, hist_rows=hist_rows, metric=metric,
-        inv_temperature=float(inv_temperature), num_threads=num_threads, tile_rows=0,
-        device=v.device, stream=v.stream,
-    )  # fmt: skip
+    return {
+        "z": v.ptr, "n": v.shape[0], "d": v.shape[1], "z_stride_row": v.strides[0], "z_stride_col": v.strides[1],
+        "dtype": v.dtype_code, "centres": pointer(centres), "centre_sq": pointer(centre_sq),
+        "b": int(centres.shape[0]), "slots": pointer(slots) if slots.numel() else 0,
+        "n_sets": int(slots.shape[0]) if slots.numel() else 0, "hist_rows": hist_rows, "metric": metric,
+        "inv_temperature": float(inv_temperature), "num_threads": num_threads, "tile_rows": 0,
+        "device": v.device, "stream": v.stream,
+    }  # fmt: skip
 
 
 @torch.library.custom_op("softent::soft_histogram", mutates_args=())
@@ -95,7 +95,7 @@ def soft_histogram_backward(
     grad_inv_temperature [] float64) for ``needs`` = which of the four are wanted (the
     others come back empty). ``dots``: the forward's kept [N, B] dots, or empty."""
     n, d, b = z.shape[0], z.shape[1], centres.shape[0]
-    f64 = dict(dtype=torch.float64, device=z.device)
+    f64 = {"dtype": torch.float64, "device": z.device}
     grad_z = torch.empty((n, d), dtype=z.dtype, device=z.device) if needs[0] else z.new_empty((0,))
     grad_c = torch.zeros((b, d), **f64) if needs[1] else torch.zeros((0,), **f64)
     grad_csq = torch.zeros((b,), **f64) if needs[2] else torch.zeros((0,), **f64)
@@ -112,7 +112,7 @@ def soft_histogram_backward(
 @soft_histogram_backward.register_fake
 def _(grad_hist, z, centres, centre_sq, slots, inv_temperature, hist_rows, metric, num_threads, needs, dots):
     n, d, b = z.shape[0], z.shape[1], centres.shape[0]
-    f64 = dict(dtype=torch.float64, device=z.device)
+    f64 = {"dtype": torch.float64, "device": z.device}
     return (
         z.new_empty((n, d) if needs[0] else (0,)),
         torch.empty((b, d) if needs[1] else (0,), **f64),
