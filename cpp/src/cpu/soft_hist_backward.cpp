@@ -26,6 +26,9 @@ void run_backward(const HistGradProblem& g) {
   T* grad_z = static_cast<T*>(g.grad_z);
   const T* cached = static_cast<const T*>(g.dots);
   const bool want_c = g.grad_centres != nullptr;
+  const bool want_csq = g.grad_centre_sq != nullptr;
+  // Only the (squared) Euclidean scores depend on ||c||^2.
+  constexpr bool has_csq = M == Metric::euclidean || M == Metric::sqeuclidean;
 
   std::vector<T> csq(b);
   for (int64_t j = 0; j < b; ++j) csq[j] = static_cast<T>(p.centre_sq[j]);
@@ -35,7 +38,7 @@ void run_backward(const HistGradProblem& g) {
   {
     TileReader<T> reader(p, tile);
     // dots, then (in place) U = dL/ds * a_dot; x = scaled scores; e = exp(x - max).
-    std::vector<T> dots(tile * b), x(b), e(b), e_row(tile);
+    std::vector<T> dots(tile * b), x(b), e(b), e_row(tile), ucsq(b);
     std::vector<double> cot(b);                       // g_ib of the current row
     std::vector<double> gc(want_c ? b * d : 0, 0.0);  // this thread's grad_centres
     std::vector<T> gc_tile(want_c ? b * d : 0);
@@ -69,16 +72,27 @@ void run_backward(const HistGradProblem& g) {
         }
         double mean = 0.0;  // Σ_b q_b g_b
 #pragma omp simd reduction(+ : mean)
-        for (int64_t j = 0; j < b; ++j) mean += double(e[j]) * inv_sum * cot[j];
-        double row_zsq = 0.0;
+        for (int64_t j = 0; j < b; ++j) mean += double(e[j]) * cot[j];
+        mean *= inv_sum;
+        // One branch-free pass (vectorised): the cotangent's difference in double, the
+        // rest in T; reductions in double.
+        double row_zsq = 0.0, row_vx = 0.0;
+#pragma omp simd reduction(+ : row_zsq, row_vx)
         for (int64_t j = 0; j < b; ++j) {
-          const double v = double(e[j]) * inv_sum * (cot[j] - mean);  // dL/dx
-          ginv_t += v * (double(x[j]) / double(inv_t));                // x / inv_t = s
-          const double u = v * double(inv_t);                           // dL/ds
+          const T v = static_cast<T>(double(e[j]) * inv_sum * (cot[j] - mean));  // dL/dx
+          row_vx += double(v * x[j]);                                            // Σ v s = Σ v x / inv_t
+          const T u = v * inv_t;                                                 // dL/ds
           const auto sg = math::score_grad(M, dot[j], zr, csq[j]);
-          row_zsq += u * double(sg.a_zsq);
-          gcsq[j] += u * double(sg.a_csq);
-          u_row[j] = static_cast<T>(u * double(sg.a_dot));
+          row_zsq += double(u * sg.a_zsq);
+          if constexpr (has_csq) ucsq[j] = u * sg.a_csq;
+          u_row[j] = u * sg.a_dot;
+        }
+        ginv_t += row_vx / double(inv_t);
+        if constexpr (has_csq) {
+          if (want_csq) {
+#pragma omp simd
+            for (int64_t j = 0; j < b; ++j) gcsq[j] += double(ucsq[j]);
+          }
         }
         e_row[r] = static_cast<T>(2.0 * row_zsq);
       }
