@@ -24,7 +24,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 PROG = "softent"
 EXIT_ERROR = 1
@@ -54,34 +54,25 @@ def _temperature(text: str) -> float | str:
     return t
 
 
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text!r}")
-    return v
+def _bounded(convert: type, ok: Any, expected: str) -> Any:
+    """An argparse type: ``convert(text)`` accepted when ``ok(value)``, else one clear line."""
+
+    def parse(text: str) -> Any:
+        try:
+            v = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {expected}, got {text!r}") from None
+        if not ok(v):
+            raise argparse.ArgumentTypeError(f"must be {expected}, got {text!r}")
+        return v
+
+    parse.__name__ = expected  # argparse names the type in its messages
+    return parse
 
 
-def _non_negative_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
-    return v
-
-
-def _fraction(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a number in (0, 1), got {text!r}") from None
-    if not 0 < v < 1:
-        raise argparse.ArgumentTypeError(f"must be a number in (0, 1), got {text!r}")
-    return v
+_positive_int = _bounded(int, lambda v: v >= 1, "an integer >= 1")
+_non_negative_int = _bounded(int, lambda v: v >= 0, "an integer >= 0")
+_fraction = _bounded(float, lambda v: 0 < v < 1, "a number in (0, 1)")
 
 
 def _add_progress(p: argparse.ArgumentParser) -> None:
