@@ -103,3 +103,26 @@ def test_bad_arguments(clustered):
     with pytest.raises(ValueError, match="z must be"):
         poisson_bootstrap(z[:, :3], None, bins, 2)
     assert softent.histogram.poisson_bootstrap is poisson_bootstrap
+
+
+def _devices() -> list:
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        return []
+    cuda = softent.build_info()["cuda"] and softent.build_info()["cuda_available"]
+    return [pytest.param("cpu", id="torch-cpu"),
+            pytest.param("cuda", id="torch-cuda", marks=[pytest.mark.cuda, pytest.mark.skipif(not cuda, reason="needs a CUDA build and a CUDA device")])]  # fmt: skip
+
+
+@pytest.mark.parametrize("device", _devices())
+def test_torch_tensors_give_the_numpy_replicates(clustered, device):
+    import torch
+
+    z, labels, centres = clustered
+    bins = Bins(centres, "cosine", 0.1)
+    want = poisson_bootstrap(z, {"y": labels}, bins, 3, seed=8)
+    got = poisson_bootstrap(torch.tensor(z, device=device), {"y": labels}, bins, 3, seed=8)
+    for a, b in zip(got, want, strict=True):
+        np.testing.assert_allclose(a["total"], b["total"], rtol=1e-12)
+        np.testing.assert_allclose(a["sets"]["y"][1], b["sets"]["y"][1], rtol=1e-12, atol=1e-14)
