@@ -78,3 +78,20 @@ def test_cuda_tensor_on_a_build_without_cuda(monkeypatch):
     bins = histogram.make_bins("entropy", None, 3, n_bins=2, temperature=1.0)
     with pytest.raises(RuntimeError, match=r"^softent\.entropy: z must be on the CPU \(this softent build has no CUDA support\)"):
         histogram.accumulate("entropy", np.ones((2, 3), np.float32), bins, None, np.zeros((1, 2)))
+
+
+def test_type_stub_matches_the_bindings():
+    """python/softent/_core.pyi names every binding and its parameters in order."""
+    import ast
+    import re
+    from pathlib import Path
+
+    from softent import _core
+
+    stub = ast.parse((Path(softent.__file__).parent / "_core.pyi").read_text())
+    stubbed = {f.name: [a.arg for a in f.args.args] for f in stub.body if isinstance(f, ast.FunctionDef)}
+    bound = {name for name in dir(_core) if not name.startswith("_")}
+    assert set(stubbed) == bound
+    for name, params in stubbed.items():
+        signature = getattr(_core, name).__doc__.splitlines()[0]
+        assert re.findall(r"(\w+): ", signature.split("(", 1)[1].rsplit(")", 1)[0]) == params, name

@@ -1,4 +1,7 @@
-"""Type stub for the compiled module softent._core (cpp/bindings/module.cpp)."""
+"""Type stub for the compiled module softent._core (cpp/bindings/module.cpp).
+
+Arrays cross as addresses (ints) with explicit shapes and element strides; 0 means "none"
+for optional pointers. See HistProblem / HistGradProblem in cpp/include/softent/problem.h."""
 
 def build_info() -> dict[str, object]: ...
 def soft_histogram(
@@ -21,4 +24,34 @@ def soft_histogram(
     tile_rows: int,
     device: int,
     stream: int,
+    replicates: int = 0,
+    replicate_seed: int = 0,
+    row_offset: int = 0,
+    dots_out: int = 0,
 ) -> int: ...
+def soft_histogram_backward(
+    z: int,
+    n: int,
+    d: int,
+    z_stride_row: int,
+    z_stride_col: int,
+    dtype: int,
+    centres: int,
+    centre_sq: int,
+    b: int,
+    slots: int,
+    n_sets: int,
+    hist_rows: int,
+    metric: int,
+    inv_temperature: float,
+    num_threads: int,
+    tile_rows: int,
+    device: int,
+    stream: int,
+    grad_hist: int,
+    grad_z: int,
+    grad_centres: int,
+    grad_centre_sq: int,
+    grad_inv_temperature: int,
+    dots: int = 0,
+) -> None: ...
