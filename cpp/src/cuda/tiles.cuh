@@ -35,12 +35,28 @@ __global__ void gemm_strided(int64_t M, int64_t N, int64_t K, const T* __restric
   __shared__ T bs[kTile][kTile + 1];
   const int64_t i = int64_t(blockIdx.y) * kTile + threadIdx.y;
   const int64_t j = int64_t(blockIdx.x) * kTile + threadIdx.x;
+  // Tiles are loaded so that threadIdx.x walks the operand's unit-stride index (coalesced
+  // reads); as[i][k] and bs[k][j] hold the same elements either way. The choice depends
+  // only on the kernel's arguments, so the whole block takes the same branch.
+  const int64_t i0 = int64_t(blockIdx.y) * kTile, j0 = int64_t(blockIdx.x) * kTile;
+  const bool a_rows_contiguous = a_i == 1 && a_k != 1;  // e.g. U^T: walk i, not k
+  const bool b_cols_contiguous = b_k == 1 && b_j != 1;  // e.g. centres [B, D] as B(k, j)
   T acc = 0;
   for (int64_t k0 = 0; k0 < K; k0 += kTile) {
-    const int64_t ka = k0 + threadIdx.x;
-    as[threadIdx.y][threadIdx.x] = (i < M && ka < K) ? a[i * a_i + ka * a_k] : T(0);
-    const int64_t kb = k0 + threadIdx.y;
-    bs[threadIdx.y][threadIdx.x] = (kb < K && j < N) ? b[kb * b_k + j * b_j] : T(0);
+    if (a_rows_contiguous) {
+      const int64_t ii = i0 + threadIdx.x, kk = k0 + threadIdx.y;
+      as[threadIdx.x][threadIdx.y] = (ii < M && kk < K) ? a[ii * a_i + kk * a_k] : T(0);
+    } else {
+      const int64_t ii = i0 + threadIdx.y, kk = k0 + threadIdx.x;
+      as[threadIdx.y][threadIdx.x] = (ii < M && kk < K) ? a[ii * a_i + kk * a_k] : T(0);
+    }
+    if (b_cols_contiguous) {
+      const int64_t kk = k0 + threadIdx.x, jj = j0 + threadIdx.y;
+      bs[threadIdx.x][threadIdx.y] = (kk < K && jj < N) ? b[kk * b_k + jj * b_j] : T(0);
+    } else {
+      const int64_t kk = k0 + threadIdx.y, jj = j0 + threadIdx.x;
+      bs[threadIdx.y][threadIdx.x] = (kk < K && jj < N) ? b[kk * b_k + jj * b_j] : T(0);
+    }
     __syncthreads();
 #pragma unroll
     for (int k = 0; k < kTile; ++k) acc += as[threadIdx.y][k] * bs[k][threadIdx.x];
