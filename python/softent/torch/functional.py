@@ -217,8 +217,9 @@ def information(
             present) in H(Z|L).
         n_labels: K when ``labels`` is an int tensor already coded 0..K-1 (-1 masked):
             the labels are then handled in torch, as ``torch.compile(fullgraph=True)``
-            needs (with tensor ``centres`` and a float or tensor ``temperature``). Labels
-            absent from the data get H(Z | L = k) = 0 and weight 0.
+            needs (with tensor ``centres`` and a float or tensor ``temperature``), and
+            labels on the GPU never make a host round trip. Labels absent from the data
+            get H(Z | L = k) = 0 and weight 0. Without it, labels are encoded on the host.
         num_threads: OpenMP threads for the CPU kernels (default: all).
 
     Returns:
