@@ -126,3 +126,28 @@ def test_torch_tensors_give_the_numpy_replicates(clustered, device):
     for a, b in zip(got, want, strict=True):
         np.testing.assert_allclose(a["total"], b["total"], rtol=1e-12)
         np.testing.assert_allclose(a["sets"]["y"][1], b["sets"]["y"][1], rtol=1e-12, atol=1e-14)
+
+
+def test_replicates_in_several_passes_equal_one_pass(clustered):
+    """A small pass budget splits the replicates into groups (replicate_offset in the
+    kernel): replicate r keeps its weights."""
+    from softent.histogram import iter_poisson_bootstrap
+
+    z, labels, centres = clustered
+    bins = Bins(centres, "cosine", 0.1)
+    whole = poisson_bootstrap(z, {"y": labels}, bins, 7, seed=2)
+    per_replicate = (1 + 6) * bins.n_bins * 8
+    for budget in (1, 3 * per_replicate):  # one replicate per pass; two per pass
+        parts = list(iter_poisson_bootstrap(z, {"y": labels}, bins, 7, seed=2, max_pass_bytes=budget))
+        assert len(parts) == 7
+        for a, b in zip(parts, whole, strict=True):
+            np.testing.assert_allclose(a["total"], b["total"], rtol=1e-12)
+            np.testing.assert_allclose(a["sets"]["y"][1], b["sets"]["y"][1], rtol=1e-12, atol=1e-14)
+
+
+def test_iterator_checks_its_arguments_before_the_first_pass(clustered):
+    from softent.histogram import iter_poisson_bootstrap
+
+    z, labels, centres = clustered
+    with pytest.raises(ValueError, match=r"label_sets\['y'\]"):
+        iter_poisson_bootstrap(z, {"y": labels[:-1]}, Bins(centres, "cosine", 0.1), 3)

@@ -76,7 +76,7 @@ int64_t py_soft_histogram(std::uintptr_t z, int64_t n, int64_t d, int64_t z_stri
                           int64_t n_sets, std::uintptr_t hist, int64_t hist_rows, int metric,
                           double inv_temperature, int num_threads, int64_t tile_rows, int device,
                           std::uintptr_t stream, int64_t replicates, uint64_t replicate_seed,
-                          int64_t row_offset, std::uintptr_t dots_out) {
+                          int64_t row_offset, int64_t replicate_offset, std::uintptr_t dots_out) {
   HistProblem p = make_problem(z, n, d, z_stride_row, z_stride_col, dtype, centres, centre_sq, b,
                                slots, n_sets, hist_rows, metric, inv_temperature, num_threads,
                                tile_rows, device, stream);
@@ -84,6 +84,7 @@ int64_t py_soft_histogram(std::uintptr_t z, int64_t n, int64_t d, int64_t z_stri
   p.replicates = replicates;
   p.replicate_seed = replicate_seed;
   p.row_offset = row_offset;
+  p.replicate_offset = replicate_offset;
   p.dots_out = as_ptr<void>(dots_out);
   HistStatus status;
   {
@@ -128,7 +129,7 @@ PYBIND11_MODULE(_core, m) {
         py::arg("hist"), py::arg("hist_rows"), py::arg("metric"), py::arg("inv_temperature"),
         py::arg("num_threads"), py::arg("tile_rows"), py::arg("device"), py::arg("stream"),
         py::arg("replicates") = 0, py::arg("replicate_seed") = 0, py::arg("row_offset") = 0,
-        py::arg("dots_out") = 0,
+        py::arg("replicate_offset") = 0, py::arg("dots_out") = 0,
         "Accumulate soft-bin histograms (see cpp/include/softent/problem.h). Returns the "
         "first row with non-finite scores, or -1.");
   m.def("soft_histogram_backward", &py_soft_histogram_backward, py::arg("z"), py::arg("n"),

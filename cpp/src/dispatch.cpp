@@ -24,7 +24,8 @@ bool check_problem(const HistProblem& p) {
           "temperature must be finite and > 0");
   const int m = static_cast<int>(p.metric);
   require(m >= 0 && m <= 3, "metric must be 0..3, got " + std::to_string(m));
-  require(p.replicates >= 0 && p.row_offset >= 0, "replicates and row_offset must be >= 0");
+  require(p.replicates >= 0 && p.row_offset >= 0 && p.replicate_offset >= 0,
+          "replicates, row_offset and replicate_offset must be >= 0");
   if (p.device >= 0) return false;
   // Host slots are cheap to scan; a bad slot would write outside hist.
   for (int64_t k = 0; k < p.n_sets * p.n; ++k) {

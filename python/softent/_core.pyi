@@ -27,6 +27,7 @@ def soft_histogram(
     replicates: int = 0,
     replicate_seed: int = 0,
     row_offset: int = 0,
+    replicate_offset: int = 0,
     dots_out: int = 0,
 ) -> int: ...
 def soft_histogram_backward(

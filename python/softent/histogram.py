@@ -8,6 +8,7 @@ materialise the N x B matrix q.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -166,6 +167,7 @@ def accumulate(
     replicates: int = 0,
     replicate_seed: int = 0,
     row_offset: int = 0,
+    replicate_offset: int = 0,
 ) -> None:
     """Add the soft assignments of the rows of ``z`` [N, D] into ``hist`` [R, B] float64
     (row 0: every row; row slots[s, i] >= 1: label set s). ``z`` comes from
@@ -173,7 +175,8 @@ def accumulate(
 
     With ``replicates`` = M > 0, ``hist`` is [(1 + M) * R, B]: block 0 as above, block r the
     same sums with row i weighted by its Poisson(1) bootstrap weight, a function of
-    (replicate_seed, row_offset + i, r - 1) only (cpp/include/softent/math/bootstrap.h)."""
+    (replicate_seed, row_offset + i, replicate_offset + r - 1) only
+    (cpp/include/softent/math/bootstrap.h)."""
     v = view(z)
     if v.device >= 0 and not _core.build_info()["cuda"]:
         fail(api, "z", "on the CPU (this softent build has no CUDA support)", f"a tensor on cuda:{v.device}", RuntimeError)
@@ -197,6 +200,7 @@ def accumulate(
         metric=METRIC_CODES[bins.metric], inv_temperature=1.0 / bins.temperature,
         num_threads=num_threads, tile_rows=int(tile_rows or 0), device=v.device, stream=v.stream,
         replicates=replicates, replicate_seed=replicate_seed, row_offset=row_offset,
+        replicate_offset=replicate_offset,
     )  # fmt: skip
     if bad >= 0:
         fail(api, "z", "finite (or pass nonfinite='drop')", f"NaN/Inf in row {bad}")
@@ -361,8 +365,72 @@ def torch_mask(keep: np.ndarray, like: Any) -> Any:
     return torch.as_tensor(keep, device=like.device)
 
 
-#: Refuse bootstrap states above this size (R replicates x label rows x B float64).
+#: poisson_bootstrap returns every replicate at once: refuse results above this size.
 MAX_BOOTSTRAP_BYTES = 2 << 30
+#: iter_poisson_bootstrap: histogram memory of one kernel pass (replicates are split into
+#: groups of passes above it; each pass recomputes the scores).
+PASS_BOOTSTRAP_BYTES = 256 << 20
+
+Replicate = dict[str, Any]
+
+
+def _check_bootstrap_args(api: str, n_resamples: Any, seed: Any) -> None:
+    if not isinstance(n_resamples, (int, np.integer)) or isinstance(n_resamples, bool) or n_resamples < 1:
+        fail(api, "n_resamples", "an int >= 1", repr(n_resamples))
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**64:
+        fail(api, "seed", "an int in [0, 2**64)", repr(seed))
+
+
+def iter_poisson_bootstrap(
+    z: Any,
+    label_sets: dict[str, Any] | None,
+    bins: Bins,
+    n_resamples: int,
+    seed: int = 0,
+    num_threads: int = 0,
+    *,
+    row_offset: int = 0,
+    max_pass_bytes: int | None = None,
+    api: str = "poisson_bootstrap",
+) -> Iterator[Replicate]:
+    """The replicates of :func:`poisson_bootstrap`, one at a time, in as few fused kernel
+    passes as ``max_pass_bytes`` of replicate histograms allow (one pass unless R x label
+    rows x B is large, e.g. token-style label sets; default budget
+    :data:`PASS_BOOTSTRAP_BYTES`). Replicate r has the same weights whatever the grouping.
+    Arguments are checked before the first replicate is made."""
+    _check_bootstrap_args(api, n_resamples, seed)
+    rows = as_float_rows(z, api, "z")
+    n = int(rows.shape[0])
+    if int(rows.shape[1]) != bins.dim:
+        fail(api, "z", f"[N, {bins.dim}] (the bins' dimension)", f"shape {tuple(rows.shape)}")
+    encoded: list[tuple[str, LabelCodes, int]] = []
+    n_hist = 1
+    for name, labels in (label_sets or {}).items():
+        codes = encode_labels(labels, n, api, f"label_sets[{name!r}]")
+        encoded.append((name, codes, n_hist))
+        n_hist += codes.n_labels
+    slots = None
+    if encoded:
+        slots = np.stack([np.where(c.codes >= 0, off + c.codes, -1) for _, c, off in encoded]).astype(np.int32)
+    per_replicate = n_hist * bins.n_bins * 8
+    budget = PASS_BOOTSTRAP_BYTES if max_pass_bytes is None else int(max_pass_bytes)
+    group = max(1, min(int(n_resamples), budget // per_replicate - 1))
+
+    def generate() -> Iterator[Replicate]:
+        for first in range(0, int(n_resamples), group):
+            g = min(group, int(n_resamples) - first)
+            hist = new_hist(rows, (1 + g) * n_hist, bins.n_bins)
+            accumulate(api, rows, bins, slots, hist, num_threads=num_threads, replicates=g,
+                       replicate_seed=int(seed), row_offset=int(row_offset), replicate_offset=first)  # fmt: skip
+            h = to_numpy(hist).reshape(1 + g, n_hist, bins.n_bins)
+            for rep in range(1, 1 + g):
+                sets = {}
+                for name, c, off in encoded:
+                    per_label = h[rep, off : off + c.n_labels].copy()
+                    sets[name] = (c.values, per_label, per_label.sum(axis=1))
+                yield {"total": h[rep, 0].copy(), "sets": sets}
+
+    return generate()
 
 
 def poisson_bootstrap(
@@ -375,7 +443,7 @@ def poisson_bootstrap(
     *,
     row_offset: int = 0,
     api: str = "poisson_bootstrap",
-) -> list[dict[str, Any]]:
+) -> list[Replicate]:
     """R Poisson(1)-bootstrap replicates of the soft histograms of ``z`` [N, D], all in ONE
     fused kernel pass (the scores and softmax of each row are computed once and added into
     every replicate with its weight).
@@ -396,39 +464,17 @@ def poisson_bootstrap(
     Returns:
         R dicts {"total": [B] float64 (all rows, weighted), "sets": {name: (values [K],
         per_label [K, B] float64, counts [K] float64 = the weighted row counts)}}; label
-        values sorted as in the unweighted result.
+        values sorted as in the unweighted result. All R are held at once (refused above
+        2 GiB: use :func:`iter_poisson_bootstrap` to consume them one by one).
     """
-    if not isinstance(n_resamples, (int, np.integer)) or isinstance(n_resamples, bool) or n_resamples < 1:
-        fail(api, "n_resamples", "an int >= 1", repr(n_resamples))
-    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**64:
-        fail(api, "seed", "an int in [0, 2**64)", repr(seed))
-    rows = as_float_rows(z, api, "z")
-    n = int(rows.shape[0])
-    if int(rows.shape[1]) != bins.dim:
-        fail(api, "z", f"[N, {bins.dim}] (the bins' dimension)", f"shape {tuple(rows.shape)}")
-    encoded: list[tuple[str, LabelCodes, int]] = []
+    _check_bootstrap_args(api, n_resamples, seed)
     n_hist = 1
     for name, labels in (label_sets or {}).items():
-        codes = encode_labels(labels, n, api, f"label_sets[{name!r}]")
-        encoded.append((name, codes, n_hist))
-        n_hist += codes.n_labels
-    r = int(n_resamples)
-    nbytes = (1 + r) * n_hist * bins.n_bins * 8
+        n_hist += encode_labels(labels, len(labels), api, f"label_sets[{name!r}]").n_labels
+    nbytes = (1 + int(n_resamples)) * n_hist * bins.n_bins * 8
     if nbytes > MAX_BOOTSTRAP_BYTES:
         fail(api, "n_resamples", f"small enough that the replicate histograms fit in {MAX_BOOTSTRAP_BYTES >> 30} GiB "
-             f"({n_hist} histogram rows x {bins.n_bins} bins x 8 bytes each)", r)  # fmt: skip
-    slots = None
-    if encoded:
-        slots = np.stack([np.where(c.codes >= 0, off + c.codes, -1) for _, c, off in encoded]).astype(np.int32)
-    hist = new_hist(rows, (1 + r) * n_hist, bins.n_bins)
-    accumulate(api, rows, bins, slots, hist, num_threads=num_threads, replicates=r,
-               replicate_seed=int(seed), row_offset=int(row_offset))  # fmt: skip
-    h = to_numpy(hist).reshape(1 + r, n_hist, bins.n_bins)
-    out = []
-    for rep in range(1, 1 + r):
-        sets = {}
-        for name, c, off in encoded:
-            per_label = h[rep, off : off + c.n_labels].copy()
-            sets[name] = (c.values, per_label, per_label.sum(axis=1))
-        out.append({"total": h[rep, 0].copy(), "sets": sets})
-    return out
+             f"({n_hist} histogram rows x {bins.n_bins} bins x 8 bytes each; iter_poisson_bootstrap streams them)",
+             n_resamples)  # fmt: skip
+    return list(iter_poisson_bootstrap(z, label_sets, bins, n_resamples, seed, num_threads, row_offset=row_offset,
+                                       max_pass_bytes=max(nbytes, PASS_BOOTSTRAP_BYTES), api=api))  # fmt: skip

@@ -28,8 +28,8 @@ from .histogram import (
     Weighting,
     check_threads,
     finite_rows,
+    iter_poisson_bootstrap,
     make_bins,
-    poisson_bootstrap,
 )
 from .measures import MEASURE_KEYS, measures_from_masses
 from .streaming import DEFAULT_LABEL_SET, Accumulator
@@ -376,8 +376,9 @@ def add_intervals(rows: list[dict[str, Any]], replicates: list[list[dict[str, fl
 def _bootstrap_replicates(z: Any, named: dict[str, np.ndarray], bins: Bins, n_resamples: int, seed: int,
                           threads: int, base: float, weighting: str, set_order: list[str | None]
                           ) -> list[list[dict[str, float | None]]]:  # fmt: skip
-    # every replicate from one fused kernel pass over z, on the point estimate's centres
-    reps = poisson_bootstrap(z, named, bins, n_resamples, seed=seed, num_threads=threads)
+    # the replicates from fused kernel passes over z (one unless R x labels x B is large:
+    # token-style label sets), on the point estimate's centres, consumed one at a time
+    reps = iter_poisson_bootstrap(z, named, bins, n_resamples, seed=seed, num_threads=threads, api=_API)
     out = []
     for rep in reps:
         values = []

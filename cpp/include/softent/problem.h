@@ -16,7 +16,8 @@ enum class DType : int32_t { float32 = 0, float64 = 1 };
 // (slots[s, i] == -1 masks row i for set s). Rows of hist: 1 + the label slots.
 // With replicates R > 0, hist holds 1 + R blocks of hist_rows rows: block 0 as above and
 // block r the same sums with each row weighted by its Poisson(1) bootstrap weight
-// math::poisson1_weight(replicate_seed, row_offset + i, r - 1) (math/bootstrap.h).
+// math::poisson1_weight(replicate_seed, row_offset + i, replicate_offset + r - 1)
+// (math/bootstrap.h; the offset lets replicates be computed in several passes).
 struct HistProblem {
   const void* z = nullptr;       // [n, d], dtype, element strides below
   int64_t n = 0, d = 0;
@@ -31,6 +32,7 @@ struct HistProblem {
   int64_t replicates = 0;        // Poisson bootstrap replicates (0: none)
   uint64_t replicate_seed = 0;
   int64_t row_offset = 0;        // global index of row 0 (streams draw the same weights)
+  int64_t replicate_offset = 0;  // global index of replicate block 1
   void* dots_out = nullptr;      // optional [n, b] fwd.dtype: <z_i, c_b> kept for a backward
   Metric metric = Metric::cosine;
   DType dtype = DType::float32;

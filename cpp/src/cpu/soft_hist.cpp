@@ -99,7 +99,7 @@ HistStatus run(const HistProblem& p) {
           int w = 1;
           if (block > 0) {
             w = math::poisson1_weight(p.replicate_seed, uint64_t(p.row_offset + i),
-                                      uint64_t(block - 1));
+                                      uint64_t(p.replicate_offset + block - 1));
             if (w == 0) continue;
           }
           const double scale = inv_sum * w;

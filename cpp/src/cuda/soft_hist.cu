@@ -46,7 +46,8 @@ __global__ void softmax_accumulate(T* __restrict__ scores, const T* __restrict__
   for (int64_t block = 0; block <= p.replicates; ++block) {
     int w = 1;
     if (block > 0) {
-      w = math::poisson1_weight(p.replicate_seed, uint64_t(p.row_offset + i), uint64_t(block - 1));
+      w = math::poisson1_weight(p.replicate_seed, uint64_t(p.row_offset + i),
+                                uint64_t(p.replicate_offset + block - 1));
       if (w == 0) continue;
     }
     const double scale = inv_sum * w;
