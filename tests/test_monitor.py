@@ -126,6 +126,37 @@ def test_monitor_numbers_equal_the_batch_api():
     assert row["rows"] == len(x)
 
 
+def test_monitor_bootstrap_intervals_equal_the_report_of_the_layer():
+    x, y = digits()
+    x, y = x[:600], y[:600]
+    model = mlp(2)
+    acts = []
+    keep = model[3].register_forward_hook(lambda m, a, o: acts.append(o.detach().clone()))
+    mon = LayerMonitor(model, ["3"], label_sets=["y"], n_bins=N_BINS, base=2, bootstrap=30, bootstrap_seed=4,
+                       confidence=0.9)  # fmt: skip
+    with torch.no_grad():
+        for i in range(0, len(x), 128):
+            mon.set_labels(y=y[i : i + 128])
+            model(x[i : i + 128])
+    assert mon.accumulators["3"].bootstrap == 30
+    (row,) = mon.record(step=0)
+    keep.remove()
+    mon.close()
+    ref = softent.report(torch.cat(acts), {"y": y}, n_bins=N_BINS, base=2, bootstrap=30, bootstrap_seed=4,
+                         confidence=0.9).rows[0]  # fmt: skip
+    for col, key in (("H", "entropy"), ("H(Z|y)", "conditional_entropy"), ("I(Z;y)", "mutual_information")):
+        assert row[col] == pytest.approx(ref[key], rel=1e-6)
+        assert [row[f"{col}_lo"], row[f"{col}_hi"]] == pytest.approx(ref[f"{key}_ci"], rel=1e-6)
+        assert row[f"{col}_lo"] < row[f"{col}_hi"]
+    steps, lo = mon.curves("I(Z;y)_lo")["3"]
+    assert steps.tolist() == [0]
+    assert lo[0] == row["I(Z;y)_lo"]
+    with pytest.raises(ValueError, match=r"LayerMonitor: bootstrap must be an int >= 0"):
+        LayerMonitor(model, ["3"], bootstrap=-1)
+    with pytest.raises(ValueError, match=r"LayerMonitor: confidence must be a float in \(0, 1\)"):
+        LayerMonitor(model, ["3"], bootstrap=3, confidence=1.0)
+
+
 class Tokens(torch.nn.Module):
     """[batch, T] token ids -> [batch, T, 8] embeddings -> a tuple like transformer blocks."""
 

@@ -269,6 +269,70 @@ def test_intervals_are_percentiles_of_the_replicates(data):
         assert row["optimality_ci"] == pytest.approx(list(np.percentile(opt, [10, 90])), rel=1e-9)
 
 
+def _assert_rows_equal(got: list, want: list, rtol: float) -> None:
+    assert len(got) == len(want)
+    for a, b in zip(got, want, strict=True):
+        assert a.keys() == b.keys()
+        for key, va in a.items():
+            if isinstance(va, (float, list)) and not isinstance(b[key], (str, tuple)):
+                np.testing.assert_allclose(np.asarray(va, float), np.asarray(b[key], float), rtol=rtol, err_msg=key)
+            else:
+                assert va == b[key], key
+
+
+def test_a_bootstrapped_accumulator_reports_the_intervals_of_the_array(data):
+    z, sets = data
+    acc = Accumulator(n_bins=20, dim=z.shape[1], seed=2, bootstrap=30, bootstrap_seed=6)
+    rng = np.random.default_rng(0)
+    cuts = np.sort(rng.choice(np.arange(1, len(z)), 12, replace=False))
+    for part in np.split(np.arange(len(z)), cuts):  # uneven chunks, as a data loader would give
+        acc.update(z[part], {k: v[part] for k, v in sets.items()})
+    a = softent.report(z, sets, n_bins=20, seed=2, bootstrap=30, bootstrap_seed=6, confidence=0.9,
+                       input_set="cls", output_set="pos")  # fmt: skip
+    s = softent.report(acc, confidence=0.9, input_set="cls", output_set="pos")
+    assert "mutual_information_ci" in s.rows[0]
+    assert "optimality_se" in s.rows[0]
+    _assert_rows_equal(s.rows, a.rows, 1e-9)
+    assert s.to_dict()["bootstrap"] == a.to_dict()["bootstrap"] == {
+        "n_resamples": 30, "confidence": 0.9, "seed": 6, "method": "poisson"}
+    assert "90% percentile intervals over 30 Poisson bootstrap resamples" in s.format_table()
+    # bootstrap = R and the accumulator's own seed are accepted too
+    _assert_rows_equal(softent.report(acc, "cls", bootstrap=30, bootstrap_seed=6).rows,
+                       softent.report(z, {"cls": sets["cls"]}, n_bins=20, seed=2, bootstrap=30,
+                                      bootstrap_seed=6).rows, 1e-9)  # fmt: skip
+    # without label sets: the entropy of every row
+    plain = Accumulator(n_bins=20, dim=z.shape[1], seed=2, bootstrap=30, bootstrap_seed=6)
+    _assert_rows_equal(softent.report(_stream(plain, z, {})).rows,
+                       softent.report(z, n_bins=20, seed=2, bootstrap=30, bootstrap_seed=6).rows, 1e-9)  # fmt: skip
+
+
+def test_a_bootstrapped_accumulator_with_internal_dimensions(data):
+    z, sets = data
+    zl = np.stack([z, z[:, ::-1] * 0.3 + 1.0], axis=1)  # [N, 2, D]
+    two = {"cls": sets["cls"], "pos": sets["pos"]}
+    acc = _stream(Accumulator(n_bins=16, dim=z.shape[1], temperature=0.2, bootstrap=25, bootstrap_seed=1), zl, two)
+    r = softent.report(acc, input_set="cls", output_set="pos")
+    for i in (0, 1):
+        ref = softent.report(np.ascontiguousarray(zl[:, i]), two, centres=acc.centres, temperature=0.2,
+                             bootstrap=25, bootstrap_seed=1, input_set="cls", output_set="pos")  # fmt: skip
+        mine = [{k: v for k, v in row.items() if k != "index"} for row in r.rows if row["index"] == (i,)]
+        _assert_rows_equal(mine, ref.rows, 1e-9)
+
+
+def test_merged_workers_report_intervals_from_both():
+    rng = np.random.default_rng(5)
+    z = rng.normal(size=(400, 6))
+    y = (z[:, 0] > 0).astype(int)
+    work = [Accumulator(n_bins=12, dim=6, bootstrap=40, bootstrap_seed=100 + rank) for rank in range(2)]
+    work[0].update(z[:200], y[:200])
+    work[1].update(z[200:], y[200:])
+    alone = softent.report(work[0]).rows[0]
+    merged = softent.report(work[0].merge(work[1])).rows[0]
+    assert merged["mutual_information_ci"][0] <= merged["mutual_information"] <= merged["mutual_information_ci"][1]
+    # twice the rows: a narrower spread than one worker's
+    assert merged["mutual_information_se"] < alone["mutual_information_se"]
+
+
 def test_bias_of_an_unrelated_label_is_positive_and_reported():
     """Resampled plug-in MI of a label independent of z is biased upward: the report shows
     it (bias > 0) so the bias-corrected estimate (estimate - bias) can be read off."""
@@ -412,7 +476,12 @@ def test_bad_options_name_the_argument(data):
 def test_bad_accumulator_use_names_the_argument(data):
     z, sets = data
     acc = _stream(Accumulator(n_bins=20, dim=z.shape[1]), z, {"cls": sets["cls"]})
-    assert "its rows are gone" in _err(ValueError, "bootstrap", lambda: softent.report(acc, bootstrap=10))
+    msg = _err(ValueError, "bootstrap", lambda: softent.report(acc, bootstrap=10))
+    assert "its rows are gone" in msg
+    assert "Accumulator(..., bootstrap=R)" in msg
+    boot = _stream(Accumulator(n_bins=20, dim=z.shape[1], bootstrap=5, bootstrap_seed=3), z, {"cls": sets["cls"]})
+    assert "0 or 5" in _err(ValueError, "bootstrap", lambda: softent.report(boot, bootstrap=10))
+    assert "0 or 3" in _err(ValueError, "bootstrap_seed", lambda: softent.report(boot, bootstrap_seed=4))
     _err(ValueError, "centres", lambda: softent.report(acc, centres=acc.centres))
     _err(ValueError, "n_bins", lambda: softent.report(acc, n_bins=20))
     _err(ValueError, "temperature", lambda: softent.report(acc, temperature=0.1))

@@ -405,7 +405,7 @@ def test_state_dict_and_file_round_trips_are_exact(clustered, tmp_path):
     with np.load(path, allow_pickle=False) as f:
         header = json.loads(f["header"].tobytes())
         assert header["format"] == "softent.Accumulator"
-        assert header["version"] == 1
+        assert header["version"] == 2
         assert [s["name"] for s in header["label_sets"]] == ["y", "w", "unused"]
 
 
@@ -432,7 +432,7 @@ def test_files_for_other_bins_versions_or_formats_are_refused(clustered, tmp_pat
     # a newer format version
     state = acc.state_dict()
     header = _state_io._header(state)
-    header["version"] = 2
+    header["version"] = 3
     with zipfile.ZipFile(tmp_path / "a.npz") as src, zipfile.ZipFile(tmp_path / "v2.npz", "w") as dst:
         for item in src.infolist():
             data = src.read(item)
@@ -443,7 +443,7 @@ def test_files_for_other_bins_versions_or_formats_are_refused(clustered, tmp_pat
                 np.save(buf, np.frombuffer(json.dumps(header).encode(), np.uint8))
                 data = buf.getvalue()
             dst.writestr(item, data)
-    with pytest.raises(ValueError, match=r"state must be of format version <= 1 .* got .*version 2 \(written by a newer softent\)"):
+    with pytest.raises(ValueError, match=r"state must be of format version <= 2 .* got .*version 3 \(written by a newer softent\)"):
         Accumulator.load(tmp_path / "v2.npz")
     # not an accumulator file at all
     np.savez(tmp_path / "x.npz", a=np.zeros(3))

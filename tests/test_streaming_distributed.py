@@ -1,5 +1,6 @@
 """Accumulator.all_reduce with torch.distributed (gloo on 127.0.0.1): two ranks, each
-streaming half of the data, equal the single-process result.
+streaming half of the data, equal the single-process result; with bootstrap replicates
+(a seed per rank) the replicates are the sums of each rank's resamples.
 
 The test spawns two fresh Python processes running this file as a script (rank, world
 size, port, output folder); they bind to 127.0.0.1 only and give up after a timeout.
@@ -75,6 +76,20 @@ def worker(rank: int, world: int, port: int, out: Path) -> None:
         # a LayerMonitor per rank, summed over the ranks when recording
         rows = monitor_rows(slice(rank * 40, rank * 40 + 40), all_reduce=True)
         (out / f"rank{rank}.monitor.json").write_text(json.dumps(rows))
+        # bootstrap replicates, a seed per rank, rank 0 in chunks
+        boot = Accumulator(centres, temperature=0.1, bootstrap=4, bootstrap_seed=10 + rank)
+        for i in range(mine.start, mine.stop, 70 if rank == 0 else len(z)):
+            j = min(i + 70 if rank == 0 else mine.stop, mine.stop)
+            boot.update(z[i:j], {"y": labels[i:j]})
+        boot.all_reduce()
+        boot.save(out / f"rank{rank}.boot.npz")
+        # the same seed on both ranks, or different replicate counts: refused on every rank
+        for name, kw in (("seed", {"bootstrap": 4, "bootstrap_seed": 7}),
+                         ("count", {"bootstrap": 4 - rank, "bootstrap_seed": rank})):  # fmt: skip
+            try:
+                Accumulator(centres, temperature=0.1, **kw).update(z[mine]).all_reduce()
+            except ValueError as e:
+                (out / f"rank{rank}.{name}.error").write_text(str(e))
         # different bins on one rank: every rank gets the same clear error (no hang)
         bad = Accumulator(centres, temperature=0.1 if rank == 0 else 0.2).update(z[mine])
         try:
@@ -146,6 +161,24 @@ def test_two_ranks_all_reduce_equals_one_process(tmp_path):
                 assert g[key] == pytest.approx(w[key], rel=1e-6)
     a, b = (Accumulator.load(tmp_path / f"rank{r}.npz").state_dict() for r in range(2))
     np.testing.assert_array_equal(a["total"], b["total"])  # every rank holds the same sums
+
+    from softent.histogram import Bins, poisson_bootstrap
+
+    bins = Bins(centres, "cosine", 0.1)
+    want = [poisson_bootstrap(z[s], {"y": labels[s]}, bins, 4, seed=10 + r)
+            for r, s in enumerate((slice(0, half), slice(half, len(z))))]  # fmt: skip
+    for r in range(2):
+        boot = Accumulator.load(tmp_path / f"rank{r}.boot.npz", like=single)
+        assert (boot.bootstrap, boot.bootstrap_seed, boot.n_rows) == (4, 10 + r, len(z))
+        for got, w0, w1 in zip(boot.replicate_histograms(), *want, strict=True):
+            np.testing.assert_allclose(got["total"], w0["total"] + w1["total"], rtol=1e-12)
+            np.testing.assert_allclose(got["sets"]["y"][1], w0["sets"]["y"][1] + w1["sets"]["y"][1], rtol=1e-12, atol=1e-14)
+        seed_err = (tmp_path / f"rank{r}.seed.error").read_text()
+        assert "every rank must be given its own bootstrap_seed" in seed_err
+        assert "ranks [0, 1]" in seed_err
+        count_err = (tmp_path / f"rank{r}.count.error").read_text()
+        assert "every rank must be built with one number of bootstrap replicates" in count_err
+        assert "bootstrap=[4, 3]" in count_err
 
 
 if __name__ == "__main__":

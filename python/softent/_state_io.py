@@ -1,25 +1,30 @@
 """The file format of :meth:`softent.Accumulator.save` (versioned, no pickle), written atomically.
 
-Format ``softent.Accumulator``, version 1: a ZIP archive in NumPy's ``.npz`` layout, so
+Format ``softent.Accumulator``, version 2: a ZIP archive in NumPy's ``.npz`` layout, so
 ``numpy.load(path, allow_pickle=False)`` reads it without softent. Members:
 
 - ``header``: uint8 [n], a UTF-8 JSON object::
 
-      {"format": "softent.Accumulator", "version": 1, "softent_version": "0.1.0",
+      {"format": "softent.Accumulator", "version": 2, "softent_version": "0.1.0",
        "fingerprint": "<sha256 hex of centres, metric, temperature>",
        "metric": "cosine", "temperature": 0.0123, "n_bins": B, "dim": D,
        "internal_shape": [L] | [] | null, "declared_label_sets": ["token", ...] | null,
-       "n_rows": N, "n_dropped": 0,
+       "n_rows": N, "n_dropped": 0, "bootstrap": R, "bootstrap_seed": s,
        "label_sets": [{"name": "token", "kind": "i" | "U" | "S" | null, "n_labels": K}, ...]}
 
-  (``kind``: integers, str, bytes; ``internal_shape`` null: no data streamed yet.)
+  (``kind``: integers, str, bytes; ``internal_shape`` null: no data streamed yet;
+  ``bootstrap``: the number R of Poisson-bootstrap replicates kept, 0 for none.)
 - ``centres``: float64 [B, D], exactly as used (not normalised).
 - ``total``: float64 [*I, B], Σ q over every row (absent when internal_shape is null).
 - ``set{j}_values`` [K] (int64, unicode or bytes; sorted), ``set{j}_hist`` float64
   [*I, K, B] and ``set{j}_counts`` int64 [K] for the j-th entry of ``label_sets``.
+- Only when R > 0: ``total_replicates`` float64 [R, *I, B] (with ``total``) and
+  ``set{j}_hist_replicates`` float64 [R, *I, K, B]: the same sums with each row weighted
+  by its bootstrap weight in replicate r (the point estimate stays in ``total``/``hist``).
 
-Readers refuse another ``format``, a ``version`` newer than theirs, a fingerprint that
-does not match the stored centres/metric/temperature, and inconsistent shapes.
+Version 1 is version 2 without the bootstrap fields and members; it is still read (as
+R = 0). Readers refuse another ``format``, a ``version`` newer than theirs, a fingerprint
+that does not match the stored centres/metric/temperature, and inconsistent shapes.
 
 Writes are atomic: the archive goes to a temporary file in the target's folder, is
 flushed and fsync'ed, then renamed over the target (``os.replace``, atomic on POSIX and
@@ -42,7 +47,7 @@ import numpy as np
 from ._errors import fail
 
 FORMAT = "softent.Accumulator"
-VERSION = 1
+VERSION = 2
 _KINDS = (None, "i", "U", "S")
 
 
@@ -67,6 +72,8 @@ def _header(state: Mapping[str, Any]) -> dict[str, Any]:
         "declared_label_sets": state["declared_label_sets"],
         "n_rows": int(state["n_rows"]),
         "n_dropped": int(state["n_dropped"]),
+        "bootstrap": int(state.get("bootstrap", 0)),
+        "bootstrap_seed": int(state.get("bootstrap_seed", 0)),
         "label_sets": [{"name": name, "kind": d["kind"], "n_labels": len(d["values"])}
                        for name, d in state["label_sets"].items()],
     }
@@ -80,12 +87,17 @@ def write_state(path: str | os.PathLike, state: Mapping[str, Any]) -> None:
         "header": np.frombuffer(header, dtype=np.uint8),
         "centres": np.ascontiguousarray(state["centres"], dtype=np.float64),
     }
+    replicates = int(state.get("bootstrap", 0)) > 0  # files without replicates keep version 1's members
     if state["total"] is not None:
         arrays["total"] = np.ascontiguousarray(state["total"], dtype=np.float64)
+        if replicates:
+            arrays["total_replicates"] = np.ascontiguousarray(state["total_replicates"], dtype=np.float64)
     for j, d in enumerate(state["label_sets"].values()):
         arrays[f"set{j}_values"] = np.ascontiguousarray(d["values"])
         arrays[f"set{j}_hist"] = np.ascontiguousarray(d["hist"], dtype=np.float64)
         arrays[f"set{j}_counts"] = np.ascontiguousarray(d["counts"], dtype=np.int64)
+        if replicates:
+            arrays[f"set{j}_hist_replicates"] = np.ascontiguousarray(d["hist_replicates"], dtype=np.float64)
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
     try:
@@ -147,6 +159,10 @@ def read_state(path: str | os.PathLike, api: str) -> dict[str, Any]:
                 "total": npz["total"] if "total" in names else None,
                 "label_sets": {},
             }
+            if header["version"] >= 2:
+                state["bootstrap"], state["bootstrap_seed"] = header["bootstrap"], header["bootstrap_seed"]
+                # replicate members exist only when R > 0 (check_state fills [0, ...] otherwise)
+                state["total_replicates"] = npz["total_replicates"] if "total_replicates" in names else None
             for j, entry in enumerate(header["label_sets"]):
                 state["label_sets"][entry["name"]] = {
                     "kind": entry["kind"],
@@ -154,6 +170,8 @@ def read_state(path: str | os.PathLike, api: str) -> dict[str, Any]:
                     "hist": npz[f"set{j}_hist"],
                     "counts": npz[f"set{j}_counts"],
                 }
+                if f"set{j}_hist_replicates" in names:
+                    state["label_sets"][entry["name"]]["hist_replicates"] = npz[f"set{j}_hist_replicates"]
         except (KeyError, TypeError, ValueError) as e:
             fail(api, "path", what, f"{path!r} (missing or unreadable entry: {e})")
     return check_state(state, api)
@@ -179,9 +197,16 @@ def check_state(state: Mapping[str, Any], api: str) -> dict[str, Any]:
     _check_version(state.get("version"), api)
     keys = ("fingerprint", "centres", "metric", "temperature", "internal_shape", "declared_label_sets",
             "n_rows", "n_dropped", "total", "label_sets")  # fmt: skip
+    if state["version"] >= 2:  # version 1 had no bootstrap replicates
+        keys = (*keys, "bootstrap", "bootstrap_seed")
     missing = [k for k in keys if k not in state]
     if missing:
         fail(api, "state", f"a dict with the keys {list(keys)}", f"one without {missing}")
+    r, seed = state.get("bootstrap", 0), state.get("bootstrap_seed", 0)
+    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (r, seed)) or r < 0 or \
+            not 0 <= seed < 2**64:
+        fail(api, "state", "an int bootstrap >= 0 and an int bootstrap_seed in [0, 2**64)", f"{r!r}, {seed!r}")
+    r, seed = int(r), int(seed)
     c = np.asarray(state["centres"], dtype=np.float64)
     if c.ndim != 2 or 0 in c.shape or not np.isfinite(c).all():
         fail(api, "state['centres']", "a finite [B, D] array", f"shape {c.shape}")
@@ -206,10 +231,12 @@ def check_state(state: Mapping[str, Any], api: str) -> dict[str, Any]:
     total = state["total"]
     if (total is None) != (internal is None):
         fail(api, "state['total']", "given exactly when internal_shape is", f"total={'absent' if total is None else 'present'}")
+    total_reps = None
     if total is not None:
         total = np.asarray(total, dtype=np.float64)
         if total.shape != (*internal, b) or not np.isfinite(total).all():
             fail(api, "state['total']", f"a finite float64 array of shape {(*internal, b)}", f"shape {total.shape}")
+        total_reps = _replicates(state.get("total_replicates"), r, total.shape, api, "state['total_replicates']")
     sets: dict[str, dict[str, Any]] = {}
     if not isinstance(state["label_sets"], Mapping):
         fail(api, "state['label_sets']", "a dict {name: {...}}", type(state["label_sets"]).__name__, TypeError)
@@ -232,7 +259,9 @@ def check_state(state: Mapping[str, Any], api: str) -> dict[str, Any]:
             fail(api, arg, "sorted distinct values", "unsorted or repeated values")
         if kind == "i":
             values = values.astype(np.int64)
-        sets[str(name)] = {"kind": kind, "values": values, "hist": hist, "counts": counts}
+        shape = hist.shape if k else (*(internal or ()), 0, b)
+        reps = _replicates(d.get("hist_replicates") if k else None, r, shape, api, f"{arg}['hist_replicates']")
+        sets[str(name)] = {"kind": kind, "values": values, "hist": hist, "counts": counts, "hist_replicates": reps}
     if declared is not None and set(sets) - set(declared):
         fail(api, "state['label_sets']", f"among the declared sets {list(declared)}", sorted(set(sets) - set(declared)))
     return {
@@ -248,4 +277,23 @@ def check_state(state: Mapping[str, Any], api: str) -> dict[str, Any]:
         "n_dropped": int(n_dropped),
         "total": total,
         "label_sets": sets,
+        "bootstrap": r,
+        "bootstrap_seed": seed,
+        "total_replicates": total_reps,
     }
+
+
+def _replicates(reps: Any, r: int, shape: tuple[int, ...], api: str, arg: str) -> np.ndarray:
+    """The replicate array [R, *shape] (checked); zeros [0, *shape] when R = 0, and for an
+    empty shape (a label set with no values) whatever was stored."""
+    want = (r, *shape)
+    if r == 0 or 0 in shape:
+        if reps is not None and r == 0 and np.asarray(reps).size:
+            fail(api, arg, "absent or empty when bootstrap is 0", f"shape {np.asarray(reps).shape}")
+        return np.zeros(want)
+    if reps is None:
+        fail(api, arg, f"a finite float64 array of shape {want} (bootstrap={r})", "absent")
+    a = np.asarray(reps, dtype=np.float64)
+    if a.shape != want or not np.isfinite(a).all():
+        fail(api, arg, f"a finite float64 array of shape {want} (bootstrap={r})", f"shape {a.shape}")
+    return a

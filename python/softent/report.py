@@ -4,7 +4,8 @@ confidence intervals.
 
 For an array ``z`` all label sets are accumulated in one fused kernel pass (a
 :class:`softent.Accumulator` on the bins the batch API would use for ``z``); an
-Accumulator that was streamed is reported as it stands.
+Accumulator that was streamed is reported as it stands, with intervals from its own
+bootstrap replicates when it keeps them (``Accumulator(..., bootstrap=R)``).
 """
 
 from __future__ import annotations
@@ -394,6 +395,27 @@ def _bootstrap_replicates(z: Any, named: dict[str, np.ndarray], bins: Bins, n_re
     return out
 
 
+def _accumulator_replicates(acc: Accumulator, names: list[str], n_index: int, base: float, weighting: str
+                            ) -> list[list[dict[str, float | None]]]:  # fmt: skip
+    """Per-replicate measures of an Accumulator's streamed replicates, in the row order of
+    the report (label sets, then internal indices in C order)."""
+    total, sets = acc._replicate_arrays(names, _API)  # [R, n_int, B], {name: (values, [R, n_int, K, B])}
+    out = []
+    for r in range(acc.bootstrap):
+        values = []
+        for name in names or [None]:
+            for flat in range(n_index):
+                if name is None:
+                    values.append(_values(total[r, flat], None, None, base, weighting))
+                else:
+                    per = sets[name][1][r, flat]
+                    # H(Z) of a label set is over its labelled rows, as in the point estimate;
+                    # counts are the weighted counts, as in _bootstrap_replicates
+                    values.append(_values(per.sum(axis=0), per, per.sum(axis=1), base, weighting))
+        out.append(values)
+    return out
+
+
 # ----------------------------------------------------------------------------- report
 
 
@@ -431,11 +453,15 @@ def report(
             (both or neither).
         bootstrap: R > 0 adds ``<key>_ci`` = [lo, hi] to every number: percentile
             intervals over R Poisson(1) bootstrap resamples of the rows, binned on the same
-            centres (one fused kernel pass computes every replicate). Array sources only:
-            an Accumulator no longer has its rows.
+            centres (one fused kernel pass computes every replicate). An Accumulator no
+            longer has its rows: it is reported with intervals when it was built with
+            ``bootstrap=R`` (its streamed replicates; pass 0 or that R here), and
+            ``bootstrap > 0`` is refused for one built without.
         confidence: coverage of the intervals (default 0.95).
         bootstrap_seed: seed of the resampling weights (they depend only on the seed, the
-            row index and the replicate).
+            row index and the replicate). For an Accumulator: 0 or its own
+            ``bootstrap_seed`` (its replicates are drawn already; after merges they hold
+            every worker's resamples and the report records this accumulator's seed).
         base: e (nats, default) or 2 (bits) for H, I and disentanglement.
         weighting: 'weighted' (w_k = N_k/N, default) or 'uniform' (1/K) in H(Z|L).
         centres, n_bins, metric, temperature, seed: the bins for an array source, exactly
@@ -463,9 +489,16 @@ def report(
             if not (value is default or (isinstance(value, type(default)) and value == default)):
                 fail(_API, arg, f"left at its default ({default!r}) for an Accumulator source (it has its own bins)",
                      repr(value))  # fmt: skip
-        if n_res:
-            fail(_API, "bootstrap", "0 for an Accumulator source (its rows are gone: pass the array z to "
-                 "resample rows)", n_res)  # fmt: skip
+        r_acc = source.bootstrap
+        if r_acc == 0 and n_res:
+            fail(_API, "bootstrap", "0 for an Accumulator source built without replicates (its rows are gone: "
+                 "stream into Accumulator(..., bootstrap=R) to keep R resamples, or pass the array z)", n_res)  # fmt: skip
+        if r_acc and n_res not in (0, r_acc):
+            fail(_API, "bootstrap", f"0 or {r_acc} (the replicates this Accumulator streamed)", n_res)
+        if r_acc and boot_seed not in (0, source.bootstrap_seed):
+            fail(_API, "bootstrap_seed", f"0 or {source.bootstrap_seed} (this Accumulator's; its replicates are drawn "
+                 "already)", boot_seed)  # fmt: skip
+        common["bootstrap"], common["bootstrap_seed"] = r_acc, source.bootstrap_seed
         if source.n_rows == 0:
             fail(_API, "source", "an Accumulator with rows (update it with data first)", "0 rows")
         names = _accumulator_label_sets(source, label_sets)
@@ -478,6 +511,9 @@ def report(
                 h = source.result("" if name is None else name, index=idx)
                 hists.append((name, idx, h))
         rows = _point_rows(hists, b, str(weighting), input_set, output_set)
+        if r_acc:
+            reps = _accumulator_replicates(source, names, len(indices), b, str(weighting))
+            add_intervals(rows, reps, conf, input_set, output_set)
         return Report(rows, source.bins, internal_shape=tuple(internal), **common)
 
     z = as_float_rows(source, _API, "source")

@@ -13,6 +13,13 @@ All of them are float64 sums of the kernel's soft assignments q_ib = softmax_b(s
 c_b)/T), computed by the same fused kernel as :func:`softent.soft_histogram` (one pass per
 update for every label set and every internal index). Results are produced by
 :class:`softent.SoftHistogram`, so the entropy math is the batch API's.
+
+With ``bootstrap=R`` every state array also holds R Poisson(1)-bootstrap replicates of
+those sums, as extra leading rows: the state row of internal index l in replicate r is
+``r * n_internal + l`` (r = 0 the point estimate). A row's weights depend only on
+(bootstrap_seed, its position in the stream = ``n_rows`` before it was added, r), the
+draw of :func:`softent.histogram.poisson_bootstrap`, so any chunking of a stream gives the
+replicates of that function on the concatenated rows.
 """
 
 from __future__ import annotations
@@ -45,6 +52,8 @@ _API = "Accumulator"
 #: the name of the label set when update() is given one array and no names were declared
 DEFAULT_LABEL_SET = "labels"
 _KIND_NAMES = {"i": "integers", "U": "strings", "S": "bytes"}
+#: _add_rows loops over leading state rows up to this many (2-D gathers), else one 3-D gather
+_GATHER_LOOP_ROWS = 16
 
 
 # ----------------------------------------------------------------------------- array helpers
@@ -74,13 +83,18 @@ def _host(arr: Any) -> np.ndarray:
 
 def _add_rows(dst: Any, idx: np.ndarray, src: Any) -> None:
     """dst[:, idx, :] += src, for distinct ``idx`` (dst [L, cap, B], src [L, len(idx), B])."""
-    if is_torch(dst):
+    if len(idx) and int(idx[-1]) - int(idx[0]) == len(idx) - 1 and (len(idx) == 1 or bool((np.diff(idx) == 1).all())):
+        # consecutive slots (the usual case: a vocabulary in order of arrival): one slice add
+        dst[:, int(idx[0]) : int(idx[-1]) + 1] += src
+    elif is_torch(dst):
         import torch
 
         dst.index_add_(1, torch.as_tensor(idx, dtype=torch.int64, device=dst.device), src)
-    else:
+    elif dst.shape[0] <= _GATHER_LOOP_ROWS:
         for d2, s2 in zip(dst, src, strict=True):  # 2-D row gathers are ~4x faster than 3-D ones
             d2[idx] += s2
+    else:  # many leading rows (bootstrap replicates): one 3-D gather, no Python loop over them
+        dst[:, idx] += src
 
 
 def _reshape(arr: Any, shape: tuple[int, ...]) -> Any:
@@ -116,7 +130,8 @@ def _normalise_values(values: np.ndarray, kind: str, api: str, name: str) -> np.
 class _LabelSet:
     """Vocabulary (value -> slot, in order of arrival) and histograms of one label set.
 
-    ``hist`` [L, capacity, B] and ``counts`` [capacity] are indexed by slot; slots
+    ``hist`` [(1 + R) * L, capacity, B] (R bootstrap replicates after the point
+    estimate's L rows) and ``counts`` [capacity] (point estimate) are indexed by slot; slots
     0..size-1 are used. ``sorted_values``/``sorted_slots`` give the value order (the
     order in which results are reported, as the batch API's ``np.unique``)."""
 
@@ -128,7 +143,7 @@ class _LabelSet:
     hist: Any = None
     counts: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
-    def slots_for(self, values: np.ndarray, n_internal: int, n_bins: int, device: int) -> np.ndarray:
+    def slots_for(self, values: np.ndarray, n_state: int, n_bins: int, device: int) -> np.ndarray:
         """Slots [K'] of the sorted, distinct, normalised ``values`` (checked by
         ``Accumulator._checked_values``); new values get new slots (the histograms grow,
         with amortised doubling)."""
@@ -150,33 +165,34 @@ class _LabelSet:
             dtype = np.result_type(self.sorted_values, values) if k else values.dtype
             self.sorted_values = np.insert(self.sorted_values.astype(dtype), pos[~found], values[~found])
             self.sorted_slots = np.insert(self.sorted_slots, pos[~found], new_slots)
-            self.reserve(k + n_new, n_internal, n_bins, device)
+            self.reserve(k + n_new, n_state, n_bins, device)
             self.size = k + n_new
         return slots
 
-    def reserve(self, size: int, n_internal: int, n_bins: int, device: int) -> None:
+    def reserve(self, size: int, n_state: int, n_bins: int, device: int) -> None:
         cap = 0 if self.hist is None else int(self.hist.shape[1])
         if size <= cap:
             return
         new_cap = max(size, 2 * cap, 16)
-        hist = _zeros((n_internal, new_cap, n_bins), device)
+        hist = _zeros((n_state, new_cap, n_bins), device)
         counts = np.zeros(new_cap, np.int64)
         if self.size:
             hist[:, : self.size] = self.hist[:, : self.size]
             counts[: self.size] = self.counts[: self.size]
         self.hist, self.counts = hist, counts
 
-    def sorted_state(self) -> tuple[np.ndarray, Any, np.ndarray]:
-        """(values [K] sorted, hist [L, K, B] in that order (on the state's device), counts [K])."""
+    def sorted_state(self, rows: slice = slice(None)) -> tuple[np.ndarray, Any, np.ndarray]:
+        """(values [K] sorted, hist[rows] [*, K, B] in that order (on the state's device),
+        counts [K]). ``rows``: the state rows wanted (default all, replicates included)."""
         order = self.sorted_slots
         if self.size == 0:
             return self.sorted_values, None, np.zeros(0, np.int64)
         if is_torch(self.hist):
             import torch
 
-            h = self.hist.index_select(1, torch.as_tensor(order, device=self.hist.device))
+            h = self.hist[rows].index_select(1, torch.as_tensor(order, device=self.hist.device))
         else:
-            h = self.hist[:, order]
+            h = self.hist[rows][:, order]
         return self.sorted_values, h, self.counts[order]
 
 
@@ -211,10 +227,21 @@ class Accumulator:
         internal_shape: shape I of the internal dimensions of z [N, *I, D] (optional:
             taken from the first batch otherwise).
         num_threads: OpenMP threads of each update (default: all).
+        bootstrap: R >= 0 Poisson(1)-bootstrap replicates kept alongside the histograms
+            (default 0: none). Each update adds its rows into every replicate in the same
+            kernel pass, with the weights :func:`softent.histogram.poisson_bootstrap` gives
+            those rows at their position in the stream, so ``softent.report(acc)`` has
+            the intervals of ``softent.report(z, bootstrap=R, bootstrap_seed=...)`` on the
+            concatenated rows. A row of z [N, *I, D] is one resampling unit: its internal
+            indices share its weight. Costs (1 + R) times the state memory.
+        bootstrap_seed: seed of the weights, an int in [0, 2**64). Workers whose
+            accumulators are merged (``merge``, ``all_reduce``) need distinct seeds, e.g.
+            ``base + rank``: with equal seeds their i-th rows get the same weights.
 
     State (float64): all-rows totals [*I, B] and, per label set, histograms [*I, K, B] and
-    counts [K]; they live where the data of the first update lived (host memory, or the
-    CUDA device of a torch tensor) and are fetched to the host only for results.
+    counts [K] (plus R replicates of each histogram with ``bootstrap``); they live where the
+    data of the first update lived (host memory, or the CUDA device of a torch tensor) and
+    are fetched to the host only for results.
     """
 
     def __init__(
@@ -230,10 +257,13 @@ class Accumulator:
         label_sets: str | Sequence[str] | None = None,
         internal_shape: Sequence[int] | None = None,
         num_threads: int | None = None,
+        bootstrap: int = 0,
+        bootstrap_seed: int = 0,
     ) -> None:
         self._bins = _resolve_bins(centres, n_bins, dim, seed, box, metric, temperature)
         self._fingerprint = self._bins.fingerprint()
         self._threads = check_threads(_API, num_threads)
+        self._bootstrap, self._bootstrap_seed = _check_bootstrap(_API, bootstrap, bootstrap_seed)
         self._declared: tuple[str, ...] | None = None
         if label_sets is not None:
             names = (label_sets,) if isinstance(label_sets, str) else tuple(label_sets)
@@ -280,6 +310,16 @@ class Accumulator:
         return self._n_dropped
 
     @property
+    def bootstrap(self) -> int:
+        """R, the Poisson-bootstrap replicates kept (0: none)."""
+        return self._bootstrap
+
+    @property
+    def bootstrap_seed(self) -> int:
+        """The seed of this accumulator's bootstrap weights (int in [0, 2**64))."""
+        return self._bootstrap_seed
+
+    @property
     def label_sets(self) -> tuple[str, ...]:
         """Names of the label sets (declared, or seen so far)."""
         return tuple(self._sets)
@@ -306,18 +346,26 @@ class Accumulator:
         return n
 
     def __repr__(self) -> str:
+        boot = f", bootstrap={self._bootstrap}, bootstrap_seed={self._bootstrap_seed}" if self._bootstrap else ""
         return (f"Accumulator(n_bins={self._bins.n_bins}, dim={self._bins.dim}, metric={self.metric!r}, "
                 f"temperature={self.temperature:.6g}, n_rows={self._n_rows}, label_sets={list(self._sets)}, "
-                f"internal_shape={self._internal}, device={self.device!r})")  # fmt: skip
+                f"internal_shape={self._internal}, device={self.device!r}{boot})")  # fmt: skip
 
     @property
     def _n_internal(self) -> int:
         return math.prod(self._internal) if self._internal else 1
 
+    @property
+    def _n_state(self) -> int:
+        """Leading rows of the state arrays: the point estimate's n_internal, then R blocks
+        of n_internal replicate rows (row r * n_internal + l)."""
+        return (1 + self._bootstrap) * self._n_internal
+
     # ------------------------------------------------------------------ state
 
     def reset(self) -> Accumulator:
-        """Forget every row (keeps the bins, the declared label sets and the internal shape)."""
+        """Forget every row (keeps the bins, the declared label sets, the internal shape and
+        the bootstrap settings; the bootstrap weights start again at stream position 0)."""
         self._device: int | None = None
         self._total: Any = None
         self._n_rows = 0
@@ -357,7 +405,7 @@ class Accumulator:
         if self._device is None:
             self._device = device
         if self._total is None:
-            self._total = _zeros((self._n_internal, self._bins.n_bins), self._device)
+            self._total = _zeros((self._n_state, self._bins.n_bins), self._device)
 
     def _checked_values(self, name: str, values: np.ndarray, api: str, arg: str) -> np.ndarray:
         """The sorted distinct values of one batch, normalised (int64 / str / bytes), after
@@ -434,6 +482,41 @@ class Accumulator:
             encoded.append((name, values, codes.codes, codes.counts, k_tot))
             k_tot += codes.n_labels
 
+        try:
+            if self._bootstrap:
+                total, local = self._bootstrap_pass(api, rows, n, internal, encoded, k_tot)
+            else:
+                total, local = self._plain_pass(api, rows, n, n_int, encoded, k_tot)
+        except ValueError:
+            if n_int > 1:  # name the batch row (and internal index), not the flattened row
+                bad = np.flatnonzero(~np.asarray(finite_rows(rows)))
+                if bad.size:
+                    i, rest = divmod(int(bad[0]), n_int)
+                    where = tuple(int(x) for x in np.unravel_index(rest, internal))
+                    fail(api, "z", "finite (or pass nonfinite='drop')", f"NaN/Inf in row {i} (internal index {where})")
+            raise
+
+        # The batch succeeded: grow the vocabularies and add into the state.
+        self._internal = internal
+        self._place(device_of(rows))
+        if device_of(rows) != self._device:
+            total = _to_device(total, self._device)
+            local = _to_device(local, self._device)
+        self._total += total
+        for name in named:
+            self._set(name, api)
+        for name, values, _, counts, off in encoded:
+            s = self._set(name, api)
+            slots_g = s.slots_for(values, self._n_state, self._bins.n_bins, self._device)
+            _add_rows(s.hist, slots_g, local[:, off : off + len(values)])
+            s.counts[slots_g] += counts
+        self._n_rows += n
+        self._n_dropped += n_dropped
+        return self
+
+    def _plain_pass(self, api: str, rows: Any, n: int, n_int: int, encoded: list, k_tot: int) -> tuple[Any, Any]:
+        """One kernel pass over the flattened rows [N * n_int, D] of a batch, without
+        replicates: (totals [n_int, B], label histograms [n_int, k_tot, B]) on rows' device."""
         base = 1 if n_int == 1 else 1 + n_int
         n_hist = base + n_int * k_tot
         if n_hist >= 2**31:
@@ -449,37 +532,41 @@ class Accumulator:
                 sl = np.where(codes[:, None] >= 0, per, -1).ravel()
             slot_rows.append(sl.astype(np.int32, copy=False))
         slots = np.stack(slot_rows) if slot_rows else None
-
         hist = new_hist(rows, n_hist, self._bins.n_bins)
-        try:
-            accumulate(api, rows, self._bins, slots, hist, num_threads=self._threads)
-        except ValueError:
-            if n_int > 1:  # name the batch row (and internal index), not the flattened row
-                bad = np.flatnonzero(~np.asarray(finite_rows(rows)))
-                if bad.size:
-                    i, rest = divmod(int(bad[0]), n_int)
-                    where = tuple(int(x) for x in np.unravel_index(rest, internal))
-                    fail(api, "z", "finite (or pass nonfinite='drop')", f"NaN/Inf in row {i} (internal index {where})")
-            raise
+        accumulate(api, rows, self._bins, slots, hist, num_threads=self._threads)
+        total = hist[0:1] if n_int == 1 else hist[1 : 1 + n_int]
+        return total, _reshape(hist[base:], (n_int, k_tot, self._bins.n_bins))
 
-        # The batch succeeded: grow the vocabularies and add into the state.
-        self._internal = internal
-        self._place(device_of(rows))
-        if device_of(rows) != self._device:
-            hist = _to_device(hist, self._device)
-        self._total += hist[0:1] if n_int == 1 else hist[1 : 1 + n_int]
-        for name in named:
-            self._set(name, api)
-        if encoded:
-            local = _reshape(hist[base:], (n_int, k_tot, self._bins.n_bins))
-            for name, values, _, counts, off in encoded:
-                s = self._set(name, api)
-                slots_g = s.slots_for(values, n_int, self._bins.n_bins, self._device)
-                _add_rows(s.hist, slots_g, local[:, off : off + len(values)])
-                s.counts[slots_g] += counts
-        self._n_rows += n
-        self._n_dropped += n_dropped
-        return self
+    def _bootstrap_pass(self, api: str, rows: Any, n: int, internal: tuple[int, ...], encoded: list,
+                        k_tot: int) -> tuple[Any, Any]:  # fmt: skip
+        """The kernel passes of a batch with R replicates: (totals [(1+R) * n_int, B], label
+        histograms [(1+R) * n_int, k_tot, B]) in state row order r * n_int + l.
+
+        The kernel weights its row j by a draw for (seed, row_offset + j, r). One pass over
+        the flattened rows [N * n_int, D] would give the internal indices of one sample
+        different weights; a pass per internal index over the strided view z[:, l]
+        [N, D] gives row i the draw of its stream position (n_rows + i) at every index,
+        as poisson_bootstrap(z_all[:, l]) does: a sample is resampled with all its layers.
+        Each pass fills every replicate and every label set at once."""
+        n_int, b, r = math.prod(internal), self._bins.n_bins, self._bootstrap
+        n_hist = 1 + k_tot  # row 0: the index's total; 1 + off + code: label rows
+        if (1 + r) * n_hist >= 2**31:
+            fail(api, "labels", f"fewer than {2**31} (replicate x label) histogram rows per batch", (1 + r) * n_hist)
+        slots = None
+        if encoded:  # labels are per sample: the same slots at every internal index
+            slots = np.stack([np.where(codes >= 0, 1 + off + codes, -1) for _, _, codes, _, off in encoded])
+            slots = slots.astype(np.int32, copy=False)
+        hist = new_hist(rows, n_int * (1 + r) * n_hist, b)
+        per_index = hist.reshape(n_int, (1 + r) * n_hist, b)  # each [l] a contiguous kernel output
+        samples = rows.reshape(n, n_int, rows.shape[1])
+        for l in range(n_int):
+            accumulate(api, samples[:, l], self._bins, slots, per_index[l], num_threads=self._threads,
+                       replicates=r, replicate_seed=self._bootstrap_seed, row_offset=self._n_rows)  # fmt: skip
+        # [n_int, 1+R, n_hist, B] -> [(1+R) * n_int, n_hist, B]: state row order r * n_int + l
+        blocks = hist.reshape(n_int, 1 + r, n_hist, b)
+        blocks = blocks.transpose(0, 1) if is_torch(blocks) else blocks.swapaxes(0, 1)
+        blocks = blocks.reshape((1 + r) * n_int, n_hist, b)
+        return blocks[:, 0], blocks[:, 1:]
 
     def update_from(
         self,
@@ -573,11 +660,24 @@ class Accumulator:
         (their fingerprints) and the same internal shape. Label sets and vocabularies are
         united; results do not depend on the order of merges (up to float64 rounding of
         the sums). Returns self.
+
+        With bootstrap replicates both must keep the same number R and have different
+        ``bootstrap_seed`` s (give each worker its own, e.g. ``base + rank``): replicate r
+        of the merge is then the sum of independent resamples of each worker's rows.
+        Equal seeds would weight every worker's i-th row alike (correlated resamples,
+        intervals too narrow) and are refused. This accumulator keeps its own seed.
         """
         api = f"{_API}.merge"
         if not isinstance(other, Accumulator):
             fail(api, "other", "a softent.Accumulator", type(other).__name__, TypeError)
         self._check_compatible(api, "other", other._bins, other._fingerprint, other._internal)
+        if other._bootstrap != self._bootstrap:
+            fail(api, "other", f"an Accumulator with bootstrap={self._bootstrap} replicates like this one",
+                 f"bootstrap={other._bootstrap}")  # fmt: skip
+        if self._bootstrap and other._bootstrap_seed == self._bootstrap_seed:
+            fail(api, "other", "an Accumulator with a bootstrap_seed different from this one's (give each worker "
+                 "its own, e.g. bootstrap_seed=base + rank: equal seeds weight every worker's i-th row alike)",
+                 f"bootstrap_seed={other._bootstrap_seed} on both")  # fmt: skip
         if self._declared is not None:
             extra = [s for s in other._sets if s not in self._declared]
             if extra:
@@ -599,7 +699,7 @@ class Accumulator:
             if s.size == 0:
                 continue
             values, hist, counts = s.sorted_state()
-            slots = mine.slots_for(values, self._n_internal, self._bins.n_bins, self._device)
+            slots = mine.slots_for(values, self._n_state, self._bins.n_bins, self._device)
             _add_rows(mine.hist, slots, _to_device(hist, self._device))
             mine.counts[slots] += counts
         self._n_rows += other._n_rows
@@ -626,6 +726,11 @@ class Accumulator:
         tensors on ``torch.cuda.current_device()``). Afterwards each rank holds the global
         state: call it once per window of data (``reset()`` before streaming the next
         window), or the other ranks' rows are counted again.
+
+        With bootstrap replicates every rank must keep the same R and have its own
+        ``bootstrap_seed`` (e.g. ``base + rank``; equal seeds would weight the i-th row of
+        every rank alike): refused otherwise, on every rank. Replicate r of the result is
+        the sum of the ranks' independent resamples. Each rank keeps its own seed.
         """
         api = f"{_API}.all_reduce"
         import torch
@@ -640,6 +745,8 @@ class Accumulator:
             "bins": _describe_bins(self._bins),
             "internal": None if self._internal is None else list(self._internal),
             "sets": {n: (s.kind, s.sorted_values.tolist()) for n, s in self._sets.items()},
+            "bootstrap": self._bootstrap,
+            "bootstrap_seed": self._bootstrap_seed,
         }
         metas: list[Any] = [None] * world
         dist.all_gather_object(metas, meta, group=group)
@@ -648,6 +755,17 @@ class Accumulator:
             bad = [r for r, p in enumerate(prints) if p != prints[0]]
             fail(api, "every rank", f"built on identical bins (rank 0: {metas[0]['bins']})",
                  f"different bins on ranks {bad} (rank {bad[0]}: {metas[bad[0]]['bins']})")  # fmt: skip
+        reps = [m["bootstrap"] for m in metas]
+        if len(set(reps)) > 1:
+            fail(api, "every rank", f"built with one number of bootstrap replicates (rank 0: bootstrap={reps[0]})",
+                 f"bootstrap={reps} on ranks 0..{world - 1}")  # fmt: skip
+        if reps[0]:
+            seeds = [m["bootstrap_seed"] for m in metas]
+            shared = [r for r, sd in enumerate(seeds) if seeds.count(sd) > 1]
+            if shared:
+                fail(api, "every rank", "given its own bootstrap_seed (e.g. Accumulator(..., bootstrap_seed=base + "
+                     "rank): equal seeds weight the i-th row of every rank alike)",
+                     f"equal bootstrap_seed on ranks {shared} ({[seeds[r] for r in shared]})")  # fmt: skip
         shapes = {tuple(m["internal"]) for m in metas if m["internal"] is not None}
         if len(shapes) > 1:
             fail(api, "every rank", "of one internal shape", sorted(shapes))
@@ -670,13 +788,13 @@ class Accumulator:
                 self._set(name, api)
             return self
         self._internal = internal
-        n_int, b = self._n_internal, self._bins.n_bins
+        n_state, b = self._n_state, self._bins.n_bins  # state rows: point estimate and replicates
         union = {n: np.array(sorted(vocab[n]), dtype=_dtype_of_kind(kinds.get(n))) for n in names}
 
         # Each rank writes its state in the union layout; one float64 and one int64 buffer.
         nccl = str(dist.get_backend(group)) == "nccl"
         dev = torch.device("cuda", torch.cuda.current_device()) if nccl else torch.device("cpu")
-        sizes = [n_int * b] + [n_int * len(union[n]) * b for n in names]
+        sizes = [n_state * b] + [n_state * len(union[n]) * b for n in names]
         fbuf = torch.zeros(sum(sizes), dtype=torch.float64, device=dev)
         ibuf = torch.zeros(2 + sum(len(union[n]) for n in names), dtype=torch.int64)
         if self._total is not None:
@@ -689,7 +807,7 @@ class Accumulator:
             if s is not None and s.size:
                 values, hist, counts = s.sorted_state()
                 pos = torch.as_tensor(np.searchsorted(union[name], values), device=dev)
-                view = fbuf[fo : fo + size].view(n_int, k, b)
+                view = fbuf[fo : fo + size].view(n_state, k, b)
                 view.index_copy_(1, pos, torch.as_tensor(hist, device=dev))
                 ibuf[io : io + k].index_copy_(0, pos.cpu(), torch.as_tensor(counts))
             fo, io = fo + size, io + k
@@ -701,7 +819,7 @@ class Accumulator:
         fhost = fbuf if target >= 0 else fbuf.cpu().numpy()
         ihost = ibuf.cpu().numpy()
         self._device = target
-        self._total = _to_device(fhost[: sizes[0]].reshape(n_int, b), target)
+        self._total = _to_device(fhost[: sizes[0]].reshape(n_state, b), target)
         self._n_rows, self._n_dropped = int(ihost[0]), int(ihost[1])
         fo, io = sizes[0], 2
         for name, size in zip(names, sizes[1:], strict=True):
@@ -711,7 +829,7 @@ class Accumulator:
                 s.sorted_values = union[name]
                 s.sorted_slots = np.arange(k, dtype=np.int64)
                 s.size = k
-                s.hist = _to_device(fhost[fo : fo + size].reshape(n_int, k, b), target)
+                s.hist = _to_device(fhost[fo : fo + size].reshape(n_state, k, b), target)
                 s.counts = ihost[io : io + k].astype(np.int64)
             self._sets[name] = s
             fo, io = fo + size, io + k
@@ -748,13 +866,13 @@ class Accumulator:
         """One SoftHistogram per internal index (flattened): all rows (``all_rows``) or the
         rows labelled in ``label_set``."""
         self._require_rows(api)
-        total = _host(self._total)
         n_int = self._n_internal
+        total = _host(self._total[:n_int])  # the point estimate's rows (replicates follow)
         if all_rows:
             return [SoftHistogram(total[l], None, None, None, self._bins, self._n_rows, self._n_dropped) for l in range(n_int)]
         name = self._resolve_set(label_set, api)
         s = self._sets[name]
-        values, hist, counts = s.sorted_state()
+        values, hist, counts = s.sorted_state(slice(0, n_int))
         if s.size == 0 or counts.sum() == 0:
             fail(api, "label_set", "a label set with at least one labelled row", f"{name!r} with none")
         per = _host(hist)
@@ -838,6 +956,61 @@ class Accumulator:
         hz, hzl = h.entropy(b), h.conditional_entropy(b, weighting)
         return Information(hz, hzl, hz - hzl, h.label_entropies(b), h.label_values, h.counts, b, weighting, h)  # type: ignore[arg-type]
 
+    def replicate_histograms(self, label_set: str | Sequence[str] | None = None, *,
+                             index: Any = None) -> list[dict[str, Any]]:  # fmt: skip
+        """The R bootstrap replicates of the histograms of one internal index, in the shape
+        :func:`softent.histogram.poisson_bootstrap` returns (needs ``bootstrap=R > 0``).
+
+        Args:
+            label_set: None (every label set), a name, or a sequence of names.
+            index: the internal index (with internal dims), as in :meth:`result`.
+
+        Returns:
+            R dicts {"total": [B] float64 (every row streamed, weighted), "sets": {name:
+            (values [K] sorted, per_label [K, B] float64, counts [K] float64 = the weighted
+            row counts, per_label.sum(axis=1))}}: masses, not normalised. Streamed in any
+            chunking (from one accumulator), replicate r equals ``poisson_bootstrap(z_all,
+            ..., seed=bootstrap_seed)[r]`` on the concatenated rows (of ``z_all[:, *index]``
+            with internal dims); after merges, the sum of each worker's replicate r.
+        """
+        api = f"{_API}.replicate_histograms"
+        flat = self._flat_index(index, api)
+        names = self._replicate_names(label_set, api)
+        total, sets = self._replicate_arrays(names, api)
+        out = []
+        for r in range(self._bootstrap):
+            rep_sets = {}
+            for name, (values, per) in sets.items():
+                rep_sets[name] = (values, per[r, flat], per[r, flat].sum(axis=1))
+            out.append({"total": total[r, flat], "sets": rep_sets})
+        return out
+
+    def _replicate_names(self, label_set: str | Sequence[str] | None, api: str) -> list[str]:
+        if label_set is None:
+            return list(self._sets)
+        names = [label_set] if isinstance(label_set, str) else list(label_set)
+        for name in names:
+            if not isinstance(name, str) or name not in self._sets:
+                fail(api, "label_set", f"None, or names among {list(self._sets)}", repr(name))
+        return names
+
+    def _replicate_arrays(self, names: Sequence[str], api: str) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
+        """Host copies of the replicate rows: (total [R, n_int, B], {name: (values [K]
+        sorted, hist [R, n_int, K, B])}); refused without replicates or rows."""
+        if not self._bootstrap:
+            fail(api, "the accumulator", "built with bootstrap replicates (Accumulator(..., bootstrap=R))",
+                 "bootstrap=0")  # fmt: skip
+        self._require_rows(api)
+        r, n_int, b = self._bootstrap, self._n_internal, self._bins.n_bins
+        total = _host(self._total[n_int:]).reshape(r, n_int, b)
+        sets = {}
+        for name in names:
+            s = self._sets[name]
+            values, hist, _ = s.sorted_state(slice(n_int, None))
+            per = np.zeros((r, n_int, 0, b)) if hist is None else _host(hist).reshape(r, n_int, s.size, b)
+            sets[name] = (values.copy(), per)
+        return total, sets
+
     # ------------------------------------------------------------------ persistence
 
     def state_dict(self) -> dict[str, Any]:
@@ -846,17 +1019,23 @@ class Accumulator:
         from ._state_io import FORMAT, VERSION
 
         sets = {}
+        r, b, internal = self._bootstrap, self._bins.n_bins, tuple(self._internal or ())
         for name, s in self._sets.items():
             values, hist, counts = s.sorted_state()
-            b = self._bins.n_bins
-            shape = (*(self._internal or ()), s.size, b)
+            shape = (*internal, s.size, b)
+            # state rows r * n_int + l -> [1 + R, *I, K, B]: the point estimate, then replicates
+            both = _host(hist).reshape((1 + r, *shape)) if hist is not None else np.zeros((1 + r, *shape))
             sets[name] = {
                 "kind": s.kind,
                 "values": values.copy(),
-                "hist": _host(hist).reshape(shape) if hist is not None else np.zeros(shape),
+                "hist": both[0],
                 "counts": counts.astype(np.int64),
+                "hist_replicates": both[1:],
             }
-        total = None if self._total is None else _host(self._total).reshape((*(self._internal or ()), self._bins.n_bins))
+        total = total_reps = None
+        if self._total is not None:
+            both = _host(self._total).reshape((1 + r, *internal, b))
+            total, total_reps = both[0], both[1:]
         return {
             "format": FORMAT,
             "version": VERSION,
@@ -870,11 +1049,15 @@ class Accumulator:
             "n_dropped": self._n_dropped,
             "total": total,
             "label_sets": sets,
+            "bootstrap": r,
+            "bootstrap_seed": self._bootstrap_seed,
+            "total_replicates": total_reps,
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> Accumulator:
         """Replace this accumulator's state by ``state`` (from :meth:`state_dict` or a
-        file). Refused unless it was written for identical bins (fingerprint). Returns self."""
+        file), bootstrap settings included. Refused unless it was written for identical
+        bins (fingerprint). Returns self."""
         from ._state_io import check_state
 
         api = f"{_API}.load_state_dict"
@@ -890,10 +1073,21 @@ class Accumulator:
         declared = None if st["declared_label_sets"] is None else tuple(st["declared_label_sets"])
         self._internal, self._declared = internal, declared
         n_int = math.prod(internal) if internal else 1
-        b = self._bins.n_bins
+        b, r = self._bins.n_bins, int(st["bootstrap"])
+        self._bootstrap, self._bootstrap_seed = r, int(st["bootstrap_seed"])
+        n_state = (1 + r) * n_int
+
+        def rows(point: Any, reps: Any, shape: tuple[int, ...]) -> np.ndarray:
+            # [*I, ...] and [R, *I, ...] -> state rows [(1 + R) * n_int, ...] (r * n_int + l)
+            point = np.asarray(point, np.float64).reshape(1, -1)
+            both = np.concatenate([point, np.asarray(reps, np.float64).reshape(r, point.shape[1])])
+            return both.reshape(n_state, *shape)
+
         self._n_rows, self._n_dropped = int(st["n_rows"]), int(st["n_dropped"])
         self._device = None if st["total"] is None else device
-        self._total = None if st["total"] is None else _to_device(np.array(st["total"], np.float64).reshape(n_int, b), device)
+        self._total = None
+        if st["total"] is not None:
+            self._total = _to_device(rows(st["total"], st["total_replicates"], (b,)), device)
         self._sets = {}
         for name, d in st["label_sets"].items():
             s = _LabelSet(name, d["kind"])
@@ -902,7 +1096,7 @@ class Accumulator:
                 s.sorted_values = np.asarray(d["values"]).copy()
                 s.sorted_slots = np.arange(k, dtype=np.int64)
                 s.size = k
-                s.hist = _to_device(np.array(d["hist"], np.float64).reshape(n_int, k, b), device)
+                s.hist = _to_device(rows(d["hist"], d["hist_replicates"], (k, b)), device)
                 s.counts = np.array(d["counts"], np.int64)
             self._sets[name] = s
 
@@ -912,7 +1106,8 @@ class Accumulator:
         from ._state_io import check_state
 
         st = check_state(state, f"{_API}.from_state_dict")
-        acc = cls(st["centres"], metric=st["metric"], temperature=st["temperature"], num_threads=num_threads)
+        acc = cls(st["centres"], metric=st["metric"], temperature=st["temperature"], num_threads=num_threads,
+                  bootstrap=st["bootstrap"], bootstrap_seed=st["bootstrap_seed"])  # fmt: skip
         if acc._fingerprint != st["fingerprint"]:
             fail(f"{_API}.from_state_dict", "state", "consistent (its fingerprint matches its centres, metric, "
                  "temperature)", "a different fingerprint (corrupt or edited)")  # fmt: skip
@@ -1004,6 +1199,17 @@ def _resolve_bins(centres: Any, n_bins: int, dim: int | None, seed: Seed, box: A
     if dim is None:
         fail(api, "dim", "an int >= 1 (the feature dimension D) when centres are not given", None)
     return make_bins(api, None, _check_dim(dim), n_bins=n_bins, metric=metric, temperature=temperature, seed=seed)
+
+
+def _check_bootstrap(api: str, bootstrap: Any, seed: Any) -> tuple[int, int]:
+    for arg, value in (("bootstrap", bootstrap), ("bootstrap_seed", seed)):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+            fail(api, arg, "an int >= 0" if arg == "bootstrap" else "an int in [0, 2**64)", repr(value), TypeError)
+    if bootstrap < 0:
+        fail(api, "bootstrap", "an int >= 0", repr(bootstrap))
+    if not 0 <= seed < 2**64:
+        fail(api, "bootstrap_seed", "an int in [0, 2**64)", repr(seed))
+    return int(bootstrap), int(seed)
 
 
 def _check_dim(dim: Any) -> int:

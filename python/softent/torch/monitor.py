@@ -22,7 +22,8 @@ import torch
 
 from .._errors import fail
 from .._interop import to_numpy
-from ..streaming import Accumulator
+from ..measures import measures_from_masses
+from ..streaming import Accumulator, _check_bootstrap
 
 _API = "torch.LayerMonitor"
 FLATTEN_MODES = ("tokens", "sample", "mean", "first", "last")
@@ -74,6 +75,14 @@ class LayerMonitor:
         centres: optional {layer: [B, D] centres} (needed for Euclidean metrics).
         base: units of the table (e: nats, default; 2: bits). weighting: of H(Z|L).
         num_threads: OpenMP threads of each update.
+        bootstrap: R > 0 keeps R Poisson-bootstrap replicates in every layer's accumulator
+            (:class:`softent.Accumulator` ``bootstrap``; (1 + R) times the memory) and adds
+            ``<column>_lo`` / ``<column>_hi`` percentile intervals to each recorded row.
+            Rows of one forward pass share their weights across layers when each layer
+            gives the same rows (one stream position per row).
+        bootstrap_seed: seed of the weights; with ``record(all_reduce=True)`` give each rank
+            its own (e.g. ``base + rank``), as :meth:`softent.Accumulator.all_reduce` requires.
+        confidence: coverage of those intervals (default 0.95).
 
     Hooks are removed by :meth:`close` (or leaving a ``with`` block). Memory: one
     accumulator per layer (B floats per label value); activations are never kept.
@@ -96,6 +105,9 @@ class LayerMonitor:
         base: float = math.e,
         weighting: str = "weighted",
         num_threads: int | None = None,
+        bootstrap: int = 0,
+        bootstrap_seed: int = 0,
+        confidence: float = 0.95,
     ) -> None:
         if not isinstance(model, torch.nn.Module):
             fail(_API, "model", "a torch.nn.Module", type(model).__name__, TypeError)
@@ -119,8 +131,13 @@ class LayerMonitor:
             lacking = [name for name in layers if name not in self._centres]
             if lacking:
                 fail(_API, "centres", f"given for every layer with metric={metric!r} ({{layer: [B, D]}})", f"none for {lacking}")
+        bootstrap, bootstrap_seed = _check_bootstrap(_API, bootstrap, bootstrap_seed)
+        if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
+            fail(_API, "confidence", "a float in (0, 1)", repr(confidence))
+        self.bootstrap, self.confidence = bootstrap, float(confidence)
         self._spec = {"n_bins": n_bins, "metric": metric, "temperature": temperature, "seed": seed,
-                      "label_sets": None if label_sets is None else list(label_sets), "num_threads": num_threads}  # fmt: skip
+                      "label_sets": None if label_sets is None else list(label_sets), "num_threads": num_threads,
+                      "bootstrap": bootstrap, "bootstrap_seed": bootstrap_seed}  # fmt: skip
         if not self._centres:  # fail now, not in the first forward pass, on a bad bins spec
             Accumulator(n_bins=n_bins, dim=1, metric=metric, temperature=temperature, seed=seed,
                         label_sets=label_sets, num_threads=num_threads)  # fmt: skip
@@ -207,7 +224,9 @@ class LayerMonitor:
 
         Row: ``step`` (default: forward passes so far), ``layer``, ``rows`` (N),
         ``H`` (all rows), and per label set s with labelled rows ``H(Z|s)`` and ``I(Z;s)``
-        (over the rows labelled in s), in units of ``base``.
+        (over the rows labelled in s), in units of ``base``; with ``bootstrap`` also
+        ``<column>_lo`` and ``<column>_hi`` for each of those (percentile intervals over the
+        window's replicates).
 
         all_reduce: sum each layer's histograms over the ranks of ``group``
         (:meth:`softent.Accumulator.all_reduce`) first, for data-parallel training: every
@@ -225,16 +244,41 @@ class LayerMonitor:
             if acc is None or acc.n_rows == 0:
                 continue
             row: dict[str, Any] = {"step": step, "layer": name, "rows": acc.n_rows, "H": acc.entropy(base=self.base)}
-            for s in acc.label_sets:
-                if acc.counts(s).sum() == 0:
-                    continue
+            labelled = [s for s in acc.label_sets if acc.counts(s).sum() > 0]
+            for s in labelled:
                 h = acc.result(s)
                 row[entropy_column(s)] = h.conditional_entropy(self.base, self.weighting)  # type: ignore[arg-type]
                 row[information_column(s)] = h.mutual_information(self.base, self.weighting)  # type: ignore[arg-type]
+            if self.bootstrap:
+                row.update(self._intervals(acc, labelled))
             rows.append(row)
             acc.reset()
         self.history.extend(rows)
         return rows
+
+    def _intervals(self, acc: Accumulator, label_sets: list[str]) -> dict[str, float]:
+        """``<column>_lo``/``_hi`` of H, H(Z|s), I(Z;s) over the accumulator's replicates
+        (the measures of softent.report: weighted counts, labels absent from a replicate
+        left out; replicates where a value is undefined are skipped)."""
+        total, sets = acc._replicate_arrays(label_sets, f"{_API}.record")  # [R, 1, B], {s: (values, [R, 1, K, B])}
+        values: dict[str, list[float]] = {"H": []}
+        for r in range(acc.bootstrap):
+            m = measures_from_masses(total[r, 0], base=self.base)
+            values["H"].append(float(m["entropy"]))  # type: ignore[arg-type]
+            for s in label_sets:
+                per = sets[s][1][r, 0]
+                m = measures_from_masses(per.sum(axis=0), per, per.sum(axis=1), base=self.base,
+                                         weighting=self.weighting)  # type: ignore[arg-type]  # fmt: skip
+                values.setdefault(entropy_column(s), []).append(float(m["conditional_entropy"]))  # type: ignore[arg-type]
+                values.setdefault(information_column(s), []).append(float(m["mutual_information"]))  # type: ignore[arg-type]
+        alpha = 50.0 * (1.0 - self.confidence)
+        out: dict[str, float] = {}
+        for column, vals in values.items():
+            v = np.asarray(vals, dtype=np.float64)
+            v = v[np.isfinite(v)]
+            lo, hi = np.percentile(v, [alpha, 100.0 - alpha]) if v.size else (math.nan, math.nan)
+            out[f"{column}_lo"], out[f"{column}_hi"] = float(lo), float(hi)
+        return out
 
     def curves(self, column: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """{layer: (steps, values)} of one table column over :attr:`history`, e.g.
