@@ -223,11 +223,23 @@ def test_merge_refuses_other_replicate_counts_and_equal_seeds(clustered):
                            r"replicates like this one, got bootstrap=\d"):  # fmt: skip
             a.merge(other.update(z[100:200], labels[100:200]))
     same = Accumulator(centres, temperature=0.1, bootstrap=4, bootstrap_seed=1).update(z[100:200], labels[100:200])
-    with pytest.raises(ValueError, match=r"merge: other must be an Accumulator with a bootstrap_seed different .*"
-                       r"base \+ rank.* got bootstrap_seed=1 on both"):  # fmt: skip
+    with pytest.raises(ValueError, match=r"merge: other must be an Accumulator whose rows were resampled with "
+                       r"other bootstrap seeds .*base \+ rank.* got rows of bootstrap_seed \[1\] in both"):  # fmt: skip
         a.merge(same)
-    with pytest.raises(ValueError, match=r"bootstrap_seed different"):
+    with pytest.raises(ValueError, match=r"other bootstrap seeds"):
         a.merge(a.copy())
+    # a seed that reached both through earlier merges is caught too (w0 <- w1, then w0 <- w2 <- w1)
+    w0 = Accumulator(centres, temperature=0.1, bootstrap=4, bootstrap_seed=10).update(z[:50], labels[:50])
+    w1 = Accumulator(centres, temperature=0.1, bootstrap=4, bootstrap_seed=11).update(z[50:90], labels[50:90])
+    w2 = Accumulator(centres, temperature=0.1, bootstrap=4, bootstrap_seed=12).update(z[90:120], labels[90:120])
+    w0.merge(w1)
+    w2.merge(w1)
+    with pytest.raises(ValueError, match=r"rows of bootstrap_seed \[11\] in both"):
+        w0.merge(w2)
+    # the seeds travel with the state
+    assert Accumulator.from_state_dict(w0.state_dict())._seeds == frozenset({10, 11})
+    # an accumulator without rows shares no resampled rows, whatever its seed
+    a.merge(Accumulator(centres, temperature=0.1, bootstrap=4, bootstrap_seed=1))
     assert a.n_rows == 100  # refused merges leave the state as it was
     # without replicates the seeds do not matter
     p = Accumulator(centres, temperature=0.1, bootstrap_seed=1).update(z[:10])

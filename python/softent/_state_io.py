@@ -10,10 +10,13 @@ Format ``softent.Accumulator``, version 2: a ZIP archive in NumPy's ``.npz`` lay
        "metric": "cosine", "temperature": 0.0123, "n_bins": B, "dim": D,
        "internal_shape": [L] | [] | null, "declared_label_sets": ["token", ...] | null,
        "n_rows": N, "n_dropped": 0, "bootstrap": R, "bootstrap_seed": s,
+       "bootstrap_seeds": [s, ...],
        "label_sets": [{"name": "token", "kind": "i" | "U" | "S" | null, "n_labels": K}, ...]}
 
   (``kind``: integers, str, bytes; ``internal_shape`` null: no data streamed yet;
-  ``bootstrap``: the number R of Poisson-bootstrap replicates kept, 0 for none.)
+  ``bootstrap``: the number R of Poisson-bootstrap replicates kept, 0 for none;
+  ``bootstrap_seeds``: the seeds whose resampled rows the state holds (its own and those
+  of merged workers; optional, default [s] when it holds rows).)
 - ``centres``: float64 [B, D], exactly as used (not normalised).
 - ``total``: float64 [*I, B], Σ q over every row (absent when internal_shape is null).
 - ``set{j}_values`` [K] (int64, unicode or bytes; sorted), ``set{j}_hist`` float64
@@ -74,6 +77,7 @@ def _header(state: Mapping[str, Any]) -> dict[str, Any]:
         "n_dropped": int(state["n_dropped"]),
         "bootstrap": int(state.get("bootstrap", 0)),
         "bootstrap_seed": int(state.get("bootstrap_seed", 0)),
+        "bootstrap_seeds": [int(v) for v in state.get("bootstrap_seeds", [])],
         "label_sets": [{"name": name, "kind": d["kind"], "n_labels": len(d["values"])}
                        for name, d in state["label_sets"].items()],
     }
@@ -161,6 +165,8 @@ def read_state(path: str | os.PathLike, api: str) -> dict[str, Any]:
             }
             if header["version"] >= 2:
                 state["bootstrap"], state["bootstrap_seed"] = header["bootstrap"], header["bootstrap_seed"]
+                if "bootstrap_seeds" in header:
+                    state["bootstrap_seeds"] = header["bootstrap_seeds"]
                 # replicate members exist only when R > 0 (check_state fills [0, ...] otherwise)
                 state["total_replicates"] = npz["total_replicates"] if "total_replicates" in names else None
             for j, entry in enumerate(header["label_sets"]):
@@ -207,6 +213,13 @@ def check_state(state: Mapping[str, Any], api: str) -> dict[str, Any]:
             not 0 <= seed < 2**64:
         fail(api, "state", "an int bootstrap >= 0 and an int bootstrap_seed in [0, 2**64)", f"{r!r}, {seed!r}")
     r, seed = int(r), int(seed)
+    # the seeds whose resampled rows are in the state (absent: this state's own, if it has rows)
+    seeds = state.get("bootstrap_seeds")
+    if seeds is None:
+        seeds = [seed] if r and int(state["n_rows"]) > 0 else []
+    if not isinstance(seeds, (list, tuple)) or not all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) and 0 <= v < 2**64 for v in seeds):
+        fail(api, "state", "a list of int bootstrap_seeds in [0, 2**64)", repr(seeds))
     c = np.asarray(state["centres"], dtype=np.float64)
     if c.ndim != 2 or 0 in c.shape or not np.isfinite(c).all():
         fail(api, "state['centres']", "a finite [B, D] array", f"shape {c.shape}")
@@ -279,6 +292,7 @@ def check_state(state: Mapping[str, Any], api: str) -> dict[str, Any]:
         "label_sets": sets,
         "bootstrap": r,
         "bootstrap_seed": seed,
+        "bootstrap_seeds": sorted(int(v) for v in seeds),
         "total_replicates": total_reps,
     }
 

@@ -370,6 +370,9 @@ class Accumulator:
         self._total: Any = None
         self._n_rows = 0
         self._n_dropped = 0
+        # bootstrap seeds whose weighted rows are in the state (this one's and merged ones'):
+        # two states sharing one would resample their i-th rows alike
+        self._seeds: frozenset[int] = frozenset()
         self._sets: dict[str, _LabelSet] = {}
         for name in self._declared or ():
             self._sets[name] = _LabelSet(name)
@@ -512,6 +515,8 @@ class Accumulator:
             s.counts[slots_g] += counts
         self._n_rows += n
         self._n_dropped += n_dropped
+        if self._bootstrap:
+            self._seeds |= {self._bootstrap_seed}
         return self
 
     def _plain_pass(self, api: str, rows: Any, n: int, n_int: int, encoded: list, k_tot: int) -> tuple[Any, Any]:
@@ -674,10 +679,12 @@ class Accumulator:
         if other._bootstrap != self._bootstrap:
             fail(api, "other", f"an Accumulator with bootstrap={self._bootstrap} replicates like this one",
                  f"bootstrap={other._bootstrap}")  # fmt: skip
-        if self._bootstrap and other._bootstrap_seed == self._bootstrap_seed:
-            fail(api, "other", "an Accumulator with a bootstrap_seed different from this one's (give each worker "
-                 "its own, e.g. bootstrap_seed=base + rank: equal seeds weight every worker's i-th row alike)",
-                 f"bootstrap_seed={other._bootstrap_seed} on both")  # fmt: skip
+        shared = sorted(self._seeds & other._seeds)
+        if self._bootstrap and shared:
+            fail(api, "other", "an Accumulator whose rows were resampled with other bootstrap seeds than this "
+                 "one's (give each worker its own, e.g. bootstrap_seed=base + rank: equal seeds weight every "
+                 "worker's i-th row alike; merging a worker twice also shares its seed)",
+                 f"rows of bootstrap_seed {shared} in both")  # fmt: skip
         if self._declared is not None:
             extra = [s for s in other._sets if s not in self._declared]
             if extra:
@@ -704,6 +711,7 @@ class Accumulator:
             mine.counts[slots] += counts
         self._n_rows += other._n_rows
         self._n_dropped += other._n_dropped
+        self._seeds |= other._seeds
         return self
 
     def _check_compatible(self, api: str, arg: str, bins: Bins, fingerprint: str, internal: tuple[int, ...] | None) -> None:
@@ -746,7 +754,7 @@ class Accumulator:
             "internal": None if self._internal is None else list(self._internal),
             "sets": {n: (s.kind, s.sorted_values.tolist()) for n, s in self._sets.items()},
             "bootstrap": self._bootstrap,
-            "bootstrap_seed": self._bootstrap_seed,
+            "bootstrap_seeds": sorted(self._seeds),
         }
         metas: list[Any] = [None] * world
         dist.all_gather_object(metas, meta, group=group)
@@ -759,13 +767,13 @@ class Accumulator:
         if len(set(reps)) > 1:
             fail(api, "every rank", f"built with one number of bootstrap replicates (rank 0: bootstrap={reps[0]})",
                  f"bootstrap={reps} on ranks 0..{world - 1}")  # fmt: skip
+        seeds_of = [set(m["bootstrap_seeds"]) for m in metas]
         if reps[0]:
-            seeds = [m["bootstrap_seed"] for m in metas]
-            shared = [r for r, sd in enumerate(seeds) if seeds.count(sd) > 1]
+            shared = [r for r, sd in enumerate(seeds_of) if any(sd & o for q, o in enumerate(seeds_of) if q != r)]
             if shared:
                 fail(api, "every rank", "given its own bootstrap_seed (e.g. Accumulator(..., bootstrap_seed=base + "
                      "rank): equal seeds weight the i-th row of every rank alike)",
-                     f"equal bootstrap_seed on ranks {shared} ({[seeds[r] for r in shared]})")  # fmt: skip
+                     f"rows of one bootstrap seed on ranks {shared} ({[sorted(seeds_of[r]) for r in shared]})")  # fmt: skip
         shapes = {tuple(m["internal"]) for m in metas if m["internal"] is not None}
         if len(shapes) > 1:
             fail(api, "every rank", "of one internal shape", sorted(shapes))
@@ -821,6 +829,7 @@ class Accumulator:
         self._device = target
         self._total = _to_device(fhost[: sizes[0]].reshape(n_state, b), target)
         self._n_rows, self._n_dropped = int(ihost[0]), int(ihost[1])
+        self._seeds = frozenset().union(*seeds_of)
         fo, io = sizes[0], 2
         for name, size in zip(names, sizes[1:], strict=True):
             k = len(union[name])
@@ -1051,6 +1060,7 @@ class Accumulator:
             "label_sets": sets,
             "bootstrap": r,
             "bootstrap_seed": self._bootstrap_seed,
+            "bootstrap_seeds": sorted(self._seeds),
             "total_replicates": total_reps,
         }
 
@@ -1075,6 +1085,7 @@ class Accumulator:
         n_int = math.prod(internal) if internal else 1
         b, r = self._bins.n_bins, int(st["bootstrap"])
         self._bootstrap, self._bootstrap_seed = r, int(st["bootstrap_seed"])
+        self._seeds = frozenset(st["bootstrap_seeds"])
         n_state = (1 + r) * n_int
 
         def rows(point: Any, reps: Any, shape: tuple[int, ...]) -> np.ndarray:
