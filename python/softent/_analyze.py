@@ -13,10 +13,10 @@ Bins are fixed before the stream starts, so that every chunk is binned identical
   exactly as ``box_bins(z, n_bins, seed)``; the box comes from a first chunked pass over
   the file (so the file is read twice). ``--centres FILE.npy`` skips that pass.
 
-A bootstrap (``bootstrap`` = R) is streamed too: each chunk's rows get their Poisson(1)
-weights from (seed, global row index, replicate) through
-``softent.histogram.poisson_bootstrap(..., row_offset=first row)``, so the replicates are
-those of ``softent.report(z, ..., bootstrap=R)`` on the whole array.
+A bootstrap (``bootstrap`` = R) is streamed too, in the same kernel pass: the accumulators
+keep R Poisson-bootstrap replicates (``Accumulator(bootstrap=R, bootstrap_seed=s)``) whose
+weights depend on (seed, stream position, replicate), so the intervals are those of
+``softent.report(z, ..., bootstrap=R)`` on the (finite) rows of the whole array.
 """
 
 from __future__ import annotations
@@ -173,7 +173,8 @@ def _accumulators(source: ArraySource, rows: int, opts: AnalyzeOptions, path: Pa
                   names: list[str]) -> list[Accumulator]:  # fmt: skip
     d = int(source.shape[-1])
     common: dict[str, Any] = {"metric": opts.metric, "temperature": opts.temperature,
-                              "label_sets": names or None, "num_threads": opts.num_threads}  # fmt: skip
+                              "label_sets": names or None, "num_threads": opts.num_threads,
+                              "bootstrap": opts.bootstrap, "bootstrap_seed": opts.bootstrap_seed}  # fmt: skip
     layers = _layers(source)
     if opts.centres is not None:
         try:
@@ -192,68 +193,19 @@ def _accumulators(source: ArraySource, rows: int, opts: AnalyzeOptions, path: Pa
     return [acc] + [acc.copy() for _ in layers[1:]]
 
 
-class _Bootstrap:
-    """Poisson-bootstrap replicate masses summed over chunks, in the global label order."""
+def _check_bootstrap_size(label_sets: list[LabelSet], opts: AnalyzeOptions, n_bins: int) -> None:
+    """Refuse --bootstrap R whose replicate histograms (R x label values x B float64 per
+    layer) would not fit in memory, before streaming anything."""
+    from .histogram import MAX_BOOTSTRAP_BYTES
 
-    def __init__(self, acc: Accumulator, label_sets: list[LabelSet], opts: AnalyzeOptions) -> None:
-        from .histogram import MAX_BOOTSTRAP_BYTES
-
-        self.r = opts.bootstrap
-        self.seed = opts.bootstrap_seed
-        self.bins = acc.bins
-        b = self.bins.n_bins
-        # The sorted label values of the whole array (-1 masks an integer label), the order
-        # report(z, ...) gives its rows: each chunk's values are placed into it.
-        self.values: dict[str, np.ndarray] = {}
-        for ls in label_sets:
-            v = np.asarray(ls.values)
-            self.values[ls.name] = np.unique(v[v != -1] if v.dtype.kind in "iu" else v)
-        n_hist = 1 + sum(len(v) for v in self.values.values())
-        if (1 + self.r) * n_hist * b * 8 > MAX_BOOTSTRAP_BYTES:
-            raise InputError(f"--bootstrap {self.r}: the replicate histograms ({self.r} x {n_hist} label rows x {b} bins) "
-                             f"would not fit in {MAX_BOOTSTRAP_BYTES >> 30} GiB; use fewer resamples")  # fmt: skip
-        self.total = np.zeros((self.r, b))
-        self.per = {k: np.zeros((self.r, len(v), b)) for k, v in self.values.items()}
-        self.counts = {k: np.zeros((self.r, len(v))) for k, v in self.values.items()}
-
-    def update(self, rows: Any, labels: dict[str, np.ndarray], row_offset: int, threads: int | None) -> None:
-        from .histogram import poisson_bootstrap
-
-        named = {k: v for k, v in labels.items() if not (v.dtype.kind in "iu" and bool((v == -1).all()))}
-        reps = poisson_bootstrap(rows, named or None, self.bins, self.r, seed=self.seed, num_threads=threads or 0,
-                                 row_offset=row_offset, api="analyze")  # fmt: skip
-        for j, rep in enumerate(reps):
-            self.total[j] += rep["total"]
-            for name, (values, per, counts) in rep["sets"].items():
-                pos = np.searchsorted(self.values[name], values)
-                self.per[name][j, pos] += per
-                self.counts[name][j, pos] += counts
-
-    def apply(self, report: Any, opts: AnalyzeOptions) -> Any:
-        """``report`` with the ``<key>_ci`` intervals of :func:`softent.report`'s bootstrap."""
-        from .measures import measures_from_masses
-        from .report import (
-            add_intervals,  # the module (softent.report the attribute is the function)
-        )
-
-        order = [row["label_set"] for row in report.rows]
-        replicates = []
-        for j in range(self.r):
-            values = []
-            for name in order:
-                if name is None:
-                    values.append(measures_from_masses(self.total[j], base=report.base, weighting=report.weighting))
-                else:
-                    per, counts = self.per[name][j], self.counts[name][j]
-                    # every value of the whole array, weight 0 included: as report(z, bootstrap=R)
-                    values.append(measures_from_masses(per.sum(axis=0), per, counts, base=report.base,
-                                                       weighting=report.weighting))  # fmt: skip
-            replicates.append(values)
-        rows = [dict(row) for row in report.rows]
-        # The same percentile intervals (and per-replicate optimality) as report(z, bootstrap=R).
-        add_intervals(rows, replicates, opts.confidence, opts.input_set, opts.output_set)
-        return dataclasses.replace(report, rows=rows, bootstrap=self.r, confidence=opts.confidence,
-                                   bootstrap_seed=self.seed)  # fmt: skip
+    n_hist = 1
+    for ls in label_sets:
+        v = np.asarray(ls.values)
+        n_hist += len(np.unique(v[v != -1] if v.dtype.kind in "iu" else v))
+    if (1 + opts.bootstrap) * n_hist * n_bins * 8 > MAX_BOOTSTRAP_BYTES:
+        raise InputError(f"--bootstrap {opts.bootstrap}: the replicate histograms ({opts.bootstrap} x {n_hist} label "
+                         f"rows x {n_bins} bins) would not fit in {MAX_BOOTSTRAP_BYTES >> 30} GiB; use fewer "
+                         "resamples")  # fmt: skip
 
 
 def analyze_file(path: Path, label_specs: Sequence[str], key: str | None, opts: AnalyzeOptions,
@@ -283,7 +235,8 @@ def analyze_file(path: Path, label_specs: Sequence[str], key: str | None, opts: 
         rows = opts.chunk_rows or default_chunk_rows(source)
         layers = _layers(source)
         accs = _accumulators(source, rows, opts, path, names)
-        boots = [_Bootstrap(a, label_sets, opts) for a in accs] if opts.bootstrap else []
+        if opts.bootstrap:
+            _check_bootstrap_size(label_sets, opts, accs[0].bins.n_bins)
         want_scatter = len(source.shape) == 2 and source.shape[1] == 2
         stride = max(1, math.ceil(source.n_rows / SCATTER_ROWS))
         kept: list[np.ndarray] = []
@@ -299,11 +252,6 @@ def analyze_file(path: Path, label_specs: Sequence[str], key: str | None, opts: 
                     z = _rows_of(chunk, layer)
                     try:
                         accs[j].update(z, labels or None, nonfinite="drop" if opts.drop_nonfinite else "raise")
-                        if boots:
-                            z_ok, lab_ok = _finite_part(z, labels) if opts.drop_nonfinite else (z, labels)
-                            if z_ok.shape[0]:
-                                # row_offset: the global index of the first row -> the whole array's resamples
-                                boots[j].update(z_ok, lab_ok, start, opts.num_threads)
                     except ValueError as exc:
                         bad = _first_nonfinite(z)
                         if bad is not None:
@@ -332,11 +280,10 @@ def analyze_file(path: Path, label_specs: Sequence[str], key: str | None, opts: 
                 raise InputError(f"--labels: label set(s) {', '.join(map(repr, unlabeled))} mask every row (-1) "
                                  f"of array {source.name!r}")  # fmt: skip
             rep = softent.report(acc, use or None, input_set=opts.input_set, output_set=opts.output_set,
-                                 base=opts.base, weighting=opts.weighting, num_threads=opts.num_threads)  # fmt: skip
+                                 base=opts.base, weighting=opts.weighting, num_threads=opts.num_threads,
+                                 confidence=opts.confidence)  # fmt: skip
             if opts.centres is None:  # the bins were generated from the seed: record it
                 rep = dataclasses.replace(rep, centres_seed=opts.seed)
-            if boots:
-                rep = boots[j].apply(rep, opts)
             name = source.name if layer is None else f"{source.name}[{layer}]"
             scatter = None
             if want_scatter and kept:
@@ -351,13 +298,6 @@ def analyze_file(path: Path, label_specs: Sequence[str], key: str | None, opts: 
 def _first_nonfinite(z: Any) -> int | None:
     ok = np.isfinite(_as_numpy(z)).reshape(z.shape[0], -1).all(axis=1)
     return None if ok.all() else int(np.argmin(ok))
-
-
-def _finite_part(z: Any, labels: dict[str, np.ndarray]) -> tuple[Any, dict[str, np.ndarray]]:
-    ok = np.isfinite(_as_numpy(z)).reshape(z.shape[0], -1).all(axis=1)
-    if ok.all():
-        return z, labels
-    return z[ok] if isinstance(z, np.ndarray) else z[_torch_mask(ok)], {k: v[ok] for k, v in labels.items()}
 
 
 def _torch_mask(ok: np.ndarray) -> Any:
