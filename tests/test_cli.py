@@ -230,6 +230,18 @@ def test_analyze_euclidean_bins_come_from_a_first_pass_box(capsys, tmp_path, dat
     assert_rows_match(arr, z, {"y": labels["y"]}, metric=metric, seed=4)
 
 
+def test_analyze_refuses_a_bootstrap_that_would_not_fit_before_streaming(capsys, tmp_path, data):
+    z, _ = data
+    np.save(tmp_path / "acts.npy", z)
+    np.save(tmp_path / "row.npy", np.arange(len(z)))  # one label value per row
+    code, _, err = run_cli(capsys, "analyze", tmp_path / "acts.npy", "--labels", tmp_path / "row.npy",
+                           "--bins", N_BINS, "--bootstrap", 10**7)  # fmt: skip
+    assert code == 1
+    assert "--bootstrap 10000000" in err
+    assert "fewer resamples" in err
+    assert len(err.strip().splitlines()) == 1
+
+
 def test_analyze_bootstrap_streams_the_arrays_resamples(capsys, tmp_path, data):
     z, labels = data
     np.save(tmp_path / "acts.npy", z)
