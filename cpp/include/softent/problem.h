@@ -4,6 +4,7 @@
 
 #include <cstdint>
 
+#include "softent/math/bootstrap.h"
 #include "softent/math/soft_bin.h"
 
 namespace softent {
@@ -43,6 +44,15 @@ struct HistProblem {
   int device = -1;          // -1: host memory
   std::uintptr_t stream = 0;  // cudaStream_t of the caller (torch's current stream)
 };
+
+// Weight of row i of the call in histogram block `block`: 1 in block 0 (the plain
+// histograms), its Poisson(1) bootstrap weight in replicate block >= 1. Both skeletons
+// call this, so CPU and GPU draw identical resamples.
+SOFTENT_HD int block_weight(const HistProblem& p, int64_t i, int64_t block) {
+  if (block == 0) return 1;
+  return math::poisson1_weight(p.replicate_seed, uint64_t(p.row_offset + i),
+                               uint64_t(p.replicate_offset + block - 1));
+}
 
 // Result of a call: the first row whose scores were not finite (NaN/Inf in z), or -1.
 struct HistStatus {

@@ -11,7 +11,6 @@
 
 #include "cpu/tiles.h"
 #include "softent/cpu_gemm.h"
-#include "softent/math/bootstrap.h"
 #include "softent/problem.h"
 
 namespace softent::cpu {
@@ -96,12 +95,8 @@ HistStatus run(const HistProblem& p) {
         const double inv_sum = 1.0 / double(sum);
         const int64_t i = i0 + r;
         for (int64_t block = 0; block < blocks; ++block) {
-          int w = 1;
-          if (block > 0) {
-            w = math::poisson1_weight(p.replicate_seed, uint64_t(p.row_offset + i),
-                                      uint64_t(p.replicate_offset + block - 1));
-            if (w == 0) continue;
-          }
+          const int w = block_weight(p, i, block);
+          if (w == 0) continue;
           const double scale = inv_sum * w;
           add_scaled(target(block, 0), s, scale, b, block > 0 && !private_rows);
           for (int64_t set = 0; set < p.n_sets; ++set) {

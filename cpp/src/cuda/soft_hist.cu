@@ -10,7 +10,6 @@
 #include <limits>
 
 #include "cuda/tiles.cuh"
-#include "softent/math/bootstrap.h"
 
 namespace softent::cuda {
 namespace {
@@ -44,12 +43,8 @@ __global__ void softmax_accumulate(T* __restrict__ scores, const T* __restrict__
   }
   const double inv_sum = 1.0 / double(sum);
   for (int64_t block = 0; block <= p.replicates; ++block) {
-    int w = 1;
-    if (block > 0) {
-      w = math::poisson1_weight(p.replicate_seed, uint64_t(p.row_offset + i),
-                                uint64_t(p.replicate_offset + block - 1));
-      if (w == 0) continue;
-    }
+    const int w = block_weight(p, i, block);
+    if (w == 0) continue;
     const double scale = inv_sum * w;
     double* h = p.hist + block * p.hist_rows * b;
     for (int64_t j = lane; j < b; j += 32) atomicAdd(h + j, double(s[j]) * scale);
