@@ -391,13 +391,15 @@ def iter_poisson_bootstrap(
     *,
     row_offset: int = 0,
     max_pass_bytes: int | None = None,
+    max_total_bytes: int | None = None,
     api: str = "poisson_bootstrap",
 ) -> Iterator[Replicate]:
     """The replicates of :func:`poisson_bootstrap`, one at a time, in as few fused kernel
     passes as ``max_pass_bytes`` of replicate histograms allow (one pass unless R x label
     rows x B is large, e.g. token-style label sets; default budget
     :data:`PASS_BOOTSTRAP_BYTES`). Replicate r has the same weights whatever the grouping.
-    Arguments are checked before the first replicate is made."""
+    ``max_total_bytes``: refuse R whose replicate histograms together exceed it (for
+    callers that keep them all). Arguments are checked before the first replicate is made."""
     _check_bootstrap_args(api, n_resamples, seed)
     rows = as_float_rows(z, api, "z")
     n = int(rows.shape[0])
@@ -413,6 +415,10 @@ def iter_poisson_bootstrap(
     if encoded:
         slots = np.stack([np.where(c.codes >= 0, off + c.codes, -1) for _, c, off in encoded]).astype(np.int32)
     per_replicate = n_hist * bins.n_bins * 8
+    if max_total_bytes is not None and (1 + int(n_resamples)) * per_replicate > max_total_bytes:
+        fail(api, "n_resamples", f"small enough that the replicate histograms fit in {max_total_bytes >> 30} GiB "
+             f"({n_hist} histogram rows x {bins.n_bins} bins x 8 bytes each; iter_poisson_bootstrap streams them)",
+             n_resamples)  # fmt: skip
     budget = PASS_BOOTSTRAP_BYTES if max_pass_bytes is None else int(max_pass_bytes)
     group = max(1, min(int(n_resamples), budget // per_replicate - 1))
 
@@ -467,14 +473,7 @@ def poisson_bootstrap(
         values sorted as in the unweighted result. All R are held at once (refused above
         2 GiB: use :func:`iter_poisson_bootstrap` to consume them one by one).
     """
-    _check_bootstrap_args(api, n_resamples, seed)
-    n_hist = 1
-    for name, labels in (label_sets or {}).items():
-        n_hist += encode_labels(labels, len(labels), api, f"label_sets[{name!r}]").n_labels
-    nbytes = (1 + int(n_resamples)) * n_hist * bins.n_bins * 8
-    if nbytes > MAX_BOOTSTRAP_BYTES:
-        fail(api, "n_resamples", f"small enough that the replicate histograms fit in {MAX_BOOTSTRAP_BYTES >> 30} GiB "
-             f"({n_hist} histogram rows x {bins.n_bins} bins x 8 bytes each; iter_poisson_bootstrap streams them)",
-             n_resamples)  # fmt: skip
+    # one pass: the whole result fits the cap, hence one pass's budget
     return list(iter_poisson_bootstrap(z, label_sets, bins, n_resamples, seed, num_threads, row_offset=row_offset,
-                                       max_pass_bytes=max(nbytes, PASS_BOOTSTRAP_BYTES), api=api))  # fmt: skip
+                                       max_pass_bytes=MAX_BOOTSTRAP_BYTES, max_total_bytes=MAX_BOOTSTRAP_BYTES,
+                                       api=api))  # fmt: skip
