@@ -59,6 +59,7 @@ __all__ = [
     "disentanglement",
     "efficiency",
     "label_entropy",
+    "label_set_measures",
     "measures_from_masses",
     "normalised_mi",
     "optimality",
@@ -340,6 +341,17 @@ def optimality(input_hist: SoftHistogram, output_hist: SoftHistogram, *, weighti
     iy = measures_from_masses(output_hist.total, output_hist.per_label, output_hist.counts,
                               weighting=weighting, _api=api)["mutual_information"]  # fmt: skip
     return _ratio(float(iy), float(ix))  # type: ignore[arg-type]
+
+
+def label_set_measures(per_label: np.ndarray, counts: np.ndarray | None = None, *, base: float = math.e,
+                       weighting: Weighting = "weighted", _api: str = "label_set_measures") -> dict[str, float | None]:  # fmt: skip
+    """:func:`measures_from_masses` of one label set from its masses ``per_label`` [K, B]:
+    H(Z) over its labelled rows (``per_label.sum(0)``: masked rows belong to no label),
+    ``counts`` [K] defaulting to the rows' masses, i.e. the weighted counts of a bootstrap
+    replicate (Σ_b q_ib = 1 per row)."""
+    per = np.asarray(per_label, dtype=np.float64)
+    cnt = per.sum(axis=1) if counts is None else np.asarray(counts, dtype=np.float64)
+    return measures_from_masses(per.sum(axis=0), per, cnt, base=base, weighting=weighting, _api=_api)
 
 
 def all_measures(hist: SoftHistogram, *, base: float = math.e, weighting: Weighting = "weighted") -> dict[str, float | None]:

@@ -32,7 +32,7 @@ from .histogram import (
     iter_poisson_bootstrap,
     make_bins,
 )
-from .measures import MEASURE_KEYS, measures_from_masses
+from .measures import MEASURE_KEYS, label_set_measures, measures_from_masses
 from .streaming import DEFAULT_LABEL_SET, Accumulator
 
 __all__ = ["Report", "report"]
@@ -339,6 +339,19 @@ def _add_optimality(rows: list[dict[str, Any]], input_set: str, output_set: Any)
             row["optimality"] = value
 
 
+def percentile_interval(values: Any, confidence: float) -> tuple[float, float]:
+    """The [lo, hi] percentile interval of the finite ``values`` at ``confidence``; (NaN, NaN)
+    when none is finite. A replicate where a measure is undefined (e.g. one label value
+    left) adds no information about its spread: the interval uses the others."""
+    v = np.asarray(values, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return math.nan, math.nan
+    alpha = 50.0 * (1.0 - confidence)
+    lo, hi = np.percentile(v, [alpha, 100.0 - alpha])
+    return float(lo), float(hi)
+
+
 def add_intervals(rows: list[dict[str, Any]], replicates: list[list[dict[str, float | None]]], confidence: float,
                input_set: str | None, output_set: str | None) -> None:  # fmt: skip
     """Add ``<key>_ci`` = [lo, hi] percentile intervals, ``<key>_se`` (the replicates'
@@ -348,7 +361,6 @@ def add_intervals(rows: list[dict[str, Any]], replicates: list[list[dict[str, fl
     Plug-in information estimates are biased upward on finite samples and a resample is
     biased further, so for a label unrelated to z the interval of I(Z;L) can lie above the
     estimate; ``_bias`` shows by how much (estimate - bias is the bias-corrected value)."""
-    alpha = 50.0 * (1.0 - confidence)
     keys = [k for k in (*MEASURE_KEYS, "optimality") if k in rows[0]]
     if input_set is not None:
         for reps in replicates:  # optimality per replicate: both sets share its row weights
@@ -361,17 +373,10 @@ def add_intervals(rows: list[dict[str, Any]], replicates: list[list[dict[str, fl
             if row[k] is None:
                 continue
             vals = np.array([reps[j][k] for reps in replicates], dtype=np.float64)
-            # A replicate where the measure is undefined (e.g. one label value left) adds no
-            # information about its spread; the interval uses the others.
             vals = vals[np.isfinite(vals)]
-            if vals.size == 0:
-                row[f"{k}_ci"] = [math.nan, math.nan]
-                row[f"{k}_se"] = row[f"{k}_bias"] = math.nan
-            else:
-                lo, hi = np.percentile(vals, [alpha, 100.0 - alpha])
-                row[f"{k}_ci"] = [float(lo), float(hi)]
-                row[f"{k}_se"] = float(vals.std(ddof=1)) if vals.size > 1 else math.nan
-                row[f"{k}_bias"] = float(vals.mean() - row[k])
+            row[f"{k}_ci"] = list(percentile_interval(vals, confidence))
+            row[f"{k}_se"] = float(vals.std(ddof=1)) if vals.size > 1 else math.nan
+            row[f"{k}_bias"] = float(vals.mean() - row[k]) if vals.size else math.nan
 
 
 def _bootstrap_replicates(z: Any, named: dict[str, np.ndarray], bins: Bins, n_resamples: int, seed: int,
@@ -388,9 +393,7 @@ def _bootstrap_replicates(z: Any, named: dict[str, np.ndarray], bins: Bins, n_re
                 values.append(_values(np.asarray(rep["total"]), None, None, base, weighting))
             else:
                 _, per, counts = rep["sets"][name]
-                per = np.asarray(per, dtype=np.float64)
-                # H(Z) of a label set is over its labelled rows, as in the point estimate.
-                values.append(_values(per.sum(axis=0), per, np.asarray(counts, dtype=np.float64), base, weighting))
+                values.append(label_set_measures(per, counts, base=base, weighting=weighting, _api=_API))  # type: ignore[arg-type]
         out.append(values)
     return out
 
@@ -409,9 +412,7 @@ def _accumulator_replicates(acc: Accumulator, names: list[str], n_index: int, ba
                     values.append(_values(total[r, flat], None, None, base, weighting))
                 else:
                     per = sets[name][1][r, flat]
-                    # H(Z) of a label set is over its labelled rows, as in the point estimate;
-                    # counts are the weighted counts, as in _bootstrap_replicates
-                    values.append(_values(per.sum(axis=0), per, per.sum(axis=1), base, weighting))
+                    values.append(label_set_measures(per, base=base, weighting=weighting, _api=_API))  # type: ignore[arg-type]
         out.append(values)
     return out
 

@@ -22,7 +22,8 @@ import torch
 
 from .._errors import fail
 from .._interop import to_numpy
-from ..measures import measures_from_masses
+from ..measures import label_set_measures, measures_from_masses
+from ..report import percentile_interval
 from ..streaming import Accumulator, _check_bootstrap
 
 _API = "torch.LayerMonitor"
@@ -266,18 +267,12 @@ class LayerMonitor:
             m = measures_from_masses(total[r, 0], base=self.base)
             values["H"].append(float(m["entropy"]))  # type: ignore[arg-type]
             for s in label_sets:
-                per = sets[s][1][r, 0]
-                m = measures_from_masses(per.sum(axis=0), per, per.sum(axis=1), base=self.base,
-                                         weighting=self.weighting)  # type: ignore[arg-type]  # fmt: skip
+                m = label_set_measures(sets[s][1][r, 0], base=self.base, weighting=self.weighting)  # type: ignore[arg-type]
                 values.setdefault(entropy_column(s), []).append(float(m["conditional_entropy"]))  # type: ignore[arg-type]
                 values.setdefault(information_column(s), []).append(float(m["mutual_information"]))  # type: ignore[arg-type]
-        alpha = 50.0 * (1.0 - self.confidence)
         out: dict[str, float] = {}
         for column, vals in values.items():
-            v = np.asarray(vals, dtype=np.float64)
-            v = v[np.isfinite(v)]
-            lo, hi = np.percentile(v, [alpha, 100.0 - alpha]) if v.size else (math.nan, math.nan)
-            out[f"{column}_lo"], out[f"{column}_hi"] = float(lo), float(hi)
+            out[f"{column}_lo"], out[f"{column}_hi"] = percentile_interval(vals, self.confidence)
         return out
 
     def curves(self, column: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
