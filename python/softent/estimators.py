@@ -66,15 +66,19 @@ def _scalar_like(z: Any, value: float) -> Any:
     return float(value)
 
 
-def _differentiable(*args: Any) -> bool:
-    """True when a torch tensor among ``args`` requires grad under grad mode: the scalar
-    estimators then return softent.torch's differentiable results."""
+def _differentiable_result(name: str, z: Any, labels: Any, kwargs: dict[str, Any]) -> Any:
+    """``softent.torch.<name>``'s differentiable result when z, centres or temperature is a
+    tensor that requires grad under grad mode (and nonfinite is 'raise'), else None."""
     torch = sys.modules.get("torch")
-    return (
-        torch is not None
-        and torch.is_grad_enabled()
-        and any(isinstance(a, torch.Tensor) and a.requires_grad for a in args)
-    )
+    if torch is None or kwargs.get("nonfinite", "raise") != "raise" or not torch.is_grad_enabled():
+        return None
+    if not any(isinstance(a, torch.Tensor) and a.requires_grad
+               for a in (z, kwargs.get("centres"), kwargs.get("temperature"))):  # fmt: skip
+        return None
+    from . import torch as softent_torch
+
+    args = (z,) if name == "entropy" else (z, labels)
+    return getattr(softent_torch, name)(*args, **{k: v for k, v in kwargs.items() if k != "nonfinite"})
 
 
 def _check_weighting(api: str, weighting: Any) -> str:
@@ -102,11 +106,10 @@ def entropy(
     differentiable, via :func:`softent.torch.entropy`, when z, centres or temperature is a
     tensor that requires grad).
     """
-    if nonfinite == "raise" and _differentiable(z, centres, temperature):
-        from .torch import entropy as differentiable_entropy
-
-        return differentiable_entropy(z, centres=centres, n_bins=n_bins, metric=metric, temperature=temperature,
-                                      seed=seed, base=base, num_threads=num_threads)  # fmt: skip
+    kwargs = {"centres": centres, "n_bins": n_bins, "metric": metric, "temperature": temperature, "seed": seed,
+              "base": base, "nonfinite": nonfinite, "num_threads": num_threads}  # fmt: skip
+    if (result := _differentiable_result("entropy", z, None, kwargs)) is not None:
+        return result
     check_base("entropy", base)
     h = soft_histogram(z, None, centres=centres, n_bins=n_bins, metric=metric, temperature=temperature,
                        seed=seed, nonfinite=nonfinite, num_threads=num_threads, _api="entropy")  # fmt: skip
@@ -168,10 +171,8 @@ def conditional_entropy(z: Any, labels: Any, **kwargs: Any) -> Any:
     ``'uniform'``: 1/K). Returns a float (0-d tensor for torch input; differentiable, via
     :func:`softent.torch.conditional_entropy`, when a tensor argument requires grad).
     """
-    if kwargs.get("nonfinite", "raise") == "raise" and _differentiable(z, kwargs.get("centres"), kwargs.get("temperature")):
-        from .torch import conditional_entropy as differentiable
-
-        return differentiable(z, labels, **{k: v for k, v in kwargs.items() if k != "nonfinite"})
+    if (result := _differentiable_result("conditional_entropy", z, labels, kwargs)) is not None:
+        return result
     return information(z, labels, _api="conditional_entropy", **kwargs).conditional_entropy
 
 
@@ -182,8 +183,6 @@ def mutual_information(z: Any, labels: Any, **kwargs: Any) -> Any:
     differentiable, via :func:`softent.torch.mutual_information`, when a tensor argument
     requires grad).
     """
-    if kwargs.get("nonfinite", "raise") == "raise" and _differentiable(z, kwargs.get("centres"), kwargs.get("temperature")):
-        from .torch import mutual_information as differentiable
-
-        return differentiable(z, labels, **{k: v for k, v in kwargs.items() if k != "nonfinite"})
+    if (result := _differentiable_result("mutual_information", z, labels, kwargs)) is not None:
+        return result
     return information(z, labels, _api="mutual_information", **kwargs).mutual_information
