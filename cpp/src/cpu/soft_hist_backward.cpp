@@ -38,7 +38,7 @@ void run_backward(const HistGradProblem& g) {
   {
     TileReader<T> reader(p, tile);
     // dots, then (in place) U = dL/ds * a_dot; x = scaled scores; e = exp(x - max).
-    std::vector<T> dots(tile * b), x(b), e(b), e_row(tile), ucsq(b);
+    std::vector<T> dots(tile * b), x(b), e(b), row_zcoef(tile), ucsq(b);
     std::vector<double> cot(b);                       // g_ib of the current row
     std::vector<double> gc(want_c ? b * d : 0, 0.0);  // this thread's grad_centres
     std::vector<T> gc_tile(want_c ? b * d : 0);
@@ -94,7 +94,7 @@ void run_backward(const HistGradProblem& g) {
             for (int64_t j = 0; j < b; ++j) gcsq[j] += double(ucsq[j]);
           }
         }
-        e_row[r] = static_cast<T>(2.0 * row_zsq);
+        row_zcoef[r] = static_cast<T>(2.0 * row_zsq);
       }
 
       if (grad_z != nullptr) {
@@ -104,7 +104,7 @@ void run_backward(const HistGradProblem& g) {
         if (row_norm) {
           for (int64_t r = 0; r < m; ++r) {
             const T* zrow = reader.rows() + r * reader.ld();
-            const T f = e_row[r];
+            const T f = row_zcoef[r];
 #pragma omp simd
             for (int64_t k = 0; k < d; ++k) out[r * d + k] += f * zrow[k];
           }
