@@ -91,7 +91,9 @@ def describe_threads() -> dict[str, Any]:
 # ----------------------------------------------------------------------------- data
 
 
-def clustered(n: int, d: int, k: int = 10, seed: int = 0, dtype: Any = np.float32) -> tuple[np.ndarray, np.ndarray]:
+def clustered(
+    n: int, d: int, k: int = 10, seed: int = 0, dtype: Any = np.float32
+) -> tuple[np.ndarray, np.ndarray]:
     """Seeded activations ``z`` [n, d] (C-contiguous, ``dtype``) and labels [n] int64 in 0..k-1.
 
     z = mean[label] + N(0, I), label means ~ N(0, I/4): the labels carry information
@@ -141,7 +143,11 @@ def soft_entropy_eps(n_bins: int, dim: int) -> float:
     def psi(eps: float) -> float:
         k = 1.0 / eps
         r = math.sqrt(k * k + nu * nu)
-        return k * k / (h + math.sqrt(k * k + h * h)) - (r - nu + nu * math.log((d - 2) / (nu + r))) - target
+        return (
+            k * k / (h + math.sqrt(k * k + h * h))
+            - (r - nu + nu * math.log((d - 2) / (nu + r)))
+            - target
+        )
 
     return float(brentq(psi, 1e-5, 1.0, xtol=1e-12, rtol=1e-12, maxiter=500))
 
@@ -161,8 +167,11 @@ def euclidean_setup(z: np.ndarray, b: int, seed: int = 0) -> tuple[np.ndarray, f
     hi = z.max(axis=0).astype(np.float64)
     centres = np.random.default_rng(seed).uniform(lo, hi, size=(b, z.shape[1]))
     sample = np.asarray(z[: min(len(z), 512)], dtype=np.float64)
-    dist = np.sqrt(np.maximum(
-        (sample**2).sum(1)[:, None] - 2 * sample @ centres.T + (centres**2).sum(1)[None, :], 0))  # fmt: skip
+    dist = np.sqrt(
+        np.maximum(
+            (sample**2).sum(1)[:, None] - 2 * sample @ centres.T + (centres**2).sum(1)[None, :], 0
+        )
+    )
     dist.sort(axis=1)
     kth = min(2, b - 1)
     gap = float(np.median(dist[:, kth] - dist[:, 0])) if b > 1 else 1.0
@@ -172,7 +181,9 @@ def euclidean_setup(z: np.ndarray, b: int, seed: int = 0) -> tuple[np.ndarray, f
 # ----------------------------------------------------------------------------- entropy math
 
 
-def entropies(total: np.ndarray, per_label: np.ndarray | None, counts: np.ndarray | None) -> tuple[float, float, float]:
+def entropies(
+    total: np.ndarray, per_label: np.ndarray | None, counts: np.ndarray | None
+) -> tuple[float, float, float]:
     """(H, H(Z|L), I) in nats from float64 masses: total [B], per_label [K, B], counts [K]
     (weights N_k / N). Without labels, (H, nan, nan)."""
 
@@ -199,8 +210,13 @@ def dense_codes(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # ----------------------------------------------------------------------------- plain formulas
 
 
-def numpy_information(z: np.ndarray, centres: np.ndarray, metric: str, temperature: float,
-                      labels: np.ndarray | None = None) -> tuple[float, float, float]:  # fmt: skip
+def numpy_information(
+    z: np.ndarray,
+    centres: np.ndarray,
+    metric: str,
+    temperature: float,
+    labels: np.ndarray | None = None,
+) -> tuple[float, float, float]:
     """The plain NumPy formula: scores [N, B] by one matmul, softmax over bins, mean over
     rows (per label: a sum over the rows of each label), all in z's dtype; entropies in
     float64. Materialises several N x B arrays. Returns (H, H(Z|L), I) in nats."""
@@ -210,10 +226,18 @@ def numpy_information(z: np.ndarray, centres: np.ndarray, metric: str, temperatu
         zn = z / np.linalg.norm(z, axis=1, keepdims=True)
         s = zn @ (c / np.linalg.norm(c, axis=1, keepdims=True)).astype(dtype).T
     elif metric == "euclidean":
-        sq = (z * z).sum(axis=1, keepdims=True) - 2 * (z @ c.astype(dtype).T) + (c * c).sum(axis=1).astype(dtype)
+        sq = (
+            (z * z).sum(axis=1, keepdims=True)
+            - 2 * (z @ c.astype(dtype).T)
+            + (c * c).sum(axis=1).astype(dtype)
+        )
         s = -np.sqrt(np.maximum(sq, 0))
     elif metric == "sqeuclidean":
-        s = -((z * z).sum(axis=1, keepdims=True) - 2 * (z @ c.astype(dtype).T) + (c * c).sum(axis=1).astype(dtype))
+        s = -(
+            (z * z).sum(axis=1, keepdims=True)
+            - 2 * (z @ c.astype(dtype).T)
+            + (c * c).sum(axis=1).astype(dtype)
+        )
     elif metric == "dot":
         s = z @ c.astype(dtype).T
     else:
@@ -236,8 +260,9 @@ def numpy_information(z: np.ndarray, centres: np.ndarray, metric: str, temperatu
     return entropies(total, per_label, counts)
 
 
-def torch_information(z: Any, centres: np.ndarray, metric: str, temperature: float,
-                      labels: Any = None) -> tuple[float, float, float]:  # fmt: skip
+def torch_information(
+    z: Any, centres: np.ndarray, metric: str, temperature: float, labels: Any = None
+) -> tuple[float, float, float]:
     """The plain torch formula (``z`` a CPU tensor): scores by one matmul (or ``cdist`` for
     the unsquared Euclidean distance), ``torch.softmax``, mean; per-label sums with
     ``index_add_``. Returns (H, H(Z|L), I) in nats."""
@@ -249,7 +274,7 @@ def torch_information(z: Any, centres: np.ndarray, metric: str, temperature: flo
     elif metric == "euclidean":
         s = -torch.cdist(z, c, compute_mode="use_mm_for_euclid_dist")
     elif metric == "sqeuclidean":
-        s = -torch.cdist(z, c, compute_mode="use_mm_for_euclid_dist") ** 2
+        s = -(torch.cdist(z, c, compute_mode="use_mm_for_euclid_dist") ** 2)
     elif metric == "dot":
         s = z @ c.T
     else:
@@ -269,7 +294,9 @@ class Matmul:
 
     def __init__(self, z: np.ndarray, centres: np.ndarray) -> None:
         self.z = z
-        self.ct = np.ascontiguousarray(centres, dtype=z.dtype).T  # [D, B] view of [B, D], as softent
+        self.ct = np.ascontiguousarray(
+            centres, dtype=z.dtype
+        ).T  # [D, B] view of [B, D], as softent
         self.out = np.empty((z.shape[0], centres.shape[0]), dtype=z.dtype)
         self.out.fill(0)  # touch the pages once
 
@@ -301,7 +328,9 @@ class Inputs:
     n_bins: int
     seed: int = 0
     threads: int = THREADS
-    opts: dict = field(default_factory=dict)  # peer options: se_backend, se_chunk, nam_chunk, max_bytes
+    opts: dict = field(
+        default_factory=dict
+    )  # peer options: se_backend, se_chunk, nam_chunk, max_bytes
     _tensors: dict = field(default_factory=dict, repr=False)
 
     def tensor(self, name: str) -> Any:
@@ -315,12 +344,30 @@ class Inputs:
 
     def head(self, rows: int) -> Inputs:
         """The same task on the first ``rows`` rows (warm-up calls)."""
-        return Inputs(self.task, self.metric, self.z[:rows], None if self.labels is None else self.labels[:rows],
-                      self.centres, self.temperature, self.n_bins, self.seed, self.threads, self.opts)  # fmt: skip
+        return Inputs(
+            self.task,
+            self.metric,
+            self.z[:rows],
+            None if self.labels is None else self.labels[:rows],
+            self.centres,
+            self.temperature,
+            self.n_bins,
+            self.seed,
+            self.threads,
+            self.opts,
+        )
 
 
-def task_inputs(task: str, z: np.ndarray, labels10: np.ndarray | None, n_bins: int, seed: int = 0,
-                labels50k: np.ndarray | None = None, threads: int | None = None, opts: dict | None = None) -> Inputs:  # fmt: skip
+def task_inputs(
+    task: str,
+    z: np.ndarray,
+    labels10: np.ndarray | None,
+    n_bins: int,
+    seed: int = 0,
+    labels50k: np.ndarray | None = None,
+    threads: int | None = None,
+    opts: dict | None = None,
+) -> Inputs:
     """:class:`Inputs` of ``task`` on the data: cosine tasks use soft-entropy's reference
     points and calibrated ε (:func:`cosine_setup`), Euclidean ones :func:`euclidean_setup`."""
     metric, kind = TASKS[task]
@@ -333,7 +380,18 @@ def task_inputs(task: str, z: np.ndarray, labels10: np.ndarray | None, n_bins: i
         centres, t = cosine_setup(z.shape[1], n_bins, seed)
     else:
         centres, t = euclidean_setup(z, n_bins, seed)
-    return Inputs(task, metric, z, labels, centres, t, n_bins, seed, THREADS if threads is None else threads, dict(opts or {}))
+    return Inputs(
+        task,
+        metric,
+        z,
+        labels,
+        centres,
+        t,
+        n_bins,
+        seed,
+        THREADS if threads is None else threads,
+        dict(opts or {}),
+    )
 
 
 def candidate(name: str, x: Inputs) -> tuple[Callable[[], Any], str]:
@@ -345,7 +403,12 @@ def candidate(name: str, x: Inputs) -> tuple[Callable[[], Any], str]:
     if name == "softent":
         import softent
 
-        kw = {"centres": x.centres, "metric": x.metric, "temperature": x.temperature, "num_threads": x.threads}
+        kw = {
+            "centres": x.centres,
+            "metric": x.metric,
+            "temperature": x.temperature,
+            "num_threads": x.threads,
+        }
         if x.labels is None:
             return (lambda: (softent.entropy(x.z, **kw), math.nan, math.nan)), "softent.entropy"
 
@@ -358,21 +421,39 @@ def candidate(name: str, x: Inputs) -> tuple[Callable[[], Any], str]:
         mm = Matmul(x.z, x.centres)
         return (lambda: (mm(), None)[1]), "np.matmul(z, C.T, out=buf), float32"
     if name == "numpy":
-        return (lambda: numpy_information(x.z, x.centres, x.metric, x.temperature, x.labels)), "plain NumPy formula"
+        return (
+            lambda: numpy_information(x.z, x.centres, x.metric, x.temperature, x.labels)
+        ), "plain NumPy formula"
     if name == "torch":
         zt = x.tensor("z")
         lt = None if x.labels is None else x.tensor("labels")
-        return (lambda: torch_information(zt, x.centres, x.metric, x.temperature, lt)), "plain torch formula"
+        return (
+            lambda: torch_information(zt, x.centres, x.metric, x.temperature, lt)
+        ), "plain torch formula"
     from benchmarks import _peers
 
     if name == "se-oneshot":
-        return _peers.soft_entropy_oneshot(x.z, x.labels, x.n_bins, x.seed, backend=x.opts.get("se_backend", "numpy"))
+        return _peers.soft_entropy_oneshot(
+            x.z, x.labels, x.n_bins, x.seed, backend=x.opts.get("se_backend", "numpy")
+        )
     if name == "se-acc":
-        return _peers.soft_entropy_accumulator(x.z, x.labels, x.n_bins, x.seed, backend=x.opts.get("se_backend", "numpy"),
-                                               chunk=x.opts.get("se_chunk"))  # fmt: skip
+        return _peers.soft_entropy_accumulator(
+            x.z,
+            x.labels,
+            x.n_bins,
+            x.seed,
+            backend=x.opts.get("se_backend", "numpy"),
+            chunk=x.opts.get("se_chunk"),
+        )
     if name == "nam":
         if x.metric != "euclidean":
             raise ValueError("the nam-entropy candidate is Euclidean")
-        return _peers.nam_information(x.z, x.labels, x.centres, x.temperature, chunk=x.opts.get("nam_chunk", 8192),
-                                      max_bytes=x.opts.get("max_bytes"))  # fmt: skip
+        return _peers.nam_information(
+            x.z,
+            x.labels,
+            x.centres,
+            x.temperature,
+            chunk=x.opts.get("nam_chunk", 8192),
+            max_bytes=x.opts.get("max_bytes"),
+        )
     raise ValueError(f"unknown candidate {name!r}")

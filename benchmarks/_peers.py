@@ -42,8 +42,9 @@ def _nats(efficiency: float, n_bins: int) -> float:
 # ----------------------------------------------------------------------------- soft-entropy 0.1.5
 
 
-def soft_entropy_oneshot(z: np.ndarray, labels: np.ndarray | None, n_bins: int, seed: int = 0,
-                         backend: str = "numpy") -> tuple[Callable[[], Any], str]:  # fmt: skip
+def soft_entropy_oneshot(
+    z: np.ndarray, labels: np.ndarray | None, n_bins: int, seed: int = 0, backend: str = "numpy"
+) -> tuple[Callable[[], Any], str]:
     """soft-entropy's one-shot functions: ``soft_entropy(z, n_bins, seed)`` without labels,
     ``soft_mutual_information(z, labels, n_bins, seed)`` with them (numpy backend: its
     reference points are default_rng(seed).standard_normal((B, D)) normalised, its
@@ -60,14 +61,26 @@ def soft_entropy_oneshot(z: np.ndarray, labels: np.ndarray | None, n_bins: int, 
         ll = None if labels is None else torch.from_numpy(np.ascontiguousarray(labels))
         kw = {}  # its torch MI has no seed (and draws other points than the numpy backend)
     if labels is None:
-        return (lambda: (_nats(mod.soft_entropy(zz, n_bins, **kw), n_bins), math.nan, math.nan)), \
-            f"soft_entropy.{backend} soft_entropy (one shot)"  # fmt: skip
-    return (lambda: (math.nan, math.nan, _nats(mod.soft_mutual_information(zz, ll, n_bins, **kw), n_bins))), \
-        f"soft_entropy.{backend} soft_mutual_information (one shot; reruns soft_entropy per label)"  # fmt: skip
+        return (
+            lambda: (_nats(mod.soft_entropy(zz, n_bins, **kw), n_bins), math.nan, math.nan)
+        ), f"soft_entropy.{backend} soft_entropy (one shot)"
+    return (
+        lambda: (
+            math.nan,
+            math.nan,
+            _nats(mod.soft_mutual_information(zz, ll, n_bins, **kw), n_bins),
+        )
+    ), f"soft_entropy.{backend} soft_mutual_information (one shot; reruns soft_entropy per label)"
 
 
-def soft_entropy_accumulator(z: np.ndarray, labels: np.ndarray | None, n_bins: int, seed: int = 0,
-                             backend: str = "numpy", chunk: int | None = None) -> tuple[Callable[[], Any], str]:  # fmt: skip
+def soft_entropy_accumulator(
+    z: np.ndarray,
+    labels: np.ndarray | None,
+    n_bins: int,
+    seed: int = 0,
+    backend: str = "numpy",
+    chunk: int | None = None,
+) -> tuple[Callable[[], Any], str]:
     """soft-entropy's ``SoftEntropyAccumulator(d, n_bins, seed, backend)``: a fresh one per
     call, ``update(z_chunk, labels_chunk)`` over chunks of ``chunk`` rows (None: one
     update with everything), then ``entropy()`` and ``mutual_information()``; returns
@@ -100,8 +113,14 @@ def soft_entropy_accumulator(z: np.ndarray, labels: np.ndarray | None, n_bins: i
 # ----------------------------------------------------------------------------- nam-entropy 0.2.0
 
 
-def nam_information(z: np.ndarray, labels: np.ndarray, centres: np.ndarray, temperature: float,
-                    chunk: int = 8192, max_bytes: int | None = None) -> tuple[Callable[[], Any], str]:  # fmt: skip
+def nam_information(
+    z: np.ndarray,
+    labels: np.ndarray,
+    centres: np.ndarray,
+    temperature: float,
+    chunk: int = 8192,
+    max_bytes: int | None = None,
+) -> tuple[Callable[[], Any], str]:
     """nam-entropy, Euclidean (-|z - c|, softmax(score / T)) with our centres and 10 labels.
 
     Its batch call ``compute_all_entropy_measures(z, idx, label_list, B, dist_fn='euclidean',
@@ -126,8 +145,11 @@ def nam_information(z: np.ndarray, labels: np.ndarray, centres: np.ndarray, temp
     kw = {"dist_fn": "euclidean", "smoothing_fn": "softmax", "smoothing_temp": float(temperature)}
 
     if n * per_row <= budget:
+
         def batch() -> tuple[float, float, float]:
-            out = nam.compute_all_entropy_measures(zt, idx, label_list, b, n_heads=1, online_bins=bins, **kw)
+            out = nam.compute_all_entropy_measures(
+                zt, idx, label_list, b, n_heads=1, online_bins=bins, **kw
+            )
             m = out["output_metrics"]
             return m["entropy"], m["conditional_entropy"], m["mutual_information"]
 
@@ -136,11 +158,16 @@ def nam_information(z: np.ndarray, labels: np.ndarray, centres: np.ndarray, temp
     step = max(1, min(int(chunk), budget // per_row))
 
     def accumulate() -> tuple[float, float, float]:
-        acc = nam.EntropyAccumulator(b, label_list, embedding_dim=d, n_heads=1, bin_type="uniform", **kw)
+        acc = nam.EntropyAccumulator(
+            b, label_list, embedding_dim=d, n_heads=1, bin_type="uniform", **kw
+        )
         acc.bins = bins  # our centres (as from_state_dict restores them)
         for i in range(0, n, step):
             acc.update(zt[i : i + step], idx[i : i + step])
         m = acc.compute_metrics()["output_metrics"]
         return m["entropy"], m["conditional_entropy"], m["mutual_information"]
 
-    return accumulate, f"nam_entropy EntropyAccumulator, updates of {step} rows (the batch call would need ~{n * per_row / 2**30:.1f} GiB)"
+    return (
+        accumulate,
+        f"nam_entropy EntropyAccumulator, updates of {step} rows (the batch call would need ~{n * per_row / 2**30:.1f} GiB)",
+    )

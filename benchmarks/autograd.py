@@ -59,8 +59,12 @@ def setup(n: int, d: int, b: int, metric: str, seed: int = 0) -> tuple[Any, Any,
         centres, t = _common.cosine_setup(d, b, seed)
     else:
         centres, t = _common.euclidean_setup(z, b, seed)
-    return (torch.from_numpy(z.copy()), torch.from_numpy(labels.astype("int64")),
-            torch.as_tensor(centres, dtype=torch.float32), float(t))  # fmt: skip
+    return (
+        torch.from_numpy(z.copy()),
+        torch.from_numpy(labels.astype("int64")),
+        torch.as_tensor(centres, dtype=torch.float32),
+        float(t),
+    )
 
 
 def _entropy(masses: Any) -> Any:
@@ -79,7 +83,10 @@ def torch_mi(z: Any, labels: Any, centres: Any, metric: str, t: float, k: int) -
     import torch
 
     if metric == "cosine":
-        s = torch.nn.functional.normalize(z, dim=1) @ torch.nn.functional.normalize(centres, dim=1).T
+        s = (
+            torch.nn.functional.normalize(z, dim=1)
+            @ torch.nn.functional.normalize(centres, dim=1).T
+        )
     else:
         s = -torch.cdist(z, centres)
     q = torch.softmax(s / t, dim=1)
@@ -97,8 +104,15 @@ def nam_mi(z: Any, labels: Any, centres: Any, metric: str, t: float, k: int) -> 
         warnings.simplefilter("ignore")
         from nam_entropy import h as nam_h
     b, d = centres.shape
-    scores, _ = nam_h.soft_bin(z, b, online_bins=centres.view(b, 1, d), dist_fn=metric, n_heads=1,
-                               smoothing_fn="softmax", smoothing_temp=t)  # fmt: skip
+    scores, _ = nam_h.soft_bin(
+        z,
+        b,
+        online_bins=centres.view(b, 1, d),
+        dist_fn=metric,
+        n_heads=1,
+        smoothing_fn="softmax",
+        smoothing_temp=t,
+    )
     scores = scores.reshape(z.shape[0], b)
     hz = nam_h.entropy(scores.mean(0))
     hc = 0.0
@@ -108,7 +122,9 @@ def nam_mi(z: Any, labels: Any, centres: Any, metric: str, t: float, k: int) -> 
     return hz - hc
 
 
-def candidate(name: str, z: Any, labels: Any, centres: Any, metric: str, t: float) -> Callable[[], tuple[Any, Any]]:
+def candidate(
+    name: str, z: Any, labels: Any, centres: Any, metric: str, t: float
+) -> Callable[[], tuple[Any, Any]]:
     """fn() -> (loss tensor, z with .grad requiring a backward): call loss.backward()."""
 
     import softent.torch as st
@@ -125,7 +141,9 @@ def candidate(name: str, z: Any, labels: Any, centres: Any, metric: str, t: floa
             zz = leaf()
             previous = st.set_backward_cache_bytes(0) if name == "softent-recompute" else None
             try:
-                info = st.information(zz, labels, centres=centres, metric=metric, temperature=t, num_threads=threads)
+                info = st.information(
+                    zz, labels, centres=centres, metric=metric, temperature=t, num_threads=threads
+                )
             finally:
                 if previous is not None:
                     st.set_backward_cache_bytes(previous)
@@ -152,8 +170,11 @@ def time_candidate(fn: Callable[[], tuple[Any, Any]], repeat: int) -> dict[str, 
         out.backward()
         t2 = time.perf_counter()
         if i:
-            best = {"forward": min(best["forward"], t1 - t0), "backward": min(best["backward"], t2 - t1),
-                    "total": min(best["total"], t2 - t0)}  # fmt: skip
+            best = {
+                "forward": min(best["forward"], t1 - t0),
+                "backward": min(best["backward"], t2 - t1),
+                "total": min(best["total"], t2 - t0),
+            }
         loss, grad_norm = float(out.detach()), float(zz.grad.norm())
     return {**best, "loss": loss, "grad_norm": grad_norm}
 
@@ -179,11 +200,19 @@ def memory_worker(spec: dict) -> dict:
 
 def run_memory(cand: str, n: int, d: int, b: int, metric: str, timeout: float = 600) -> dict:
     spec = json.dumps({"cand": cand, "n": n, "d": d, "b": b, "metric": metric})
-    code = ("import json, sys; from benchmarks.autograd import memory_worker; "
-            f"print({RESULT_TAG!r} + json.dumps(memory_worker(json.loads(sys.argv[1]))))")  # fmt: skip
+    code = (
+        "import json, sys; from benchmarks.autograd import memory_worker; "
+        f"print({RESULT_TAG!r} + json.dumps(memory_worker(json.loads(sys.argv[1]))))"
+    )
     try:
-        proc = subprocess.run([sys.executable, "-c", code, spec], check=False, capture_output=True, text=True, timeout=timeout,
-                              cwd=Path(__file__).resolve().parent.parent)  # fmt: skip
+        proc = subprocess.run(
+            [sys.executable, "-c", code, spec],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
     except subprocess.TimeoutExpired:
         return {"error": f"timeout after {timeout:.0f} s"}
     for line in proc.stdout.splitlines():
@@ -193,13 +222,22 @@ def run_memory(cand: str, n: int, d: int, b: int, metric: str, timeout: float = 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.autograd", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.autograd", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--d", type=int, default=768)
     parser.add_argument("--b", type=int, default=100)
-    parser.add_argument("--nam-n", type=int, default=10_000, help="rows for nam-entropy (and its softent/torch twins)")
+    parser.add_argument(
+        "--nam-n",
+        type=int,
+        default=10_000,
+        help="rows for nam-entropy (and its softent/torch twins)",
+    )
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--memory", action="store_true", help="also peak extra memory at N=1M, D=128, B=1000")
+    parser.add_argument(
+        "--memory", action="store_true", help="also peak extra memory at N=1M, D=128, B=1000"
+    )
     parser.add_argument("--json", metavar="FILE")
     args = parser.parse_args(argv)
     _common.pin_threads()
@@ -214,25 +252,53 @@ def main(argv: list[str] | None = None) -> int:
         for cand in cands:
             if cand == "nam" and not _have("nam_entropy"):
                 continue
-            r = time_candidate(candidate(cand, z, labels, centres, metric, t), 1 if cand == "nam" else args.repeat)
+            r = time_candidate(
+                candidate(cand, z, labels, centres, metric, t), 1 if cand == "nam" else args.repeat
+            )
             base = base or r
-            row = {"task": label, "n": n, "d": args.d, "b": args.b, "metric": metric, "candidate": cand, **r,
-                   "ratio": r["total"] / base["total"], "backward_over_forward": r["backward"] / r["forward"]}  # fmt: skip
+            row = {
+                "task": label,
+                "n": n,
+                "d": args.d,
+                "b": args.b,
+                "metric": metric,
+                "candidate": cand,
+                **r,
+                "ratio": r["total"] / base["total"],
+                "backward_over_forward": r["backward"] / r["forward"],
+            }
             rows.append(row)
-            print(f"{label:28s} {cand:18s} fwd {r['forward']:8.3f} s  bwd {r['backward']:8.3f} s  "
-                  f"total {r['total']:8.3f} s  x{row['ratio']:7.2f} of softent  bwd/fwd {row['backward_over_forward']:.2f}  "
-                  f"loss {r['loss']:.6f}", flush=True)  # fmt: skip
+            print(
+                f"{label:28s} {cand:18s} fwd {r['forward']:8.3f} s  bwd {r['backward']:8.3f} s  "
+                f"total {r['total']:8.3f} s  x{row['ratio']:7.2f} of softent  bwd/fwd {row['backward_over_forward']:.2f}  "
+                f"loss {r['loss']:.6f}",
+                flush=True,
+            )
 
     for metric in ("euclidean", "cosine"):
-        measure(f"I(Z;L) {metric}, N={args.n}", args.n, metric, ("softent", "softent-recompute", "torch"))
+        measure(
+            f"I(Z;L) {metric}, N={args.n}",
+            args.n,
+            metric,
+            ("softent", "softent-recompute", "torch"),
+        )
     if _have("nam_entropy"):
-        measure(f"I(Z;L) euclidean, N={args.nam_n}", args.nam_n, "euclidean", ("softent", "torch", "nam"))
+        measure(
+            f"I(Z;L) euclidean, N={args.nam_n}",
+            args.nam_n,
+            "euclidean",
+            ("softent", "torch", "nam"),
+        )
     if args.memory:
         for cand, n in (("softent", 1_000_000), ("softent", 200_000), ("torch", 200_000)):
             m = run_memory(cand, n, 128, 1000, "cosine")
             rows.append({"task": f"memory N={n} D=128 B=1000 cosine", "candidate": cand, **m})
-            what = (f"+{m['extra_bytes'] / 2**20:.1f} MiB (+{m['extra_beyond_grad_bytes'] / 2**20:.1f} MiB beyond "
-                    f"z.grad)" if "extra_bytes" in m else m["error"])  # fmt: skip
+            what = (
+                f"+{m['extra_bytes'] / 2**20:.1f} MiB (+{m['extra_beyond_grad_bytes'] / 2**20:.1f} MiB beyond "
+                f"z.grad)"
+                if "extra_bytes" in m
+                else m["error"]
+            )
             print(f"memory N={n} D=128 B=1000 {cand:18s} {what}", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps({"threads": _common.THREADS, "rows": rows}, indent=2))

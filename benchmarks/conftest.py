@@ -27,9 +27,11 @@ from benchmarks import _common  # sets the thread variables before numpy is impo
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     return [
-        (f"softent benchmarks: {'FULL' if _common.full() else 'small (CI smoke)'} sizes "
-        f"(SOFTENT_BENCH_FULL), {_common.THREADS} threads for every candidate "
-        f"({', '.join(f'{k}={v}' for k, v in _common.describe_threads().items())})")
+        (
+            f"softent benchmarks: {'FULL' if _common.full() else 'small (CI smoke)'} sizes "
+            f"(SOFTENT_BENCH_FULL), {_common.THREADS} threads for every candidate "
+            f"({', '.join(f'{k}={v}' for k, v in _common.describe_threads().items())})"
+        )
     ]
 
 

@@ -77,7 +77,9 @@ CANDIDATE_LABELS = {
 
 SIZE_SETS: dict[str, list[tuple[int, int, int]]] = {
     "quick": [(10_000, 64, 100), (10_000, 768, 100), (10_000, 64, 1000)],
-    "issue": [(n, d, b) for n in (10_000, 100_000, 1_000_000) for d in (64, 768) for b in (100, 1000)]
+    "issue": [
+        (n, d, b) for n in (10_000, 100_000, 1_000_000) for d in (64, 768) for b in (100, 1000)
+    ]
     + [(1_000_000, 128, 1000)],
 }
 
@@ -89,7 +91,9 @@ def target_plan() -> list[tuple[str, tuple[int, int, int], tuple[str, ...]]]:
         ("I-cos-10", (100_000, 768, 100), ("softent", "se-oneshot", "se-acc")),
         ("I-cos-50k", (100_000, 768, 100), ("softent", "se-acc")),
     ]
-    plan += [("H-cos", (100_000, d, b), ("softent", "matmul")) for d in (768, 64) for b in (100, 1000)]
+    plan += [
+        ("H-cos", (100_000, d, b), ("softent", "matmul")) for d in (768, 64) for b in (100, 1000)
+    ]
     plan += [(task, (1_000_000, 128, 1000), ("softent",)) for task in ("H-cos", "I-cos-10")]
     return plan
 
@@ -125,7 +129,9 @@ def load_inputs(spec: dict) -> _common.Inputs:
     z = np.load(data / "z.npy")
     labels10 = np.load(data / "labels10.npy") if kind == "10" else None
     labels50k = np.load(data / "labels50k.npy") if kind == "50k" else None
-    return _common.task_inputs(spec["task"], z, labels10, b, spec["seed"], labels50k, spec["threads"], spec.get("opts"))
+    return _common.task_inputs(
+        spec["task"], z, labels10, b, spec["seed"], labels50k, spec["threads"], spec.get("opts")
+    )
 
 
 def _values(out: Any) -> list[float] | None:
@@ -166,9 +172,19 @@ def worker_time(spec: dict) -> dict:
     for c in cands:
         ts = times[c]
         best = (min(ts[1:]) if len(ts) > 1 else ts[0]) if ts else None
-        result[c] = {"time_s": best, "times_s": ts, "note": notes.get(c, ""), "values": values.get(c),
-                     "error": errors.get(c), "single_run": len(ts) == 1}  # fmt: skip
-    return {"candidates": result, "temperature": ctx.temperature, "threads": _common.describe_threads()}
+        result[c] = {
+            "time_s": best,
+            "times_s": ts,
+            "note": notes.get(c, ""),
+            "values": values.get(c),
+            "error": errors.get(c),
+            "single_run": len(ts) == 1,
+        }
+    return {
+        "candidates": result,
+        "temperature": ctx.temperature,
+        "threads": _common.describe_threads(),
+    }
 
 
 def worker_memory(spec: dict) -> dict:
@@ -186,8 +202,13 @@ def worker_memory(spec: dict) -> dict:
     base = before["VmRSS"] if exact else before["VmHWM"]
     fn()
     after = _proc_status()
-    return {"extra_mib": max(0, after["VmHWM"] - base) / MiB, "rss_before_mib": before["VmRSS"] / MiB,
-            "hwm_after_mib": after["VmHWM"] / MiB, "hwm_reset": exact, "note": note}  # fmt: skip
+    return {
+        "extra_mib": max(0, after["VmHWM"] - base) / MiB,
+        "rss_before_mib": before["VmRSS"] / MiB,
+        "hwm_after_mib": after["VmHWM"] / MiB,
+        "hwm_reset": exact,
+        "note": note,
+    }
 
 
 def worker_main(arg: str) -> None:
@@ -231,10 +252,14 @@ def estimate(cand: str, task: str, n: int, d: int, b: int, opts: dict) -> tuple[
         return nb * 4 * 4 + nd * 4, n * b * d * 2e-11 + nb * 1e-9
     if cand == "se-oneshot":
         per_label = 50_000 * 2e-3 if labels50k else 0
-        return nd * 8 * 2 + nb * 8 * 4, n * b * d * 6e-11 * (2 if task != "H-cos" else 1) + per_label
+        return nd * 8 * 2 + nb * 8 * 4, n * b * d * 6e-11 * (
+            2 if task != "H-cos" else 1
+        ) + per_label
     if cand == "se-acc":
         chunk = opts.get("se_chunk") or n
-        return min(n, chunk) * (d * 8 * 2 + b * 8 * 4), n * b * d * 4e-11 + (2.0 if labels50k else 0)
+        return min(n, chunk) * (d * 8 * 2 + b * 8 * 4), n * b * d * 4e-11 + (
+            2.0 if labels50k else 0
+        )
     if cand == "nam":
         batch = 2 * n * b * d * 4
         if batch <= opts["max_bytes"]:
@@ -256,7 +281,9 @@ def run_worker(python: str, spec: dict, timeout: float) -> dict:
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), *filter(None, [env.get("PYTHONPATH")])])
     cmd = [python, "-m", "benchmarks.run", "--_worker", json.dumps(spec)]
     try:
-        p = subprocess.run(cmd, check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+        p = subprocess.run(
+            cmd, check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
         return {"error": f"timed out after {timeout:.0f} s"}
     for line in reversed(p.stdout.splitlines()):
@@ -286,12 +313,27 @@ def fmt_time(t: float | None) -> str:
 def rel_diff(a: list[float] | None, b: list[float] | None) -> float | None:
     if not a or not b:
         return None
-    diffs = [abs(x - y) / max(abs(a[0]), 1e-12) for x, y in zip(a, b, strict=False) if not (math.isnan(x) or math.isnan(y))]
+    diffs = [
+        abs(x - y) / max(abs(a[0]), 1e-12)
+        for x, y in zip(a, b, strict=False)
+        if not (math.isnan(x) or math.isnan(y))
+    ]
     return max(diffs) if diffs else None
 
 
 def print_table(rows: list[dict], out=sys.stdout) -> None:
-    head = ("task", "N", "D", "B", "candidate", "time s", "x softent", "extra MiB", "max rel diff", "note")
+    head = (
+        "task",
+        "N",
+        "D",
+        "B",
+        "candidate",
+        "time s",
+        "x softent",
+        "extra MiB",
+        "max rel diff",
+        "note",
+    )
     lines = [head]
     for r in rows:
         ratio = r.get("ratio")
@@ -303,12 +345,26 @@ def print_table(rows: list[dict], out=sys.stdout) -> None:
         note = r.get("skipped") or r.get("error") or r.get("note") or ""
         if r.get("single_run"):
             note = ("1 run; " + note).strip("; ")
-        lines.append((r["task"], f"{r['n']:,}", str(r["d"]), str(r["b"]), CANDIDATE_LABELS[r["candidate"]],
-                      fmt_time(r.get("time_s")), rtxt, "-" if mem is None else f"{mem:.0f}",
-                      "-" if diff is None else f"{diff:.1e}", note))  # fmt: skip
+        lines.append(
+            (
+                r["task"],
+                f"{r['n']:,}",
+                str(r["d"]),
+                str(r["b"]),
+                CANDIDATE_LABELS[r["candidate"]],
+                fmt_time(r.get("time_s")),
+                rtxt,
+                "-" if mem is None else f"{mem:.0f}",
+                "-" if diff is None else f"{diff:.1e}",
+                note,
+            )
+        )
     widths = [max(len(line[i]) for line in lines) for i in range(len(head) - 1)]
     for i, line in enumerate(lines):
-        cells = [c.rjust(w) if j in (1, 2, 3, 5, 6, 7, 8) else c.ljust(w) for j, (c, w) in enumerate(zip(line, widths, strict=False))]
+        cells = [
+            c.rjust(w) if j in (1, 2, 3, 5, 6, 7, 8) else c.ljust(w)
+            for j, (c, w) in enumerate(zip(line, widths, strict=False))
+        ]
         print("  ".join(cells) + "  " + line[-1], file=out)
         if i == 0:
             print("-" * (sum(widths) + 2 * len(widths) + 4), file=out)
@@ -317,6 +373,7 @@ def print_table(rows: list[dict], out=sys.stdout) -> None:
 
 def targets_summary(rows: list[dict]) -> list[str]:
     """The issue's targets, from whichever rows were measured."""
+
     def find(task, size, cand):
         for r in rows:
             if (r["task"], (r["n"], r["d"], r["b"]), r["candidate"]) == (task, size, cand):
@@ -334,19 +391,51 @@ def targets_summary(rows: list[dict]) -> list[str]:
         out.append(f"{'PASS' if ok else 'MISS'}  {what}: {v:.3g} (target {cmp} {goal})")
 
     s = (100_000, 768, 100)
-    ratio_line("Euclidean I, 10 labels, N=100k D=768 B=100: nam-entropy / softent", "I-euc-10", s, "nam", 100, ">=")
-    ratio_line("Cosine I, 10 labels: soft-entropy one-shot soft_mutual_information / softent", "I-cos-10", s, "se-oneshot", 3, ">=")
-    ratio_line("Cosine I, 10 labels: SoftEntropyAccumulator / softent", "I-cos-10", s, "se-acc", 1, ">=")
-    ratio_line("Cosine I, 50,000 labels: SoftEntropyAccumulator / softent", "I-cos-50k", s, "se-acc", 2, ">=")
+    ratio_line(
+        "Euclidean I, 10 labels, N=100k D=768 B=100: nam-entropy / softent",
+        "I-euc-10",
+        s,
+        "nam",
+        100,
+        ">=",
+    )
+    ratio_line(
+        "Cosine I, 10 labels: soft-entropy one-shot soft_mutual_information / softent",
+        "I-cos-10",
+        s,
+        "se-oneshot",
+        3,
+        ">=",
+    )
+    ratio_line(
+        "Cosine I, 10 labels: SoftEntropyAccumulator / softent", "I-cos-10", s, "se-acc", 1, ">="
+    )
+    ratio_line(
+        "Cosine I, 50,000 labels: SoftEntropyAccumulator / softent",
+        "I-cos-50k",
+        s,
+        "se-acc",
+        2,
+        ">=",
+    )
     for d, goal in ((768, 1.3), (64, 2.0)):
         for b in (100, 1000):
-            ratio_line(f"H forward N=100k D={d} B={b}: softent / float32 matmul", "H-cos", (100_000, d, b), "matmul", goal, "<=")
+            ratio_line(
+                f"H forward N=100k D={d} B={b}: softent / float32 matmul",
+                "H-cos",
+                (100_000, d, b),
+                "matmul",
+                goal,
+                "<=",
+            )
     for task in ("H-cos", "I-cos-10"):
         r = find(task, (1_000_000, 128, 1000), "softent")
         if r is not None and r.get("extra_mib") is not None:
             ok = r["extra_mib"] <= 64
-            out.append(f"{'PASS' if ok else 'MISS'}  extra peak memory, {task}, N=1M D=128 B=1000: "
-                       f"{r['extra_mib']:.1f} MiB (target <= 64 MB)")  # fmt: skip
+            out.append(
+                f"{'PASS' if ok else 'MISS'}  extra peak memory, {task}, N=1M D=128 B=1000: "
+                f"{r['extra_mib']:.1f} MiB (target <= 64 MB)"
+            )
     return out
 
 
@@ -360,35 +449,90 @@ def machine() -> dict:
                     break
     except OSError:
         pass
-    return {"cpu": cpu, "cores": os.cpu_count(), "mem_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
-            "platform": platform.platform(), "python": sys.version.split()[0]}  # fmt: skip
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "mem_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "platform": platform.platform(),
+        "python": sys.version.split()[0],
+    }
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
-    p.add_argument("--sizes", choices=("quick", "issue", "targets"), default="quick",
-                   help="quick: N=10k; issue: N in {10k,100k,1M} x D in {64,768} x B in {100,1000} "
-                        "+ (1M,128,1000); targets: only the issue's targets (default: quick)")  # fmt: skip
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--sizes",
+        choices=("quick", "issue", "targets"),
+        default="quick",
+        help="quick: N=10k; issue: N in {10k,100k,1M} x D in {64,768} x B in {100,1000} "
+        "+ (1M,128,1000); targets: only the issue's targets (default: quick)",
+    )
     p.add_argument("--n", type=int, nargs="+", help="N values (with --d/--b: replaces --sizes)")
     p.add_argument("--d", type=int, nargs="+", help="D values")
     p.add_argument("--b", type=int, nargs="+", help="B values")
     p.add_argument("--tasks", default=",".join(TASKS), help=f"comma list of {','.join(TASKS)}")
-    p.add_argument("--only", help=f"comma list of candidates ({','.join(CANDIDATE_LABELS)}); softent is always kept")
+    p.add_argument(
+        "--only",
+        help=f"comma list of candidates ({','.join(CANDIDATE_LABELS)}); softent is always kept",
+    )
     p.add_argument("--skip", default="", help="comma list of candidates to leave out")
-    p.add_argument("--threads", type=int, default=_common.THREADS, help="threads for every candidate (default: all cores)")
-    p.add_argument("--repeat", type=int, default=3, help="timed rounds after the warm-up round (best kept)")
-    p.add_argument("--slow-s", type=float, default=20.0, help="a first call longer than this is not repeated")
-    p.add_argument("--peer-max-s", type=float, default=150.0, help="skip a peer/formula estimated to take longer")
-    p.add_argument("--max-mem-gib", type=float, default=None, help="skip candidates estimated to need more (default: 60%% of MemAvailable)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=_common.THREADS,
+        help="threads for every candidate (default: all cores)",
+    )
+    p.add_argument(
+        "--repeat", type=int, default=3, help="timed rounds after the warm-up round (best kept)"
+    )
+    p.add_argument(
+        "--slow-s", type=float, default=20.0, help="a first call longer than this is not repeated"
+    )
+    p.add_argument(
+        "--peer-max-s",
+        type=float,
+        default=150.0,
+        help="skip a peer/formula estimated to take longer",
+    )
+    p.add_argument(
+        "--max-mem-gib",
+        type=float,
+        default=None,
+        help="skip candidates estimated to need more (default: 60%% of MemAvailable)",
+    )
     p.add_argument("--no-memory", action="store_true", help="do not measure peak extra memory")
-    p.add_argument("--python", default=sys.executable, help="interpreter for the workers (e.g. /opt/peers/bin/python)")
-    p.add_argument("--se-backend", choices=("numpy", "torch"), default="numpy", help="soft-entropy backend (numpy: the same reference points)")
-    p.add_argument("--se-chunk", type=int, default=None, help="rows per SoftEntropyAccumulator.update (default: all at once)")
-    p.add_argument("--nam-chunk", type=int, default=8192, help="rows per nam-entropy EntropyAccumulator update")
+    p.add_argument(
+        "--python",
+        default=sys.executable,
+        help="interpreter for the workers (e.g. /opt/peers/bin/python)",
+    )
+    p.add_argument(
+        "--se-backend",
+        choices=("numpy", "torch"),
+        default="numpy",
+        help="soft-entropy backend (numpy: the same reference points)",
+    )
+    p.add_argument(
+        "--se-chunk",
+        type=int,
+        default=None,
+        help="rows per SoftEntropyAccumulator.update (default: all at once)",
+    )
+    p.add_argument(
+        "--nam-chunk", type=int, default=8192, help="rows per nam-entropy EntropyAccumulator update"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", type=Path, help="write all rows and the settings here")
-    p.add_argument("--tmp", type=Path, default=None, help="where the seeded inputs are written (default: a temp dir)")
+    p.add_argument(
+        "--tmp",
+        type=Path,
+        default=None,
+        help="where the seeded inputs are written (default: a temp dir)",
+    )
     p.add_argument("--_worker", help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -408,7 +552,12 @@ def build_plan(args) -> list[tuple[str, tuple[int, int, int], tuple[str, ...]]]:
         return c == "softent" or ((only is None or c in only) and c not in skip)
 
     if args.n or args.d or args.b:
-        sizes = [(n, d, b) for n in (args.n or [100_000]) for d in (args.d or [768]) for b in (args.b or [100])]
+        sizes = [
+            (n, d, b)
+            for n in (args.n or [100_000])
+            for d in (args.d or [768])
+            for b in (args.b or [100])
+        ]
         plan = [(t, s, CANDIDATES[t]) for s in sizes for t in tasks]
     elif args.sizes == "targets":
         plan = [p for p in target_plan() if p[0] in tasks]
@@ -424,19 +573,49 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     plan = build_plan(args)
     max_bytes = int((args.max_mem_gib * 2**30) if args.max_mem_gib else 0.6 * mem_available())
-    opts = {"max_bytes": max_bytes, "se_backend": args.se_backend, "se_chunk": args.se_chunk, "nam_chunk": args.nam_chunk}
-    have = {"se": peer_available(args.python, "soft_entropy"), "nam": peer_available(args.python, "nam_entropy"),
-            "torch": peer_available(args.python, "torch")}  # fmt: skip
-    settings = {"command": " ".join([Path(sys.executable).name, "-m", "benchmarks", *(argv if argv is not None else sys.argv[1:])]),
-                "python": args.python, "threads": args.threads, "thread_env": {v: str(args.threads) for v in _common.THREAD_ENV},
-                "repeat": args.repeat, "machine": machine(), "peers": have, "max_mem_gib": round(max_bytes / 2**30, 1),
-                "peer_max_s": args.peer_max_s, "se_backend": args.se_backend, "se_chunk": args.se_chunk,
-                "nam_chunk": args.nam_chunk, "date": time.strftime("%Y-%m-%d %H:%M:%S")}  # fmt: skip
-    print(f"machine: {settings['machine']['cpu']}, {settings['machine']['cores']} cores, {settings['machine']['mem_gib']} GiB; "
-          f"python {args.python}")  # fmt: skip
-    print(f"threads: {args.threads} for every candidate (OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = MKL_NUM_THREADS = "
-          f"torch.set_num_threads = softent num_threads = {args.threads}); peers importable: "
-          f"soft-entropy {have['se']}, nam-entropy {have['nam']}; memory cap for candidates {max_bytes / 2**30:.1f} GiB", flush=True)  # fmt: skip
+    opts = {
+        "max_bytes": max_bytes,
+        "se_backend": args.se_backend,
+        "se_chunk": args.se_chunk,
+        "nam_chunk": args.nam_chunk,
+    }
+    have = {
+        "se": peer_available(args.python, "soft_entropy"),
+        "nam": peer_available(args.python, "nam_entropy"),
+        "torch": peer_available(args.python, "torch"),
+    }
+    settings = {
+        "command": " ".join(
+            [
+                Path(sys.executable).name,
+                "-m",
+                "benchmarks",
+                *(argv if argv is not None else sys.argv[1:]),
+            ]
+        ),
+        "python": args.python,
+        "threads": args.threads,
+        "thread_env": {v: str(args.threads) for v in _common.THREAD_ENV},
+        "repeat": args.repeat,
+        "machine": machine(),
+        "peers": have,
+        "max_mem_gib": round(max_bytes / 2**30, 1),
+        "peer_max_s": args.peer_max_s,
+        "se_backend": args.se_backend,
+        "se_chunk": args.se_chunk,
+        "nam_chunk": args.nam_chunk,
+        "date": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    print(
+        f"machine: {settings['machine']['cpu']}, {settings['machine']['cores']} cores, {settings['machine']['mem_gib']} GiB; "
+        f"python {args.python}"
+    )
+    print(
+        f"threads: {args.threads} for every candidate (OMP_NUM_THREADS = OPENBLAS_NUM_THREADS = MKL_NUM_THREADS = "
+        f"torch.set_num_threads = softent num_threads = {args.threads}); peers importable: "
+        f"soft-entropy {have['se']}, nam-entropy {have['nam']}; memory cap for candidates {max_bytes / 2**30:.1f} GiB",
+        flush=True,
+    )
 
     tmp_root = Path(tempfile.mkdtemp(prefix="softent-bench-", dir=args.tmp))
     rows: list[dict] = []
@@ -449,7 +628,10 @@ def main(argv: list[str] | None = None) -> int:
             data_dir.mkdir()
             t0 = time.perf_counter()
             write_data(data_dir, n, d, args.seed, any(t == "I-cos-50k" for t, _, _ in items))
-            print(f"\n# N={n:,} D={d}: seeded inputs written in {time.perf_counter() - t0:.1f} s", flush=True)
+            print(
+                f"\n# N={n:,} D={d}: seeded inputs written in {time.perf_counter() - t0:.1f} s",
+                flush=True,
+            )
             for task, (_, _, b), cands in items:
                 group = run_group(args, opts, have, task, (n, d, b), cands, data_dir)
                 rows.extend(group)
@@ -465,7 +647,9 @@ def main(argv: list[str] | None = None) -> int:
         print("\n## issue targets")
         print("\n".join(summary))
     if args.json:
-        args.json.write_text(json.dumps({"settings": settings, "rows": rows, "targets": summary}, indent=1))
+        args.json.write_text(
+            json.dumps({"settings": settings, "rows": rows, "targets": summary}, indent=1)
+        )
         print(f"\nwrote {args.json}")
     return 0
 
@@ -481,18 +665,38 @@ def run_group(args, opts, have, task, size, cands, data_dir) -> list[dict]:
             continue
         mem, secs = estimate(c, task, n, d, b, opts)
         if mem > opts["max_bytes"]:
-            rows[c]["skipped"] = f"skipped: needs ~{mem / 2**30:.0f} GiB (cap {opts['max_bytes'] / 2**30:.0f})"
+            rows[c]["skipped"] = (
+                f"skipped: needs ~{mem / 2**30:.0f} GiB (cap {opts['max_bytes'] / 2**30:.0f})"
+            )
             continue
         if c != "softent" and c != "matmul" and secs > args.peer_max_s:
             rows[c]["skipped"] = f"skipped: est. ~{secs:.0f} s > --peer-max-s {args.peer_max_s:.0f}"
             continue
         runnable.append(c)
-    base = {"size": [n, d, b], "task": task, "data_dir": str(data_dir), "seed": args.seed, "threads": args.threads, "opts": opts,
-            "imports": ["torch"] if any(c in ("torch", "nam", "se-oneshot", "se-acc") for c in runnable) else []}  # fmt: skip
+    base = {
+        "size": [n, d, b],
+        "task": task,
+        "data_dir": str(data_dir),
+        "seed": args.seed,
+        "threads": args.threads,
+        "opts": opts,
+        "imports": ["torch"]
+        if any(c in ("torch", "nam", "se-oneshot", "se-acc") for c in runnable)
+        else [],
+    }
     if runnable:
         est = sum(estimate(c, task, n, d, b, opts)[1] for c in runnable)
-        res = run_worker(args.python, {**base, "mode": "time", "candidates": runnable, "repeat": args.repeat,
-                                       "slow_s": args.slow_s}, timeout=max(600.0, 10 * est))  # fmt: skip
+        res = run_worker(
+            args.python,
+            {
+                **base,
+                "mode": "time",
+                "candidates": runnable,
+                "repeat": args.repeat,
+                "slow_s": args.slow_s,
+            },
+            timeout=max(600.0, 10 * est),
+        )
         if "error" in res:
             for c in runnable:
                 rows[c]["error"] = res["error"]
@@ -504,14 +708,22 @@ def run_group(args, opts, have, task, size, cands, data_dir) -> list[dict]:
                 t = rows[c].get("time_s")
                 if rows_t and t:
                     rows[c]["ratio"] = t / rows_t
-                rows[c]["rel_diff"] = rel_diff(rows["softent"].get("values"), rows[c].get("values")) if c != "softent" else None
+                rows[c]["rel_diff"] = (
+                    rel_diff(rows["softent"].get("values"), rows[c].get("values"))
+                    if c != "softent"
+                    else None
+                )
                 rows[c]["temperature"] = res["temperature"]
     if not args.no_memory:
         for c in runnable:
             if rows[c].get("error") or c == "matmul":
                 continue
             est = estimate(c, task, n, d, b, opts)[1]
-            res = run_worker(args.python, {**base, "mode": "memory", "candidates": [c]}, timeout=max(600.0, 10 * est))
+            res = run_worker(
+                args.python,
+                {**base, "mode": "memory", "candidates": [c]},
+                timeout=max(600.0, 10 * est),
+            )
             if "error" in res:
                 rows[c]["memory_error"] = res["error"]
             else:

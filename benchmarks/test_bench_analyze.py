@@ -53,8 +53,19 @@ def rss_anon(pid: int) -> int:
 
 def run_analyze(path: Path, labels: Path, out: Path) -> dict:
     """Run the CLI in a fresh process; (seconds, peak RssAnon bytes)."""
-    cmd = [sys.executable, "-m", "softent.cli", "analyze", str(path), "--labels", f"y={labels}",
-           "--out", str(out), "--no-plots", "--no-progress"]  # fmt: skip
+    cmd = [
+        sys.executable,
+        "-m",
+        "softent.cli",
+        "analyze",
+        str(path),
+        "--labels",
+        f"y={labels}",
+        "--out",
+        str(out),
+        "--no-plots",
+        "--no-progress",
+    ]
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0
@@ -82,8 +93,11 @@ def test_analyze_npy_bounded_memory(benchmark, activation_file, tmp_path):
     path, labels = activation_file
     benchmark.group = f"softent analyze, {N} x {D} float32 .npy, 10 labels"
     result = benchmark.pedantic(run_analyze, args=(path, labels, tmp_path), rounds=1, iterations=1)
-    benchmark.extra_info.update(seconds=result["seconds"], peak_anon_mib=result["peak_anon_bytes"] / 2**20,
-                                file_mib=path.stat().st_size / 2**20)  # fmt: skip
+    benchmark.extra_info.update(
+        seconds=result["seconds"],
+        peak_anon_mib=result["peak_anon_bytes"] / 2**20,
+        file_mib=path.stat().st_size / 2**20,
+    )
     assert (tmp_path / "report.json").exists()
     # memory above the map (the interpreter, numpy, the chunk, the histograms)
     assert 0 < result["peak_anon_bytes"] <= LIMIT_BYTES, result["peak_anon_bytes"] / 2**20

@@ -32,9 +32,11 @@ from benchmarks import _common
 from benchmarks._common import size
 
 # The peers' own deprecation/user warnings are not what these files test.
-pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"),
-              pytest.mark.filterwarnings("ignore::FutureWarning"),
-              pytest.mark.filterwarnings("ignore::UserWarning")]  # fmt: skip
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore::FutureWarning"),
+    pytest.mark.filterwarnings("ignore::UserWarning"),
+]
 
 SIZES = size(
     [(2_000, 64, 100), (2_000, 768, 100), (2_000, 64, 1000)],
@@ -46,7 +48,12 @@ IDS = [f"N{n}-D{d}-B{b}" for n, d, b in SIZES]
 NAM_MAX_BYTES = 2 << 30
 NAM_MAX_NBD = 8e9
 
-NEEDS = {"torch": "torch", "se-oneshot": "soft_entropy", "se-acc": "soft_entropy", "nam": "nam_entropy"}
+NEEDS = {
+    "torch": "torch",
+    "se-oneshot": "soft_entropy",
+    "se-acc": "soft_entropy",
+    "nam": "nam_entropy",
+}
 SLOW = {"nam", "se-oneshot"}  # one round at full size
 
 
@@ -76,7 +83,11 @@ def run(timed, benchmark, task: str, cand: str, nbd: tuple[int, int, int], threa
         need(NEEDS[cand])
     x = inputs(task, n, d, b)
     metric, labels = _common.TASKS[task]
-    what = "H" if labels is None else f"H+H(Z|L)+I, {'10' if labels == '10' else '50,000-value'} labels"
+    what = (
+        "H"
+        if labels is None
+        else f"H+H(Z|L)+I, {'10' if labels == '10' else '50,000-value'} labels"
+    )
     benchmark.group = f"{task} {metric} {what}, N={n} D={d} B={b}"
     fn, note = _common.candidate(cand, x)
     benchmark.extra_info.update({"note": note, "threads": threads, "temperature": x.temperature})
@@ -86,7 +97,9 @@ def run(timed, benchmark, task: str, cand: str, nbd: tuple[int, int, int], threa
         want = reference(task, n, d, b)
         tol = 2e-3 * want[0]  # float32 scores; peers differ in where they clamp/normalise
         for got_v, want_v in zip(out, want, strict=False):
-            if not (math.isnan(want_v) or math.isnan(got_v)):  # soft-entropy's one-shot MI returns only I
+            if not (
+                math.isnan(want_v) or math.isnan(got_v)
+            ):  # soft-entropy's one-shot MI returns only I
                 assert got_v == pytest.approx(want_v, abs=tol), (cand, out, want)
 
 
@@ -110,7 +123,9 @@ def test_information_cosine_10_labels(benchmark, timed, threads, cand, nbd):
 def test_information_cosine_token_labels(benchmark, timed, threads, cand, nbd):
     """The same with 50,000-value token-style labels (min(N, 50,000) values present)."""
     if cand == "se-oneshot" and _common.full():
-        pytest.skip("soft-entropy's one-shot MI reruns the whole estimate per label: hours for 50,000 labels")
+        pytest.skip(
+            "soft-entropy's one-shot MI reruns the whole estimate per label: hours for 50,000 labels"
+        )
     run(timed, benchmark, "I-cos-50k", cand, nbd, threads)
 
 
@@ -121,5 +136,7 @@ def test_information_euclidean_10_labels(benchmark, timed, threads, cand, nbd):
     nam-entropy (batch call, or its EntropyAccumulator when the batch does not fit)."""
     n, d, b = nbd
     if cand == "nam" and n * d * b > NAM_MAX_NBD:
-        pytest.skip(f"nam-entropy at N*D*B = {n * d * b:.1e} would take minutes (~7.8 ns per N*D*B)")
+        pytest.skip(
+            f"nam-entropy at N*D*B = {n * d * b:.1e} would take minutes (~7.8 ns per N*D*B)"
+        )
     run(timed, benchmark, "I-euc-10", cand, nbd, threads)

@@ -60,8 +60,16 @@ def test_softent_demo_wall_time(benchmark: Any, tmp_path: Path) -> None:
     assert list(doc["layers"]) == ["act1", "act2", "act3", "out"]
     for name in ("curves.png", "information_plane.png", "occupancy_out.png"):
         assert (tmp_path / "demo" / name).stat().st_size > 10_000
-    benchmark.extra_info.update({"command": " ".join(cmd), "wall_s": walls[-1],
-                                 "epochs": doc["settings"]["epochs"], "threads": _common.THREADS})  # fmt: skip
+    benchmark.extra_info.update(
+        {
+            "command": " ".join(cmd),
+            "wall_s": walls[-1],
+            "epochs": doc["settings"]["epochs"],
+            "threads": _common.THREADS,
+        }
+    )
     if full:
         assert doc["settings"]["epochs"] == 60
-        assert walls[-1] < CLAIM_S, f"softent demo took {walls[-1]:.1f} s (claim: < {CLAIM_S:.0f} s)"
+        assert walls[-1] < CLAIM_S, (
+            f"softent demo took {walls[-1]:.1f} s (claim: < {CLAIM_S:.0f} s)"
+        )

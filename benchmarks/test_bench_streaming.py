@@ -42,7 +42,9 @@ TASKS = ("H", "I-10", "I-50k")
 
 
 @functools.lru_cache(maxsize=4)
-def inputs(task: str, n: int, d: int, b: int) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, float]:
+def inputs(
+    task: str, n: int, d: int, b: int
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, float]:
     """(z [n, d] float32, labels or None, centres [b, d], temperature), cached per session."""
     z, labels10 = _common.cached_clustered(n, d)
     labels = {"H": None, "I-10": labels10, "I-50k": None}[task]
@@ -52,7 +54,9 @@ def inputs(task: str, n: int, d: int, b: int) -> tuple[np.ndarray, np.ndarray | 
     return z, labels, centres, t
 
 
-def candidates(task: str, n: int, d: int, b: int, chunk: int, threads: int) -> dict[str, Callable[[], Any]]:
+def candidates(
+    task: str, n: int, d: int, b: int, chunk: int, threads: int
+) -> dict[str, Callable[[], Any]]:
     """{'batch': fn, 'stream': fn}; each fn returns the SoftHistogram of all rows."""
     import softent
     from softent.streaming import Accumulator
@@ -60,7 +64,9 @@ def candidates(task: str, n: int, d: int, b: int, chunk: int, threads: int) -> d
     z, labels, centres, t = inputs(task, n, d, b)
 
     def batch() -> Any:
-        return softent.soft_histogram(z, labels, centres=centres, temperature=t, num_threads=threads)
+        return softent.soft_histogram(
+            z, labels, centres=centres, temperature=t, num_threads=threads
+        )
 
     def stream() -> Any:
         acc = Accumulator(centres, temperature=t, num_threads=threads)
@@ -101,7 +107,9 @@ def main(argv: list[str] | None = None) -> None:
     import time
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--full", action="store_true", help="the issue's size (N=1M, D=768, B=100, 8192-row chunks)")
+    p.add_argument(
+        "--full", action="store_true", help="the issue's size (N=1M, D=768, B=100, 8192-row chunks)"
+    )
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--tasks", default="H,I-10")
     args = p.parse_args(argv)
@@ -111,9 +119,13 @@ def main(argv: list[str] | None = None) -> None:
     threads = _common.pin_threads()
     import softent
 
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, {threads} threads, "
-          f"softent {softent.__version__}, median of {args.rounds} alternating rounds")  # fmt: skip
-    print(f"{'task':6} {'N':>8} {'D':>4} {'B':>4} {'chunk':>6} {'batch s':>8} {'stream s':>9} {'stream/batch':>12}")
+    print(
+        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, {threads} threads, "
+        f"softent {softent.__version__}, median of {args.rounds} alternating rounds"
+    )
+    print(
+        f"{'task':6} {'N':>8} {'D':>4} {'B':>4} {'chunk':>6} {'batch s':>8} {'stream s':>9} {'stream/batch':>12}"
+    )
     for n, d, b, chunk in sizes:
         for task in args.tasks.split(","):
             fns = candidates(task, n, d, b, chunk, threads)
@@ -127,7 +139,10 @@ def main(argv: list[str] | None = None) -> None:
                     fns[name]()
                     times[name].append(time.perf_counter() - t0)
             tb, ts = statistics.median(times["batch"]), statistics.median(times["stream"])
-            print(f"{task:6} {n:>8} {d:>4} {b:>4} {chunk:>6} {tb:>8.3f} {ts:>9.3f} {ts / tb:>12.3f}", flush=True)
+            print(
+                f"{task:6} {n:>8} {d:>4} {b:>4} {chunk:>6} {tb:>8.3f} {ts:>9.3f} {ts / tb:>12.3f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -42,7 +42,9 @@ def data(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch
 class MLP(torch.nn.Module):
     def __init__(self) -> None:
         super().__init__()
-        self.body = torch.nn.Sequential(torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 32), torch.nn.Tanh())
+        self.body = torch.nn.Sequential(
+            torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.Linear(64, 32), torch.nn.Tanh()
+        )
         self.head = torch.nn.Linear(32, 10)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -50,7 +52,14 @@ class MLP(torch.nn.Module):
         return self.head(z), z
 
 
-def train(beta: float, epochs: int, seed: int = 0, batch: int = 256, n_bins: int = 32, objective: str = "mi") -> list[dict]:
+def train(
+    beta: float,
+    epochs: int,
+    seed: int = 0,
+    batch: int = 256,
+    n_bins: int = 32,
+    objective: str = "mi",
+) -> list[dict]:
     """Per-epoch history: train loss terms, and H(Z), H(Z|Y), I(Z;Y) (nats) and accuracy
     on the test split. The same centres (spherical_bins(n_bins, 32, seed)) throughout."""
     torch.manual_seed(seed)
@@ -78,12 +87,17 @@ def train(beta: float, epochs: int, seed: int = 0, batch: int = 256, n_bins: int
         with torch.no_grad():
             logits, z = model(x_test)
             info = st.information(z, y_test, centres=centres, temperature=temperature)
-            history.append({
-                "epoch": epoch + 1, "cross_entropy": ce_sum / len(x), "regulariser": reg_sum / len(x),
-                "H(Z)": float(info.entropy), "H(Z|Y)": float(info.conditional_entropy),
-                "I(Z;Y)": float(info.mutual_information),
-                "accuracy": float((logits.argmax(1) == y_test).float().mean()),
-            })  # fmt: skip
+            history.append(
+                {
+                    "epoch": epoch + 1,
+                    "cross_entropy": ce_sum / len(x),
+                    "regulariser": reg_sum / len(x),
+                    "H(Z)": float(info.entropy),
+                    "H(Z|Y)": float(info.conditional_entropy),
+                    "I(Z;Y)": float(info.mutual_information),
+                    "accuracy": float((logits.argmax(1) == y_test).float().mean()),
+                }
+            )
     return history
 
 
@@ -91,18 +105,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--beta", type=float, default=0.5, help="weight of the regulariser")
-    parser.add_argument("--objective", choices=("mi", "hzy"), default="mi", help="-I(Z;Y) (default) or H(Z|Y)")
+    parser.add_argument(
+        "--objective", choices=("mi", "hzy"), default="mi", help="-I(Z;Y) (default) or H(Z|Y)"
+    )
     args = parser.parse_args(argv)
     term = "- beta * I(Z;Y)" if args.objective == "mi" else "+ beta * H(Z|Y)"
-    runs = {"cross-entropy only": train(0.0, args.epochs),
-            f"cross-entropy {term}, beta = {args.beta}": train(args.beta, args.epochs, objective=args.objective)}  # fmt: skip
-    print(f"test split, hidden layer (32 units), 32 spherical bins, T = 0.1; log B = {math.log(32):.3f} nats")
+    runs = {
+        "cross-entropy only": train(0.0, args.epochs),
+        f"cross-entropy {term}, beta = {args.beta}": train(
+            args.beta, args.epochs, objective=args.objective
+        ),
+    }
+    print(
+        f"test split, hidden layer (32 units), 32 spherical bins, T = 0.1; log B = {math.log(32):.3f} nats"
+    )
     for name, hist in runs.items():
         print(f"\n{name}")
         print(f"{'epoch':>5} {'CE':>7} {'H(Z)':>7} {'H(Z|Y)':>7} {'I(Z;Y)':>7} {'acc':>6}")
         for row in [r for r in hist if r["epoch"] % 5 == 0 or r["epoch"] in (1, len(hist))]:
-            print(f"{row['epoch']:5d} {row['cross_entropy']:7.3f} {row['H(Z)']:7.3f} {row['H(Z|Y)']:7.3f} "
-                  f"{row['I(Z;Y)']:7.3f} {row['accuracy']:6.3f}")  # fmt: skip
+            print(
+                f"{row['epoch']:5d} {row['cross_entropy']:7.3f} {row['H(Z)']:7.3f} {row['H(Z|Y)']:7.3f} "
+                f"{row['I(Z;Y)']:7.3f} {row['accuracy']:6.3f}"
+            )
     return 0
 
 

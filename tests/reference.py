@@ -79,5 +79,9 @@ def poisson1_weight(seed: int, row: int, replicate: int) -> int:
 def poisson_weights(seed: int, n_rows: int, n_resamples: int, row_offset: int = 0) -> np.ndarray:
     """[R, N] bootstrap weights (slow: Python loops)."""
     return np.array(
-        [[poisson1_weight(seed, row_offset + i, r) for i in range(n_rows)] for r in range(n_resamples)], float
+        [
+            [poisson1_weight(seed, row_offset + i, r) for i in range(n_rows)]
+            for r in range(n_resamples)
+        ],
+        float,
     )

@@ -48,7 +48,11 @@ def reference_information(z, labels, c, metric, t, weighting="weighted"):
     per = torch.stack([q[lab == v].sum(0) for v in values])
     counts = torch.stack([(lab == v).sum() for v in values]).to(q.dtype)
     h, hk = ent(q.sum(0)), ent(per)
-    w = counts / counts.sum() if weighting == "weighted" else torch.full_like(counts, 1 / len(values))
+    w = (
+        counts / counts.sum()
+        if weighting == "weighted"
+        else torch.full_like(counts, 1 / len(values))
+    )
     hc = (w * hk).sum()
     return h, hc, h - hc, hk
 
@@ -80,10 +84,21 @@ def test_gradcheck(small, metric, case):
     def f(z, c, t):
         if case == "entropy":
             return st.entropy(z, centres=c, metric=metric, temperature=t)
-        info = st.information(z, labels, centres=c, metric=metric, temperature=t,
-                              weighting="uniform" if case == "uniform" else "weighted")  # fmt: skip
+        info = st.information(
+            z,
+            labels,
+            centres=c,
+            metric=metric,
+            temperature=t,
+            weighting="uniform" if case == "uniform" else "weighted",
+        )
         # every output, so every path of the backward is checked
-        return info.entropy + 2 * info.conditional_entropy + 3 * info.mutual_information + info.label_entropies.sum()
+        return (
+            info.entropy
+            + 2 * info.conditional_entropy
+            + 3 * info.mutual_information
+            + info.label_entropies.sum()
+        )
 
     zz = z.clone().requires_grad_()
     cc = c.clone().requires_grad_()
@@ -97,11 +112,16 @@ def test_gradcheck_of_the_operator_on_every_histogram_row(small):
     z, labels, c = small
     slots = torch.stack([labels + 1, torch.where(labels % 2 == 0, 5, 6)]).to(torch.int32)
     for metric, keep_dots in zip(range(4), (True, False, True, False), strict=False):
+
         def f(z, c, csq, inv_t, metric=metric, keep_dots=keep_dots):
             return _ops.soft_histogram(z, c, csq, slots, inv_t, 7, metric, 0, keep_dots)
 
-        inputs = (z.clone().requires_grad_(), c.clone().requires_grad_(), (c**2).sum(1).requires_grad_(),
-                  torch.tensor(0.7, dtype=torch.float64, requires_grad=True))  # fmt: skip
+        inputs = (
+            z.clone().requires_grad_(),
+            c.clone().requires_grad_(),
+            (c**2).sum(1).requires_grad_(),
+            torch.tensor(0.7, dtype=torch.float64, requires_grad=True),
+        )
         assert torch.autograd.gradcheck(f, inputs)
 
 
@@ -126,13 +146,30 @@ def test_float32_gradients_match_plain_torch(clustered, metric, weighting):
         t = torch.tensor(t0, dtype=torch.float32, requires_grad=True)
         labels = torch.tensor(labels_np)
         if impl == "softent":
-            info = st.information(z, labels, centres=c, metric=metric, temperature=t, weighting=weighting)
-            outs = (info.entropy, info.conditional_entropy, info.mutual_information, info.label_entropies)
+            info = st.information(
+                z, labels, centres=c, metric=metric, temperature=t, weighting=weighting
+            )
+            outs = (
+                info.entropy,
+                info.conditional_entropy,
+                info.mutual_information,
+                info.label_entropies,
+            )
         else:
             outs = reference_information(z, labels, c, metric, t, weighting)
-        loss = sum(wi * o.double() for wi, o in zip(w, outs[:3], strict=False)) + (wk * outs[3].double()).sum()
+        loss = (
+            sum(wi * o.double() for wi, o in zip(w, outs[:3], strict=False))
+            + (wk * outs[3].double()).sum()
+        )
         loss.backward()
-        grads.append((z.grad.double(), c.grad.double(), t.grad.double(), [float(o.detach().sum()) for o in outs]))
+        grads.append(
+            (
+                z.grad.double(),
+                c.grad.double(),
+                t.grad.double(),
+                [float(o.detach().sum()) for o in outs],
+            )
+        )
     (gz, gc, gt, vals), (rz, rc, rt, rvals) = grads
     np.testing.assert_allclose(vals, rvals, rtol=1e-5, atol=1e-6)
     for got, ref in ((gz, rz), (gc, rc), (gt, rt)):
@@ -143,14 +180,18 @@ def test_float32_gradients_match_plain_torch(clustered, metric, weighting):
 def test_values_equal_the_numpy_api(clustered, metric):
     z, labels, c = clustered
     t = TEMPERATURES[metric]
-    info = st.information(torch.tensor(z), torch.tensor(labels), centres=c, metric=metric, temperature=t, base=2)
+    info = st.information(
+        torch.tensor(z), torch.tensor(labels), centres=c, metric=metric, temperature=t, base=2
+    )
     ref = softent.information(z, labels, centres=c, metric=metric, temperature=t, base=2)
     for name in ("entropy", "conditional_entropy", "mutual_information"):
         assert float(getattr(info, name)) == pytest.approx(getattr(ref, name), rel=1e-12)
     np.testing.assert_allclose(info.label_entropies.numpy(), ref.label_entropies, rtol=1e-12)
     np.testing.assert_array_equal(info.label_values, ref.label_values)
     h = st.entropy(torch.tensor(z), centres=c, metric=metric, temperature=t)
-    assert float(h) == pytest.approx(softent.entropy(z, centres=c, metric=metric, temperature=t), rel=1e-12)
+    assert float(h) == pytest.approx(
+        softent.entropy(z, centres=c, metric=metric, temperature=t), rel=1e-12
+    )
 
 
 def test_defaults_match_the_published_method(clustered):
@@ -182,7 +223,9 @@ def test_low_precision_inputs_are_computed_in_float32(clustered):
         mi.backward()
         assert zt.grad.dtype == dtype
         assert bool(torch.isfinite(zt.grad.float()).all())
-        ref = softent.mutual_information(zt.detach().float().numpy(), labels, centres=c, temperature=0.3)
+        ref = softent.mutual_information(
+            zt.detach().float().numpy(), labels, centres=c, temperature=0.3
+        )
         assert val(mi) == pytest.approx(ref, rel=1e-6)
 
 
@@ -206,7 +249,9 @@ def test_kept_dots_and_recomputed_dots_give_the_same_gradients(clustered, metric
         try:
             zt = torch.tensor(z, dtype=torch.float32, requires_grad=True)
             ct = torch.tensor(c, dtype=torch.float32, requires_grad=True)
-            info = st.information(zt, labels, centres=ct, metric=metric, temperature=TEMPERATURES[metric])
+            info = st.information(
+                zt, labels, centres=ct, metric=metric, temperature=TEMPERATURES[metric]
+            )
             (info.mutual_information - info.entropy).backward()
             grads.append((zt.grad, ct.grad))
         finally:
@@ -243,11 +288,22 @@ def test_opcheck():
     for dtype in (torch.float32, torch.float64):
         for metric in range(4):
             for keep_dots in (False, True):
-                args = (z.to(dtype).clone().requires_grad_(), c.to(dtype).clone().requires_grad_(),
-                        csq.clone().requires_grad_(), slots, inv_t.clone().requires_grad_(), 4, metric, 0, keep_dots)  # fmt: skip
+                args = (
+                    z.to(dtype).clone().requires_grad_(),
+                    c.to(dtype).clone().requires_grad_(),
+                    csq.clone().requires_grad_(),
+                    slots,
+                    inv_t.clone().requires_grad_(),
+                    4,
+                    metric,
+                    0,
+                    keep_dots,
+                )
                 torch.library.opcheck(_ops.soft_histogram_with_dots, args)
     no_slots = torch.zeros((0, 41), dtype=torch.int32)
-    torch.library.opcheck(_ops.soft_histogram_with_dots, (z, c, csq, no_slots, inv_t, 1, 2, 0, False))
+    torch.library.opcheck(
+        _ops.soft_histogram_with_dots, (z, c, csq, no_slots, inv_t, 1, 2, 0, False)
+    )
 
 
 # Inductor's own import of torch.jit warns in torch 2.13 (not softent's code).
@@ -301,16 +357,40 @@ def test_inputs_are_not_modified(small):
         (lambda z, y, c: st.entropy(z[0], centres=c), ValueError, r"z must be a 2-D tensor"),
         (lambda z, y, c: st.entropy(z[:0], centres=c), ValueError, "z must be non-empty"),
         (lambda z, y, c: st.entropy(z, centres=c[:, :3]), ValueError, "centres must be"),
-        (lambda z, y, c: st.entropy(z, centres=c, temperature=torch.tensor(-1.0)), ValueError, "temperature must be finite and > 0"),
-        (lambda z, y, c: st.entropy(z, centres=c, temperature=0.0), ValueError, "temperature must be"),
+        (
+            lambda z, y, c: st.entropy(z, centres=c, temperature=torch.tensor(-1.0)),
+            ValueError,
+            "temperature must be finite and > 0",
+        ),
+        (
+            lambda z, y, c: st.entropy(z, centres=c, temperature=0.0),
+            ValueError,
+            "temperature must be",
+        ),
         (lambda z, y, c: st.mutual_information(z, y[:-1], centres=c), ValueError, "labels"),
         (lambda z, y, c: st.mutual_information(z, None, centres=c), ValueError, "labels must be"),
-        (lambda z, y, c: st.mutual_information(z, y, centres=c, n_labels=2), ValueError, r"labels must be in -1..1"),
-        (lambda z, y, c: st.mutual_information(z, y, centres=c, weighting="x"), ValueError, "weighting"),
+        (
+            lambda z, y, c: st.mutual_information(z, y, centres=c, n_labels=2),
+            ValueError,
+            r"labels must be in -1..1",
+        ),
+        (
+            lambda z, y, c: st.mutual_information(z, y, centres=c, weighting="x"),
+            ValueError,
+            "weighting",
+        ),
         (lambda z, y, c: st.mutual_information(z, y, centres=c, base=1), ValueError, "base"),
         (lambda z, y, c: st.entropy(z, centres=c, metric="manhattan"), ValueError, "metric"),
-        (lambda z, y, c: st.entropy(torch.full_like(z, math.nan), centres=c), ValueError, "NaN/Inf in row 0"),
-        (lambda z, y, c: st.entropy(z, centres=torch.full_like(torch.as_tensor(c), math.inf)), ValueError, "centres must be finite"),
+        (
+            lambda z, y, c: st.entropy(torch.full_like(z, math.nan), centres=c),
+            ValueError,
+            "NaN/Inf in row 0",
+        ),
+        (
+            lambda z, y, c: st.entropy(z, centres=torch.full_like(torch.as_tensor(c), math.inf)),
+            ValueError,
+            "centres must be finite",
+        ),
     ],
 )
 def test_bad_input(small, call, error, match):
@@ -320,7 +400,10 @@ def test_bad_input(small, call, error, match):
 
 
 @pytest.mark.cuda
-@pytest.mark.skipif(not (softent.build_info()["cuda"] and softent.build_info()["cuda_available"]), reason="needs a CUDA build and a CUDA device")
+@pytest.mark.skipif(
+    not (softent.build_info()["cuda"] and softent.build_info()["cuda_available"]),
+    reason="needs a CUDA build and a CUDA device",
+)
 @pytest.mark.parametrize("metric", METRICS)
 def test_cuda_gradients_match_cpu(clustered, metric):
     z, labels, c = clustered
@@ -328,7 +411,13 @@ def test_cuda_gradients_match_cpu(clustered, metric):
     for device in ("cpu", "cuda"):
         zt = torch.tensor(z, device=device, requires_grad=True)
         ct = torch.tensor(c, device=device, requires_grad=True)
-        info = st.information(zt, torch.tensor(labels, device=device), centres=ct, metric=metric, temperature=TEMPERATURES[metric])
+        info = st.information(
+            zt,
+            torch.tensor(labels, device=device),
+            centres=ct,
+            metric=metric,
+            temperature=TEMPERATURES[metric],
+        )
         (info.mutual_information + info.entropy).backward()
         assert info.mutual_information.device.type == device
         grads.append((zt.grad.cpu(), ct.grad.cpu(), val(info.mutual_information)))
@@ -339,8 +428,11 @@ def test_cuda_gradients_match_cpu(clustered, metric):
 
 def test_top_level_scalars_are_differentiable_for_tensors_that_require_grad(clustered):
     z, labels, c = clustered
-    for fn, args in ((softent.entropy, ()), (softent.mutual_information, (labels,)),
-                     (softent.conditional_entropy, (labels,))):  # fmt: skip
+    for fn, args in (
+        (softent.entropy, ()),
+        (softent.mutual_information, (labels,)),
+        (softent.conditional_entropy, (labels,)),
+    ):
         zt = torch.tensor(z, requires_grad=True)
         out = fn(zt, *args, centres=c, temperature=0.2)
         (g,) = torch.autograd.grad(out, zt)

@@ -30,13 +30,23 @@ def test_weights_have_poisson_moments():
     n, r = 4000, 25
     z = np.ones((n, 2))
     bins = Bins(np.ones((1, 2)), "dot", 1.0)
-    w = np.stack([rep["sets"]["row"][1][:, 0] for rep in poisson_bootstrap(z, {"row": np.arange(n)}, bins, r, seed=3)])
+    w = np.stack(
+        [
+            rep["sets"]["row"][1][:, 0]
+            for rep in poisson_bootstrap(z, {"row": np.arange(n)}, bins, r, seed=3)
+        ]
+    )
     # mean 1, variance 1, P(0) = 1/e; 1e5 draws: standard errors ~0.003-0.006
     assert abs(w.mean() - 1) < 0.02
     assert abs(w.var() - 1) < 0.04
     assert abs((w == 0).mean() - np.exp(-1)) < 0.01
     # different seeds and different replicates draw different resamples
-    w2 = np.stack([rep["sets"]["row"][1][:, 0] for rep in poisson_bootstrap(z, {"row": np.arange(n)}, bins, r, seed=4)])
+    w2 = np.stack(
+        [
+            rep["sets"]["row"][1][:, 0]
+            for rep in poisson_bootstrap(z, {"row": np.arange(n)}, bins, r, seed=4)
+        ]
+    )
     assert not np.array_equal(w, w2)
     assert not np.array_equal(w[0], w[1])
 
@@ -49,7 +59,9 @@ def test_replicates_equal_weighted_reference(clustered, metric, dtype):
     labels = labels.copy()
     labels[::7] = -1  # masked rows count in the total only
     bins = Bins(centres, metric, temperature)
-    reps = poisson_bootstrap(z.astype(dtype), {"y": labels, "parity": labels % 2 == 0}, bins, r, seed=seed)
+    reps = poisson_bootstrap(
+        z.astype(dtype), {"y": labels, "parity": labels % 2 == 0}, bins, r, seed=seed
+    )
     q = assignments(z, centres, metric, temperature)
     w = poisson_weights(seed, len(z), r)
     rtol = 1e-10 if dtype == np.float64 else 2e-5
@@ -63,7 +75,9 @@ def test_replicates_equal_weighted_reference(clustered, metric, dtype):
             np.testing.assert_allclose(counts[k], wr[rows].sum(), rtol=rtol)
         values, per_label, _ = rep["sets"]["parity"]
         np.testing.assert_array_equal(values, [False, True])
-        np.testing.assert_allclose(per_label[1], wr[labels % 2 == 0] @ q[labels % 2 == 0], rtol=rtol)
+        np.testing.assert_allclose(
+            per_label[1], wr[labels % 2 == 0] @ q[labels % 2 == 0], rtol=rtol
+        )
 
 
 def test_chunks_with_row_offsets_reproduce_the_whole(clustered):
@@ -71,7 +85,10 @@ def test_chunks_with_row_offsets_reproduce_the_whole(clustered):
     bins = Bins(centres, "cosine", 0.1)
     whole = poisson_bootstrap(z, None, bins, 3, seed=5)
     cuts = [0, 1, 300, 301, 1013]
-    parts = [poisson_bootstrap(z[a:b], None, bins, 3, seed=5, row_offset=a) for a, b in itertools.pairwise(cuts)]
+    parts = [
+        poisson_bootstrap(z[a:b], None, bins, 3, seed=5, row_offset=a)
+        for a, b in itertools.pairwise(cuts)
+    ]
     for r in range(3):
         np.testing.assert_allclose(sum(p[r]["total"] for p in parts), whole[r]["total"], rtol=1e-12)
 
@@ -111,8 +128,17 @@ def _devices() -> list:
     if importlib.util.find_spec("torch") is None:
         return []
     cuda = softent.build_info()["cuda"] and softent.build_info()["cuda_available"]
-    return [pytest.param("cpu", id="torch-cpu"),
-            pytest.param("cuda", id="torch-cuda", marks=[pytest.mark.cuda, pytest.mark.skipif(not cuda, reason="needs a CUDA build and a CUDA device")])]  # fmt: skip
+    return [
+        pytest.param("cpu", id="torch-cpu"),
+        pytest.param(
+            "cuda",
+            id="torch-cuda",
+            marks=[
+                pytest.mark.cuda,
+                pytest.mark.skipif(not cuda, reason="needs a CUDA build and a CUDA device"),
+            ],
+        ),
+    ]
 
 
 @pytest.mark.parametrize("device", _devices())
@@ -138,7 +164,9 @@ def test_replicates_in_several_passes_equal_one_pass(clustered):
     whole = poisson_bootstrap(z, {"y": labels}, bins, 7, seed=2)
     per_replicate = (1 + 6) * bins.n_bins * 8
     for budget in (1, 3 * per_replicate):  # one replicate per pass; two per pass
-        parts = list(iter_poisson_bootstrap(z, {"y": labels}, bins, 7, seed=2, max_pass_bytes=budget))
+        parts = list(
+            iter_poisson_bootstrap(z, {"y": labels}, bins, 7, seed=2, max_pass_bytes=budget)
+        )
         assert len(parts) == 7
         for a, b in zip(parts, whole, strict=True):
             np.testing.assert_allclose(a["total"], b["total"], rtol=1e-12)

@@ -24,7 +24,9 @@ def test_build_info_reports_the_build():
 def test_expected_cuda_build():
     """CI sets SOFTENT_EXPECT_CUDA=1: a build that silently dropped CUDA fails here."""
     if os.environ.get("SOFTENT_EXPECT_CUDA") == "1":
-        assert softent.build_info()["cuda"], "SOFTENT_EXPECT_CUDA=1 but softent was built without CUDA"
+        assert softent.build_info()["cuda"], (
+            "SOFTENT_EXPECT_CUDA=1 but softent was built without CUDA"
+        )
 
 
 def test_cuda_call_without_driver_is_a_clear_error():
@@ -38,10 +40,26 @@ def test_cuda_call_without_driver_is_a_clear_error():
     expected = "no CUDA driver or device" if info["cuda"] else "no CUDA support"
     with pytest.raises(RuntimeError, match=expected):
         _core.soft_histogram(
-            z=z.ctypes.data, n=4, d=3, z_stride_row=3, z_stride_col=1, dtype=0, centres=c.ctypes.data,
-            centre_sq=csq.ctypes.data, b=2, slots=0, n_sets=0, hist=hist.ctypes.data, hist_rows=1,
-            metric=2, inv_temperature=1.0, num_threads=1, tile_rows=0, device=0, stream=0,
-        )  # fmt: skip
+            z=z.ctypes.data,
+            n=4,
+            d=3,
+            z_stride_row=3,
+            z_stride_col=1,
+            dtype=0,
+            centres=c.ctypes.data,
+            centre_sq=csq.ctypes.data,
+            b=2,
+            slots=0,
+            n_sets=0,
+            hist=hist.ctypes.data,
+            hist_rows=1,
+            metric=2,
+            inv_temperature=1.0,
+            num_threads=1,
+            tile_rows=0,
+            device=0,
+            stream=0,
+        )
 
 
 def test_core_revalidates_bypassed_python():
@@ -52,16 +70,48 @@ def test_core_revalidates_bypassed_python():
     slots = np.array([[1, 1, 5, -1]], np.int32)  # 5 would write outside hist
     with pytest.raises(ValueError, match="slots must be -1 or in"):
         _core.soft_histogram(
-            z=z.ctypes.data, n=4, d=3, z_stride_row=3, z_stride_col=1, dtype=0, centres=c.ctypes.data,
-            centre_sq=csq.ctypes.data, b=2, slots=slots.ctypes.data, n_sets=1, hist=hist.ctypes.data,
-            hist_rows=2, metric=2, inv_temperature=1.0, num_threads=1, tile_rows=0, device=-1, stream=0,
-        )  # fmt: skip
+            z=z.ctypes.data,
+            n=4,
+            d=3,
+            z_stride_row=3,
+            z_stride_col=1,
+            dtype=0,
+            centres=c.ctypes.data,
+            centre_sq=csq.ctypes.data,
+            b=2,
+            slots=slots.ctypes.data,
+            n_sets=1,
+            hist=hist.ctypes.data,
+            hist_rows=2,
+            metric=2,
+            inv_temperature=1.0,
+            num_threads=1,
+            tile_rows=0,
+            device=-1,
+            stream=0,
+        )
     with pytest.raises(ValueError, match="temperature must be finite"):
         _core.soft_histogram(
-            z=z.ctypes.data, n=4, d=3, z_stride_row=3, z_stride_col=1, dtype=0, centres=c.ctypes.data,
-            centre_sq=csq.ctypes.data, b=2, slots=0, n_sets=0, hist=hist.ctypes.data,
-            hist_rows=1, metric=2, inv_temperature=float("inf"), num_threads=1, tile_rows=0, device=-1, stream=0,
-        )  # fmt: skip
+            z=z.ctypes.data,
+            n=4,
+            d=3,
+            z_stride_row=3,
+            z_stride_col=1,
+            dtype=0,
+            centres=c.ctypes.data,
+            centre_sq=csq.ctypes.data,
+            b=2,
+            slots=0,
+            n_sets=0,
+            hist=hist.ctypes.data,
+            hist_rows=1,
+            metric=2,
+            inv_temperature=float("inf"),
+            num_threads=1,
+            tile_rows=0,
+            device=-1,
+            stream=0,
+        )
     assert not hist.any()
 
 
@@ -76,7 +126,10 @@ def test_cuda_tensor_on_a_build_without_cuda(monkeypatch):
 
     monkeypatch.setattr(histogram, "view", lambda z: FakeView())
     bins = histogram.make_bins("entropy", None, 3, n_bins=2, temperature=1.0)
-    with pytest.raises(RuntimeError, match=r"^softent\.entropy: z must be on the CPU \(this softent build has no CUDA support\)"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"^softent\.entropy: z must be on the CPU \(this softent build has no CUDA support\)",
+    ):
         histogram.accumulate("entropy", np.ones((2, 3), np.float32), bins, None, np.zeros((1, 2)))
 
 
@@ -89,7 +142,9 @@ def test_type_stub_matches_the_bindings():
     from softent import _core
 
     stub = ast.parse((Path(softent.__file__).parent / "_core.pyi").read_text())
-    stubbed = {f.name: [a.arg for a in f.args.args] for f in stub.body if isinstance(f, ast.FunctionDef)}
+    stubbed = {
+        f.name: [a.arg for a in f.args.args] for f in stub.body if isinstance(f, ast.FunctionDef)
+    }
     bound = {name for name in dir(_core) if not name.startswith("_")}
     assert set(stubbed) == bound
     for name, params in stubbed.items():

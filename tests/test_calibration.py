@@ -19,14 +19,18 @@ def kl_by_integration(kappa: float, dim: int) -> float:
     w = lambda t: np.exp(kappa * (np.cos(t) - 1.0)) * np.sin(t) ** (dim - 2)
     norm = quad(w, 0, math.pi, limit=200)[0]
     uniform_norm = math.exp(0.5 * math.log(math.pi) + gammaln((dim - 1) / 2) - gammaln(dim / 2))
-    mean_log_ratio = quad(lambda t: w(t) / norm * (kappa * (np.cos(t) - 1.0)), 0, math.pi, limit=200)[0]
+    mean_log_ratio = quad(
+        lambda t: w(t) / norm * (kappa * (np.cos(t) - 1.0)), 0, math.pi, limit=200
+    )[0]
     return mean_log_ratio - math.log(norm / uniform_norm)
 
 
 @pytest.mark.parametrize("dim", [2, 3, 5, 16])
 @pytest.mark.parametrize("kappa", [0.5, 3.0, 20.0])
 def test_exact_kl_matches_numerical_integration(dim, kappa):
-    assert vmf_uniform_kl(kappa, dim) == pytest.approx(kl_by_integration(kappa, dim), rel=1e-7, abs=1e-10)
+    assert vmf_uniform_kl(kappa, dim) == pytest.approx(
+        kl_by_integration(kappa, dim), rel=1e-7, abs=1e-10
+    )
 
 
 def test_exact_kl_closed_form_dim3():
@@ -57,8 +61,12 @@ def test_bessel_branches_agree_with_scipy():
 
 def test_bound_reproduces_soft_entropy():
     # soft-entropy 0.1.5 find_eps(m, d) values (shared/PEERS.md)
-    assert calibrate_temperature(16, 10, "vmf_bound") == pytest.approx(0.08413518156288391, rel=1e-9)
-    assert calibrate_temperature(16, 100, "vmf_bound") == pytest.approx(0.046182537243135514, rel=1e-9)
+    assert calibrate_temperature(16, 10, "vmf_bound") == pytest.approx(
+        0.08413518156288391, rel=1e-9
+    )
+    assert calibrate_temperature(16, 100, "vmf_bound") == pytest.approx(
+        0.046182537243135514, rel=1e-9
+    )
     assert vmf_uniform_kl_lower_bound(10.0, 16) < vmf_uniform_kl(10.0, 16)
 
 
@@ -73,7 +81,9 @@ def test_methods_agree_at_large_dim():
     for dim in (256, 768, 4096):
         exact = calibrate_temperature(dim, 100)
         assert calibrate_temperature(dim, 100, "vmf_bound") == pytest.approx(exact, rel=5e-3)
-    assert calibrate_temperature(768, 100, "leading_order") == pytest.approx(calibrate_temperature(768, 100), rel=0.1)
+    assert calibrate_temperature(768, 100, "leading_order") == pytest.approx(
+        calibrate_temperature(768, 100), rel=0.1
+    )
     assert calibrate_temperature(16, 10) == pytest.approx(0.09512, rel=1e-4)
 
 

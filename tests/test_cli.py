@@ -18,8 +18,17 @@ from softent.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 N_BINS = 24
-KEYS = ("entropy", "conditional_entropy", "mutual_information", "efficiency", "regularity", "variation",
-        "disentanglement", "normalised_mi", "label_entropy")  # fmt: skip
+KEYS = (
+    "entropy",
+    "conditional_entropy",
+    "mutual_information",
+    "efficiency",
+    "regularity",
+    "variation",
+    "disentanglement",
+    "normalised_mi",
+    "label_entropy",
+)
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
@@ -67,7 +76,9 @@ def assert_rows_match(arr: dict, z: np.ndarray, labels: dict[str, np.ndarray], *
         row = rows[name]
         assert row["n_rows"] == len(lab)
         assert row["entropy"] == pytest.approx(info.entropy, abs=1e-10, rel=0)
-        assert row["conditional_entropy"] == pytest.approx(info.conditional_entropy, abs=1e-10, rel=0)
+        assert row["conditional_entropy"] == pytest.approx(
+            info.conditional_entropy, abs=1e-10, rel=0
+        )
         assert row["mutual_information"] == pytest.approx(info.mutual_information, abs=1e-10, rel=0)
         for key in KEYS:
             assert row[key] == pytest.approx(ref_report[name][key], abs=1e-10, rel=0), (name, key)
@@ -115,26 +126,42 @@ def test_console_script_and_extras_are_declared():
 
 
 def test_core_import_needs_neither_matplotlib_nor_torch():
-    code = ("import sys, softent, softent.cli, softent.plots; "
-            "bad = [m for m in ('matplotlib', 'torch', 'pandas') if m in sys.modules]; "
-            "assert not bad, bad; print('ok')")  # fmt: skip
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    code = (
+        "import sys, softent, softent.cli, softent.plots; "
+        "bad = [m for m in ('matplotlib', 'torch', 'pandas') if m in sys.modules]; "
+        "assert not bad, bad; print('ok')"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
 
 
 def test_module_entry_points_run():
-    proc = subprocess.run([sys.executable, "-m", "softent.cli", "analyze", "--help"], capture_output=True, text=True,
-                          timeout=120, check=False)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "softent.cli", "analyze", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "ACTIVATIONS" in proc.stdout
     # python -m softent (the README's first job) is unchanged
-    proc = subprocess.run([sys.executable, "-m", "softent", "--n", "2000", "--dim", "16", "--json"],
-                          capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+    proc = subprocess.run(
+        [sys.executable, "-m", "softent", "--n", "2000", "--dim", "16", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["n"] == 2000
-    assert out["mutual_information"] == pytest.approx(out["entropy"] - out["conditional_entropy"], abs=1e-12)
+    assert out["mutual_information"] == pytest.approx(
+        out["entropy"] - out["conditional_entropy"], abs=1e-12
+    )
 
 
 # ----------------------------------------------------------------------------- analyze: formats
@@ -143,8 +170,20 @@ def test_module_entry_points_run():
 def test_analyze_npy_with_npy_txt_csv_labels(capsys, tmp_path, data):
     z, labels = data
     np.save(tmp_path / "acts.npy", z)
-    code, out, err = run_cli(capsys, "analyze", tmp_path / "acts.npy", "--labels", *write_labels(tmp_path, labels),
-                             "--bins", N_BINS, "--chunk-rows", 97, "--out", tmp_path / "out", "--no-progress")  # fmt: skip
+    code, out, err = run_cli(
+        capsys,
+        "analyze",
+        tmp_path / "acts.npy",
+        "--labels",
+        *write_labels(tmp_path, labels),
+        "--bins",
+        N_BINS,
+        "--chunk-rows",
+        97,
+        "--out",
+        tmp_path / "out",
+        "--no-progress",
+    )
     assert code == 0, err
     doc = json.loads((tmp_path / "out" / "report.json").read_text())
     (arr,) = doc["arrays"]
@@ -166,10 +205,24 @@ def test_analyze_npy_with_npy_txt_csv_labels(capsys, tmp_path, data):
 
 def test_analyze_npz_every_float_array_streamed_from_the_zip(capsys, tmp_path, data):
     z, labels = data
-    np.savez_compressed(tmp_path / "acts.npz", first=z, second=z[:, :6].astype(np.float32) * 2, y=labels["y"])
+    np.savez_compressed(
+        tmp_path / "acts.npz", first=z, second=z[:, :6].astype(np.float32) * 2, y=labels["y"]
+    )
     np.save(tmp_path / "y.npy", labels["y"])
-    code, _, err = run_cli(capsys, "analyze", tmp_path / "acts.npz", "--labels", f"cls={tmp_path / 'y.npy'}",
-                           "--bins", N_BINS, "--chunk-rows", 128, "--out", tmp_path / "o", "--no-plots")  # fmt: skip
+    code, _, err = run_cli(
+        capsys,
+        "analyze",
+        tmp_path / "acts.npz",
+        "--labels",
+        f"cls={tmp_path / 'y.npy'}",
+        "--bins",
+        N_BINS,
+        "--chunk-rows",
+        128,
+        "--out",
+        tmp_path / "o",
+        "--no-plots",
+    )
     assert code == 0, err
     assert "skipped" in err
     assert "y (int64" in err
@@ -181,10 +234,22 @@ def test_analyze_npz_every_float_array_streamed_from_the_zip(capsys, tmp_path, d
     assert second["mutual_information"] == pytest.approx(ref.mutual_information, rel=1e-6)
     assert doc["skipped_arrays"] == ["y (int64 [1001])"]
     # --key selects one array
-    code, _, err = run_cli(capsys, "analyze", tmp_path / "acts.npz", "--key", "second", "--bins", N_BINS,
-                           "--out", tmp_path / "o2", "--no-plots")  # fmt: skip
+    code, _, err = run_cli(
+        capsys,
+        "analyze",
+        tmp_path / "acts.npz",
+        "--key",
+        "second",
+        "--bins",
+        N_BINS,
+        "--out",
+        tmp_path / "o2",
+        "--no-plots",
+    )
     assert code == 0, err
-    assert [a["name"] for a in json.loads((tmp_path / "o2" / "report.json").read_text())["arrays"]] == ["second"]
+    assert [
+        a["name"] for a in json.loads((tmp_path / "o2" / "report.json").read_text())["arrays"]
+    ] == ["second"]
 
 
 def test_analyze_pt_dict_of_tensors(capsys, tmp_path, data):
@@ -192,8 +257,19 @@ def test_analyze_pt_dict_of_tensors(capsys, tmp_path, data):
     z, labels = data
     torch.save({"enc": {"h": torch.from_numpy(z)}, "note": "not a tensor"}, tmp_path / "acts.pt")
     np.save(tmp_path / "y.npy", labels["y"])
-    code, out, err = run_cli(capsys, "analyze", tmp_path / "acts.pt", "--labels", tmp_path / "y.npy", "--bins", N_BINS,
-                             "--chunk-rows", 300, "--json", "--no-progress")  # fmt: skip
+    code, out, err = run_cli(
+        capsys,
+        "analyze",
+        tmp_path / "acts.pt",
+        "--labels",
+        tmp_path / "y.npy",
+        "--bins",
+        N_BINS,
+        "--chunk-rows",
+        300,
+        "--json",
+        "--no-progress",
+    )
     assert code == 0, err
     doc = json.loads(out)  # --json: the document on stdout
     (arr,) = doc["arrays"]
@@ -206,9 +282,20 @@ def test_analyze_safetensors_and_layers_of_a_3d_array(capsys, tmp_path, data):
     z, labels = data
     stacked = np.stack([z, np.tanh(z) + 0.5], axis=1)  # [N, L=2, D]
     safetensors_numpy.save_file({"hidden": stacked}, str(tmp_path / "acts.safetensors"))
-    code, _, err = run_cli(capsys, "analyze", tmp_path / "acts.safetensors", "--labels",
-                           *write_labels(tmp_path, labels)[:2], "--bins", N_BINS, "--chunk-rows", 250,
-                           "--out", tmp_path / "o", "--no-plots")  # fmt: skip
+    code, _, err = run_cli(
+        capsys,
+        "analyze",
+        tmp_path / "acts.safetensors",
+        "--labels",
+        *write_labels(tmp_path, labels)[:2],
+        "--bins",
+        N_BINS,
+        "--chunk-rows",
+        250,
+        "--out",
+        tmp_path / "o",
+        "--no-plots",
+    )
     assert code == 0, err
     doc = json.loads((tmp_path / "o" / "report.json").read_text())
     assert [(a["name"], a["layer"]) for a in doc["arrays"]] == [("hidden[0]", 0), ("hidden[1]", 1)]
@@ -222,8 +309,22 @@ def test_analyze_euclidean_bins_come_from_a_first_pass_box(capsys, tmp_path, dat
     z, labels = data
     np.save(tmp_path / "acts.npy", z)
     np.save(tmp_path / "y.npy", labels["y"])
-    code, out, err = run_cli(capsys, "analyze", tmp_path / "acts.npy", "--labels", tmp_path / "y.npy", "--metric",
-                             metric, "--bins", N_BINS, "--seed", 4, "--chunk-rows", 100, "--json")  # fmt: skip
+    code, out, err = run_cli(
+        capsys,
+        "analyze",
+        tmp_path / "acts.npy",
+        "--labels",
+        tmp_path / "y.npy",
+        "--metric",
+        metric,
+        "--bins",
+        N_BINS,
+        "--seed",
+        4,
+        "--chunk-rows",
+        100,
+        "--json",
+    )
     assert code == 0, err
     (arr,) = json.loads(out)["arrays"]
     # equal to the batch API's default Euclidean bins: box_bins(z, B, seed) of the whole array
@@ -234,8 +335,17 @@ def test_analyze_refuses_a_bootstrap_that_would_not_fit_before_streaming(capsys,
     z, _ = data
     np.save(tmp_path / "acts.npy", z)
     np.save(tmp_path / "row.npy", np.arange(len(z)))  # one label value per row
-    code, _, err = run_cli(capsys, "analyze", tmp_path / "acts.npy", "--labels", tmp_path / "row.npy",
-                           "--bins", N_BINS, "--bootstrap", 10**7)  # fmt: skip
+    code, _, err = run_cli(
+        capsys,
+        "analyze",
+        tmp_path / "acts.npy",
+        "--labels",
+        tmp_path / "row.npy",
+        "--bins",
+        N_BINS,
+        "--bootstrap",
+        10**7,
+    )
     assert code == 1
     assert "--bootstrap 10000000" in err
     assert "fewer resamples" in err
@@ -246,13 +356,42 @@ def test_analyze_bootstrap_streams_the_arrays_resamples(capsys, tmp_path, data):
     z, labels = data
     np.save(tmp_path / "acts.npy", z)
     files = write_labels(tmp_path, labels)[:2]
-    code, out, err = run_cli(capsys, "analyze", tmp_path / "acts.npy", "--labels", *files, "--bins", N_BINS,
-                             "--bootstrap", 20, "--bootstrap-seed", 3, "--confidence", 0.9, "--input-set", "pos",
-                             "--output-set", "y", "--bits", "--chunk-rows", 130, "--json")  # fmt: skip
+    code, out, err = run_cli(
+        capsys,
+        "analyze",
+        tmp_path / "acts.npy",
+        "--labels",
+        *files,
+        "--bins",
+        N_BINS,
+        "--bootstrap",
+        20,
+        "--bootstrap-seed",
+        3,
+        "--confidence",
+        0.9,
+        "--input-set",
+        "pos",
+        "--output-set",
+        "y",
+        "--bits",
+        "--chunk-rows",
+        130,
+        "--json",
+    )
     assert code == 0, err
     got = {r["label_set"]: r for r in json.loads(out)["arrays"][0]["report"]["rows"]}
-    ref = softent.report(z, {"y": labels["y"], "pos": labels["pos"]}, n_bins=N_BINS, bootstrap=20, bootstrap_seed=3,
-                         confidence=0.9, input_set="pos", output_set="y", base=2)  # fmt: skip
+    ref = softent.report(
+        z,
+        {"y": labels["y"], "pos": labels["pos"]},
+        n_bins=N_BINS,
+        bootstrap=20,
+        bootstrap_seed=3,
+        confidence=0.9,
+        input_set="pos",
+        output_set="y",
+        base=2,
+    )
     for row in ref.rows:
         mine = got[row["label_set"]]
         for key in (*KEYS, "optimality"):
@@ -266,13 +405,32 @@ def test_analyze_nonfinite_rows(capsys, tmp_path, data):
     bad[555, 3] = np.nan
     np.save(tmp_path / "acts.npy", bad)
     np.save(tmp_path / "y.npy", labels["y"])
-    code, _, err = run_cli(capsys, "analyze", tmp_path / "acts.npy", "--labels", tmp_path / "y.npy", "--chunk-rows", 100)
+    code, _, err = run_cli(
+        capsys,
+        "analyze",
+        tmp_path / "acts.npy",
+        "--labels",
+        tmp_path / "y.npy",
+        "--chunk-rows",
+        100,
+    )
     assert code == 1
     line = one_line_error(err)
     assert "row 555" in line
     assert "--drop-nonfinite" in line
-    code, out, err = run_cli(capsys, "analyze", tmp_path / "acts.npy", "--labels", tmp_path / "y.npy", "--bins", N_BINS,
-                             "--chunk-rows", 100, "--drop-nonfinite", "--json")  # fmt: skip
+    code, out, err = run_cli(
+        capsys,
+        "analyze",
+        tmp_path / "acts.npy",
+        "--labels",
+        tmp_path / "y.npy",
+        "--bins",
+        N_BINS,
+        "--chunk-rows",
+        100,
+        "--drop-nonfinite",
+        "--json",
+    )
     assert code == 0, err
     (arr,) = json.loads(out)["arrays"]
     assert arr["n_dropped"] == 1
@@ -286,8 +444,19 @@ def test_analyze_2d_input_gets_a_scatter_plot(capsys, tmp_path):
     z = rng.normal(size=(3000, 2))
     np.save(tmp_path / "z2.npy", z)
     np.save(tmp_path / "side.npy", (z[:, 0] > 0).astype(np.int64))
-    code, _, err = run_cli(capsys, "analyze", tmp_path / "z2.npy", "--labels", tmp_path / "side.npy", "--bins", 8,
-                           "--out", tmp_path / "o", "--chunk-rows", 700)  # fmt: skip
+    code, _, err = run_cli(
+        capsys,
+        "analyze",
+        tmp_path / "z2.npy",
+        "--labels",
+        tmp_path / "side.npy",
+        "--bins",
+        8,
+        "--out",
+        tmp_path / "o",
+        "--chunk-rows",
+        700,
+    )
     assert code == 0, err
     assert (tmp_path / "o" / "scatter_z2.png").read_bytes()[:4] == b"\x89PNG"
     doc = json.loads((tmp_path / "o" / "report.json").read_text())
@@ -309,12 +478,30 @@ def test_user_errors_are_one_line_and_non_zero(capsys, tmp_path, data):
         "no such file": [tmp_path / "missing.npy"],
         "not a readable .npy": [tmp_path / "garbage.npy"],
         "unknown activation file type '.h5'": [tmp_path / "acts.h5"],
-        "1000 labels for the 1001 rows": [tmp_path / "acts.npy", "--labels", tmp_path / "short.npy"],
-        "unknown label file type '.json'": [tmp_path / "acts.npy", "--labels", tmp_path / "labels.json"],
+        "1000 labels for the 1001 rows": [
+            tmp_path / "acts.npy",
+            "--labels",
+            tmp_path / "short.npy",
+        ],
+        "unknown label file type '.json'": [
+            tmp_path / "acts.npy",
+            "--labels",
+            tmp_path / "labels.json",
+        ],
         "no array named 'w' (arrays: z)": [tmp_path / "a.npz", "--key", "w"],
         "--key applies to": [tmp_path / "acts.npy", "--key", "z"],
-        "centres must be [B, D] with D=12": [tmp_path / "acts.npy", "--centres", tmp_path / "short.npy"],
-        "--input-set 'x' is not one of the label sets": [tmp_path / "acts.npy", "--input-set", "x", "--output-set", "y"],
+        "centres must be [B, D] with D=12": [
+            tmp_path / "acts.npy",
+            "--centres",
+            tmp_path / "short.npy",
+        ],
+        "--input-set 'x' is not one of the label sets": [
+            tmp_path / "acts.npy",
+            "--input-set",
+            "x",
+            "--output-set",
+            "y",
+        ],
     }
     for expected, argv in cases.items():
         code, _, err = run_cli(capsys, "analyze", *argv)
@@ -323,7 +510,12 @@ def test_user_errors_are_one_line_and_non_zero(capsys, tmp_path, data):
         assert line.startswith("softent analyze: error: ")
         assert expected in line, (expected, line)
     # command-line usage errors: exit 2, one line
-    for argv in (["--bins", "0"], ["--temperature", "cold"], ["--metric", "manhattan"], ["--frobnicate"]):
+    for argv in (
+        ["--bins", "0"],
+        ["--temperature", "cold"],
+        ["--metric", "manhattan"],
+        ["--frobnicate"],
+    ):
         code, _, err = run_cli(capsys, "analyze", tmp_path / "acts.npy", *argv)
         assert code == 2
         assert "--help" in one_line_error(err)
@@ -345,14 +537,28 @@ def test_analyze_streams_a_memory_map_in_bounded_memory(capsys, tmp_path):
     file_bytes = n * d * 4  # 51 MB
     tracemalloc.start()
     try:
-        code, _, err = run_cli(capsys, "analyze", path, "--labels", tmp_path / "y.npy", "--chunk-rows", 4096,
-                               "--bins", 50, "--out", tmp_path / "o", "--no-plots")  # fmt: skip
+        code, _, err = run_cli(
+            capsys,
+            "analyze",
+            path,
+            "--labels",
+            tmp_path / "y.npy",
+            "--chunk-rows",
+            4096,
+            "--bins",
+            50,
+            "--out",
+            tmp_path / "o",
+            "--no-plots",
+        )
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     assert code == 0, err
     # chunks are views of the memory map: the Python/NumPy heap never holds the array
-    assert peak < file_bytes / 10, f"peak {peak / 2**20:.1f} MiB for a {file_bytes / 2**20:.0f} MiB file"
+    assert peak < file_bytes / 10, (
+        f"peak {peak / 2**20:.1f} MiB for a {file_bytes / 2**20:.0f} MiB file"
+    )
     row = json.loads((tmp_path / "o" / "report.json").read_text())["arrays"][0]["report"]["rows"][0]
     assert row["n_rows"] == n
     assert 0 < row["entropy"] <= math.log(50) + 1e-9
@@ -370,7 +576,9 @@ def test_demo_quick_writes_the_report_and_plots(capsys, tmp_path):
     except ImportError:  # pragma: no cover - matplotlib is in the test extra
         has_mpl = False
     out = tmp_path / "demo"
-    code, stdout, err = run_cli(capsys, "demo", "--quick", "--out", out, *([] if has_mpl else ["--no-plots"]))
+    code, stdout, err = run_cli(
+        capsys, "demo", "--quick", "--out", out, *([] if has_mpl else ["--no-plots"])
+    )
     assert code == 0, err
     assert "wall time" in stdout
     assert "accuracy" in stdout
@@ -385,14 +593,18 @@ def test_demo_quick_writes_the_report_and_plots(capsys, tmp_path):
         rows = {r["label_set"]: r for r in doc["layers"][layer]["rows"]}
         assert rows["x"]["n_labels"] == n_train
         assert rows["y"]["n_labels"] == 10
-        assert rows["y"]["mutual_information"] <= rows["x"]["mutual_information"] + 1e-9  # Y is a function of X
+        assert (
+            rows["y"]["mutual_information"] <= rows["x"]["mutual_information"] + 1e-9
+        )  # Y is a function of X
         assert rows["y"]["optimality"] == pytest.approx(
             rows["y"]["mutual_information"] / rows["x"]["mutual_information"], rel=1e-12
         )
         last = next(r for r in doc["history"] if r["layer"] == layer and r["step"] == 3)
         assert last["I(Z;y)"] == pytest.approx(rows["y"]["mutual_information"], abs=1e-12)
     out_rows = [r for r in doc["history"] if r["layer"] == "out"]
-    assert out_rows[-1]["I(Z;y)"] > out_rows[0]["I(Z;y)"] + 0.5  # training makes the output layer informative
+    assert (
+        out_rows[-1]["I(Z;y)"] > out_rows[0]["I(Z;y)"] + 0.5
+    )  # training makes the output layer informative
     assert doc["accuracy"]["train"] > 0.8
     if has_mpl:
         for name in ("curves.png", "information_plane.png", "occupancy_out.png"):
@@ -417,7 +629,9 @@ def test_demo_text_with_its_package(capsys, tmp_path):
     code, _, err = run_cli(capsys, "demo", "--text", "--out", tmp_path, "--bins", 16)
     assert code == 0, err
     doc = json.loads((tmp_path / "report.json").read_text())
-    assert [layer["layer"] for layer in doc["layers"]] == ["embeddings"] + [f"layer {i}" for i in range(1, 7)]
+    assert [layer["layer"] for layer in doc["layers"]] == ["embeddings"] + [
+        f"layer {i}" for i in range(1, 7)
+    ]
     tokens = {r["label_set"]: r for r in doc["layers"][0]["tokens"]["rows"]}
     assert set(tokens) == {"token", "position", "topic"}
     assert tokens["topic"]["n_labels"] == 5
@@ -452,8 +666,28 @@ def test_demo_text_corpus_is_shipped_and_labelled():
 def test_bench_runs_the_benchmark_table(capsys, tmp_path, monkeypatch):
     monkeypatch.delenv("SOFTENT_SOURCE", raising=False)
     out = tmp_path / "bench.json"
-    code, _, err = run_cli(capsys, "bench", "--source", REPO, "--json", out, "--", "--tasks", "H-cos", "--only",
-                           "softent,matmul", "--n", "3000", "--d", "16", "--b", "8", "--no-memory", "--repeat", "1")  # fmt: skip
+    code, _, err = run_cli(
+        capsys,
+        "bench",
+        "--source",
+        REPO,
+        "--json",
+        out,
+        "--",
+        "--tasks",
+        "H-cos",
+        "--only",
+        "softent,matmul",
+        "--n",
+        "3000",
+        "--d",
+        "16",
+        "--b",
+        "8",
+        "--no-memory",
+        "--repeat",
+        "1",
+    )
     assert code == 0, err
     doc = json.loads(out.read_text())
     cands = {r["candidate"]: r for r in doc["rows"]}

@@ -50,8 +50,12 @@ def test_non_contiguous_views(data, make):
     v = make(z)
     np.testing.assert_array_equal(v, z)
     for metric in ("cosine", "euclidean"):
-        a = softent.information(z, labels, metric=metric, centres=softent.box_bins(z, 16), temperature=0.5)
-        b = softent.information(v, labels, metric=metric, centres=softent.box_bins(z, 16), temperature=0.5)
+        a = softent.information(
+            z, labels, metric=metric, centres=softent.box_bins(z, 16), temperature=0.5
+        )
+        b = softent.information(
+            v, labels, metric=metric, centres=softent.box_bins(z, 16), temperature=0.5
+        )
         assert b.entropy == pytest.approx(a.entropy, rel=1e-12)
         assert b.mutual_information == pytest.approx(a.mutual_information, rel=1e-9, abs=1e-12)
 
@@ -59,7 +63,9 @@ def test_non_contiguous_views(data, make):
 def test_float16_is_computed_in_float32(data):
     z, _ = data
     z16 = z.astype(np.float16)
-    assert softent.entropy(z16, **KW) == pytest.approx(softent.entropy(z16.astype(np.float32), **KW), rel=1e-12)
+    assert softent.entropy(z16, **KW) == pytest.approx(
+        softent.entropy(z16.astype(np.float32), **KW), rel=1e-12
+    )
 
 
 def test_lists_and_dlpack(data):
@@ -123,28 +129,112 @@ def test_torch_non_contiguous_view(data):
         (lambda z, l: softent.entropy(z[None], **KW), ValueError, r"z must be a 2-D array"),
         (lambda z, l: softent.entropy(z[:0], **KW), ValueError, r"z must be non-empty"),
         (lambda z, l: softent.entropy(z[:, :0], **KW), ValueError, r"z must be non-empty"),
-        (lambda z, l: softent.entropy(z.astype(int), **KW), TypeError, r"z must be a floating-point"),
-        (lambda z, l: softent.entropy(z.astype(complex), **KW), TypeError, r"z must be a floating-point"),
-        (lambda z, l: softent.entropy(z, centres=np.ones((4, 3)), temperature=1.0), ValueError, r"centres must be \[B, D\] with D=9"),
-        (lambda z, l: softent.entropy(z, centres=np.zeros((4, 9)), temperature=1.0), ValueError, r"centres must be non-zero rows"),
-        (lambda z, l: softent.entropy(z, centres=np.full((4, 9), np.nan), temperature=1.0), ValueError, r"centres must be finite"),
-        (lambda z, l: softent.information(z, l[:-1], **KW), ValueError, r"labels must be one label per row of z \(length N=257\)"),
-        (lambda z, l: softent.information(z, l[:, None], **KW), ValueError, r"labels must be a 1-D array"),
-        (lambda z, l: softent.information(z, l.astype(float), **KW), TypeError, r"labels must be integers"),
-        (lambda z, l: softent.information(z, np.full(257, -1), **KW), ValueError, r"labels must be not all masked"),
-        (lambda z, l: softent.information(z, None, **KW), ValueError, r"labels must be an \[N\] array"),
-        (lambda z, l: softent.entropy(z, n_bins=16, temperature=0.0), ValueError, r"temperature must be finite and > 0, got 0.0"),
-        (lambda z, l: softent.entropy(z, n_bins=16, temperature=-1), ValueError, r"temperature must be finite and > 0"),
-        (lambda z, l: softent.entropy(z, n_bins=16, temperature=float("nan")), ValueError, r"temperature must be finite"),
-        (lambda z, l: softent.entropy(z, n_bins=16, temperature="hot"), ValueError, r"temperature must be a float > 0 or 'auto'"),
-        (lambda z, l: softent.entropy(z, n_bins=0), ValueError, r"n_bins must be an int >= 1, got 0"),
+        (
+            lambda z, l: softent.entropy(z.astype(int), **KW),
+            TypeError,
+            r"z must be a floating-point",
+        ),
+        (
+            lambda z, l: softent.entropy(z.astype(complex), **KW),
+            TypeError,
+            r"z must be a floating-point",
+        ),
+        (
+            lambda z, l: softent.entropy(z, centres=np.ones((4, 3)), temperature=1.0),
+            ValueError,
+            r"centres must be \[B, D\] with D=9",
+        ),
+        (
+            lambda z, l: softent.entropy(z, centres=np.zeros((4, 9)), temperature=1.0),
+            ValueError,
+            r"centres must be non-zero rows",
+        ),
+        (
+            lambda z, l: softent.entropy(z, centres=np.full((4, 9), np.nan), temperature=1.0),
+            ValueError,
+            r"centres must be finite",
+        ),
+        (
+            lambda z, l: softent.information(z, l[:-1], **KW),
+            ValueError,
+            r"labels must be one label per row of z \(length N=257\)",
+        ),
+        (
+            lambda z, l: softent.information(z, l[:, None], **KW),
+            ValueError,
+            r"labels must be a 1-D array",
+        ),
+        (
+            lambda z, l: softent.information(z, l.astype(float), **KW),
+            TypeError,
+            r"labels must be integers",
+        ),
+        (
+            lambda z, l: softent.information(z, np.full(257, -1), **KW),
+            ValueError,
+            r"labels must be not all masked",
+        ),
+        (
+            lambda z, l: softent.information(z, None, **KW),
+            ValueError,
+            r"labels must be an \[N\] array",
+        ),
+        (
+            lambda z, l: softent.entropy(z, n_bins=16, temperature=0.0),
+            ValueError,
+            r"temperature must be finite and > 0, got 0.0",
+        ),
+        (
+            lambda z, l: softent.entropy(z, n_bins=16, temperature=-1),
+            ValueError,
+            r"temperature must be finite and > 0",
+        ),
+        (
+            lambda z, l: softent.entropy(z, n_bins=16, temperature=float("nan")),
+            ValueError,
+            r"temperature must be finite",
+        ),
+        (
+            lambda z, l: softent.entropy(z, n_bins=16, temperature="hot"),
+            ValueError,
+            r"temperature must be a float > 0 or 'auto'",
+        ),
+        (
+            lambda z, l: softent.entropy(z, n_bins=0),
+            ValueError,
+            r"n_bins must be an int >= 1, got 0",
+        ),
         (lambda z, l: softent.entropy(z, n_bins=2.5), ValueError, r"n_bins must be an int >= 1"),
-        (lambda z, l: softent.entropy(z, metric="manhattan", **KW), ValueError, r"metric must be one of"),
-        (lambda z, l: softent.entropy(z, base=1, **KW), ValueError, r"base must be a number > 0 and != 1"),
-        (lambda z, l: softent.entropy(z, num_threads=0, **KW), ValueError, r"num_threads must be None or an int >= 1"),
-        (lambda z, l: softent.entropy(z, nonfinite="ignore", **KW), ValueError, r"nonfinite must be 'raise' or 'drop'"),
-        (lambda z, l: softent.information(z, l, weighting="mean", **KW), ValueError, r"weighting must be 'weighted' or 'uniform'"),
-        (lambda z, l: softent.entropy(z, seed=-1, **KW), TypeError, r"seed must be a non-negative int"),
+        (
+            lambda z, l: softent.entropy(z, metric="manhattan", **KW),
+            ValueError,
+            r"metric must be one of",
+        ),
+        (
+            lambda z, l: softent.entropy(z, base=1, **KW),
+            ValueError,
+            r"base must be a number > 0 and != 1",
+        ),
+        (
+            lambda z, l: softent.entropy(z, num_threads=0, **KW),
+            ValueError,
+            r"num_threads must be None or an int >= 1",
+        ),
+        (
+            lambda z, l: softent.entropy(z, nonfinite="ignore", **KW),
+            ValueError,
+            r"nonfinite must be 'raise' or 'drop'",
+        ),
+        (
+            lambda z, l: softent.information(z, l, weighting="mean", **KW),
+            ValueError,
+            r"weighting must be 'weighted' or 'uniform'",
+        ),
+        (
+            lambda z, l: softent.entropy(z, seed=-1, **KW),
+            TypeError,
+            r"seed must be a non-negative int",
+        ),
         (lambda z, l: softent.spherical_bins(0, 3), ValueError, r"n_bins must be an int >= 1"),
     ],
 )
@@ -162,8 +252,12 @@ def test_non_finite_rows_are_refused_with_their_index(data, bad, metric, dtype):
     z = z.astype(dtype)
     z[200, 4] = bad
     z[230, 0] = bad
-    with pytest.raises(ValueError, match=r"^softent\.information: z must be finite .*got NaN/Inf in row 200$"):
-        softent.information(z, labels, metric=metric, centres=np.ones((16, 9)) + np.eye(16, 9), temperature=0.5)
+    with pytest.raises(
+        ValueError, match=r"^softent\.information: z must be finite .*got NaN/Inf in row 200$"
+    ):
+        softent.information(
+            z, labels, metric=metric, centres=np.ones((16, 9)) + np.eye(16, 9), temperature=0.5
+        )
 
 
 def test_non_finite_rows_can_be_dropped(data):

@@ -23,7 +23,9 @@ INFO = ("entropy", "conditional_entropy", "mutual_information", "label_entropy",
 # ----------------------------------------------------------------------------- reference
 
 
-def reference_measures(q: np.ndarray, labels: np.ndarray, weighting: str = "weighted") -> dict[str, float]:
+def reference_measures(
+    q: np.ndarray, labels: np.ndarray, weighting: str = "weighted"
+) -> dict[str, float]:
     """Every measure in nats from the definitions, given the soft assignments q [N, B]."""
     n, b = q.shape
     values = np.unique(labels)
@@ -63,7 +65,9 @@ def hard_histogram(bin_of_row: np.ndarray, labels: np.ndarray, n_bins: int) -> S
 def masses_histogram(per_label: np.ndarray, counts: np.ndarray) -> SoftHistogram:
     per = np.asarray(per_label, dtype=float)
     bins = Bins(np.eye(per.shape[1]), "cosine", 1.0)
-    return SoftHistogram(per.sum(0), per, np.asarray(counts), np.arange(per.shape[0]), bins, int(np.sum(counts)))
+    return SoftHistogram(
+        per.sum(0), per, np.asarray(counts), np.arange(per.shape[0]), bins, int(np.sum(counts))
+    )
 
 
 # ----------------------------------------------------------------------------- against the definitions
@@ -139,7 +143,9 @@ def test_a_label_with_a_bin_of_its_own_has_full_normalised_mi_and_disentanglemen
     # disjoint supports: JS(p ‖ q) = ln 2 for every label value
     assert sm.disentanglement(h) == pytest.approx(math.log(2), rel=1e-15)
     assert sm.disentanglement(h, base=2) == pytest.approx(1.0, rel=1e-15)
-    assert sm.efficiency(h) == pytest.approx(scipy_entropy([5, 10, 20, 15]) / math.log(8), rel=1e-14)
+    assert sm.efficiency(h) == pytest.approx(
+        scipy_entropy([5, 10, 20, 15]) / math.log(8), rel=1e-14
+    )
 
 
 def test_regularity_approaches_one_as_the_temperature_goes_to_zero():
@@ -149,12 +155,16 @@ def test_regularity_approaches_one_as_the_temperature_goes_to_zero():
     labels = rng.integers(0, k, 400)
     z = means[labels]  # the label determines z
     centres = softent.spherical_bins(40, d, seed=2)
-    reg = [sm.regularity(softent.soft_histogram(z, labels, centres=centres, temperature=t))
-           for t in (0.3, 0.1, 0.03, 0.01, 0.003)]  # fmt: skip
+    reg = [
+        sm.regularity(softent.soft_histogram(z, labels, centres=centres, temperature=t))
+        for t in (0.3, 0.1, 0.03, 0.01, 0.003)
+    ]
     assert reg[0] < 0.9
     assert reg[-1] > 0.999
     assert reg[-1] > reg[0]
-    assert sm.variation(softent.soft_histogram(z, labels, centres=centres, temperature=0.003)) < 1e-3
+    assert (
+        sm.variation(softent.soft_histogram(z, labels, centres=centres, temperature=0.003)) < 1e-3
+    )
 
 
 def test_labels_independent_of_z_score_near_zero():
@@ -164,7 +174,9 @@ def test_labels_independent_of_z_score_near_zero():
     centres = softent.spherical_bins(20, d, seed=3)
     independent = softent.soft_histogram(z, rng.integers(0, 3, n), centres=centres, temperature=0.1)
     # the sign of one coordinate: at most ln 2 of the ~ln 20 nats of H(Z)
-    dependent = softent.soft_histogram(z, (z[:, 0] > 0).astype(int), centres=centres, temperature=0.1)
+    dependent = softent.soft_histogram(
+        z, (z[:, 0] > 0).astype(int), centres=centres, temperature=0.1
+    )
     for f in (sm.regularity, sm.normalised_mi, sm.disentanglement):
         assert 0 <= f(independent) < 0.002, f.__name__
         assert f(dependent) > 0.05, f.__name__
@@ -229,7 +241,9 @@ def test_bits_are_nats_over_ln2_and_ratios_do_not_depend_on_the_base(clustered):
         assert bits[key] == pytest.approx(nats[key] / math.log(2), rel=1e-14), key
     for key in RATIOS:
         assert bits[key] == nats[key], key
-    assert sm.disentanglement(h, base=2) == pytest.approx(sm.disentanglement(h) / math.log(2), rel=1e-14)
+    assert sm.disentanglement(h, base=2) == pytest.approx(
+        sm.disentanglement(h) / math.log(2), rel=1e-14
+    )
 
 
 def test_undefined_values_are_nan_not_zero():
@@ -265,29 +279,55 @@ def test_bad_input_names_the_argument(clustered):
     z, labels, centres = clustered
     h = softent.soft_histogram(z, labels, centres=centres, temperature=0.1)
     unlabelled = softent.soft_histogram(z, centres=centres, temperature=0.1)
-    with pytest.raises(TypeError, match=r"^softent\.regularity: hist must be a softent\.SoftHistogram"):
+    with pytest.raises(
+        TypeError, match=r"^softent\.regularity: hist must be a softent\.SoftHistogram"
+    ):
         sm.regularity(z)
-    with pytest.raises(ValueError, match=r"^softent\.variation: hist must be a SoftHistogram with labels"):
+    with pytest.raises(
+        ValueError, match=r"^softent\.variation: hist must be a SoftHistogram with labels"
+    ):
         sm.variation(unlabelled)
-    assert sm.efficiency(unlabelled) == pytest.approx(sm.efficiency(h), rel=1e-12)  # labels not needed
-    with pytest.raises(ValueError, match=r"^softent\.regularity: weighting must be 'weighted' or 'uniform', got 'x'"):
+    assert sm.efficiency(unlabelled) == pytest.approx(
+        sm.efficiency(h), rel=1e-12
+    )  # labels not needed
+    with pytest.raises(
+        ValueError,
+        match=r"^softent\.regularity: weighting must be 'weighted' or 'uniform', got 'x'",
+    ):
         sm.regularity(h, weighting="x")
-    with pytest.raises(ValueError, match=r"^softent\.disentanglement: base must be a number > 0 and != 1"):
+    with pytest.raises(
+        ValueError, match=r"^softent\.disentanglement: base must be a number > 0 and != 1"
+    ):
         sm.disentanglement(h, base=1)
     with pytest.raises(TypeError, match=r"^softent\.optimality: output_hist must be a labelled"):
         sm.optimality(h, unlabelled)
     other = softent.soft_histogram(z, labels, centres=centres, temperature=0.2)
-    with pytest.raises(ValueError, match=r"^softent\.optimality: output_hist must be on the same bins"):
+    with pytest.raises(
+        ValueError, match=r"^softent\.optimality: output_hist must be on the same bins"
+    ):
         sm.optimality(h, other)
-    with pytest.raises(ValueError, match=r"^softent\.measures_from_masses: per_label must be a 2-D array \[K, B\]"):
+    with pytest.raises(
+        ValueError, match=r"^softent\.measures_from_masses: per_label must be a 2-D array \[K, B\]"
+    ):
         sm.measures_from_masses(np.ones(3), np.ones((2, 4)), np.ones(2))
-    with pytest.raises(ValueError, match=r"^softent\.measures_from_masses: counts must be a 1-D array \[K\]"):
+    with pytest.raises(
+        ValueError, match=r"^softent\.measures_from_masses: counts must be a 1-D array \[K\]"
+    ):
         sm.measures_from_masses(np.ones(3), np.ones((2, 3)), np.ones(3))
 
 
 def test_exported_from_the_package():
-    for name in ("efficiency", "regularity", "variation", "disentanglement", "optimality", "normalised_mi",
-                 "label_entropy", "all_measures", "measures_from_masses"):  # fmt: skip
+    for name in (
+        "efficiency",
+        "regularity",
+        "variation",
+        "disentanglement",
+        "optimality",
+        "normalised_mi",
+        "label_entropy",
+        "all_measures",
+        "measures_from_masses",
+    ):
         assert getattr(softent, name) is getattr(sm, name)
         assert name in softent.__all__
 
@@ -299,7 +339,9 @@ def test_disentanglement_in_row_chunks_equals_the_whole():
     masses = np.random.default_rng(5).random((203, 9)) ** 3
     whole = _js_to_rest_nats(masses, chunk_rows=10_000)
     for chunk in (1, 7, 64):
-        np.testing.assert_allclose(_js_to_rest_nats(masses, chunk_rows=chunk), whole, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(
+            _js_to_rest_nats(masses, chunk_rows=chunk), whole, rtol=1e-12, atol=1e-15
+        )
     total = masses.sum(0)
     p, q = masses[17] / masses[17].sum(), (total - masses[17]) / (total - masses[17]).sum()
     mid = (p + q) / 2

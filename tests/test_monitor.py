@@ -30,7 +30,11 @@ def digits():
 def mlp(seed: int = 0) -> torch.nn.Module:
     torch.manual_seed(seed)
     return torch.nn.Sequential(
-        torch.nn.Linear(64, 32), torch.nn.Tanh(), torch.nn.Linear(32, 16), torch.nn.Tanh(), torch.nn.Linear(16, 10)
+        torch.nn.Linear(64, 32),
+        torch.nn.Tanh(),
+        torch.nn.Linear(32, 16),
+        torch.nn.Tanh(),
+        torch.nn.Linear(16, 10),
     )
 
 
@@ -121,7 +125,9 @@ def test_monitor_numbers_equal_the_batch_api():
     ref = softent.information(z, masked, n_bins=N_BINS, seed=5, base=2)
     assert row["I(Z;y)"] == pytest.approx(float(ref.mutual_information), rel=1e-6)
     assert row["H(Z|y)"] == pytest.approx(float(ref.conditional_entropy), rel=1e-6)
-    assert row["H"] == pytest.approx(float(softent.entropy(z, n_bins=N_BINS, seed=5, base=2)), rel=1e-6)
+    assert row["H"] == pytest.approx(
+        float(softent.entropy(z, n_bins=N_BINS, seed=5, base=2)), rel=1e-6
+    )
     assert row["step"] == 1
     assert row["rows"] == len(x)
 
@@ -132,8 +138,16 @@ def test_monitor_bootstrap_intervals_equal_the_report_of_the_layer():
     model = mlp(2)
     acts = []
     keep = model[3].register_forward_hook(lambda m, a, o: acts.append(o.detach().clone()))
-    mon = LayerMonitor(model, ["3"], label_sets=["y"], n_bins=N_BINS, base=2, bootstrap=30, bootstrap_seed=4,
-                       confidence=0.9)  # fmt: skip
+    mon = LayerMonitor(
+        model,
+        ["3"],
+        label_sets=["y"],
+        n_bins=N_BINS,
+        base=2,
+        bootstrap=30,
+        bootstrap_seed=4,
+        confidence=0.9,
+    )
     with torch.no_grad():
         for i in range(0, len(x), 128):
             mon.set_labels(y=y[i : i + 128])
@@ -142,9 +156,20 @@ def test_monitor_bootstrap_intervals_equal_the_report_of_the_layer():
     (row,) = mon.record(step=0)
     keep.remove()
     mon.close()
-    ref = softent.report(torch.cat(acts), {"y": y}, n_bins=N_BINS, base=2, bootstrap=30, bootstrap_seed=4,
-                         confidence=0.9).rows[0]  # fmt: skip
-    for col, key in (("H", "entropy"), ("H(Z|y)", "conditional_entropy"), ("I(Z;y)", "mutual_information")):
+    ref = softent.report(
+        torch.cat(acts),
+        {"y": y},
+        n_bins=N_BINS,
+        base=2,
+        bootstrap=30,
+        bootstrap_seed=4,
+        confidence=0.9,
+    ).rows[0]
+    for col, key in (
+        ("H", "entropy"),
+        ("H(Z|y)", "conditional_entropy"),
+        ("I(Z;y)", "mutual_information"),
+    ):
         assert row[col] == pytest.approx(ref[key], rel=1e-6)
         assert [row[f"{col}_lo"], row[f"{col}_hi"]] == pytest.approx(ref[f"{key}_ci"], rel=1e-6)
         assert row[f"{col}_lo"] < row[f"{col}_hi"]
@@ -185,8 +210,13 @@ def test_sequence_outputs_are_flattened_as_asked(flatten):
         out, _ = model(ids)
     rows = {r["layer"]: r for r in mon.record()}
     mon.close()
-    z = {"tokens": out.reshape(-1, 8), "mean": out.mean(1), "first": out[:, 0], "last": out[:, -1],
-         "sample": out.reshape(30, -1)}[flatten]  # fmt: skip
+    z = {
+        "tokens": out.reshape(-1, 8),
+        "mean": out.mean(1),
+        "first": out[:, 0],
+        "last": out[:, -1],
+        "sample": out.reshape(30, -1),
+    }[flatten]
     s = np.repeat(sample_labels.numpy(), 5) if flatten == "tokens" else sample_labels.numpy()
     ref = softent.information(z, s, n_bins=10)
     assert rows["block"]["rows"] == z.shape[0]
@@ -235,19 +265,28 @@ def test_activations_are_not_retained():
 def test_bad_arguments_are_clear_errors():
     x, y = digits()
     model = mlp()
-    with pytest.raises(ValueError, match=r"softent.torch.LayerMonitor: layers must be names of submodules .* got \['nope'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"softent.torch.LayerMonitor: layers must be names of submodules .* got \['nope'\]",
+    ):
         LayerMonitor(model, ["nope"])
     with pytest.raises(ValueError, match=r"flatten must be one of"):
         LayerMonitor(model, ["1"], flatten="pool")
-    with pytest.raises(ValueError, match=r"centres must be given for every layer with metric='euclidean'"):
+    with pytest.raises(
+        ValueError, match=r"centres must be given for every layer with metric='euclidean'"
+    ):
         LayerMonitor(model, ["1"], metric="euclidean")
     with pytest.raises(ValueError, match=r"every must be None or an int >= 1"):
         LayerMonitor(model, ["1"], every=0)
     with LayerMonitor(model, ["1"], label_sets=["y"]) as mon:
-        with pytest.raises(ValueError, match=r"set_labels: labels must be among the declared label sets \['y'\]"):
+        with pytest.raises(
+            ValueError, match=r"set_labels: labels must be among the declared label sets \['y'\]"
+        ):
             mon.set_labels(z=y)
         mon.set_labels(y[:10])  # one array: the one declared set
-        with pytest.raises(ValueError, match=r"labels\['y'\] must be \[batch=20\] or \[batch, \*positions\]"):
+        with pytest.raises(
+            ValueError, match=r"labels\['y'\] must be \[batch=20\] or \[batch, \*positions\]"
+        ):
             model(x[:20])
     assert hooks_of(model) == 0
     c = np.random.default_rng(0).normal(size=(5, 32))

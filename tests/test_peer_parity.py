@@ -48,7 +48,9 @@ def test_soft_entropy_pinned(n_bins):
     assert info.entropy == pytest.approx(h, rel=1e-9)
     # soft-entropy clamps q at 1e-9 inside its logarithm: agreement to ~1e-9
     assert info.mutual_information == pytest.approx(mi, rel=1e-8)
-    assert info.entropy / math.log(n_bins) == pytest.approx(h / math.log(n_bins), rel=1e-9)  # its "efficiency"
+    assert info.entropy / math.log(n_bins) == pytest.approx(
+        h / math.log(n_bins), rel=1e-9
+    )  # its "efficiency"
 
 
 def test_soft_entropy_live():
@@ -74,7 +76,9 @@ def test_nam_entropy_pinned(case):
     z, labels, centres = nam_case()
     _, _, metric, temperature = CASES[case]
     expected = _nam_pinned()[f"{case}-weighted"]
-    info = softent.information(z.astype(np.float64), labels, centres=centres, metric=metric, temperature=temperature)
+    info = softent.information(
+        z.astype(np.float64), labels, centres=centres, metric=metric, temperature=temperature
+    )
     # nam-entropy guards its logarithms with small epsilons: agreement to ~1e-9
     assert info.entropy == pytest.approx(expected["entropy"], rel=1e-8)
     assert info.conditional_entropy == pytest.approx(expected["conditional_entropy"], rel=1e-8)
@@ -93,11 +97,20 @@ def test_nam_entropy_live(case):
     z, labels, centres = nam_case()
     dist, bins, metric, temperature = CASES[case]
     out = compute_all_entropy_measures(
-        torch.tensor(z), torch.tensor(labels), list(range(4)), 20, dist_fn=dist, bin_type=bins,
-        smoothing_fn="softmax", smoothing_temp=temperature, online_bins=torch.tensor(centres).view(20, 1, 8),
-    )["output_metrics"]  # fmt: skip
+        torch.tensor(z),
+        torch.tensor(labels),
+        list(range(4)),
+        20,
+        dist_fn=dist,
+        bin_type=bins,
+        smoothing_fn="softmax",
+        smoothing_temp=temperature,
+        online_bins=torch.tensor(centres).view(20, 1, 8),
+    )["output_metrics"]
     info = softent.information(z, labels, centres=centres, metric=metric, temperature=temperature)
     # nam-entropy computes in float32
     assert info.entropy == pytest.approx(float(out["entropy"]), rel=1e-5)
     assert info.conditional_entropy == pytest.approx(float(out["conditional_entropy"]), rel=1e-5)
-    assert info.mutual_information == pytest.approx(float(out["mutual_information"]), rel=1e-4, abs=1e-6)
+    assert info.mutual_information == pytest.approx(
+        float(out["mutual_information"]), rel=1e-4, abs=1e-6
+    )

@@ -40,7 +40,9 @@ def test_bin_occupancy_bars_are_the_normalised_histograms(tmp_path, labelled):
     order = np.argsort(-h.total, kind="stable")
     np.testing.assert_allclose(bar_heights(axes[0]), h.total[order] / h.total.sum(), rtol=1e-12)
     for k in range(4):  # each label's p(b|k) on the overall order of the bins
-        np.testing.assert_allclose(bar_heights(axes[1 + k]), h.per_label[k, order] / h.per_label[k].sum(), rtol=1e-12)
+        np.testing.assert_allclose(
+            bar_heights(axes[1 + k]), h.per_label[k, order] / h.per_label[k].sum(), rtol=1e-12
+        )
     unsorted = plots.bin_occupancy(h, sort_bins=False, max_labels=2)
     assert len(unsorted.axes) == 3
     np.testing.assert_allclose(bar_heights(unsorted.axes[0]), h.total / h.total.sum(), rtol=1e-12)
@@ -57,7 +59,9 @@ def test_bin_occupancy_accepts_an_accumulator_and_an_information(labelled):
     np.testing.assert_allclose(a, b, rtol=1e-10)
     unlabelled = softent.soft_histogram(z, n_bins=10)
     assert len(plots.bin_occupancy(unlabelled).axes) == 1
-    with pytest.raises(TypeError, match=r"softent.plots.bin_occupancy: source must be a softent.SoftHistogram"):
+    with pytest.raises(
+        TypeError, match=r"softent.plots.bin_occupancy: source must be a softent.SoftHistogram"
+    ):
         plots.bin_occupancy(z)
 
 
@@ -72,17 +76,29 @@ def test_scatter_2d_draws_points_and_centres(tmp_path):
     (ax,) = [a for a in fig.axes if a.collections]
     offsets = [c.get_offsets() for c in ax.collections]
     assert sum(len(o) for o in offsets[:-1]) == 2000  # the seeded subset of the points
-    np.testing.assert_allclose(np.asarray(offsets[-1]), h.centres)  # Euclidean centres where they are
+    np.testing.assert_allclose(
+        np.asarray(offsets[-1]), h.centres
+    )  # Euclidean centres where they are
     cos = plots.scatter_2d(z, softent.spherical_bins(5, 2), metric="cosine", max_points=len(z))
     pts = np.asarray(next(a for a in cos.axes if a.collections).collections[-1].get_offsets())
     radius = np.median(np.linalg.norm(z, axis=1))
-    np.testing.assert_allclose(np.linalg.norm(pts, axis=1), radius)  # directions on the data's radius
+    np.testing.assert_allclose(
+        np.linalg.norm(pts, axis=1), radius
+    )  # directions on the data's radius
     with pytest.raises(ValueError, match=r"z must be a 2-D array \[N, 2\]"):
         plots.scatter_2d(np.zeros((5, 3)), np.zeros((2, 3)))
 
 
 HISTORY = [
-    {"step": s, "layer": layer, "rows": 10, "H": 1.0 + s + j, "H(Z|y)": 0.5, "I(Z;y)": 0.1 * s + j, "I(Z;x)": 0.2 * s}
+    {
+        "step": s,
+        "layer": layer,
+        "rows": 10,
+        "H": 1.0 + s + j,
+        "H(Z|y)": 0.5,
+        "I(Z;y)": 0.1 * s + j,
+        "I(Z;x)": 0.2 * s,
+    }
     for s in range(4)
     for j, layer in enumerate(["a", "b"])
 ]
@@ -106,8 +122,12 @@ def test_layer_curves_one_line_per_layer_and_panel(tmp_path):
 
 def test_information_plane_one_trajectory_per_layer(tmp_path):
     planes = {
-        "a": SimpleNamespace(steps=np.arange(3), i_xt=np.array([0.1, 0.5, 0.7]), i_ty=np.array([0.0, 0.2, 0.3])),
-        "b": SimpleNamespace(steps=np.arange(3), i_xt=np.array([0.2, 0.6, 0.5]), i_ty=np.array([0.1, 0.4, 0.45])),
+        "a": SimpleNamespace(
+            steps=np.arange(3), i_xt=np.array([0.1, 0.5, 0.7]), i_ty=np.array([0.0, 0.2, 0.3])
+        ),
+        "b": SimpleNamespace(
+            steps=np.arange(3), i_xt=np.array([0.2, 0.6, 0.5]), i_ty=np.array([0.1, 0.4, 0.45])
+        ),
     }
     fig = plots.information_plane(planes, unit="bits", path=tmp_path / "p.png")
     assert (tmp_path / "p.png").read_bytes()[:8] == PNG
@@ -118,7 +138,9 @@ def test_information_plane_one_trajectory_per_layer(tmp_path):
     assert "I(X;T)" in ax.get_xlabel()
     assert "bits" in ax.get_ylabel()
     with pytest.raises(ValueError, match=r"records with both I\(Z;x\) and I\(Z;y\)"):
-        plots.information_plane({"a": SimpleNamespace(steps=np.arange(0), i_xt=np.zeros(0), i_ty=np.zeros(0))})
+        plots.information_plane(
+            {"a": SimpleNamespace(steps=np.arange(0), i_xt=np.zeros(0), i_ty=np.zeros(0))}
+        )
 
 
 def test_information_plane_from_a_history_equals_the_monitors():

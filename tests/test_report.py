@@ -14,8 +14,17 @@ import softent.measures as sm
 from reference import assignments, poisson_weights
 from softent import Accumulator, Report
 
-KEYS = ("entropy", "conditional_entropy", "mutual_information", "efficiency", "regularity", "variation",
-        "disentanglement", "normalised_mi", "label_entropy")  # fmt: skip
+KEYS = (
+    "entropy",
+    "conditional_entropy",
+    "mutual_information",
+    "efficiency",
+    "regularity",
+    "variation",
+    "disentanglement",
+    "normalised_mi",
+    "label_entropy",
+)
 
 
 @pytest.fixture
@@ -99,7 +108,13 @@ def test_bits_scale_information_and_leave_ratios(data):
     nats = softent.report(z, sets, n_bins=30)
     bits = softent.report(z, sets, n_bins=30, base=2)
     for a, b in zip(nats.rows, bits.rows, strict=True):
-        for key in ("entropy", "conditional_entropy", "mutual_information", "label_entropy", "disentanglement"):
+        for key in (
+            "entropy",
+            "conditional_entropy",
+            "mutual_information",
+            "label_entropy",
+            "disentanglement",
+        ):
             assert b[key] == pytest.approx(a[key] / math.log(2), rel=1e-13), key
         for key in ("efficiency", "regularity", "variation", "normalised_mi"):
             # two kernel runs: OpenMP may add rows in another order (last-ulp differences)
@@ -112,8 +127,12 @@ def test_uniform_weighting_is_passed_through(data):
     z, sets = data
     r = softent.report(z, sets, n_bins=30, weighting="uniform")
     h = softent.soft_histogram(z, sets["noise"], n_bins=30)
-    assert r.rows[1]["conditional_entropy"] == pytest.approx(h.conditional_entropy(weighting="uniform"), rel=1e-12)
-    assert r.rows[1]["regularity"] == pytest.approx(sm.regularity(h, weighting="uniform"), rel=1e-12)
+    assert r.rows[1]["conditional_entropy"] == pytest.approx(
+        h.conditional_entropy(weighting="uniform"), rel=1e-12
+    )
+    assert r.rows[1]["regularity"] == pytest.approx(
+        sm.regularity(h, weighting="uniform"), rel=1e-12
+    )
 
 
 # ----------------------------------------------------------------------------- accumulators
@@ -143,14 +162,20 @@ def test_a_streamed_accumulator_reports_what_the_array_does(data, metric):
             assert rs[key] == pytest.approx(ra[key], rel=1e-12), key
     sub = softent.report(acc, ["word", "cls"])  # a chosen subset, in the order asked
     assert [row["label_set"] for row in sub.rows] == ["word", "cls"]
-    assert softent.report(acc, "noise").rows[0]["entropy"] == pytest.approx(a.rows[1]["entropy"], rel=1e-12)
+    assert softent.report(acc, "noise").rows[0]["entropy"] == pytest.approx(
+        a.rows[1]["entropy"], rel=1e-12
+    )
 
 
 def test_internal_dimensions_give_a_row_per_index(data):
     z, sets = data
     rng = np.random.default_rng(4)
     zl = np.stack([z, rng.normal(size=z.shape), z[:, ::-1] * 0.3], axis=1)  # [N, 3, D]
-    acc = _stream(Accumulator(n_bins=30, dim=z.shape[1], temperature=0.15), zl, {"cls": sets["cls"], "pos": sets["pos"]})
+    acc = _stream(
+        Accumulator(n_bins=30, dim=z.shape[1], temperature=0.15),
+        zl,
+        {"cls": sets["cls"], "pos": sets["pos"]},
+    )
     r = softent.report(acc, input_set="cls", output_set="pos")
     assert [(row["label_set"], row["index"]) for row in r.rows] == [
         (s, (i,)) for s in ("cls", "pos") for i in range(3)
@@ -158,8 +183,14 @@ def test_internal_dimensions_give_a_row_per_index(data):
     assert r.internal_shape == (3,)
     for row in r.rows:
         i = row["index"][0]
-        ref = softent.report(zl[:, i], {"cls": sets["cls"], "pos": sets["pos"]}, centres=acc.centres,
-                             temperature=0.15, input_set="cls", output_set="pos")  # fmt: skip
+        ref = softent.report(
+            zl[:, i],
+            {"cls": sets["cls"], "pos": sets["pos"]},
+            centres=acc.centres,
+            temperature=0.15,
+            input_set="cls",
+            output_set="pos",
+        )
         ref_row = next(x for x in ref.rows if x["label_set"] == row["label_set"])
         for key in (*KEYS, "optimality"):
             assert row[key] == pytest.approx(ref_row[key], rel=1e-12), key
@@ -188,8 +219,14 @@ def test_to_dict_is_strict_json_and_round_trips(data):
     d = r.to_dict()
     text = json.dumps(d, allow_nan=False)  # NaN would be invalid JSON
     assert json.loads(text) == d
-    assert d["bins"] == {"n_bins": 30, "metric": "cosine", "temperature": r.bins.temperature, "dim": z.shape[1],
-                         "fingerprint": r.bins.fingerprint(), "seed": 0}  # fmt: skip
+    assert d["bins"] == {
+        "n_bins": 30,
+        "metric": "cosine",
+        "temperature": r.bins.temperature,
+        "dim": z.shape[1],
+        "fingerprint": r.bins.fingerprint(),
+        "seed": 0,
+    }
     assert d["base"] == math.e
     assert d["units"] == "nats"
     assert d["input_set"] == "cls"
@@ -229,7 +266,7 @@ def test_format_table(data):
     body = lines[header + 2 :]
     assert [line.split()[0] for line in body] == list(sets)
     assert body[0].split()[3] == f"{r.rows[0]['entropy']:.4f}"
-    assert len({len(line) for line in lines[header:header + 2]}) == 1  # header and rule line up
+    assert len({len(line) for line in lines[header : header + 2]}) == 1  # header and rule line up
     assert f"fingerprint {r.bins.fingerprint()[:12]}" in text
     assert "Report(label_sets=['cls', 'noise', 'pos', 'word']" in repr(r)
 
@@ -240,8 +277,16 @@ def test_format_table(data):
 def test_intervals_are_percentiles_of_the_replicates(data):
     z, sets = data
     z, cls, noise = z[:300], sets["cls"][:300], sets["noise"][:300]
-    r = softent.report(z, {"cls": cls, "noise": noise}, n_bins=20, bootstrap=40, bootstrap_seed=3,
-                       confidence=0.8, input_set="noise", output_set="cls")  # fmt: skip
+    r = softent.report(
+        z,
+        {"cls": cls, "noise": noise},
+        n_bins=20,
+        bootstrap=40,
+        bootstrap_seed=3,
+        confidence=0.8,
+        input_set="noise",
+        output_set="cls",
+    )
     # independently: the kernel's resampling weights (tests/reference.py re-implements the
     # counter-based draw), weighted soft histograms from the definition, np.percentile
     q = assignments(z, r.bins.centres, "cosine", r.bins.temperature)
@@ -261,10 +306,16 @@ def test_intervals_are_percentiles_of_the_replicates(data):
             mi[name].append(h - hc)
     for row in r.rows:
         name = row["label_set"]
-        assert row["entropy_ci"] == pytest.approx(list(np.percentile(ent[name], [10, 90])), rel=1e-9)
-        assert row["mutual_information_ci"] == pytest.approx(list(np.percentile(mi[name], [10, 90])), rel=1e-9)
+        assert row["entropy_ci"] == pytest.approx(
+            list(np.percentile(ent[name], [10, 90])), rel=1e-9
+        )
+        assert row["mutual_information_ci"] == pytest.approx(
+            list(np.percentile(mi[name], [10, 90])), rel=1e-9
+        )
         assert row["mutual_information_se"] == pytest.approx(np.std(mi[name], ddof=1), rel=1e-9)
-        assert row["mutual_information_bias"] == pytest.approx(np.mean(mi[name]) - row["mutual_information"], rel=1e-6)
+        assert row["mutual_information_bias"] == pytest.approx(
+            np.mean(mi[name]) - row["mutual_information"], rel=1e-6
+        )
         opt = np.array(mi["cls"]) / np.array(mi["noise"])
         assert row["optimality_ci"] == pytest.approx(list(np.percentile(opt, [10, 90])), rel=1e-9)
 
@@ -275,7 +326,9 @@ def _assert_rows_equal(got: list, want: list, rtol: float) -> None:
         assert a.keys() == b.keys()
         for key, va in a.items():
             if isinstance(va, (float, list)) and not isinstance(b[key], (str, tuple)):
-                np.testing.assert_allclose(np.asarray(va, float), np.asarray(b[key], float), rtol=rtol, err_msg=key)
+                np.testing.assert_allclose(
+                    np.asarray(va, float), np.asarray(b[key], float), rtol=rtol, err_msg=key
+                )
             else:
                 assert va == b[key], key
 
@@ -287,35 +340,68 @@ def test_a_bootstrapped_accumulator_reports_the_intervals_of_the_array(data):
     cuts = np.sort(rng.choice(np.arange(1, len(z)), 12, replace=False))
     for part in np.split(np.arange(len(z)), cuts):  # uneven chunks, as a data loader would give
         acc.update(z[part], {k: v[part] for k, v in sets.items()})
-    a = softent.report(z, sets, n_bins=20, seed=2, bootstrap=30, bootstrap_seed=6, confidence=0.9,
-                       input_set="cls", output_set="pos")  # fmt: skip
+    a = softent.report(
+        z,
+        sets,
+        n_bins=20,
+        seed=2,
+        bootstrap=30,
+        bootstrap_seed=6,
+        confidence=0.9,
+        input_set="cls",
+        output_set="pos",
+    )
     s = softent.report(acc, confidence=0.9, input_set="cls", output_set="pos")
     assert "mutual_information_ci" in s.rows[0]
     assert "optimality_se" in s.rows[0]
     _assert_rows_equal(s.rows, a.rows, 1e-9)
-    assert s.to_dict()["bootstrap"] == a.to_dict()["bootstrap"] == {
-        "n_resamples": 30, "confidence": 0.9, "seed": 6, "method": "poisson"}
+    assert (
+        s.to_dict()["bootstrap"]
+        == a.to_dict()["bootstrap"]
+        == {"n_resamples": 30, "confidence": 0.9, "seed": 6, "method": "poisson"}
+    )
     assert "90% percentile intervals over 30 Poisson bootstrap resamples" in s.format_table()
     # bootstrap = R and the accumulator's own seed are accepted too
-    _assert_rows_equal(softent.report(acc, "cls", bootstrap=30, bootstrap_seed=6).rows,
-                       softent.report(z, {"cls": sets["cls"]}, n_bins=20, seed=2, bootstrap=30,
-                                      bootstrap_seed=6).rows, 1e-9)  # fmt: skip
+    _assert_rows_equal(
+        softent.report(acc, "cls", bootstrap=30, bootstrap_seed=6).rows,
+        softent.report(
+            z, {"cls": sets["cls"]}, n_bins=20, seed=2, bootstrap=30, bootstrap_seed=6
+        ).rows,
+        1e-9,
+    )
     # without label sets: the entropy of every row
     plain = Accumulator(n_bins=20, dim=z.shape[1], seed=2, bootstrap=30, bootstrap_seed=6)
-    _assert_rows_equal(softent.report(_stream(plain, z, {})).rows,
-                       softent.report(z, n_bins=20, seed=2, bootstrap=30, bootstrap_seed=6).rows, 1e-9)  # fmt: skip
+    _assert_rows_equal(
+        softent.report(_stream(plain, z, {})).rows,
+        softent.report(z, n_bins=20, seed=2, bootstrap=30, bootstrap_seed=6).rows,
+        1e-9,
+    )
 
 
 def test_a_bootstrapped_accumulator_with_internal_dimensions(data):
     z, sets = data
     zl = np.stack([z, z[:, ::-1] * 0.3 + 1.0], axis=1)  # [N, 2, D]
     two = {"cls": sets["cls"], "pos": sets["pos"]}
-    acc = _stream(Accumulator(n_bins=16, dim=z.shape[1], temperature=0.2, bootstrap=25, bootstrap_seed=1), zl, two)
+    acc = _stream(
+        Accumulator(n_bins=16, dim=z.shape[1], temperature=0.2, bootstrap=25, bootstrap_seed=1),
+        zl,
+        two,
+    )
     r = softent.report(acc, input_set="cls", output_set="pos")
     for i in (0, 1):
-        ref = softent.report(np.ascontiguousarray(zl[:, i]), two, centres=acc.centres, temperature=0.2,
-                             bootstrap=25, bootstrap_seed=1, input_set="cls", output_set="pos")  # fmt: skip
-        mine = [{k: v for k, v in row.items() if k != "index"} for row in r.rows if row["index"] == (i,)]
+        ref = softent.report(
+            np.ascontiguousarray(zl[:, i]),
+            two,
+            centres=acc.centres,
+            temperature=0.2,
+            bootstrap=25,
+            bootstrap_seed=1,
+            input_set="cls",
+            output_set="pos",
+        )
+        mine = [
+            {k: v for k, v in row.items() if k != "index"} for row in r.rows if row["index"] == (i,)
+        ]
         _assert_rows_equal(mine, ref.rows, 1e-9)
 
 
@@ -323,12 +409,18 @@ def test_merged_workers_report_intervals_from_both():
     rng = np.random.default_rng(5)
     z = rng.normal(size=(400, 6))
     y = (z[:, 0] > 0).astype(int)
-    work = [Accumulator(n_bins=12, dim=6, bootstrap=40, bootstrap_seed=100 + rank) for rank in range(2)]
+    work = [
+        Accumulator(n_bins=12, dim=6, bootstrap=40, bootstrap_seed=100 + rank) for rank in range(2)
+    ]
     work[0].update(z[:200], y[:200])
     work[1].update(z[200:], y[200:])
     alone = softent.report(work[0]).rows[0]
     merged = softent.report(work[0].merge(work[1])).rows[0]
-    assert merged["mutual_information_ci"][0] <= merged["mutual_information"] <= merged["mutual_information_ci"][1]
+    assert (
+        merged["mutual_information_ci"][0]
+        <= merged["mutual_information"]
+        <= merged["mutual_information_ci"][1]
+    )
     # twice the rows: a narrower spread than one worker's
     assert merged["mutual_information_se"] < alone["mutual_information_se"]
 
@@ -396,7 +488,9 @@ def test_bootstrap_is_reproducible_and_reported(data):
     for ra, rb, rc in zip(a.rows, b.rows, c.rows, strict=True):
         for key in KEYS:  # equal up to the order OpenMP adds rows in
             assert rb[f"{key}_ci"] == pytest.approx(ra[f"{key}_ci"], rel=1e-12), key
-            assert rc[key] == pytest.approx(ra[key], rel=1e-12), key  # the point estimate is not resampled
+            assert rc[key] == pytest.approx(ra[key], rel=1e-12), (
+                key
+            )  # the point estimate is not resampled
     assert a.rows[0]["entropy_ci"] != pytest.approx(c.rows[0]["entropy_ci"], rel=1e-6)
     d = a.to_dict()
     assert d["bootstrap"] == {"n_resamples": 25, "confidence": 0.95, "seed": 1, "method": "poisson"}
@@ -448,8 +542,9 @@ def test_bad_arrays_name_the_argument(data):
     bad = z.copy()
     bad[13, 2] = np.nan
     assert "NaN/Inf in row 13" in _err(ValueError, "source", lambda: softent.report(bad, sets))
-    assert "got shape (699,)" in _err(ValueError, r"label_sets\['cls'\]",
-                                       lambda: softent.report(z, {"cls": sets["cls"][1:]}))  # fmt: skip
+    assert "got shape (699,)" in _err(
+        ValueError, r"label_sets\['cls'\]", lambda: softent.report(z, {"cls": sets["cls"][1:]})
+    )
     _err(ValueError, "label_sets", lambda: softent.report(z, sets["cls"][:5]))
     _err(TypeError, r"label_sets\['f'\]", lambda: softent.report(z, {"f": z[:, 0]}))
     _err(ValueError, r"label_sets\['m'\]", lambda: softent.report(z, {"m": np.full(len(z), -1)}))
@@ -462,7 +557,9 @@ def test_bad_options_name_the_argument(data):
     z, sets = data
     _err(ValueError, "output_set", lambda: softent.report(z, sets, input_set="cls"))
     _err(ValueError, "input_set", lambda: softent.report(z, sets, output_set="cls"))
-    _err(ValueError, "input_set", lambda: softent.report(z, sets, input_set="nope", output_set="cls"))
+    _err(
+        ValueError, "input_set", lambda: softent.report(z, sets, input_set="nope", output_set="cls")
+    )
     _err(ValueError, "bootstrap", lambda: softent.report(z, sets, bootstrap=-1))
     _err(TypeError, "bootstrap", lambda: softent.report(z, sets, bootstrap=1.5))
     _err(ValueError, "confidence", lambda: softent.report(z, sets, confidence=1.0))
@@ -479,9 +576,15 @@ def test_bad_accumulator_use_names_the_argument(data):
     msg = _err(ValueError, "bootstrap", lambda: softent.report(acc, bootstrap=10))
     assert "its rows are gone" in msg
     assert "Accumulator(..., bootstrap=R)" in msg
-    boot = _stream(Accumulator(n_bins=20, dim=z.shape[1], bootstrap=5, bootstrap_seed=3), z, {"cls": sets["cls"]})
+    boot = _stream(
+        Accumulator(n_bins=20, dim=z.shape[1], bootstrap=5, bootstrap_seed=3),
+        z,
+        {"cls": sets["cls"]},
+    )
     assert "0 or 5" in _err(ValueError, "bootstrap", lambda: softent.report(boot, bootstrap=10))
-    assert "0 or 3" in _err(ValueError, "bootstrap_seed", lambda: softent.report(boot, bootstrap_seed=4))
+    assert "0 or 3" in _err(
+        ValueError, "bootstrap_seed", lambda: softent.report(boot, bootstrap_seed=4)
+    )
     _err(ValueError, "centres", lambda: softent.report(acc, centres=acc.centres))
     _err(ValueError, "n_bins", lambda: softent.report(acc, n_bins=20))
     _err(ValueError, "temperature", lambda: softent.report(acc, temperature=0.1))

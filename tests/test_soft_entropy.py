@@ -18,15 +18,21 @@ def test_matches_numpy_reference(clustered, metric, dtype, rtol, weighting):
     z, labels, centres = clustered
     t = TEMPERATURES[metric]
     h, hc, mi, per_label = reference.information(z, labels, centres, metric, t, weighting)
-    got = softent.information(z.astype(dtype), labels, centres=centres, metric=metric, temperature=t, weighting=weighting)
+    got = softent.information(
+        z.astype(dtype), labels, centres=centres, metric=metric, temperature=t, weighting=weighting
+    )
     assert got.entropy == pytest.approx(h, rel=rtol)
     assert got.conditional_entropy == pytest.approx(hc, rel=rtol)
     assert got.mutual_information == pytest.approx(mi, rel=max(rtol, 1e-12) * 20, abs=rtol * h)
     assert got.label_values.tolist() == sorted(per_label)
-    np.testing.assert_allclose(got.label_entropies, [per_label[v] for v in got.label_values], rtol=rtol)
+    np.testing.assert_allclose(
+        got.label_entropies, [per_label[v] for v in got.label_values], rtol=rtol
+    )
     assert got.counts.tolist() == [int((labels == v).sum()) for v in got.label_values]
     assert 0.05 < mi < h  # the fixture is informative but not degenerate
-    assert softent.entropy(z.astype(dtype), centres=centres, metric=metric, temperature=t) == pytest.approx(h, rel=rtol)
+    assert softent.entropy(
+        z.astype(dtype), centres=centres, metric=metric, temperature=t
+    ) == pytest.approx(h, rel=rtol)
 
 
 def test_functions_agree_with_information(clustered):
@@ -56,7 +62,9 @@ def test_masked_labels_are_ignored_everywhere(clustered):
 def test_tile_and_thread_invariance(clustered, tile_rows, num_threads):
     z, labels, centres = clustered
     base = softent.soft_histogram(z, labels, centres=centres, temperature=0.1)
-    got = softent.soft_histogram(z, labels, centres=centres, temperature=0.1, tile_rows=tile_rows, num_threads=num_threads)
+    got = softent.soft_histogram(
+        z, labels, centres=centres, temperature=0.1, tile_rows=tile_rows, num_threads=num_threads
+    )
     np.testing.assert_allclose(got.per_label, base.per_label, rtol=1e-12)
     np.testing.assert_allclose(got.total, base.total, rtol=1e-12)
 
@@ -72,7 +80,9 @@ def test_row_order_and_label_renaming_invariance(clustered):
     for other in (shuffled, renamed, shifted):
         assert other.entropy == pytest.approx(base.entropy, rel=1e-12)
         assert other.conditional_entropy == pytest.approx(base.conditional_entropy, rel=1e-12)
-        assert sorted(other.label_entropies) == pytest.approx(sorted(base.label_entropies), rel=1e-12)
+        assert sorted(other.label_entropies) == pytest.approx(
+            sorted(base.label_entropies), rel=1e-12
+        )
     assert renamed.label_values.dtype.kind == "U"
 
 
@@ -100,7 +110,9 @@ def test_float32_agrees_with_float64(clustered):
     for metric in METRICS:
         t = TEMPERATURES[metric]
         a = softent.information(z, labels, centres=centres, metric=metric, temperature=t)
-        b = softent.information(z.astype(np.float32), labels, centres=centres, metric=metric, temperature=t)
+        b = softent.information(
+            z.astype(np.float32), labels, centres=centres, metric=metric, temperature=t
+        )
         assert b.entropy == pytest.approx(a.entropy, rel=1e-5)
         assert b.mutual_information == pytest.approx(a.mutual_information, rel=1e-4, abs=1e-6)
 
@@ -198,7 +210,11 @@ def test_auto_temperature_rule_for_other_metrics(clustered, metric):
     h = softent.soft_histogram(z, centres=centres, metric=metric)
     spread = np.sqrt(np.mean(np.sum((centres - centres.mean(0)) ** 2, axis=1)))
     norm = np.sqrt(np.mean(np.sum(centres**2, axis=1)))
-    expected = {"euclidean": eps * spread / math.sqrt(2), "sqeuclidean": 2 * eps * spread**2, "dot": eps * norm**2}
+    expected = {
+        "euclidean": eps * spread / math.sqrt(2),
+        "sqeuclidean": 2 * eps * spread**2,
+        "dot": eps * norm**2,
+    }
     assert h.temperature == pytest.approx(expected[metric], rel=1e-12)
     assert 0 < h.entropy() < math.log(len(centres))
 

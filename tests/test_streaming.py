@@ -42,7 +42,9 @@ def stream(acc: Accumulator, z, labels, rng, max_size: int = 97) -> Accumulator:
 
 
 def assert_close(a, b, rtol):
-    np.testing.assert_allclose(np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64), rtol=rtol, atol=0)
+    np.testing.assert_allclose(
+        np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64), rtol=rtol, atol=0
+    )
 
 
 # ----------------------------------------------------------------------------- equality with the batch API
@@ -56,7 +58,9 @@ def test_random_chunks_equal_the_batch_result(clustered, metric, dtype, rtol):
     labels = labels.copy()
     labels[::11] = -1  # masked rows
     t = TEMPERATURES[metric]
-    acc = stream(Accumulator(centres, metric=metric, temperature=t), z, labels, np.random.default_rng(1))
+    acc = stream(
+        Accumulator(centres, metric=metric, temperature=t), z, labels, np.random.default_rng(1)
+    )
     ref = softent.information(z, labels, centres=centres, metric=metric, temperature=t)
     assert acc.n_rows == len(z)
     assert_close(acc.mutual_information(), ref.mutual_information, rtol)
@@ -66,9 +70,13 @@ def test_random_chunks_equal_the_batch_result(clustered, metric, dtype, rtol):
     np.testing.assert_array_equal(acc.label_values(), ref.label_values)
     np.testing.assert_array_equal(acc.counts(), ref.counts)
     # entropy() without a label set: every row, masked ones included
-    assert_close(acc.entropy(), softent.entropy(z, centres=centres, metric=metric, temperature=t), rtol)
+    assert_close(
+        acc.entropy(), softent.entropy(z, centres=centres, metric=metric, temperature=t), rtol
+    )
     for w in ("weighted", "uniform"):
-        r = softent.information(z, labels, centres=centres, metric=metric, temperature=t, weighting=w, base=2)
+        r = softent.information(
+            z, labels, centres=centres, metric=metric, temperature=t, weighting=w, base=2
+        )
         assert_close(acc.mutual_information(weighting=w, base=2), r.mutual_information, rtol)
     info = acc.information()
     assert isinstance(info, softent.Information)
@@ -93,8 +101,15 @@ def test_torch_tensors_equal_numpy(clustered):
     torch = pytest.importorskip("torch")
     z, labels, centres = clustered
     zt, lt = torch.from_numpy(z.astype(np.float32)), torch.from_numpy(labels)
-    a = stream(Accumulator(centres, temperature=0.1), zt.requires_grad_(), lt, np.random.default_rng(2))
-    b = stream(Accumulator(centres, temperature=0.1), z.astype(np.float32), labels, np.random.default_rng(3))
+    a = stream(
+        Accumulator(centres, temperature=0.1), zt.requires_grad_(), lt, np.random.default_rng(2)
+    )
+    b = stream(
+        Accumulator(centres, temperature=0.1),
+        z.astype(np.float32),
+        labels,
+        np.random.default_rng(3),
+    )
     assert a.device == "cpu"
     assert_close(a.mutual_information(), b.mutual_information(), 1e-6)
     assert_close(a.entropy(), b.entropy(), 1e-6)
@@ -125,7 +140,9 @@ def test_new_label_values_and_new_label_sets_at_any_batch(clustered):
     n = len(z)
     acc = Accumulator(centres, temperature=0.1)
     acc.update(z[:300], {"a": labels[:300] % 2})  # only values 0, 1
-    acc.update(z[300:600], {"a": labels[300:600], "b": labels[300:600] + 100})  # new values, a new set
+    acc.update(
+        z[300:600], {"a": labels[300:600], "b": labels[300:600] + 100}
+    )  # new values, a new set
     acc.update(z[600:])  # no labels: masked for both sets
     a = np.concatenate([labels[:300] % 2, labels[300:600], np.full(n - 600, -1)])
     b = np.concatenate([np.full(300, -1), labels[300:600] + 100, np.full(n - 600, -1)])
@@ -140,7 +157,9 @@ def test_internal_dimensions_are_accumulated_separately_in_one_call(clustered):
     z, labels, centres = clustered
     rng = np.random.default_rng(5)
     _n, _d = z.shape
-    zl = np.stack([z, z * 0.5 + rng.normal(0, 1, z.shape), rng.normal(0, 1, z.shape)], axis=1)  # [N, 3, D]
+    zl = np.stack(
+        [z, z * 0.5 + rng.normal(0, 1, z.shape), rng.normal(0, 1, z.shape)], axis=1
+    )  # [N, 3, D]
     zl = np.stack([zl, zl[:, ::-1]], axis=2)  # [N, 3, 2, D], non-contiguous along the way
     lab = labels.copy()
     lab[::5] = -1
@@ -155,7 +174,9 @@ def test_internal_dimensions_are_accumulated_separately_in_one_call(clustered):
         assert_close(mi[i, j], ref.mutual_information, 1e-12)
         assert_close(h[i, j], softent.entropy(zl[:, i, j], centres=centres, temperature=0.1), 1e-12)
         assert_close(acc.result("y", index=(i, j)).per_label, ref.histogram.per_label, 1e-12)
-    with pytest.raises(ValueError, match=r"index must be an index into the internal shape \(3, 2\)"):
+    with pytest.raises(
+        ValueError, match=r"index must be an index into the internal shape \(3, 2\)"
+    ):
         acc.result("y")
     with pytest.raises(ValueError, match=r"internal shape I=\(3, 2\) as before"):
         acc.update(zl[:, 0])
@@ -182,20 +203,27 @@ def test_bins_spec_is_the_batch_default(clustered):
     acc = Accumulator(n_bins=50, dim=z.shape[1], seed=3)
     stream(acc, z, labels, np.random.default_rng(6))
     assert_close(acc.entropy(), softent.entropy(z, n_bins=50, seed=3), 1e-12)
-    assert_close(acc.mutual_information(), softent.mutual_information(z, labels, n_bins=50, seed=3), 1e-12)
+    assert_close(
+        acc.mutual_information(), softent.mutual_information(z, labels, n_bins=50, seed=3), 1e-12
+    )
     np.testing.assert_array_equal(acc.centres, softent.spherical_bins(50, z.shape[1], 3))
     assert acc.temperature == softent.soft_histogram(z[:5], n_bins=50, seed=3).temperature
 
 
 def test_euclidean_needs_centres_or_a_box(clustered):
     z, labels, _ = clustered
-    with pytest.raises(ValueError, match=r"softent.Accumulator: centres must be given, or box=\(lo, hi\), "
-                       r"for metric='euclidean'"):  # fmt: skip
+    with pytest.raises(
+        ValueError,
+        match=r"softent.Accumulator: centres must be given, or box=\(lo, hi\), "
+        r"for metric='euclidean'",
+    ):
         Accumulator(n_bins=20, dim=z.shape[1], metric="euclidean")
     acc = Accumulator(n_bins=20, box=(z.min(0), z.max(0)), metric="euclidean", seed=4)
     np.testing.assert_array_equal(acc.centres, softent.box_bins(z, 20, 4))
     stream(acc, z, labels, np.random.default_rng(7))
-    ref = softent.information(z, labels, n_bins=20, metric="euclidean", seed=4)  # box_bins(z) default
+    ref = softent.information(
+        z, labels, n_bins=20, metric="euclidean", seed=4
+    )  # box_bins(z) default
     assert_close(acc.mutual_information(), ref.mutual_information, 1e-12)
     scalar_box = Accumulator(n_bins=7, box=(-1.0, 2.0), dim=3, metric="sqeuclidean")
     assert scalar_box.centres.shape == (7, 3)
@@ -208,7 +236,9 @@ def test_construction_errors():
         Accumulator(n_bins=10)
     with pytest.raises(ValueError, match=r"softent.Accumulator: metric must be one of"):
         Accumulator(n_bins=10, dim=4, metric="manhattan")
-    with pytest.raises(ValueError, match=r"softent.Accumulator: temperature must be finite and > 0"):
+    with pytest.raises(
+        ValueError, match=r"softent.Accumulator: temperature must be finite and > 0"
+    ):
         Accumulator(n_bins=10, dim=4, temperature=-1.0)
     with pytest.raises(ValueError, match=r"label_sets must be a name or a sequence of distinct"):
         Accumulator(n_bins=10, dim=4, label_sets=["a", "a"])
@@ -228,7 +258,9 @@ def test_merge_equals_the_batch_result_in_any_order(clustered):
     parts = []
     for a, b in itertools.pairwise(cuts):
         acc = Accumulator(centres, temperature=0.1)
-        acc.update(z[a:b], {"y": labels[a:b] + 10 * (a // 300), "s": strings[a:b]})  # vocabularies differ
+        acc.update(
+            z[a:b], {"y": labels[a:b] + 10 * (a // 300), "s": strings[a:b]}
+        )  # vocabularies differ
         parts.append(acc)
     results = []
     for order in [(0, 1, 2, 3, 4), (4, 3, 2, 1, 0), (2, 0, 4, 1, 3)]:
@@ -236,7 +268,12 @@ def test_merge_equals_the_batch_result_in_any_order(clustered):
         for i in order:
             merged.merge(parts[i])
         results.append(merged)
-    tree = parts[0].copy().merge(parts[1].copy().merge(parts[2])).merge(parts[3].copy().merge(parts[4]))
+    tree = (
+        parts[0]
+        .copy()
+        .merge(parts[1].copy().merge(parts[2]))
+        .merge(parts[3].copy().merge(parts[4]))
+    )
     results.append(tree)
     y = np.concatenate([labels[a:b] + 10 * (a // 300) for a, b in itertools.pairwise(cuts)])
     ref = softent.information(z, y, centres=centres, temperature=0.1)
@@ -248,7 +285,11 @@ def test_merge_equals_the_batch_result_in_any_order(clustered):
         assert_close(r.mutual_information("y"), ref.mutual_information, 1e-12)
         assert_close(r.mutual_information("s"), ref_s.mutual_information, 1e-12)
         assert_close(r.entropy(), softent.entropy(z, centres=centres, temperature=0.1), 1e-12)
-        assert_close(r.state_dict()["label_sets"]["y"]["hist"], results[0].state_dict()["label_sets"]["y"]["hist"], 1e-13)
+        assert_close(
+            r.state_dict()["label_sets"]["y"]["hist"],
+            results[0].state_dict()["label_sets"]["y"]["hist"],
+            1e-13,
+        )
     assert parts[0].n_rows == 100  # merge leaves its argument alone
 
 
@@ -269,9 +310,14 @@ def test_merge_refuses_different_bins(clustered, other, what):
         c2[0, 0] += other["shift"]
     if "rows" in other:
         c2 = c2[: other["rows"]]
-    b = Accumulator(c2, temperature=other.get("temperature", 0.1), metric=other.get("metric", "cosine"))
+    b = Accumulator(
+        c2, temperature=other.get("temperature", 0.1), metric=other.get("metric", "cosine")
+    )
     b.update(z[10:20])
-    with pytest.raises(ValueError, match=rf"softent.Accumulator.merge: other must be built on identical bins .*{what}"):
+    with pytest.raises(
+        ValueError,
+        match=rf"softent.Accumulator.merge: other must be built on identical bins .*{what}",
+    ):
         acc.merge(b)
     assert acc.n_rows == 10
 
@@ -284,7 +330,9 @@ def test_merge_refuses_other_internal_shapes_and_label_kinds(clustered):
         a.merge(b)
     c = Accumulator(centres, temperature=0.1).update(z[:10], [str(v) for v in labels[:10]])
     before = a.state_dict()
-    with pytest.raises(TypeError, match=r"other\['labels'\] must be integers like the earlier values"):
+    with pytest.raises(
+        TypeError, match=r"other\['labels'\] must be integers like the earlier values"
+    ):
         a.merge(c)
     np.testing.assert_array_equal(a.state_dict()["total"], before["total"])
 
@@ -313,11 +361,16 @@ def test_nonfinite_rows_raise_and_leave_the_state_unchanged(clustered):
     before = acc.state_dict()
     bad = z[100:200].copy()
     bad[37, 2] = np.inf
-    with pytest.raises(ValueError, match=r"Accumulator.update: z must be finite \(or pass nonfinite='drop'\), got NaN/Inf in row 37"):
+    with pytest.raises(
+        ValueError,
+        match=r"Accumulator.update: z must be finite \(or pass nonfinite='drop'\), got NaN/Inf in row 37",
+    ):
         acc.update(bad, labels[100:200] + 50)  # new label values must not be registered either
     after = acc.state_dict()
     np.testing.assert_array_equal(after["total"], before["total"])
-    np.testing.assert_array_equal(after["label_sets"]["labels"]["values"], before["label_sets"]["labels"]["values"])
+    np.testing.assert_array_equal(
+        after["label_sets"]["labels"]["values"], before["label_sets"]["labels"]["values"]
+    )
     assert acc.n_rows == 100
     acc.update(bad, labels[100:200], nonfinite="drop")
     assert acc.n_rows == 199
@@ -332,25 +385,37 @@ def test_nonfinite_rows_raise_and_leave_the_state_unchanged(clustered):
 def test_label_errors(clustered):
     z, labels, centres = clustered
     acc = Accumulator(centres, temperature=0.1)
-    with pytest.raises(ValueError, match=r"labels\['labels'\] must be a 1-D array with one label per row of z \(length N=10\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"labels\['labels'\] must be a 1-D array with one label per row of z \(length N=10\)",
+    ):
         acc.update(z[:10], labels[:9])
     acc.update(z[:10], labels[:10])
     before = acc.state_dict()
-    with pytest.raises(TypeError, match=r"labels\['labels'\] must be integers like the earlier values of label set 'labels', got strings"):
+    with pytest.raises(
+        TypeError,
+        match=r"labels\['labels'\] must be integers like the earlier values of label set 'labels', got strings",
+    ):
         acc.update(z[10:20], np.array(["a"] * 10))
     np.testing.assert_array_equal(acc.state_dict()["total"], before["total"])
-    with pytest.raises(TypeError, match=r"must be integers \(-1 = masked\) or strings, got dtype float64"):
+    with pytest.raises(
+        TypeError, match=r"must be integers \(-1 = masked\) or strings, got dtype float64"
+    ):
         acc.update(z[10:20], np.ones(10))
     acc.update(z[10:20], {"other": labels[10:20]})
     with pytest.raises(ValueError, match=r"labels must be a dict \{name: \[N\] labels\}"):
         acc.update(z[20:30], labels[20:30])
     declared = Accumulator(centres, temperature=0.1, label_sets=["y"])
     declared.update(z[:10], labels[:10])  # one array -> the one declared set
-    with pytest.raises(ValueError, match=r"labels must be keyed by the declared label sets \['y'\], got 'z'"):
+    with pytest.raises(
+        ValueError, match=r"labels must be keyed by the declared label sets \['y'\], got 'z'"
+    ):
         declared.update(z[:10], {"z": labels[:10]})
     all_masked = Accumulator(centres, temperature=0.1).update(z[:10], np.full(10, -1))
     assert all_masked.label_sets == ("labels",)
-    with pytest.raises(ValueError, match=r"label_set must be a label set with at least one labelled row"):
+    with pytest.raises(
+        ValueError, match=r"label_set must be a label set with at least one labelled row"
+    ):
         all_masked.mutual_information()
 
 
@@ -361,13 +426,17 @@ def test_update_from_with_and_without_a_progress_bar(clustered, capsys):
     assert capsys.readouterr().err == ""
     ref = softent.information(z, labels, centres=centres, temperature=0.1)
     assert_close(a.mutual_information(), ref.mutual_information, 1e-12)
-    b = Accumulator(centres, temperature=0.1).update_from([x for x, _ in batches])  # stderr is not a TTY here
+    b = Accumulator(centres, temperature=0.1).update_from(
+        [x for x, _ in batches]
+    )  # stderr is not a TTY here
     assert b.n_rows == len(z)
     assert capsys.readouterr().err == ""
     try:
         import tqdm  # noqa: F401
     except ImportError:
-        with pytest.raises(RuntimeError, match=r"progress must be False or None when tqdm is not installed"):
+        with pytest.raises(
+            RuntimeError, match=r"progress must be False or None when tqdm is not installed"
+        ):
             Accumulator(centres, temperature=0.1).update_from(batches, progress=True)
     else:
         Accumulator(centres, temperature=0.1).update_from(batches, progress=True, total=len(z))
@@ -390,12 +459,22 @@ def test_state_dict_and_file_round_trips_are_exact(clustered, tmp_path):
     for other in (loaded, Accumulator(centres, temperature=0.1).load_state_dict(acc.state_dict())):
         a, b = acc.state_dict(), other.state_dict()
         assert a.keys() == b.keys()
-        for key in ("fingerprint", "metric", "temperature", "internal_shape", "n_rows", "n_dropped", "declared_label_sets"):
+        for key in (
+            "fingerprint",
+            "metric",
+            "temperature",
+            "internal_shape",
+            "n_rows",
+            "n_dropped",
+            "declared_label_sets",
+        ):
             assert a[key] == b[key], key
         np.testing.assert_array_equal(a["total"], b["total"])
         for name in a["label_sets"]:
             for key in ("values", "hist", "counts"):
-                np.testing.assert_array_equal(a["label_sets"][name][key], b["label_sets"][name][key])
+                np.testing.assert_array_equal(
+                    a["label_sets"][name][key], b["label_sets"][name][key]
+                )
         assert other.mutual_information("y") == acc.mutual_information("y")
         assert other.entropy() == acc.entropy()
     # the loaded accumulator streams on
@@ -425,7 +504,10 @@ def test_files_for_other_bins_versions_or_formats_are_refused(clustered, tmp_pat
     acc = Accumulator(centres, temperature=0.1).update(z, labels)
     acc.save(tmp_path / "a.npz")
     other = Accumulator(centres, temperature=0.2)
-    with pytest.raises(ValueError, match=r"Accumulator.load: path must be written for identical bins .*different temperature"):
+    with pytest.raises(
+        ValueError,
+        match=r"Accumulator.load: path must be written for identical bins .*different temperature",
+    ):
         Accumulator.load(tmp_path / "a.npz", like=other)
     with pytest.raises(ValueError, match=r"load_state_dict: state must be built on identical bins"):
         other.load_state_dict(acc.state_dict())
@@ -433,7 +515,10 @@ def test_files_for_other_bins_versions_or_formats_are_refused(clustered, tmp_pat
     state = acc.state_dict()
     header = _state_io._header(state)
     header["version"] = 3
-    with zipfile.ZipFile(tmp_path / "a.npz") as src, zipfile.ZipFile(tmp_path / "v2.npz", "w") as dst:
+    with (
+        zipfile.ZipFile(tmp_path / "a.npz") as src,
+        zipfile.ZipFile(tmp_path / "v2.npz", "w") as dst,
+    ):
         for item in src.infolist():
             data = src.read(item)
             if item.filename == "header.npy":
@@ -443,11 +528,16 @@ def test_files_for_other_bins_versions_or_formats_are_refused(clustered, tmp_pat
                 np.save(buf, np.frombuffer(json.dumps(header).encode(), np.uint8))
                 data = buf.getvalue()
             dst.writestr(item, data)
-    with pytest.raises(ValueError, match=r"state must be of format version <= 2 .* got .*version 3 \(written by a newer softent\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"state must be of format version <= 2 .* got .*version 3 \(written by a newer softent\)",
+    ):
         Accumulator.load(tmp_path / "v2.npz")
     # not an accumulator file at all
     np.savez(tmp_path / "x.npz", a=np.zeros(3))
-    with pytest.raises(ValueError, match=r"path must be a softent.Accumulator file .* \(no header\)"):
+    with pytest.raises(
+        ValueError, match=r"path must be a softent.Accumulator file .* \(no header\)"
+    ):
         Accumulator.load(tmp_path / "x.npz")
     (tmp_path / "junk").write_bytes(b"not a zip")
     with pytest.raises(ValueError, match=r"path must be a softent.Accumulator file"):
@@ -456,7 +546,9 @@ def test_files_for_other_bins_versions_or_formats_are_refused(clustered, tmp_pat
         Accumulator.load(tmp_path / "missing")
     # a state whose fingerprint does not match its centres
     state["centres"] = state["centres"] * 2
-    with pytest.raises(ValueError, match=r"state\['fingerprint'\] must be the fingerprint of its centres"):
+    with pytest.raises(
+        ValueError, match=r"state\['fingerprint'\] must be the fingerprint of its centres"
+    ):
         Accumulator.from_state_dict(state)
 
 
@@ -482,8 +574,10 @@ def test_a_kill_between_write_and_rename_leaves_the_old_file(clustered, tmp_path
         io.os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)
         acc.save(os.path.join(d, "acc.npz"))
         print("not killed")
-    """)  # fmt: skip
-    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    """)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
     assert proc.returncode == -signal.SIGKILL, proc.stdout + proc.stderr
     leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".acc.npz.")]
     assert len(leftovers) == 1  # the torn write is a separate temporary file
@@ -524,7 +618,9 @@ def test_reset_copy_and_repr(clustered):
 def test_all_reduce_without_a_process_group_is_a_clear_error(clustered):
     pytest.importorskip("torch")
     z, _, centres = clustered
-    with pytest.raises(RuntimeError, match=r"Accumulator.all_reduce: torch.distributed must be initialised"):
+    with pytest.raises(
+        RuntimeError, match=r"Accumulator.all_reduce: torch.distributed must be initialised"
+    ):
         Accumulator(centres, temperature=0.1).update(z).all_reduce()
 
 

@@ -65,17 +65,26 @@ def assert_replicates_equal(got: list, want: list, rtol: float) -> None:
 def test_streamed_replicates_equal_poisson_bootstrap_on_the_whole(clustered, dtype, rtol):
     z, sets, centres = labelled(clustered)
     z = z.astype(dtype)
-    acc = stream(Accumulator(centres, temperature=0.1, bootstrap=R, bootstrap_seed=SEED), z, sets,
-                 np.random.default_rng(3))  # fmt: skip
+    acc = stream(
+        Accumulator(centres, temperature=0.1, bootstrap=R, bootstrap_seed=SEED),
+        z,
+        sets,
+        np.random.default_rng(3),
+    )
     bins = Bins(centres, "cosine", 0.1)
     for index in (0, 1):  # each internal index: the replicates of that slice of z
         want = poisson_bootstrap(np.ascontiguousarray(z[:, index]), sets, bins, R, seed=SEED)
         assert_replicates_equal(acc.replicate_histograms(index=index), want, rtol)
-        assert_replicates_equal(acc.replicate_histograms(["w"], index=(index,)),
-                                [{"total": b["total"], "sets": {"w": b["sets"]["w"]}} for b in want], rtol)  # fmt: skip
+        assert_replicates_equal(
+            acc.replicate_histograms(["w"], index=(index,)),
+            [{"total": b["total"], "sets": {"w": b["sets"]["w"]}} for b in want],
+            rtol,
+        )
     # the point estimate is the one of an accumulator without replicates
     plain = stream(Accumulator(centres, temperature=0.1), z, sets, np.random.default_rng(4))
-    np.testing.assert_allclose(acc.mutual_information("y"), plain.mutual_information("y"), rtol=rtol)
+    np.testing.assert_allclose(
+        acc.mutual_information("y"), plain.mutual_information("y"), rtol=rtol
+    )
     np.testing.assert_allclose(acc.entropy(), plain.entropy(), rtol=rtol)
     np.testing.assert_array_equal(acc.counts("w"), plain.counts("w"))
 
@@ -103,7 +112,9 @@ def test_internal_indices_of_a_sample_share_its_weight():
     for index in range(3):
         reps = acc.replicate_histograms(index=index)
         np.testing.assert_array_equal(np.stack([rep["sets"]["row"][1][:, 0] for rep in reps]), want)
-        np.testing.assert_allclose(np.stack([rep["total"][0] for rep in reps]), want.sum(1), rtol=1e-12)
+        np.testing.assert_allclose(
+            np.stack([rep["total"][0] for rep in reps]), want.sum(1), rtol=1e-12
+        )
 
 
 def test_dropped_rows_take_no_stream_position(clustered):
@@ -112,9 +123,13 @@ def test_dropped_rows_take_no_stream_position(clustered):
     bad = z.copy()
     bad[[3, 77]] = np.nan
     acc = Accumulator(centres, temperature=0.1, bootstrap=3, bootstrap_seed=2)
-    acc.update(bad[:100], labels[:100], nonfinite="drop").update(bad[100:], labels[100:], nonfinite="drop")
+    acc.update(bad[:100], labels[:100], nonfinite="drop").update(
+        bad[100:], labels[100:], nonfinite="drop"
+    )
     keep = np.isfinite(bad).all(axis=1)
-    want = poisson_bootstrap(z[keep], {"labels": labels[keep]}, Bins(centres, "cosine", 0.1), 3, seed=2)
+    want = poisson_bootstrap(
+        z[keep], {"labels": labels[keep]}, Bins(centres, "cosine", 0.1), 3, seed=2
+    )
     assert_replicates_equal(acc.replicate_histograms(), want, 1e-12)
     assert acc.n_dropped == 2
 
@@ -130,14 +145,24 @@ def test_bootstrap_zero_changes_nothing(clustered):
     assert sa["total_replicates"].shape == (0, 29)
     assert "bootstrap" not in repr(a)
     assert a.mutual_information() == b.mutual_information()
-    with pytest.raises(ValueError, match=r"replicate_histograms: the accumulator must be built with bootstrap"):
+    with pytest.raises(
+        ValueError, match=r"replicate_histograms: the accumulator must be built with bootstrap"
+    ):
         a.replicate_histograms()
 
 
 def test_replicates_differ_by_seed_and_replicate(clustered):
     z, labels, centres = clustered
-    a = Accumulator(centres, temperature=0.1, bootstrap=2, bootstrap_seed=0).update(z, labels).replicate_histograms()
-    b = Accumulator(centres, temperature=0.1, bootstrap=2, bootstrap_seed=1).update(z, labels).replicate_histograms()
+    a = (
+        Accumulator(centres, temperature=0.1, bootstrap=2, bootstrap_seed=0)
+        .update(z, labels)
+        .replicate_histograms()
+    )
+    b = (
+        Accumulator(centres, temperature=0.1, bootstrap=2, bootstrap_seed=1)
+        .update(z, labels)
+        .replicate_histograms()
+    )
     assert not np.allclose(a[0]["total"], a[1]["total"])
     assert not np.allclose(a[0]["total"], b[0]["total"])
 
@@ -148,13 +173,20 @@ def test_construction_and_query_errors(clustered):
         with pytest.raises(exc, match=r"softent.Accumulator: bootstrap must be an int >= 0, got"):
             Accumulator(centres, bootstrap=bad)
     for bad, exc in ((-1, ValueError), (2**64, ValueError), ("x", TypeError)):
-        with pytest.raises(exc, match=r"softent.Accumulator: bootstrap_seed must be an int in \[0, 2\*\*64\), got"):
+        with pytest.raises(
+            exc, match=r"softent.Accumulator: bootstrap_seed must be an int in \[0, 2\*\*64\), got"
+        ):
             Accumulator(centres, bootstrap=2, bootstrap_seed=bad)
     acc = Accumulator(centres, temperature=0.1, bootstrap=2)
-    with pytest.raises(ValueError, match=r"replicate_histograms: the accumulator must be non-empty"):
+    with pytest.raises(
+        ValueError, match=r"replicate_histograms: the accumulator must be non-empty"
+    ):
         acc.replicate_histograms()
     acc.update(z[:50], labels[:50])
-    with pytest.raises(ValueError, match=r"replicate_histograms: label_set must be None, or names among \['labels'\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"replicate_histograms: label_set must be None, or names among \['labels'\]",
+    ):
         acc.replicate_histograms("nope")
     with pytest.raises(ValueError, match=r"replicate_histograms: index must be"):
         acc.replicate_histograms(index=1)
@@ -162,7 +194,9 @@ def test_construction_and_query_errors(clustered):
 
 def test_copy_reset_and_repr_keep_the_settings(clustered):
     z, labels, centres = clustered
-    acc = Accumulator(centres, temperature=0.1, bootstrap=3, bootstrap_seed=4).update(z[:300], labels[:300])
+    acc = Accumulator(centres, temperature=0.1, bootstrap=3, bootstrap_seed=4).update(
+        z[:300], labels[:300]
+    )
     cp = acc.copy()
     acc.update(z[300:], labels[300:])
     # the copy streams on from its own position: the same replicates as the original
@@ -173,7 +207,9 @@ def test_copy_reset_and_repr_keep_the_settings(clustered):
     acc.reset()
     assert (acc.bootstrap, acc.bootstrap_seed, acc.n_rows) == (3, 4, 0)
     acc.update(z[:100], labels[:100])  # a new stream: positions start again at 0
-    want = poisson_bootstrap(z[:100], {"labels": labels[:100]}, Bins(centres, "cosine", 0.1), 3, seed=4)
+    want = poisson_bootstrap(
+        z[:100], {"labels": labels[:100]}, Bins(centres, "cosine", 0.1), 3, seed=4
+    )
     assert_replicates_equal(acc.replicate_histograms(), want, 1e-12)
 
 
@@ -204,10 +240,16 @@ def test_merge_of_workers_with_distinct_seeds_sums_their_replicates(clustered):
         values, per, counts = got[r]["sets"]["y"]
         np.testing.assert_array_equal(values, np.arange(9))
         np.testing.assert_allclose(per[:3], ra[r]["sets"]["y"][1][:3], rtol=1e-12, atol=1e-14)
-        np.testing.assert_allclose(per[3:6], ra[r]["sets"]["y"][1][3:] + rb[r]["sets"]["y"][1][:3], rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(
+            per[3:6], ra[r]["sets"]["y"][1][3:] + rb[r]["sets"]["y"][1][:3], rtol=1e-12, atol=1e-14
+        )
         np.testing.assert_allclose(per[6:], rb[r]["sets"]["y"][1][3:], rtol=1e-12, atol=1e-14)
-        np.testing.assert_allclose(counts.sum(), ra[r]["sets"]["y"][2].sum() + rb[r]["sets"]["y"][2].sum(), rtol=1e-12)
-        np.testing.assert_allclose(got[r]["sets"]["w"][1], wb[r]["sets"]["w"][1], rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(
+            counts.sum(), ra[r]["sets"]["y"][2].sum() + rb[r]["sets"]["y"][2].sum(), rtol=1e-12
+        )
+        np.testing.assert_allclose(
+            got[r]["sets"]["w"][1], wb[r]["sets"]["w"][1], rtol=1e-12, atol=1e-14
+        )
     # merge order does not matter
     other = b.copy().merge(a).replicate_histograms()
     for r in range(R):
@@ -216,22 +258,40 @@ def test_merge_of_workers_with_distinct_seeds_sums_their_replicates(clustered):
 
 def test_merge_refuses_other_replicate_counts_and_equal_seeds(clustered):
     z, labels, centres = clustered
-    a = Accumulator(centres, temperature=0.1, bootstrap=4, bootstrap_seed=1).update(z[:100], labels[:100])
-    for other in (Accumulator(centres, temperature=0.1, bootstrap=3, bootstrap_seed=2),
-                  Accumulator(centres, temperature=0.1)):  # fmt: skip
-        with pytest.raises(ValueError, match=r"Accumulator.merge: other must be an Accumulator with bootstrap=4 "
-                           r"replicates like this one, got bootstrap=\d"):  # fmt: skip
+    a = Accumulator(centres, temperature=0.1, bootstrap=4, bootstrap_seed=1).update(
+        z[:100], labels[:100]
+    )
+    for other in (
+        Accumulator(centres, temperature=0.1, bootstrap=3, bootstrap_seed=2),
+        Accumulator(centres, temperature=0.1),
+    ):
+        with pytest.raises(
+            ValueError,
+            match=r"Accumulator.merge: other must be an Accumulator with bootstrap=4 "
+            r"replicates like this one, got bootstrap=\d",
+        ):
             a.merge(other.update(z[100:200], labels[100:200]))
-    same = Accumulator(centres, temperature=0.1, bootstrap=4, bootstrap_seed=1).update(z[100:200], labels[100:200])
-    with pytest.raises(ValueError, match=r"merge: other must be an Accumulator whose rows were resampled with "
-                       r"other bootstrap seeds .*base \+ rank.* got rows of bootstrap_seed \[1\] in both"):  # fmt: skip
+    same = Accumulator(centres, temperature=0.1, bootstrap=4, bootstrap_seed=1).update(
+        z[100:200], labels[100:200]
+    )
+    with pytest.raises(
+        ValueError,
+        match=r"merge: other must be an Accumulator whose rows were resampled with "
+        r"other bootstrap seeds .*base \+ rank.* got rows of bootstrap_seed \[1\] in both",
+    ):
         a.merge(same)
     with pytest.raises(ValueError, match=r"other bootstrap seeds"):
         a.merge(a.copy())
     # a seed that reached both through earlier merges is caught too (w0 <- w1, then w0 <- w2 <- w1)
-    w0 = Accumulator(centres, temperature=0.1, bootstrap=4, bootstrap_seed=10).update(z[:50], labels[:50])
-    w1 = Accumulator(centres, temperature=0.1, bootstrap=4, bootstrap_seed=11).update(z[50:90], labels[50:90])
-    w2 = Accumulator(centres, temperature=0.1, bootstrap=4, bootstrap_seed=12).update(z[90:120], labels[90:120])
+    w0 = Accumulator(centres, temperature=0.1, bootstrap=4, bootstrap_seed=10).update(
+        z[:50], labels[:50]
+    )
+    w1 = Accumulator(centres, temperature=0.1, bootstrap=4, bootstrap_seed=11).update(
+        z[50:90], labels[50:90]
+    )
+    w2 = Accumulator(centres, temperature=0.1, bootstrap=4, bootstrap_seed=12).update(
+        z[90:120], labels[90:120]
+    )
     w0.merge(w1)
     w2.merge(w1)
     with pytest.raises(ValueError, match=r"rows of bootstrap_seed \[11\] in both"):
@@ -252,7 +312,9 @@ def test_merge_refuses_other_replicate_counts_and_equal_seeds(clustered):
 
 def test_save_and_load_round_trip_exactly_and_stream_on(clustered, tmp_path):
     z, sets, centres = labelled(clustered)
-    acc = Accumulator(centres, temperature=0.1, bootstrap=R, bootstrap_seed=SEED, label_sets=["y", "w", "never"])
+    acc = Accumulator(
+        centres, temperature=0.1, bootstrap=R, bootstrap_seed=SEED, label_sets=["y", "w", "never"]
+    )
     stream(acc, z[:600], {k: v[:600] for k, v in sets.items()}, np.random.default_rng(8))
     path = tmp_path / "boot.softent"
     acc.save(path)
@@ -264,7 +326,9 @@ def test_save_and_load_round_trip_exactly_and_stream_on(clustered, tmp_path):
         assert f["set1_hist_replicates"].shape == (R, 2, 4, 29)
         assert "set2_hist_replicates" in f.files  # an empty set: [R, 2, 0, B]
     loaded = Accumulator.load(path, like=acc)
-    via_dict = Accumulator(centres, temperature=0.1).load_state_dict(acc.state_dict())  # adopts R and the seed
+    via_dict = Accumulator(centres, temperature=0.1).load_state_dict(
+        acc.state_dict()
+    )  # adopts R and the seed
     for other in (loaded, via_dict):
         assert (other.bootstrap, other.bootstrap_seed, other.n_rows) == (R, SEED, 600)
         a, b = acc.state_dict(), other.state_dict()
@@ -272,9 +336,13 @@ def test_save_and_load_round_trip_exactly_and_stream_on(clustered, tmp_path):
         np.testing.assert_array_equal(a["total_replicates"], b["total_replicates"])
         for name in a["label_sets"]:
             for key in ("values", "hist", "counts", "hist_replicates"):
-                np.testing.assert_array_equal(a["label_sets"][name][key], b["label_sets"][name][key])
+                np.testing.assert_array_equal(
+                    a["label_sets"][name][key], b["label_sets"][name][key]
+                )
         for index in (0, 1):
-            assert_replicates_equal(other.replicate_histograms(index=index), acc.replicate_histograms(index=index), 0)
+            assert_replicates_equal(
+                other.replicate_histograms(index=index), acc.replicate_histograms(index=index), 0
+            )
     # a loaded accumulator continues the stream where the saved one stopped
     rest = {k: v[600:] for k, v in sets.items()}
     stream(loaded, z[600:], rest, np.random.default_rng(9))
@@ -287,24 +355,37 @@ def test_save_and_load_round_trip_exactly_and_stream_on(clustered, tmp_path):
 
 def test_states_with_bad_replicates_are_refused(clustered):
     z, labels, centres = clustered
-    acc = Accumulator(centres, temperature=0.1, bootstrap=2, bootstrap_seed=3).update(z[:50], labels[:50])
+    acc = Accumulator(centres, temperature=0.1, bootstrap=2, bootstrap_seed=3).update(
+        z[:50], labels[:50]
+    )
     state = acc.state_dict()
     for key, value, match in (
-        ("total_replicates", np.zeros((3, 29)), r"state\['total_replicates'\] must be a finite float64 array of shape \(2, 29\)"),
+        (
+            "total_replicates",
+            np.zeros((3, 29)),
+            r"state\['total_replicates'\] must be a finite float64 array of shape \(2, 29\)",
+        ),
         ("total_replicates", None, r"state\['total_replicates'\] must be .* got absent"),
         ("bootstrap", -1, r"state must be an int bootstrap >= 0"),
         ("bootstrap_seed", 2**64, r"bootstrap_seed in \[0, 2\*\*64\)"),
-    ):  # fmt: skip
+    ):
         with pytest.raises(ValueError, match=match):
             Accumulator.from_state_dict({**state, key: value})
     bad_set = {**state["label_sets"]["labels"], "hist_replicates": np.full((2, 6, 29), np.nan)}
-    with pytest.raises(ValueError, match=r"\['hist_replicates'\] must be a finite float64 array of shape \(2, 6, 29\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"\['hist_replicates'\] must be a finite float64 array of shape \(2, 6, 29\)",
+    ):
         Accumulator.from_state_dict({**state, "label_sets": {"labels": bad_set}})
     without = {k: v for k, v in state.items() if k != "bootstrap"}
-    with pytest.raises(ValueError, match=r"state must be a dict with the keys .* one without \['bootstrap'\]"):
+    with pytest.raises(
+        ValueError, match=r"state must be a dict with the keys .* one without \['bootstrap'\]"
+    ):
         Accumulator.from_state_dict(without)
     zero = Accumulator(centres, temperature=0.1).update(z[:50]).state_dict()
-    with pytest.raises(ValueError, match=r"total_replicates'\] must be absent or empty when bootstrap is 0"):
+    with pytest.raises(
+        ValueError, match=r"total_replicates'\] must be absent or empty when bootstrap is 0"
+    ):
         Accumulator.from_state_dict({**zero, "total_replicates": np.ones((1, 29))})
 
 
@@ -329,13 +410,22 @@ def test_version_1_files_and_states_still_load(tmp_path):
     want = _v1_stream()
     got = Accumulator.load(path, like=want)
     assert (got.bootstrap, got.bootstrap_seed, got.n_rows, got.label_sets) == (0, 0, 9, ("y", "w"))
-    np.testing.assert_allclose(got.mutual_information("y"), want.mutual_information("y"), rtol=1e-12)
+    np.testing.assert_allclose(
+        got.mutual_information("y"), want.mutual_information("y"), rtol=1e-12
+    )
     np.testing.assert_allclose(got.label_entropies("w"), want.label_entropies("w"), rtol=1e-12)
     np.testing.assert_array_equal(got.label_values("w"), ["a", "b", "c"])
     # an in-memory version-1 state (no bootstrap keys) loads too; saving writes version 2
-    v1 = {k: v for k, v in want.state_dict().items() if k not in ("bootstrap", "bootstrap_seed", "total_replicates")}
+    v1 = {
+        k: v
+        for k, v in want.state_dict().items()
+        if k not in ("bootstrap", "bootstrap_seed", "total_replicates")
+    }
     v1["version"] = 1
-    v1["label_sets"] = {n: {k: x for k, x in d.items() if k != "hist_replicates"} for n, d in v1["label_sets"].items()}
+    v1["label_sets"] = {
+        n: {k: x for k, x in d.items() if k != "hist_replicates"}
+        for n, d in v1["label_sets"].items()
+    }
     back = Accumulator.from_state_dict(v1)
     np.testing.assert_array_equal(back.state_dict()["total"], want.state_dict()["total"])
     back.save(tmp_path / "v2")
@@ -357,14 +447,23 @@ def _cuda() -> bool:
 def test_cuda_stream_gives_the_host_replicates(clustered):
     torch = pytest.importorskip("torch")
     z, sets, centres = labelled(clustered)
-    host = stream(Accumulator(centres, temperature=0.1, bootstrap=3, bootstrap_seed=1), z, sets, np.random.default_rng(1))
+    host = stream(
+        Accumulator(centres, temperature=0.1, bootstrap=3, bootstrap_seed=1),
+        z,
+        sets,
+        np.random.default_rng(1),
+    )
     dev = Accumulator(centres, temperature=0.1, bootstrap=3, bootstrap_seed=1)
     stream(dev, torch.from_numpy(z).cuda(), sets, np.random.default_rng(2))
     assert dev.device == "cuda:0"
     assert dev._total.is_cuda
     for index in (0, 1):
-        assert_replicates_equal(dev.replicate_histograms(index=index), host.replicate_histograms(index=index), 1e-12)
-    other = Accumulator(centres, temperature=0.1, bootstrap=3, bootstrap_seed=2).update(z[:40], {"y": sets["y"][:40]})
+        assert_replicates_equal(
+            dev.replicate_histograms(index=index), host.replicate_histograms(index=index), 1e-12
+        )
+    other = Accumulator(centres, temperature=0.1, bootstrap=3, bootstrap_seed=2).update(
+        z[:40], {"y": sets["y"][:40]}
+    )
     dev.merge(other)  # host replicates added into the device state
     assert dev._total.is_cuda
     assert dev.n_rows == len(z) + 40

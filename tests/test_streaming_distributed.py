@@ -56,8 +56,13 @@ def worker(rank: int, world: int, port: int, out: Path) -> None:
     import torch.distributed as dist
     from softent.streaming import Accumulator
 
-    dist.init_process_group("gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=world,
-                            timeout=timedelta(seconds=TIMEOUT_S // 2))  # fmt: skip
+    dist.init_process_group(
+        "gloo",
+        init_method=f"tcp://127.0.0.1:{port}",
+        rank=rank,
+        world_size=world,
+        timeout=timedelta(seconds=TIMEOUT_S // 2),
+    )
     try:
         z, labels, words, centres = data()
         half = len(z) // 2
@@ -70,7 +75,9 @@ def worker(rank: int, world: int, port: int, out: Path) -> None:
                 j = min(i + 50, mine.stop)
                 acc.update(z[i:j], {"y": labels[i:j], "w": words[i:j]})
         else:
-            acc.update(z[mine], {"y": labels[mine] + 3, "w": words[mine], "extra": labels[mine] % 2})
+            acc.update(
+                z[mine], {"y": labels[mine] + 3, "w": words[mine], "extra": labels[mine] % 2}
+            )
         acc.all_reduce()
         acc.save(out / f"rank{rank}.npz")
         # a LayerMonitor per rank, summed over the ranks when recording
@@ -84,8 +91,10 @@ def worker(rank: int, world: int, port: int, out: Path) -> None:
         boot.all_reduce()
         boot.save(out / f"rank{rank}.boot.npz")
         # the same seed on both ranks, or different replicate counts: refused on every rank
-        for name, kw in (("seed", {"bootstrap": 4, "bootstrap_seed": 7}),
-                         ("count", {"bootstrap": 4 - rank, "bootstrap_seed": rank})):  # fmt: skip
+        for name, kw in (
+            ("seed", {"bootstrap": 4, "bootstrap_seed": 7}),
+            ("count", {"bootstrap": 4 - rank, "bootstrap_seed": rank}),
+        ):
             try:
                 Accumulator(centres, temperature=0.1, **kw).update(z[mine]).all_reduce()
             except ValueError as e:
@@ -115,8 +124,13 @@ def test_two_ranks_all_reduce_equals_one_process(tmp_path):
         env["GLOO_SOCKET_IFNAME"] = "lo"  # loopback only
     port = free_port()
     procs = [
-        subprocess.Popen([sys.executable, __file__, str(r), "2", str(port), str(tmp_path)], env=env,
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        subprocess.Popen(
+            [sys.executable, __file__, str(r), "2", str(port), str(tmp_path)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         for r in range(2)
     ]
     outputs = []
@@ -145,8 +159,12 @@ def test_two_ranks_all_reduce_equals_one_process(tmp_path):
         for s in acc.label_sets:
             np.testing.assert_array_equal(acc.label_values(s), single.label_values(s))
             np.testing.assert_array_equal(acc.counts(s), single.counts(s))
-            np.testing.assert_allclose(acc.mutual_information(s), single.mutual_information(s), rtol=1e-12)
-            np.testing.assert_allclose(acc.label_entropies(s), single.label_entropies(s), rtol=1e-12)
+            np.testing.assert_allclose(
+                acc.mutual_information(s), single.mutual_information(s), rtol=1e-12
+            )
+            np.testing.assert_allclose(
+                acc.label_entropies(s), single.label_entropies(s), rtol=1e-12
+            )
         np.testing.assert_allclose(acc.entropy(), single.entropy(), rtol=1e-12)
         err = (tmp_path / f"rank{r}.error").read_text()
         assert "all_reduce: every rank must be built on identical bins" in err
@@ -165,14 +183,18 @@ def test_two_ranks_all_reduce_equals_one_process(tmp_path):
     from softent.histogram import Bins, poisson_bootstrap
 
     bins = Bins(centres, "cosine", 0.1)
-    want = [poisson_bootstrap(z[s], {"y": labels[s]}, bins, 4, seed=10 + r)
-            for r, s in enumerate((slice(0, half), slice(half, len(z))))]  # fmt: skip
+    want = [
+        poisson_bootstrap(z[s], {"y": labels[s]}, bins, 4, seed=10 + r)
+        for r, s in enumerate((slice(0, half), slice(half, len(z))))
+    ]
     for r in range(2):
         boot = Accumulator.load(tmp_path / f"rank{r}.boot.npz", like=single)
         assert (boot.bootstrap, boot.bootstrap_seed, boot.n_rows) == (4, 10 + r, len(z))
         for got, w0, w1 in zip(boot.replicate_histograms(), *want, strict=True):
             np.testing.assert_allclose(got["total"], w0["total"] + w1["total"], rtol=1e-12)
-            np.testing.assert_allclose(got["sets"]["y"][1], w0["sets"]["y"][1] + w1["sets"]["y"][1], rtol=1e-12, atol=1e-14)
+            np.testing.assert_allclose(
+                got["sets"]["y"][1], w0["sets"]["y"][1] + w1["sets"]["y"][1], rtol=1e-12, atol=1e-14
+            )
         seed_err = (tmp_path / f"rank{r}.seed.error").read_text()
         assert "every rank must be given its own bootstrap_seed" in seed_err
         assert "ranks [0, 1]" in seed_err

@@ -47,16 +47,26 @@ def main(argv: list[str] | None = None) -> int:
     out = info.as_dict()
     out.pop("label_entropies")
     out.pop("counts")
-    out.update(n=args.n, dim=args.dim, seconds=t_softent, matmul_seconds=t_matmul, build=softent.build_info())
+    out.update(
+        n=args.n,
+        dim=args.dim,
+        seconds=t_softent,
+        matmul_seconds=t_matmul,
+        build=softent.build_info(),
+    )
     if args.json:
         print(json.dumps(out, indent=2))
         return 0
-    print(f"softent {softent.__version__}: N={args.n} D={args.dim} B={args.bins} labels={args.labels}")
+    print(
+        f"softent {softent.__version__}: N={args.n} D={args.dim} B={args.bins} labels={args.labels}"
+    )
     print(f"  H(Z)   = {info.entropy:.4f} nats   (log B = {np.log(args.bins):.4f})")
     print(f"  H(Z|L) = {info.conditional_entropy:.4f} nats")
     print(f"  I(Z;L) = {info.mutual_information:.4f} nats")
     print(f"  T = {info.histogram.temperature:.5f} (vMF-calibrated)")
-    print(f"  time {t_softent:.3f} s  (one bare float32 matmul of the same shape: {t_matmul:.3f} s)")
+    print(
+        f"  time {t_softent:.3f} s  (one bare float32 matmul of the same shape: {t_matmul:.3f} s)"
+    )
     return 0
 
 

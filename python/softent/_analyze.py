@@ -92,7 +92,9 @@ class ArrayResult:
 def progress_bar(enabled: bool | None, total: int, desc: str) -> Any:
     """A tqdm bar counting rows, or None: ``enabled`` None shows it only when stderr is a
     terminal (a log file gets no carriage-return noise); True needs tqdm."""
-    if enabled is False or (enabled is None and not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())):
+    if enabled is False or (
+        enabled is None and not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
+    ):
         return None
     try:
         from tqdm import tqdm
@@ -100,7 +102,9 @@ def progress_bar(enabled: bool | None, total: int, desc: str) -> Any:
         if enabled:
             raise InputError("--progress needs tqdm (pip install 'softent[progress]')") from exc
         return None
-    return tqdm(total=total, unit="rows", unit_scale=True, desc=desc, dynamic_ncols=True, leave=False)
+    return tqdm(
+        total=total, unit="rows", unit_scale=True, desc=desc, dynamic_ncols=True, leave=False
+    )
 
 
 def default_chunk_rows(source: ArraySource) -> int:
@@ -112,7 +116,9 @@ def load_label_sets(specs: Sequence[str]) -> list[LabelSet]:
     for spec in specs:
         for ls in read_labels(spec):
             if any(s.name == ls.name for s in sets):
-                raise InputError(f"--labels: two label sets are named {ls.name!r}; name them with NAME=FILE")
+                raise InputError(
+                    f"--labels: two label sets are named {ls.name!r}; name them with NAME=FILE"
+                )
             sets.append(ls)
     return sets
 
@@ -131,7 +137,9 @@ def _as_numpy(chunk: Any) -> np.ndarray:
     return chunk.float().numpy() if str(chunk.dtype) == "torch.bfloat16" else chunk.numpy()
 
 
-def _box(source: ArraySource, rows: int, opts: AnalyzeOptions, path: Path) -> list[tuple[np.ndarray, np.ndarray]]:
+def _box(
+    source: ArraySource, rows: int, opts: AnalyzeOptions, path: Path
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """Per layer (lo [D], hi [D]) float64 of the finite rows: the first pass of Euclidean bins."""
     layers = _layers(source)
     d = source.shape[-1]
@@ -147,7 +155,9 @@ def _box(source: ArraySource, rows: int, opts: AnalyzeOptions, path: Path) -> li
                 ok = np.isfinite(r).all(axis=1)
                 if not ok.all():
                     if not opts.drop_nonfinite:
-                        raise InputError(_nonfinite_message(path, source, start + int(np.argmin(ok)), layer))
+                        raise InputError(
+                            _nonfinite_message(path, source, start + int(np.argmin(ok)), layer)
+                        )
                     r = r[ok]
                 if r.shape[0]:
                     np.minimum(lo[j], r.min(axis=0), out=lo[j])
@@ -169,12 +179,18 @@ def _nonfinite_message(path: Path, source: ArraySource, row: int, layer: int | N
     return f"{path}: array {source.name!r} has NaN/Inf in {where}; pass --drop-nonfinite to leave such rows out"
 
 
-def _accumulators(source: ArraySource, rows: int, opts: AnalyzeOptions, path: Path,
-                  names: list[str]) -> list[Accumulator]:  # fmt: skip
+def _accumulators(
+    source: ArraySource, rows: int, opts: AnalyzeOptions, path: Path, names: list[str]
+) -> list[Accumulator]:
     d = int(source.shape[-1])
-    common: dict[str, Any] = {"metric": opts.metric, "temperature": opts.temperature,
-                              "label_sets": names or None, "num_threads": opts.num_threads,
-                              "bootstrap": opts.bootstrap, "bootstrap_seed": opts.bootstrap_seed}  # fmt: skip
+    common: dict[str, Any] = {
+        "metric": opts.metric,
+        "temperature": opts.temperature,
+        "label_sets": names or None,
+        "num_threads": opts.num_threads,
+        "bootstrap": opts.bootstrap,
+        "bootstrap_seed": opts.bootstrap_seed,
+    }
     layers = _layers(source)
     if opts.centres is not None:
         try:
@@ -182,12 +198,16 @@ def _accumulators(source: ArraySource, rows: int, opts: AnalyzeOptions, path: Pa
         except (ValueError, OSError, EOFError) as exc:
             raise InputError(f"--centres {opts.centres}: not a readable .npy file ({exc})") from exc
         if c.ndim != 2 or c.shape[1] != d:
-            raise InputError(f"--centres {opts.centres}: centres must be [B, D] with D={d} (array {source.name!r}), "
-                             f"got shape {c.shape}")  # fmt: skip
+            raise InputError(
+                f"--centres {opts.centres}: centres must be [B, D] with D={d} (array {source.name!r}), "
+                f"got shape {c.shape}"
+            )
         return [Accumulator(c, **common) for _ in layers]
     if opts.metric in ("euclidean", "sqeuclidean"):
-        return [Accumulator(n_bins=opts.n_bins, box=(lo, hi), seed=opts.seed, **common)
-                for lo, hi in _box(source, rows, opts, path)]  # fmt: skip
+        return [
+            Accumulator(n_bins=opts.n_bins, box=(lo, hi), seed=opts.seed, **common)
+            for lo, hi in _box(source, rows, opts, path)
+        ]
     acc = Accumulator(n_bins=opts.n_bins, dim=d, seed=opts.seed, **common)
     # Spherical bins do not depend on the data: every layer shares them (copies: own state).
     return [acc] + [acc.copy() for _ in layers[1:]]
@@ -203,13 +223,16 @@ def _check_bootstrap_size(label_sets: list[LabelSet], opts: AnalyzeOptions, n_bi
         v = np.asarray(ls.values)
         n_hist += len(np.unique(v[v != -1] if v.dtype.kind in "iu" else v))
     if (1 + opts.bootstrap) * n_hist * n_bins * 8 > MAX_BOOTSTRAP_BYTES:
-        raise InputError(f"--bootstrap {opts.bootstrap}: the replicate histograms ({opts.bootstrap} x {n_hist} label "
-                         f"rows x {n_bins} bins) would not fit in {MAX_BOOTSTRAP_BYTES >> 30} GiB; use fewer "
-                         "resamples")  # fmt: skip
+        raise InputError(
+            f"--bootstrap {opts.bootstrap}: the replicate histograms ({opts.bootstrap} x {n_hist} label "
+            f"rows x {n_bins} bins) would not fit in {MAX_BOOTSTRAP_BYTES >> 30} GiB; use fewer "
+            "resamples"
+        )
 
 
-def analyze_file(path: Path, label_specs: Sequence[str], key: str | None, opts: AnalyzeOptions,
-                 log: Any = None) -> tuple[list[ArrayResult], list[str], list[LabelSet]]:  # fmt: skip
+def analyze_file(
+    path: Path, label_specs: Sequence[str], key: str | None, opts: AnalyzeOptions, log: Any = None
+) -> tuple[list[ArrayResult], list[str], list[LabelSet]]:
     """Analyse every usable array of ``path`` (or the one named ``key``).
 
     Returns (results, skipped array descriptions, label sets).
@@ -221,15 +244,21 @@ def analyze_file(path: Path, label_specs: Sequence[str], key: str | None, opts: 
     names = [ls.name for ls in label_sets]
     for arg, value in (("--input-set", opts.input_set), ("--output-set", opts.output_set)):
         if value is not None and value not in names:
-            raise InputError(f"{arg} {value!r} is not one of the label sets ({', '.join(names) or 'none given'})")
+            raise InputError(
+                f"{arg} {value!r} is not one of the label sets ({', '.join(names) or 'none given'})"
+            )
     if (opts.input_set is None) != (opts.output_set is None):
-        raise InputError("--input-set and --output-set go together (optimality = I(output;Z) / I(input;Z))")
+        raise InputError(
+            "--input-set and --output-set go together (optimality = I(output;Z) / I(input;Z))"
+        )
     for source in sources:
         for ls in label_sets:
             if ls.values.shape[0] != source.n_rows:
                 hint = " after its header row" if ls.header_rows else ""
-                raise InputError(f"--labels {ls.path}: {ls.values.shape[0]} labels{hint} for the {source.n_rows} rows "
-                                 f"of array {source.name!r} in {path} (one label per row is needed)")  # fmt: skip
+                raise InputError(
+                    f"--labels {ls.path}: {ls.values.shape[0]} labels{hint} for the {source.n_rows} rows "
+                    f"of array {source.name!r} in {path} (one label per row is needed)"
+                )
     results: list[ArrayResult] = []
     for source in sources:
         rows = opts.chunk_rows or default_chunk_rows(source)
@@ -251,11 +280,15 @@ def analyze_file(path: Path, label_specs: Sequence[str], key: str | None, opts: 
                 for j, layer in enumerate(layers):
                     z = _rows_of(chunk, layer)
                     try:
-                        accs[j].update(z, labels or None, nonfinite="drop" if opts.drop_nonfinite else "raise")
+                        accs[j].update(
+                            z, labels or None, nonfinite="drop" if opts.drop_nonfinite else "raise"
+                        )
                     except ValueError as exc:
                         bad = _first_nonfinite(z)
                         if bad is not None:
-                            raise InputError(_nonfinite_message(path, source, start + bad, layer)) from exc
+                            raise InputError(
+                                _nonfinite_message(path, source, start + bad, layer)
+                            ) from exc
                         raise
                 if want_scatter:
                     first = (-start) % stride  # rows start + first, + stride, ... (a global stride)
@@ -277,21 +310,35 @@ def analyze_file(path: Path, label_specs: Sequence[str], key: str | None, opts: 
             use = [n for n in names if int(acc.counts(n).sum()) > 0]
             unlabeled = [n for n in names if n not in use]
             if unlabeled:
-                raise InputError(f"--labels: label set(s) {', '.join(map(repr, unlabeled))} mask every row (-1) "
-                                 f"of array {source.name!r}")  # fmt: skip
-            rep = softent.report(acc, use or None, input_set=opts.input_set, output_set=opts.output_set,
-                                 base=opts.base, weighting=opts.weighting, num_threads=opts.num_threads,
-                                 confidence=opts.confidence)  # fmt: skip
+                raise InputError(
+                    f"--labels: label set(s) {', '.join(map(repr, unlabeled))} mask every row (-1) "
+                    f"of array {source.name!r}"
+                )
+            rep = softent.report(
+                acc,
+                use or None,
+                input_set=opts.input_set,
+                output_set=opts.output_set,
+                base=opts.base,
+                weighting=opts.weighting,
+                num_threads=opts.num_threads,
+                confidence=opts.confidence,
+            )
             if opts.centres is None:  # the bins were generated from the seed: record it
                 rep = dataclasses.replace(rep, centres_seed=opts.seed)
             name = source.name if layer is None else f"{source.name}[{layer}]"
             scatter = None
             if want_scatter and kept:
-                scatter = (np.concatenate(kept), {n: np.concatenate(v) for n, v in kept_labels.items()})
+                scatter = (
+                    np.concatenate(kept),
+                    {n: np.concatenate(v) for n, v in kept_labels.items()},
+                )
             results.append(ArrayResult(name, source, layer, acc, rep, scatter))
         if log is not None:
-            log(f"{source.name}: {source.n_rows:,} rows x {list(source.shape[1:])} streamed in {seconds:.2f} s "
-                f"({rows:,}-row chunks)")  # fmt: skip
+            log(
+                f"{source.name}: {source.n_rows:,} rows x {list(source.shape[1:])} streamed in {seconds:.2f} s "
+                f"({rows:,}-row chunks)"
+            )
     return results, skipped, label_sets
 
 
@@ -326,18 +373,25 @@ def write_plots(results: list[ArrayResult], out: Path, max_labels: int = 12) -> 
         label_sets = [s for s in r.accumulator.label_sets if int(r.accumulator.counts(s).sum()) > 0]
         for s in label_sets or [None]:
             fname = f"occupancy_{stem}.png" if s is None else f"occupancy_{stem}_{_safe(s)}.png"
-            plots.bin_occupancy(r.accumulator.result("" if s is None else s), max_labels=max_labels,
-                                title=f"{r.name}: bin occupancy" + ("" if s is None else f" by {s}"),
-                                path=out / fname)  # fmt: skip
+            plots.bin_occupancy(
+                r.accumulator.result("" if s is None else s),
+                max_labels=max_labels,
+                title=f"{r.name}: bin occupancy" + ("" if s is None else f" by {s}"),
+                path=out / fname,
+            )
             r.plots.append(fname)
             written.append(fname)
         if r.scatter is not None:
             z2, labs = r.scatter
             first = label_sets[0] if label_sets else None
             fname = f"scatter_{stem}.png"
-            plots.scatter_2d(z2, r.accumulator.result("" if first is None else first),
-                             labels=None if first is None else labs[first], path=out / fname,
-                             title=f"{r.name}: data and bins")  # fmt: skip
+            plots.scatter_2d(
+                z2,
+                r.accumulator.result("" if first is None else first),
+                labels=None if first is None else labs[first],
+                path=out / fname,
+                title=f"{r.name}: data and bins",
+            )
             r.plots.append(fname)
             written.append(fname)
     return written

@@ -75,7 +75,9 @@ def open_activations(path: Path, key: str | None = None) -> tuple[list[ArraySour
     suffix = path.suffix.lower()
     if suffix == ".npy":
         if key is not None:
-            raise InputError("--key applies to .npz, .pt and .safetensors files (a .npy file holds one array)")
+            raise InputError(
+                "--key applies to .npz, .pt and .safetensors files (a .npy file holds one array)"
+            )
         sources = [_npy_source(path)]
     elif suffix == ".npz":
         sources = _npz_sources(path)
@@ -84,19 +86,29 @@ def open_activations(path: Path, key: str | None = None) -> tuple[list[ArraySour
     elif suffix == ".safetensors":
         sources = _safetensors_sources(path)
     else:
-        raise InputError(f"{path}: unknown activation file type {suffix or '(none)'!r}; "
-                         f"use one of {', '.join(ACTIVATION_SUFFIXES)}")  # fmt: skip
+        raise InputError(
+            f"{path}: unknown activation file type {suffix or '(none)'!r}; "
+            f"use one of {', '.join(ACTIVATION_SUFFIXES)}"
+        )
     if key is not None:
         chosen = [s for s in sources if s.name == key]
         if not chosen:
-            raise InputError(f"{path}: no array named {key!r} (arrays: {', '.join(s.name for s in sources) or 'none'})")
+            raise InputError(
+                f"{path}: no array named {key!r} (arrays: {', '.join(s.name for s in sources) or 'none'})"
+            )
         sources = chosen
-    usable = [s for s in sources if _is_float_dtype(s.dtype) and len(s.shape) in (2, 3) and 0 not in s.shape]
+    usable = [
+        s
+        for s in sources
+        if _is_float_dtype(s.dtype) and len(s.shape) in (2, 3) and 0 not in s.shape
+    ]
     skipped = [f"{s.name} ({s.dtype} {list(s.shape)})" for s in sources if s not in usable]
     if not usable:
         what = f"array {key!r} is not" if key is not None else "no array is"
-        raise InputError(f"{path}: {what} usable as activations (needs a floating-point [N, D] or [N, L, D] array; "
-                         f"found: {', '.join(skipped) or 'no arrays'})")  # fmt: skip
+        raise InputError(
+            f"{path}: {what} usable as activations (needs a floating-point [N, D] or [N, L, D] array; "
+            f"found: {', '.join(skipped) or 'no arrays'})"
+        )
     return usable, skipped
 
 
@@ -132,9 +144,17 @@ def _npz_sources(path: Path) -> list[ArraySource]:
                 try:
                     shape, fortran, dtype = _read_npy_header(f)
                 except ValueError as exc:
-                    raise InputError(f"{path}: member {info.filename!r} is not a .npy array ({exc})") from exc
-            sources.append(ArraySource(info.filename[:-4], shape, dtype.name,
-                                       _npz_chunks(path, info.filename, shape, fortran, dtype)))  # fmt: skip
+                    raise InputError(
+                        f"{path}: member {info.filename!r} is not a .npy array ({exc})"
+                    ) from exc
+            sources.append(
+                ArraySource(
+                    info.filename[:-4],
+                    shape,
+                    dtype.name,
+                    _npz_chunks(path, info.filename, shape, fortran, dtype),
+                )
+            )
     return sources
 
 
@@ -149,11 +169,15 @@ def _read_npy_header(f: Any) -> tuple[tuple[int, ...], bool, np.dtype]:
     return tuple(int(s) for s in shape), bool(fortran), dtype
 
 
-def _npz_chunks(path: Path, member: str, shape: tuple[int, ...], fortran: bool, dtype: np.dtype) -> Any:
+def _npz_chunks(
+    path: Path, member: str, shape: tuple[int, ...], fortran: bool, dtype: np.dtype
+) -> Any:
     def chunks(rows: int) -> Iterator[np.ndarray]:
         with zipfile.ZipFile(path) as zf, zf.open(member) as f:
             if dtype.hasobject:
-                raise InputError(f"{path}: member {member!r} holds Python objects (pickles are not read)")
+                raise InputError(
+                    f"{path}: member {member!r} holds Python objects (pickles are not read)"
+                )
             if fortran:  # column-major: rows are not contiguous in the stream; read it whole
                 arr = np.load(path, allow_pickle=False)[member[:-4]]
                 for i in range(0, shape[0], rows):
@@ -166,8 +190,10 @@ def _npz_chunks(path: Path, member: str, shape: tuple[int, ...], fortran: bool, 
                 r = min(rows, shape[0] - i)
                 buf = f.read(r * row_bytes)
                 if len(buf) != r * row_bytes:
-                    raise InputError(f"{path}: member {member!r} is truncated (row {i + len(buf) // max(row_bytes, 1)} "
-                                     f"of {shape[0]})")  # fmt: skip
+                    raise InputError(
+                        f"{path}: member {member!r} is truncated (row {i + len(buf) // max(row_bytes, 1)} "
+                        f"of {shape[0]})"
+                    )
                 yield np.frombuffer(buf, dtype=dtype).reshape((r, *shape[1:]))
 
     return chunks
@@ -180,7 +206,9 @@ def _torch_sources(path: Path) -> list[ArraySource]:
     try:
         import torch
     except ImportError as exc:
-        raise InputError(f"{path}: reading .pt files needs torch (pip install 'softent[torch]')") from exc
+        raise InputError(
+            f"{path}: reading .pt files needs torch (pip install 'softent[torch]')"
+        ) from exc
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except RuntimeError as exc:
@@ -191,7 +219,9 @@ def _torch_sources(path: Path) -> list[ArraySource]:
         except Exception as exc2:
             raise InputError(f"{path}: not a readable .pt file ({_first_line(exc2)})") from exc2
     except Exception as exc:  # pickle.UnpicklingError for non-tensor content, EOFError, ...
-        raise InputError(f"{path}: not a readable .pt file with weights_only=True ({_first_line(exc)})") from exc
+        raise InputError(
+            f"{path}: not a readable .pt file with weights_only=True ({_first_line(exc)})"
+        ) from exc
     tensors: list[tuple[str, Any]] = []
 
     def walk(prefix: str, value: Any) -> None:
@@ -231,11 +261,15 @@ def _safetensors_sources(path: Path) -> list[ArraySource]:
     try:
         from safetensors import safe_open
     except ImportError as exc:
-        raise InputError(f"{path}: reading .safetensors files needs safetensors (pip install safetensors)") from exc
+        raise InputError(
+            f"{path}: reading .safetensors files needs safetensors (pip install safetensors)"
+        ) from exc
     try:
         with safe_open(str(path), framework="np") as f:
             keys = list(f.keys())
-            meta = {k: (tuple(f.get_slice(k).get_shape()), f.get_slice(k).get_dtype()) for k in keys}
+            meta = {
+                k: (tuple(f.get_slice(k).get_shape()), f.get_slice(k).get_dtype()) for k in keys
+            }
     except Exception as exc:  # safetensors raises its own SafetensorError
         raise InputError(f"{path}: not a readable .safetensors file ({_first_line(exc)})") from exc
     out = []
@@ -243,18 +277,24 @@ def _safetensors_sources(path: Path) -> list[ArraySource]:
         shape, st_dtype = meta[k]
         dtype = _SAFETENSORS_DTYPES.get(st_dtype, st_dtype.lower())
 
-        def chunks(rows: int, k: str = k, shape: tuple[int, ...] = shape, st_dtype: str = st_dtype) -> Iterator[Any]:
+        def chunks(
+            rows: int, k: str = k, shape: tuple[int, ...] = shape, st_dtype: str = st_dtype
+        ) -> Iterator[Any]:
             # NumPy has no bfloat16: those rows come as torch tensors (computed in float32).
             framework = "pt" if st_dtype == "BF16" else "np"
             if framework == "pt":
                 try:
                     import torch  # noqa: F401
                 except ImportError as exc:
-                    raise InputError(f"{path}: bfloat16 array {k!r} needs torch to be read") from exc
+                    raise InputError(
+                        f"{path}: bfloat16 array {k!r} needs torch to be read"
+                    ) from exc
             with safe_open(str(path), framework=framework) as f:
                 sl = f.get_slice(k)
                 for i in range(0, shape[0], rows):
-                    yield sl[i : min(i + rows, shape[0])]  # reads only these rows (no clipping there)
+                    yield sl[
+                        i : min(i + rows, shape[0])
+                    ]  # reads only these rows (no clipping there)
 
         out.append(ArraySource(k, shape, dtype, chunks))
     return out
@@ -294,11 +334,15 @@ def read_labels(spec: str) -> list[LabelSet]:
         if arr.ndim == 2 and arr.shape[1] == 1:
             arr = arr[:, 0]
         if arr.ndim != 1:
-            raise InputError(f"--labels {path}: labels must be a 1-D array (one label per row), got shape {arr.shape}")
+            raise InputError(
+                f"--labels {path}: labels must be a 1-D array (one label per row), got shape {arr.shape}"
+            )
         if arr.dtype.kind == "b":
             arr = arr.astype(np.int64)
         if arr.dtype.kind not in "iuUS":
-            raise InputError(f"--labels {path}: labels must be integers or strings, got dtype {arr.dtype}")
+            raise InputError(
+                f"--labels {path}: labels must be integers or strings, got dtype {arr.dtype}"
+            )
         return [LabelSet(name or path.stem, path, arr)]
     if suffix == ".txt":
         with open(path, encoding="utf-8") as f:
@@ -308,8 +352,10 @@ def read_labels(spec: str) -> list[LabelSet]:
         return [LabelSet(name or path.stem, path, _parse_values([s.strip() for s in lines]))]
     if suffix == ".csv":
         return _read_csv(path, name)
-    raise InputError(f"--labels {path}: unknown label file type {suffix or '(none)'!r}; use one of "
-                     f"{', '.join(LABEL_SUFFIXES)}")  # fmt: skip
+    raise InputError(
+        f"--labels {path}: unknown label file type {suffix or '(none)'!r}; use one of "
+        f"{', '.join(LABEL_SUFFIXES)}"
+    )
 
 
 def _parse_values(items: list[str]) -> np.ndarray:
@@ -327,19 +373,30 @@ def _read_csv(path: Path, name: str | None) -> list[LabelSet]:
     with open(path, newline="", encoding="utf-8") as f:
         rows = [r for r in csv.reader(f) if r]
     if len(rows) < 2:
-        raise InputError(f"--labels {path}: a .csv needs a header row naming its columns and one row per label")
+        raise InputError(
+            f"--labels {path}: a .csv needs a header row naming its columns and one row per label"
+        )
     width = len(rows[0])
     bad = next((i for i, r in enumerate(rows) if len(r) != width), None)
     if bad is not None:
-        raise InputError(f"--labels {path}: row {bad + 1} has {len(rows[bad])} columns, the header {width}")
+        raise InputError(
+            f"--labels {path}: row {bad + 1} has {len(rows[bad])} columns, the header {width}"
+        )
     header = [h.strip() for h in rows[0]]
     if any(not h for h in header) or len(set(header)) != width:
-        raise InputError(f"--labels {path}: the first row of a .csv must name its columns (distinct, non-empty), "
-                         f"got {rows[0]}")  # fmt: skip
+        raise InputError(
+            f"--labels {path}: the first row of a .csv must name its columns (distinct, non-empty), "
+            f"got {rows[0]}"
+        )
     if name is not None:
         if width > 1:
-            raise InputError(f"--labels {name}={path}: a .csv with several columns names its label sets in its "
-                             "header; drop 'NAME='")  # fmt: skip
+            raise InputError(
+                f"--labels {name}={path}: a .csv with several columns names its label sets in its "
+                "header; drop 'NAME='"
+            )
         header = [name]
     body = rows[1:]
-    return [LabelSet(h, path, _parse_values([r[j].strip() for r in body]), header_rows=1) for j, h in enumerate(header)]
+    return [
+        LabelSet(h, path, _parse_values([r[j].strip() for r in body]), header_rows=1)
+        for j, h in enumerate(header)
+    ]

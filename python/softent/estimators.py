@@ -46,8 +46,14 @@ class Information:
             "entropy": float(self.entropy),
             "conditional_entropy": float(self.conditional_entropy),
             "mutual_information": float(self.mutual_information),
-            "label_entropies": {str(v): float(h) for v, h in zip(self.label_values.tolist(), self.label_entropies, strict=False)},
-            "counts": {str(v): int(c) for v, c in zip(self.label_values.tolist(), self.counts, strict=False)},
+            "label_entropies": {
+                str(v): float(h)
+                for v, h in zip(self.label_values.tolist(), self.label_entropies, strict=False)
+            },
+            "counts": {
+                str(v): int(c)
+                for v, c in zip(self.label_values.tolist(), self.counts, strict=False)
+            },
             "base": self.base,
             "weighting": self.weighting,
             "n_bins": self.histogram.bins.n_bins,
@@ -72,13 +78,17 @@ def _differentiable_result(name: str, z: Any, labels: Any, kwargs: dict[str, Any
     torch = sys.modules.get("torch")
     if torch is None or kwargs.get("nonfinite", "raise") != "raise" or not torch.is_grad_enabled():
         return None
-    if not any(isinstance(a, torch.Tensor) and a.requires_grad
-               for a in (z, kwargs.get("centres"), kwargs.get("temperature"))):  # fmt: skip
+    if not any(
+        isinstance(a, torch.Tensor) and a.requires_grad
+        for a in (z, kwargs.get("centres"), kwargs.get("temperature"))
+    ):
         return None
     from . import torch as softent_torch
 
     args = (z,) if name == "entropy" else (z, labels)
-    return getattr(softent_torch, name)(*args, **{k: v for k, v in kwargs.items() if k != "nonfinite"})
+    return getattr(softent_torch, name)(
+        *args, **{k: v for k, v in kwargs.items() if k != "nonfinite"}
+    )
 
 
 def _check_weighting(api: str, weighting: Any) -> str:
@@ -106,13 +116,31 @@ def entropy(
     differentiable, via :func:`softent.torch.entropy`, when z, centres or temperature is a
     tensor that requires grad).
     """
-    kwargs = {"centres": centres, "n_bins": n_bins, "metric": metric, "temperature": temperature, "seed": seed,
-              "base": base, "nonfinite": nonfinite, "num_threads": num_threads}  # fmt: skip
+    kwargs = {
+        "centres": centres,
+        "n_bins": n_bins,
+        "metric": metric,
+        "temperature": temperature,
+        "seed": seed,
+        "base": base,
+        "nonfinite": nonfinite,
+        "num_threads": num_threads,
+    }
     if (result := _differentiable_result("entropy", z, None, kwargs)) is not None:
         return result
     check_base("entropy", base)
-    h = soft_histogram(z, None, centres=centres, n_bins=n_bins, metric=metric, temperature=temperature,
-                       seed=seed, nonfinite=nonfinite, num_threads=num_threads, _api="entropy")  # fmt: skip
+    h = soft_histogram(
+        z,
+        None,
+        centres=centres,
+        n_bins=n_bins,
+        metric=metric,
+        temperature=temperature,
+        seed=seed,
+        nonfinite=nonfinite,
+        num_threads=num_threads,
+        _api="entropy",
+    )
     return _scalar_like(z, h.entropy(base))
 
 
@@ -147,8 +175,18 @@ def information(
     w = _check_weighting(_api, weighting)
     if labels is None:
         fail(_api, "labels", "an [N] array of labels", None)
-    h = soft_histogram(z, labels, centres=centres, n_bins=n_bins, metric=metric, temperature=temperature,
-                       seed=seed, nonfinite=nonfinite, num_threads=num_threads, _api=_api)  # fmt: skip
+    h = soft_histogram(
+        z,
+        labels,
+        centres=centres,
+        n_bins=n_bins,
+        metric=metric,
+        temperature=temperature,
+        seed=seed,
+        nonfinite=nonfinite,
+        num_threads=num_threads,
+        _api=_api,
+    )
     hz = h.entropy(b)
     hzl = h.conditional_entropy(b, w)  # type: ignore[arg-type]
     return Information(

@@ -98,7 +98,10 @@ class Bins:
             if device >= 0:
                 import torch
 
-                c, csq = torch.as_tensor(c, device=f"cuda:{device}"), torch.as_tensor(csq, device=f"cuda:{device}")
+                c, csq = (
+                    torch.as_tensor(c, device=f"cuda:{device}"),
+                    torch.as_tensor(csq, device=f"cuda:{device}"),
+                )
             self._prepared[key] = (c, csq)
         return self._prepared[key]
 
@@ -121,7 +124,12 @@ def make_bins(
             fail(api, "n_bins", "an int >= 1", repr(n_bins))
         if metric in ("euclidean", "sqeuclidean"):
             if z is None:
-                fail(api, "centres", "given for Euclidean metrics without data (or use box_bins)", None)
+                fail(
+                    api,
+                    "centres",
+                    "given for Euclidean metrics without data (or use box_bins)",
+                    None,
+                )
             c = box_bins(z, int(n_bins), seed)
         else:
             c = spherical_bins(int(n_bins), dim, seed)
@@ -150,7 +158,11 @@ def make_bins(
 def check_threads(api: str, num_threads: Any) -> int:
     if num_threads is None:
         return 0
-    if not isinstance(num_threads, (int, np.integer)) or isinstance(num_threads, bool) or num_threads < 1:
+    if (
+        not isinstance(num_threads, (int, np.integer))
+        or isinstance(num_threads, bool)
+        or num_threads < 1
+    ):
         fail(api, "num_threads", "None or an int >= 1", repr(num_threads))
     return int(num_threads)
 
@@ -179,7 +191,13 @@ def accumulate(
     (cpp/include/softent/math/bootstrap.h)."""
     v = view(z)
     if v.device >= 0 and not _core.build_info()["cuda"]:
-        fail(api, "z", "on the CPU (this softent build has no CUDA support)", f"a tensor on cuda:{v.device}", RuntimeError)
+        fail(
+            api,
+            "z",
+            "on the CPU (this softent build has no CUDA support)",
+            f"a tensor on cuda:{v.device}",
+            RuntimeError,
+        )
     centres, csq = bins.prepared(v.dtype_code, v.device)
     n_sets = 0
     slots_dev: Any = None
@@ -193,15 +211,30 @@ def accumulate(
     if tile_rows is not None and (not isinstance(tile_rows, (int, np.integer)) or tile_rows < 1):
         fail(api, "tile_rows", "None or an int >= 1", repr(tile_rows))
     bad = _core.soft_histogram(
-        z=v.ptr, n=v.shape[0], d=v.shape[1], z_stride_row=v.strides[0], z_stride_col=v.strides[1],
-        dtype=v.dtype_code, centres=pointer(centres), centre_sq=pointer(csq), b=bins.n_bins,
-        slots=pointer(slots_dev), n_sets=n_sets, hist=pointer(hist),
+        z=v.ptr,
+        n=v.shape[0],
+        d=v.shape[1],
+        z_stride_row=v.strides[0],
+        z_stride_col=v.strides[1],
+        dtype=v.dtype_code,
+        centres=pointer(centres),
+        centre_sq=pointer(csq),
+        b=bins.n_bins,
+        slots=pointer(slots_dev),
+        n_sets=n_sets,
+        hist=pointer(hist),
         hist_rows=int(hist.shape[0]) // (1 + replicates),
-        metric=METRIC_CODES[bins.metric], inv_temperature=1.0 / bins.temperature,
-        num_threads=num_threads, tile_rows=int(tile_rows or 0), device=v.device, stream=v.stream,
-        replicates=replicates, replicate_seed=replicate_seed, row_offset=row_offset,
+        metric=METRIC_CODES[bins.metric],
+        inv_temperature=1.0 / bins.temperature,
+        num_threads=num_threads,
+        tile_rows=int(tile_rows or 0),
+        device=v.device,
+        stream=v.stream,
+        replicates=replicates,
+        replicate_seed=replicate_seed,
+        row_offset=row_offset,
         replicate_offset=replicate_offset,
-    )  # fmt: skip
+    )
     if bad >= 0:
         fail(api, "z", "finite (or pass nonfinite='drop')", f"NaN/Inf in row {bad}")
 
@@ -345,7 +378,16 @@ def soft_histogram(
             if labels is not None:
                 labels_np = to_numpy(labels) if is_torch(labels) else np.asarray(labels)
                 codes = encode_labels(labels_np[keep], n, api)
-    bins = make_bins(api, rows, dim, centres=centres, n_bins=n_bins, metric=metric, temperature=temperature, seed=seed)
+    bins = make_bins(
+        api,
+        rows,
+        dim,
+        centres=centres,
+        n_bins=n_bins,
+        metric=metric,
+        temperature=temperature,
+        seed=seed,
+    )
     threads = check_threads(api, num_threads)
     if codes is None:
         hist = new_hist(rows, 1, bins.n_bins)
@@ -356,7 +398,15 @@ def soft_histogram(
     hist = new_hist(rows, 1 + codes.n_labels, bins.n_bins)
     accumulate(api, rows, bins, slots, hist, num_threads=threads, tile_rows=tile_rows)
     per_label = to_numpy(hist)[1:].copy()
-    return SoftHistogram(per_label.sum(axis=0), per_label, codes.counts, codes.values, bins, int(codes.counts.sum()), n_dropped)
+    return SoftHistogram(
+        per_label.sum(axis=0),
+        per_label,
+        codes.counts,
+        codes.values,
+        bins,
+        int(codes.counts.sum()),
+        n_dropped,
+    )
 
 
 def torch_mask(keep: np.ndarray, like: Any) -> Any:
@@ -375,7 +425,11 @@ Replicate = dict[str, Any]
 
 
 def _check_bootstrap_args(api: str, n_resamples: Any, seed: Any) -> None:
-    if not isinstance(n_resamples, (int, np.integer)) or isinstance(n_resamples, bool) or n_resamples < 1:
+    if (
+        not isinstance(n_resamples, (int, np.integer))
+        or isinstance(n_resamples, bool)
+        or n_resamples < 1
+    ):
         fail(api, "n_resamples", "an int >= 1", repr(n_resamples))
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or not 0 <= seed < 2**64:
         fail(api, "seed", "an int in [0, 2**64)", repr(seed))
@@ -413,12 +467,18 @@ def iter_poisson_bootstrap(
         n_hist += codes.n_labels
     slots = None
     if encoded:
-        slots = np.stack([np.where(c.codes >= 0, off + c.codes, -1) for _, c, off in encoded]).astype(np.int32)
+        slots = np.stack(
+            [np.where(c.codes >= 0, off + c.codes, -1) for _, c, off in encoded]
+        ).astype(np.int32)
     per_replicate = n_hist * bins.n_bins * 8
     if max_total_bytes is not None and (1 + int(n_resamples)) * per_replicate > max_total_bytes:
-        fail(api, "n_resamples", f"small enough that the replicate histograms fit in {max_total_bytes >> 30} GiB "
-             f"({n_hist} histogram rows x {bins.n_bins} bins x 8 bytes each; iter_poisson_bootstrap streams them)",
-             n_resamples)  # fmt: skip
+        fail(
+            api,
+            "n_resamples",
+            f"small enough that the replicate histograms fit in {max_total_bytes >> 30} GiB "
+            f"({n_hist} histogram rows x {bins.n_bins} bins x 8 bytes each; iter_poisson_bootstrap streams them)",
+            n_resamples,
+        )
     budget = PASS_BOOTSTRAP_BYTES if max_pass_bytes is None else int(max_pass_bytes)
     group = max(1, min(int(n_resamples), budget // per_replicate - 1))
 
@@ -426,8 +486,18 @@ def iter_poisson_bootstrap(
         for first in range(0, int(n_resamples), group):
             g = min(group, int(n_resamples) - first)
             hist = new_hist(rows, (1 + g) * n_hist, bins.n_bins)
-            accumulate(api, rows, bins, slots, hist, num_threads=num_threads, replicates=g,
-                       replicate_seed=int(seed), row_offset=int(row_offset), replicate_offset=first)  # fmt: skip
+            accumulate(
+                api,
+                rows,
+                bins,
+                slots,
+                hist,
+                num_threads=num_threads,
+                replicates=g,
+                replicate_seed=int(seed),
+                row_offset=int(row_offset),
+                replicate_offset=first,
+            )
             h = to_numpy(hist).reshape(1 + g, n_hist, bins.n_bins)
             for rep in range(1, 1 + g):
                 sets = {}
@@ -474,6 +544,17 @@ def poisson_bootstrap(
         2 GiB: use :func:`iter_poisson_bootstrap` to consume them one by one).
     """
     # one pass: the whole result fits the cap, hence one pass's budget
-    return list(iter_poisson_bootstrap(z, label_sets, bins, n_resamples, seed, num_threads, row_offset=row_offset,
-                                       max_pass_bytes=MAX_BOOTSTRAP_BYTES, max_total_bytes=MAX_BOOTSTRAP_BYTES,
-                                       api=api))  # fmt: skip
+    return list(
+        iter_poisson_bootstrap(
+            z,
+            label_sets,
+            bins,
+            n_resamples,
+            seed,
+            num_threads,
+            row_offset=row_offset,
+            max_pass_bytes=MAX_BOOTSTRAP_BYTES,
+            max_total_bytes=MAX_BOOTSTRAP_BYTES,
+            api=api,
+        )
+    )

@@ -78,8 +78,17 @@ LABEL_KEYS = (
     "label_entropy",
 )
 #: every key of :func:`measures_from_masses`, in table order
-MEASURE_KEYS = ("entropy", "conditional_entropy", "mutual_information", "efficiency", "regularity",
-                "variation", "disentanglement", "normalised_mi", "label_entropy")  # fmt: skip
+MEASURE_KEYS = (
+    "entropy",
+    "conditional_entropy",
+    "mutual_information",
+    "efficiency",
+    "regularity",
+    "variation",
+    "disentanglement",
+    "normalised_mi",
+    "label_entropy",
+)
 
 
 # ----------------------------------------------------------------------------- array core
@@ -118,7 +127,9 @@ def _js_to_rest_nats(per_label: np.ndarray, chunk_rows: int = 4096) -> np.ndarra
         rows = m[a : a + chunk_rows]
         zero = np.zeros((1, b))
         before = prefix + np.concatenate([zero, np.cumsum(rows, axis=0)[:-1]])  # Σ_{j<k}
-        after = suffix[c] + np.concatenate([np.cumsum(rows[::-1], axis=0)[::-1][1:], zero])  # Σ_{j>k}
+        after = suffix[c] + np.concatenate(
+            [np.cumsum(rows[::-1], axis=0)[::-1][1:], zero]
+        )  # Σ_{j>k}
         rest = before + after
         p = rows / rows.sum(axis=1, keepdims=True)
         rsum = rest.sum(axis=1, keepdims=True)
@@ -179,7 +190,12 @@ def measures_from_masses(
     if per.ndim != 2 or per.shape[1] != n_bins:
         fail(_api, "per_label", f"a 2-D array [K, B] with B={n_bins}", f"shape {per.shape}")
     if cnt is None or cnt.shape != (per.shape[0],):
-        fail(_api, "counts", f"a 1-D array [K] with K={per.shape[0]}", None if cnt is None else f"shape {cnt.shape}")
+        fail(
+            _api,
+            "counts",
+            f"a 1-D array [K] with K={per.shape[0]}",
+            None if cnt is None else f"shape {cnt.shape}",
+        )
     present = cnt > 0
     if not present.all():
         per, cnt = per[present], cnt[present]
@@ -194,7 +210,9 @@ def measures_from_masses(
     out["mutual_information"] = mi * scale
     out["regularity"] = _ratio(mi, h)
     out["variation"] = _ratio(hc, log_b)
-    out["disentanglement"] = float(_js_to_rest_nats(per).mean()) * scale if cnt.shape[0] > 1 else math.nan
+    out["disentanglement"] = (
+        float(_js_to_rest_nats(per).mean()) * scale if cnt.shape[0] > 1 else math.nan
+    )
     out["normalised_mi"] = _ratio(mi, hl)
     out["label_entropy"] = hl * scale
     return out
@@ -203,17 +221,30 @@ def measures_from_masses(
 # ----------------------------------------------------------------------------- histogram API
 
 
-def _masses(api: str, hist: Any, need_labels: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+def _masses(
+    api: str, hist: Any, need_labels: bool
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     if not isinstance(hist, SoftHistogram):
-        fail(api, "hist", "a softent.SoftHistogram (soft_histogram(...) or Accumulator.result(...))",
-             type(hist).__name__, TypeError)  # fmt: skip
+        fail(
+            api,
+            "hist",
+            "a softent.SoftHistogram (soft_histogram(...) or Accumulator.result(...))",
+            type(hist).__name__,
+            TypeError,
+        )
     if need_labels and hist.per_label is None:
-        fail(api, "hist", "a SoftHistogram with labels (soft_histogram(z, labels) or Accumulator.result(name))",
-             "one without labels")  # fmt: skip
+        fail(
+            api,
+            "hist",
+            "a SoftHistogram with labels (soft_histogram(z, labels) or Accumulator.result(name))",
+            "one without labels",
+        )
     return hist.total, hist.per_label, hist.counts
 
 
-def _measure(api: str, hist: Any, key: str, base: float = math.e, weighting: Weighting = "weighted") -> float:
+def _measure(
+    api: str, hist: Any, key: str, base: float = math.e, weighting: Weighting = "weighted"
+) -> float:
     total, per, counts = _masses(api, hist, key in LABEL_KEYS)
     value = measures_from_masses(total, per, counts, base=base, weighting=weighting, _api=api)[key]
     return float(value)  # type: ignore[arg-type]
@@ -312,7 +343,9 @@ def normalised_mi(hist: SoftHistogram, *, weighting: Weighting = "weighted") -> 
     return _measure("normalised_mi", hist, "normalised_mi", weighting=weighting)
 
 
-def optimality(input_hist: SoftHistogram, output_hist: SoftHistogram, *, weighting: Weighting = "weighted") -> float:
+def optimality(
+    input_hist: SoftHistogram, output_hist: SoftHistogram, *, weighting: Weighting = "weighted"
+) -> float:
     """Optimality I(Y;Z) / I(X;Z) for an input label set X and an output label set Y on the
     same representation Z (unitless): how much of the information Z keeps about its input
     is relevant to the output. It approaches 1 as Z approaches the Information Bottleneck
@@ -335,29 +368,48 @@ def optimality(input_hist: SoftHistogram, output_hist: SoftHistogram, *, weighti
         if not isinstance(h, SoftHistogram) or h.per_label is None:
             fail(api, name, "a labelled softent.SoftHistogram", type(h).__name__, TypeError)
     if input_hist.bins.fingerprint() != output_hist.bins.fingerprint():
-        fail(api, "output_hist", "on the same bins as input_hist (centres, metric, temperature)", "other bins")
-    ix = measures_from_masses(input_hist.total, input_hist.per_label, input_hist.counts,
-                              weighting=weighting, _api=api)["mutual_information"]  # fmt: skip
-    iy = measures_from_masses(output_hist.total, output_hist.per_label, output_hist.counts,
-                              weighting=weighting, _api=api)["mutual_information"]  # fmt: skip
+        fail(
+            api,
+            "output_hist",
+            "on the same bins as input_hist (centres, metric, temperature)",
+            "other bins",
+        )
+    ix = measures_from_masses(
+        input_hist.total, input_hist.per_label, input_hist.counts, weighting=weighting, _api=api
+    )["mutual_information"]
+    iy = measures_from_masses(
+        output_hist.total, output_hist.per_label, output_hist.counts, weighting=weighting, _api=api
+    )["mutual_information"]
     return _ratio(float(iy), float(ix))  # type: ignore[arg-type]
 
 
-def label_set_measures(per_label: np.ndarray, counts: np.ndarray | None = None, *, base: float = math.e,
-                       weighting: Weighting = "weighted", _api: str = "label_set_measures") -> dict[str, float | None]:  # fmt: skip
+def label_set_measures(
+    per_label: np.ndarray,
+    counts: np.ndarray | None = None,
+    *,
+    base: float = math.e,
+    weighting: Weighting = "weighted",
+    _api: str = "label_set_measures",
+) -> dict[str, float | None]:
     """:func:`measures_from_masses` of one label set from its masses ``per_label`` [K, B]:
     H(Z) over its labelled rows (``per_label.sum(0)``: masked rows belong to no label),
     ``counts`` [K] defaulting to the rows' masses, i.e. the weighted counts of a bootstrap
     replicate (Σ_b q_ib = 1 per row)."""
     per = np.asarray(per_label, dtype=np.float64)
     cnt = per.sum(axis=1) if counts is None else np.asarray(counts, dtype=np.float64)
-    return measures_from_masses(per.sum(axis=0), per, cnt, base=base, weighting=weighting, _api=_api)
+    return measures_from_masses(
+        per.sum(axis=0), per, cnt, base=base, weighting=weighting, _api=_api
+    )
 
 
-def all_measures(hist: SoftHistogram, *, base: float = math.e, weighting: Weighting = "weighted") -> dict[str, float | None]:
+def all_measures(
+    hist: SoftHistogram, *, base: float = math.e, weighting: Weighting = "weighted"
+) -> dict[str, float | None]:
     """Every measure of one histogram in a dict (keys of :func:`measures_from_masses`):
     H(Z), H(Z|L), I(Z;L), H(L) and disentanglement in units of ``base``; efficiency,
     regularity, variation, normalised MI unitless. Label measures are None for a histogram
     without labels."""
     total, per, counts = _masses("all_measures", hist, False)
-    return measures_from_masses(total, per, counts, base=base, weighting=weighting, _api="all_measures")
+    return measures_from_masses(
+        total, per, counts, base=base, weighting=weighting, _api="all_measures"
+    )

@@ -86,7 +86,13 @@ def _histogram_of(source: Any, label_set: str | None, api: str) -> Any:
         return source.histogram
     if isinstance(source, Accumulator):
         return source.result(label_set)
-    fail(api, "source", "a softent.SoftHistogram, Information or Accumulator", type(source).__name__, TypeError)
+    fail(
+        api,
+        "source",
+        "a softent.SoftHistogram, Information or Accumulator",
+        type(source).__name__,
+        TypeError,
+    )
 
 
 def bin_occupancy(
@@ -131,14 +137,20 @@ def bin_occupancy(
         # The most frequent values; ties keep the label order so the figure is deterministic.
         chosen = np.sort(np.argsort(-counts, kind="stable")[:max_labels])
         for k in chosen:
-            panels.append((f"{h.label_values[k]} (N={int(counts[k]):,})", np.asarray(h.per_label[k])))
+            panels.append(
+                (f"{h.label_values[k]} (N={int(counts[k]):,})", np.asarray(h.per_label[k]))
+            )
     n_cols = 1 if len(panels) == 1 else min(4, len(panels) - 1)
     n_rows = 1 + math.ceil((len(panels) - 1) / n_cols)
     fig = _new_figure(api, (3.2 * max(n_cols, 2), 1.9 * n_rows + 0.6))
     grid = fig.add_gridspec(n_rows, n_cols)
     x = np.arange(n_bins)
     for i, (name, masses) in enumerate(panels):
-        ax = fig.add_subplot(grid[0, :]) if i == 0 else fig.add_subplot(grid[1 + (i - 1) // n_cols, (i - 1) % n_cols])
+        ax = (
+            fig.add_subplot(grid[0, :])
+            if i == 0
+            else fig.add_subplot(grid[1 + (i - 1) // n_cols, (i - 1) % n_cols])
+        )
         s = masses.sum()
         p = masses[order] / s if s > 0 else np.zeros(n_bins)
         ax.bar(x, p, width=1.0, color="0.35" if i == 0 else f"C{(i - 1) % 10}")
@@ -225,14 +237,31 @@ def scatter_2d(
         for i, v in enumerate(values[:20]):  # beyond 20 colours the legend is useless
             sel = lab == v
             masked = lab.dtype.kind in "iu" and v == -1
-            ax.scatter(zz[sel, 0], zz[sel, 1], s=4, alpha=0.5, linewidths=0,
-                       color="0.7" if masked else f"C{i % 10}", label="masked" if masked else str(v))  # fmt: skip
+            ax.scatter(
+                zz[sel, 0],
+                zz[sel, 1],
+                s=4,
+                alpha=0.5,
+                linewidths=0,
+                color="0.7" if masked else f"C{i % 10}",
+                label="masked" if masked else str(v),
+            )
         if len(values) > 20:
             rest = ~np.isin(lab, values[:20])
-            ax.scatter(zz[rest, 0], zz[rest, 1], s=4, alpha=0.5, linewidths=0, color="0.5", label="other labels")
+            ax.scatter(
+                zz[rest, 0],
+                zz[rest, 1],
+                s=4,
+                alpha=0.5,
+                linewidths=0,
+                color="0.5",
+                label="other labels",
+            )
     sizes = 40.0
     if occupancy is not None:
-        occ = np.asarray(to_numpy(occupancy) if is_torch(occupancy) else occupancy, dtype=np.float64)
+        occ = np.asarray(
+            to_numpy(occupancy) if is_torch(occupancy) else occupancy, dtype=np.float64
+        )
         if occ.shape != (c.shape[0],):
             fail(api, "occupancy", f"[B] masses with B={c.shape[0]}", f"shape {occ.shape}")
         p = occ / occ.sum() if occ.sum() > 0 else occ
@@ -244,7 +273,9 @@ def scatter_2d(
         for u in pts:
             ax.plot([0, u[0]], [0, u[1]], color="k", lw=0.4, alpha=0.4)
         theta = np.linspace(0, 2 * np.pi, 256)
-        ax.plot(radius * np.cos(theta), radius * np.sin(theta), color="k", lw=0.5, ls="--", alpha=0.5)
+        ax.plot(
+            radius * np.cos(theta), radius * np.sin(theta), color="k", lw=0.5, ls="--", alpha=0.5
+        )
         ax.scatter(pts[:, 0], pts[:, 1], s=sizes, marker="X", color="k", label="bin directions")
     else:
         ax.scatter(c[:, 0], c[:, 1], s=sizes, marker="X", color="k", label="bin centres")
@@ -268,8 +299,13 @@ def scatter_2d(
 def _history_of(source: Any, api: str) -> list[Mapping[str, Any]]:
     history = getattr(source, "history", source)  # a LayerMonitor, or its history
     if isinstance(history, (str, bytes)) or not isinstance(history, Sequence):
-        fail(api, "source", "a softent.torch.LayerMonitor or its history (a list of row dicts)",
-             type(source).__name__, TypeError)  # fmt: skip
+        fail(
+            api,
+            "source",
+            "a softent.torch.LayerMonitor or its history (a list of row dicts)",
+            type(source).__name__,
+            TypeError,
+        )
     if not history:
         fail(api, "source", "a history with at least one record", "an empty history")
     for row in history:
@@ -321,7 +357,12 @@ def layer_curves(
     cols = list(columns) if columns is not None else default_columns(history)
     missing = [c for c in cols if not any(c in row for row in history)]
     if not cols or missing:
-        fail(api, "columns", f"columns of the history (e.g. {default_columns(history)})", missing or cols)
+        fail(
+            api,
+            "columns",
+            f"columns of the history (e.g. {default_columns(history)})",
+            missing or cols,
+        )
     layers = list(dict.fromkeys(row["layer"] for row in history))
     n_cols = 2 if len(cols) == 4 else min(3, len(cols))  # 4 panels: 2 x 2, not 3 + 1
     n_rows = math.ceil(len(cols) / n_cols)
@@ -329,10 +370,14 @@ def layer_curves(
     axes = [fig.add_subplot(n_rows, n_cols, i + 1) for i in range(len(cols))]
     for ax, col in zip(axes, cols, strict=True):
         for j, layer in enumerate(layers):
-            pts = [(row["step"], row[col]) for row in history if row["layer"] == layer and col in row]
+            pts = [
+                (row["step"], row[col]) for row in history if row["layer"] == layer and col in row
+            ]
             if pts:
                 steps, values = zip(*pts, strict=True)
-                ax.plot(steps, values, marker="o", ms=2.5, lw=1.3, color=f"C{j % 10}", label=str(layer))
+                ax.plot(
+                    steps, values, marker="o", ms=2.5, lw=1.3, color=f"C{j % 10}", label=str(layer)
+                )
         ax.set_title(f"{col} ({unit})", fontsize=9)
         ax.set_xlabel(x_label, fontsize=8)
         ax.tick_params(labelsize=7)
@@ -356,10 +401,21 @@ def _planes_of(source: Any, x: str, y: str, api: str) -> dict[str, Any]:
         planes = _plane(history, x=x, y=y)
     planes = {k: p for k, p in planes.items() if len(p.steps)}
     if not planes:
-        fail(api, "source", f"records with both I(Z;{x}) and I(Z;{y}) (label sets {x!r} and {y!r})", "none")
+        fail(
+            api,
+            "source",
+            f"records with both I(Z;{x}) and I(Z;{y}) (label sets {x!r} and {y!r})",
+            "none",
+        )
     for k, p in planes.items():
         if not all(hasattr(p, a) for a in ("steps", "i_xt", "i_ty")):
-            fail(api, "source", "{layer: InformationPlane} (steps, i_xt, i_ty)", f"{type(p).__name__} for {k!r}", TypeError)
+            fail(
+                api,
+                "source",
+                "{layer: InformationPlane} (steps, i_xt, i_ty)",
+                f"{type(p).__name__} for {k!r}",
+                TypeError,
+            )
     return planes
 
 
@@ -392,14 +448,34 @@ def information_plane(
     fig = _new_figure("information_plane", (6.2, 4.8))
     ax = fig.add_subplot()
     all_steps = np.concatenate([np.asarray(p.steps, dtype=np.float64) for p in planes.values()])
-    norm = mpl.colors.Normalize(vmin=float(all_steps.min()), vmax=float(max(all_steps.max(), all_steps.min() + 1e-12)))
+    norm = mpl.colors.Normalize(
+        vmin=float(all_steps.min()), vmax=float(max(all_steps.max(), all_steps.min() + 1e-12))
+    )
     cmap = mpl.colormaps["viridis"]
     markers = "osD^v<>ph*"
     for j, (layer, p) in enumerate(planes.items()):
         ax.plot(p.i_xt, p.i_ty, color=f"C{j % 10}", lw=1.0, alpha=0.7, label=str(layer))
-        ax.scatter(p.i_xt, p.i_ty, c=np.asarray(p.steps, dtype=np.float64), cmap=cmap, norm=norm, s=22,
-                   marker=markers[j % len(markers)], edgecolors=f"C{j % 10}", linewidths=0.6, zorder=3)  # fmt: skip
-        ax.scatter(p.i_xt[-1:], p.i_ty[-1:], s=80, marker="s", facecolors="none", edgecolors=f"C{j % 10}", zorder=4)
+        ax.scatter(
+            p.i_xt,
+            p.i_ty,
+            c=np.asarray(p.steps, dtype=np.float64),
+            cmap=cmap,
+            norm=norm,
+            s=22,
+            marker=markers[j % len(markers)],
+            edgecolors=f"C{j % 10}",
+            linewidths=0.6,
+            zorder=3,
+        )
+        ax.scatter(
+            p.i_xt[-1:],
+            p.i_ty[-1:],
+            s=80,
+            marker="s",
+            facecolors="none",
+            edgecolors=f"C{j % 10}",
+            zorder=4,
+        )
     sm = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
     fig.colorbar(sm, ax=ax, label=step_label)
     ax.set_xlabel(f"I(X;T) = I(Z;{x}) ({unit})")

@@ -56,7 +56,13 @@ _HEADERS: dict[str, str] = {
     "optimality": "optimality",
 }
 #: information quantities (units of ``base``); every other measure is a unitless ratio
-_UNIT_KEYS = ("entropy", "conditional_entropy", "mutual_information", "label_entropy", "disentanglement")
+_UNIT_KEYS = (
+    "entropy",
+    "conditional_entropy",
+    "mutual_information",
+    "label_entropy",
+    "disentanglement",
+)
 
 
 def _units(base: float) -> str:
@@ -136,7 +142,9 @@ class Report:
             },
             "input_set": self.input_set,
             "output_set": self.output_set,
-            "bootstrap": None if not self.bootstrap else {
+            "bootstrap": None
+            if not self.bootstrap
+            else {
                 "n_resamples": self.bootstrap,
                 "confidence": self.confidence,
                 "seed": self.bootstrap_seed,
@@ -152,8 +160,10 @@ class Report:
         try:
             import pandas as pd
         except ImportError as e:
-            raise ImportError("softent.Report.to_pandas needs pandas (pip install pandas); "
-                              "Report.rows and Report.to_dict() work without it") from e  # fmt: skip
+            raise ImportError(
+                "softent.Report.to_pandas needs pandas (pip install pandas); "
+                "Report.rows and Report.to_dict() work without it"
+            ) from e
         flat = []
         for row in self.rows:
             out: dict[str, Any] = {}
@@ -183,9 +193,14 @@ class Report:
 
         lines_per_row = []
         for row in self.rows:
-            top = ["(all rows)" if k == "label_set" and row[k] is None else cell(row.get(k)) for k in keys]
-            bottom = ["[" + ", ".join(cell(x) for x in row[f"{k}_ci"]) + "]" if f"{k}_ci" in row else ""
-                      for k in keys]  # fmt: skip
+            top = [
+                "(all rows)" if k == "label_set" and row[k] is None else cell(row.get(k))
+                for k in keys
+            ]
+            bottom = [
+                "[" + ", ".join(cell(x) for x in row[f"{k}_ci"]) + "]" if f"{k}_ci" in row else ""
+                for k in keys
+            ]
             lines_per_row.append((top, bottom))
         widths = [len(_HEADERS[k]) for k in keys]
         for top, bottom in lines_per_row:
@@ -193,21 +208,29 @@ class Report:
 
         def line(cells: list[str]) -> str:
             # text left-aligned (label set), numbers right-aligned so decimals line up
-            return "  ".join(c.ljust(w) if k == "label_set" else c.rjust(w)
-                             for k, c, w in zip(keys, cells, widths, strict=True)).rstrip()  # fmt: skip
+            return "  ".join(
+                c.ljust(w) if k == "label_set" else c.rjust(w)
+                for k, c, w in zip(keys, cells, widths, strict=True)
+            ).rstrip()
 
         b = self.bins
         head = [
-            (f"softent report: B={b.n_bins} {b.metric} bins, T={b.temperature:.6g}, D={b.dim}, "
-             f"fingerprint {b.fingerprint()[:12]}"),
-            (f"H(Z), H(Z|L), I(Z;L), H(L), disentanglement in {self.units}; other columns are ratios "
-             f"(weighting={self.weighting})"),
-        ]  # fmt: skip
+            (
+                f"softent report: B={b.n_bins} {b.metric} bins, T={b.temperature:.6g}, D={b.dim}, "
+                f"fingerprint {b.fingerprint()[:12]}"
+            ),
+            (
+                f"H(Z), H(Z|L), I(Z;L), H(L), disentanglement in {self.units}; other columns are ratios "
+                f"(weighting={self.weighting})"
+            ),
+        ]
         if self.input_set is not None:
             head.append(f"optimality = I({self.output_set};Z) / I({self.input_set};Z)")
         if self.bootstrap:
-            head.append(f"[lo, hi]: {self.confidence:.0%} percentile intervals over {self.bootstrap} "
-                        f"Poisson bootstrap resamples of the rows (seed {self.bootstrap_seed})")  # fmt: skip
+            head.append(
+                f"[lo, hi]: {self.confidence:.0%} percentile intervals over {self.bootstrap} "
+                f"Poisson bootstrap resamples of the rows (seed {self.bootstrap_seed})"
+            )
         out = [*head, "", line([_HEADERS[k] for k in keys]), line(["-" * w for w in widths])]
         for top, bottom in lines_per_row:
             out.append(line(top))
@@ -220,8 +243,10 @@ class Report:
 
     def __repr__(self) -> str:
         sets = list(dict.fromkeys(row["label_set"] for row in self.rows))
-        return (f"Report(label_sets={sets}, units={self.units!r}, "
-                f"n_bins={self.bins.n_bins}, metric={self.bins.metric!r}, bootstrap={self.bootstrap})")  # fmt: skip
+        return (
+            f"Report(label_sets={sets}, units={self.units!r}, "
+            f"n_bins={self.bins.n_bins}, metric={self.bins.metric!r}, bootstrap={self.bootstrap})"
+        )
 
 
 # ----------------------------------------------------------------------------- validation
@@ -252,10 +277,20 @@ def _array_label_sets(label_sets: Any, n: int) -> dict[str, np.ndarray]:
     if isinstance(label_sets, Mapping):
         items = list(label_sets.items())
         if not items:
-            fail(_API, "label_sets", "None, one [N] array or a non-empty dict {name: [N] array}", "an empty dict")
+            fail(
+                _API,
+                "label_sets",
+                "None, one [N] array or a non-empty dict {name: [N] array}",
+                "an empty dict",
+            )
     elif isinstance(label_sets, (str, bytes)):
-        fail(_API, "label_sets", "one [N] array or a dict {name: [N] array} for an array source",
-             f"the name {label_sets!r} (names select the label sets of an Accumulator)", TypeError)  # fmt: skip
+        fail(
+            _API,
+            "label_sets",
+            "one [N] array or a dict {name: [N] array} for an array source",
+            f"the name {label_sets!r} (names select the label sets of an Accumulator)",
+            TypeError,
+        )
     else:
         items = [(DEFAULT_LABEL_SET, label_sets)]
     out: dict[str, np.ndarray] = {}
@@ -265,7 +300,12 @@ def _array_label_sets(label_sets: Any, n: int) -> dict[str, np.ndarray]:
         arg = f"label_sets[{name!r}]" if isinstance(label_sets, Mapping) else "label_sets"
         a = to_numpy(arr) if is_torch(arr) else np.asarray(arr)
         if a.ndim != 1 or a.shape[0] != n:
-            fail(_API, arg, f"a 1-D array with one label per row of source (length N={n})", f"shape {a.shape}")
+            fail(
+                _API,
+                arg,
+                f"a 1-D array with one label per row of source (length N={n})",
+                f"shape {a.shape}",
+            )
         encode_labels(a, n, _API, arg)  # dtype (ints/strings) and "not all masked"
         out[name] = a
     return out
@@ -276,18 +316,35 @@ def _accumulator_label_sets(acc: Accumulator, label_sets: Any) -> list[str]:
         names = list(acc.label_sets)
     elif isinstance(label_sets, str):
         names = [label_sets]
-    elif isinstance(label_sets, Sequence) and not isinstance(label_sets, bytes) and all(
-        isinstance(s, str) for s in label_sets
+    elif (
+        isinstance(label_sets, Sequence)
+        and not isinstance(label_sets, bytes)
+        and all(isinstance(s, str) for s in label_sets)
     ):
         names = list(label_sets)
     else:
-        fail(_API, "label_sets", "None, a name or a sequence of names for an Accumulator source",
-             type(label_sets).__name__, TypeError)  # fmt: skip
+        fail(
+            _API,
+            "label_sets",
+            "None, a name or a sequence of names for an Accumulator source",
+            type(label_sets).__name__,
+            TypeError,
+        )
     for name in names:
         if name not in acc.label_sets:
-            fail(_API, "label_sets", f"names among the Accumulator's label sets {list(acc.label_sets)}", repr(name))
+            fail(
+                _API,
+                "label_sets",
+                f"names among the Accumulator's label sets {list(acc.label_sets)}",
+                repr(name),
+            )
         if int(acc.counts(name).sum()) == 0:
-            fail(_API, "label_sets", "label sets with at least one labelled row", f"{name!r} with none")
+            fail(
+                _API,
+                "label_sets",
+                "label sets with at least one labelled row",
+                f"{name!r} with none",
+            )
     if len(set(names)) != len(names):
         fail(_API, "label_sets", "distinct names", names)
     return names
@@ -296,7 +353,12 @@ def _accumulator_label_sets(acc: Accumulator, label_sets: Any) -> list[str]:
 def _check_io_sets(names: list[str], input_set: Any, output_set: Any) -> None:
     if (input_set is None) != (output_set is None):
         missing = "output_set" if output_set is None else "input_set"
-        fail(_API, missing, "given together with " + ("input_set" if missing == "output_set" else "output_set"), None)
+        fail(
+            _API,
+            missing,
+            "given together with " + ("input_set" if missing == "output_set" else "output_set"),
+            None,
+        )
     for arg, v in (("input_set", input_set), ("output_set", output_set)):
         if v is not None and v not in names:
             fail(_API, arg, f"one of the label sets {names}", repr(v))
@@ -305,13 +367,23 @@ def _check_io_sets(names: list[str], input_set: Any, output_set: Any) -> None:
 # ----------------------------------------------------------------------------- rows
 
 
-def _values(hist_total: np.ndarray, per: np.ndarray | None, counts: np.ndarray | None,
-            base: float, weighting: str) -> dict[str, float | None]:  # fmt: skip
+def _values(
+    hist_total: np.ndarray,
+    per: np.ndarray | None,
+    counts: np.ndarray | None,
+    base: float,
+    weighting: str,
+) -> dict[str, float | None]:
     return measures_from_masses(hist_total, per, counts, base=base, weighting=weighting, _api=_API)  # type: ignore[arg-type]
 
 
-def _point_rows(hists: list[tuple[str | None, tuple[int, ...] | None, SoftHistogram]], base: float, weighting: str,
-                input_set: str | None, output_set: str | None) -> list[dict[str, Any]]:  # fmt: skip
+def _point_rows(
+    hists: list[tuple[str | None, tuple[int, ...] | None, SoftHistogram]],
+    base: float,
+    weighting: str,
+    input_set: str | None,
+    output_set: str | None,
+) -> list[dict[str, Any]]:
     rows = []
     for name, index, h in hists:
         row: dict[str, Any] = {"label_set": name}
@@ -352,8 +424,13 @@ def percentile_interval(values: Any, confidence: float) -> tuple[float, float]:
     return float(lo), float(hi)
 
 
-def add_intervals(rows: list[dict[str, Any]], replicates: list[list[dict[str, float | None]]], confidence: float,
-               input_set: str | None, output_set: str | None) -> None:  # fmt: skip
+def add_intervals(
+    rows: list[dict[str, Any]],
+    replicates: list[list[dict[str, float | None]]],
+    confidence: float,
+    input_set: str | None,
+    output_set: str | None,
+) -> None:
     """Add ``<key>_ci`` = [lo, hi] percentile intervals, ``<key>_se`` (the replicates'
     standard deviation) and ``<key>_bias`` (their mean minus the estimate) to ``rows`` from
     per-replicate values (``replicates[r][j]`` = the measures of row j in replicate r).
@@ -379,12 +456,22 @@ def add_intervals(rows: list[dict[str, Any]], replicates: list[list[dict[str, fl
             row[f"{k}_bias"] = float(vals.mean() - row[k]) if vals.size else math.nan
 
 
-def _bootstrap_replicates(z: Any, named: dict[str, np.ndarray], bins: Bins, n_resamples: int, seed: int,
-                          threads: int, base: float, weighting: str, set_order: list[str | None]
-                          ) -> list[list[dict[str, float | None]]]:  # fmt: skip
+def _bootstrap_replicates(
+    z: Any,
+    named: dict[str, np.ndarray],
+    bins: Bins,
+    n_resamples: int,
+    seed: int,
+    threads: int,
+    base: float,
+    weighting: str,
+    set_order: list[str | None],
+) -> list[list[dict[str, float | None]]]:
     # the replicates from fused kernel passes over z (one unless R x labels x B is large:
     # token-style label sets), on the point estimate's centres, consumed one at a time
-    reps = iter_poisson_bootstrap(z, named, bins, n_resamples, seed=seed, num_threads=threads, api=_API)
+    reps = iter_poisson_bootstrap(
+        z, named, bins, n_resamples, seed=seed, num_threads=threads, api=_API
+    )
     out = []
     for rep in reps:
         values = []
@@ -393,16 +480,21 @@ def _bootstrap_replicates(z: Any, named: dict[str, np.ndarray], bins: Bins, n_re
                 values.append(_values(np.asarray(rep["total"]), None, None, base, weighting))
             else:
                 _, per, counts = rep["sets"][name]
-                values.append(label_set_measures(per, counts, base=base, weighting=weighting, _api=_API))  # type: ignore[arg-type]
+                values.append(
+                    label_set_measures(per, counts, base=base, weighting=weighting, _api=_API)
+                )  # type: ignore[arg-type]
         out.append(values)
     return out
 
 
-def _accumulator_replicates(acc: Accumulator, names: list[str], n_index: int, base: float, weighting: str
-                            ) -> list[list[dict[str, float | None]]]:  # fmt: skip
+def _accumulator_replicates(
+    acc: Accumulator, names: list[str], n_index: int, base: float, weighting: str
+) -> list[list[dict[str, float | None]]]:
     """Per-replicate measures of an Accumulator's streamed replicates, in the row order of
     the report (label sets, then internal indices in C order)."""
-    total, sets = acc._replicate_arrays(names, _API)  # [R, n_int, B], {name: (values, [R, n_int, K, B])}
+    total, sets = acc._replicate_arrays(
+        names, _API
+    )  # [R, n_int, B], {name: (values, [R, n_int, K, B])}
     out = []
     for r in range(acc.bootstrap):
         values = []
@@ -412,7 +504,9 @@ def _accumulator_replicates(acc: Accumulator, names: list[str], n_index: int, ba
                     values.append(_values(total[r, flat], None, None, base, weighting))
                 else:
                     per = sets[name][1][r, flat]
-                    values.append(label_set_measures(per, base=base, weighting=weighting, _api=_API))  # type: ignore[arg-type]
+                    values.append(
+                        label_set_measures(per, base=base, weighting=weighting, _api=_API)
+                    )  # type: ignore[arg-type]
         out.append(values)
     return out
 
@@ -481,24 +575,52 @@ def report(
     conf = _check_confidence(confidence)
     boot_seed = _check_int("bootstrap_seed", bootstrap_seed, 0)
     threads = check_threads(_API, num_threads)
-    common = {"base": b, "weighting": str(weighting), "input_set": input_set, "output_set": output_set,
-              "bootstrap": n_res, "confidence": conf, "bootstrap_seed": boot_seed}  # fmt: skip
+    common = {
+        "base": b,
+        "weighting": str(weighting),
+        "input_set": input_set,
+        "output_set": output_set,
+        "bootstrap": n_res,
+        "confidence": conf,
+        "bootstrap_seed": boot_seed,
+    }
 
     if isinstance(source, Accumulator):
-        for arg, value, default in (("centres", centres, None), ("n_bins", n_bins, 100), ("metric", metric, "cosine"),
-                                    ("temperature", temperature, "auto"), ("seed", seed, 0)):  # fmt: skip
+        for arg, value, default in (
+            ("centres", centres, None),
+            ("n_bins", n_bins, 100),
+            ("metric", metric, "cosine"),
+            ("temperature", temperature, "auto"),
+            ("seed", seed, 0),
+        ):
             if not (value is default or (isinstance(value, type(default)) and value == default)):
-                fail(_API, arg, f"left at its default ({default!r}) for an Accumulator source (it has its own bins)",
-                     repr(value))  # fmt: skip
+                fail(
+                    _API,
+                    arg,
+                    f"left at its default ({default!r}) for an Accumulator source (it has its own bins)",
+                    repr(value),
+                )
         r_acc = source.bootstrap
         if r_acc == 0 and n_res:
-            fail(_API, "bootstrap", "0 for an Accumulator source built without replicates (its rows are gone: "
-                 "stream into Accumulator(..., bootstrap=R) to keep R resamples, or pass the array z)", n_res)  # fmt: skip
+            fail(
+                _API,
+                "bootstrap",
+                "0 for an Accumulator source built without replicates (its rows are gone: "
+                "stream into Accumulator(..., bootstrap=R) to keep R resamples, or pass the array z)",
+                n_res,
+            )
         if r_acc and n_res not in (0, r_acc):
-            fail(_API, "bootstrap", f"0 or {r_acc} (the replicates this Accumulator streamed)", n_res)
+            fail(
+                _API, "bootstrap", f"0 or {r_acc} (the replicates this Accumulator streamed)", n_res
+            )
         if r_acc and boot_seed not in (0, source.bootstrap_seed):
-            fail(_API, "bootstrap_seed", f"0 or {source.bootstrap_seed} (this Accumulator's; its replicates are drawn "
-                 "already)", boot_seed)  # fmt: skip
+            fail(
+                _API,
+                "bootstrap_seed",
+                f"0 or {source.bootstrap_seed} (this Accumulator's; its replicates are drawn "
+                "already)",
+                boot_seed,
+            )
         common["bootstrap"], common["bootstrap_seed"] = r_acc, source.bootstrap_seed
         if source.n_rows == 0:
             fail(_API, "source", "an Accumulator with rows (update it with data first)", "0 rows")
@@ -525,15 +647,25 @@ def report(
     named = _array_label_sets(label_sets, n)
     names = list(named)
     _check_io_sets(names, input_set, output_set)
-    bins = make_bins(_API, z, dim, centres=centres, n_bins=n_bins, metric=metric, temperature=temperature, seed=seed)
+    bins = make_bins(
+        _API,
+        z,
+        dim,
+        centres=centres,
+        n_bins=n_bins,
+        metric=metric,
+        temperature=temperature,
+        seed=seed,
+    )
     acc = Accumulator(bins, label_sets=names or None, num_threads=threads or None)
     acc.update(z, named or None)  # every label set in one kernel pass
     order: list[str | None] = list(names) if names else [None]
     hists = [(name, None, acc.result("" if name is None else name)) for name in order]
     rows = _point_rows(hists, b, str(weighting), input_set, output_set)
     if n_res:
-        reps = _bootstrap_replicates(z, named, bins, n_res, boot_seed, threads, b, str(weighting), order)
+        reps = _bootstrap_replicates(
+            z, named, bins, n_res, boot_seed, threads, b, str(weighting), order
+        )
         add_intervals(rows, reps, conf, input_set, output_set)
     centres_seed = int(seed) if centres is None and isinstance(seed, (int, np.integer)) else None
     return Report(rows, bins, centres_seed=centres_seed, **common)
-

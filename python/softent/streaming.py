@@ -83,7 +83,11 @@ def _host(arr: Any) -> np.ndarray:
 
 def _add_rows(dst: Any, idx: np.ndarray, src: Any) -> None:
     """dst[:, idx, :] += src, for distinct ``idx`` (dst [L, cap, B], src [L, len(idx), B])."""
-    if len(idx) and int(idx[-1]) - int(idx[0]) == len(idx) - 1 and (len(idx) == 1 or bool((np.diff(idx) == 1).all())):
+    if (
+        len(idx)
+        and int(idx[-1]) - int(idx[0]) == len(idx) - 1
+        and (len(idx) == 1 or bool((np.diff(idx) == 1).all()))
+    ):
         # consecutive slots (the usual case: a vocabulary in order of arrival): one slice add
         dst[:, int(idx[0]) : int(idx[-1]) + 1] += src
     elif is_torch(dst):
@@ -163,7 +167,9 @@ class _LabelSet:
             slots[~found] = new_slots
             # Insert at the positions found above (in the old array): O(K), order kept.
             dtype = np.result_type(self.sorted_values, values) if k else values.dtype
-            self.sorted_values = np.insert(self.sorted_values.astype(dtype), pos[~found], values[~found])
+            self.sorted_values = np.insert(
+                self.sorted_values.astype(dtype), pos[~found], values[~found]
+            )
             self.sorted_slots = np.insert(self.sorted_slots, pos[~found], new_slots)
             self.reserve(k + n_new, n_state, n_bins, device)
             self.size = k + n_new
@@ -267,8 +273,17 @@ class Accumulator:
         self._declared: tuple[str, ...] | None = None
         if label_sets is not None:
             names = (label_sets,) if isinstance(label_sets, str) else tuple(label_sets)
-            if not names or not all(isinstance(s, str) and s for s in names) or len(set(names)) != len(names):
-                fail(_API, "label_sets", "a name or a sequence of distinct non-empty names", repr(label_sets))
+            if (
+                not names
+                or not all(isinstance(s, str) and s for s in names)
+                or len(set(names)) != len(names)
+            ):
+                fail(
+                    _API,
+                    "label_sets",
+                    "a name or a sequence of distinct non-empty names",
+                    repr(label_sets),
+                )
             self._declared = names
         self._internal: tuple[int, ...] | None = None
         if internal_shape is not None:
@@ -339,17 +354,29 @@ class Accumulator:
     @property
     def nbytes(self) -> int:
         """Bytes held by the histograms and counts (capacity included)."""
-        n = 0 if self._total is None else int(self._total.numel() * 8 if is_torch(self._total) else self._total.nbytes)
+        n = (
+            0
+            if self._total is None
+            else int(self._total.numel() * 8 if is_torch(self._total) else self._total.nbytes)
+        )
         for s in self._sets.values():
             if s.hist is not None:
-                n += int(s.hist.numel() * 8 if is_torch(s.hist) else s.hist.nbytes) + int(s.counts.nbytes)
+                n += int(s.hist.numel() * 8 if is_torch(s.hist) else s.hist.nbytes) + int(
+                    s.counts.nbytes
+                )
         return n
 
     def __repr__(self) -> str:
-        boot = f", bootstrap={self._bootstrap}, bootstrap_seed={self._bootstrap_seed}" if self._bootstrap else ""
-        return (f"Accumulator(n_bins={self._bins.n_bins}, dim={self._bins.dim}, metric={self.metric!r}, "
-                f"temperature={self.temperature:.6g}, n_rows={self._n_rows}, label_sets={list(self._sets)}, "
-                f"internal_shape={self._internal}, device={self.device!r}{boot})")  # fmt: skip
+        boot = (
+            f", bootstrap={self._bootstrap}, bootstrap_seed={self._bootstrap_seed}"
+            if self._bootstrap
+            else ""
+        )
+        return (
+            f"Accumulator(n_bins={self._bins.n_bins}, dim={self._bins.dim}, metric={self.metric!r}, "
+            f"temperature={self.temperature:.6g}, n_rows={self._n_rows}, label_sets={list(self._sets)}, "
+            f"internal_shape={self._internal}, device={self.device!r}{boot})"
+        )
 
     @property
     def _n_internal(self) -> int:
@@ -383,9 +410,23 @@ class Accumulator:
         other = Accumulator.__new__(Accumulator)
         other.__dict__.update(self.__dict__)
         other._sets = {}
-        other._total = None if self._total is None else self._total.clone() if is_torch(self._total) else self._total.copy()
+        other._total = (
+            None
+            if self._total is None
+            else self._total.clone()
+            if is_torch(self._total)
+            else self._total.copy()
+        )
         for name, s in self._sets.items():
-            t = _LabelSet(name, s.kind, s.sorted_values.copy(), s.sorted_slots.copy(), s.size, None, s.counts.copy())
+            t = _LabelSet(
+                name,
+                s.kind,
+                s.sorted_values.copy(),
+                s.sorted_slots.copy(),
+                s.size,
+                None,
+                s.counts.copy(),
+            )
             if s.hist is not None:
                 t.hist = s.hist.clone() if is_torch(s.hist) else s.hist.copy()
             other._sets[name] = t
@@ -416,20 +457,32 @@ class Accumulator:
         kind = _label_kind(values)
         s = self._sets.get(name)
         if s is not None and s.kind is not None and kind != s.kind:
-            fail(api, arg, f"{_KIND_NAMES[s.kind]} like the earlier values of label set {name!r}",
-                 _KIND_NAMES.get(kind, str(values.dtype)), TypeError)  # fmt: skip
+            fail(
+                api,
+                arg,
+                f"{_KIND_NAMES[s.kind]} like the earlier values of label set {name!r}",
+                _KIND_NAMES.get(kind, str(values.dtype)),
+                TypeError,
+            )
         return _normalise_values(values, kind, api, arg)
 
     def _set(self, name: str, api: str) -> _LabelSet:
         if name not in self._sets:
             if self._declared is not None:
-                fail(api, "labels", f"keyed by the declared label sets {list(self._declared)}", repr(name))
+                fail(
+                    api,
+                    "labels",
+                    f"keyed by the declared label sets {list(self._declared)}",
+                    repr(name),
+                )
             self._sets[name] = _LabelSet(name)
         return self._sets[name]
 
     # ------------------------------------------------------------------ update
 
-    def update(self, z: Any, labels: Any = None, *, nonfinite: Literal["raise", "drop"] = "raise") -> Accumulator:
+    def update(
+        self, z: Any, labels: Any = None, *, nonfinite: Literal["raise", "drop"] = "raise"
+    ) -> Accumulator:
         """Add the rows of ``z`` [N, D] (or [N, *I, D]: internal indices accumulated
         separately, e.g. I = (L,) layers sharing the centres) in one kernel pass.
 
@@ -475,7 +528,9 @@ class Accumulator:
                     return self
 
         # Encode each label set of this batch to local dense codes 0..K'-1 (sorted values).
-        encoded: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, int]] = []  # name, values, codes, counts, offset
+        encoded: list[
+            tuple[str, np.ndarray, np.ndarray, np.ndarray, int]
+        ] = []  # name, values, codes, counts, offset
         k_tot = 0
         for name, arr in named.items():
             if arr.dtype.kind == "i" and bool((arr == -1).all()):
@@ -496,7 +551,12 @@ class Accumulator:
                 if bad.size:
                     i, rest = divmod(int(bad[0]), n_int)
                     where = tuple(int(x) for x in np.unravel_index(rest, internal))
-                    fail(api, "z", "finite (or pass nonfinite='drop')", f"NaN/Inf in row {i} (internal index {where})")
+                    fail(
+                        api,
+                        "z",
+                        "finite (or pass nonfinite='drop')",
+                        f"NaN/Inf in row {i} (internal index {where})",
+                    )
             raise
 
         # The batch succeeded: grow the vocabularies and add into the state.
@@ -519,13 +579,20 @@ class Accumulator:
             self._seeds |= {self._bootstrap_seed}
         return self
 
-    def _plain_pass(self, api: str, rows: Any, n: int, n_int: int, encoded: list, k_tot: int) -> tuple[Any, Any]:
+    def _plain_pass(
+        self, api: str, rows: Any, n: int, n_int: int, encoded: list, k_tot: int
+    ) -> tuple[Any, Any]:
         """One kernel pass over the flattened rows [N * n_int, D] of a batch, without
         replicates: (totals [n_int, B], label histograms [n_int, k_tot, B]) on rows' device."""
         base = 1 if n_int == 1 else 1 + n_int
         n_hist = base + n_int * k_tot
         if n_hist >= 2**31:
-            fail(api, "labels", f"fewer than {2**31} (internal x label) histogram rows per batch", n_hist)
+            fail(
+                api,
+                "labels",
+                f"fewer than {2**31} (internal x label) histogram rows per batch",
+                n_hist,
+            )
         slot_rows: list[np.ndarray] = []
         if n_int > 1:  # route each flattened row (i, l) to the totals of its internal index l
             slot_rows.append(np.tile(np.arange(1, n_int + 1, dtype=np.int32), n))
@@ -533,7 +600,9 @@ class Accumulator:
             if n_int == 1:
                 sl = np.where(codes >= 0, base + off + codes, -1)
             else:
-                per = (base + off + codes.astype(np.int64))[:, None] + (np.arange(n_int) * k_tot)[None, :]
+                per = (base + off + codes.astype(np.int64))[:, None] + (np.arange(n_int) * k_tot)[
+                    None, :
+                ]
                 sl = np.where(codes[:, None] >= 0, per, -1).ravel()
             slot_rows.append(sl.astype(np.int32, copy=False))
         slots = np.stack(slot_rows) if slot_rows else None
@@ -542,8 +611,9 @@ class Accumulator:
         total = hist[0:1] if n_int == 1 else hist[1 : 1 + n_int]
         return total, _reshape(hist[base:], (n_int, k_tot, self._bins.n_bins))
 
-    def _bootstrap_pass(self, api: str, rows: Any, n: int, internal: tuple[int, ...], encoded: list,
-                        k_tot: int) -> tuple[Any, Any]:  # fmt: skip
+    def _bootstrap_pass(
+        self, api: str, rows: Any, n: int, internal: tuple[int, ...], encoded: list, k_tot: int
+    ) -> tuple[Any, Any]:
         """The kernel passes of a batch with R replicates: (totals [(1+R) * n_int, B], label
         histograms [(1+R) * n_int, k_tot, B]) in state row order r * n_int + l.
 
@@ -556,17 +626,33 @@ class Accumulator:
         n_int, b, r = math.prod(internal), self._bins.n_bins, self._bootstrap
         n_hist = 1 + k_tot  # row 0: the index's total; 1 + off + code: label rows
         if (1 + r) * n_hist >= 2**31:
-            fail(api, "labels", f"fewer than {2**31} (replicate x label) histogram rows per batch", (1 + r) * n_hist)
+            fail(
+                api,
+                "labels",
+                f"fewer than {2**31} (replicate x label) histogram rows per batch",
+                (1 + r) * n_hist,
+            )
         slots = None
         if encoded:  # labels are per sample: the same slots at every internal index
-            slots = np.stack([np.where(codes >= 0, 1 + off + codes, -1) for _, _, codes, _, off in encoded])
+            slots = np.stack(
+                [np.where(codes >= 0, 1 + off + codes, -1) for _, _, codes, _, off in encoded]
+            )
             slots = slots.astype(np.int32, copy=False)
         hist = new_hist(rows, n_int * (1 + r) * n_hist, b)
         per_index = hist.reshape(n_int, (1 + r) * n_hist, b)  # each [l] a contiguous kernel output
         samples = rows.reshape(n, n_int, rows.shape[1])
         for l in range(n_int):
-            accumulate(api, samples[:, l], self._bins, slots, per_index[l], num_threads=self._threads,
-                       replicates=r, replicate_seed=self._bootstrap_seed, row_offset=self._n_rows)  # fmt: skip
+            accumulate(
+                api,
+                samples[:, l],
+                self._bins,
+                slots,
+                per_index[l],
+                num_threads=self._threads,
+                replicates=r,
+                replicate_seed=self._bootstrap_seed,
+                row_offset=self._n_rows,
+            )
         # [n_int, 1+R, n_hist, B] -> [(1+R) * n_int, n_hist, B]: state row order r * n_int + l
         blocks = hist.reshape(n_int, 1 + r, n_hist, b)
         blocks = blocks.transpose(0, 1) if is_torch(blocks) else blocks.swapaxes(0, 1)
@@ -593,7 +679,12 @@ class Accumulator:
             for item in batches:
                 if isinstance(item, tuple):
                     if len(item) != 2:
-                        fail(api, "batches", "arrays z or (z, labels) pairs", f"a tuple of length {len(item)}")
+                        fail(
+                            api,
+                            "batches",
+                            "arrays z or (z, labels) pairs",
+                            f"a tuple of length {len(item)}",
+                        )
                     z, labels = item
                 else:
                     z, labels = item, None
@@ -614,10 +705,20 @@ class Accumulator:
         shape = tuple(int(s) for s in z.shape)
         d = self._bins.dim
         if len(shape) < 2 or shape[-1] != d:
-            fail(api, "z", f"[N, D] or [N, *internal, D] with D={d} (the centres' dimension)", f"shape {shape}")
+            fail(
+                api,
+                "z",
+                f"[N, D] or [N, *internal, D] with D={d} (the centres' dimension)",
+                f"shape {shape}",
+            )
         internal = shape[1:-1]
         if self._internal is not None and internal != self._internal:
-            fail(api, "z", f"[N, *I, D] with internal shape I={self._internal} as before", f"shape {shape}")
+            fail(
+                api,
+                "z",
+                f"[N, *I, D] with internal shape I={self._internal} as before",
+                f"shape {shape}",
+            )
         if any(s == 0 for s in internal):
             fail(api, "z", "internal dimensions >= 1", f"shape {shape}")
         if shape[0] == 0:  # a no-op, but still only for float arrays
@@ -634,23 +735,44 @@ class Accumulator:
             items = list(labels.items())
             for name, _ in items:
                 if not isinstance(name, str) or not name:
-                    fail(api, "labels", "a dict keyed by non-empty str names", repr(name), TypeError)
+                    fail(
+                        api, "labels", "a dict keyed by non-empty str names", repr(name), TypeError
+                    )
                 if self._declared is not None and name not in self._declared:
-                    fail(api, "labels", f"keyed by the declared label sets {list(self._declared)}", repr(name))
+                    fail(
+                        api,
+                        "labels",
+                        f"keyed by the declared label sets {list(self._declared)}",
+                        repr(name),
+                    )
         else:
             names = self._declared if self._declared is not None else tuple(self._sets)
             if len(names) > 1:
-                fail(api, "labels", f"a dict {{name: [N] labels}} (this Accumulator has label sets {list(names)})",
-                     "one array")  # fmt: skip
+                fail(
+                    api,
+                    "labels",
+                    f"a dict {{name: [N] labels}} (this Accumulator has label sets {list(names)})",
+                    "one array",
+                )
             items = [(names[0] if names else DEFAULT_LABEL_SET, labels)]
         out: dict[str, np.ndarray] = {}
         for name, arr in items:
             a = to_numpy(arr) if is_torch(arr) else np.asarray(arr)
             if a.ndim != 1 or a.shape[0] != n:
-                fail(api, f"labels[{name!r}]", f"a 1-D array with one label per row of z (length N={n})",
-                     f"shape {a.shape}")  # fmt: skip
+                fail(
+                    api,
+                    f"labels[{name!r}]",
+                    f"a 1-D array with one label per row of z (length N={n})",
+                    f"shape {a.shape}",
+                )
             if n and a.dtype.kind not in "iubUSO":
-                fail(api, f"labels[{name!r}]", "integers (-1 = masked) or strings", f"dtype {a.dtype}", TypeError)
+                fail(
+                    api,
+                    f"labels[{name!r}]",
+                    "integers (-1 = masked) or strings",
+                    f"dtype {a.dtype}",
+                    TypeError,
+                )
             if a.dtype.kind == "b":
                 a = a.astype(np.int64)
             out[name] = a
@@ -677,14 +799,22 @@ class Accumulator:
             fail(api, "other", "a softent.Accumulator", type(other).__name__, TypeError)
         self._check_compatible(api, "other", other._bins, other._fingerprint, other._internal)
         if other._bootstrap != self._bootstrap:
-            fail(api, "other", f"an Accumulator with bootstrap={self._bootstrap} replicates like this one",
-                 f"bootstrap={other._bootstrap}")  # fmt: skip
+            fail(
+                api,
+                "other",
+                f"an Accumulator with bootstrap={self._bootstrap} replicates like this one",
+                f"bootstrap={other._bootstrap}",
+            )
         shared = sorted(self._seeds & other._seeds)
         if self._bootstrap and shared:
-            fail(api, "other", "an Accumulator whose rows were resampled with other bootstrap seeds than this "
-                 "one's (give each worker its own, e.g. bootstrap_seed=base + rank: equal seeds weight every "
-                 "worker's i-th row alike; merging a worker twice also shares its seed)",
-                 f"rows of bootstrap_seed {shared} in both")  # fmt: skip
+            fail(
+                api,
+                "other",
+                "an Accumulator whose rows were resampled with other bootstrap seeds than this "
+                "one's (give each worker its own, e.g. bootstrap_seed=base + rank: equal seeds weight every "
+                "worker's i-th row alike; merging a worker twice also shares its seed)",
+                f"rows of bootstrap_seed {shared} in both",
+            )
         if self._declared is not None:
             extra = [s for s in other._sets if s not in self._declared]
             if extra:
@@ -714,11 +844,18 @@ class Accumulator:
         self._seeds |= other._seeds
         return self
 
-    def _check_compatible(self, api: str, arg: str, bins: Bins, fingerprint: str, internal: tuple[int, ...] | None) -> None:
+    def _check_compatible(
+        self, api: str, arg: str, bins: Bins, fingerprint: str, internal: tuple[int, ...] | None
+    ) -> None:
         if fingerprint != self._fingerprint:
-            fail(api, arg, f"built on identical bins (fingerprint {self._fingerprint[:16]}...: "
-                 f"{_describe_bins(self._bins)})", f"fingerprint {fingerprint[:16]}... "
-                 f"({_describe_bins(bins)}{_bins_difference(self._bins, bins)})")  # fmt: skip
+            fail(
+                api,
+                arg,
+                f"built on identical bins (fingerprint {self._fingerprint[:16]}...: "
+                f"{_describe_bins(self._bins)})",
+                f"fingerprint {fingerprint[:16]}... "
+                f"({_describe_bins(bins)}{_bins_difference(self._bins, bins)})",
+            )
         if internal is not None and self._internal is not None and internal != self._internal:
             fail(api, arg, f"of internal shape {self._internal}", internal)
 
@@ -745,8 +882,13 @@ class Accumulator:
         import torch.distributed as dist
 
         if not (dist.is_available() and dist.is_initialized()):
-            fail(api, "torch.distributed", "initialised (torch.distributed.init_process_group)",
-                 "no process group", RuntimeError)  # fmt: skip
+            fail(
+                api,
+                "torch.distributed",
+                "initialised (torch.distributed.init_process_group)",
+                "no process group",
+                RuntimeError,
+            )
         world = dist.get_world_size(group)
         meta = {
             "fingerprint": self._fingerprint,
@@ -761,19 +903,35 @@ class Accumulator:
         prints = [m["fingerprint"] for m in metas]
         if len(set(prints)) > 1:
             bad = [r for r, p in enumerate(prints) if p != prints[0]]
-            fail(api, "every rank", f"built on identical bins (rank 0: {metas[0]['bins']})",
-                 f"different bins on ranks {bad} (rank {bad[0]}: {metas[bad[0]]['bins']})")  # fmt: skip
+            fail(
+                api,
+                "every rank",
+                f"built on identical bins (rank 0: {metas[0]['bins']})",
+                f"different bins on ranks {bad} (rank {bad[0]}: {metas[bad[0]]['bins']})",
+            )
         reps = [m["bootstrap"] for m in metas]
         if len(set(reps)) > 1:
-            fail(api, "every rank", f"built with one number of bootstrap replicates (rank 0: bootstrap={reps[0]})",
-                 f"bootstrap={reps} on ranks 0..{world - 1}")  # fmt: skip
+            fail(
+                api,
+                "every rank",
+                f"built with one number of bootstrap replicates (rank 0: bootstrap={reps[0]})",
+                f"bootstrap={reps} on ranks 0..{world - 1}",
+            )
         seeds_of = [set(m["bootstrap_seeds"]) for m in metas]
         if reps[0]:
-            shared = [r for r, sd in enumerate(seeds_of) if any(sd & o for q, o in enumerate(seeds_of) if q != r)]
+            shared = [
+                r
+                for r, sd in enumerate(seeds_of)
+                if any(sd & o for q, o in enumerate(seeds_of) if q != r)
+            ]
             if shared:
-                fail(api, "every rank", "given its own bootstrap_seed (e.g. Accumulator(..., bootstrap_seed=base + "
-                     "rank): equal seeds weight the i-th row of every rank alike)",
-                     f"rows of one bootstrap seed on ranks {shared} ({[sorted(seeds_of[r]) for r in shared]})")  # fmt: skip
+                fail(
+                    api,
+                    "every rank",
+                    "given its own bootstrap_seed (e.g. Accumulator(..., bootstrap_seed=base + "
+                    "rank): equal seeds weight the i-th row of every rank alike)",
+                    f"rows of one bootstrap seed on ranks {shared} ({[sorted(seeds_of[r]) for r in shared]})",
+                )
         shapes = {tuple(m["internal"]) for m in metas if m["internal"] is not None}
         if len(shapes) > 1:
             fail(api, "every rank", "of one internal shape", sorted(shapes))
@@ -788,8 +946,12 @@ class Accumulator:
                     vocab[name] = set()
                 if kind is not None:
                     if kinds.setdefault(name, kind) != kind:
-                        fail(api, f"label set {name!r}", "of one kind (integers or strings) on every rank",
-                             "both")  # fmt: skip
+                        fail(
+                            api,
+                            f"label set {name!r}",
+                            "of one kind (integers or strings) on every rank",
+                            "both",
+                        )
                     vocab[name].update(values)
         if internal is None:  # no rank has seen data: nothing to sum
             for name in names:
@@ -849,8 +1011,12 @@ class Accumulator:
     def _resolve_set(self, label_set: str | None, api: str) -> str:
         if label_set is None:
             if len(self._sets) != 1:
-                fail(api, "label_set", f"one of {list(self._sets)} (None only when there is exactly one label set)",
-                     None)  # fmt: skip
+                fail(
+                    api,
+                    "label_set",
+                    f"one of {list(self._sets)} (None only when there is exactly one label set)",
+                    None,
+                )
             return next(iter(self._sets))
         if label_set not in self._sets:
             fail(api, "label_set", f"one of {list(self._sets)}", repr(label_set))
@@ -863,7 +1029,9 @@ class Accumulator:
                 fail(api, "index", f"an index into the internal shape {internal}", None)
             return 0
         idx = (index,) if isinstance(index, (int, np.integer)) else tuple(index)
-        if len(idx) != len(internal) or not all(0 <= int(i) < s for i, s in zip(idx, internal, strict=True)):
+        if len(idx) != len(internal) or not all(
+            0 <= int(i) < s for i, s in zip(idx, internal, strict=True)
+        ):
             fail(api, "index", f"an index into the internal shape {internal}", repr(index))
         return int(np.ravel_multi_index(tuple(int(i) for i in idx), internal)) if internal else 0
 
@@ -878,16 +1046,28 @@ class Accumulator:
         n_int = self._n_internal
         total = _host(self._total[:n_int])  # the point estimate's rows (replicates follow)
         if all_rows:
-            return [SoftHistogram(total[l], None, None, None, self._bins, self._n_rows, self._n_dropped) for l in range(n_int)]
+            return [
+                SoftHistogram(total[l], None, None, None, self._bins, self._n_rows, self._n_dropped)
+                for l in range(n_int)
+            ]
         name = self._resolve_set(label_set, api)
         s = self._sets[name]
         values, hist, counts = s.sorted_state(slice(0, n_int))
         if s.size == 0 or counts.sum() == 0:
-            fail(api, "label_set", "a label set with at least one labelled row", f"{name!r} with none")
+            fail(
+                api,
+                "label_set",
+                "a label set with at least one labelled row",
+                f"{name!r} with none",
+            )
         per = _host(hist)
         n_lab = int(counts.sum())
-        return [SoftHistogram(per[l].sum(axis=0), per[l], counts, values, self._bins, n_lab, self._n_dropped)
-                for l in range(n_int)]  # fmt: skip
+        return [
+            SoftHistogram(
+                per[l].sum(axis=0), per[l], counts, values, self._bins, n_lab, self._n_dropped
+            )
+            for l in range(n_int)
+        ]
 
     def _shaped(self, values: list[Any]) -> Any:
         if not self._internal:
@@ -918,29 +1098,48 @@ class Accumulator:
         hs = self._histograms(label_set, api, label_set is None)
         return self._shaped([h.entropy(base) for h in hs])
 
-    def conditional_entropy(self, label_set: str | None = None, *, base: float = math.e,
-                            weighting: Weighting = "weighted") -> Any:  # fmt: skip
+    def conditional_entropy(
+        self,
+        label_set: str | None = None,
+        *,
+        base: float = math.e,
+        weighting: Weighting = "weighted",
+    ) -> Any:
         """H(Z|L) = Σ_k w_k H(Z|L=k) of ``label_set`` (None: the only set); w_k = N_k/N
         ('weighted') or 1/K ('uniform'). A float, or an array of the internal shape."""
         api = f"{_API}.conditional_entropy"
         check_base(api, base)
         _check_weighting(api, weighting)
-        return self._shaped([h.conditional_entropy(base, weighting) for h in self._histograms(label_set, api, False)])
+        return self._shaped(
+            [
+                h.conditional_entropy(base, weighting)
+                for h in self._histograms(label_set, api, False)
+            ]
+        )
 
-    def mutual_information(self, label_set: str | None = None, *, base: float = math.e,
-                           weighting: Weighting = "weighted") -> Any:  # fmt: skip
+    def mutual_information(
+        self,
+        label_set: str | None = None,
+        *,
+        base: float = math.e,
+        weighting: Weighting = "weighted",
+    ) -> Any:
         """I(Z;L) = H(Z) - H(Z|L) over the rows labelled in ``label_set`` (None: the only
         set), in units of ``base``. A float, or an array of the internal shape."""
         api = f"{_API}.mutual_information"
         check_base(api, base)
         _check_weighting(api, weighting)
-        return self._shaped([h.mutual_information(base, weighting) for h in self._histograms(label_set, api, False)])
+        return self._shaped(
+            [h.mutual_information(base, weighting) for h in self._histograms(label_set, api, False)]
+        )
 
     def label_entropies(self, label_set: str | None = None, *, base: float = math.e) -> np.ndarray:
         """[K] H(Z | L = k) (or [*I, K]), in the order of :meth:`label_values`."""
         api = f"{_API}.label_entropies"
         check_base(api, base)
-        return self._shaped([h.label_entropies(base) for h in self._histograms(label_set, api, False)])
+        return self._shaped(
+            [h.label_entropies(base) for h in self._histograms(label_set, api, False)]
+        )
 
     def label_values(self, label_set: str | None = None) -> np.ndarray:
         """[K] the label values seen in ``label_set``, sorted (the batch API's order)."""
@@ -952,8 +1151,14 @@ class Accumulator:
         s = self._sets[self._resolve_set(label_set, f"{_API}.counts")]
         return s.sorted_state()[2].copy()
 
-    def information(self, label_set: str | None = None, *, index: Any = None, base: float = math.e,
-                    weighting: Weighting = "weighted") -> Any:  # fmt: skip
+    def information(
+        self,
+        label_set: str | None = None,
+        *,
+        index: Any = None,
+        base: float = math.e,
+        weighting: Weighting = "weighted",
+    ) -> Any:
         """:class:`softent.Information` of ``label_set`` (as :func:`softent.information`
         on the concatenated data), for one internal index."""
         from .estimators import Information
@@ -963,10 +1168,13 @@ class Accumulator:
         _check_weighting(api, weighting)
         h = self._histograms(label_set, api, False)[self._flat_index(index, api)]
         hz, hzl = h.entropy(b), h.conditional_entropy(b, weighting)
-        return Information(hz, hzl, hz - hzl, h.label_entropies(b), h.label_values, h.counts, b, weighting, h)  # type: ignore[arg-type]
+        return Information(
+            hz, hzl, hz - hzl, h.label_entropies(b), h.label_values, h.counts, b, weighting, h
+        )  # type: ignore[arg-type]
 
-    def replicate_histograms(self, label_set: str | Sequence[str] | None = None, *,
-                             index: Any = None) -> list[dict[str, Any]]:  # fmt: skip
+    def replicate_histograms(
+        self, label_set: str | Sequence[str] | None = None, *, index: Any = None
+    ) -> list[dict[str, Any]]:
         """The R bootstrap replicates of the histograms of one internal index, in the shape
         :func:`softent.histogram.poisson_bootstrap` returns (needs ``bootstrap=R > 0``).
 
@@ -1003,12 +1211,18 @@ class Accumulator:
                 fail(api, "label_set", f"None, or names among {list(self._sets)}", repr(name))
         return names
 
-    def _replicate_arrays(self, names: Sequence[str], api: str) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    def _replicate_arrays(
+        self, names: Sequence[str], api: str
+    ) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
         """Host copies of the replicate rows: (total [R, n_int, B], {name: (values [K]
         sorted, hist [R, n_int, K, B])}); refused without replicates or rows."""
         if not self._bootstrap:
-            fail(api, "the accumulator", "built with bootstrap replicates (Accumulator(..., bootstrap=R))",
-                 "bootstrap=0")  # fmt: skip
+            fail(
+                api,
+                "the accumulator",
+                "built with bootstrap replicates (Accumulator(..., bootstrap=R))",
+                "bootstrap=0",
+            )
         self._require_rows(api)
         r, n_int, b = self._bootstrap, self._n_internal, self._bins.n_bins
         total = _host(self._total[n_int:]).reshape(r, n_int, b)
@@ -1016,7 +1230,11 @@ class Accumulator:
         for name in names:
             s = self._sets[name]
             values, hist, _ = s.sorted_state(slice(n_int, None))
-            per = np.zeros((r, n_int, 0, b)) if hist is None else _host(hist).reshape(r, n_int, s.size, b)
+            per = (
+                np.zeros((r, n_int, 0, b))
+                if hist is None
+                else _host(hist).reshape(r, n_int, s.size, b)
+            )
             sets[name] = (values.copy(), per)
         return total, sets
 
@@ -1033,7 +1251,11 @@ class Accumulator:
             values, hist, counts = s.sorted_state()
             shape = (*internal, s.size, b)
             # state rows r * n_int + l -> [1 + R, *I, K, B]: the point estimate, then replicates
-            both = _host(hist).reshape((1 + r, *shape)) if hist is not None else np.zeros((1 + r, *shape))
+            both = (
+                _host(hist).reshape((1 + r, *shape))
+                if hist is not None
+                else np.zeros((1 + r, *shape))
+            )
             sets[name] = {
                 "kind": s.kind,
                 "values": values.copy(),
@@ -1072,8 +1294,13 @@ class Accumulator:
 
         api = f"{_API}.load_state_dict"
         st = check_state(state, api)
-        self._check_compatible(api, "state", Bins(st["centres"], st["metric"], st["temperature"]),
-                               st["fingerprint"], None)  # fmt: skip
+        self._check_compatible(
+            api,
+            "state",
+            Bins(st["centres"], st["metric"], st["temperature"]),
+            st["fingerprint"],
+            None,
+        )
         self._apply_state(st)
         return self
 
@@ -1112,16 +1339,28 @@ class Accumulator:
             self._sets[name] = s
 
     @classmethod
-    def from_state_dict(cls, state: Mapping[str, Any], *, num_threads: int | None = None) -> Accumulator:
+    def from_state_dict(
+        cls, state: Mapping[str, Any], *, num_threads: int | None = None
+    ) -> Accumulator:
         """A new accumulator with the bins and the state of ``state``."""
         from ._state_io import check_state
 
         st = check_state(state, f"{_API}.from_state_dict")
-        acc = cls(st["centres"], metric=st["metric"], temperature=st["temperature"], num_threads=num_threads,
-                  bootstrap=st["bootstrap"], bootstrap_seed=st["bootstrap_seed"])  # fmt: skip
+        acc = cls(
+            st["centres"],
+            metric=st["metric"],
+            temperature=st["temperature"],
+            num_threads=num_threads,
+            bootstrap=st["bootstrap"],
+            bootstrap_seed=st["bootstrap_seed"],
+        )
         if acc._fingerprint != st["fingerprint"]:
-            fail(f"{_API}.from_state_dict", "state", "consistent (its fingerprint matches its centres, metric, "
-                 "temperature)", "a different fingerprint (corrupt or edited)")  # fmt: skip
+            fail(
+                f"{_API}.from_state_dict",
+                "state",
+                "consistent (its fingerprint matches its centres, metric, temperature)",
+                "a different fingerprint (corrupt or edited)",
+            )
         acc._apply_state(st)
         return acc
 
@@ -1134,7 +1373,9 @@ class Accumulator:
         write_state(path, self.state_dict())
 
     @classmethod
-    def load(cls, path: str | Any, *, like: Any = None, num_threads: int | None = None) -> Accumulator:
+    def load(
+        cls, path: str | Any, *, like: Any = None, num_threads: int | None = None
+    ) -> Accumulator:
         """Read an accumulator written by :meth:`save`.
 
         like: optional Accumulator, Bins or fingerprint str: refuse (ValueError) a file
@@ -1153,30 +1394,57 @@ class Accumulator:
             elif isinstance(like, str):
                 want, bins = like, None
             else:
-                fail(api, "like", "an Accumulator, a Bins or a fingerprint str", type(like).__name__, TypeError)
+                fail(
+                    api,
+                    "like",
+                    "an Accumulator, a Bins or a fingerprint str",
+                    type(like).__name__,
+                    TypeError,
+                )
             if want != acc._fingerprint:
                 expected = f"written for identical bins (fingerprint {want[:16]}...)"
                 if bins is not None:
                     expected = f"written for identical bins ({_describe_bins(bins)})"
-                fail(api, "path", expected, f"a file for {_describe_bins(acc._bins)}{_bins_difference(bins, acc._bins) if bins is not None else ''}"
-                     f" (fingerprint {acc._fingerprint[:16]}...)")  # fmt: skip
+                fail(
+                    api,
+                    "path",
+                    expected,
+                    f"a file for {_describe_bins(acc._bins)}{_bins_difference(bins, acc._bins) if bins is not None else ''}"
+                    f" (fingerprint {acc._fingerprint[:16]}...)",
+                )
         return acc
 
 
 # ----------------------------------------------------------------------------- helpers
 
 
-def _resolve_bins(centres: Any, n_bins: int, dim: int | None, seed: Seed, box: Any, metric: str | None,
-                  temperature: float | str | None) -> Bins:  # fmt: skip
+def _resolve_bins(
+    centres: Any,
+    n_bins: int,
+    dim: int | None,
+    seed: Seed,
+    box: Any,
+    metric: str | None,
+    temperature: float | str | None,
+) -> Bins:
     api = _API
     if isinstance(centres, Bins):
         if box is not None:
             fail(api, "box", "None when centres is a Bins", "a box")
         if metric is not None and metric != centres.metric:
             fail(api, "metric", f"the Bins' metric {centres.metric!r} (or None)", repr(metric))
-        if temperature is not None and (isinstance(temperature, str) or float(temperature) != centres.temperature):
-            fail(api, "temperature", f"the Bins' temperature {centres.temperature!r} (or None)", repr(temperature))
-        return Bins(np.array(centres.centres, dtype=np.float64), centres.metric, centres.temperature)
+        if temperature is not None and (
+            isinstance(temperature, str) or float(temperature) != centres.temperature
+        ):
+            fail(
+                api,
+                "temperature",
+                f"the Bins' temperature {centres.temperature!r} (or None)",
+                repr(temperature),
+            )
+        return Bins(
+            np.array(centres.centres, dtype=np.float64), centres.metric, centres.temperature
+        )
     metric = "cosine" if metric is None else metric
     temperature = "auto" if temperature is None else temperature
     if centres is not None:
@@ -1185,19 +1453,31 @@ def _resolve_bins(centres: Any, n_bins: int, dim: int | None, seed: Seed, box: A
         c = to_numpy(centres)
         if c.ndim != 2:
             fail(api, "centres", "a 2-D array [B, D]", f"shape {c.shape}")
-        return make_bins(api, None, int(c.shape[1]), centres=centres, metric=metric, temperature=temperature)
+        return make_bins(
+            api, None, int(c.shape[1]), centres=centres, metric=metric, temperature=temperature
+        )
     if box is not None:
         if not isinstance(box, (tuple, list)) or len(box) != 2:
             fail(api, "box", "a pair (lo, hi) of scalars or [D] arrays", repr(box))
         lo, hi = (np.asarray(to_numpy(v), dtype=np.float64) for v in box)
         if lo.ndim > 1 or hi.ndim > 1:
-            fail(api, "box", "a pair (lo, hi) of scalars or [D] arrays", f"shapes {lo.shape}, {hi.shape}")
+            fail(
+                api,
+                "box",
+                "a pair (lo, hi) of scalars or [D] arrays",
+                f"shapes {lo.shape}, {hi.shape}",
+            )
         d = dim if dim is not None else max(lo.size if lo.ndim else 1, hi.size if hi.ndim else 1)
         d = _check_dim(d)
         try:
             lo, hi = np.broadcast_to(lo, (d,)), np.broadcast_to(hi, (d,))
         except ValueError:
-            fail(api, "box", f"(lo, hi) of scalars or [D] arrays with D={d}", f"shapes {lo.shape}, {hi.shape}")
+            fail(
+                api,
+                "box",
+                f"(lo, hi) of scalars or [D] arrays with D={d}",
+                f"shapes {lo.shape}, {hi.shape}",
+            )
         if not (np.isfinite(lo).all() and np.isfinite(hi).all() and (hi >= lo).all()):
             fail(api, "box", "finite with lo <= hi", "non-finite or reversed bounds")
         if not isinstance(n_bins, (int, np.integer)) or isinstance(n_bins, bool) or n_bins < 1:
@@ -1205,17 +1485,30 @@ def _resolve_bins(centres: Any, n_bins: int, dim: int | None, seed: Seed, box: A
         c = _rng(seed, api).uniform(lo, hi, size=(int(n_bins), d))
         return make_bins(api, None, d, centres=c, metric=metric, temperature=temperature)
     if metric in ("euclidean", "sqeuclidean"):
-        fail(api, "centres", f"given, or box=(lo, hi), for metric={metric!r} (a stream has no bounding box "
-             "until it ends; box=(z.min(0), z.max(0)) reproduces box_bins(z))", None)  # fmt: skip
+        fail(
+            api,
+            "centres",
+            f"given, or box=(lo, hi), for metric={metric!r} (a stream has no bounding box "
+            "until it ends; box=(z.min(0), z.max(0)) reproduces box_bins(z))",
+            None,
+        )
     if dim is None:
         fail(api, "dim", "an int >= 1 (the feature dimension D) when centres are not given", None)
-    return make_bins(api, None, _check_dim(dim), n_bins=n_bins, metric=metric, temperature=temperature, seed=seed)
+    return make_bins(
+        api, None, _check_dim(dim), n_bins=n_bins, metric=metric, temperature=temperature, seed=seed
+    )
 
 
 def _check_bootstrap(api: str, bootstrap: Any, seed: Any) -> tuple[int, int]:
     for arg, value in (("bootstrap", bootstrap), ("bootstrap_seed", seed)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
-            fail(api, arg, "an int >= 0" if arg == "bootstrap" else "an int in [0, 2**64)", repr(value), TypeError)
+            fail(
+                api,
+                arg,
+                "an int >= 0" if arg == "bootstrap" else "an int in [0, 2**64)",
+                repr(value),
+                TypeError,
+            )
     if bootstrap < 0:
         fail(api, "bootstrap", "an int >= 0", repr(bootstrap))
     if not 0 <= seed < 2**64:
@@ -1264,7 +1557,9 @@ def _parse_device(device: Any) -> int:
 
 
 def _describe_bins(bins: Bins) -> str:
-    return f"B={bins.n_bins}, D={bins.dim}, metric={bins.metric!r}, temperature={bins.temperature!r}"
+    return (
+        f"B={bins.n_bins}, D={bins.dim}, metric={bins.metric!r}, temperature={bins.temperature!r}"
+    )
 
 
 def _bins_difference(a: Bins, b: Bins) -> str:
@@ -1288,7 +1583,13 @@ def _progress_bar(progress: bool | None, total: int | None, api: str) -> Any:
         from tqdm import tqdm
     except ImportError:
         if progress:
-            fail(api, "progress", "False or None when tqdm is not installed (pip install tqdm)", True, RuntimeError)
+            fail(
+                api,
+                "progress",
+                "False or None when tqdm is not installed (pip install tqdm)",
+                True,
+                RuntimeError,
+            )
         return None
     if progress is None and not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
         return None

@@ -39,11 +39,20 @@ def main() -> None:
         # float64 tensors), so only its default weighting can be pinned.
         for weighting in ("weighted",):
             res = compute_all_entropy_measures(
-                torch.tensor(z, dtype=torch.float64), torch.tensor(labels), list(range(4)), 20, dist_fn=dist, bin_type=bins,
-                smoothing_fn="softmax", smoothing_temp=temperature, conditional_entropy_label_weighting=weighting,
+                torch.tensor(z, dtype=torch.float64),
+                torch.tensor(labels),
+                list(range(4)),
+                20,
+                dist_fn=dist,
+                bin_type=bins,
+                smoothing_fn="softmax",
+                smoothing_temp=temperature,
+                conditional_entropy_label_weighting=weighting,
                 online_bins=torch.tensor(centres, dtype=torch.float64).view(20, 1, 8),
-            )["output_metrics"]  # fmt: skip
-            out[f"{name}-{weighting}"] = {k: float(res[k]) for k in ("entropy", "conditional_entropy", "mutual_information")}
+            )["output_metrics"]
+            out[f"{name}-{weighting}"] = {
+                k: float(res[k]) for k in ("entropy", "conditional_entropy", "mutual_information")
+            }
     print(json.dumps(out, indent=1))
 
 

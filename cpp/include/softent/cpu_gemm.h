@@ -3,9 +3,9 @@
 // load so that OpenMP threads, one per tile, never oversubscribe the cores.
 #pragma once
 
-#include <cstdint>
-
 #include <cblas.h>
+
+#include <cstdint>
 
 namespace softent::cpu {
 
@@ -15,8 +15,8 @@ inline void gemm_abt(int64_t m, int64_t n, int64_t k, const float* a, int64_t ld
                     int(lda), b, int(ldb), 0.0f, c, int(ldc));
 }
 
-inline void gemm_abt(int64_t m, int64_t n, int64_t k, const double* a, int64_t lda,
-                     const double* b, int64_t ldb, double* c, int64_t ldc) {
+inline void gemm_abt(int64_t m, int64_t n, int64_t k, const double* a, int64_t lda, const double* b,
+                     int64_t ldb, double* c, int64_t ldc) {
   scipy_cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(n), int(k), 1.0, a,
                     int(lda), b, int(ldb), 0.0, c, int(ldc));
 }

@@ -20,17 +20,17 @@ enum class DType : int32_t { float32 = 0, float64 = 1 };
 // math::poisson1_weight(replicate_seed, row_offset + i, replicate_offset + r - 1)
 // (math/bootstrap.h; the offset lets replicates be computed in several passes).
 struct HistProblem {
-  const void* z = nullptr;       // [n, d], dtype, element strides below
+  const void* z = nullptr;  // [n, d], dtype, element strides below
   int64_t n = 0, d = 0;
   int64_t z_stride_row = 0, z_stride_col = 1;
-  const void* centres = nullptr;  // [b, d] contiguous, dtype; unit rows for cosine
+  const void* centres = nullptr;      // [b, d] contiguous, dtype; unit rows for cosine
   const double* centre_sq = nullptr;  // [b] ||c_b||^2 (same memory space as centres)
   int64_t b = 0;
   const int32_t* slots = nullptr;  // [n_sets, n] contiguous, or null when n_sets == 0
   int64_t n_sets = 0;
   double* hist = nullptr;  // [(1 + replicates) * hist_rows, b] float64, accumulated into (+=)
   int64_t hist_rows = 1;
-  int64_t replicates = 0;        // Poisson bootstrap replicates (0: none)
+  int64_t replicates = 0;  // Poisson bootstrap replicates (0: none)
   uint64_t replicate_seed = 0;
   int64_t row_offset = 0;        // global index of row 0 (streams draw the same weights)
   int64_t replicate_offset = 0;  // global index of replicate block 1
@@ -41,7 +41,7 @@ struct HistProblem {
   int num_threads = 0;    // CPU: 0 = OpenMP default (OMP_NUM_THREADS)
   int64_t tile_rows = 0;  // 0 = automatic
   // CUDA only
-  int device = -1;          // -1: host memory
+  int device = -1;            // -1: host memory
   std::uintptr_t stream = 0;  // cudaStream_t of the caller (torch's current stream)
 };
 
@@ -70,12 +70,12 @@ struct HistStatus {
 //   grad_inv_temperature += Σ_ib v_ib s_ib
 // Rows masked in every set still contribute through G[0]. Nothing N x B is stored.
 struct HistGradProblem {
-  HistProblem fwd;                  // the forward call (hist, replicates unused)
+  HistProblem fwd;                    // the forward call (hist, replicates unused)
   const double* grad_hist = nullptr;  // [fwd.hist_rows, b] float64, same memory as z
-  const void* dots = nullptr;       // optional [n, b] from the forward's dots_out: no GEMM redo
-  void* grad_z = nullptr;           // [n, d] contiguous, fwd.dtype; null: not needed
-  double* grad_centres = nullptr;   // [b, d] float64, accumulated (+=); null: not needed
-  double* grad_centre_sq = nullptr;  // [b] float64, accumulated; null: not needed
+  const void* dots = nullptr;         // optional [n, b] from the forward's dots_out: no GEMM redo
+  void* grad_z = nullptr;             // [n, d] contiguous, fwd.dtype; null: not needed
+  double* grad_centres = nullptr;     // [b, d] float64, accumulated (+=); null: not needed
+  double* grad_centre_sq = nullptr;   // [b] float64, accumulated; null: not needed
   double* grad_inv_temperature = nullptr;  // [1] float64, accumulated; null: not needed
 };
 
@@ -85,7 +85,7 @@ void soft_histogram_backward(const HistGradProblem& p);
 }  // namespace cpu
 
 namespace cuda {
-bool available();              // a driver and at least one device are present
+bool available();  // a driver and at least one device are present
 int device_count();
 const char* runtime_version();  // "13.0" or "" when built without CUDA
 HistStatus soft_histogram(const HistProblem& p);

@@ -80,8 +80,8 @@ void run_backward(const HistGradProblem& g) {
 #pragma omp simd reduction(+ : row_zsq, row_vx)
         for (int64_t j = 0; j < b; ++j) {
           const T v = static_cast<T>(double(e[j]) * inv_sum * (cot[j] - mean));  // dL/dx
-          row_vx += double(v * x[j]);                                            // Σ v s = Σ v x / inv_t
-          const T u = v * inv_t;                                                 // dL/ds
+          row_vx += double(v * x[j]);  // Σ v s = Σ v x / inv_t
+          const T u = v * inv_t;       // dL/ds
           const auto sg = math::score_grad(M, dot[j], zr, csq[j]);
           row_zsq += double(u * sg.a_zsq);
           if constexpr (has_csq) ucsq[j] = u * sg.a_csq;

@@ -25,7 +25,8 @@ namespace softent::cpu {
 // softmaxed; the gathered input tile (rows x d) is kept within a few MB too.
 inline int64_t auto_tile_rows(int64_t b, int64_t d) {
   int64_t rows = (int64_t(256) << 10) / std::max<int64_t>(b, 1);
-  rows = std::min<int64_t>(rows, std::max<int64_t>((int64_t(1) << 20) / std::max<int64_t>(d, 1), 16));
+  rows =
+      std::min<int64_t>(rows, std::max<int64_t>((int64_t(1) << 20) / std::max<int64_t>(d, 1), 16));
   return std::clamp<int64_t>(rows, 16, 512);
 }
 

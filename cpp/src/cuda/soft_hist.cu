@@ -51,7 +51,8 @@ __global__ void softmax_accumulate(T* __restrict__ scores, const T* __restrict__
     for (int64_t set = 0; set < p.n_sets; ++set) {
       const int32_t slot = p.slots[set * p.n + i];
       if (slot < 1) continue;
-      for (int64_t j = lane; j < b; j += 32) atomicAdd(h + int64_t(slot) * b + j, double(s[j]) * scale);
+      for (int64_t j = lane; j < b; j += 32)
+        atomicAdd(h + int64_t(slot) * b + j, double(s[j]) * scale);
     }
   }
 }
@@ -74,9 +75,9 @@ HistStatus run(const HistProblem& p) {
         check(cudaMemcpyAsync(static_cast<T*>(p.dots_out) + row0 * p.b, scores.get(),
                               sizeof(T) * m * p.b, cudaMemcpyDeviceToDevice, stream),
               "cudaMemcpyAsync(dots_out)");
-      softmax_accumulate<T><<<unsigned((m + kWarpsPerBlock - 1) / kWarpsPerBlock),
-                              32 * kWarpsPerBlock, 0, stream>>>(
-          scores.get(), row_norm ? zsq.get() : nullptr, p.centre_sq, p, row0, m, bad.get());
+      softmax_accumulate<T>
+          <<<unsigned((m + kWarpsPerBlock - 1) / kWarpsPerBlock), 32 * kWarpsPerBlock, 0, stream>>>(
+              scores.get(), row_norm ? zsq.get() : nullptr, p.centre_sq, p, row0, m, bad.get());
       check(cudaGetLastError(), "softmax_accumulate launch");
     }
     check(cudaMemcpyAsync(&bad_host, bad.get(), sizeof bad_host, cudaMemcpyDeviceToHost, stream),

@@ -26,7 +26,9 @@ __global__ void softmax_backward_rows(T* __restrict__ dots, const T* __restrict_
   const T inv_t = T(p.inv_temperature);
   T* dot = dots + r * b;
   const T zr = zsq ? zsq[r] : T(0);
-  auto x_of = [&](int64_t j) { return math::score(p.metric, dot[j], zr, T(p.centre_sq[j])) * inv_t; };
+  auto x_of = [&](int64_t j) {
+    return math::score(p.metric, dot[j], zr, T(p.centre_sq[j])) * inv_t;
+  };
   // g_j = G[0, j] + Σ_s G[slot_s(i), j]
   auto cot = [&](int64_t j) {
     double g = grad_hist[j];
@@ -100,7 +102,9 @@ template <typename T>
 struct AddGradCentres {
   double* out;
   int64_t d;
-  __device__ void operator()(int64_t i, int64_t j, T v) const { atomicAdd(out + i * d + j, double(v)); }
+  __device__ void operator()(int64_t i, int64_t j, T v) const {
+    atomicAdd(out + i * d + j, double(v));
+  }
 };
 
 template <typename T>
@@ -117,17 +121,16 @@ void run(const HistGradProblem& g) {
   for (int64_t row0 = 0; row0 < p.n; row0 += chunk) {
     const int64_t m = std::min(chunk, p.n - row0);
     chunk_dots<T>(stream, p, row0, m, dots.get(), zsq.get(), static_cast<const T*>(g.dots));
-    softmax_backward_rows<T><<<unsigned((m + kWarpsPerBlock - 1) / kWarpsPerBlock),
-                               32 * kWarpsPerBlock, 0, stream>>>(
-        dots.get(), row_norm ? zsq.get() : nullptr, g.grad_hist, p, row0, m, zcoef.get(),
-        ucsq.get(), g.grad_inv_temperature);
+    softmax_backward_rows<T>
+        <<<unsigned((m + kWarpsPerBlock - 1) / kWarpsPerBlock), 32 * kWarpsPerBlock, 0, stream>>>(
+            dots.get(), row_norm ? zsq.get() : nullptr, g.grad_hist, p, row0, m, zcoef.get(),
+            ucsq.get(), g.grad_inv_temperature);
     check(cudaGetLastError(), "softmax_backward_rows launch");
     const T* zc = z + row0 * p.z_stride_row;
     if (g.grad_z) {
       T* out = static_cast<T*>(g.grad_z) + row0 * p.d;
-      launch_gemm(stream, m, p.d, p.b, static_cast<const T*>(dots.get()), p.b, int64_t(1), c,
-                  p.d, int64_t(1),
-                  GradZ<T>{out, zc, p.z_stride_row, p.z_stride_col, p.d, zcoef.get()});
+      launch_gemm(stream, m, p.d, p.b, static_cast<const T*>(dots.get()), p.b, int64_t(1), c, p.d,
+                  int64_t(1), GradZ<T>{out, zc, p.z_stride_row, p.z_stride_col, p.d, zcoef.get()});
     }
     if (g.grad_centres)
       launch_gemm(stream, p.b, p.d, m, static_cast<const T*>(dots.get()), int64_t(1), p.b, zc,

@@ -28,9 +28,9 @@ inline void check(cudaError_t err, const char* what) {
 // B(k, j) = b[k * b_k + j * b_j]: the strides express transposes and strided views, so
 // one kernel serves scores = Z C^T, grad_z = U C and grad_centres += U^T Z.
 template <typename T, typename Epilogue>
-__global__ void gemm_strided(int64_t M, int64_t N, int64_t K, const T* __restrict__ a,
-                             int64_t a_i, int64_t a_k, const T* __restrict__ b, int64_t b_k,
-                             int64_t b_j, Epilogue out) {
+__global__ void gemm_strided(int64_t M, int64_t N, int64_t K, const T* __restrict__ a, int64_t a_i,
+                             int64_t a_k, const T* __restrict__ b, int64_t b_k, int64_t b_j,
+                             Epilogue out) {
   __shared__ T as[kTile][kTile + 1];
   __shared__ T bs[kTile][kTile + 1];
   const int64_t i = int64_t(blockIdx.y) * kTile + threadIdx.y;
@@ -99,20 +99,20 @@ __global__ void row_norms(const T* __restrict__ z, int64_t sr, int64_t sc, int64
 // Dots of rows [row0, row0 + m) of z with the centres (or a copy of them from `cached`
 // [n, b], kept by a forward), and the rows' squared norms.
 template <typename T>
-void chunk_dots(cudaStream_t stream, const HistProblem& p, int64_t row0, int64_t m, T* dots,
-                T* zsq, const T* cached = nullptr) {
+void chunk_dots(cudaStream_t stream, const HistProblem& p, int64_t row0, int64_t m, T* dots, T* zsq,
+                const T* cached = nullptr) {
   const T* z = static_cast<const T*>(p.z) + row0 * p.z_stride_row;
   const T* c = static_cast<const T*>(p.centres);
   if (cached)
-    check(cudaMemcpyAsync(dots, cached + row0 * p.b, sizeof(T) * m * p.b,
-                          cudaMemcpyDeviceToDevice, stream),
+    check(cudaMemcpyAsync(dots, cached + row0 * p.b, sizeof(T) * m * p.b, cudaMemcpyDeviceToDevice,
+                          stream),
           "cudaMemcpyAsync(dots)");
   else
     launch_gemm(stream, m, p.b, p.d, z, p.z_stride_row, p.z_stride_col, c, int64_t(1), p.d,
                 Store<T>{dots, p.b});
   if (math::needs_row_norm(p.metric)) {
-    row_norms<T><<<unsigned((m + 255) / 256), 256, 0, stream>>>(z, p.z_stride_row,
-                                                                p.z_stride_col, m, p.d, zsq);
+    row_norms<T><<<unsigned((m + 255) / 256), 256, 0, stream>>>(z, p.z_stride_row, p.z_stride_col,
+                                                                m, p.d, zsq);
     check(cudaGetLastError(), "row_norms launch");
   }
 }

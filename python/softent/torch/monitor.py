@@ -122,26 +122,61 @@ class LayerMonitor:
         if len(set(layers)) != len(layers):
             fail(_API, "layers", "distinct names", list(layers))
         for name, value in (("every", every), ("sample_every", sample_every)):
-            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
-                fail(_API, name, "None or an int >= 1" if name == "every" else "an int >= 1", repr(value))
-        self._flatten = {name: _check_flatten(flatten[name] if isinstance(flatten, Mapping) and name in flatten
-                                              else ("tokens" if isinstance(flatten, Mapping) else flatten))
-                         for name in layers}  # fmt: skip
+            if value is not None and (
+                not isinstance(value, int) or isinstance(value, bool) or value < 1
+            ):
+                fail(
+                    _API,
+                    name,
+                    "None or an int >= 1" if name == "every" else "an int >= 1",
+                    repr(value),
+                )
+        self._flatten = {
+            name: _check_flatten(
+                flatten[name]
+                if isinstance(flatten, Mapping) and name in flatten
+                else ("tokens" if isinstance(flatten, Mapping) else flatten)
+            )
+            for name in layers
+        }
         self._centres = dict(centres or {})
         if metric in ("euclidean", "sqeuclidean"):
             lacking = [name for name in layers if name not in self._centres]
             if lacking:
-                fail(_API, "centres", f"given for every layer with metric={metric!r} ({{layer: [B, D]}})", f"none for {lacking}")
+                fail(
+                    _API,
+                    "centres",
+                    f"given for every layer with metric={metric!r} ({{layer: [B, D]}})",
+                    f"none for {lacking}",
+                )
         bootstrap, bootstrap_seed = _check_bootstrap(_API, bootstrap, bootstrap_seed)
-        if isinstance(confidence, bool) or not isinstance(confidence, (int, float)) or not 0 < confidence < 1:
+        if (
+            isinstance(confidence, bool)
+            or not isinstance(confidence, (int, float))
+            or not 0 < confidence < 1
+        ):
             fail(_API, "confidence", "a float in (0, 1)", repr(confidence))
         self.bootstrap, self.confidence = bootstrap, float(confidence)
-        self._spec = {"n_bins": n_bins, "metric": metric, "temperature": temperature, "seed": seed,
-                      "label_sets": None if label_sets is None else list(label_sets), "num_threads": num_threads,
-                      "bootstrap": bootstrap, "bootstrap_seed": bootstrap_seed}  # fmt: skip
+        self._spec = {
+            "n_bins": n_bins,
+            "metric": metric,
+            "temperature": temperature,
+            "seed": seed,
+            "label_sets": None if label_sets is None else list(label_sets),
+            "num_threads": num_threads,
+            "bootstrap": bootstrap,
+            "bootstrap_seed": bootstrap_seed,
+        }
         if not self._centres:  # fail now, not in the first forward pass, on a bad bins spec
-            Accumulator(n_bins=n_bins, dim=1, metric=metric, temperature=temperature, seed=seed,
-                        label_sets=label_sets, num_threads=num_threads)  # fmt: skip
+            Accumulator(
+                n_bins=n_bins,
+                dim=1,
+                metric=metric,
+                temperature=temperature,
+                seed=seed,
+                label_sets=label_sets,
+                num_threads=num_threads,
+            )
         self.base, self.weighting = float(base), str(weighting)
         self.layers: tuple[str, ...] = tuple(layers)
         self.every, self.sample_every = every, int(sample_every)
@@ -183,15 +218,26 @@ class LayerMonitor:
         mode = self._flatten[name]
         rows = mode(out) if callable(mode) else _flatten_rows(out, mode)
         if not isinstance(rows, torch.Tensor) or rows.ndim != 2:
-            fail(_API, "flatten", f"a callable returning [N, D] rows for layer {name!r}",
-                 f"{type(rows).__name__} of shape {tuple(getattr(rows, 'shape', ()))}")  # fmt: skip
+            fail(
+                _API,
+                "flatten",
+                f"a callable returning [N, D] rows for layer {name!r}",
+                f"{type(rows).__name__} of shape {tuple(getattr(rows, 'shape', ()))}",
+            )
         labels = None
         if self._labels:
-            labels = {k: _broadcast_labels(v, out, rows.shape[0], mode, name, k) for k, v in self._labels.items()}
+            labels = {
+                k: _broadcast_labels(v, out, rows.shape[0], mode, name, k)
+                for k, v in self._labels.items()
+            }
         acc = self.accumulators.get(name)
         if acc is None:
             spec = dict(self._spec)
-            acc = Accumulator(self._centres.get(name), dim=None if name in self._centres else int(rows.shape[1]), **spec)
+            acc = Accumulator(
+                self._centres.get(name),
+                dim=None if name in self._centres else int(rows.shape[1]),
+                **spec,
+            )
             self.accumulators[name] = acc
         acc.update(rows, labels)
 
@@ -209,17 +255,31 @@ class LayerMonitor:
             else:
                 declared = self._spec["label_sets"]
                 if not declared or len(declared) != 1:
-                    fail(f"{_API}.set_labels", "labels", "keyword label sets (name=array) unless exactly one "
-                         "label set was declared", "one array")  # fmt: skip
+                    fail(
+                        f"{_API}.set_labels",
+                        "labels",
+                        "keyword label sets (name=array) unless exactly one label set was declared",
+                        "one array",
+                    )
                 named[declared[0]] = labels
         declared = self._spec["label_sets"]
         if declared is not None:
             unknown = [k for k in named if k not in declared]
             if unknown:
-                fail(f"{_API}.set_labels", "labels", f"among the declared label sets {declared}", unknown)
-        self._labels = {k: (to_numpy(v) if isinstance(v, torch.Tensor) else np.asarray(v)) for k, v in named.items()}
+                fail(
+                    f"{_API}.set_labels",
+                    "labels",
+                    f"among the declared label sets {declared}",
+                    unknown,
+                )
+        self._labels = {
+            k: (to_numpy(v) if isinstance(v, torch.Tensor) else np.asarray(v))
+            for k, v in named.items()
+        }
 
-    def record(self, step: Any = None, *, all_reduce: bool = False, group: Any = None) -> list[dict[str, Any]]:
+    def record(
+        self, step: Any = None, *, all_reduce: bool = False, group: Any = None
+    ) -> list[dict[str, Any]]:
         """Close the current window: one row per layer that saw rows, appended to
         :attr:`history` and returned; the accumulators start again from zero.
 
@@ -239,12 +299,21 @@ class LayerMonitor:
             acc = self.accumulators.get(name)
             if all_reduce:
                 if acc is None:
-                    fail(f"{_API}.record", "all_reduce", f"used after layer {name!r} saw a forward pass on "
-                         "every rank", "no accumulator on this rank")  # fmt: skip
+                    fail(
+                        f"{_API}.record",
+                        "all_reduce",
+                        f"used after layer {name!r} saw a forward pass on every rank",
+                        "no accumulator on this rank",
+                    )
                 acc.all_reduce(group)
             if acc is None or acc.n_rows == 0:
                 continue
-            row: dict[str, Any] = {"step": step, "layer": name, "rows": acc.n_rows, "H": acc.entropy(base=self.base)}
+            row: dict[str, Any] = {
+                "step": step,
+                "layer": name,
+                "rows": acc.n_rows,
+                "H": acc.entropy(base=self.base),
+            }
             labelled = [s for s in acc.label_sets if acc.counts(s).sum() > 0]
             for s in labelled:
                 h = acc.result(s)
@@ -261,7 +330,9 @@ class LayerMonitor:
         """``<column>_lo``/``_hi`` of H, H(Z|s), I(Z;s) over the accumulator's replicates
         (the measures of softent.report: weighted counts, labels absent from a replicate
         left out; replicates where a value is undefined are skipped)."""
-        total, sets = acc._replicate_arrays(label_sets, f"{_API}.record")  # [R, 1, B], {s: (values, [R, 1, K, B])}
+        total, sets = acc._replicate_arrays(
+            label_sets, f"{_API}.record"
+        )  # [R, 1, B], {s: (values, [R, 1, K, B])}
         values: dict[str, list[float]] = {"H": []}
         for r in range(acc.bootstrap):
             m = measures_from_masses(total[r, 0], base=self.base)
@@ -340,7 +411,9 @@ class InformationPlane:
         return np.stack([self.i_xt, self.i_ty], axis=1)
 
 
-def information_plane(history: Sequence[Mapping[str, Any]], x: str = "x", y: str = "y") -> dict[str, InformationPlane]:
+def information_plane(
+    history: Sequence[Mapping[str, Any]], x: str = "x", y: str = "y"
+) -> dict[str, InformationPlane]:
     """(I(X;T), I(T;Y)) per layer over training, from a :class:`LayerMonitor` history.
 
     ``x``: the input-label set (e.g. the sample index of each row: I(X;T) is then the
@@ -356,8 +429,10 @@ def information_plane(history: Sequence[Mapping[str, Any]], x: str = "x", y: str
             s.append(row["step"])
             a.append(row[cx])
             b.append(row[cy])
-    return {k: InformationPlane(np.asarray(s), np.asarray(a, np.float64), np.asarray(b, np.float64))
-            for k, (s, a, b) in acc.items()}  # fmt: skip
+    return {
+        k: InformationPlane(np.asarray(s), np.asarray(a, np.float64), np.asarray(b, np.float64))
+        for k, (s, a, b) in acc.items()
+    }
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -376,8 +451,14 @@ def _first_tensor(output: Any, name: str) -> torch.Tensor:
         for item in output:
             if isinstance(item, torch.Tensor):
                 return item.detach()
-    fail(_API, f"layer {name!r}", "a module returning a tensor (or a tuple/list starting with one; else "
-         "pass flatten=callable)", type(output).__name__, TypeError)  # fmt: skip
+    fail(
+        _API,
+        f"layer {name!r}",
+        "a module returning a tensor (or a tuple/list starting with one; else "
+        "pass flatten=callable)",
+        type(output).__name__,
+        TypeError,
+    )
 
 
 def _flatten_rows(out: torch.Tensor, mode: str) -> torch.Tensor:
@@ -388,13 +469,18 @@ def _flatten_rows(out: torch.Tensor, mode: str) -> torch.Tensor:
     if mode == "sample":
         return out.reshape(out.shape[0], -1)
     if mode == "mean":
-        return out.float().mean(dim=tuple(range(1, out.ndim - 1))) if out.dtype in (torch.float16, torch.bfloat16) \
-            else out.mean(dim=tuple(range(1, out.ndim - 1)))  # fmt: skip
+        return (
+            out.float().mean(dim=tuple(range(1, out.ndim - 1)))
+            if out.dtype in (torch.float16, torch.bfloat16)
+            else out.mean(dim=tuple(range(1, out.ndim - 1)))
+        )
     sel = out[:, 0] if mode == "first" else out[:, -1]
     return sel.reshape(sel.shape[0], -1) if sel.ndim > 2 else sel
 
 
-def _broadcast_labels(labels: np.ndarray, out: torch.Tensor, n_rows: int, mode: Any, layer: str, name: str) -> np.ndarray:
+def _broadcast_labels(
+    labels: np.ndarray, out: torch.Tensor, n_rows: int, mode: Any, layer: str, name: str
+) -> np.ndarray:
     if labels.ndim == 1 and labels.shape[0] == n_rows:
         return labels
     batch = int(out.shape[0]) if out.ndim else 1
@@ -403,6 +489,10 @@ def _broadcast_labels(labels: np.ndarray, out: torch.Tensor, n_rows: int, mode: 
             return np.repeat(labels, n_rows // batch)
         if labels.size == n_rows:
             return labels.reshape(-1)
-    fail(_API, f"labels[{name!r}]", f"[batch={batch}] or [batch, *positions] matching the {n_rows} rows of layer "
-         f"{layer!r} (output {tuple(out.shape)}, flatten={mode if isinstance(mode, str) else 'callable'})",
-         f"shape {labels.shape}")  # fmt: skip
+    fail(
+        _API,
+        f"labels[{name!r}]",
+        f"[batch={batch}] or [batch, *positions] matching the {n_rows} rows of layer "
+        f"{layer!r} (output {tuple(out.shape)}, flatten={mode if isinstance(mode, str) else 'callable'})",
+        f"shape {labels.shape}",
+    )
