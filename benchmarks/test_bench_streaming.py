@@ -59,7 +59,7 @@ def candidates(
 ) -> dict[str, Callable[[], Any]]:
     """{'batch': fn, 'stream': fn}; each fn returns the SoftHistogram of all rows."""
     import softent
-    from softent.streaming import Accumulator
+    from softent.soft.accumulator import Accumulator
 
     z, labels, centres, t = inputs(task, n, d, b)
 

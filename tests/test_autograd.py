@@ -15,7 +15,7 @@ torch = pytest.importorskip("torch")
 
 import softent
 import softent.torch as st
-from softent.torch import _ops
+from softent.soft import _ops
 
 # ----------------------------------------------------------------------------- reference
 

@@ -1,4 +1,4 @@
-"""The fused Poisson-bootstrap path of the kernel (softent.histogram.poisson_bootstrap):
+"""The fused Poisson-bootstrap path of the kernel (softent.soft.histogram.poisson_bootstrap):
 weights equal an independent re-implementation of the counter-based draw, replicate
 histograms equal the weighted sums of the materialised assignments, chunks with their row
 offsets reproduce the whole array, and the weights have Poisson(1) moments."""
@@ -12,7 +12,7 @@ import pytest
 import softent
 from conftest import METRICS, TEMPERATURES
 from reference import assignments, poisson_weights
-from softent.histogram import Bins, poisson_bootstrap
+from softent.soft.histogram import Bins, poisson_bootstrap
 
 
 def test_kernel_weights_equal_the_reference_draw():
@@ -96,7 +96,7 @@ def test_chunks_with_row_offsets_reproduce_the_whole(clustered):
 def test_replicates_do_not_change_the_point_estimate(clustered):
     z, _labels, centres = clustered
     bins = Bins(centres, "euclidean", 0.7)
-    from softent.histogram import accumulate, new_hist
+    from softent.soft.histogram import accumulate, new_hist
 
     plain = new_hist(z, 1, bins.n_bins)
     accumulate("t", z, bins, None, plain)
@@ -119,7 +119,7 @@ def test_bad_arguments(clustered):
         poisson_bootstrap(z, {"y": np.arange(len(z))}, bins, 200_000)
     with pytest.raises(ValueError, match="z must be"):
         poisson_bootstrap(z[:, :3], None, bins, 2)
-    assert softent.histogram.poisson_bootstrap is poisson_bootstrap
+    assert softent.soft.histogram.poisson_bootstrap is poisson_bootstrap
 
 
 def _devices() -> list:
@@ -157,7 +157,7 @@ def test_torch_tensors_give_the_numpy_replicates(clustered, device):
 def test_replicates_in_several_passes_equal_one_pass(clustered):
     """A small pass budget splits the replicates into groups (replicate_offset in the
     kernel): replicate r keeps its weights."""
-    from softent.histogram import iter_poisson_bootstrap
+    from softent.soft.histogram import iter_poisson_bootstrap
 
     z, labels, centres = clustered
     bins = Bins(centres, "cosine", 0.1)
@@ -174,7 +174,7 @@ def test_replicates_in_several_passes_equal_one_pass(clustered):
 
 
 def test_iterator_checks_its_arguments_before_the_first_pass(clustered):
-    from softent.histogram import iter_poisson_bootstrap
+    from softent.soft.histogram import iter_poisson_bootstrap
 
     z, labels, centres = clustered
     with pytest.raises(ValueError, match=r"label_sets\['y'\]"):

@@ -117,7 +117,7 @@ def test_core_revalidates_bypassed_python():
 
 def test_cuda_tensor_on_a_build_without_cuda(monkeypatch):
     """A CUDA tensor reaching a CPU-only build gets a RuntimeError naming the argument."""
-    from softent import histogram
+    from softent.soft import histogram
 
     monkeypatch.setattr(histogram._core, "build_info", lambda: {"cuda": False})
 

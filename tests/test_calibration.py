@@ -10,7 +10,7 @@ import pytest
 from scipy.integrate import quad
 from scipy.special import gammaln
 from softent import calibrate_temperature
-from softent.calibration import vmf_uniform_kl, vmf_uniform_kl_lower_bound
+from softent.soft.calibration import vmf_uniform_kl, vmf_uniform_kl_lower_bound
 
 
 def kl_by_integration(kappa: float, dim: int) -> float:
@@ -50,7 +50,7 @@ def test_bessel_branches_agree_with_scipy():
     """The asymptotic branches (Debye for large orders, Hankel for large arguments) agree
     with scipy's ive where ive is still accurate."""
     from scipy.special import ive
-    from softent.calibration import _hankel_log_correction, _log_bessel_i_debye_scaled
+    from softent.soft.calibration import _hankel_log_correction, _log_bessel_i_debye_scaled
 
     for nu, x in [(100.0, 1.0), (100.0, 30.0), (100.0, 500.0), (150.0, 80.0)]:
         assert _log_bessel_i_debye_scaled(nu, x) == pytest.approx(math.log(ive(nu, x)), abs=1e-10)

@@ -1,4 +1,4 @@
-"""softent.measures: each measure against a plain NumPy/SciPy computation from its
+"""softent.soft.measures: each measure against a plain NumPy/SciPy computation from its
 definition (soft assignments materialised), constructed cases with known values, units,
 and bad input."""
 
@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 import softent
-import softent.measures as sm
+import softent.soft.measures as sm
 from conftest import METRICS, TEMPERATURES
 from reference import assignments
 from scipy.spatial.distance import jensenshannon
@@ -334,7 +334,7 @@ def test_exported_from_the_package():
 
 def test_disentanglement_in_row_chunks_equals_the_whole():
     """Token-style label sets are processed in chunks of rows: same JS values."""
-    from softent.measures import _js_to_rest_nats
+    from softent.soft.measures import _js_to_rest_nats
 
     masses = np.random.default_rng(5).random((203, 9)) ** 3
     whole = _js_to_rest_nats(masses, chunk_rows=10_000)

@@ -17,8 +17,8 @@ import numpy as np
 import pytest
 import softent
 from conftest import METRICS, TEMPERATURES
-from softent import _state_io
-from softent.streaming import Accumulator
+from softent.soft import _state_io
+from softent.soft.accumulator import Accumulator
 
 
 def chunks(n: int, rng: np.random.Generator, max_size: int = 97) -> list[slice]:
@@ -566,8 +566,8 @@ def test_a_kill_between_write_and_rename_leaves_the_old_file(clustered, tmp_path
     script = textwrap.dedent(f"""
         import os, signal
         import numpy as np
-        import softent._state_io as io
-        from softent.streaming import Accumulator
+        import softent.soft._state_io as io
+        from softent.soft.accumulator import Accumulator
         d = {str(tmp_path)!r}
         z, labels, c = (np.load(os.path.join(d, f)) for f in ("z.npy", "labels.npy", "centres.npy"))
         acc = Accumulator(c, temperature=0.1).update(z, labels)

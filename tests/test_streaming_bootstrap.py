@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 import softent
 from reference import poisson_weights
-from softent import _state_io
-from softent.histogram import Bins, poisson_bootstrap
-from softent.streaming import Accumulator
+from softent.soft import _state_io
+from softent.soft.accumulator import Accumulator
+from softent.soft.histogram import Bins, poisson_bootstrap
 
 DATA = Path(__file__).parent / "data"
 R, SEED = 5, 2**63 + 12345  # a seed above 2**63: the full uint64 range reaches the kernel

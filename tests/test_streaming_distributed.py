@@ -54,7 +54,7 @@ def worker(rank: int, world: int, port: int, out: Path) -> None:
     from datetime import timedelta
 
     import torch.distributed as dist
-    from softent.streaming import Accumulator
+    from softent.soft.accumulator import Accumulator
 
     dist.init_process_group(
         "gloo",
@@ -117,7 +117,7 @@ def free_port() -> int:
 
 
 def test_two_ranks_all_reduce_equals_one_process(tmp_path):
-    from softent.streaming import Accumulator
+    from softent.soft.accumulator import Accumulator
 
     env = dict(os.environ, MASTER_ADDR="127.0.0.1", OMP_NUM_THREADS="1")
     if os.path.exists("/sys/class/net/lo"):
@@ -180,7 +180,7 @@ def test_two_ranks_all_reduce_equals_one_process(tmp_path):
     a, b = (Accumulator.load(tmp_path / f"rank{r}.npz").state_dict() for r in range(2))
     np.testing.assert_array_equal(a["total"], b["total"])  # every rank holds the same sums
 
-    from softent.histogram import Bins, poisson_bootstrap
+    from softent.soft.histogram import Bins, poisson_bootstrap
 
     bins = Bins(centres, "cosine", 0.1)
     want = [

@@ -11,25 +11,32 @@ from __future__ import annotations
 import scipy_openblas32 as _scipy_openblas32  # noqa: F401  (import order matters)
 
 from ._core import build_info as _build_info
-from .bins import box_bins, spherical_bins
-from .calibration import calibrate_temperature
-from .estimators import Information, conditional_entropy, entropy, information, mutual_information
-from .histogram import Bins, SoftHistogram, soft_histogram
-from .measures import (
+from ._version import __version__ as __version__
+from .soft import (
+    Accumulator,
+    Bins,
+    Information,
+    Report,
+    SoftHistogram,
     all_measures,
+    box_bins,
+    calibrate_temperature,
+    conditional_entropy,
     disentanglement,
     efficiency,
+    entropy,
+    information,
     label_entropy,
     measures_from_masses,
+    mutual_information,
     normalised_mi,
     optimality,
     regularity,
+    report,
+    soft_histogram,
+    spherical_bins,
     variation,
 )
-from .report import Report, report
-from .streaming import Accumulator
-
-__version__: str = _build_info()["version"]
 
 
 def build_info() -> dict:

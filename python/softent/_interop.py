@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import fail
+from ._checks import fail
 
 #: dtype codes understood by softent._core (cpp/include/softent/problem.h: DType)
 FLOAT32, FLOAT64 = 0, 1

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import fail
+from ._checks import fail
 from ._interop import is_torch, to_numpy
 
 #: Integer labels whose range is at most this many times N use the O(N) bincount path

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._errors import fail
+from ._checks import fail
 
 if TYPE_CHECKING:  # matplotlib is optional: only for the annotations
     from matplotlib.figure import Figure
@@ -76,9 +76,9 @@ def _finish(fig: Figure, path: PathLike | None, dpi: int) -> Figure:
 
 def _histogram_of(source: Any, label_set: str | None, api: str) -> Any:
     """A :class:`softent.SoftHistogram` from a SoftHistogram, an Information or an Accumulator."""
-    from .estimators import Information
-    from .histogram import SoftHistogram
-    from .streaming import Accumulator
+    from .soft.accumulator import Accumulator
+    from .soft.estimators import Information
+    from .soft.histogram import SoftHistogram
 
     if isinstance(source, SoftHistogram):
         return source
@@ -202,8 +202,8 @@ def scatter_2d(
     Returns: the ``matplotlib.figure.Figure``.
     """
     from ._interop import is_torch, to_numpy
-    from .histogram import Bins, SoftHistogram
-    from .streaming import Accumulator
+    from .soft.accumulator import Accumulator
+    from .soft.histogram import Bins, SoftHistogram
 
     api = "plots.scatter_2d"
     if isinstance(centres, SoftHistogram):

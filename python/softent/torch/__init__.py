@@ -12,7 +12,7 @@ turns its history into (I(X;T), I(T;Y)) per layer.
 
 from __future__ import annotations
 
-from .functional import (
+from ..soft.differentiable import (
     TorchInformation,
     conditional_entropy,
     entropy,

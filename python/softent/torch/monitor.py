@@ -20,11 +20,11 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._errors import fail
+from .._checks import fail
 from .._interop import to_numpy
-from ..measures import label_set_measures, measures_from_masses
-from ..report import percentile_interval
-from ..streaming import Accumulator, _check_bootstrap
+from .._stats import percentile_interval
+from ..soft.accumulator import Accumulator, _check_bootstrap
+from ..soft.measures import label_set_measures, measures_from_masses
 
 _API = "torch.LayerMonitor"
 FLATTEN_MODES = ("tokens", "sample", "mean", "first", "last")

@@ -32,8 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from ._files import ArraySource, InputError, LabelSet, open_activations, read_labels
-from .streaming import Accumulator
+from ..soft.accumulator import Accumulator
+from .files import ArraySource, InputError, LabelSet, open_activations, read_labels
 
 #: default chunk size: about this many bytes of activations per chunk
 CHUNK_BYTES = 32 << 20
@@ -216,7 +216,7 @@ def _accumulators(
 def _check_bootstrap_size(label_sets: list[LabelSet], opts: AnalyzeOptions, n_bins: int) -> None:
     """Refuse --bootstrap R whose replicate histograms (R x label values x B float64 per
     layer) would not fit in memory, before streaming anything."""
-    from .histogram import MAX_BOOTSTRAP_BYTES
+    from ..soft.histogram import MAX_BOOTSTRAP_BYTES
 
     n_hist = 1
     for ls in label_sets:
@@ -365,7 +365,7 @@ def iter_label_names(results: list[ArrayResult]) -> Iterator[str]:
 def write_plots(results: list[ArrayResult], out: Path, max_labels: int = 12) -> list[str]:
     """Bin-occupancy bars per array and label set, and the scatter of 2-D inputs, as PNGs
     in ``out``. Returns the file names written."""
-    from . import plots
+    from .. import plots
 
     written: list[str] = []
     for r in results:

@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import fail
+from .._checks import fail
 
 FORMAT = "softent.Accumulator"
 VERSION = 2
@@ -55,7 +55,7 @@ _KINDS = (None, "i", "U", "S")
 
 
 def _version() -> str:
-    from . import __version__
+    from .._version import __version__
 
     return str(__version__)
 

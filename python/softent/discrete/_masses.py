@@ -1,4 +1,5 @@
-"""Shannon entropy of histogram masses, and unit conversion (nats -> any base)."""
+"""The floor every family stands on: Shannon entropy of masses, and unit conversion
+(nats -> any base)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import math
 
 import numpy as np
 
-from ._errors import fail
+from .._checks import check_base
 
 
 def entropy_of_masses(masses: np.ndarray) -> np.ndarray:
@@ -18,16 +19,6 @@ def entropy_of_masses(masses: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(p > 0, -p * np.log(p), 0.0)
     return terms.sum(axis=-1)
-
-
-def check_base(api: str, base: float) -> float:
-    try:
-        b = float(base)
-    except (TypeError, ValueError):
-        fail(api, "base", "a number > 0 and != 1 (2: bits, e: nats)", repr(base), TypeError)
-    if not (math.isfinite(b) and b > 0 and b != 1):
-        fail(api, "base", "a number > 0 and != 1 (2: bits, e: nats)", b)
-    return b
 
 
 def to_base(nats: np.ndarray | float, base: float, api: str) -> np.ndarray:

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ._errors import fail
-from ._interop import as_float_rows, to_numpy
+from .._checks import fail
+from .._interop import as_float_rows, to_numpy
 
 Seed = int | np.random.Generator
 

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from .. import _core
-from .._errors import fail
+from .._checks import fail
 from .._interop import pointer, view
 
 

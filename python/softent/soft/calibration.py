@@ -24,7 +24,7 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.special import gammaln, ive
 
-from ._errors import fail
+from .._checks import fail
 
 METHODS = ("vmf", "vmf_bound", "leading_order")
 

@@ -50,8 +50,8 @@ from typing import Any
 
 import numpy as np
 
-from ._entropy import check_base, entropy_of_masses
-from ._errors import fail
+from .._checks import check_base, fail
+from ..discrete._masses import entropy_of_masses
 from .histogram import SoftHistogram, Weighting
 
 __all__ = [

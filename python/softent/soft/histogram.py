@@ -14,11 +14,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from . import _core
-from ._entropy import entropy_of_masses, to_base
-from ._errors import fail
-from ._interop import as_float_rows, device_of, is_torch, pointer, to_numpy, view
-from ._labels import LabelCodes, encode_labels
+from .. import _core
+from .._checks import fail
+from .._interop import as_float_rows, device_of, is_torch, pointer, to_numpy, view
+from .._labels import LabelCodes, encode_labels
+from ..discrete._masses import entropy_of_masses, to_base
 from .bins import Seed, box_bins, spherical_bins
 from .calibration import calibrate_temperature
 

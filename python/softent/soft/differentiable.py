@@ -20,11 +20,11 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .._entropy import check_base
-from .._errors import fail
+from .._checks import check_base, fail
 from .._labels import encode_labels
-from ..bins import Seed
-from ..histogram import (
+from . import _ops
+from .bins import Seed
+from .histogram import (
     METRIC_CODES,
     Metric,
     Weighting,
@@ -33,7 +33,6 @@ from ..histogram import (
     check_threads,
     make_bins,
 )
-from . import _ops
 
 _FLOATS = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
 

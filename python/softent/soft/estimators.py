@@ -14,9 +14,8 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._entropy import check_base
-from ._errors import fail
-from ._interop import is_torch
+from .._checks import check_base, fail
+from .._interop import is_torch
 from .bins import Seed
 from .histogram import Metric, SoftHistogram, Weighting, soft_histogram
 
@@ -83,7 +82,7 @@ def _differentiable_result(name: str, z: Any, labels: Any, kwargs: dict[str, Any
         for a in (z, kwargs.get("centres"), kwargs.get("temperature"))
     ):
         return None
-    from . import torch as softent_torch
+    from . import differentiable as softent_torch
 
     args = (z,) if name == "entropy" else (z, labels)
     return getattr(softent_torch, name)(

@@ -32,10 +32,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._entropy import check_base
-from ._errors import fail
-from ._interop import as_float_rows, device_of, is_torch, to_numpy
-from ._labels import encode_labels
+from .._checks import check_base, fail
+from .._interop import as_float_rows, device_of, is_torch, to_numpy
+from .._labels import encode_labels
 from .bins import Seed, _rng
 from .histogram import (
     Bins,

@@ -91,7 +91,7 @@ def _add_progress(p: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``softent`` argument parser (subcommands ``analyze``, ``demo``, ``bench``)."""
-    from . import __version__
+    from .._version import __version__
 
     parser = _Parser(
         prog=PROG,
@@ -353,8 +353,8 @@ def _check_plotting() -> None:
 
 
 def cmd_analyze(args: argparse.Namespace, argv: Sequence[str]) -> int:
-    from . import __version__
-    from ._analyze import AnalyzeOptions, analyze_file, write_plots
+    from .._version import __version__
+    from .analyze import AnalyzeOptions, analyze_file, write_plots
 
     plots = args.out is not None and not args.no_plots
     if plots:
@@ -456,7 +456,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     plots = not args.no_plots
     t0 = time.perf_counter()
     if args.text:
-        from .demos import text
+        from ..demos import text
 
         if args.epochs is not None or args.quick:
             raise CliError("--epochs and --quick apply to the digits demo, not to --text")
@@ -468,7 +468,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"wall time {wall:.1f} s (model load {doc['seconds']['load_model']:.1f} s)")
         return 0
 
-    from .demos import digits
+    from ..demos import digits
 
     if plots:
         _check_plotting()
@@ -573,8 +573,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     prefix = f"{PROG} {args.command}"
-    from ._files import InputError
-    from .demos import MissingDependency
+    from ..demos import MissingDependency
+    from .files import InputError
 
     try:
         if args.command == "analyze":
@@ -596,7 +596,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(prefix, "interrupted")
         return 130
     return EXIT_ERROR
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -17,10 +17,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from ._entropy import check_base
-from ._errors import fail
-from ._interop import as_float_rows, is_torch, to_numpy
-from ._labels import encode_labels
+from .._checks import check_base, fail
+from .._interop import as_float_rows, is_torch, to_numpy
+from .._labels import encode_labels
+from .._stats import percentile_interval
+from .accumulator import DEFAULT_LABEL_SET, Accumulator
 from .bins import Seed
 from .histogram import (
     Bins,
@@ -33,7 +34,6 @@ from .histogram import (
     make_bins,
 )
 from .measures import MEASURE_KEYS, label_set_measures, measures_from_masses
-from .streaming import DEFAULT_LABEL_SET, Accumulator
 
 __all__ = ["Report", "report"]
 
@@ -125,7 +125,7 @@ class Report:
         rows and the metadata needed to reproduce or compare them: units, weighting, the
         bins (n_bins, metric, temperature, dim, fingerprint, seed of generated centres),
         the input/output sets and the bootstrap settings."""
-        from ._core import build_info
+        from .._core import build_info
 
         return {
             "softent_version": str(build_info()["version"]),
@@ -409,19 +409,6 @@ def _add_optimality(rows: list[dict[str, Any]], input_set: str, output_set: Any)
         value = float(iy / ix) if ix != 0 else math.nan
         for row in group.values():
             row["optimality"] = value
-
-
-def percentile_interval(values: Any, confidence: float) -> tuple[float, float]:
-    """The [lo, hi] percentile interval of the finite ``values`` at ``confidence``; (NaN, NaN)
-    when none is finite. A replicate where a measure is undefined (e.g. one label value
-    left) adds no information about its spread: the interval uses the others."""
-    v = np.asarray(values, dtype=np.float64)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return math.nan, math.nan
-    alpha = 50.0 * (1.0 - confidence)
-    lo, hi = np.percentile(v, [alpha, 100.0 - alpha])
-    return float(lo), float(hi)
 
 
 def add_intervals(
