@@ -1,9 +1,22 @@
-"""One message form for every user-facing error: ``softent.<api>: <arg> must be <expected>, got <actual>``."""
+"""One message form for every user-facing error, ``softent.<api>: <arg> must be
+<expected>, got <actual>``, and the validators every family shares (DESIGN.md §6).
+
+``TypeError`` for a wrong type, ``ValueError`` for a wrong value. Each validator returns
+the value converted to its plain Python type.
+"""
 
 from __future__ import annotations
 
 import math
-from typing import NoReturn
+from collections.abc import Sequence
+from typing import Any, NoReturn, TypeVar
+
+import numpy as np
+
+T = TypeVar("T")
+
+#: how the per-label entropies are averaged into H(Z|L): by label frequency or uniformly
+WEIGHTINGS = ("weighted", "uniform")
 
 
 def fail(
@@ -13,7 +26,83 @@ def fail(
     raise kind(f"softent.{api}: {arg} must be {expected}, got {actual}")
 
 
+def is_int(value: Any) -> bool:
+    """A Python or NumPy integer, not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def check_int(
+    api: str, arg: str, value: Any, *, lo: int | None = None, hi: int | None = None
+) -> int:
+    """``value`` as an int in [lo, hi] (either bound optional, both inclusive)."""
+    if lo is not None and hi is not None:
+        expected = f"an int in [{lo}, {hi}]"
+    elif lo is not None:
+        expected = f"an int >= {lo}"
+    elif hi is not None:
+        expected = f"an int <= {hi}"
+    else:
+        expected = "an int"
+    if not is_int(value):
+        fail(api, arg, expected, repr(value), TypeError)
+    v = int(value)
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        fail(api, arg, expected, v)
+    return v
+
+
+def check_optional_int(api: str, arg: str, value: Any, *, lo: int | None = None) -> int | None:
+    """None, or ``value`` as an int >= lo."""
+    return None if value is None else check_int(api, arg, value, lo=lo)
+
+
+def check_choice(api: str, arg: str, value: Any, choices: Sequence[T]) -> T:
+    """``value`` if it is one of ``choices`` (compared with ==), else a ValueError listing them."""
+    for choice in choices:
+        if isinstance(value, type(choice)) and value == choice:
+            return choice
+    fail(api, arg, "one of " + ", ".join(repr(c) for c in choices), repr(value))
+
+
+def check_weighting(api: str, weighting: Any) -> str:
+    """'weighted' (H(Z|L) = Σ_l p(l) H(Z|l)) or 'uniform' (the plain mean over labels)."""
+    return check_choice(api, "weighting", weighting, WEIGHTINGS)
+
+
+def check_threads(api: str, num_threads: Any) -> int:
+    """None (0: OpenMP's default, OMP_NUM_THREADS) or an int >= 1."""
+    if num_threads is None:
+        return 0
+    if not is_int(num_threads) or num_threads < 1:
+        fail(api, "num_threads", "None or an int >= 1", repr(num_threads))
+    return int(num_threads)
+
+
+def check_seed(api: str, arg: str, seed: Any) -> int:
+    """An int in [0, 2**64) (what the kernels' counter-based generators take)."""
+    if not is_int(seed) or not 0 <= seed < 2**64:
+        fail(
+            api,
+            arg,
+            "an int in [0, 2**64)",
+            repr(seed),
+            TypeError if not is_int(seed) else ValueError,
+        )
+    return int(seed)
+
+
+def check_probability(api: str, arg: str, value: Any) -> float:
+    """A float strictly between 0 and 1 (a confidence level, say)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
+        fail(api, arg, "a float in (0, 1)", repr(value), TypeError)
+    v = float(value)
+    if not 0.0 < v < 1.0:
+        fail(api, arg, "a float in (0, 1)", v)
+    return v
+
+
 def check_base(api: str, base: float) -> float:
+    """The logarithm base of a result: 2 (bits), e (nats, the default), 10 (hartleys)..."""
     try:
         b = float(base)
     except (TypeError, ValueError):

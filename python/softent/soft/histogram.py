@@ -15,7 +15,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .. import _core
-from .._checks import fail
+from .._checks import check_threads, fail
 from .._interop import as_float_rows, device_of, is_torch, pointer, to_numpy, view
 from .._labels import LabelCodes, encode_labels
 from ..discrete._masses import entropy_of_masses, to_base
@@ -153,18 +153,6 @@ def make_bins(
         if not (math.isfinite(t) and t > 0):
             fail(api, "temperature", "finite and > 0", t)
     return Bins(c, metric, t)
-
-
-def check_threads(api: str, num_threads: Any) -> int:
-    if num_threads is None:
-        return 0
-    if (
-        not isinstance(num_threads, (int, np.integer))
-        or isinstance(num_threads, bool)
-        or num_threads < 1
-    ):
-        fail(api, "num_threads", "None or an int >= 1", repr(num_threads))
-    return int(num_threads)
 
 
 def accumulate(
