@@ -71,3 +71,27 @@ def _encode_integers(arr: np.ndarray, api: str, name: str) -> LabelCodes:
     codes[~masked] = inverse
     counts = np.bincount(inverse, minlength=values.shape[0]).astype(np.int64)
     return LabelCodes(values, codes, counts)
+
+
+def histogram_slots(codes: Any, offset: int, stride: int | None = None, repeats: int = 1) -> Any:
+    """THE label-code -> histogram-row layout of the soft kernels (cpp params/soft.h):
+    row ``offset + code`` for a label code >= 0, -1 for a masked row (code -1).
+
+    ``codes`` [N] (NumPy or torch; int). With ``repeats`` = L > 1 (rows that carry L
+    internal positions each, e.g. layers), row i's L flattened entries go to
+    ``offset + code + l * stride`` for l < L. Returns int32 [N * L], same library as codes.
+    """
+    if is_torch(codes):
+        import torch
+
+        rows = codes.to(torch.int64) + offset
+        if repeats > 1:
+            rows = rows[:, None] + torch.arange(repeats, device=codes.device)[None, :] * stride
+        masked = (codes < 0)[:, None] if repeats > 1 else codes < 0
+        return torch.where(masked, -1, rows).reshape(-1).to(torch.int32)
+    c = np.asarray(codes).astype(np.int64, copy=False)
+    rows = c + offset
+    if repeats > 1:
+        rows = rows[:, None] + np.arange(repeats, dtype=np.int64)[None, :] * int(stride or 0)
+    masked = (c < 0)[:, None] if repeats > 1 else c < 0
+    return np.where(masked, -1, rows).reshape(-1).astype(np.int32)
