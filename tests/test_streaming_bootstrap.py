@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import softent
-from reference import poisson_weights
+from reference.bootstrap import poisson_weights
 from softent import _state_io
 from softent.histogram import Bins, poisson_bootstrap
 from softent.streaming import Accumulator
