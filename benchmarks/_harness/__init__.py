@@ -12,14 +12,20 @@ built on it. Importing it exports the thread count (:mod:`.env`) before numpy is
 - :mod:`.reference`: the plain reference of a family, from ``tests/reference/``.
 - :mod:`.cli`: ``python -m benchmarks [--family F]``.
 
-A family module (registered in :data:`FAMILIES`) provides: ``TASKS`` (task -> candidates,
-softent first), ``LABELS`` (candidate -> table label), ``NEEDS`` (candidate -> module it
-imports), ``SIZE_SETS`` (``--sizes`` name -> list of (N, D, B)), ``plan(sizes, tasks)``
-(for named sets that are not a grid, or None), ``add_arguments(parser)`` and
-``options(args)`` (its own CLI options), ``write_data(folder, n, d, seed, tasks)``,
-``load_inputs(spec)`` (an object with ``head(rows)`` and ``describe()``),
-``candidate(name, inputs) -> (fn, note)``, ``estimate(cand, task, n, d, b, opts) ->
-(bytes, seconds)`` and ``targets(rows) -> lines``.
+A family module (registered in :data:`FAMILIES`) provides:
+
+- ``TASKS``: task -> an object with ``candidates`` (table order, ``"softent"`` first: the
+  reference of the ratios); ``LABELS``: candidate -> its name in the table; ``ROOFLINE``:
+  the candidate shown as softent / it; ``NEEDS``: candidate -> the optional module it
+  imports (probed in the workers' interpreter; absent: the row says so);
+- ``SIZES``: ``--sizes`` name -> help; ``plan(sizes)`` -> [(task, (N, D, B), candidates)];
+- ``add_arguments(parser)`` and ``options(args)`` -> dict: its own options, handed to
+  the workers as ``spec["opts"]``;
+- ``write_data(folder, n, d, seed, tasks)`` (parent) and ``load_inputs(spec)`` (worker:
+  an object with ``head(rows)`` and ``describe()``); ``candidate(name, inputs)`` ->
+  (fn, note), fn() returning the values compared with softent's;
+- ``estimate(cand, task, n, d, b, opts)`` -> (bytes, seconds), to skip what cannot fit or
+  would take too long; ``targets(rows)`` -> PASS/MISS lines.
 """
 
 from __future__ import annotations
