@@ -1,5 +1,5 @@
-"""``python -m benchmarks``: see :mod:`benchmarks.run`."""
+"""``python -m benchmarks``: see :mod:`benchmarks._harness.cli`."""
 
-from benchmarks.run import main
+from benchmarks._harness.cli import main
 
 raise SystemExit(main())

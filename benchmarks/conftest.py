@@ -1,17 +1,15 @@
-"""Fixtures and helpers shared by every ``benchmarks/test_bench_*.py``.
+"""Fixtures shared by every ``benchmarks/test_bench_*.py``, on :mod:`benchmarks._harness`.
 
-- Sizes: ``from benchmarks._common import size`` -> ``size(small, full)`` (full under
+- Sizes: ``size(small, full)`` from :mod:`benchmarks._harness.env` (full under
   ``SOFTENT_BENCH_FULL=1``; the small values keep ``pytest benchmarks --benchmark-disable``
   a CI smoke test of a few seconds).
-- Threads: every candidate gets :data:`benchmarks._common.THREADS`
-  (``SOFTENT_BENCH_THREADS``, default all cores); the ``threads`` fixture returns it and
-  sets torch to it.
-- Data: the ``data`` fixture is :func:`benchmarks._common.cached_clustered` (seeded
-  float32 activations + 10 labels, cached for the session); ``token_labels`` for
-  50,000-value labels.
-- Timing: the ``timed`` fixture wraps ``benchmark.pedantic`` with a fixed number of rounds
-  (one warm-up round unless the call is slow), so that slow peers and fast kernels can
-  sit in the same pytest-benchmark ``group``.
+- ``threads``: the one thread count of every candidate (:data:`env.THREADS`,
+  ``SOFTENT_BENCH_THREADS``, default all cores), also given to torch.
+- ``data``: :func:`benchmarks._harness.data.cached_clustered` (seeded float32 activations +
+  10 labels, cached for the session).
+- ``timed``: ``benchmark.pedantic`` with a fixed number of rounds (one warm-up round
+  unless the call is slow), so that slow peers and fast kernels can sit in the same
+  pytest-benchmark ``group``.
 """
 
 from __future__ import annotations
@@ -22,15 +20,16 @@ from typing import Any
 
 import pytest
 
-from benchmarks import _common  # sets the thread variables before numpy is imported
+from benchmarks._harness import data as _data
+from benchmarks._harness import env
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     return [
         (
-            f"softent benchmarks: {'FULL' if _common.full() else 'small (CI smoke)'} sizes "
-            f"(SOFTENT_BENCH_FULL), {_common.THREADS} threads for every candidate "
-            f"({', '.join(f'{k}={v}' for k, v in _common.describe_threads().items())})"
+            f"softent benchmarks: {'FULL' if env.full() else 'small (CI smoke)'} sizes "
+            f"(SOFTENT_BENCH_FULL), {env.THREADS} threads for every candidate "
+            f"({', '.join(f'{k}={v}' for k, v in env.describe_threads().items())})"
         )
     ]
 
@@ -38,13 +37,13 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 @pytest.fixture(scope="session")
 def threads() -> int:
     """The one thread count of every candidate (also given to torch when it is imported)."""
-    return _common.pin_threads(override=False)
+    return env.pin_threads(override=False)
 
 
 @pytest.fixture(scope="session")
 def data() -> Callable[..., tuple[Any, Any]]:
     """``data(n, d, k=10, seed=0)`` -> (z [n, d] float32 read-only, labels [n] int64)."""
-    return _common.cached_clustered
+    return _data.cached_clustered
 
 
 @pytest.fixture
@@ -56,7 +55,7 @@ def timed(benchmark: Any) -> Callable[..., Any]:
     """
 
     def run(fn: Callable[[], Any], rounds: int | None = None, warmup: bool = True) -> Any:
-        r = rounds if rounds is not None else _common.size(3, 5)
+        r = rounds if rounds is not None else env.size(3, 5)
         if not benchmark.disabled:
             time.sleep(0.3)  # let the previous test's thread pools stop spinning (2 cores)
         return benchmark.pedantic(fn, rounds=r, iterations=1, warmup_rounds=1 if warmup else 0)

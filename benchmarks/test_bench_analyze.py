@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from benchmarks._common import size
+from benchmarks._harness.env import size
 
 N, D = size((20_000, 64), (1_000_000, 768))
 LIMIT_BYTES = 256 << 20

@@ -1,10 +1,11 @@
 """Forward + backward of a differentiable I(Z;L) loss (softent.torch) against plain torch
 autograd and nam-entropy's differentiable soft_bin + entropy, on the same data.
 
-One pytest-benchmark group per (metric, size); members: ``softent`` (fused C++ backward,
-dots kept for the backward when they fit), ``softent-recompute`` (no cache: every tile
-recomputed), ``torch`` (plain torch autograd: matmul/cdist + softmax + index_add),
-``nam`` (nam-entropy, Euclidean only, small N: its cdist needs ~8·N·B·D bytes).
+One pytest-benchmark group per (metric, size); members (:data:`benchmarks.soft.GRAD_CANDIDATES`):
+``softent`` (fused C++ backward, dots kept for the backward when they fit),
+``softent-recompute`` (no cache: every tile recomputed), ``torch`` (the plain torch
+reference of tests/reference/soft.py under autograd), ``nam`` (nam-entropy, Euclidean only,
+small N: its cdist needs ~8·N·B·D bytes).
 Every member's loss and gradient are checked against softent's. The table with
 backward/forward ratios and peak memory: ``python -m benchmarks.autograd --memory``.
 """
@@ -16,8 +17,8 @@ import warnings
 
 import pytest
 
-from benchmarks import autograd
-from benchmarks._common import size
+from benchmarks import soft
+from benchmarks._harness.env import size
 
 pytestmark = [
     pytest.mark.filterwarnings("ignore::DeprecationWarning"),
@@ -33,15 +34,15 @@ IDS = [f"N{n}-D{d}-B{b}" for n, d, b in SIZES]
 
 @functools.lru_cache(maxsize=4)
 def reference(n: int, d: int, b: int, metric: str) -> tuple[float, object]:
-    z, labels, centres, t = autograd.setup(n, d, b, metric)
-    loss, zz = autograd.candidate("softent", z, labels, centres, metric, t)()
+    z, labels, centres, t = soft.grad_setup(n, d, b, metric)
+    loss, zz = soft.grad_candidate("softent", z, labels, centres, metric, t)()
     loss.backward()
     return float(loss.detach()), zz.grad.clone()
 
 
 @pytest.mark.parametrize("nbd", SIZES, ids=IDS)
 @pytest.mark.parametrize("metric", ["euclidean", "cosine"])
-@pytest.mark.parametrize("cand", ["softent", "softent-recompute", "torch", "nam"])
+@pytest.mark.parametrize("cand", soft.GRAD_CANDIDATES)
 def test_forward_backward(benchmark, timed, threads, cand, metric, nbd):
     n, d, b = nbd
     if cand == "nam":
@@ -52,9 +53,9 @@ def test_forward_backward(benchmark, timed, threads, cand, metric, nbd):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             pytest.importorskip("nam_entropy")
-    z, labels, centres, t = autograd.setup(n, d, b, metric)
+    z, labels, centres, t = soft.grad_setup(n, d, b, metric)
     benchmark.group = f"forward+backward I(Z;L) {metric}, 10 labels, N={n} D={d} B={b}"
-    fn = autograd.candidate(cand, z, labels, centres, metric, t)
+    fn = soft.grad_candidate(cand, z, labels, centres, metric, t)
 
     def step():
         loss, zz = fn()

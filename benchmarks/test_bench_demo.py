@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks import _common
+from benchmarks._harness import env
 
 pytest.importorskip("torch")
 pytest.importorskip("sklearn")
@@ -43,7 +43,7 @@ def demo_command() -> list[str]:
 
 
 def test_softent_demo_wall_time(benchmark: Any, tmp_path: Path) -> None:
-    full = _common.full() or not benchmark.disabled
+    full = env.full() or not benchmark.disabled
     cmd = [*demo_command(), "--out", str(tmp_path / "demo"), *([] if full else ["--quick"])]
     walls: list[float] = []
 
@@ -65,7 +65,7 @@ def test_softent_demo_wall_time(benchmark: Any, tmp_path: Path) -> None:
             "command": " ".join(cmd),
             "wall_s": walls[-1],
             "epochs": doc["settings"]["epochs"],
-            "threads": _common.THREADS,
+            "threads": env.THREADS,
         }
     )
     if full:

@@ -14,7 +14,8 @@ N = 1,000,000, D = 768, B = 100 in 8192-row chunks with ``SOFTENT_BENCH_FULL=1``
 activations). The target: stream / batch <= 1.1.
 
 ``python benchmarks/test_bench_streaming.py [--full] [--rounds R] [--tasks H,I-10]`` prints
-the ratio measured in one process, the two calls alternating (median of R rounds each).
+the ratio measured in one process, the two calls alternating (median of R rounds each,
+:func:`benchmarks._harness.timing.time_calls`).
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from benchmarks import _common
-from benchmarks._common import size
+from benchmarks import soft
+from benchmarks._harness import data, env, timing
+from benchmarks._harness.env import size
 
 #: (N, D, B, chunk rows)
 SIZES = size([(20_000, 64, 100, 1024), (20_000, 768, 100, 1024)], [(1_000_000, 768, 100, 8192)])
@@ -46,11 +48,11 @@ def inputs(
     task: str, n: int, d: int, b: int
 ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, float]:
     """(z [n, d] float32, labels or None, centres [b, d], temperature), cached per session."""
-    z, labels10 = _common.cached_clustered(n, d)
+    z, labels10 = data.cached_clustered(n, d)
     labels = {"H": None, "I-10": labels10, "I-50k": None}[task]
     if task == "I-50k":
-        labels = _common.token_labels(n, 50_000)
-    centres, t = _common.cosine_setup(d, b)
+        labels = data.token_labels(n, 50_000)
+    centres, t = soft.cosine_setup(d, b)
     return z, labels, centres, t
 
 
@@ -59,7 +61,6 @@ def candidates(
 ) -> dict[str, Callable[[], Any]]:
     """{'batch': fn, 'stream': fn}; each fn returns the SoftHistogram of all rows."""
     import softent
-    from softent.soft.accumulator import Accumulator
 
     z, labels, centres, t = inputs(task, n, d, b)
 
@@ -69,7 +70,7 @@ def candidates(
         )
 
     def stream() -> Any:
-        acc = Accumulator(centres, temperature=t, num_threads=threads)
+        acc = softent.Accumulator(centres, temperature=t, num_threads=threads)
         for i in range(0, n, chunk):
             acc.update(z[i : i + chunk], None if labels is None else labels[i : i + chunk])
         return acc.result()
@@ -102,9 +103,6 @@ def test_streaming_vs_batch(benchmark, timed, threads, cand, task, nbdc):
 def main(argv: list[str] | None = None) -> None:
     import argparse
     import os
-    import platform
-    import statistics
-    import time
 
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument(
@@ -116,29 +114,24 @@ def main(argv: list[str] | None = None) -> None:
     if args.full:
         os.environ["SOFTENT_BENCH_FULL"] = "1"
     sizes = [(1_000_000, 768, 100, 8192)] if args.full else SIZES
-    threads = _common.pin_threads()
+    threads = env.pin_threads()
     import softent
 
+    box = env.machine()
     print(
-        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores, {threads} threads, "
-        f"softent {softent.__version__}, median of {args.rounds} alternating rounds"
+        f"# {box['cpu']}, {box['cores']} cores, {threads} threads, softent {softent.__version__}, "
+        f"median of {args.rounds} alternating rounds"
     )
     print(
-        f"{'task':6} {'N':>8} {'D':>4} {'B':>4} {'chunk':>6} {'batch s':>8} {'stream s':>9} {'stream/batch':>12}"
+        f"{'task':6} {'N':>8} {'D':>4} {'B':>4} {'chunk':>6} {'batch s':>8} {'stream s':>9} "
+        f"{'stream/batch':>12}"
     )
     for n, d, b, chunk in sizes:
         for task in args.tasks.split(","):
             fns = candidates(task, n, d, b, chunk, threads)
-            want = fns["batch"]()  # warm-up (and the data)
-            check(fns["stream"](), want)
-            times: dict[str, list[float]] = {"batch": [], "stream": []}
-            for _ in range(args.rounds):
-                for name in ("batch", "stream"):
-                    time.sleep(0.3)
-                    t0 = time.perf_counter()
-                    fns[name]()
-                    times[name].append(time.perf_counter() - t0)
-            tb, ts = statistics.median(times["batch"]), statistics.median(times["stream"])
+            res = timing.time_calls(fns, args.rounds)  # the warm-up calls make the data
+            check(res["stream"]["value"], res["batch"]["value"])
+            tb, ts = res["batch"]["time_s"], res["stream"]["time_s"]
             print(
                 f"{task:6} {n:>8} {d:>4} {b:>4} {chunk:>6} {tb:>8.3f} {ts:>9.3f} {ts / tb:>12.3f}",
                 flush=True,

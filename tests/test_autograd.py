@@ -15,6 +15,7 @@ torch = pytest.importorskip("torch")
 
 import softent
 import softent.torch as st
+from reference.soft import torch_information as reference_information
 from softent.soft import _ops
 
 # ----------------------------------------------------------------------------- reference
@@ -22,39 +23,6 @@ from softent.soft import _ops
 
 def val(t) -> float:
     return float(t.detach())
-
-
-def reference_scores(z, c, metric):
-    if metric == "euclidean":
-        return -torch.cdist(z, c)
-    if metric == "sqeuclidean":
-        return -((z[:, None, :] - c[None, :, :]) ** 2).sum(-1)
-    if metric == "cosine":
-        return torch.nn.functional.normalize(z, dim=1) @ torch.nn.functional.normalize(c, dim=1).T
-    return z @ c.T
-
-
-def reference_information(z, labels, c, metric, t, weighting="weighted"):
-    """Plain torch, everything materialised: (H, H(Z|L), I, H(Z|L=k) [K]) in nats."""
-    q = torch.softmax(reference_scores(z, c, metric) / t, dim=1)
-
-    def ent(m):
-        p = m / m.sum(-1, keepdim=True)
-        return -(p * torch.log(p)).sum(-1)
-
-    keep = labels >= 0
-    q, lab = q[keep], labels[keep]
-    values = torch.unique(lab)
-    per = torch.stack([q[lab == v].sum(0) for v in values])
-    counts = torch.stack([(lab == v).sum() for v in values]).to(q.dtype)
-    h, hk = ent(q.sum(0)), ent(per)
-    w = (
-        counts / counts.sum()
-        if weighting == "weighted"
-        else torch.full_like(counts, 1 / len(values))
-    )
-    hc = (w * hk).sum()
-    return h, hc, h - hc, hk
 
 
 @pytest.fixture

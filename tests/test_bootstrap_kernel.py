@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import softent
 from conftest import METRICS, TEMPERATURES
-from reference import assignments, poisson_weights
+from reference.bootstrap import poisson_weights
+from reference.soft import assignments
 from softent.soft.histogram import Bins, poisson_bootstrap
 
 

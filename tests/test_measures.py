@@ -11,7 +11,7 @@ import pytest
 import softent
 import softent.soft.measures as sm
 from conftest import METRICS, TEMPERATURES
-from reference import assignments
+from reference.soft import assignments
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import entropy as scipy_entropy
 from softent import Bins, SoftHistogram

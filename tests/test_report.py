@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 import softent
 import softent.soft.measures as sm
-from reference import assignments, poisson_weights
+from reference.bootstrap import poisson_weights
+from reference.soft import assignments
 from softent import Accumulator, Report
 
 KEYS = (

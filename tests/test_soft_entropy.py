@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 import pytest
-import reference
+import reference.soft as reference
 import softent
 from conftest import METRICS, TEMPERATURES
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import softent
-from reference import poisson_weights
+from reference.bootstrap import poisson_weights
 from softent.soft import _state_io
 from softent.soft.accumulator import Accumulator
 from softent.soft.histogram import Bins, poisson_bootstrap
