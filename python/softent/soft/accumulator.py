@@ -25,13 +25,13 @@ replicates of that function on the concatenated rows.
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
 
+from .. import _progress
 from .._checks import check_base, fail
 from .._interop import as_float_rows, device_of, is_torch, to_numpy
 from .._labels import encode_labels
@@ -673,8 +673,7 @@ class Accumulator:
         False: never. Returns self.
         """
         api = f"{_API}.update_from"
-        bar = _progress_bar(progress, total, api)
-        try:
+        with _progress.progress(progress, total, api=api) as bar:
             for item in batches:
                 if isinstance(item, tuple):
                     if len(item) != 2:
@@ -689,11 +688,7 @@ class Accumulator:
                     z, labels = item, None
                 before = self._n_rows + self._n_dropped
                 self.update(z, labels, nonfinite=nonfinite)
-                if bar is not None:
-                    bar.update(self._n_rows + self._n_dropped - before)
-        finally:
-            if bar is not None:
-                bar.close()
+                bar.update(self._n_rows + self._n_dropped - before)
         return self
 
     def _check_z(self, z: Any, api: str) -> tuple[Any, int, tuple[int, ...]]:
@@ -1573,23 +1568,3 @@ def _bins_difference(a: Bins, b: Bins) -> str:
     if a.temperature != b.temperature:
         diffs.append("temperature")
     return f"; different {', '.join(diffs)}" if diffs else ""
-
-
-def _progress_bar(progress: bool | None, total: int | None, api: str) -> Any:
-    if progress is False:
-        return None
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        if progress:
-            fail(
-                api,
-                "progress",
-                "False or None when tqdm is not installed (pip install tqdm)",
-                True,
-                RuntimeError,
-            )
-        return None
-    if progress is None and not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty()):
-        return None
-    return tqdm(total=total, unit="rows", unit_scale=True, desc="softent", dynamic_ncols=True)
