@@ -236,3 +236,14 @@ def parse_device(device: Any, api: str) -> int:
     if text.startswith("cuda:") and text[5:].isdigit():
         return int(text[5:])
     fail(api, "device", "'cpu', 'cuda', 'cuda:k', a torch.device or an int", repr(device))
+
+
+def to_host_rows(x: Any) -> np.ndarray:
+    """A host NumPy array of ``x`` (a view when it already is one): torch tensors detached
+    to the CPU, bfloat16 (which NumPy lacks) as float32."""
+    if is_torch(x):
+        import torch
+
+        t = x.detach().cpu()
+        return (t.float() if t.dtype == torch.bfloat16 else t).numpy()
+    return np.asarray(x)

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from .. import _progress
+from .._interop import to_host_rows
 from ..soft.accumulator import Accumulator
 from .files import ArraySource, InputError, LabelSet, open_activations, read_labels
 
@@ -128,12 +129,6 @@ def _rows_of(chunk: Any, layer: int | None) -> Any:
     return chunk if layer is None else chunk[:, layer]
 
 
-def _as_numpy(chunk: Any) -> np.ndarray:
-    if isinstance(chunk, np.ndarray):
-        return chunk
-    return chunk.float().numpy() if str(chunk.dtype) == "torch.bfloat16" else chunk.numpy()
-
-
 def _box(
     source: ArraySource, rows: int, opts: AnalyzeOptions, path: Path
 ) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -145,7 +140,7 @@ def _box(
     with progress_bar(opts.progress, source.n_rows, f"{source.name}: box") as bar:
         start = 0
         for chunk in source.chunks(rows):
-            c = _as_numpy(chunk)
+            c = to_host_rows(chunk)
             for j, layer in enumerate(layers):
                 r = np.asarray(_rows_of(c, layer), dtype=np.float64)
                 ok = np.isfinite(r).all(axis=1)
@@ -283,7 +278,7 @@ def analyze_file(
                         raise
                 if want_scatter:
                     first = (-start) % stride  # rows start + first, + stride, ... (a global stride)
-                    c = _as_numpy(chunk)
+                    c = to_host_rows(chunk)
                     kept.append(np.array(c[first::stride], dtype=np.float64))
                     for nm in names:
                         kept_labels[nm].append(labels[nm][first::stride])
@@ -330,14 +325,8 @@ def analyze_file(
 
 
 def _first_nonfinite(z: Any) -> int | None:
-    ok = np.isfinite(_as_numpy(z)).reshape(z.shape[0], -1).all(axis=1)
+    ok = np.isfinite(to_host_rows(z)).reshape(z.shape[0], -1).all(axis=1)
     return None if ok.all() else int(np.argmin(ok))
-
-
-def _torch_mask(ok: np.ndarray) -> Any:
-    import torch
-
-    return torch.as_tensor(ok)
 
 
 def iter_label_names(results: list[ArrayResult]) -> Iterator[str]:
