@@ -8,7 +8,6 @@ histogram rows are laid out one after another (``offset``), by
 
 from __future__ import annotations
 
-import math
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -113,9 +112,3 @@ def bootstrap_pass(
     blocks = swap_leading_axes(hist.reshape(n_int, 1 + r, n_hist, b))
     blocks = blocks.reshape((1 + r) * n_int, n_hist, b)
     return blocks[:, 0], blocks[:, 1:]
-
-
-def state_rows(internal: tuple[int, ...] | None, replicates: int) -> tuple[int, int]:
-    """(n_int, n_state): the internal indices and the leading rows of the state arrays."""
-    n_int = math.prod(internal) if internal else 1
-    return n_int, (1 + replicates) * n_int

@@ -17,15 +17,17 @@ import numpy as np
 from .._checks import check_base, check_weighting, fail
 from .._interop import to_host
 from ._accumulator_args import API
-from .histogram import SoftHistogram, Weighting
+from ._accumulator_store import LabelHistograms
+from .histogram import Bins, SoftHistogram, Weighting
 from .measures import label_set_measures, measures_from_masses
 
 
 class AccumulatorResults:
     """The read side of :class:`softent.Accumulator` (see its documentation)."""
 
+    _bins: Bins
     _total: Any
-    _sets: dict[str, Any]
+    _sets: dict[str, LabelHistograms]
     _internal: tuple[int, ...] | None
     _n_rows: int
     _n_dropped: int
@@ -72,7 +74,7 @@ class AccumulatorResults:
         self._require_rows(api)
         n_int = self._n_internal
         total = to_host(self._total[:n_int])  # the point estimate's rows (replicates follow)
-        bins = self._bins  # type: ignore[attr-defined]
+        bins = self._bins
         if all_rows:
             return [
                 SoftHistogram(total[l], None, None, None, bins, self._n_rows, self._n_dropped)
@@ -295,7 +297,7 @@ class AccumulatorResults:
                 "bootstrap=0",
             )
         self._require_rows(api)
-        r, n_int, b = self._bootstrap, self._n_internal, self._bins.n_bins  # type: ignore[attr-defined]
+        r, n_int, b = self._bootstrap, self._n_internal, self._bins.n_bins
         total = to_host(self._total[n_int:]).reshape(r, n_int, b)
         sets = {}
         for name in names:
