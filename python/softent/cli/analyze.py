@@ -329,15 +329,6 @@ def _first_nonfinite(z: Any) -> int | None:
     return None if ok.all() else int(np.argmin(ok))
 
 
-def iter_label_names(results: list[ArrayResult]) -> Iterator[str]:
-    seen: set[str] = set()
-    for r in results:
-        for s in r.accumulator.label_sets:
-            if s not in seen:
-                seen.add(s)
-                yield s
-
-
 def write_plots(results: list[ArrayResult], out: Path, max_labels: int = 12) -> list[str]:
     """Bin-occupancy bars per array and label set, and the scatter of 2-D inputs, as PNGs
     in ``out``. Returns the file names written."""
