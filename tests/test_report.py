@@ -272,6 +272,27 @@ def test_format_table(data):
     assert "Report(label_sets=['cls', 'noise', 'pos', 'word']" in repr(r)
 
 
+def test_repr_is_one_short_line_without_arrays():
+    """A report of many rows (internal dims x label sets, bootstrap intervals) prints as a
+    short line: the rows and the bins' centres are not dumped."""
+    rng = np.random.default_rng(5)
+    acc = Accumulator(n_bins=64, dim=16, seed=0, bootstrap=3, bootstrap_seed=1)
+    acc.update(
+        rng.normal(size=(400, 4, 16)), {"a": rng.integers(0, 50, 400), "b": rng.integers(0, 3, 400)}
+    )
+    r = softent.report(acc)
+    assert len(r.rows) == 8
+    text = repr(r)
+    assert "\n" not in text
+    assert len(text) < 200
+    assert "[[" not in text
+    assert "array(" not in text
+    assert "_ci" not in text
+    assert repr(acc).startswith("Accumulator(n_bins=64, dim=16")
+    assert len(repr(acc)) < 300
+    assert "array(" not in repr(acc)
+
+
 # ----------------------------------------------------------------------------- bootstrap
 
 

@@ -604,6 +604,19 @@ def test_a_kill_between_write_and_rename_leaves_the_old_file(clustered, tmp_path
     assert Accumulator.load(path).n_rows == len(z)
 
 
+def test_the_progress_bar_is_a_no_op_unless_wanted_on_a_terminal(capsys):
+    from softent._progress import progress, progress_bar
+
+    for enabled in (False, None):  # None: stderr is not a terminal under pytest
+        bar = progress_bar(enabled, 10, api="x")
+        assert not hasattr(bar, "n")  # not a tqdm bar
+        bar.update(3)
+        bar.close()
+    with progress(False, None) as bar:
+        bar.update(1)
+    assert capsys.readouterr().err == ""
+
+
 def test_reset_copy_and_repr(clustered):
     z, labels, centres = clustered
     acc = Accumulator(centres, temperature=0.1).update(z, labels)

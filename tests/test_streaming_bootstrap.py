@@ -167,6 +167,35 @@ def test_replicates_differ_by_seed_and_replicate(clustered):
     assert not np.allclose(a[0]["total"], b[0]["total"])
 
 
+def test_replicate_measures_are_the_measures_of_the_replicate_histograms(clustered):
+    z, labels, centres = clustered
+    z3 = np.stack([z, z[::-1]], axis=1)  # internal shape (2,)
+    words = np.array([f"w{v % 3}" for v in labels])
+    acc = Accumulator(centres, temperature=0.1, bootstrap=4, bootstrap_seed=3)
+    acc.update(z3[:500], {"y": labels[:500]}).update(
+        z3[500:], {"y": labels[500:], "w": words[500:]}
+    )
+    got = acc.replicate_measures(base=2, weighting="uniform")
+    assert list(got) == [None, "y", "w"]
+    for flat in range(2):
+        for r, rep in enumerate(acc.replicate_histograms(index=flat)):
+            want = softent.measures_from_masses(rep["total"], base=2)
+            assert got[None][r][flat]["entropy"] == want["entropy"]
+            for name in ("y", "w"):
+                _, per, counts = rep["sets"][name]
+                want = softent.measures_from_masses(
+                    per.sum(0), per, counts, base=2, weighting="uniform"
+                )
+                assert got[name][r][flat]["mutual_information"] == pytest.approx(
+                    want["mutual_information"], rel=1e-12, abs=1e-15
+                )
+    only = acc.replicate_measures("w", all_rows=False)
+    assert list(only) == ["w"]
+    assert len(only["w"]) == 4
+    with pytest.raises(ValueError, match=r"replicate_measures: the accumulator must be built"):
+        Accumulator(centres, temperature=0.1).update(z).replicate_measures()
+
+
 def test_construction_and_query_errors(clustered):
     z, labels, centres = clustered
     for bad, exc in ((-1, ValueError), (1.5, TypeError), (True, TypeError)):

@@ -1,6 +1,8 @@
 """Accumulator.all_reduce with torch.distributed (gloo on 127.0.0.1): two ranks, each
 streaming half of the data, equal the single-process result; with bootstrap replicates
-(a seed per rank) the replicates are the sums of each rank's resamples.
+(a seed per rank) the replicates are the sums of each rank's resamples. The generic
+softent.torch.distributed.all_reduce gives the method's result, and reduces any object
+following the Mergeable protocol (a toy word counter here).
 
 The test spawns two fresh Python processes running this file as a script (rank, world
 size, port, output folder); they bind to 127.0.0.1 only and give up after a timeout.
@@ -32,6 +34,28 @@ def data():
     centres = rng.normal(0, 2.0, (b, d))
     words = np.array([f"w{v % 3}" for v in labels])
     return z, labels, words, centres
+
+
+class WordCounts:
+    """The smallest Mergeable: counts of words, a vocabulary that grows per rank."""
+
+    def __init__(self, words):
+        self.values, self.counts = np.unique(np.asarray(words), return_counts=True)
+
+    def reduce_meta(self):
+        return {"values": self.values.tolist()}
+
+    def reduce_layout(self, metas, api):
+        from softent._mergeable import SumLayout
+
+        union = np.array(sorted({v for m in metas for v in m["values"]}), dtype=str)
+        return SumLayout({"counts": ((len(union),), "int64")}, union)
+
+    def reduce_write(self, layout, views):
+        views["counts"][np.searchsorted(layout.context, self.values)] = self.counts
+
+    def reduce_read(self, layout, views):
+        self.values, self.counts = layout.context, np.array(views["counts"])
 
 
 def monitor_rows(rows: slice, all_reduce: bool = False) -> list[dict]:
@@ -80,6 +104,21 @@ def worker(rank: int, world: int, port: int, out: Path) -> None:
             )
         acc.all_reduce()
         acc.save(out / f"rank{rank}.npz")
+        # the generic entry point: the same sums as the method, and any Mergeable
+        from softent.torch.distributed import all_reduce
+
+        again = Accumulator(centres, temperature=0.1)
+        again.update(z[mine], {"y": labels[mine] + 3 * rank, "w": words[mine]})
+        assert all_reduce(again) is again
+        again.save(out / f"rank{rank}.generic.npz")
+        counts = all_reduce(WordCounts(words[mine][: 10 + 300 * rank]))
+        (out / f"rank{rank}.words.json").write_text(
+            json.dumps({"values": counts.values.tolist(), "counts": counts.counts.tolist()})
+        )
+        try:
+            all_reduce(object())
+        except TypeError as e:
+            (out / f"rank{rank}.notmergeable.error").write_text(str(e))
         # a LayerMonitor per rank, summed over the ranks when recording
         rows = monitor_rows(slice(rank * 40, rank * 40 + 40), all_reduce=True)
         (out / f"rank{rank}.monitor.json").write_text(json.dumps(rows))
@@ -169,6 +208,29 @@ def test_two_ranks_all_reduce_equals_one_process(tmp_path):
         err = (tmp_path / f"rank{r}.error").read_text()
         assert "all_reduce: every rank must be built on identical bins" in err
         assert "ranks [1]" in err
+    generic_single = Accumulator(centres, temperature=0.1).update(
+        z, {"y": y, "w": words}
+    )  # rank 1 shifted "y" by 3 in both runs; no "extra" set in this one
+    values, counts = np.unique(np.r_[words[:10], words[half:][:310]], return_counts=True)
+    words_want = dict(zip(values.tolist(), counts.tolist(), strict=True))
+    for r in range(2):
+        gen = Accumulator.load(tmp_path / f"rank{r}.generic.npz", like=single)
+        assert gen.n_rows == len(z)
+        assert gen.label_sets == ("y", "w")
+        for s in ("y", "w"):
+            np.testing.assert_array_equal(gen.counts(s), generic_single.counts(s))
+            np.testing.assert_allclose(
+                gen.mutual_information(s), generic_single.mutual_information(s), rtol=1e-12
+            )
+        np.testing.assert_allclose(
+            gen.state_dict()["total"],
+            Accumulator.load(tmp_path / f"rank{r}.npz").state_dict()["total"],
+            rtol=1e-12,
+        )  # the method and the function sum the same rows (rank 0 chunked differently)
+        got = json.loads((tmp_path / f"rank{r}.words.json").read_text())
+        assert dict(zip(got["values"], got["counts"], strict=True)) == words_want
+        err = (tmp_path / f"rank{r}.notmergeable.error").read_text()
+        assert "torch.distributed.all_reduce: obj must be a mergeable accumulator" in err
     single_rows = monitor_rows(slice(0, 80))
     for r in range(2):
         got = json.loads((tmp_path / f"rank{r}.monitor.json").read_text())
@@ -201,6 +263,39 @@ def test_two_ranks_all_reduce_equals_one_process(tmp_path):
         count_err = (tmp_path / f"rank{r}.count.error").read_text()
         assert "every rank must be built with one number of bootstrap replicates" in count_err
         assert "bootstrap=[4, 3]" in count_err
+
+
+def test_all_reduce_refuses_without_a_process_group_or_a_mergeable():
+    import torch.distributed as dist
+    from softent.soft.accumulator import Accumulator
+    from softent.torch.distributed import Mergeable, all_reduce
+
+    if dist.is_available() and dist.is_initialized():
+        pytest.skip("a process group is already initialised in this process")
+    z, labels, _, centres = data()
+    acc = Accumulator(centres, temperature=0.1).update(z[:50], labels[:50])
+    assert isinstance(acc, Mergeable)
+    with pytest.raises(RuntimeError, match=r"torch.distributed.all_reduce: torch.distributed must"):
+        all_reduce(acc)
+    with pytest.raises(RuntimeError, match=r"Accumulator.all_reduce: torch.distributed must"):
+        acc.all_reduce()
+    with pytest.raises(TypeError, match=r"obj must be a mergeable accumulator"):
+        all_reduce(np.zeros(3))
+
+
+def test_a_sum_layout_packs_named_arrays_by_dtype():
+    from softent.torch.distributed import SumLayout
+
+    layout = SumLayout(
+        {"a": ((2, 3), "float64"), "n": ((2,), "int64"), "b": ((4,), "float64")}, None
+    )
+    assert layout.sizes() == {"float64": 10, "int64": 2}
+    buffers = {"float64": np.arange(10.0), "int64": np.arange(2)}
+    views = layout.views(buffers)
+    np.testing.assert_array_equal(views["a"], np.arange(6.0).reshape(2, 3))
+    np.testing.assert_array_equal(views["b"], [6.0, 7.0, 8.0, 9.0])
+    views["n"][:] = 5  # views write into the buffer the collective sums
+    np.testing.assert_array_equal(buffers["int64"], [5, 5])
 
 
 if __name__ == "__main__":

@@ -110,3 +110,16 @@ def check_base(api: str, base: float) -> float:
     if not (math.isfinite(b) and b > 0 and b != 1):
         fail(api, "base", "a number > 0 and != 1 (2: bits, e: nats)", b)
     return b
+
+
+def check_bootstrap(
+    api: str, bootstrap: Any, seed: Any, arg: str = "bootstrap", seed_arg: str = "bootstrap_seed"
+) -> tuple[int, int]:
+    """(R, seed) of a Poisson bootstrap kept while streaming: R an int >= 0 replicates (0:
+    none), the seed of their weights an int in [0, 2**64). Both types are checked before
+    either value."""
+    if not is_int(bootstrap):
+        fail(api, arg, "an int >= 0", repr(bootstrap), TypeError)
+    if not is_int(seed):
+        fail(api, seed_arg, "an int in [0, 2**64)", repr(seed), TypeError)
+    return check_int(api, arg, bootstrap, lo=0), check_seed(api, seed_arg, seed)

@@ -128,3 +128,122 @@ def like(reference: Any, values: np.ndarray) -> Any:
 
         return torch.as_tensor(values, device=reference.device)
     return values
+
+
+# ----------------------------------------------------------------------------- state arrays
+# Streamed sums (accumulator states) are float64 NumPy arrays in host memory or torch
+# tensors on one CUDA device, named by an int: -1 = host, k = cuda:k. These helpers make
+# and move them without the caller asking which library it holds.
+
+#: index_add over at most this many leading rows is a loop of 2-D gathers (each ~4x faster
+#: than a 3-D one); more rows (bootstrap replicates) take one 3-D gather, no Python loop
+_GATHER_LOOP_ROWS = 16
+
+
+def zeros(shape: tuple[int, ...], device: int) -> Any:
+    """float64 zeros of ``shape`` on ``device`` (-1: a NumPy array; k: a torch tensor on cuda:k)."""
+    if device < 0:
+        return np.zeros(shape, dtype=np.float64)
+    import torch
+
+    return torch.zeros(shape, dtype=torch.float64, device=f"cuda:{device}")
+
+
+def to_device(arr: Any, device: int) -> Any:
+    """``arr`` (NumPy or torch float64) in the memory of ``device`` (-1 = host NumPy); no
+    copy when it is there already."""
+    if device < 0:
+        return to_numpy(arr) if is_torch(arr) else arr
+    import torch
+
+    return torch.as_tensor(arr, dtype=torch.float64, device=f"cuda:{device}")
+
+
+def to_host(arr: Any) -> np.ndarray:
+    """A float64 NumPy copy of ``arr`` (never a view of a state array)."""
+    return np.array(to_numpy(arr), dtype=np.float64, copy=True)
+
+
+def clone(arr: Any) -> Any:
+    """An independent copy on the same device (None stays None)."""
+    if arr is None:
+        return None
+    return arr.clone() if is_torch(arr) else arr.copy()
+
+
+def nbytes_of(arr: Any) -> int:
+    """Bytes held by a NumPy array or a torch tensor (0 for None)."""
+    if arr is None:
+        return 0
+    return int(arr.numel() * arr.element_size()) if is_torch(arr) else int(arr.nbytes)
+
+
+def take_rows(arr: Any, keep: np.ndarray) -> Any:
+    """``arr[keep]`` for a host bool mask [N], on arr's device."""
+    if is_torch(arr):
+        import torch
+
+        return arr[torch.as_tensor(keep, device=arr.device)]
+    return arr[keep]
+
+
+def take_columns(arr: Any, index: np.ndarray) -> Any:
+    """``arr[:, index]`` (a copy) for host int positions [K], on arr's device."""
+    if is_torch(arr):
+        import torch
+
+        return arr.index_select(1, torch.as_tensor(index, device=arr.device))
+    return arr[:, index]
+
+
+def swap_leading_axes(arr: Any) -> Any:
+    """``arr`` with its first two axes swapped (a view)."""
+    return arr.transpose(0, 1) if is_torch(arr) else arr.swapaxes(0, 1)
+
+
+def add_columns(dst: Any, index: np.ndarray, src: Any) -> None:
+    """``dst[:, index] += src`` in place, for distinct host positions ``index`` [K]
+    (dst [L, C, ...], src [L, K, ...], same library and device)."""
+    if (
+        len(index)
+        and int(index[-1]) - int(index[0]) == len(index) - 1
+        and (len(index) == 1 or bool((np.diff(index) == 1).all()))
+    ):
+        # consecutive positions (the usual case: a vocabulary in order of arrival): one slice add
+        dst[:, int(index[0]) : int(index[-1]) + 1] += src
+    elif is_torch(dst):
+        import torch
+
+        dst.index_add_(1, torch.as_tensor(index, dtype=torch.int64, device=dst.device), src)
+    elif dst.shape[0] <= _GATHER_LOOP_ROWS:
+        for d2, s2 in zip(dst, src, strict=True):
+            d2[index] += s2
+    else:
+        dst[:, index] += src
+
+
+def parse_device(device: Any, api: str) -> int:
+    """'cpu', 'cuda', 'cuda:k', a torch.device or an int (-1 = host) -> -1 or k."""
+    if isinstance(device, (int, np.integer)) and not isinstance(device, bool):
+        return -1 if device < 0 else int(device)
+    text = str(device)
+    if text == "cpu":
+        return -1
+    if text == "cuda":
+        import torch
+
+        return int(torch.cuda.current_device())
+    if text.startswith("cuda:") and text[5:].isdigit():
+        return int(text[5:])
+    fail(api, "device", "'cpu', 'cuda', 'cuda:k', a torch.device or an int", repr(device))
+
+
+def to_host_rows(x: Any) -> np.ndarray:
+    """A host NumPy array of ``x`` (a view when it already is one): torch tensors detached
+    to the CPU, bfloat16 (which NumPy lacks) as float32."""
+    if is_torch(x):
+        import torch
+
+        t = x.detach().cpu()
+        return (t.float() if t.dtype == torch.bfloat16 else t).numpy()
+    return np.asarray(x)

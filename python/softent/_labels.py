@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,3 +96,146 @@ def histogram_slots(codes: Any, offset: int, stride: int | None = None, repeats:
         rows = rows[:, None] + np.arange(repeats, dtype=np.int64)[None, :] * int(stride or 0)
     masked = (c < 0)[:, None] if repeats > 1 else c < 0
     return np.where(masked, -1, rows).reshape(-1).astype(np.int32)
+
+
+# ----------------------------------------------------------------------------- growing vocabularies
+# A streamed label set meets its values a batch at a time. Its state keeps one slot per
+# value in order of arrival (so growing never moves the rows already summed) and the
+# sorted values beside their slots (so results come out in np.unique's order, as the
+# batch API's, and a new batch's values are found by binary search).
+
+#: the kinds of label values a set can hold ('i' integers, 'U' str, 'S' bytes)
+LABEL_KIND_NAMES = {"i": "integers", "U": "strings", "S": "bytes"}
+
+
+def label_kind(values: np.ndarray) -> str:
+    """'i' (integers), 'U' (str) or 'S' (bytes) for the values of one label set (any other
+    dtype kind is returned as is, for the error message)."""
+    k = values.dtype.kind
+    if k in "iub":
+        return "i"
+    if k in "US":
+        return k
+    if k == "O":  # object arrays of str/bytes (encode_labels accepted them)
+        return "U" if all(isinstance(v, str) for v in values) else "S"
+    return k
+
+
+def label_dtype(kind: str | None) -> Any:
+    """The NumPy dtype that stores values of ``kind`` (None: no value seen, int64)."""
+    return {"i": np.int64, "U": str, "S": bytes}.get(kind or "i", np.int64)
+
+
+def checked_label_values(
+    values: np.ndarray, have: str | None, api: str, arg: str, set_name: str
+) -> np.ndarray:
+    """Distinct ``values`` of one batch normalised (int64, str or bytes), after checking
+    they are of the kind ``have`` that label set ``set_name`` already holds (None: any)."""
+    kind = label_kind(values)
+    if have is not None and kind != have:
+        fail(
+            api,
+            arg,
+            f"{LABEL_KIND_NAMES[have]} like the earlier values of label set {set_name!r}",
+            LABEL_KIND_NAMES.get(kind, str(values.dtype)),
+            TypeError,
+        )
+    if kind == "i":
+        if values.dtype.kind == "u" and values.size and int(values.max()) > np.iinfo(np.int64).max:
+            fail(api, arg, "integers that fit in int64", f"{int(values.max())}")
+        return values.astype(np.int64)
+    if values.dtype.kind == "O":
+        return values.astype(str) if kind == "U" else values.astype(bytes)
+    return values
+
+
+class LabelVocabulary:
+    """The values of one streamed label set -> state slots 0..size-1, in order of arrival.
+
+    ``sorted_values`` [size] (sorted) and ``sorted_slots`` [size] (the slot of each) give
+    the reporting order; ``kind`` is fixed by the first values ('i', 'U', 'S'; None before).
+    """
+
+    __slots__ = ("kind", "size", "sorted_slots", "sorted_values")
+
+    def __init__(self, kind: str | None = None) -> None:
+        self.kind = kind
+        self.sorted_values: np.ndarray = np.empty(0, np.int64)
+        self.sorted_slots: np.ndarray = np.empty(0, np.int64)
+        self.size = 0
+
+    @classmethod
+    def from_sorted(cls, kind: str | None, values: np.ndarray) -> LabelVocabulary:
+        """A vocabulary whose slots are the positions of ``values`` (sorted, distinct):
+        how a state read from a file or reduced across ranks is laid out."""
+        v = cls(kind)
+        if len(values):
+            v.sorted_values = values
+            v.sorted_slots = np.arange(len(values), dtype=np.int64)
+            v.size = len(values)
+        return v
+
+    def copy(self) -> LabelVocabulary:
+        v = LabelVocabulary(self.kind)
+        v.sorted_values, v.sorted_slots = self.sorted_values.copy(), self.sorted_slots.copy()
+        v.size = self.size
+        return v
+
+    def slots_for(self, values: np.ndarray) -> np.ndarray:
+        """Slots [K'] of the sorted, distinct, normalised ``values`` (see
+        :func:`checked_label_values`); values not seen before get the next free slots
+        (``size`` grows by their number: the caller makes room for them)."""
+        if self.kind is None:
+            self.kind = label_kind(values)
+        k = self.size
+        pos = np.searchsorted(self.sorted_values, values) if k else np.zeros(len(values), np.int64)
+        found = np.zeros(len(values), bool)
+        if k:
+            inside = pos < k
+            found[inside] = self.sorted_values[pos[inside]] == values[inside]
+        slots = np.empty(len(values), np.int64)
+        slots[found] = self.sorted_slots[pos[found]]
+        n_new = int((~found).sum())
+        if n_new:
+            new_slots = np.arange(k, k + n_new, dtype=np.int64)
+            slots[~found] = new_slots
+            # Insert at the positions found above (in the old array): O(K), order kept.
+            dtype = np.result_type(self.sorted_values, values) if k else values.dtype
+            self.sorted_values = np.insert(
+                self.sorted_values.astype(dtype), pos[~found], values[~found]
+            )
+            self.sorted_slots = np.insert(self.sorted_slots, pos[~found], new_slots)
+            self.size = k + n_new
+        return slots
+
+
+def union_vocabularies(
+    per_worker: Sequence[Mapping[str, tuple[str | None, Sequence[Any]]]], api: str
+) -> tuple[list[str], dict[str, str | None], dict[str, np.ndarray]]:
+    """Unite the label sets of several workers (ranks), each {name: (kind, values)}.
+
+    Returns (names in order of first appearance, {name: kind}, {name: sorted union of the
+    values}); every worker computing it from the same inputs gets the same layout. A set
+    holding integers on one worker and strings on another is refused (ValueError)."""
+    names: list[str] = []
+    kinds: dict[str, str | None] = {}
+    vocab: dict[str, set] = {}
+    for sets in per_worker:
+        for name, (kind, values) in sets.items():
+            if name not in vocab:
+                names.append(name)
+                vocab[name] = set()
+                kinds[name] = None
+            if kind is not None:
+                if kinds[name] is None:
+                    kinds[name] = kind
+                elif kinds[name] != kind:
+                    fail(
+                        api,
+                        f"label set {name!r}",
+                        "of one kind (integers or strings) on every rank",
+                        "both",
+                    )
+                vocab[name].update(values)
+    union = {n: np.array(sorted(vocab[n]), dtype=label_dtype(kinds[n])) for n in names}
+    return names, kinds, union

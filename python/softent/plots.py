@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ._checks import fail
+from ._checks import check_int, fail
 
 if TYPE_CHECKING:  # matplotlib is optional: only for the annotations
     from matplotlib.figure import Figure
@@ -125,8 +125,7 @@ def bin_occupancy(
     Returns: the ``matplotlib.figure.Figure``.
     """
     api = "bin_occupancy"
-    if not isinstance(max_labels, int) or isinstance(max_labels, bool) or max_labels < 0:
-        fail(f"plots.{api}", "max_labels", "an int >= 0", repr(max_labels))
+    max_labels = check_int(f"plots.{api}", "max_labels", max_labels, lo=0)
     h = _histogram_of(source, label_set, f"plots.{api}")
     total = np.asarray(h.total, dtype=np.float64)
     n_bins = total.shape[0]
@@ -201,7 +200,7 @@ def scatter_2d(
 
     Returns: the ``matplotlib.figure.Figure``.
     """
-    from ._interop import is_torch, to_numpy
+    from ._interop import to_numpy
     from .soft.accumulator import Accumulator
     from .soft.histogram import Bins, SoftHistogram
 
@@ -213,15 +212,15 @@ def scatter_2d(
     elif isinstance(centres, (Bins, Accumulator)):
         metric = centres.metric if metric is None else metric
         centres = centres.centres
-    zz = np.asarray(to_numpy(z) if is_torch(z) else z, dtype=np.float64)
-    c = np.asarray(to_numpy(centres) if is_torch(centres) else centres, dtype=np.float64)
+    zz = np.asarray(to_numpy(z), dtype=np.float64)
+    c = np.asarray(to_numpy(centres), dtype=np.float64)
     if zz.ndim != 2 or zz.shape[1] != 2:
         fail(api, "z", "a 2-D array [N, 2]", f"shape {zz.shape}")
     if c.ndim != 2 or c.shape[1] != 2:
         fail(api, "centres", "[B, 2] centres", f"shape {c.shape}")
     lab = None
     if labels is not None:
-        lab = np.asarray(to_numpy(labels) if is_torch(labels) else labels)
+        lab = np.asarray(to_numpy(labels))
         if lab.shape != (zz.shape[0],):
             fail(api, "labels", f"[N] labels with N={zz.shape[0]}", f"shape {lab.shape}")
     if zz.shape[0] > max_points:
@@ -259,9 +258,7 @@ def scatter_2d(
             )
     sizes = 40.0
     if occupancy is not None:
-        occ = np.asarray(
-            to_numpy(occupancy) if is_torch(occupancy) else occupancy, dtype=np.float64
-        )
+        occ = np.asarray(to_numpy(occupancy), dtype=np.float64)
         if occ.shape != (c.shape[0],):
             fail(api, "occupancy", f"[B] masses with B={c.shape[0]}", f"shape {occ.shape}")
         p = occ / occ.sum() if occ.sum() > 0 else occ

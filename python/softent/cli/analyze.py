@@ -23,15 +23,17 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import sys
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .. import _progress
+from .._interop import to_host_rows
 from ..soft.accumulator import Accumulator
 from .files import ArraySource, InputError, LabelSet, open_activations, read_labels
 
@@ -89,22 +91,18 @@ class ArrayResult:
         }
 
 
-def progress_bar(enabled: bool | None, total: int, desc: str) -> Any:
-    """A tqdm bar counting rows, or None: ``enabled`` None shows it only when stderr is a
-    terminal (a log file gets no carriage-return noise); True needs tqdm."""
-    if enabled is False or (
-        enabled is None and not (hasattr(sys.stderr, "isatty") and sys.stderr.isatty())
-    ):
-        return None
+@contextmanager
+def progress_bar(enabled: bool | None, total: int, desc: str) -> Iterator[Any]:
+    """The bar of one pass over a file (:func:`softent._progress.progress`, erased when
+    done); ``--progress`` without tqdm is a one-line CLI error."""
     try:
-        from tqdm import tqdm
-    except ImportError as exc:
-        if enabled:
-            raise InputError("--progress needs tqdm (pip install 'softent[progress]')") from exc
-        return None
-    return tqdm(
-        total=total, unit="rows", unit_scale=True, desc=desc, dynamic_ncols=True, leave=False
-    )
+        bar = _progress.progress_bar(enabled, total, desc=desc, leave=False)
+    except RuntimeError as exc:
+        raise InputError(f"--progress needs tqdm ({_progress.INSTALL_HINT})") from exc
+    try:
+        yield bar
+    finally:
+        bar.close()
 
 
 def default_chunk_rows(source: ArraySource) -> int:
@@ -131,12 +129,6 @@ def _rows_of(chunk: Any, layer: int | None) -> Any:
     return chunk if layer is None else chunk[:, layer]
 
 
-def _as_numpy(chunk: Any) -> np.ndarray:
-    if isinstance(chunk, np.ndarray):
-        return chunk
-    return chunk.float().numpy() if str(chunk.dtype) == "torch.bfloat16" else chunk.numpy()
-
-
 def _box(
     source: ArraySource, rows: int, opts: AnalyzeOptions, path: Path
 ) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -145,11 +137,10 @@ def _box(
     d = source.shape[-1]
     lo = [np.full(d, np.inf) for _ in layers]
     hi = [np.full(d, -np.inf) for _ in layers]
-    bar = progress_bar(opts.progress, source.n_rows, f"{source.name}: box")
-    try:
+    with progress_bar(opts.progress, source.n_rows, f"{source.name}: box") as bar:
         start = 0
         for chunk in source.chunks(rows):
-            c = _as_numpy(chunk)
+            c = to_host_rows(chunk)
             for j, layer in enumerate(layers):
                 r = np.asarray(_rows_of(c, layer), dtype=np.float64)
                 ok = np.isfinite(r).all(axis=1)
@@ -163,11 +154,7 @@ def _box(
                     np.minimum(lo[j], r.min(axis=0), out=lo[j])
                     np.maximum(hi[j], r.max(axis=0), out=hi[j])
             start += c.shape[0]
-            if bar is not None:
-                bar.update(c.shape[0])
-    finally:
-        if bar is not None:
-            bar.close()
+            bar.update(c.shape[0])
     for j in range(len(layers)):
         if not np.isfinite(lo[j]).all():
             raise InputError(f"{path}: array {source.name!r} has no finite rows")
@@ -271,8 +258,7 @@ def analyze_file(
         kept: list[np.ndarray] = []
         kept_labels: dict[str, list[np.ndarray]] = {n: [] for n in names}
         t0 = time.perf_counter()
-        bar = progress_bar(opts.progress, source.n_rows, source.name)
-        try:
+        with progress_bar(opts.progress, source.n_rows, source.name) as bar:
             start = 0
             for chunk in source.chunks(rows):
                 n = int(chunk.shape[0])
@@ -292,16 +278,12 @@ def analyze_file(
                         raise
                 if want_scatter:
                     first = (-start) % stride  # rows start + first, + stride, ... (a global stride)
-                    c = _as_numpy(chunk)
+                    c = to_host_rows(chunk)
                     kept.append(np.array(c[first::stride], dtype=np.float64))
                     for nm in names:
                         kept_labels[nm].append(labels[nm][first::stride])
                 start += n
-                if bar is not None:
-                    bar.update(n)
-        finally:
-            if bar is not None:
-                bar.close()
+                bar.update(n)
         seconds = time.perf_counter() - t0
         for j, layer in enumerate(layers):
             acc = accs[j]
@@ -343,23 +325,8 @@ def analyze_file(
 
 
 def _first_nonfinite(z: Any) -> int | None:
-    ok = np.isfinite(_as_numpy(z)).reshape(z.shape[0], -1).all(axis=1)
+    ok = np.isfinite(to_host_rows(z)).reshape(z.shape[0], -1).all(axis=1)
     return None if ok.all() else int(np.argmin(ok))
-
-
-def _torch_mask(ok: np.ndarray) -> Any:
-    import torch
-
-    return torch.as_tensor(ok)
-
-
-def iter_label_names(results: list[ArrayResult]) -> Iterator[str]:
-    seen: set[str] = set()
-    for r in results:
-        for s in r.accumulator.label_sets:
-            if s not in seen:
-                seen.add(s)
-                yield s
 
 
 def write_plots(results: list[ArrayResult], out: Path, max_labels: int = 12) -> list[str]:

@@ -26,6 +26,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from .._checks import WEIGHTINGS
+
 PROG = "softent"
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -179,7 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--bits", action="store_true", help="report H and I in bits (default: nats)")
     a.add_argument(
         "--weighting",
-        choices=("weighted", "uniform"),
+        choices=WEIGHTINGS,
         default="weighted",
         help="weights of H(Z|L): N_k/N (weighted, default) or 1/K (uniform)",
     )

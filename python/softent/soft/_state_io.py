@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import fail
+from .._checks import fail, is_int
 
 FORMAT = "softent.Accumulator"
 VERSION = 2
@@ -204,7 +204,7 @@ def read_state(path: str | os.PathLike, api: str) -> dict[str, Any]:
 
 
 def _check_version(version: Any, api: str, where: str = "") -> None:
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+    if not is_int(version) or version < 1:
         fail(api, "state", f"of format version 1..{VERSION}", f"{where}version {version!r}")
     if version > VERSION:
         fail(
@@ -246,11 +246,7 @@ def check_state(state: Mapping[str, Any], api: str) -> dict[str, Any]:
     if missing:
         fail(api, "state", f"a dict with the keys {list(keys)}", f"one without {missing}")
     r, seed = state.get("bootstrap", 0), state.get("bootstrap_seed", 0)
-    if (
-        not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in (r, seed))
-        or r < 0
-        or not 0 <= seed < 2**64
-    ):
+    if not all(is_int(v) for v in (r, seed)) or r < 0 or not 0 <= seed < 2**64:
         fail(
             api,
             "state",
@@ -262,10 +258,7 @@ def check_state(state: Mapping[str, Any], api: str) -> dict[str, Any]:
     seeds = state.get("bootstrap_seeds")
     if seeds is None:
         seeds = [seed] if r and int(state["n_rows"]) > 0 else []
-    if not isinstance(seeds, (list, tuple)) or not all(
-        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and 0 <= v < 2**64
-        for v in seeds
-    ):
+    if not isinstance(seeds, (list, tuple)) or not all(is_int(v) and 0 <= v < 2**64 for v in seeds):
         fail(api, "state", "a list of int bootstrap_seeds in [0, 2**64)", repr(seeds))
     c = np.asarray(state["centres"], dtype=np.float64)
     if c.ndim != 2 or 0 in c.shape or not np.isfinite(c).all():
@@ -290,7 +283,7 @@ def check_state(state: Mapping[str, Any], api: str) -> dict[str, Any]:
     internal = state["internal_shape"]
     if internal is not None:
         if not isinstance(internal, (list, tuple)) or not all(
-            isinstance(s, int) and s >= 1 for s in internal
+            is_int(s) and s >= 1 for s in internal
         ):
             fail(api, "state['internal_shape']", "None or a list of ints >= 1", repr(internal))
         internal = [int(s) for s in internal]
@@ -300,7 +293,7 @@ def check_state(state: Mapping[str, Any], api: str) -> dict[str, Any]:
     ):
         fail(api, "state['declared_label_sets']", "None or a list of names", repr(declared))
     n_rows, n_dropped = state["n_rows"], state["n_dropped"]
-    if not all(isinstance(v, (int, np.integer)) and v >= 0 for v in (n_rows, n_dropped)):
+    if not all(is_int(v) and v >= 0 for v in (n_rows, n_dropped)):
         fail(api, "state", "non-negative int n_rows and n_dropped", f"{n_rows!r}, {n_dropped!r}")
     total = state["total"]
     if (total is None) != (internal is None):

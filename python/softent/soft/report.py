@@ -17,7 +17,15 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .._checks import check_base, fail
+from .._checks import (
+    check_base,
+    check_int,
+    check_probability,
+    check_seed,
+    check_threads,
+    check_weighting,
+    fail,
+)
 from .._interop import as_float_rows, is_torch, to_numpy
 from .._labels import encode_labels
 from .._stats import percentile_interval
@@ -28,7 +36,6 @@ from .histogram import (
     Metric,
     SoftHistogram,
     Weighting,
-    check_threads,
     finite_rows,
     iter_poisson_bootstrap,
     make_bins,
@@ -252,24 +259,6 @@ class Report:
 # ----------------------------------------------------------------------------- validation
 
 
-def _check_int(name: str, value: Any, lo: int) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
-        fail(_API, name, f"an int >= {lo}", repr(value), TypeError)
-    if value < lo:
-        fail(_API, name, f"an int >= {lo}", repr(value))
-    return int(value)
-
-
-def _check_confidence(confidence: Any) -> float:
-    try:
-        c = float(confidence)
-    except (TypeError, ValueError):
-        fail(_API, "confidence", "a float in (0, 1)", repr(confidence), TypeError)
-    if not 0 < c < 1:
-        fail(_API, "confidence", "a float in (0, 1)", c)
-    return c
-
-
 def _array_label_sets(label_sets: Any, n: int) -> dict[str, np.ndarray]:
     """{name: [N] host array} for an array source (validated: names, shapes, dtypes)."""
     if label_sets is None:
@@ -479,23 +468,11 @@ def _accumulator_replicates(
 ) -> list[list[dict[str, float | None]]]:
     """Per-replicate measures of an Accumulator's streamed replicates, in the row order of
     the report (label sets, then internal indices in C order)."""
-    total, sets = acc._replicate_arrays(
-        names, _API
-    )  # [R, n_int, B], {name: (values, [R, n_int, K, B])}
-    out = []
-    for r in range(acc.bootstrap):
-        values = []
-        for name in names or [None]:
-            for flat in range(n_index):
-                if name is None:
-                    values.append(_values(total[r, flat], None, None, base, weighting))
-                else:
-                    per = sets[name][1][r, flat]
-                    values.append(
-                        label_set_measures(per, base=base, weighting=weighting, _api=_API)
-                    )  # type: ignore[arg-type]
-        out.append(values)
-    return out
+    m = acc.replicate_measures(names, base=base, weighting=weighting, all_rows=not names)  # type: ignore[arg-type]
+    keys: list[str | None] = list(names) or [None]
+    return [
+        [m[key][r][flat] for key in keys for flat in range(n_index)] for r in range(acc.bootstrap)
+    ]
 
 
 # ----------------------------------------------------------------------------- report
@@ -556,11 +533,10 @@ def report(
         :class:`Report` (``.rows``, ``.to_dict()``, ``.to_pandas()``, ``.format_table()``).
     """
     b = check_base(_API, base)
-    if weighting not in ("weighted", "uniform"):
-        fail(_API, "weighting", "'weighted' or 'uniform'", repr(weighting))
-    n_res = _check_int("bootstrap", bootstrap, 0)
-    conf = _check_confidence(confidence)
-    boot_seed = _check_int("bootstrap_seed", bootstrap_seed, 0)
+    check_weighting(_API, weighting)
+    n_res = check_int(_API, "bootstrap", bootstrap, lo=0)
+    conf = check_probability(_API, "confidence", confidence)
+    boot_seed = check_seed(_API, "bootstrap_seed", bootstrap_seed)
     threads = check_threads(_API, num_threads)
     common = {
         "base": b,

@@ -20,11 +20,17 @@ from typing import Any
 import numpy as np
 import torch
 
-from .._checks import fail
+from .._checks import (
+    check_base,
+    check_bootstrap,
+    check_probability,
+    check_weighting,
+    fail,
+    is_int,
+)
 from .._interop import to_numpy
 from .._stats import percentile_interval
-from ..soft.accumulator import Accumulator, _check_bootstrap
-from ..soft.measures import label_set_measures, measures_from_masses
+from ..soft.accumulator import Accumulator
 
 _API = "torch.LayerMonitor"
 FLATTEN_MODES = ("tokens", "sample", "mean", "first", "last")
@@ -122,9 +128,7 @@ class LayerMonitor:
         if len(set(layers)) != len(layers):
             fail(_API, "layers", "distinct names", list(layers))
         for name, value in (("every", every), ("sample_every", sample_every)):
-            if value is not None and (
-                not isinstance(value, int) or isinstance(value, bool) or value < 1
-            ):
+            if value is not None and (not is_int(value) or value < 1):
                 fail(
                     _API,
                     name,
@@ -149,14 +153,9 @@ class LayerMonitor:
                     f"given for every layer with metric={metric!r} ({{layer: [B, D]}})",
                     f"none for {lacking}",
                 )
-        bootstrap, bootstrap_seed = _check_bootstrap(_API, bootstrap, bootstrap_seed)
-        if (
-            isinstance(confidence, bool)
-            or not isinstance(confidence, (int, float))
-            or not 0 < confidence < 1
-        ):
-            fail(_API, "confidence", "a float in (0, 1)", repr(confidence))
-        self.bootstrap, self.confidence = bootstrap, float(confidence)
+        bootstrap, bootstrap_seed = check_bootstrap(_API, bootstrap, bootstrap_seed)
+        self.bootstrap = bootstrap
+        self.confidence = check_probability(_API, "confidence", confidence)
         self._spec = {
             "n_bins": n_bins,
             "metric": metric,
@@ -177,7 +176,9 @@ class LayerMonitor:
                 label_sets=label_sets,
                 num_threads=num_threads,
             )
-        self.base, self.weighting = float(base), str(weighting)
+        # checked here, not at the first record(): a bad unit should not cost an epoch
+        self.base = check_base(_API, base)
+        self.weighting = check_weighting(_API, weighting)
         self.layers: tuple[str, ...] = tuple(layers)
         self.every, self.sample_every = every, int(sample_every)
         self.accumulators: dict[str, Accumulator] = {}
@@ -330,17 +331,11 @@ class LayerMonitor:
         """``<column>_lo``/``_hi`` of H, H(Z|s), I(Z;s) over the accumulator's replicates
         (the measures of softent.report: weighted counts, labels absent from a replicate
         left out; replicates where a value is undefined are skipped)."""
-        total, sets = acc._replicate_arrays(
-            label_sets, f"{_API}.record"
-        )  # [R, 1, B], {s: (values, [R, 1, K, B])}
-        values: dict[str, list[float]] = {"H": []}
-        for r in range(acc.bootstrap):
-            m = measures_from_masses(total[r, 0], base=self.base)
-            values["H"].append(float(m["entropy"]))  # type: ignore[arg-type]
-            for s in label_sets:
-                m = label_set_measures(sets[s][1][r, 0], base=self.base, weighting=self.weighting)  # type: ignore[arg-type]
-                values.setdefault(entropy_column(s), []).append(float(m["conditional_entropy"]))  # type: ignore[arg-type]
-                values.setdefault(information_column(s), []).append(float(m["mutual_information"]))  # type: ignore[arg-type]
+        reps = acc.replicate_measures(label_sets, base=self.base, weighting=self.weighting)  # type: ignore[arg-type]
+        values = {"H": [m[0]["entropy"] for m in reps[None]]}
+        for s in label_sets:
+            values[entropy_column(s)] = [m[0]["conditional_entropy"] for m in reps[s]]
+            values[information_column(s)] = [m[0]["mutual_information"] for m in reps[s]]
         out: dict[str, float] = {}
         for column, vals in values.items():
             out[f"{column}_lo"], out[f"{column}_hi"] = percentile_interval(vals, self.confidence)

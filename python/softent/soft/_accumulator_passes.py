@@ -1,0 +1,114 @@
+"""The kernel passes of one :meth:`softent.Accumulator.update`: a batch's soft histograms,
+every label set and internal index at once, ready to add into the state.
+
+A batch's label sets arrive encoded to local dense codes (:class:`EncodedSet`); their
+histogram rows are laid out one after another (``offset``), by
+:func:`softent._labels.histogram_slots`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .._checks import fail
+from .._interop import swap_leading_axes
+from .._labels import histogram_slots
+from .histogram import Bins, accumulate, new_hist
+
+#: the kernels index histogram rows with int32
+_MAX_ROWS = 2**31
+
+
+class EncodedSet(NamedTuple):
+    """One label set of a batch: its distinct ``values`` [K'] (sorted, checked), ``codes``
+    [N] int32 in 0..K'-1 (-1 masked), ``counts`` [K'] and the ``offset`` of its first
+    histogram row among the batch's label rows."""
+
+    name: str
+    values: np.ndarray
+    codes: np.ndarray
+    counts: np.ndarray
+    offset: int
+
+
+def plain_pass(
+    api: str, rows: Any, n: int, bins: Bins, threads: int, encoded: list[EncodedSet], k_tot: int
+) -> tuple[Any, Any]:
+    """One kernel pass over the flattened rows [N * n_int, D] of a batch, without
+    replicates: (totals [n_int, B], label histograms [n_int, k_tot, B]) on rows' device."""
+    n_int = rows.shape[0] // n
+    base = 1 if n_int == 1 else 1 + n_int
+    n_hist = base + n_int * k_tot
+    if n_hist >= _MAX_ROWS:
+        fail(
+            api,
+            "labels",
+            f"fewer than {_MAX_ROWS} (internal x label) histogram rows per batch",
+            n_hist,
+        )
+    slot_rows: list[np.ndarray] = []
+    if n_int > 1:  # route each flattened row (i, l) to the totals of its internal index l
+        slot_rows.append(np.tile(np.arange(1, n_int + 1, dtype=np.int32), n))
+    for s in encoded:  # row (i, l) of label code c -> base + offset + c + l * k_tot
+        slot_rows.append(histogram_slots(s.codes, base + s.offset, k_tot, n_int))
+    slots = np.stack(slot_rows) if slot_rows else None
+    hist = new_hist(rows, n_hist, bins.n_bins)
+    accumulate(api, rows, bins, slots, hist, num_threads=threads)
+    total = hist[0:1] if n_int == 1 else hist[1 : 1 + n_int]
+    return total, hist[base:].reshape(n_int, k_tot, bins.n_bins)
+
+
+def bootstrap_pass(
+    api: str,
+    rows: Any,
+    n: int,
+    bins: Bins,
+    threads: int,
+    encoded: list[EncodedSet],
+    k_tot: int,
+    replicates: int,
+    seed: int,
+    row_offset: int,
+) -> tuple[Any, Any]:
+    """The kernel passes of a batch with R replicates: (totals [(1+R) * n_int, B], label
+    histograms [(1+R) * n_int, k_tot, B]) in state row order r * n_int + l.
+
+    The kernel weights its row j by a draw for (seed, row_offset + j, r). One pass over
+    the flattened rows [N * n_int, D] would give the internal indices of one sample
+    different weights; a pass per internal index over the strided view z[:, l]
+    [N, D] gives row i the draw of its stream position (row_offset + i) at every index,
+    as poisson_bootstrap(z_all[:, l]) does: a sample is resampled with all its layers.
+    Each pass fills every replicate and every label set at once."""
+    n_int, b, r = rows.shape[0] // n, bins.n_bins, replicates
+    n_hist = 1 + k_tot  # row 0: the index's total; 1 + offset + code: label rows
+    if (1 + r) * n_hist >= _MAX_ROWS:
+        fail(
+            api,
+            "labels",
+            f"fewer than {_MAX_ROWS} (replicate x label) histogram rows per batch",
+            (1 + r) * n_hist,
+        )
+    slots = None
+    if encoded:  # labels are per sample: the same slots at every internal index
+        slots = np.stack([histogram_slots(s.codes, 1 + s.offset) for s in encoded])
+    hist = new_hist(rows, n_int * (1 + r) * n_hist, b)
+    per_index = hist.reshape(n_int, (1 + r) * n_hist, b)  # each [l] a contiguous kernel output
+    samples = rows.reshape(n, n_int, rows.shape[1])
+    for l in range(n_int):
+        accumulate(
+            api,
+            samples[:, l],
+            bins,
+            slots,
+            per_index[l],
+            num_threads=threads,
+            replicates=r,
+            replicate_seed=seed,
+            row_offset=row_offset,
+        )
+    # [n_int, 1+R, n_hist, B] -> [(1+R) * n_int, n_hist, B]: state row order r * n_int + l
+    blocks = swap_leading_axes(hist.reshape(n_int, 1 + r, n_hist, b))
+    blocks = blocks.reshape((1 + r) * n_int, n_hist, b)
+    return blocks[:, 0], blocks[:, 1:]
