@@ -13,6 +13,7 @@ from ._masses import (
     information_of_masses,
     label_weights,
     to_base,
+    unit_name,
 )
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "information_of_masses",
     "label_weights",
     "to_base",
+    "unit_name",
 ]

@@ -77,6 +77,12 @@ def information_of_masses(
     return h, hc, h_k
 
 
+def unit_name(base: float) -> str:
+    """What a result in units of ``base`` is called: 'nats' (e), 'bits' (2), else
+    '(log base b)'."""
+    return {math.e: "nats", 2.0: "bits"}.get(float(base), f"(log base {base:g})")
+
+
 def to_base(nats: Any, base: float, api: str) -> Any:
     """Convert nats to units of ``base`` (2: bits, e: nats, 10: hartleys). A NumPy array
     or float comes back as a NumPy array, a tensor as a tensor (differentiably)."""

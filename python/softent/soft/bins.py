@@ -157,6 +157,12 @@ class Bins:
     def dim(self) -> int:
         return int(self.centres.shape[1])
 
+    def __repr__(self) -> str:
+        return (
+            f"Bins(B={self.n_bins}, D={self.dim}, {self.metric}, T={self.temperature:.4g}, "
+            f"fingerprint={self.fingerprint()[:12]})"
+        )
+
     def fingerprint(self) -> str:
         """A hash of centres (bytes), metric and temperature: equal iff the bins are identical."""
         h = hashlib.sha256()

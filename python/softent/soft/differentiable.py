@@ -23,7 +23,13 @@ from torch import Tensor
 from .._checks import check_base, check_optional_int, check_threads, fail
 from .._interop import as_float_rows, count_codes, to_float
 from .._labels import encode_labels, histogram_slots
-from ..discrete import check_weighting, entropy_of_masses, information_of_masses, to_base
+from ..discrete import (
+    check_weighting,
+    entropy_of_masses,
+    information_of_masses,
+    to_base,
+    unit_name,
+)
 from . import _ops
 from ._kernel import label_slots
 from .bins import (
@@ -62,7 +68,8 @@ class TorchInformation:
 
     ``label_entropies`` [K] tensor (H(Z | L = k)), ``label_values`` [K] NumPy array (None
     under torch.compile), ``counts`` [K] float64 tensor, ``hist`` [1 + K, B] float64 tensor
-    (row 0 all rows, row 1 + k label k), ``centres``/``temperature``: the bins used."""
+    (row 0 all rows, row 1 + k label k), ``centres``/``temperature``: the bins used,
+    ``base`` the units (e: nats, 2: bits), ``metric`` the score."""
 
     entropy: Tensor
     conditional_entropy: Tensor
@@ -73,6 +80,17 @@ class TorchInformation:
     hist: Tensor
     centres: Tensor
     temperature: Tensor
+    base: float = math.e
+    metric: str = "cosine"
+
+    def __repr__(self) -> str:
+        return (
+            f"TorchInformation(H={to_float(self.entropy):.4g} {unit_name(self.base)}, "
+            f"H(Z|L)={to_float(self.conditional_entropy):.4g}, "
+            f"I={to_float(self.mutual_information):.4g}, N={to_float(self.counts.sum()):.0f}, "
+            f"B={self.hist.shape[1]} {self.metric}, T={to_float(self.temperature):.4g}, "
+            f"labels={self.label_entropies.shape[0]}, device={self.hist.device})"
+        )
 
 
 def _compiling() -> bool:
@@ -259,12 +277,12 @@ def information(
         h = to_base(entropy_of_masses(hist[0]), b, api)
         zero = torch.zeros((), dtype=torch.float64, device=z.device)
         return TorchInformation(
-            h, h, zero, h.reshape(1), None, hist.new_full((1,), float(n)), hist, c, t
+            h, h, zero, h.reshape(1), None, hist.new_full((1,), float(n)), hist, c, t, b, metric
         )
     # masked rows are ignored everywhere (as the batch API): H(Z) from the labelled rows
     h, hc, h_k = information_of_masses(hist[1:], counts, weighting, api)
     h, hc, h_k = to_base(h, b, api), to_base(hc, b, api), to_base(h_k, b, api)
-    return TorchInformation(h, hc, h - hc, h_k, values, counts, hist, c, t)
+    return TorchInformation(h, hc, h - hc, h_k, values, counts, hist, c, t, b, metric)
 
 
 def entropy(z: Tensor, **kwargs: Any) -> Tensor:

@@ -14,8 +14,8 @@ from typing import Any, Literal
 import numpy as np
 
 from .._checks import check_base, fail
-from .._interop import requires_grad, scalar_like
-from ..discrete import check_weighting
+from .._interop import requires_grad, scalar_like, to_float
+from ..discrete import check_weighting, unit_name
 from .bins import Metric, Seed
 from .histogram import SoftHistogram, Weighting, soft_histogram
 
@@ -38,6 +38,17 @@ class Information:
     base: float
     weighting: str
     histogram: SoftHistogram
+
+    def __repr__(self) -> str:
+        bins = self.histogram.bins
+        uniform = ", uniform" if self.weighting == "uniform" else ""
+        return (
+            f"Information(H={to_float(self.entropy):.4g} {unit_name(self.base)}, "
+            f"H(Z|L)={to_float(self.conditional_entropy):.4g}, "
+            f"I={to_float(self.mutual_information):.4g}, N={self.histogram.n_rows}, "
+            f"B={bins.n_bins} {bins.metric}, T={bins.temperature:.4g}, "
+            f"labels={len(self.label_values)}{uniform})"
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able dict (floats, lists; label values as given)."""

@@ -64,6 +64,14 @@ class SoftHistogram:
     def metric(self) -> str:
         return self.bins.metric
 
+    def __repr__(self) -> str:
+        labels = "no labels" if self.per_label is None else f"labels={self.per_label.shape[0]}"
+        dropped = f", dropped={self.n_dropped}" if self.n_dropped else ""
+        return (
+            f"SoftHistogram(N={self.n_rows}, B={self.bins.n_bins} {self.metric}, "
+            f"T={self.temperature:.4g}, {labels}{dropped})"
+        )
+
     def entropy(self, base: float = math.e) -> float:
         """H(Z) = -Σ_b p_b log p_b, in units of ``base`` (e: nats, 2: bits)."""
         return float(to_base(entropy_of_masses(self.total), base, "entropy"))
