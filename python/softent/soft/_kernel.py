@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from .._checks import fail, is_int
+from .._checks import check_optional_int, fail
 from .._interop import View, device_of, finite_rows, on_device, pointer, view, zeros
 from .._labels import LabelCodes, histogram_slots
 from .bins import METRIC_CODES, Bins
@@ -185,8 +185,7 @@ def accumulate(
     slots_dev: Any = None
     if slots is not None:
         slots_dev = on_device(np.ascontiguousarray(slots, dtype=np.int32), v.device)
-    if tile_rows is not None and (not is_int(tile_rows) or tile_rows < 1):
-        fail(api, "tile_rows", "None or an int >= 1", repr(tile_rows))
+    tile = check_optional_int(api, "tile_rows", tile_rows, lo=1) or 0  # 0: automatic
     bad = forward(
         v,
         centres,
@@ -197,7 +196,7 @@ def accumulate(
         METRIC_CODES[bins.metric],
         1.0 / bins.temperature,
         num_threads,
-        tile_rows=int(tile_rows or 0),
+        tile_rows=tile,
         replicates=replicates,
         replicate_seed=replicate_seed,
         row_offset=row_offset,

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import fail, is_int
+from .._checks import check_int, check_seed, fail
 from .._interop import as_float_rows, to_numpy
 from .._labels import LabelCodes, encode_labels, histogram_slots
 from ._kernel import accumulate, new_hist
@@ -24,14 +24,6 @@ PASS_BOOTSTRAP_BYTES = 256 << 20
 
 #: one replicate: {"total": [B], "sets": {name: (values [K], per_label [K, B], counts [K])}}
 Replicate = dict[str, Any]
-
-
-def _check_bootstrap_args(api: str, n_resamples: Any, seed: Any) -> None:
-    # ValueError for any bad value, a wrong type included: what these have always raised
-    if not is_int(n_resamples) or n_resamples < 1:
-        fail(api, "n_resamples", "an int >= 1", repr(n_resamples))
-    if not is_int(seed) or not 0 <= seed < 2**64:
-        fail(api, "seed", "an int in [0, 2**64)", repr(seed))
 
 
 def iter_poisson_bootstrap(
@@ -53,7 +45,8 @@ def iter_poisson_bootstrap(
     :data:`PASS_BOOTSTRAP_BYTES`). Replicate r has the same weights whatever the grouping.
     ``max_total_bytes``: refuse R whose replicate histograms together exceed it (for
     callers that keep them all). Arguments are checked before the first replicate is made."""
-    _check_bootstrap_args(api, n_resamples, seed)
+    n_resamples = check_int(api, "n_resamples", n_resamples, lo=1)
+    seed = check_seed(api, "seed", seed)
     rows = as_float_rows(z, api, "z")
     n = int(rows.shape[0])
     if int(rows.shape[1]) != bins.dim:
@@ -68,7 +61,7 @@ def iter_poisson_bootstrap(
     if encoded:
         slots = np.stack([histogram_slots(c.codes, off) for _, c, off in encoded])
     per_replicate = n_hist * bins.n_bins * 8
-    if max_total_bytes is not None and (1 + int(n_resamples)) * per_replicate > max_total_bytes:
+    if max_total_bytes is not None and (1 + n_resamples) * per_replicate > max_total_bytes:
         fail(
             api,
             "n_resamples",
@@ -77,11 +70,11 @@ def iter_poisson_bootstrap(
             n_resamples,
         )
     budget = PASS_BOOTSTRAP_BYTES if max_pass_bytes is None else int(max_pass_bytes)
-    group = max(1, min(int(n_resamples), budget // per_replicate - 1))
+    group = max(1, min(n_resamples, budget // per_replicate - 1))
 
     def generate() -> Iterator[Replicate]:
-        for first in range(0, int(n_resamples), group):
-            g = min(group, int(n_resamples) - first)
+        for first in range(0, n_resamples, group):
+            g = min(group, n_resamples - first)
             hist = new_hist(rows, (1 + g) * n_hist, bins.n_bins)
             accumulate(
                 api,
@@ -91,7 +84,7 @@ def iter_poisson_bootstrap(
                 hist,
                 num_threads=num_threads,
                 replicates=g,
-                replicate_seed=int(seed),
+                replicate_seed=seed,
                 row_offset=int(row_offset),
                 replicate_offset=first,
             )

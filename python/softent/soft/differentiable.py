@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .._checks import check_base, check_optional_int, check_threads, fail
+from .._checks import check_base, check_int, check_optional_int, check_threads, fail
 from .._interop import as_float_rows, count_codes, to_float
 from .._labels import encode_labels, histogram_slots
 from ..discrete import (
@@ -55,9 +55,7 @@ def set_backward_cache_bytes(nbytes: int) -> int:
     """Set the most memory (bytes, >= 0) that a differentiable softent call keeps between
     forward and backward (default 64 MiB; 0: always recompute). Returns the previous value."""
     global _backward_cache_bytes
-    # ValueError for a wrong type too: what this setter has always raised
-    if not isinstance(nbytes, int) or isinstance(nbytes, bool) or nbytes < 0:
-        fail("torch.set_backward_cache_bytes", "nbytes", "an int >= 0", repr(nbytes))
+    nbytes = check_int("torch.set_backward_cache_bytes", "nbytes", nbytes, lo=0)
     previous, _backward_cache_bytes = _backward_cache_bytes, nbytes
     return previous
 
