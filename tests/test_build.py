@@ -151,3 +151,21 @@ def test_type_stub_matches_the_bindings():
     for name, params in stubbed.items():
         signature = getattr(_core, name).__doc__.splitlines()[0]
         assert re.findall(r"(\w+): ", signature.split("(", 1)[1].rsplit(")", 1)[0]) == params, name
+
+
+def test_the_kernels_are_called_from_one_place():
+    """softent.soft._kernel holds the one call of each soft-histogram binding (DESIGN.md §2):
+    the batch functions, the Accumulator, the bootstrap and the torch custom ops go through it."""
+    import re
+    from pathlib import Path
+
+    calls: dict[str, list[str]] = {}
+    root = Path(softent.__file__).parent
+    for path in root.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for name in re.findall(r"_core\.(soft_histogram(?:_backward)?)\(", text):
+            calls.setdefault(name, []).append(str(path.relative_to(root)))
+    assert calls == {
+        "soft_histogram": ["soft/_kernel.py"],
+        "soft_histogram_backward": ["soft/_kernel.py"],
+    }
