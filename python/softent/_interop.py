@@ -149,7 +149,7 @@ def as_float64(x: Any) -> Any:
     if is_torch(x):
         import torch
 
-        return x.to(torch.float64)
+        return x if x.dtype == torch.float64 else x.to(torch.float64)
     return np.asarray(x, dtype=np.float64)
 
 
@@ -159,7 +159,8 @@ def astype(x: Any, dtype: str) -> Any:
     if is_torch(x):
         import torch
 
-        return x.to(getattr(torch, dtype))
+        target = getattr(torch, dtype)
+        return x if x.dtype == target else x.to(target)
     return np.asarray(x).astype(dtype, copy=False)
 
 

@@ -88,5 +88,5 @@ def histogram_slots(codes: Any, offset: int, stride: int | None = None, repeats:
     masked = c < 0
     if repeats > 1:
         rows = rows[:, None] + arange(repeats, c)[None, :] * int(stride or 0)
-        masked = masked[:, None]
-    return astype(xp.where(masked, -1, rows).reshape(-1), "int32")
+        return astype(xp.where(masked[:, None], -1, rows).reshape(-1), "int32")
+    return astype(xp.where(masked, -1, rows), "int32")

@@ -33,9 +33,9 @@ def entropy_of_masses(masses: Any) -> Any:
     """
     xp = namespace(masses)
     m = np.asarray(masses, dtype=np.float64) if xp is np else masses
-    p = m / m.sum(-1, keepdims=True).clip(min=_TINY)
-    # 0 - x, not -x: an all-zero row gives +0.0, not -0.0
-    return 0.0 - (p * xp.log(p.clip(min=_TINY))).sum(-1)
+    p = m / xp.clip(m.sum(-1, keepdims=True), _TINY, None)
+    # negated before the sum (the same value, bit for bit): an all-zero row sums +0.0 terms
+    return (-(p * xp.log(xp.clip(p, _TINY, None)))).sum(-1)
 
 
 def check_weighting(api: str, weighting: Any) -> str:
@@ -63,18 +63,28 @@ def label_weights(counts: Any, weighting: str, api: str) -> Any:
 
 
 def information_of_masses(
-    per_label: Any, counts: Any, weighting: str, api: str, total: Any = None
+    per_label: Any,
+    counts: Any,
+    weighting: str,
+    api: str,
+    total: Any = None,
+    base: float = math.e,
 ) -> tuple[Any, Any, Any]:
-    """(H(Z), H(Z|L), [K] H(Z | L = k)) in nats from per-label masses ``per_label`` [K, B]
-    and row counts ``counts`` [K] (see :func:`label_weights`); I(Z;L) = H(Z) - H(Z|L).
+    """(H(Z), H(Z|L), [K] H(Z | L = k)) in units of ``base`` (nats by default) from
+    per-label masses ``per_label`` [K, B] and row counts ``counts`` [K] (see
+    :func:`label_weights`); I(Z;L) = H(Z) - H(Z|L).
 
     H(Z) is taken over ``total`` [B] when given, else over the labelled rows
     (``per_label.sum(0)``: a masked row belongs to no label). NumPy or torch throughout
     (0-d results in the input's library)."""
+    b = check_base(api, base)
     h = entropy_of_masses(per_label.sum(0) if total is None else total)
     h_k = entropy_of_masses(per_label)
     hc = (label_weights(counts, weighting, api) * h_k).sum()
-    return h, hc, h_k
+    if b == math.e:
+        return h, hc, h_k
+    log_b = math.log(b)
+    return h / log_b, hc / log_b, h_k / log_b
 
 
 def unit_name(base: float) -> str:

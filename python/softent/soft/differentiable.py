@@ -122,8 +122,9 @@ def _bins(
         check_centres(api, c, int(z.shape[1]), metric, values=not _compiling())
         if t_tensor:
             t: Any = temperature
-        elif _compiling() and not (
-            isinstance(temperature, (int, float)) and not isinstance(temperature, bool)
+        elif (
+            not (isinstance(temperature, (int, float)) and not isinstance(temperature, bool))
+            and _compiling()
         ):
             fail(
                 api,
@@ -278,8 +279,7 @@ def information(
             h, h, zero, h.reshape(1), None, hist.new_full((1,), float(n)), hist, c, t, b, metric
         )
     # masked rows are ignored everywhere (as the batch API): H(Z) from the labelled rows
-    h, hc, h_k = information_of_masses(hist[1:], counts, weighting, api)
-    h, hc, h_k = to_base(h, b, api), to_base(hc, b, api), to_base(h_k, b, api)
+    h, hc, h_k = information_of_masses(hist[1:], counts, weighting, api, base=b)
     return TorchInformation(h, hc, h - hc, h_k, values, counts, hist, c, t, b, metric)
 
 

@@ -97,8 +97,10 @@ class SoftHistogram:
         """(H(Z), H(Z|L), [K] H(Z | L = k)) in units of ``base``, each entropy computed
         once (I(Z;L) = H(Z) - H(Z|L))."""
         self._require_labels(api)
-        h, hc, h_k = information_of_masses(self.per_label, self.counts, weighting, api, self.total)
-        return float(to_base(h, base, api)), float(to_base(hc, base, api)), to_base(h_k, base, api)
+        h, hc, h_k = information_of_masses(
+            self.per_label, self.counts, weighting, api, self.total, base
+        )
+        return float(h), float(hc), h_k
 
     def _require_labels(self, api: str) -> None:
         if self.per_label is None:
