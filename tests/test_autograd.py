@@ -409,3 +409,18 @@ def test_top_level_scalars_are_differentiable_for_tensors_that_require_grad(clus
             plain = fn(zt, *args, centres=c, temperature=0.2)
         assert not plain.requires_grad
         assert val(out) == pytest.approx(val(plain), rel=1e-12)
+
+
+def test_torch_information_repr_is_short_and_names_the_numbers(clustered):
+    z, labels, c = clustered
+    zt = torch.tensor(z, requires_grad=True)
+    info = st.information(zt, torch.tensor(labels), centres=c, temperature=0.1, base=2)
+    text = repr(info)
+    assert "\n" not in text
+    assert len(text) < 200, text
+    assert "tensor(" not in text, text
+    assert text == (
+        f"TorchInformation(H={val(info.entropy):.4g} bits, "
+        f"H(Z|L)={val(info.conditional_entropy):.4g}, I={val(info.mutual_information):.4g}, "
+        f"N={z.shape[0]}, B={c.shape[0]} cosine, T=0.1, labels=6, device=cpu)"
+    )

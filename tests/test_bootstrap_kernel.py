@@ -1,4 +1,4 @@
-"""The fused Poisson-bootstrap path of the kernel (softent.soft.histogram.poisson_bootstrap):
+"""The fused Poisson-bootstrap path of the kernel (softent.soft.bootstrap.poisson_bootstrap):
 weights equal an independent re-implementation of the counter-based draw, replicate
 histograms equal the weighted sums of the materialised assignments, chunks with their row
 offsets reproduce the whole array, and the weights have Poisson(1) moments."""
@@ -13,7 +13,8 @@ import softent
 from conftest import METRICS, TEMPERATURES
 from reference.bootstrap import poisson_weights
 from reference.soft import assignments
-from softent.soft.histogram import Bins, poisson_bootstrap
+from softent.soft.bins import Bins
+from softent.soft.bootstrap import poisson_bootstrap
 
 
 def test_kernel_weights_equal_the_reference_draw():
@@ -97,7 +98,7 @@ def test_chunks_with_row_offsets_reproduce_the_whole(clustered):
 def test_replicates_do_not_change_the_point_estimate(clustered):
     z, _labels, centres = clustered
     bins = Bins(centres, "euclidean", 0.7)
-    from softent.soft.histogram import accumulate, new_hist
+    from softent.soft._kernel import accumulate, new_hist
 
     plain = new_hist(z, 1, bins.n_bins)
     accumulate("t", z, bins, None, plain)
@@ -158,7 +159,7 @@ def test_torch_tensors_give_the_numpy_replicates(clustered, device):
 def test_replicates_in_several_passes_equal_one_pass(clustered):
     """A small pass budget splits the replicates into groups (replicate_offset in the
     kernel): replicate r keeps its weights."""
-    from softent.soft.histogram import iter_poisson_bootstrap
+    from softent.soft.bootstrap import iter_poisson_bootstrap
 
     z, labels, centres = clustered
     bins = Bins(centres, "cosine", 0.1)
@@ -175,7 +176,7 @@ def test_replicates_in_several_passes_equal_one_pass(clustered):
 
 
 def test_iterator_checks_its_arguments_before_the_first_pass(clustered):
-    from softent.soft.histogram import iter_poisson_bootstrap
+    from softent.soft.bootstrap import iter_poisson_bootstrap
 
     z, labels, centres = clustered
     with pytest.raises(ValueError, match=r"label_sets\['y'\]"):

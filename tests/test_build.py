@@ -117,20 +117,21 @@ def test_core_revalidates_bypassed_python():
 
 def test_cuda_tensor_on_a_build_without_cuda(monkeypatch):
     """A CUDA tensor reaching a CPU-only build gets a RuntimeError naming the argument."""
-    from softent.soft import histogram
+    from softent.soft import _kernel
+    from softent.soft.bins import make_bins
 
-    monkeypatch.setattr(histogram._core, "build_info", lambda: {"cuda": False})
+    monkeypatch.setattr(_kernel._core, "build_info", lambda: {"cuda": False})
 
     class FakeView:
         device = 0
 
-    monkeypatch.setattr(histogram, "view", lambda z: FakeView())
-    bins = histogram.make_bins("entropy", None, 3, n_bins=2, temperature=1.0)
+    monkeypatch.setattr(_kernel, "view", lambda z: FakeView())
+    bins = make_bins("entropy", None, 3, n_bins=2, temperature=1.0)
     with pytest.raises(
         RuntimeError,
         match=r"^softent\.entropy: z must be on the CPU \(this softent build has no CUDA support\)",
     ):
-        histogram.accumulate("entropy", np.ones((2, 3), np.float32), bins, None, np.zeros((1, 2)))
+        _kernel.accumulate("entropy", np.ones((2, 3), np.float32), bins, None, np.zeros((1, 2)))
 
 
 def test_type_stub_matches_the_bindings():
@@ -150,3 +151,21 @@ def test_type_stub_matches_the_bindings():
     for name, params in stubbed.items():
         signature = getattr(_core, name).__doc__.splitlines()[0]
         assert re.findall(r"(\w+): ", signature.split("(", 1)[1].rsplit(")", 1)[0]) == params, name
+
+
+def test_the_kernels_are_called_from_one_place():
+    """softent.soft._kernel holds the one call of each soft-histogram binding (DESIGN.md §2):
+    the batch functions, the Accumulator, the bootstrap and the torch custom ops go through it."""
+    import re
+    from pathlib import Path
+
+    calls: dict[str, list[str]] = {}
+    root = Path(softent.__file__).parent
+    for path in root.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for name in re.findall(r"_core\.(soft_histogram(?:_backward)?)\(", text):
+            calls.setdefault(name, []).append(str(path.relative_to(root)))
+    assert calls == {
+        "soft_histogram": ["soft/_kernel.py"],
+        "soft_histogram_backward": ["soft/_kernel.py"],
+    }

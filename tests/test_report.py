@@ -461,21 +461,21 @@ def test_bias_of_an_unrelated_label_is_positive_and_reported():
 def test_bootstrap_with_token_style_labels_runs_in_bounded_passes(monkeypatch):
     """R x K x B above one pass's budget: the replicates come in several kernel passes and
     give the intervals of a single pass."""
-    import softent.soft.histogram as hist_mod
+    import softent.soft.bootstrap as boot_mod
 
     rng = np.random.default_rng(3)
     z = rng.normal(size=(3000, 8))
     tokens = rng.integers(0, 1500, 3000)
     one = softent.report(z, {"token": tokens}, n_bins=16, bootstrap=30, bootstrap_seed=4)
-    monkeypatch.setattr(hist_mod, "PASS_BOOTSTRAP_BYTES", 4 * 1501 * 16 * 8)  # 3 replicates a pass
+    monkeypatch.setattr(boot_mod, "PASS_BOOTSTRAP_BYTES", 4 * 1501 * 16 * 8)  # 3 replicates a pass
     passes = []
-    real_accumulate = hist_mod.accumulate
+    real_accumulate = boot_mod.accumulate
 
     def counting(*args, **kwargs):
         passes.append(kwargs.get("replicates"))
         return real_accumulate(*args, **kwargs)
 
-    monkeypatch.setattr(hist_mod, "accumulate", counting)
+    monkeypatch.setattr(boot_mod, "accumulate", counting)
     many = softent.report(z, {"token": tokens}, n_bins=16, bootstrap=30, bootstrap_seed=4)
     assert passes == [3] * 10
     for key in ("entropy", "mutual_information", "disentanglement"):

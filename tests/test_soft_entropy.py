@@ -240,3 +240,54 @@ def test_token_style_label_sets_use_shared_atomic_histograms():
     assert got.per_label.shape[0] * b * 8 > 16 << 20
     np.testing.assert_allclose(got.per_label, expected, rtol=1e-10, atol=1e-13)
     np.testing.assert_array_equal(got.label_values, values)
+
+
+# ----------------------------------------------------------------------------- short reprs
+
+
+def _short(text: str) -> None:
+    assert "\n" not in text
+    assert len(text) < 200, text
+    assert "array(" not in text, text
+    assert "[" not in text, text
+
+
+def test_information_repr_names_the_numbers_without_dumping_arrays(clustered):
+    z, labels, _ = clustered
+    info = softent.information(z, labels, n_bins=50)
+    text = repr(info)
+    _short(text)
+    assert text.startswith("Information(H=")
+    assert f"H={info.entropy:.4g} nats" in text
+    assert f"H(Z|L)={info.conditional_entropy:.4g}" in text
+    assert f"I={info.mutual_information:.4g}" in text
+    assert f"N={z.shape[0]}, B=50 cosine, T={info.histogram.temperature:.4g}, labels=6" in text
+    bits = repr(softent.information(z, labels, n_bins=50, base=2, weighting="uniform"))
+    assert " bits," in bits
+    assert "uniform" in bits
+    assert str(info) == text
+
+
+def test_soft_histogram_repr_is_one_short_line(clustered):
+    z, labels, c = clustered
+    hist = softent.soft_histogram(z, labels, centres=c, metric="euclidean", temperature=0.7)
+    text = repr(hist)
+    _short(text)
+    assert text == f"SoftHistogram(N={z.shape[0]}, B=29 euclidean, T=0.7, labels=6)"
+    z2 = np.vstack([z, np.full((2, z.shape[1]), np.nan)])
+    dropped = softent.soft_histogram(z2, n_bins=8, nonfinite="drop")
+    assert repr(dropped) == (
+        f"SoftHistogram(N={z.shape[0]}, B=8 cosine, T={dropped.temperature:.4g}, "
+        "no labels, dropped=2)"
+    )
+
+
+def test_bins_repr_names_size_metric_temperature_and_fingerprint(clustered):
+    z, labels, _ = clustered
+    bins = softent.soft_histogram(z, labels, n_bins=40).bins
+    text = repr(bins)
+    _short(text)
+    assert text == (
+        f"Bins(B=40, D=12, cosine, T={bins.temperature:.4g}, fingerprint={bins.fingerprint()[:12]})"
+    )
+    assert repr(softent.soft_histogram(z, labels, n_bins=40).bins) == text  # same bins

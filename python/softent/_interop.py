@@ -1,5 +1,8 @@
-"""The only place user arrays become a C++ view (pointer, shape, strides, dtype, device, stream).
+"""The array handle: the only place that asks "torch or NumPy?" (DESIGN.md §1-2).
 
+User arrays become a C++ view here (pointer, shape, strides, dtype, device, stream), and
+the few operations the estimators need on either library live here too: the array
+namespace, zeros in a device's memory, row masks and gathers, scalars of the caller's kind.
 NumPy arrays, torch tensors (CPU or CUDA) and anything with ``__dlpack__`` are accepted.
 torch is never imported here unless the caller passed a tensor, so NumPy-only users do
 not pay for it.
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -38,13 +42,18 @@ class View:
     stream: int  # cudaStream_t of torch's current stream on that device (0 on the host)
 
 
-def as_float_rows(x: Any, api: str, name: str) -> np.ndarray | Any:
-    """Return ``x`` as a 2-D float32/float64 NumPy array or torch tensor, without copying
-    when it already is one. float16/bfloat16 are converted to float32 (computed in float32)."""
+def as_float_rows(x: Any, api: str, name: str, *, keep_graph: bool = False) -> np.ndarray | Any:
+    """Return ``x`` as a 2-D float32/float64 NumPy array or torch tensor [N, D] (N, D >= 1),
+    without copying when it already is one. float16/bfloat16 are converted to float32
+    (computed in float32). A tensor is detached unless ``keep_graph`` (the differentiable
+    path: the conversion then stays in the autograd graph); it must live on the CPU or a
+    CUDA device."""
     if is_torch(x):
         import torch
 
-        t = x.detach()
+        t = x if keep_graph else x.detach()
+        if t.device.type not in ("cpu", "cuda"):
+            fail(api, name, "on the CPU or a CUDA device", t.device, RuntimeError)
         if t.dtype in (torch.float16, torch.bfloat16):
             t = t.float()
         elif t.dtype not in (torch.float32, torch.float64):
@@ -67,7 +76,8 @@ def as_float_rows(x: Any, api: str, name: str) -> np.ndarray | Any:
                 api, name, "a floating-point array (float16/float32/float64)", arr.dtype, TypeError
             )
     if arr.ndim != 2:
-        fail(api, name, "a 2-D array [N, D]", f"shape {tuple(arr.shape)}")
+        kind = "tensor" if is_torch(arr) else "array"
+        fail(api, name, f"a 2-D {kind} [N, D]", f"shape {tuple(arr.shape)}")
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         fail(api, name, "non-empty (N >= 1 rows, D >= 1 features)", f"shape {tuple(arr.shape)}")
     return arr
@@ -121,13 +131,131 @@ def to_numpy(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
-def like(reference: Any, values: np.ndarray) -> Any:
-    """``values`` as a tensor on the reference's device when the reference is a tensor."""
+# ----------------------------------------------------------------------------- either library
+# What the estimators do to arrays that may be NumPy or torch, written once.
+
+
+def namespace(x: Any) -> ModuleType:
+    """The array namespace of ``x``: the ``torch`` module for a tensor, else ``numpy``.
+    Formulas written against it (``xp.log``, ``xp.where``, methods ``sum``/``reshape``)
+    run on either library, and differentiably on tensors."""
+    if is_torch(x):
+        return sys.modules["torch"]
+    return np
+
+
+def as_float64(x: Any) -> Any:
+    """``x`` as float64 in its own library and memory (a no-op when it already is)."""
+    if is_torch(x):
+        import torch
+
+        return x if x.dtype == torch.float64 else x.to(torch.float64)
+    return np.asarray(x, dtype=np.float64)
+
+
+def astype(x: Any, dtype: str) -> Any:
+    """``x`` as the dtype named ``dtype`` ('int32', 'int64', 'float64'...) in its own
+    library and memory (no copy when it already is)."""
+    if is_torch(x):
+        import torch
+
+        target = getattr(torch, dtype)
+        return x if x.dtype == target else x.to(target)
+    return np.asarray(x).astype(dtype, copy=False)
+
+
+def arange(n: int, like: Any) -> Any:
+    """0..n-1 as int64 in the library and memory of ``like``."""
+    if is_torch(like):
+        import torch
+
+        return torch.arange(n, device=like.device)
+    return np.arange(n, dtype=np.int64)
+
+
+def requires_grad(*arrays: Any) -> bool:
+    """True when grad mode is on and any of ``arrays`` is a tensor that requires grad."""
+    torch = sys.modules.get("torch")
+    if torch is None or not torch.is_grad_enabled():
+        return False
+    return any(isinstance(a, torch.Tensor) and a.requires_grad for a in arrays)
+
+
+def to_float(x: Any) -> float:
+    """A Python float of a scalar (0-d or 1-element array or tensor, detached first)."""
+    if is_torch(x):
+        return float(x.detach())
+    return float(x)
+
+
+def scalar_like(reference: Any, value: float) -> Any:
+    """``value`` as the reference's kind: a 0-d tensor on its device, in its floating dtype
+    (float32 for float16/bfloat16), for a tensor reference; else a Python float."""
     if is_torch(reference):
         import torch
 
-        return torch.as_tensor(values, device=reference.device)
-    return values
+        dtype = reference.dtype if reference.dtype in (torch.float32, torch.float64) else None
+        return torch.tensor(value, dtype=dtype or torch.float32, device=reference.device)
+    return float(value)
+
+
+def on_device(values: np.ndarray, device: int) -> Any:
+    """Host ``values`` in the memory of ``device`` (-1: the host array itself, else a
+    tensor on that CUDA device)."""
+    if device < 0:
+        return values
+    import torch
+
+    return torch.as_tensor(values, device=f"cuda:{device}")
+
+
+def zeros(shape: tuple[int, ...], device: int) -> Any:
+    """Zeroed float64 [shape] in the memory of ``device`` (-1: a NumPy array)."""
+    if device < 0:
+        return np.zeros(shape, dtype=np.float64)
+    import torch
+
+    return torch.zeros(shape, dtype=torch.float64, device=f"cuda:{device}")
+
+
+def finite_rows(x: Any) -> np.ndarray:
+    """Boolean mask [N] (host NumPy) of the rows of ``x`` [N, D] with no NaN/Inf."""
+    if is_torch(x):
+        import torch
+
+        return torch.isfinite(x).all(dim=1).cpu().numpy()
+    return np.isfinite(x).all(axis=1)
+
+
+def take_rows(x: Any, keep: np.ndarray) -> Any:
+    """The rows of ``x`` where the host boolean mask ``keep`` [N] is True (same library and
+    device as ``x``)."""
+    if is_torch(x):
+        import torch
+
+        return x[torch.as_tensor(keep, device=x.device)]
+    return np.asarray(x)[keep]
+
+
+def row_norms(x: Any) -> Any:
+    """Euclidean norm of each row of ``x`` [N, D] -> [N] (detached for a tensor)."""
+    if is_torch(x):
+        return x.detach().norm(dim=1)
+    return np.linalg.norm(x, axis=1)
+
+
+def count_codes(codes: Any, n_labels: int) -> Any:
+    """[K] float64 counts of the dense codes 0..K-1 in ``codes`` [N] (-1, masked, not
+    counted), in codes' library and memory; on tensors without leaving the device and
+    traceable by ``torch.compile``."""
+    if is_torch(codes):
+        import torch
+
+        keep = codes >= 0
+        counts = torch.zeros(n_labels, dtype=torch.float64, device=codes.device)
+        return counts.index_add(0, codes.clamp_min(0), keep.to(torch.float64))
+    c = np.asarray(codes)
+    return np.bincount(c[c >= 0], minlength=n_labels).astype(np.float64)
 
 
 # ----------------------------------------------------------------------------- state arrays
@@ -138,15 +266,6 @@ def like(reference: Any, values: np.ndarray) -> Any:
 #: index_add over at most this many leading rows is a loop of 2-D gathers (each ~4x faster
 #: than a 3-D one); more rows (bootstrap replicates) take one 3-D gather, no Python loop
 _GATHER_LOOP_ROWS = 16
-
-
-def zeros(shape: tuple[int, ...], device: int) -> Any:
-    """float64 zeros of ``shape`` on ``device`` (-1: a NumPy array; k: a torch tensor on cuda:k)."""
-    if device < 0:
-        return np.zeros(shape, dtype=np.float64)
-    import torch
-
-    return torch.zeros(shape, dtype=torch.float64, device=f"cuda:{device}")
 
 
 def to_device(arr: Any, device: int) -> Any:
@@ -176,15 +295,6 @@ def nbytes_of(arr: Any) -> int:
     if arr is None:
         return 0
     return int(arr.numel() * arr.element_size()) if is_torch(arr) else int(arr.nbytes)
-
-
-def take_rows(arr: Any, keep: np.ndarray) -> Any:
-    """``arr[keep]`` for a host bool mask [N], on arr's device."""
-    if is_torch(arr):
-        import torch
-
-        return arr[torch.as_tensor(keep, device=arr.device)]
-    return arr[keep]
 
 
 def take_columns(arr: Any, index: np.ndarray) -> Any:

@@ -1,4 +1,5 @@
-"""Label encoding: any integers or strings -> dense codes 0..K-1 (-1 = masked row)."""
+"""Label encoding, growing vocabularies of streamed label sets, and the histogram-row
+layout of label codes. Encoding: any integers or strings -> dense codes 0..K-1 (-1 = masked row)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from ._checks import fail
-from ._interop import is_torch, to_numpy
+from ._interop import arange, astype, namespace, to_numpy
 
 #: Integer labels whose range is at most this many times N use the O(N) bincount path
 #: instead of sorting (np.unique): token ids, class ids.
@@ -35,7 +36,7 @@ class LabelCodes:
 
 def encode_labels(labels: Any, n_rows: int, api: str, name: str = "labels") -> LabelCodes:
     """Map ``labels`` ([N] integers or strings; -1 masks an integer label) to dense codes."""
-    arr = to_numpy(labels) if is_torch(labels) else np.asarray(labels)
+    arr = to_numpy(labels)
     if arr.ndim != 1:
         fail(api, name, f"a 1-D array of length N={n_rows}", f"shape {arr.shape}")
     if arr.shape[0] != n_rows:
@@ -80,22 +81,17 @@ def histogram_slots(codes: Any, offset: int, stride: int | None = None, repeats:
 
     ``codes`` [N] (NumPy or torch; int). With ``repeats`` = L > 1 (rows that carry L
     internal positions each, e.g. layers), row i's L flattened entries go to
-    ``offset + code + l * stride`` for l < L. Returns int32 [N * L], same library as codes.
+    ``offset + code + l * stride`` for l < L. Returns int32 [N * L], same library and
+    memory as codes (traceable by ``torch.compile``).
     """
-    if is_torch(codes):
-        import torch
-
-        rows = codes.to(torch.int64) + offset
-        if repeats > 1:
-            rows = rows[:, None] + torch.arange(repeats, device=codes.device)[None, :] * stride
-        masked = (codes < 0)[:, None] if repeats > 1 else codes < 0
-        return torch.where(masked, -1, rows).reshape(-1).to(torch.int32)
-    c = np.asarray(codes).astype(np.int64, copy=False)
+    xp = namespace(codes)
+    c = astype(codes, "int64")
     rows = c + offset
+    masked = c < 0
     if repeats > 1:
-        rows = rows[:, None] + np.arange(repeats, dtype=np.int64)[None, :] * int(stride or 0)
-    masked = (c < 0)[:, None] if repeats > 1 else c < 0
-    return np.where(masked, -1, rows).reshape(-1).astype(np.int32)
+        rows = rows[:, None] + arange(repeats, c)[None, :] * int(stride or 0)
+        return astype(xp.where(masked[:, None], -1, rows).reshape(-1), "int32")
+    return astype(xp.where(masked, -1, rows), "int32")
 
 
 # ----------------------------------------------------------------------------- growing vocabularies

@@ -1,11 +1,26 @@
 """The floor under every estimator family: information of masses and counts.
 
-Every family's last step (the entropy of histogram masses, the conversion of nats to
-another base) is written here once.
+Every family's last step (the entropy of histogram masses, the label weights of a
+conditional entropy, the conversion of nats to another base) is written here once, for
+NumPy and torch alike.
 """
 
 from __future__ import annotations
 
-from ._masses import entropy_of_masses, to_base
+from ._masses import (
+    check_weighting,
+    entropy_of_masses,
+    information_of_masses,
+    label_weights,
+    to_base,
+    unit_name,
+)
 
-__all__ = ["entropy_of_masses", "to_base"]
+__all__ = [
+    "check_weighting",
+    "entropy_of_masses",
+    "information_of_masses",
+    "label_weights",
+    "to_base",
+    "unit_name",
+]

@@ -1,27 +1,101 @@
-"""The floor every family stands on: Shannon entropy of masses, and unit conversion
-(nats -> any base)."""
+"""The floor every family stands on: Shannon entropy of masses, the label weights of a
+conditional entropy, and unit conversion (nats -> any base).
+
+Written once against the array namespace (:func:`softent._interop.namespace`): the same
+formula runs on NumPy arrays (float64 results) and on torch tensors, differentiably and
+under ``torch.compile``. Masses are any non-negative weights (counts, soft-histogram sums,
+bootstrap-weighted sums); they are normalised here.
+"""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
-from .._checks import check_base
+from .._checks import WEIGHTINGS, check_base, fail
+from .._interop import as_float64, namespace
+
+#: p below this is read as this inside the logarithm (and a zero total as this): the
+#: terms stay finite (0 * log(tiny) = 0) and so do their gradients, where a bin's mass
+#: underflowed to 0. It changes no value: a p this small contributes < 1e-297 nats.
+_TINY = 1e-300
 
 
-def entropy_of_masses(masses: np.ndarray) -> np.ndarray:
+def entropy_of_masses(masses: Any) -> Any:
     """H = -Σ_b p_b ln p_b (nats) of p = masses / masses.sum(-1), over the last axis,
-    with 0 ln 0 = 0. ``masses`` [..., B] non-negative float64; returns [...]."""
-    m = np.asarray(masses, dtype=np.float64)
-    total = m.sum(axis=-1, keepdims=True)
-    p = np.divide(m, total, out=np.zeros_like(m), where=total > 0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, -p * np.log(p), 0.0)
-    return terms.sum(axis=-1)
+    with 0 ln 0 = 0 and H = 0 for an all-zero row.
+
+    ``masses`` [..., B] non-negative: a NumPy array (computed in float64) or a torch
+    tensor (in its dtype, float64 for the soft histograms; differentiable, and traceable
+    by ``torch.compile``). Returns [...] in the same library.
+    """
+    xp = namespace(masses)
+    m = np.asarray(masses, dtype=np.float64) if xp is np else masses
+    p = m / xp.clip(m.sum(-1, keepdims=True), _TINY, None)
+    # negated before the sum (the same value, bit for bit): an all-zero row sums +0.0 terms
+    return (-(p * xp.log(xp.clip(p, _TINY, None)))).sum(-1)
 
 
-def to_base(nats: np.ndarray | float, base: float, api: str) -> np.ndarray:
-    """Convert nats to units of ``base`` (2: bits, e: nats, 10: hartleys)."""
+def check_weighting(api: str, weighting: Any) -> str:
+    """'weighted' (H(Z|L) = Σ_k (N_k/N) H(Z|L=k)) or 'uniform' (the mean over labels).
+
+    The one weighting check of the estimators. Its message, "must be 'weighted' or
+    'uniform'", is the one users and tests have always seen; ``_checks.check_weighting``
+    words it "one of 'weighted', 'uniform'" and can replace this once that wording is
+    accepted."""
+    if weighting not in WEIGHTINGS:
+        fail(api, "weighting", "'weighted' or 'uniform'", repr(weighting))
+    return str(weighting)
+
+
+def label_weights(counts: Any, weighting: str, api: str) -> Any:
+    """The weights w_k of H(Z|L) = Σ_k w_k H(Z | L = k), from the row counts ``counts``
+    [K] (integers, or summed bootstrap weights): N_k / N for 'weighted', 1/K' over the K'
+    labels with N_k > 0 for 'uniform'. [K] float64 in counts' library."""
+    check_weighting(api, weighting)
+    if weighting == "weighted":
+        c = as_float64(counts)
+        return c / c.sum()
+    present = as_float64(counts > 0)
+    return present / present.sum()
+
+
+def information_of_masses(
+    per_label: Any,
+    counts: Any,
+    weighting: str,
+    api: str,
+    total: Any = None,
+    base: float = math.e,
+) -> tuple[Any, Any, Any]:
+    """(H(Z), H(Z|L), [K] H(Z | L = k)) in units of ``base`` (nats by default) from
+    per-label masses ``per_label`` [K, B] and row counts ``counts`` [K] (see
+    :func:`label_weights`); I(Z;L) = H(Z) - H(Z|L).
+
+    H(Z) is taken over ``total`` [B] when given, else over the labelled rows
+    (``per_label.sum(0)``: a masked row belongs to no label). NumPy or torch throughout
+    (0-d results in the input's library)."""
     b = check_base(api, base)
-    return np.asarray(nats) if b == math.e else np.asarray(nats) / math.log(b)
+    h = entropy_of_masses(per_label.sum(0) if total is None else total)
+    h_k = entropy_of_masses(per_label)
+    hc = (label_weights(counts, weighting, api) * h_k).sum()
+    if b == math.e:
+        return h, hc, h_k
+    log_b = math.log(b)
+    return h / log_b, hc / log_b, h_k / log_b
+
+
+def unit_name(base: float) -> str:
+    """What a result in units of ``base`` is called: 'nats' (e), 'bits' (2), else
+    '(log base b)'."""
+    return {math.e: "nats", 2.0: "bits"}.get(float(base), f"(log base {base:g})")
+
+
+def to_base(nats: Any, base: float, api: str) -> Any:
+    """Convert nats to units of ``base`` (2: bits, e: nats, 10: hartleys). A NumPy array
+    or float comes back as a NumPy array, a tensor as a tensor (differentiably)."""
+    b = check_base(api, base)
+    x = np.asarray(nats) if namespace(nats) is np else nats
+    return x if b == math.e else x / math.log(b)

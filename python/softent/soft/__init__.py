@@ -9,10 +9,10 @@ estimator.
 from __future__ import annotations
 
 from .accumulator import Accumulator
-from .bins import box_bins, spherical_bins
+from .bins import Bins, box_bins, spherical_bins
 from .calibration import calibrate_temperature
 from .estimators import Information, conditional_entropy, entropy, information, mutual_information
-from .histogram import Bins, SoftHistogram, soft_histogram
+from .histogram import SoftHistogram, soft_histogram
 from .measures import (
     all_measures,
     disentanglement,

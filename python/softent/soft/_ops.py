@@ -14,51 +14,11 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .. import _core
 from .._checks import fail
-from .._interop import pointer, view
+from . import _kernel
 
-
-def _call_args(
-    z: Tensor,
-    centres: Tensor,
-    centre_sq: Tensor,
-    slots: Tensor,
-    inv_temperature: Tensor,
-    hist_rows: int,
-    metric: int,
-    num_threads: int,
-) -> dict:
-    """The keyword arguments shared by the forward and backward kernel calls."""
-    if z.device.type == "cuda" and not _core.build_info()["cuda"]:
-        fail(
-            "torch.soft_histogram",
-            "z",
-            "on the CPU (this softent build has no CUDA support)",
-            f"a tensor on {z.device}",
-            RuntimeError,
-        )
-    v = view(z)
-    return {
-        "z": v.ptr,
-        "n": v.shape[0],
-        "d": v.shape[1],
-        "z_stride_row": v.strides[0],
-        "z_stride_col": v.strides[1],
-        "dtype": v.dtype_code,
-        "centres": pointer(centres),
-        "centre_sq": pointer(centre_sq),
-        "b": int(centres.shape[0]),
-        "slots": pointer(slots) if slots.numel() else 0,
-        "n_sets": int(slots.shape[0]) if slots.numel() else 0,
-        "hist_rows": hist_rows,
-        "metric": metric,
-        "inv_temperature": float(inv_temperature),
-        "num_threads": num_threads,
-        "tile_rows": 0,
-        "device": v.device,
-        "stream": v.stream,
-    }
+#: the api named in the errors the custom ops raise
+_API = "torch.soft_histogram"
 
 
 @torch.library.custom_op("softent::soft_histogram", mutates_args=())
@@ -80,10 +40,17 @@ def soft_histogram_with_dots(
     z's dtype when ``keep_dots`` (the backward then skips recomputing them), else empty."""
     hist = torch.zeros((hist_rows, centres.shape[0]), dtype=torch.float64, device=z.device)
     dots = z.new_empty((z.shape[0], centres.shape[0]) if keep_dots else (0,))
-    bad = _core.soft_histogram(
-        hist=pointer(hist),
-        dots_out=pointer(dots) if keep_dots else 0,
-        **_call_args(z, centres, centre_sq, slots, inv_temperature, hist_rows, metric, num_threads),
+    bad = _kernel.forward(
+        _kernel.kernel_view(_API, z),
+        centres,
+        centre_sq,
+        slots,
+        hist,
+        hist_rows,
+        metric,
+        inv_temperature,
+        num_threads,
+        dots_out=dots if keep_dots else None,
     )
     if bad >= 0:
         fail("torch", "z", "finite", f"NaN/Inf in row {bad}")
@@ -137,14 +104,21 @@ def soft_histogram_backward(
     grad_c = torch.zeros((b, d), **f64) if needs[1] else torch.zeros((0,), **f64)
     grad_csq = torch.zeros((b,), **f64) if needs[2] else torch.zeros((0,), **f64)
     grad_inv_t = torch.zeros((), **f64) if needs[3] else torch.zeros((0,), **f64)
-    _core.soft_histogram_backward(
-        grad_hist=pointer(grad_hist),
-        grad_z=pointer(grad_z) if needs[0] else 0,
-        grad_centres=pointer(grad_c) if needs[1] else 0,
-        grad_centre_sq=pointer(grad_csq) if needs[2] else 0,
-        grad_inv_temperature=pointer(grad_inv_t) if needs[3] else 0,
-        dots=pointer(dots) if dots.numel() else 0,
-        **_call_args(z, centres, centre_sq, slots, inv_temperature, hist_rows, metric, num_threads),
+    _kernel.backward(
+        _kernel.kernel_view(_API, z),
+        centres,
+        centre_sq,
+        slots,
+        hist_rows,
+        metric,
+        inv_temperature,
+        num_threads,
+        grad_hist=grad_hist,
+        grad_z=grad_z if needs[0] else None,
+        grad_centres=grad_c if needs[1] else None,
+        grad_centre_sq=grad_csq if needs[2] else None,
+        grad_inv_temperature=grad_inv_t if needs[3] else None,
+        dots=dots if dots.numel() else None,
     )
     return grad_z, grad_c, grad_csq, grad_inv_t.cpu()
 

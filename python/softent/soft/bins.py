@@ -1,30 +1,87 @@
-"""Bin centres, reproducible from a seed with NumPy's ``default_rng`` so that any other
-package (or another run) can regenerate exactly the same centres."""
+"""Soft bins: centres [B, D], the score (metric) and the temperature that turn them into
+soft assignments q_ib = softmax_b(s(z_i, c_b) / T) (Conklin 2025, §5.4).
+
+Centres are reproducible from a seed with NumPy's ``default_rng``, so that any other
+package (or another run) can regenerate exactly the same centres. Every path that makes
+bins (the batch functions, the Accumulator, the differentiable torch functions) validates
+centres and temperatures here.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 
-from .._checks import fail
-from .._interop import as_float_rows, to_numpy
+from .._checks import fail, is_int
+from .._interop import as_float_rows, namespace, on_device, row_norms, to_numpy
+from .calibration import calibrate_temperature
 
 Seed = int | np.random.Generator
+Metric = Literal["euclidean", "sqeuclidean", "cosine", "dot"]
+#: must match enum class Metric in cpp/include/softent/math/soft_bin.h
+METRIC_CODES: dict[str, int] = {"euclidean": 0, "sqeuclidean": 1, "cosine": 2, "dot": 3}
 
 
 def _rng(seed: Seed, api: str) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
-    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
+    if is_int(seed) and seed >= 0:
         return np.random.default_rng(int(seed))
     fail(api, "seed", "a non-negative int or a numpy.random.Generator", repr(seed), TypeError)
 
 
 def _check_count(api: str, name: str, value: Any) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
+    # ValueError for a non-int too (n_bins=2.5): what these arguments have always raised
+    if not is_int(value) or value < 1:
         fail(api, name, "an int >= 1", repr(value))
     return int(value)
+
+
+def check_metric(api: str, metric: Any) -> str:
+    """``metric`` if it is one of :data:`METRIC_CODES`, else a ValueError listing them."""
+    if metric not in METRIC_CODES:
+        fail(api, "metric", f"one of {sorted(METRIC_CODES)}", repr(metric))
+    return str(metric)
+
+
+def check_centres(api: str, centres: Any, dim: int, metric: str, *, values: bool = True) -> None:
+    """Refuse centres [B, D] (2-D float NumPy array or tensor, from
+    :func:`softent._interop.as_float_rows`) whose D is not the data's ``dim``, and, when
+    ``values`` (data-dependent checks: off under ``torch.compile``), non-finite centres
+    or zero rows for 'cosine'."""
+    if centres.shape[1] != dim:
+        fail(
+            api,
+            "centres",
+            f"[B, D] with D={dim} (the data's dimension)",
+            f"shape {tuple(centres.shape)}",
+        )
+    if not values:
+        return
+    xp = namespace(centres)
+    if not bool(xp.isfinite(centres).all()):
+        fail(api, "centres", "finite (no NaN/Inf)", "non-finite values")
+    if metric == "cosine" and not bool((row_norms(centres) > 0).all()):
+        fail(api, "centres", "non-zero rows for metric='cosine'", "a zero row")
+
+
+def check_temperature(api: str, temperature: Any) -> float | None:
+    """A finite temperature T > 0 as a float, or None for 'auto'."""
+    if isinstance(temperature, str):
+        if temperature != "auto":
+            fail(api, "temperature", "a float > 0 or 'auto'", repr(temperature))
+        return None
+    try:
+        t = float(temperature)
+    except (TypeError, ValueError):
+        fail(api, "temperature", "a float > 0 or 'auto'", repr(temperature), TypeError)
+    if not (math.isfinite(t) and t > 0):
+        fail(api, "temperature", "finite and > 0", t)
+    return t
 
 
 def spherical_bins(n_bins: int, dim: int, seed: Seed = 0) -> np.ndarray:
@@ -55,3 +112,108 @@ def box_bins(z: Any, n_bins: int, seed: Seed = 0) -> np.ndarray:
     if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
         fail("box_bins", "z", "finite (no NaN/Inf)", "non-finite values")
     return _rng(seed, "box_bins").uniform(lo, hi, size=(n_bins, rows.shape[1]))
+
+
+def auto_temperature(metric: str, centres: np.ndarray) -> float:
+    """The temperature used for ``temperature="auto"`` (see :func:`softent.soft_histogram`)
+    for float64 ``centres`` [B, D]: dimensionless for 'cosine', in the scores' units else."""
+    n_bins, dim = centres.shape
+    if n_bins < 2:
+        return 1.0  # one bin: every row is assigned to it whatever T is
+    eps = calibrate_temperature(max(dim, 2), n_bins, "vmf")
+    if metric == "cosine":
+        return eps
+    if metric == "dot":
+        scale = float(np.sqrt(np.mean(np.sum(centres**2, axis=1))))
+        return eps * scale**2 if scale > 0 else 1.0
+    # (sq)euclidean: the spread r of the centres about their mean plays the radius of the
+    # unit sphere. On the sphere cos/eps = -|z-c|^2/(2 eps) + const, so the squared
+    # distance needs T = 2 eps r^2; linearising |z-c| around the typical distance
+    # sqrt(2) r gives T = eps r / sqrt(2) for the unsquared distance.
+    r = float(np.sqrt(np.mean(np.sum((centres - centres.mean(axis=0)) ** 2, axis=1))))
+    if r == 0:
+        return 1.0
+    return 2 * eps * r**2 if metric == "sqeuclidean" else eps * r / math.sqrt(2)
+
+
+@dataclass(frozen=True)
+class Bins:
+    """Bin centres with the metric and temperature that turn them into soft bins.
+
+    ``centres`` [B, D] float64 exactly as given or generated (not normalised);
+    ``temperature`` > 0 (divides the scores). Kernel-ready copies are cached per dtype/device.
+    """
+
+    centres: np.ndarray
+    metric: str
+    temperature: float
+    _prepared: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def n_bins(self) -> int:
+        return int(self.centres.shape[0])
+
+    @property
+    def dim(self) -> int:
+        return int(self.centres.shape[1])
+
+    def __repr__(self) -> str:
+        return (
+            f"Bins(B={self.n_bins}, D={self.dim}, {self.metric}, T={self.temperature:.4g}, "
+            f"fingerprint={self.fingerprint()[:12]})"
+        )
+
+    def fingerprint(self) -> str:
+        """A hash of centres (bytes), metric and temperature: equal iff the bins are identical."""
+        h = hashlib.sha256()
+        h.update(np.ascontiguousarray(self.centres, dtype=np.float64).tobytes())
+        h.update(f"{self.centres.shape}|{self.metric}|{self.temperature!r}".encode())
+        return h.hexdigest()
+
+    def prepared(self, dtype_code: int, device: int) -> tuple[Any, Any]:
+        """(centres [B, D] in the kernel dtype, unit rows for cosine; ||c||^2 [B] float64)
+        in the memory of ``device`` (-1 = host)."""
+        key = (dtype_code, device)
+        if key not in self._prepared:
+            c = self.centres
+            if self.metric == "cosine":
+                c = c / np.linalg.norm(c, axis=1, keepdims=True)
+            c = np.ascontiguousarray(c, dtype=np.float64 if dtype_code == 1 else np.float32)
+            csq = np.ascontiguousarray(np.sum(c.astype(np.float64) ** 2, axis=1))
+            self._prepared[key] = (on_device(c, device), on_device(csq, device))
+        return self._prepared[key]
+
+
+def make_bins(
+    api: str,
+    z: Any | None,
+    dim: int,
+    *,
+    centres: Any = None,
+    n_bins: int = 100,
+    metric: str = "cosine",
+    temperature: float | str = "auto",
+    seed: Seed = 0,
+) -> Bins:
+    """Resolve the shared keyword arguments into :class:`Bins` (validating each). ``z``
+    [N, D] (or None) is needed only for the default centres of the Euclidean metrics
+    (:func:`box_bins`); ``dim`` is D."""
+    metric = check_metric(api, metric)
+    if centres is None:
+        n_bins = _check_count(api, "n_bins", n_bins)
+        if metric in ("euclidean", "sqeuclidean"):
+            if z is None:
+                fail(
+                    api,
+                    "centres",
+                    "given for Euclidean metrics without data (or use box_bins)",
+                    None,
+                )
+            c = box_bins(z, n_bins, seed)
+        else:
+            c = spherical_bins(n_bins, dim, seed)
+    else:
+        c = to_numpy(as_float_rows(centres, api, "centres")).astype(np.float64)
+        check_centres(api, c, dim, metric)
+    t = check_temperature(api, temperature)
+    return Bins(c, metric, auto_temperature(metric, c) if t is None else t)

@@ -20,11 +20,10 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-import numpy as np
 from scipy.optimize import brentq
 from scipy.special import gammaln, ive
 
-from .._checks import fail
+from .._checks import check_choice, check_int, fail
 
 METHODS = ("vmf", "vmf_bound", "leading_order")
 
@@ -109,17 +108,6 @@ def vmf_uniform_kl_lower_bound(kappa: float, dim: int) -> float:
     return kappa * kappa / (h + math.sqrt(kappa * kappa + h * h)) - (r - nu + log_term)
 
 
-def _check(dim: object, n_bins: object, method: object) -> None:
-    api = "calibrate_temperature"
-    for name, value in (("dim", dim), ("n_bins", n_bins)):
-        if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
-            fail(api, name, "an int >= 2", repr(value), TypeError)
-        if value < 2:
-            fail(api, name, "an int >= 2", repr(value))
-    if method not in METHODS:
-        fail(api, "method", f"one of {METHODS}", repr(method))
-
-
 def calibrate_temperature(dim: int, n_bins: int, method: str = "vmf") -> float:
     """The temperature ε* at which a spherical soft bin carries log ``n_bins`` nats.
 
@@ -142,8 +130,9 @@ def calibrate_temperature(dim: int, n_bins: int, method: str = "vmf") -> float:
     Returns:
         ε* > 0 (dimensionless: cosine scores are divided by it).
     """
-    _check(dim, n_bins, method)
-    return _calibrate(int(dim), int(n_bins), str(method))
+    api = "calibrate_temperature"
+    d, b = check_int(api, "dim", dim, lo=2), check_int(api, "n_bins", n_bins, lo=2)
+    return _calibrate(d, b, check_choice(api, "method", method, METHODS))
 
 
 @lru_cache(maxsize=1024)

@@ -20,21 +20,29 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .._checks import check_base, fail
-from .._labels import encode_labels
+from .._checks import check_base, check_int, check_optional_int, check_threads, fail
+from .._interop import as_float_rows, count_codes, to_float
+from .._labels import encode_labels, histogram_slots
+from ..discrete import (
+    check_weighting,
+    entropy_of_masses,
+    information_of_masses,
+    to_base,
+    unit_name,
+)
 from . import _ops
-from .bins import Seed
-from .histogram import (
+from ._kernel import label_slots
+from .bins import (
     METRIC_CODES,
     Metric,
-    Weighting,
+    Seed,
     auto_temperature,
+    check_centres,
     check_metric,
-    check_threads,
+    check_temperature,
     make_bins,
 )
-
-_FLOATS = (torch.float16, torch.bfloat16, torch.float32, torch.float64)
+from .histogram import Weighting
 
 #: The most memory (bytes) a differentiable call keeps for its backward: the forward's
 #: [N, B] dots when they fit (the backward then skips their GEMM, ~1/3 of its time at
@@ -47,8 +55,7 @@ def set_backward_cache_bytes(nbytes: int) -> int:
     """Set the most memory (bytes, >= 0) that a differentiable softent call keeps between
     forward and backward (default 64 MiB; 0: always recompute). Returns the previous value."""
     global _backward_cache_bytes
-    if not isinstance(nbytes, int) or isinstance(nbytes, bool) or nbytes < 0:
-        fail("torch.set_backward_cache_bytes", "nbytes", "an int >= 0", repr(nbytes))
+    nbytes = check_int("torch.set_backward_cache_bytes", "nbytes", nbytes, lo=0)
     previous, _backward_cache_bytes = _backward_cache_bytes, nbytes
     return previous
 
@@ -58,8 +65,9 @@ class TorchInformation:
     """Differentiable results of :func:`information` (0-d tensors in units of ``base``).
 
     ``label_entropies`` [K] tensor (H(Z | L = k)), ``label_values`` [K] NumPy array (None
-    under torch.compile), ``counts`` [K] float64 tensor, ``hist`` [1 + K, B] float64 tensor (row 0 all rows, row 1 + k label k),
-    ``centres``/``temperature``: the bins used."""
+    under torch.compile), ``counts`` [K] float64 tensor, ``hist`` [1 + K, B] float64 tensor
+    (row 0 all rows, row 1 + k label k), ``centres``/``temperature``: the bins used,
+    ``base`` the units (e: nats, 2: bits), ``metric`` the score."""
 
     entropy: Tensor
     conditional_entropy: Tensor
@@ -70,14 +78,17 @@ class TorchInformation:
     hist: Tensor
     centres: Tensor
     temperature: Tensor
+    base: float = math.e
+    metric: str = "cosine"
 
-
-def _entropy_rows(masses: Tensor) -> Tensor:
-    """-Σ_b p_b ln p_b over the last axis of p = masses / Σ masses (nats); 0 for an empty
-    row. The clamps keep values and gradients finite where a bin's mass underflowed to 0
-    (its term and its weight are then 0)."""
-    p = masses / masses.sum(-1, keepdim=True).clamp_min(1e-300)
-    return -(p * torch.log(p.clamp_min(1e-300))).sum(-1)
+    def __repr__(self) -> str:
+        return (
+            f"TorchInformation(H={to_float(self.entropy):.4g} {unit_name(self.base)}, "
+            f"H(Z|L)={to_float(self.conditional_entropy):.4g}, "
+            f"I={to_float(self.mutual_information):.4g}, N={to_float(self.counts.sum()):.0f}, "
+            f"B={self.hist.shape[1]} {self.metric}, T={to_float(self.temperature):.4g}, "
+            f"labels={self.label_entropies.shape[0]}, device={self.hist.device})"
+        )
 
 
 def _compiling() -> bool:
@@ -85,6 +96,8 @@ def _compiling() -> bool:
 
 
 def _check_z(api: str, z: Any) -> Tensor:
+    """z [N, D] validated as every softent function does; float16/bfloat16 become float32
+    inside the autograd graph."""
     if not isinstance(z, torch.Tensor):
         fail(
             api,
@@ -93,70 +106,37 @@ def _check_z(api: str, z: Any) -> Tensor:
             type(z).__name__,
             TypeError,
         )
-    if z.dtype not in _FLOATS:
-        fail(
-            api,
-            "z",
-            "a floating-point tensor (float16/bfloat16/float32/float64)",
-            z.dtype,
-            TypeError,
-        )
-    if z.ndim != 2:
-        fail(api, "z", "a 2-D tensor [N, D]", f"shape {tuple(z.shape)}")
-    if z.shape[0] == 0 or z.shape[1] == 0:
-        fail(api, "z", "non-empty (N >= 1 rows, D >= 1 features)", f"shape {tuple(z.shape)}")
-    if z.device.type not in ("cpu", "cuda"):
-        fail(api, "z", "on the CPU or a CUDA device", z.device, RuntimeError)
-    # float16/bfloat16 are computed in float32; .float() stays in the autograd graph.
-    return z if z.dtype in (torch.float32, torch.float64) else z.float()
+    return as_float_rows(z, api, "z", keep_graph=True)
 
 
 def _bins(
     api: str, z: Tensor, centres: Any, n_bins: int, metric: str, temperature: Any, seed: Seed
 ) -> tuple[Tensor, Tensor]:
     """(centres [B, D] in z's dtype and device, possibly requiring grad; T as a 0-d float64
-    CPU tensor, possibly requiring grad)."""
+    CPU tensor, possibly requiring grad). Validated by the same checks as the NumPy path
+    (:mod:`.bins`); what is torch's own is that a tensor may carry gradients and that under
+    ``torch.compile`` nothing may leave the graph (no NumPy centres, no 'auto')."""
     t_tensor = isinstance(temperature, torch.Tensor)
     if isinstance(centres, torch.Tensor):
-        if centres.ndim != 2 or centres.shape[1] != z.shape[1] or centres.shape[0] < 1:
-            fail(
-                api,
-                "centres",
-                f"[B, D] with B >= 1 and D={z.shape[1]} (the data's dimension)",
-                f"shape {tuple(centres.shape)}",
-            )
-        if centres.dtype not in _FLOATS:
-            fail(api, "centres", "a floating-point tensor", centres.dtype, TypeError)
-        if not _compiling():  # data-dependent checks: eager only
-            if not bool(torch.isfinite(centres).all()):
-                fail(api, "centres", "finite (no NaN/Inf)", "non-finite values")
-            if metric == "cosine" and not bool((centres.detach().norm(dim=1) > 0).all()):
-                fail(api, "centres", "non-zero rows for metric='cosine'", "a zero row")
-        c = centres.to(device=z.device, dtype=z.dtype)
+        c = as_float_rows(centres, api, "centres", keep_graph=True)
+        check_centres(api, c, int(z.shape[1]), metric, values=not _compiling())
         if t_tensor:
             t: Any = temperature
-        elif isinstance(temperature, (int, float)) and not isinstance(temperature, bool):
-            if not (math.isfinite(temperature) and temperature > 0):
-                fail(api, "temperature", "finite and > 0", temperature)
-            t = float(temperature)
-        elif _compiling():
+        elif (
+            not (isinstance(temperature, (int, float)) and not isinstance(temperature, bool))
+            and _compiling()
+        ):
             fail(
                 api,
                 "temperature",
                 "a float or a tensor under torch.compile ('auto' calibrates in SciPy)",
                 repr(temperature),
             )
-        elif temperature == "auto":
-            t = auto_temperature(metric, centres.detach().double().cpu().numpy())
         else:
-            t = make_bins(
-                api,
-                None,
-                z.shape[1],
-                centres=centres.detach().cpu(),
-                metric=metric,
-                temperature=temperature,
-            ).temperature
+            t = check_temperature(api, temperature)
+            if t is None:
+                t = auto_temperature(metric, c.detach().double().cpu().numpy())
+        c = c.to(device=z.device, dtype=z.dtype)
     else:
         if _compiling():
             fail(
@@ -187,62 +167,45 @@ def _bins(
                 f"a tensor of shape {tuple(t.shape)}",
                 TypeError,
             )
-        if not _compiling() and not (math.isfinite(tv := float(t.detach())) and tv > 0):
+        if not _compiling() and not (math.isfinite(tv := to_float(t)) and tv > 0):
             fail(api, "temperature", "finite and > 0", tv)
         return c, t.reshape(()).to(device="cpu", dtype=torch.float64)
     return c, torch.tensor(float(t), dtype=torch.float64)
 
 
-@dataclass(frozen=True)
-class _Codes:
-    """Dense label codes: ``counts`` [K] float64 tensor, ``values`` [K] (NumPy, or None
-    under torch.compile where they are 0..K-1)."""
-
-    counts: Tensor
-    values: np.ndarray | None
-
-    @property
-    def n_labels(self) -> int:
-        return int(self.counts.shape[0])
-
-
 def _slots(
     api: str, labels: Any, n: int, n_labels: int | None, device: torch.device
-) -> tuple[Tensor, _Codes | None]:
-    """Kernel slots [S, N] int32 (1 + code, or -1 masked) and the codes' counts."""
+) -> tuple[Tensor, Tensor | None, np.ndarray | None]:
+    """(kernel slots [S, N] int32 on ``device`` (1 + code, or -1 masked; S = 0 without
+    labels), counts [K] float64 on ``device``, label values [K] or None)."""
     if labels is None:
-        return torch.zeros((0, n), dtype=torch.int32, device=device), None
-    if n_labels is not None:
-        # Labels already coded 0..n_labels-1 (-1 masked) as a tensor: all in torch, so
-        # torch.compile traces it (the C++ call re-checks the range of every slot).
-        if not isinstance(n_labels, int) or isinstance(n_labels, bool) or n_labels < 1:
-            fail(api, "n_labels", "None or an int >= 1", repr(n_labels))
-        if (
-            not isinstance(labels, torch.Tensor)
-            or labels.dtype not in (torch.int32, torch.int64)
-            or labels.shape != (n,)
-        ):
-            fail(
-                api,
-                "labels",
-                f"an int tensor of shape ({n},) with values in -1..{n_labels - 1} when n_labels is given",
-                f"{type(labels).__name__} {getattr(labels, 'dtype', '')} {tuple(getattr(labels, 'shape', ()))}",
-            )
-        labels = labels.to(device)
-        if not _compiling() and bool(((labels < -1) | (labels >= n_labels)).any()):
-            fail(api, "labels", f"in -1..{n_labels - 1} (n_labels={n_labels})", "values outside")
-        keep = labels >= 0
-        slots = torch.where(keep, labels + 1, -1).to(torch.int32).reshape(1, n)
-        counts = torch.zeros(n_labels, dtype=torch.float64, device=device)
-        counts = counts.index_add(0, labels.clamp_min(0), keep.to(torch.float64))
-        values = None if _compiling() else np.arange(n_labels)
-        return slots, _Codes(counts, values)
-    if isinstance(labels, torch.Tensor):
-        labels = labels.detach().cpu().numpy()
-    codes = encode_labels(labels, n, api)
-    slots = np.where(codes.codes >= 0, codes.codes + 1, -1).astype(np.int32)[None, :]
-    counts = torch.as_tensor(codes.counts, dtype=torch.float64, device=device)
-    return torch.as_tensor(slots, device=device), _Codes(counts, codes.values)
+        return torch.zeros((0, n), dtype=torch.int32, device=device), None, None
+    n_labels = check_optional_int(api, "n_labels", n_labels, lo=1)
+    if n_labels is None:
+        # any labels (strings too): encoded on the host, exactly as the NumPy path
+        codes = encode_labels(labels, n, api)
+        counts = torch.as_tensor(codes.counts, dtype=torch.float64, device=device)
+        return torch.as_tensor(label_slots(codes), device=device), counts, codes.values
+    # Labels already coded 0..n_labels-1 (-1 masked) as a tensor: all in torch, so
+    # torch.compile traces it and labels on the GPU never make a host round trip (the C++
+    # call re-checks the range of every slot).
+    if (
+        not isinstance(labels, torch.Tensor)
+        or labels.dtype not in (torch.int32, torch.int64)
+        or labels.shape != (n,)
+    ):
+        fail(
+            api,
+            "labels",
+            f"an int tensor of shape ({n},) with values in -1..{n_labels - 1} when n_labels is given",
+            f"{type(labels).__name__} {getattr(labels, 'dtype', '')} {tuple(getattr(labels, 'shape', ()))}",
+        )
+    labels = labels.to(device)
+    if not _compiling() and bool(((labels < -1) | (labels >= n_labels)).any()):
+        fail(api, "labels", f"in -1..{n_labels - 1} (n_labels={n_labels})", "values outside")
+    slots = histogram_slots(labels, 1).reshape(1, n)
+    values = None if _compiling() else np.arange(n_labels)
+    return slots, count_codes(labels, n_labels), values
 
 
 def information(
@@ -289,18 +252,18 @@ def information(
     if labels is None and api != "torch.entropy":
         fail(api, "labels", "an [N] array of labels (use softent.torch.entropy for H(Z))", None)
     b = check_base(api, base)
-    if weighting not in ("weighted", "uniform"):
-        fail(api, "weighting", "'weighted' or 'uniform'", repr(weighting))
+    check_weighting(api, weighting)
     metric = check_metric(api, metric)  # type: ignore[assignment]
     threads = check_threads(api, num_threads)
     z = _check_z(api, z)
     n = int(z.shape[0])
-    slots, codes = _slots(api, labels, n, n_labels, z.device)
+    slots, counts, values = _slots(api, labels, n, n_labels, z.device)
     c, t = _bins(api, z, centres, n_bins, metric, temperature, seed)
+    # the kernel's centres in z's dtype, inside the graph (gradients reach tensor centres)
     c_kernel = c / c.norm(dim=1, keepdim=True) if metric == "cosine" else c
     c_kernel = c_kernel.contiguous()
     csq = (c_kernel.to(torch.float64) ** 2).sum(1)
-    k = 0 if codes is None else codes.n_labels
+    k = 0 if counts is None else int(counts.shape[0])
     wants_grad = torch.is_grad_enabled() and (
         z.requires_grad or c_kernel.requires_grad or t.requires_grad
     )
@@ -308,23 +271,16 @@ def information(
     hist = _ops.soft_histogram(
         z, c_kernel, csq, slots, 1.0 / t, 1 + k, METRIC_CODES[metric], threads, keep_dots
     )
-
-    scale = 1.0 / math.log(b)
-    if codes is None:
-        h = _entropy_rows(hist[0]) * scale
+    # the last step, shared with the NumPy path (softent.discrete)
+    if counts is None:
+        h = to_base(entropy_of_masses(hist[0]), b, api)
         zero = torch.zeros((), dtype=torch.float64, device=z.device)
         return TorchInformation(
-            h, h, zero, h.reshape(1), None, hist.new_full((1,), float(n)), hist, c, t
+            h, h, zero, h.reshape(1), None, hist.new_full((1,), float(n)), hist, c, t, b, metric
         )
-    per_label = hist[1:]
-    # Masked rows are ignored everywhere (as the batch API): H(Z) from the labelled rows.
-    h = _entropy_rows(per_label.sum(0)) * scale
-    h_k = _entropy_rows(per_label) * scale
-    counts = codes.counts
-    present = (counts > 0).to(torch.float64)
-    w = counts / counts.sum() if weighting == "weighted" else present / present.sum()
-    hc = (w * h_k).sum()
-    return TorchInformation(h, hc, h - hc, h_k, codes.values, counts, hist, c, t)
+    # masked rows are ignored everywhere (as the batch API): H(Z) from the labelled rows
+    h, hc, h_k = information_of_masses(hist[1:], counts, weighting, api, base=b)
+    return TorchInformation(h, hc, h - hc, h_k, values, counts, hist, c, t, b, metric)
 
 
 def entropy(z: Tensor, **kwargs: Any) -> Tensor:

@@ -8,16 +8,16 @@ floating dtype (float32 for float16/bfloat16).
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
 
 from .._checks import check_base, fail
-from .._interop import is_torch
-from .bins import Seed
-from .histogram import Metric, SoftHistogram, Weighting, soft_histogram
+from .._interop import requires_grad, scalar_like, to_float
+from ..discrete import check_weighting, unit_name
+from .bins import Metric, Seed
+from .histogram import SoftHistogram, Weighting, soft_histogram
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,17 @@ class Information:
     base: float
     weighting: str
     histogram: SoftHistogram
+
+    def __repr__(self) -> str:
+        bins = self.histogram.bins
+        uniform = ", uniform" if self.weighting == "uniform" else ""
+        return (
+            f"Information(H={to_float(self.entropy):.4g} {unit_name(self.base)}, "
+            f"H(Z|L)={to_float(self.conditional_entropy):.4g}, "
+            f"I={to_float(self.mutual_information):.4g}, N={self.histogram.n_rows}, "
+            f"B={bins.n_bins} {bins.metric}, T={bins.temperature:.4g}, "
+            f"labels={len(self.label_values)}{uniform})"
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-able dict (floats, lists; label values as given)."""
@@ -61,39 +72,19 @@ class Information:
         }
 
 
-def _scalar_like(z: Any, value: float) -> Any:
-    """``value`` as z's kind: a 0-d tensor on z's device for torch input, else a float."""
-    if is_torch(z):
-        import torch
-
-        dtype = z.dtype if z.dtype in (torch.float32, torch.float64) else torch.float32
-        return torch.tensor(value, dtype=dtype, device=z.device)
-    return float(value)
-
-
 def _differentiable_result(name: str, z: Any, labels: Any, kwargs: dict[str, Any]) -> Any:
     """``softent.torch.<name>``'s differentiable result when z, centres or temperature is a
     tensor that requires grad under grad mode (and nonfinite is 'raise'), else None."""
-    torch = sys.modules.get("torch")
-    if torch is None or kwargs.get("nonfinite", "raise") != "raise" or not torch.is_grad_enabled():
-        return None
-    if not any(
-        isinstance(a, torch.Tensor) and a.requires_grad
-        for a in (z, kwargs.get("centres"), kwargs.get("temperature"))
+    if kwargs.get("nonfinite", "raise") != "raise" or not requires_grad(
+        z, kwargs.get("centres"), kwargs.get("temperature")
     ):
         return None
-    from . import differentiable as softent_torch
+    from . import differentiable  # imports torch: only for tensors that require grad
 
     args = (z,) if name == "entropy" else (z, labels)
-    return getattr(softent_torch, name)(
+    return getattr(differentiable, name)(
         *args, **{k: v for k, v in kwargs.items() if k != "nonfinite"}
     )
-
-
-def _check_weighting(api: str, weighting: Any) -> str:
-    if weighting not in ("weighted", "uniform"):
-        fail(api, "weighting", "'weighted' or 'uniform'", repr(weighting))
-    return str(weighting)
 
 
 def entropy(
@@ -140,7 +131,7 @@ def entropy(
         num_threads=num_threads,
         _api="entropy",
     )
-    return _scalar_like(z, h.entropy(base))
+    return scalar_like(z, h.entropy(base))
 
 
 def information(
@@ -171,7 +162,7 @@ def information(
         device for torch input.
     """
     b = check_base(_api, base)
-    w = _check_weighting(_api, weighting)
+    w = check_weighting(_api, weighting)
     if labels is None:
         fail(_api, "labels", "an [N] array of labels", None)
     h = soft_histogram(
@@ -186,13 +177,12 @@ def information(
         num_threads=num_threads,
         _api=_api,
     )
-    hz = h.entropy(b)
-    hzl = h.conditional_entropy(b, w)  # type: ignore[arg-type]
+    hz, hzl, h_k = h.information(b, w, _api)  # type: ignore[arg-type]
     return Information(
-        entropy=_scalar_like(z, hz),
-        conditional_entropy=_scalar_like(z, hzl),
-        mutual_information=_scalar_like(z, hz - hzl),
-        label_entropies=h.label_entropies(b),
+        entropy=scalar_like(z, hz),
+        conditional_entropy=scalar_like(z, hzl),
+        mutual_information=scalar_like(z, hz - hzl),
+        label_entropies=h_k,
         label_values=h.label_values,  # type: ignore[arg-type]
         counts=h.counts,  # type: ignore[arg-type]
         base=b,

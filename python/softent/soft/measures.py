@@ -51,7 +51,7 @@ from typing import Any
 import numpy as np
 
 from .._checks import check_base, fail
-from ..discrete._masses import entropy_of_masses
+from ..discrete import entropy_of_masses, information_of_masses
 from .histogram import SoftHistogram, Weighting
 
 __all__ = [
@@ -98,14 +98,6 @@ def _ratio(num: float, den: float) -> float:
     """num/den, NaN when the denominator is 0 (the measure is undefined there, and a silent
     0 or inf would read as a real value)."""
     return float(num / den) if den != 0 else math.nan
-
-
-def _weights(counts: np.ndarray, weighting: str, api: str) -> np.ndarray:
-    if weighting == "weighted":
-        return counts / counts.sum()
-    if weighting == "uniform":
-        return np.full(counts.shape, 1.0 / counts.shape[0])
-    fail(api, "weighting", "'weighted' or 'uniform'", repr(weighting))
 
 
 def _js_to_rest_nats(per_label: np.ndarray, chunk_rows: int = 4096) -> np.ndarray:
@@ -179,11 +171,11 @@ def measures_from_masses(
         fail(_api, "total", "a 1-D array [B] with B >= 1", f"shape {tot.shape}")
     n_bins = tot.shape[0]
     log_b = math.log(n_bins)
-    h = float(entropy_of_masses(tot))
     out: dict[str, float | None] = dict.fromkeys(MEASURE_KEYS)
-    out["entropy"] = h * scale
-    out["efficiency"] = _ratio(h, log_b)
     if per_label is None:
+        h = float(entropy_of_masses(tot))
+        out["entropy"] = h * scale
+        out["efficiency"] = _ratio(h, log_b)
         return out
     per = np.asarray(per_label, dtype=np.float64)
     cnt = np.asarray(counts, dtype=np.float64) if counts is not None else None
@@ -201,11 +193,12 @@ def measures_from_masses(
         per, cnt = per[present], cnt[present]
     if cnt.shape[0] == 0:
         fail(_api, "counts", "positive for at least one label value", "no labelled rows")
-    hk = entropy_of_masses(per)  # [K] nats
-    hc = float(np.dot(_weights(cnt, weighting, _api), hk))
+    h_nats, hc_nats, _ = information_of_masses(per, cnt, weighting, _api, total=tot)
+    h, hc = float(h_nats), float(hc_nats)
     mi = h - hc
-    pl = cnt / cnt.sum()
-    hl = float(-(pl * np.log(pl)).sum())  # every N_k > 0 here
+    hl = float(entropy_of_masses(cnt))  # H(L) of the counts, every N_k > 0 here
+    out["entropy"] = h * scale
+    out["efficiency"] = _ratio(h, log_b)
     out["conditional_entropy"] = hc * scale
     out["mutual_information"] = mi * scale
     out["regularity"] = _ratio(mi, h)

@@ -1,0 +1,211 @@
+"""THE one place that calls ``softent._core`` for the soft histogram (DESIGN.md §2): the
+forward kernel (batch functions, Accumulator, bootstrap, the torch custom op) and the
+backward kernel (the torch custom op's autograd), with the problem both share built once.
+
+Row z_i [D] gets the soft assignment q_ib = softmax_b(s(z_i, c_b) / T) over B bin centres;
+histograms are the float64 sums of q over rows (all rows, and per label). The kernels never
+materialise the N x B matrix q. Arrays cross as addresses (see ``_core.pyi``); this module
+keeps the array owners alive for the duration of each call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import _core
+from .._checks import check_optional_int, fail
+from .._interop import View, device_of, finite_rows, on_device, pointer, view, zeros
+from .._labels import LabelCodes, histogram_slots
+from .bins import METRIC_CODES, Bins
+
+__all__ = ["accumulate", "backward", "finite_rows", "forward", "kernel_view", "label_slots"]
+
+
+def kernel_view(api: str, z: Any) -> View:
+    """The C++ view of ``z`` [N, D] (from :func:`softent._interop.as_float_rows`), refusing
+    a CUDA tensor on a build without CUDA."""
+    v = view(z)
+    if v.device >= 0 and not _core.build_info()["cuda"]:
+        fail(
+            api,
+            "z",
+            "on the CPU (this softent build has no CUDA support)",
+            f"a tensor on cuda:{v.device}",
+            RuntimeError,
+        )
+    return v
+
+
+def _problem(
+    v: View,
+    centres: Any,
+    centre_sq: Any,
+    slots: Any,
+    hist_rows: int,
+    metric: int,
+    inv_temperature: Any,
+    num_threads: int,
+    tile_rows: int,
+) -> dict[str, Any]:
+    """The fields of the kernel problem shared by forward and backward (HistProblem in
+    cpp/include/softent/problem.h). ``slots`` [S, N] int32 in z's memory, or None / S = 0."""
+    n_sets = 0 if slots is None else int(slots.shape[0])
+    return {
+        "z": v.ptr,
+        "n": v.shape[0],
+        "d": v.shape[1],
+        "z_stride_row": v.strides[0],
+        "z_stride_col": v.strides[1],
+        "dtype": v.dtype_code,
+        "centres": pointer(centres),
+        "centre_sq": pointer(centre_sq),
+        "b": int(centres.shape[0]),
+        "slots": pointer(slots) if n_sets else 0,
+        "n_sets": n_sets,
+        "hist_rows": hist_rows,
+        "metric": metric,
+        "inv_temperature": float(inv_temperature),
+        "num_threads": num_threads,
+        "tile_rows": tile_rows,
+        "device": v.device,
+        "stream": v.stream,
+    }
+
+
+def forward(
+    v: View,
+    centres: Any,
+    centre_sq: Any,
+    slots: Any,
+    hist: Any,
+    hist_rows: int,
+    metric: int,
+    inv_temperature: Any,
+    num_threads: int,
+    *,
+    tile_rows: int = 0,
+    replicates: int = 0,
+    replicate_seed: int = 0,
+    row_offset: int = 0,
+    replicate_offset: int = 0,
+    dots_out: Any = None,
+) -> int:
+    """Add the soft histograms of the rows of ``v`` into ``hist`` [(1 + replicates) *
+    hist_rows, B] float64 (z's memory). ``centres`` [B, D] contiguous in z's dtype (unit
+    rows for cosine), ``centre_sq`` [B] float64, ``metric`` a :data:`METRIC_CODES` value,
+    ``inv_temperature`` 1/T. ``dots_out``: [N, B] in z's dtype to keep <z_i, c_b>, or None.
+    Returns the first row with NaN/Inf, or -1."""
+    return _core.soft_histogram(
+        **_problem(
+            v,
+            centres,
+            centre_sq,
+            slots,
+            hist_rows,
+            metric,
+            inv_temperature,
+            num_threads,
+            tile_rows,
+        ),
+        hist=pointer(hist),
+        replicates=replicates,
+        replicate_seed=replicate_seed,
+        row_offset=row_offset,
+        replicate_offset=replicate_offset,
+        dots_out=pointer(dots_out),
+    )
+
+
+def backward(
+    v: View,
+    centres: Any,
+    centre_sq: Any,
+    slots: Any,
+    hist_rows: int,
+    metric: int,
+    inv_temperature: Any,
+    num_threads: int,
+    *,
+    grad_hist: Any,
+    grad_z: Any,
+    grad_centres: Any,
+    grad_centre_sq: Any,
+    grad_inv_temperature: Any,
+    dots: Any,
+) -> None:
+    """Reduce the cotangent ``grad_hist`` [hist_rows, B] float64 (contiguous) of
+    :func:`forward`'s histograms into the gradients that are not None: ``grad_z`` [N, D]
+    (z's dtype), ``grad_centres`` [B, D], ``grad_centre_sq`` [B], ``grad_inv_temperature``
+    [] (float64, zeroed: added into). ``dots``: the forward's kept [N, B] dots, or None."""
+    _core.soft_histogram_backward(
+        **_problem(
+            v, centres, centre_sq, slots, hist_rows, metric, inv_temperature, num_threads, 0
+        ),
+        grad_hist=pointer(grad_hist),
+        grad_z=pointer(grad_z),
+        grad_centres=pointer(grad_centres),
+        grad_centre_sq=pointer(grad_centre_sq),
+        grad_inv_temperature=pointer(grad_inv_temperature),
+        dots=pointer(dots),
+    )
+
+
+def label_slots(codes: LabelCodes) -> np.ndarray:
+    """Kernel slots [1, N] int32 of one label set: histogram row 1 + code (row 0 holds all
+    rows), -1 for a masked row."""
+    return histogram_slots(codes.codes, 1)[None, :]
+
+
+def accumulate(
+    api: str,
+    z: Any,
+    bins: Bins,
+    slots: np.ndarray | None,
+    hist: Any,
+    *,
+    num_threads: int = 0,
+    tile_rows: int | None = None,
+    replicates: int = 0,
+    replicate_seed: int = 0,
+    row_offset: int = 0,
+    replicate_offset: int = 0,
+) -> None:
+    """Add the soft assignments of the rows of ``z`` [N, D] into ``hist`` [R, B] float64
+    (row 0: every row; row slots[s, i] >= 1: label set s). ``z`` comes from
+    :func:`as_float_rows`; ``hist`` lives on z's device. Raises on non-finite rows.
+
+    With ``replicates`` = M > 0, ``hist`` is [(1 + M) * R, B]: block 0 as above, block r the
+    same sums with row i weighted by its Poisson(1) bootstrap weight, a function of
+    (replicate_seed, row_offset + i, replicate_offset + r - 1) only
+    (cpp/include/softent/math/bootstrap.h)."""
+    v = kernel_view(api, z)
+    centres, csq = bins.prepared(v.dtype_code, v.device)
+    slots_dev: Any = None
+    if slots is not None:
+        slots_dev = on_device(np.ascontiguousarray(slots, dtype=np.int32), v.device)
+    tile = check_optional_int(api, "tile_rows", tile_rows, lo=1) or 0  # 0: automatic
+    bad = forward(
+        v,
+        centres,
+        csq,
+        slots_dev,
+        hist,
+        int(hist.shape[0]) // (1 + replicates),
+        METRIC_CODES[bins.metric],
+        1.0 / bins.temperature,
+        num_threads,
+        tile_rows=tile,
+        replicates=replicates,
+        replicate_seed=replicate_seed,
+        row_offset=row_offset,
+        replicate_offset=replicate_offset,
+    )
+    if bad >= 0:
+        fail(api, "z", "finite (or pass nonfinite='drop')", f"NaN/Inf in row {bad}")
+
+
+def new_hist(z: Any, rows: int, n_bins: int) -> Any:
+    """A zeroed float64 histogram [rows, n_bins] in the memory of z's device."""
+    return zeros((rows, n_bins), device_of(z))
