@@ -121,7 +121,7 @@ def test_bad_arguments(clustered):
         poisson_bootstrap(z, {"y": np.arange(len(z))}, bins, 200_000)
     with pytest.raises(ValueError, match="z must be"):
         poisson_bootstrap(z[:, :3], None, bins, 2)
-    assert softent.soft.histogram.poisson_bootstrap is poisson_bootstrap
+    assert softent.soft.bootstrap.poisson_bootstrap is poisson_bootstrap
 
 
 def _devices() -> list:

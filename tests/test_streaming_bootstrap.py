@@ -14,7 +14,8 @@ import softent
 from reference.bootstrap import poisson_weights
 from softent.soft import _state_io
 from softent.soft.accumulator import Accumulator
-from softent.soft.histogram import Bins, poisson_bootstrap
+from softent.soft.bins import Bins
+from softent.soft.bootstrap import poisson_bootstrap
 
 DATA = Path(__file__).parent / "data"
 R, SEED = 5, 2**63 + 12345  # a seed above 2**63: the full uint64 range reaches the kernel

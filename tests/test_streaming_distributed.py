@@ -242,7 +242,8 @@ def test_two_ranks_all_reduce_equals_one_process(tmp_path):
     a, b = (Accumulator.load(tmp_path / f"rank{r}.npz").state_dict() for r in range(2))
     np.testing.assert_array_equal(a["total"], b["total"])  # every rank holds the same sums
 
-    from softent.soft.histogram import Bins, poisson_bootstrap
+    from softent.soft.bins import Bins
+    from softent.soft.bootstrap import poisson_bootstrap
 
     bins = Bins(centres, "cosine", 0.1)
     want = [

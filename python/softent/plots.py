@@ -202,7 +202,8 @@ def scatter_2d(
     """
     from ._interop import to_numpy
     from .soft.accumulator import Accumulator
-    from .soft.histogram import Bins, SoftHistogram
+    from .soft.bins import Bins
+    from .soft.histogram import SoftHistogram
 
     api = "plots.scatter_2d"
     if isinstance(centres, SoftHistogram):

@@ -203,7 +203,7 @@ def _accumulators(
 def _check_bootstrap_size(label_sets: list[LabelSet], opts: AnalyzeOptions, n_bins: int) -> None:
     """Refuse --bootstrap R whose replicate histograms (R x label values x B float64 per
     layer) would not fit in memory, before streaming anything."""
-    from ..soft.histogram import MAX_BOOTSTRAP_BYTES
+    from ..soft.bootstrap import MAX_BOOTSTRAP_BYTES
 
     n_hist = 1
     for ls in label_sets:

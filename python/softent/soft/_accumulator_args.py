@@ -13,8 +13,7 @@ import numpy as np
 
 from .._checks import fail, is_int
 from .._interop import is_torch, to_numpy
-from .bins import Seed, _rng
-from .histogram import Bins, make_bins
+from .bins import Bins, Seed, _rng, make_bins
 
 API = "Accumulator"
 #: the name of the label set when update() is given one array and no names were declared

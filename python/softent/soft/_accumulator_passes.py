@@ -15,7 +15,8 @@ import numpy as np
 from .._checks import fail
 from .._interop import swap_leading_axes
 from .._labels import histogram_slots
-from .histogram import Bins, accumulate, new_hist
+from ._kernel import accumulate, new_hist
+from .bins import Bins
 
 #: the kernels index histogram rows with int32
 _MAX_ROWS = 2**31

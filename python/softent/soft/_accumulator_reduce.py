@@ -17,7 +17,7 @@ from .._labels import union_vocabularies
 from .._mergeable import SumLayout
 from ._accumulator_args import describe_bins
 from ._accumulator_store import LabelHistograms
-from .histogram import Bins
+from .bins import Bins
 
 
 class AccumulatorReduction:

@@ -20,7 +20,7 @@ from .._interop import to_device, to_host
 from ._accumulator_args import API, bins_difference, check_same_bins, describe_bins
 from ._accumulator_store import LabelHistograms
 from ._state_io import FORMAT, VERSION, check_state, read_state, write_state
-from .histogram import Bins
+from .bins import Bins
 
 
 class AccumulatorPersistence:

@@ -219,7 +219,7 @@ def _check_version(version: Any, api: str, where: str = "") -> None:
 def check_state(state: Mapping[str, Any], api: str) -> dict[str, Any]:
     """Validate a state dict (``Accumulator.state_dict()`` or read from a file) and return
     it with NumPy arrays; raises ValueError with the project's message form."""
-    from .histogram import METRIC_CODES, Bins
+    from .bins import METRIC_CODES, Bins
 
     if not isinstance(state, Mapping):
         fail(api, "state", "a dict from Accumulator.state_dict()", type(state).__name__, TypeError)

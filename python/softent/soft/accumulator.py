@@ -67,8 +67,8 @@ from ._accumulator_reduce import AccumulatorReduction
 from ._accumulator_results import AccumulatorResults
 from ._accumulator_state import AccumulatorPersistence
 from ._accumulator_store import LabelHistograms
-from .bins import Seed
-from .histogram import Bins, finite_rows
+from ._kernel import finite_rows
+from .bins import Bins, Seed
 
 __all__ = ["DEFAULT_LABEL_SET", "Accumulator"]
 

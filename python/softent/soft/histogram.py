@@ -17,19 +17,13 @@ from .._checks import check_threads, fail
 from .._interop import as_float_rows, take_rows, to_numpy
 from .._labels import LabelCodes, encode_labels
 from ..discrete import entropy_of_masses, information_of_masses, label_weights, to_base
-
-# Re-exported for the modules that import them from here (accumulator, report, _state_io,
-# cli.analyze; also check_threads, accumulate, new_hist, finite_rows): they live in .bins,
-# ._kernel and .bootstrap, and those imports switch there at the merge.
 from ._kernel import accumulate, finite_rows, label_slots, new_hist
 from .bins import (
-    METRIC_CODES,  # noqa: F401
     Bins,
     Metric,
     Seed,
     make_bins,
 )
-from .bootstrap import MAX_BOOTSTRAP_BYTES, iter_poisson_bootstrap, poisson_bootstrap  # noqa: F401
 
 Weighting = Literal["weighted", "uniform"]
 

@@ -29,17 +29,11 @@ from .._checks import (
 from .._interop import as_float_rows, is_torch, to_numpy
 from .._labels import encode_labels
 from .._stats import percentile_interval
+from ._kernel import finite_rows
 from .accumulator import DEFAULT_LABEL_SET, Accumulator
-from .bins import Seed
-from .histogram import (
-    Bins,
-    Metric,
-    SoftHistogram,
-    Weighting,
-    finite_rows,
-    iter_poisson_bootstrap,
-    make_bins,
-)
+from .bins import Bins, Metric, Seed, make_bins
+from .bootstrap import iter_poisson_bootstrap
+from .histogram import SoftHistogram, Weighting
 from .measures import MEASURE_KEYS, label_set_measures, measures_from_masses
 
 __all__ = ["Report", "report"]
