@@ -14,10 +14,10 @@ from typing import Any, Literal
 
 import numpy as np
 
-from . import _core
+from . import _core, _kernel
 from ._entropy import entropy_of_masses, to_base
 from ._errors import fail
-from ._interop import as_float_rows, device_of, is_torch, pointer, to_numpy, view
+from ._interop import as_float_rows, device_of, is_torch, to_numpy, view
 from ._labels import LabelCodes, encode_labels
 from .bins import Seed, box_bins, spherical_bins
 from .calibration import calibrate_temperature
@@ -199,10 +199,8 @@ def accumulate(
             RuntimeError,
         )
     centres, csq = bins.prepared(v.dtype_code, v.device)
-    n_sets = 0
     slots_dev: Any = None
     if slots is not None:
-        n_sets = int(slots.shape[0])
         slots_dev = np.ascontiguousarray(slots, dtype=np.int32)
         if v.device >= 0:
             import torch
@@ -210,26 +208,17 @@ def accumulate(
             slots_dev = torch.as_tensor(slots_dev, device=f"cuda:{v.device}")
     if tile_rows is not None and (not isinstance(tile_rows, (int, np.integer)) or tile_rows < 1):
         fail(api, "tile_rows", "None or an int >= 1", repr(tile_rows))
-    bad = _core.soft_histogram(
-        z=v.ptr,
-        n=v.shape[0],
-        d=v.shape[1],
-        z_stride_row=v.strides[0],
-        z_stride_col=v.strides[1],
-        dtype=v.dtype_code,
-        centres=pointer(centres),
-        centre_sq=pointer(csq),
-        b=bins.n_bins,
-        slots=pointer(slots_dev),
-        n_sets=n_sets,
-        hist=pointer(hist),
+    bad = _kernel.soft_histogram(
+        v,
+        centres,
+        csq,
+        slots_dev,
+        hist,
         hist_rows=int(hist.shape[0]) // (1 + replicates),
         metric=METRIC_CODES[bins.metric],
         inv_temperature=1.0 / bins.temperature,
         num_threads=num_threads,
         tile_rows=int(tile_rows or 0),
-        device=v.device,
-        stream=v.stream,
         replicates=replicates,
         replicate_seed=replicate_seed,
         row_offset=row_offset,

@@ -14,9 +14,9 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .. import _core
+from .. import _core, _kernel
 from .._errors import fail
-from .._interop import pointer, view
+from .._interop import view
 
 
 def _call_args(
@@ -29,7 +29,7 @@ def _call_args(
     metric: int,
     num_threads: int,
 ) -> dict:
-    """The keyword arguments shared by the forward and backward kernel calls."""
+    """The arguments shared by the forward and backward kernel calls (softent._kernel)."""
     if z.device.type == "cuda" and not _core.build_info()["cuda"]:
         fail(
             "torch.soft_histogram",
@@ -38,26 +38,15 @@ def _call_args(
             f"a tensor on {z.device}",
             RuntimeError,
         )
-    v = view(z)
     return {
-        "z": v.ptr,
-        "n": v.shape[0],
-        "d": v.shape[1],
-        "z_stride_row": v.strides[0],
-        "z_stride_col": v.strides[1],
-        "dtype": v.dtype_code,
-        "centres": pointer(centres),
-        "centre_sq": pointer(centre_sq),
-        "b": int(centres.shape[0]),
-        "slots": pointer(slots) if slots.numel() else 0,
-        "n_sets": int(slots.shape[0]) if slots.numel() else 0,
+        "z": view(z),
+        "centres": centres,
+        "centre_sq": centre_sq,
+        "slots": slots if slots.numel() else None,
         "hist_rows": hist_rows,
         "metric": metric,
         "inv_temperature": float(inv_temperature),
         "num_threads": num_threads,
-        "tile_rows": 0,
-        "device": v.device,
-        "stream": v.stream,
     }
 
 
@@ -73,16 +62,16 @@ def soft_histogram_with_dots(
     num_threads: int,
     keep_dots: bool,
 ) -> tuple[Tensor, Tensor]:
-    """([hist_rows, B] float64 soft histograms of z [N, D], dots) (see HistProblem in
-    cpp/include/softent/problem.h). ``centres`` [B, D] contiguous in z's dtype (unit rows
+    """([hist_rows, B] float64 soft histograms of z [N, D], dots) (see SoftHistParams in
+    cpp/include/softent/params/soft.h). ``centres`` [B, D] contiguous in z's dtype (unit rows
     for cosine), ``centre_sq`` [B] float64, ``slots`` [S, N] int32 (-1 or 1..hist_rows-1),
     ``inv_temperature`` a 0-d float64 CPU tensor (1/T). ``dots`` is [N, B] <z_i, c_b> in
     z's dtype when ``keep_dots`` (the backward then skips recomputing them), else empty."""
     hist = torch.zeros((hist_rows, centres.shape[0]), dtype=torch.float64, device=z.device)
     dots = z.new_empty((z.shape[0], centres.shape[0]) if keep_dots else (0,))
-    bad = _core.soft_histogram(
-        hist=pointer(hist),
-        dots_out=pointer(dots) if keep_dots else 0,
+    bad = _kernel.soft_histogram(
+        hist=hist,
+        dots_out=dots if keep_dots else None,
         **_call_args(z, centres, centre_sq, slots, inv_temperature, hist_rows, metric, num_threads),
     )
     if bad >= 0:
@@ -137,13 +126,13 @@ def soft_histogram_backward(
     grad_c = torch.zeros((b, d), **f64) if needs[1] else torch.zeros((0,), **f64)
     grad_csq = torch.zeros((b,), **f64) if needs[2] else torch.zeros((0,), **f64)
     grad_inv_t = torch.zeros((), **f64) if needs[3] else torch.zeros((0,), **f64)
-    _core.soft_histogram_backward(
-        grad_hist=pointer(grad_hist),
-        grad_z=pointer(grad_z) if needs[0] else 0,
-        grad_centres=pointer(grad_c) if needs[1] else 0,
-        grad_centre_sq=pointer(grad_csq) if needs[2] else 0,
-        grad_inv_temperature=pointer(grad_inv_t) if needs[3] else 0,
-        dots=pointer(dots) if dots.numel() else 0,
+    _kernel.soft_histogram_backward(
+        grad_hist=grad_hist,
+        grad_z=grad_z if needs[0] else None,
+        grad_centres=grad_c if needs[1] else None,
+        grad_centre_sq=grad_csq if needs[2] else None,
+        grad_inv_temperature=grad_inv_t if needs[3] else None,
+        dots=dots if dots.numel() else None,
         **_call_args(z, centres, centre_sq, slots, inv_temperature, hist_rows, metric, num_threads),
     )
     return grad_z, grad_c, grad_csq, grad_inv_t.cpu()
