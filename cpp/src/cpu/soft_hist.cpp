@@ -1,7 +1,9 @@
-// Computes the fused soft-bin histograms (ops.h: soft_histogram): tile of rows -> dots (BLAS
-// GEMM) -> row softmax -> += float64 histograms and bootstrap replicates; N x B never exists.
-// Math: softent/math/soft_hist.h (softmax.h, metric.h, bootstrap.h). Traversal: cpu/common/.
-// Device: host memory; OpenMP threads over tiles, one BLAS thread each.
+// Computes: soft-bin histograms (ops.h soft_histogram), fused tile -> GEMM -> softmax -> +=.
+// Math: softent/math/soft_hist.h (softmax.h, metric.h, bootstrap.h); loops: cpu/common/.
+// Runs on: host memory, OpenMP threads over row tiles, one BLAS thread each.
+//
+// The N x B assignment matrix never exists: each tile's dots are softmaxed and added into
+// float64 histograms (and bootstrap replicates) while they are in cache.
 #include "softent/math/soft_hist.h"
 
 #include <algorithm>
@@ -70,7 +72,7 @@ int64_t run(const SoftHistParams& p) {
               for (int64_t block = 0; block < blocks; ++block) {
                 const int w = math::block_weight(p, i, block);
                 if (w == 0) continue;
-                const double scale = norm.inv_sum * w;
+                const double scale = math::block_scale(norm.inv_sum, w);
                 const auto mass = [&](int64_t j) { return math::mass(e[j], scale); };
                 th.hist.add(block * p.hist_rows, mass);
                 for (int64_t set = 0; set < p.n_sets; ++set) {

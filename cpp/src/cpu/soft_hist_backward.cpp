@@ -1,9 +1,10 @@
-// Computes the backward of the fused soft-bin histograms (ops.h: soft_histogram_backward):
-// per tile, the dots (kept by the forward, or a GEMM again) and the row softmax, the per-row
-// cotangent from dL/dhist, reduced to grad_z (GEMM U C), grad_centres (GEMM U^T Z, per-thread
-// float64), grad_centre_sq and grad_inv_temperature; N x B never exists.
-// Math: softent/math/soft_hist.h (softmax.h, metric.h). Traversal: cpu/common/.
-// Device: host memory; OpenMP threads over tiles, one BLAS thread each.
+// Computes: the backward of the soft-bin histograms (ops.h soft_histogram_backward).
+// Math: softent/math/soft_hist.h (softmax.h, metric.h); loops: cpu/common/.
+// Runs on: host memory, OpenMP threads over row tiles, one BLAS thread each.
+//
+// Per tile: the dots (kept by the forward, or a GEMM again) and the row softmax, the per-row
+// cotangent from dL/dhist, reduced to grad_z (GEMM U C), grad_centres (GEMM U^T Z, float64
+// per thread), grad_centre_sq and grad_inv_temperature; N x B never exists.
 #include <algorithm>
 #include <cstdint>
 #include <vector>
@@ -122,7 +123,8 @@ void run_backward(const SoftHistGradParams& g) {
               const T* zrow = th.reader.rows() + r * th.reader.ld();
               const T f = th.zcoef[r];
 #pragma omp simd
-              for (int64_t k = 0; k < d; ++k) out[r * d + k] += f * zrow[k];
+              for (int64_t k = 0; k < d; ++k)
+                out[r * d + k] = math::grad_z_value(out[r * d + k], f, zrow[k]);
             }
           }
         }

@@ -1,8 +1,10 @@
-// Computes the soft-bin histograms on the GPU (ops.h: soft_histogram): per chunk of rows, the
-// tiled GEMM writes the dots (chunk x B, bounded scratch), then one warp per row does the
-// softmax and adds the float64 histograms (and bootstrap replicates) with atomics.
-// Math: softent/math/soft_hist.h (softmax.h, metric.h, bootstrap.h). Traversal: cuda/common/.
-// Device: z's device (restored afterwards), the caller's stream.
+// Computes: soft-bin histograms (ops.h soft_histogram) on the GPU, chunk by chunk of rows.
+// Math: softent/math/soft_hist.h (softmax.h, metric.h, bootstrap.h); loops: cuda/common/.
+// Runs on: z's device (the caller's device is restored afterwards), the caller's stream.
+//
+// Per chunk the tiled GEMM writes the dots (chunk x B, bounded scratch), then one warp per
+// row pushes its scores, combines the warp's log-sum-exp and adds the float64 histograms
+// (and bootstrap replicates) with atomics.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -46,7 +48,7 @@ __global__ void softmax_accumulate(T* __restrict__ scores, const T* __restrict__
   for (int64_t block = 0; block <= p.replicates; ++block) {
     const int w = math::block_weight(p, i, block);
     if (w == 0) continue;
-    const double scale = norm.inv_sum * w;
+    const double scale = math::block_scale(norm.inv_sum, w);
     double* h = p.hist + block * p.hist_rows * b;
     for (int64_t j = lane; j < b; j += 32) atomicAdd(h + j, math::mass(s[j], scale));
     for (int64_t set = 0; set < p.n_sets; ++set) {

@@ -1,9 +1,10 @@
-// Computes the backward of the soft-bin histograms on the GPU (ops.h: soft_histogram_backward):
-// per chunk of rows, the dots (kept by the forward, or the tiled GEMM again), one warp per row
-// turns dL/dhist into U = dL/ds * a_dot (in place of the dots), then grad_z = U C + zcoef z
+// Computes: the backward of the soft-bin histograms (ops.h soft_histogram_backward) on the GPU.
+// Math: softent/math/soft_hist.h (softmax.h, metric.h); loops: cuda/common/.
+// Runs on: z's device (the caller's device is restored afterwards), the caller's stream.
+//
+// Per chunk of rows: the dots (kept by the forward, or the tiled GEMM again); one warp per
+// row turns dL/dhist into U = dL/ds * a_dot in place of the dots; then grad_z = U C + zcoef z
 // and grad_centres += U^T Z are tiled GEMMs with epilogues.
-// Math: softent/math/soft_hist.h (softmax.h, metric.h). Traversal: cuda/common/.
-// Device: z's device (restored afterwards), the caller's stream.
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -37,15 +38,8 @@ __global__ void softmax_backward_rows(T* __restrict__ dots, const T* __restrict_
   auto x_of = [&](int64_t j) {
     return math::scaled_score(p.metric, dot[j], zr, T(p.centre_sq[j]), inv_t);
   };
-  // g_j = G[0, j] + Σ_s G[slot_s(i), j]: a gather, in set order.
-  auto cot = [&](int64_t j) {
-    double g = grad_hist[j];
-    for (int64_t set = 0; set < p.n_sets; ++set) {
-      const int32_t slot = p.slots[set * p.z.rows + i];
-      if (slot >= 1) g += grad_hist[int64_t(slot) * b + j];
-    }
-    return g;
-  };
+  const auto slot_of = [&](int64_t set) { return p.slots[set * p.z.rows + i]; };
+  auto cot = [&](int64_t j) { return math::mass_cotangent(grad_hist, b, j, p.n_sets, slot_of); };
   math::LogSumExp<T> lse = math::lse_init<T>();
   for (int64_t j = lane; j < b; j += 32) math::lse_push(lse, x_of(j));
   lse = warp_combine(lse);
@@ -92,7 +86,7 @@ struct GradZ {
   int64_t sr, sc, d;
   const T* zcoef;
   __device__ void operator()(int64_t i, int64_t j, T v) const {
-    out[i * d + j] = v + zcoef[i] * z[i * sr + j * sc];
+    out[i * d + j] = math::grad_z_value(v, zcoef[i], z[i * sr + j * sc]);
   }
 };
 

@@ -39,6 +39,9 @@ SOFTENT_HD double mass(T e, double scale) {
   return double(e) * scale;
 }
 
+// The scale of a row's softmax terms in a histogram block: 1/Σ e times the block weight.
+SOFTENT_HD double block_scale(double inv_sum, int weight) { return inv_sum * weight; }
+
 // Weight of row i of the call in histogram block `block`: 1 in block 0 (the plain
 // histograms), its Poisson(1) bootstrap weight in replicate block >= 1, so CPU and GPU draw
 // identical resamples.
@@ -46,6 +49,19 @@ SOFTENT_HD int block_weight(const SoftHistParams& p, int64_t i, int64_t block) {
   if (block == 0) return 1;
   return poisson1_weight(p.replicate_seed, uint64_t(p.row_offset + i),
                          uint64_t(p.replicate_offset + block - 1));
+}
+
+// Backward: the cotangent of row i's mass in bin j, g_ij = G[0, j] + Σ_s G[slot_s, j] over
+// the label sets in order (slot_of(s) < 1: row i is masked in set s).
+template <typename SlotOf>
+SOFTENT_HD double mass_cotangent(const double* grad_hist, int64_t b, int64_t j, int64_t n_sets,
+                                 SlotOf&& slot_of) {
+  double g = grad_hist[j];
+  for (int64_t set = 0; set < n_sets; ++set) {
+    const int32_t slot = slot_of(set);
+    if (slot >= 1) g += grad_hist[int64_t(slot) * b + j];
+  }
+  return g;
 }
 
 // Backward, one (row, bin) element: from the softmax term e, scaled score x, dot, the row's
@@ -71,6 +87,12 @@ SOFTENT_HD ScoreCotangent<T> score_cotangent(Metric m, T e, T x, T dot, T zsq, T
 template <typename T>
 SOFTENT_HD T grad_z_row_coef(double sum_zsq_terms) {
   return static_cast<T>(2.0 * sum_zsq_terms);
+}
+
+// One element of grad_z: (U C)[i, k] + zcoef_i z_ik.
+template <typename T>
+SOFTENT_HD T grad_z_value(T uc, T zcoef, T z) {
+  return uc + zcoef * z;
 }
 
 // The row's contribution to dL/d(1/T): Σ_b v s = Σ_b v x / (1/T).

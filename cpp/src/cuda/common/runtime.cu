@@ -1,6 +1,6 @@
-// What the CUDA runtime reports about this machine (build_info, the device check before
-// any kernel call). Math: none. Device: host calls into the CUDA runtime, no stream.
-// The runtime is linked statically, so these work (and report "no device") without a driver.
+// Computes: what the CUDA runtime reports (build_info) and the device check before kernels.
+// Math: none.
+// Runs on: the host, through the statically linked runtime (so it works without a driver).
 #include <cuda_runtime.h>
 
 #include <cstdio>
