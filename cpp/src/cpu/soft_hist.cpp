@@ -45,6 +45,29 @@ int64_t run(const SoftHistParams& p) {
   const T* csq = csq_buf.data();
   std::atomic<int64_t> first_bad{kNoRow};
 
+  // One row: the softmax of its scores, then its masses into every histogram block it reaches.
+  const auto add_row = [&](ForwardThread<T>& th, int64_t i, const T* dot, T zr, T* e) {
+    const auto x_of = [&](int64_t j) { return math::scaled_score(M, dot[j], zr, csq[j], inv_t); };
+    math::LogSumExp<T> lse = math::lse_init<T>();
+    math::lse_push_block(lse, b, x_of, e, e);
+    const math::SoftmaxNorm norm = math::row_softmax_norm(lse, zr);
+    if (!norm.finite) {
+      th.first_bad = std::min(th.first_bad, i);
+      return;
+    }
+    for (int64_t block = 0; block < blocks; ++block) {
+      const int w = math::block_weight(p, i, block);
+      if (w == 0) continue;
+      const double scale = math::block_scale(norm.inv_sum, w);
+      const auto mass = [&](int64_t j) { return math::mass(e[j], scale); };
+      th.hist.add(block * p.hist_rows, mass);
+      for (int64_t set = 0; set < p.n_sets; ++set) {
+        const int32_t slot = p.slots[set * n + i];
+        if (slot >= 1) th.hist.add(block * p.hist_rows + slot, mass);
+      }
+    }
+  };
+
   parallel_tiles(
       n, tile, p.num_threads,
       [&] {
@@ -52,34 +75,12 @@ int64_t run(const SoftHistParams& p) {
       },
       [&](ForwardThread<T>& th, int64_t i0, int64_t m) {
         th.reader.load(i0, m, row_norm);
-        // The dots go straight into the caller's buffer when it keeps them for a backward.
+        // The dots go straight into the caller's buffer when it keeps them for a backward;
+        // otherwise the softmax terms overwrite them in place.
         T* dots = dots_out ? dots_out + i0 * b : th.e.data();
         gemm_abt_rows(
             m, th.reader.rows(), th.reader.ld(), p.centres, dots, b, [&](int64_t r, const T* dot) {
-              const int64_t i = i0 + r;
-              const T zr = row_norm ? th.reader.zsq(r) : T(0);
-              T* e = th.e.data() + r * b;
-              math::LogSumExp<T> lse = math::lse_init<T>();
-              math::lse_push_block(
-                  lse, b,
-                  [&](int64_t j) { return math::scaled_score(M, dot[j], zr, csq[j], inv_t); }, e,
-                  e);
-              const math::SoftmaxNorm norm = math::row_softmax_norm(lse, zr);
-              if (!norm.finite) {
-                th.first_bad = std::min(th.first_bad, i);
-                return;
-              }
-              for (int64_t block = 0; block < blocks; ++block) {
-                const int w = math::block_weight(p, i, block);
-                if (w == 0) continue;
-                const double scale = math::block_scale(norm.inv_sum, w);
-                const auto mass = [&](int64_t j) { return math::mass(e[j], scale); };
-                th.hist.add(block * p.hist_rows, mass);
-                for (int64_t set = 0; set < p.n_sets; ++set) {
-                  const int32_t slot = p.slots[set * n + i];
-                  if (slot >= 1) th.hist.add(block * p.hist_rows + slot, mass);
-                }
-              }
+              add_row(th, i0 + r, dot, row_norm ? th.reader.zsq(r) : T(0), th.e.data() + r * b);
             });
       },
       [&](ForwardThread<T>& th) {

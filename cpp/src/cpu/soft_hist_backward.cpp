@@ -18,16 +18,30 @@
 namespace softent::cpu {
 namespace {
 
+// One thread's buffers (allocated once, before its first tile) and partial sums.
 template <typename T>
 struct BackwardThread {
+  BackwardThread(const View2D& z, int64_t tile, int64_t b, bool want_centres)
+      : reader(z, tile),
+        u(tile * b),
+        x(b),
+        e(b),
+        zcoef(tile),
+        ucsq(b),
+        cot(b),
+        gc(want_centres ? b * z.cols : 0, 0.0),
+        gc_tile(want_centres ? b * z.cols : 0),
+        gcsq(b, 0.0) {}
+
   TileReader<T> reader;
-  std::vector<T> u;  // dots of the tile, overwritten row by row by U = dL/ds * a_dot
-  std::vector<T> x, e, zcoef, ucsq;
-  std::vector<double> cot;   // g_ib of the current row
-  std::vector<double> gc;    // this thread's grad_centres [b, d]
-  std::vector<T> gc_tile;    // one tile's U^T Z
-  std::vector<double> gcsq;  // this thread's grad_centre_sq [b]
-  double ginv_t = 0.0;       // this thread's grad_inv_temperature
+  std::vector<T> u;            // dots of the tile, overwritten row by row by U = dL/ds * a_dot
+  std::vector<T> x, e;         // the current row's scaled scores and softmax terms
+  std::vector<T> zcoef, ucsq;  // per tile row: grad_z's z coefficient; per bin: u a_csq
+  std::vector<double> cot;     // g_ib of the current row
+  std::vector<double> gc;      // this thread's grad_centres [b, d]
+  std::vector<T> gc_tile;      // one tile's U^T Z
+  std::vector<double> gcsq;    // this thread's grad_centre_sq [b]
+  double ginv_t = 0.0;         // this thread's grad_inv_temperature
 };
 
 template <typename T, Metric M>
@@ -48,19 +62,7 @@ void run_backward(const SoftHistGradParams& g) {
   const T* csq = csq_buf.data();
 
   parallel_tiles(
-      n, tile, p.num_threads,
-      [&] {
-        return BackwardThread<T>{TileReader<T>(p.z, tile),
-                                 std::vector<T>(tile * b),
-                                 std::vector<T>(b),
-                                 std::vector<T>(b),
-                                 std::vector<T>(tile),
-                                 std::vector<T>(b),
-                                 std::vector<double>(b),
-                                 std::vector<double>(want_c ? b * d : 0, 0.0),
-                                 std::vector<T>(want_c ? b * d : 0),
-                                 std::vector<double>(b, 0.0)};
-      },
+      n, tile, p.num_threads, [&] { return BackwardThread<T>(p.z, tile, b, want_c); },
       [&](BackwardThread<T>& th, int64_t i0, int64_t m) {
         th.reader.load(i0, m, row_norm);
         // Dots kept by the forward, or recomputed (the GEMM the cache saves).
@@ -74,10 +76,11 @@ void run_backward(const SoftHistGradParams& g) {
           const T* dot = cached ? cached + i * b : th.u.data() + r * b;
           T* u_row = th.u.data() + r * b;  // U overwrites the dots it is computed from
           const T zr = row_norm ? th.reader.zsq(r) : T(0);
+          const auto x_of = [&](int64_t j) {
+            return math::scaled_score(M, dot[j], zr, csq[j], inv_t);
+          };
           math::LogSumExp<T> lse = math::lse_init<T>();
-          math::lse_push_block(
-              lse, b, [&](int64_t j) { return math::scaled_score(M, dot[j], zr, csq[j], inv_t); },
-              x, e);
+          math::lse_push_block(lse, b, x_of, x, e);
           const double inv_sum = math::row_softmax_norm(lse, zr).inv_sum;
       // g_ib: the all-rows cotangent plus each label set's row (a gather, in set order).
 #pragma omp simd
