@@ -40,9 +40,12 @@ inline int thread_count(int requested, int64_t n_tiles) {
 }
 
 // body(state, i0, m) for every tile [i0, i0 + m) of n rows, on thread_count(requested)
-// threads, dynamically scheduled (tiles can cost unequal time); each thread first builds its
-// state = make_state() (allocations happen here, outside the loop) and at the end runs
-// finish(state) under a lock, one thread at a time, to reduce its partial results.
+// threads; each thread first builds its state = make_state() (allocations happen here,
+// outside the loop) and at the end runs finish(state), one thread at a time, to reduce its
+// partial results. Deterministic for a given thread count: tiles go to threads in fixed
+// contiguous blocks (static schedule; the tiles of an op cost alike) and the threads finish
+// in thread order, so a float sum is added in the same order on every run — two calls on
+// the same data give bit-identical results, however the threads are timed.
 template <typename MakeState, typename Body, typename Finish>
 void parallel_tiles(int64_t n, int64_t tile, int requested, MakeState&& make_state, Body&& body,
                     Finish&& finish) {
@@ -51,13 +54,23 @@ void parallel_tiles(int64_t n, int64_t tile, int requested, MakeState&& make_sta
 #pragma omp parallel num_threads(nt)
   {
     auto state = make_state();
-#pragma omp for schedule(dynamic, 1)
+#pragma omp for schedule(static)
     for (int64_t t = 0; t < n_tiles; ++t) {
       const int64_t i0 = t * tile;
       body(state, i0, std::min(tile, n - i0));
     }
-#pragma omp critical(softent_parallel_tiles_finish)
-    finish(state);
+    // One iteration per thread of the team actually started, in thread order
+    // (static, 1: thread k runs iteration k).
+#ifdef _OPENMP
+    const int team = omp_get_num_threads();
+#else
+    const int team = 1;
+#endif
+#pragma omp for ordered schedule(static, 1)
+    for (int k = 0; k < team; ++k) {
+#pragma omp ordered
+      finish(state);
+    }
   }
 }
 
