@@ -29,6 +29,31 @@ def test_expected_cuda_build():
         )
 
 
+def _view(a: np.ndarray, device: int = -1) -> _core.View2D:
+    v = _core.View2D()
+    v.data = a.ctypes.data
+    v.rows, v.cols = a.shape
+    v.stride_row, v.stride_col = (st // a.itemsize for st in a.strides)
+    v.dtype = 1 if a.dtype == np.float64 else 0
+    v.device = device
+    return v
+
+
+def _params(z, c, csq, hist, *, slots=None, device=-1, inv_temperature=1.0):
+    """SoftHistParams filled by hand, bypassing python/softent/_kernel.py's checks."""
+    p = _core.SoftHistParams()
+    p.z, p.centres = _view(z, device), _view(c, device)
+    p.centre_sq = csq.ctypes.data
+    p.hist = hist.ctypes.data
+    p.hist_rows = hist.shape[0]
+    if slots is not None:
+        p.slots, p.n_sets = slots.ctypes.data, slots.shape[0]
+    p.metric = 2
+    p.inv_temperature = inv_temperature
+    p.num_threads = 1
+    return p
+
+
 def test_cuda_call_without_driver_is_a_clear_error():
     info = softent.build_info()
     if info["cuda_available"]:
@@ -39,27 +64,7 @@ def test_cuda_call_without_driver_is_a_clear_error():
     hist = np.zeros((1, 2))
     expected = "no CUDA driver or device" if info["cuda"] else "no CUDA support"
     with pytest.raises(RuntimeError, match=expected):
-        _core.soft_histogram(
-            z=z.ctypes.data,
-            n=4,
-            d=3,
-            z_stride_row=3,
-            z_stride_col=1,
-            dtype=0,
-            centres=c.ctypes.data,
-            centre_sq=csq.ctypes.data,
-            b=2,
-            slots=0,
-            n_sets=0,
-            hist=hist.ctypes.data,
-            hist_rows=1,
-            metric=2,
-            inv_temperature=1.0,
-            num_threads=1,
-            tile_rows=0,
-            device=0,
-            stream=0,
-        )
+        _core.soft_histogram(_params(z, c, csq, hist, device=0))
 
 
 def test_core_revalidates_bypassed_python():
@@ -69,49 +74,9 @@ def test_core_revalidates_bypassed_python():
     hist = np.zeros((2, 2))
     slots = np.array([[1, 1, 5, -1]], np.int32)  # 5 would write outside hist
     with pytest.raises(ValueError, match="slots must be -1 or in"):
-        _core.soft_histogram(
-            z=z.ctypes.data,
-            n=4,
-            d=3,
-            z_stride_row=3,
-            z_stride_col=1,
-            dtype=0,
-            centres=c.ctypes.data,
-            centre_sq=csq.ctypes.data,
-            b=2,
-            slots=slots.ctypes.data,
-            n_sets=1,
-            hist=hist.ctypes.data,
-            hist_rows=2,
-            metric=2,
-            inv_temperature=1.0,
-            num_threads=1,
-            tile_rows=0,
-            device=-1,
-            stream=0,
-        )
+        _core.soft_histogram(_params(z, c, csq, hist, slots=slots))
     with pytest.raises(ValueError, match="temperature must be finite"):
-        _core.soft_histogram(
-            z=z.ctypes.data,
-            n=4,
-            d=3,
-            z_stride_row=3,
-            z_stride_col=1,
-            dtype=0,
-            centres=c.ctypes.data,
-            centre_sq=csq.ctypes.data,
-            b=2,
-            slots=0,
-            n_sets=0,
-            hist=hist.ctypes.data,
-            hist_rows=1,
-            metric=2,
-            inv_temperature=float("inf"),
-            num_threads=1,
-            tile_rows=0,
-            device=-1,
-            stream=0,
-        )
+        _core.soft_histogram(_params(z, c, csq, hist[:1], inv_temperature=float("inf")))
     assert not hist.any()
 
 
@@ -135,20 +100,37 @@ def test_cuda_tensor_on_a_build_without_cuda(monkeypatch):
 
 
 def test_type_stub_matches_the_bindings():
-    """python/softent/_core.pyi names every binding and its parameters in order."""
+    """python/softent/_core.pyi lists every bound class with its attributes and their types,
+    and every bound function with its parameters in order, and nothing else."""
     import ast
     import re
     from pathlib import Path
 
-    from softent import _core
-
     stub = ast.parse((Path(softent.__file__).parent / "_core.pyi").read_text())
-    stubbed = {
+    stub_classes = {
+        c.name: {
+            a.target.id: ast.unparse(a.annotation)
+            for a in c.body
+            if isinstance(a, ast.AnnAssign) and isinstance(a.target, ast.Name)
+        }
+        for c in stub.body
+        if isinstance(c, ast.ClassDef)
+    }
+    stub_functions = {
         f.name: [a.arg for a in f.args.args] for f in stub.body if isinstance(f, ast.FunctionDef)
     }
-    bound = {name for name in dir(_core) if not name.startswith("_")}
-    assert set(stubbed) == bound
-    for name, params in stubbed.items():
+    public = {n: v for n, v in vars(_core).items() if not n.startswith("_")}
+    bound_classes = {n: v for n, v in public.items() if isinstance(v, type)}
+    assert set(stub_classes) == set(bound_classes)
+    assert set(stub_functions) == set(public) - set(bound_classes)
+    for name, attributes in stub_classes.items():
+        cls = bound_classes[name]
+        bound = {a for a in dir(cls) if isinstance(getattr(cls, a), property)}
+        assert set(attributes) == bound, name
+        instance = cls()  # default-constructed: every field readable, with the stubbed type
+        for attribute, annotation in attributes.items():
+            assert type(getattr(instance, attribute)).__name__ == annotation, (name, attribute)
+    for name, params in stub_functions.items():
         signature = getattr(_core, name).__doc__.splitlines()[0]
         assert re.findall(r"(\w+): ", signature.split("(", 1)[1].rsplit(")", 1)[0]) == params, name
 

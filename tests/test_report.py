@@ -309,7 +309,7 @@ def test_intervals_are_percentiles_of_the_replicates(data):
         input_set="noise",
         output_set="cls",
     )
-    # independently: the kernel's resampling weights (tests/reference.py re-implements the
+    # independently: the kernel's resampling weights (tests/reference/bootstrap.py re-implements the
     # counter-based draw), weighted soft histograms from the definition, np.percentile
     q = assignments(z, r.bins.centres, "cosine", r.bins.temperature)
     w = poisson_weights(3, len(z), 40)

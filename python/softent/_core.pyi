@@ -1,58 +1,49 @@
-"""Type stub for the compiled module softent._core (cpp/bindings/module.cpp).
+"""Type stub for the compiled module softent._core (cpp/bindings/).
 
-Arrays cross as addresses (ints) with explicit shapes and element strides; 0 means "none"
-for optional pointers. See HistProblem / HistGradProblem in cpp/include/softent/problem.h."""
+Structs are bound field by field; pointer fields are integer addresses (0 = none), enum
+fields integer codes. They are filled only by python/softent/_kernel.py. Field meanings,
+shapes and memory spaces: cpp/include/softent/types.h and cpp/include/softent/params/soft.h."""
+
+class View2D:
+    data: int
+    rows: int
+    cols: int
+    stride_row: int
+    stride_col: int
+    dtype: int
+    device: int
+    def __init__(self) -> None: ...
+
+class SoftHistParams:
+    z: View2D
+    centres: View2D
+    centre_sq: int
+    slots: int
+    n_sets: int
+    hist: int
+    hist_rows: int
+    replicates: int
+    replicate_seed: int
+    row_offset: int
+    replicate_offset: int
+    dots_out: int
+    metric: int
+    inv_temperature: float
+    num_threads: int
+    tile_rows: int
+    stream: int
+    def __init__(self) -> None: ...
+
+class SoftHistGradParams:
+    fwd: SoftHistParams
+    grad_hist: int
+    dots: int
+    grad_z: int
+    grad_centres: int
+    grad_centre_sq: int
+    grad_inv_temperature: int
+    def __init__(self) -> None: ...
 
 def build_info() -> dict[str, object]: ...
-def soft_histogram(
-    z: int,
-    n: int,
-    d: int,
-    z_stride_row: int,
-    z_stride_col: int,
-    dtype: int,
-    centres: int,
-    centre_sq: int,
-    b: int,
-    slots: int,
-    n_sets: int,
-    hist: int,
-    hist_rows: int,
-    metric: int,
-    inv_temperature: float,
-    num_threads: int,
-    tile_rows: int,
-    device: int,
-    stream: int,
-    replicates: int = 0,
-    replicate_seed: int = 0,
-    row_offset: int = 0,
-    replicate_offset: int = 0,
-    dots_out: int = 0,
-) -> int: ...
-def soft_histogram_backward(
-    z: int,
-    n: int,
-    d: int,
-    z_stride_row: int,
-    z_stride_col: int,
-    dtype: int,
-    centres: int,
-    centre_sq: int,
-    b: int,
-    slots: int,
-    n_sets: int,
-    hist_rows: int,
-    metric: int,
-    inv_temperature: float,
-    num_threads: int,
-    tile_rows: int,
-    device: int,
-    stream: int,
-    grad_hist: int,
-    grad_z: int,
-    grad_centres: int,
-    grad_centre_sq: int,
-    grad_inv_temperature: int,
-    dots: int = 0,
-) -> None: ...
+def soft_histogram(params: SoftHistParams) -> int: ...
+def soft_histogram_backward(params: SoftHistGradParams) -> None: ...

@@ -19,7 +19,7 @@ import numpy as np
 
 from ._checks import fail
 
-#: dtype codes understood by softent._core (cpp/include/softent/problem.h: DType)
+#: dtype codes understood by softent._core (cpp/include/softent/types.h: DType)
 FLOAT32, FLOAT64 = 0, 1
 
 

@@ -38,7 +38,17 @@ def kernel_view(api: str, z: Any) -> View:
     return v
 
 
-def _problem(
+def _view2d(v: View) -> _core.View2D:
+    out = _core.View2D()
+    out.data = v.ptr
+    out.rows, out.cols = v.shape
+    out.stride_row, out.stride_col = v.strides
+    out.dtype = v.dtype_code
+    out.device = v.device
+    return out
+
+
+def _params(
     v: View,
     centres: Any,
     centre_sq: Any,
@@ -48,30 +58,24 @@ def _problem(
     inv_temperature: Any,
     num_threads: int,
     tile_rows: int,
-) -> dict[str, Any]:
-    """The fields of the kernel problem shared by forward and backward (HistProblem in
-    cpp/include/softent/problem.h). ``slots`` [S, N] int32 in z's memory, or None / S = 0."""
+) -> _core.SoftHistParams:
+    """THE builder of the kernel's params struct (SoftHistParams in
+    cpp/include/softent/params/soft.h), field by field: the fields the forward and the
+    backward share. ``slots`` [S, N] int32 in z's memory, or None / S = 0."""
     n_sets = 0 if slots is None else int(slots.shape[0])
-    return {
-        "z": v.ptr,
-        "n": v.shape[0],
-        "d": v.shape[1],
-        "z_stride_row": v.strides[0],
-        "z_stride_col": v.strides[1],
-        "dtype": v.dtype_code,
-        "centres": pointer(centres),
-        "centre_sq": pointer(centre_sq),
-        "b": int(centres.shape[0]),
-        "slots": pointer(slots) if n_sets else 0,
-        "n_sets": n_sets,
-        "hist_rows": hist_rows,
-        "metric": metric,
-        "inv_temperature": float(inv_temperature),
-        "num_threads": num_threads,
-        "tile_rows": tile_rows,
-        "device": v.device,
-        "stream": v.stream,
-    }
+    p = _core.SoftHistParams()
+    p.z = _view2d(v)
+    p.centres = _view2d(view(centres))
+    p.centre_sq = pointer(centre_sq)
+    p.slots = pointer(slots) if n_sets else 0
+    p.n_sets = n_sets
+    p.hist_rows = int(hist_rows)
+    p.metric = int(metric)
+    p.inv_temperature = float(inv_temperature)
+    p.num_threads = int(num_threads)
+    p.tile_rows = int(tile_rows)
+    p.stream = v.stream
+    return p
 
 
 def forward(
@@ -96,26 +100,18 @@ def forward(
     hist_rows, B] float64 (z's memory). ``centres`` [B, D] contiguous in z's dtype (unit
     rows for cosine), ``centre_sq`` [B] float64, ``metric`` a :data:`METRIC_CODES` value,
     ``inv_temperature`` 1/T. ``dots_out``: [N, B] in z's dtype to keep <z_i, c_b>, or None.
-    Returns the first row with NaN/Inf, or -1."""
-    return _core.soft_histogram(
-        **_problem(
-            v,
-            centres,
-            centre_sq,
-            slots,
-            hist_rows,
-            metric,
-            inv_temperature,
-            num_threads,
-            tile_rows,
-        ),
-        hist=pointer(hist),
-        replicates=replicates,
-        replicate_seed=replicate_seed,
-        row_offset=row_offset,
-        replicate_offset=replicate_offset,
-        dots_out=pointer(dots_out),
+    Returns the first row with NaN/Inf, or -1. The array owners stay referenced here until
+    the kernel returns, so the addresses in the struct stay valid."""
+    p = _params(
+        v, centres, centre_sq, slots, hist_rows, metric, inv_temperature, num_threads, tile_rows
     )
+    p.hist = pointer(hist)
+    p.replicates = int(replicates)
+    p.replicate_seed = int(replicate_seed)
+    p.row_offset = int(row_offset)
+    p.replicate_offset = int(replicate_offset)
+    p.dots_out = pointer(dots_out)
+    return _core.soft_histogram(p)
 
 
 def backward(
@@ -139,17 +135,17 @@ def backward(
     :func:`forward`'s histograms into the gradients that are not None: ``grad_z`` [N, D]
     (z's dtype), ``grad_centres`` [B, D], ``grad_centre_sq`` [B], ``grad_inv_temperature``
     [] (float64, zeroed: added into). ``dots``: the forward's kept [N, B] dots, or None."""
-    _core.soft_histogram_backward(
-        **_problem(
-            v, centres, centre_sq, slots, hist_rows, metric, inv_temperature, num_threads, 0
-        ),
-        grad_hist=pointer(grad_hist),
-        grad_z=pointer(grad_z),
-        grad_centres=pointer(grad_centres),
-        grad_centre_sq=pointer(grad_centre_sq),
-        grad_inv_temperature=pointer(grad_inv_temperature),
-        dots=pointer(dots),
+    g = _core.SoftHistGradParams()
+    g.fwd = _params(
+        v, centres, centre_sq, slots, hist_rows, metric, inv_temperature, num_threads, 0
     )
+    g.grad_hist = pointer(grad_hist)
+    g.dots = pointer(dots)
+    g.grad_z = pointer(grad_z)
+    g.grad_centres = pointer(grad_centres)
+    g.grad_centre_sq = pointer(grad_centre_sq)
+    g.grad_inv_temperature = pointer(grad_inv_temperature)
+    _core.soft_histogram_backward(g)
 
 
 def label_slots(codes: LabelCodes) -> np.ndarray:

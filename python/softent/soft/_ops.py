@@ -33,8 +33,8 @@ def soft_histogram_with_dots(
     num_threads: int,
     keep_dots: bool,
 ) -> tuple[Tensor, Tensor]:
-    """([hist_rows, B] float64 soft histograms of z [N, D], dots) (see HistProblem in
-    cpp/include/softent/problem.h). ``centres`` [B, D] contiguous in z's dtype (unit rows
+    """([hist_rows, B] float64 soft histograms of z [N, D], dots) (see SoftHistParams in
+    cpp/include/softent/params/soft.h). ``centres`` [B, D] contiguous in z's dtype (unit rows
     for cosine), ``centre_sq`` [B] float64, ``slots`` [S, N] int32 (-1 or 1..hist_rows-1),
     ``inv_temperature`` a 0-d float64 CPU tensor (1/T). ``dots`` is [N, B] <z_i, c_b> in
     z's dtype when ``keep_dots`` (the backward then skips recomputing them), else empty."""

@@ -22,7 +22,7 @@ from .calibration import calibrate_temperature
 
 Seed = int | np.random.Generator
 Metric = Literal["euclidean", "sqeuclidean", "cosine", "dot"]
-#: must match enum class Metric in cpp/include/softent/math/soft_bin.h
+#: must match enum class Metric in cpp/include/softent/math/metric.h
 METRIC_CODES: dict[str, int] = {"euclidean": 0, "sqeuclidean": 1, "cosine": 2, "dot": 3}
 
 

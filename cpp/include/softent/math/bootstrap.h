@@ -1,10 +1,13 @@
 // Poisson(1) bootstrap weights from a counter-based hash: the weight of row i in
 // replicate r depends only on (seed, i, r), so a streamed run, a batch run, the CPU and the
 // GPU all draw the same resamples without storing an R x N weight matrix.
-// Used by cpu/soft_hist.cpp and cuda/soft_hist.cu; mirrored in tests/reference.py.
+// Used through math/soft_hist.h (block_weight) by both skeletons; mirrored in
+// tests/reference/bootstrap.py.
 #pragma once
 
-#include "softent/math/common.h"
+#include <cstdint>
+
+#include "softent/hd.h"
 
 namespace softent::math {
 

@@ -1,28 +1,18 @@
-// The CUDA skeleton shared by the forward and backward soft-histogram kernels: a strided
-// shared-memory tiled GEMM with a pluggable epilogue, row norms, error checks, and the
-// stream-ordered scratch buffers. Math: softent/math/soft_bin.h. Runs on the caller's stream.
+// The CUDA tiled GEMM with a pluggable epilogue, over strided operands, and the dots of a
+// chunk of View2D rows with a set of centres (scores, distances: every estimator that
+// compares rows needs them). Runs on the caller's stream.
 #pragma once
 
 #include <cuda_runtime.h>
 
 #include <cstdint>
-#include <stdexcept>
-#include <string>
 
-#include "softent/problem.h"
+#include "cuda/common/check.cuh"
+#include "softent/types.h"
 
 namespace softent::cuda {
-namespace {
 
-constexpr int kTile = 16;             // GEMM tile edge (threads per block: 16 x 16)
-constexpr int kWarpsPerBlock = 8;     // row kernels: one warp per row
-constexpr int64_t kChunkRows = 8192;  // rows per scratch block: scratch = chunk * B values
-
-inline void check(cudaError_t err, const char* what) {
-  if (err != cudaSuccess)
-    throw std::runtime_error(std::string("softent CUDA error in ") + what + ": " +
-                             cudaGetErrorString(err));
-}
+inline constexpr int kTile = 16;  // GEMM tile edge (threads per block: 16 x 16)
 
 // out(i, j, Σ_k A(i, k) B(k, j)) for i < M, j < N, with A(i, k) = a[i * a_i + k * a_k] and
 // B(k, j) = b[k * b_k + j * b_j]: the strides express transposes and strided views, so
@@ -82,7 +72,7 @@ struct Store {
   __device__ void operator()(int64_t i, int64_t j, T v) const { c[i * ld + j] = v; }
 };
 
-// ||z_r||^2 of the chunk's rows, accumulated in double.
+// ||z_r||^2 of m rows, accumulated in double.
 template <typename T>
 __global__ void row_norms(const T* __restrict__ z, int64_t sr, int64_t sc, int64_t m, int64_t d,
                           T* __restrict__ zsq) {
@@ -96,47 +86,23 @@ __global__ void row_norms(const T* __restrict__ z, int64_t sr, int64_t sc, int64
   zsq[r] = T(acc);
 }
 
-// Dots of rows [row0, row0 + m) of z with the centres (or a copy of them from `cached`
-// [n, b], kept by a forward), and the rows' squared norms.
+// zsq [m] = ||z_r||^2 for rows [row0, row0 + m) of z.
 template <typename T>
-void chunk_dots(cudaStream_t stream, const HistProblem& p, int64_t row0, int64_t m, T* dots, T* zsq,
-                const T* cached = nullptr) {
-  const T* z = static_cast<const T*>(p.z) + row0 * p.z_stride_row;
-  const T* c = static_cast<const T*>(p.centres);
-  if (cached)
-    check(cudaMemcpyAsync(dots, cached + row0 * p.b, sizeof(T) * m * p.b, cudaMemcpyDeviceToDevice,
-                          stream),
-          "cudaMemcpyAsync(dots)");
-  else
-    launch_gemm(stream, m, p.b, p.d, z, p.z_stride_row, p.z_stride_col, c, int64_t(1), p.d,
-                Store<T>{dots, p.b});
-  if (math::needs_row_norm(p.metric)) {
-    row_norms<T><<<unsigned((m + 255) / 256), 256, 0, stream>>>(z, p.z_stride_row, p.z_stride_col,
-                                                                m, p.d, zsq);
-    check(cudaGetLastError(), "row_norms launch");
-  }
+void chunk_row_norms(cudaStream_t stream, const View2D& z, int64_t row0, int64_t m, T* zsq) {
+  row_norms<T><<<unsigned((m + 255) / 256), 256, 0, stream>>>(
+      z.ptr<T>() + row0 * z.stride_row, z.stride_row, z.stride_col, m, z.cols, zsq);
+  check(cudaGetLastError(), "row_norms launch");
 }
 
-// A stream-ordered device buffer (cudaMallocAsync/cudaFreeAsync on the caller's stream).
+// dots [m, c.rows] = rows [row0, row0 + m) of z times the contiguous c^T, and (zsq non-null)
+// the rows' squared norms.
 template <typename T>
-class Scratch {
- public:
-  Scratch(int64_t count, cudaStream_t stream) : stream_(stream) {
-    if (count > 0)
-      check(cudaMallocAsync(reinterpret_cast<void**>(&ptr_), sizeof(T) * count, stream),
-            "cudaMallocAsync");
-  }
-  ~Scratch() {
-    if (ptr_) cudaFreeAsync(ptr_, stream_);
-  }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  T* get() const { return ptr_; }
+void chunk_dots(cudaStream_t stream, const View2D& z, int64_t row0, int64_t m, const View2D& c,
+                T* dots, T* zsq) {
+  const T* zc = z.ptr<T>() + row0 * z.stride_row;
+  launch_gemm(stream, m, c.rows, z.cols, zc, z.stride_row, z.stride_col, c.ptr<T>(), int64_t(1),
+              c.cols, Store<T>{dots, c.rows});
+  if (zsq) chunk_row_norms(stream, z, row0, m, zsq);
+}
 
- private:
-  T* ptr_ = nullptr;
-  cudaStream_t stream_;
-};
-
-}  // namespace
 }  // namespace softent::cuda

@@ -1,14 +1,16 @@
-// The soft-bin estimator's per-element math: score of a row against a bin centre from
-// their dot product, the softmax over bins, and the entropy of a histogram. Shared by
-// cpu/soft_hist.cpp and cuda/soft_hist.cu (and their backward kernels).
+// Scores of a row z against a bin centre c from their dot product (the kernels get <z, c>
+// from a GEMM), and the scores' derivatives for the backward kernels. Shared by every
+// estimator that compares rows with centres or with each other (soft bins; kNN next).
 #pragma once
 
-#include "softent/math/common.h"
+#include <cmath>
+#include <cstdint>
+
+#include "softent/hd.h"
 
 namespace softent {
 
-// Similarity between a row z and a centre c; the kernels compute dot = <z, c> with a
-// GEMM and turn it into a score here. Codes match METRIC_CODES in python/softent/histogram.py.
+// Codes match METRIC_CODES in python/softent/histogram.py.
 enum class Metric : int32_t {
   euclidean = 0,    // -||z - c||          (unsquared: what nam-entropy computes)
   sqeuclidean = 1,  // -||z - c||^2
@@ -20,6 +22,11 @@ namespace math {
 
 // True when the metric needs ||z||^2 of each row.
 SOFTENT_HD constexpr bool needs_row_norm(Metric m) { return m != Metric::dot; }
+
+// True when the score depends on ||c||^2 (so a gradient flows to it).
+SOFTENT_HD constexpr bool needs_centre_norm(Metric m) {
+  return m == Metric::euclidean || m == Metric::sqeuclidean;
+}
 
 // Score s(z, c) given dot = <z, c>, zsq = ||z||^2, csq = ||c||^2.
 // sqeuclidean drops the row constant -||z||^2, which the softmax over bins cancels
@@ -44,8 +51,7 @@ SOFTENT_HD T score(Metric m, T dot, T zsq, T csq) {
   }
 }
 
-// Derivative of score w.r.t. dot, zsq (and, for euclidean, the distance itself), used by
-// the backward kernels: d score = a_dot * d<z,c> + a_zsq * d||z||^2 + a_csq * d||c||^2.
+// d score = a_dot * d<z,c> + a_zsq * d||z||^2 + a_csq * d||c||^2.
 template <typename T>
 struct ScoreGrad {
   T a_dot, a_zsq, a_csq;
@@ -72,9 +78,6 @@ SOFTENT_HD ScoreGrad<T> score_grad(Metric m, T dot, T zsq, T csq) {
       return {T(1), T(0), T(0)};
   }
 }
-
-// -p log p with 0 log 0 = 0 (natural log).
-SOFTENT_HD double neg_p_log_p(double p) { return p > 0.0 ? -p * std::log(p) : 0.0; }
 
 }  // namespace math
 }  // namespace softent

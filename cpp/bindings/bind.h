@@ -1,0 +1,36 @@
+// Helpers shared by the binding files: structs are bound field by field (def_readwrite);
+// pointer fields cross as integer addresses (NumPy .ctypes.data, torch .data_ptr()) and
+// enum fields as their integer codes (validated again in src/dispatch.cpp).
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <type_traits>
+
+namespace softent::bind {
+
+namespace py = pybind11;
+
+// A pointer field as an int property (0 = null).
+template <typename C, typename Ptr>
+void def_address(py::class_<C>& cls, const char* name, Ptr C::* field, const char* doc) {
+  static_assert(std::is_pointer_v<Ptr>);
+  cls.def_property(
+      name, [field](const C& c) { return reinterpret_cast<std::uintptr_t>(c.*field); },
+      [field](C& c, std::uintptr_t address) { c.*field = reinterpret_cast<Ptr>(address); }, doc);
+}
+
+// An enum field as an int property.
+template <typename C, typename E>
+void def_code(py::class_<C>& cls, const char* name, E C::* field, const char* doc) {
+  static_assert(std::is_enum_v<E>);
+  using U = std::underlying_type_t<E>;
+  cls.def_property(
+      name, [field](const C& c) { return static_cast<U>(c.*field); },
+      [field](C& c, U code) { c.*field = static_cast<E>(code); }, doc);
+}
+
+void bind_soft(py::module_& m);
+
+}  // namespace softent::bind

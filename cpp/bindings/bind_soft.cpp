@@ -1,0 +1,62 @@
+// Bindings of the soft-bin family: SoftHistParams, SoftHistGradParams and their two ops
+// (cpp/include/softent/params/soft.h). Filled by python/softent/_kernel.py only.
+#include <pybind11/pybind11.h>
+
+#include "bind.h"
+#include "softent/ops.h"
+
+namespace softent::bind {
+
+void bind_soft(py::module_& m) {
+  py::class_<SoftHistParams> fwd(
+      m, "SoftHistParams", "Parameters of soft_histogram (cpp/include/softent/params/soft.h).");
+  fwd.def(py::init<>())
+      .def_readwrite("z", &SoftHistParams::z, "[n, d] rows")
+      .def_readwrite("centres", &SoftHistParams::centres, "[b, d] contiguous, z's dtype")
+      .def_readwrite("n_sets", &SoftHistParams::n_sets)
+      .def_readwrite("hist_rows", &SoftHistParams::hist_rows)
+      .def_readwrite("replicates", &SoftHistParams::replicates)
+      .def_readwrite("replicate_seed", &SoftHistParams::replicate_seed)
+      .def_readwrite("row_offset", &SoftHistParams::row_offset)
+      .def_readwrite("replicate_offset", &SoftHistParams::replicate_offset)
+      .def_readwrite("inv_temperature", &SoftHistParams::inv_temperature)
+      .def_readwrite("num_threads", &SoftHistParams::num_threads)
+      .def_readwrite("tile_rows", &SoftHistParams::tile_rows)
+      .def_readwrite("stream", &SoftHistParams::stream);
+  def_address(fwd, "centre_sq", &SoftHistParams::centre_sq, "[b] float64 address");
+  def_address(fwd, "slots", &SoftHistParams::slots, "[n_sets, n] int32 address (0: none)");
+  def_address(fwd, "hist", &SoftHistParams::hist, "[(1+replicates) hist_rows, b] float64 address");
+  def_address(fwd, "dots_out", &SoftHistParams::dots_out, "[n, b] z's dtype address (0: none)");
+  def_code(fwd, "metric", &SoftHistParams::metric, "0 euclidean, 1 sqeuclidean, 2 cosine, 3 dot");
+
+  py::class_<SoftHistGradParams> grad(
+      m, "SoftHistGradParams",
+      "Parameters of soft_histogram_backward (cpp/include/softent/params/soft.h).");
+  grad.def(py::init<>()).def_readwrite("fwd", &SoftHistGradParams::fwd, "the forward's params");
+  def_address(grad, "grad_hist", &SoftHistGradParams::grad_hist, "[hist_rows, b] float64");
+  def_address(grad, "dots", &SoftHistGradParams::dots, "[n, b] kept by the forward (0: none)");
+  def_address(grad, "grad_z", &SoftHistGradParams::grad_z, "[n, d] z's dtype (0: not needed)");
+  def_address(grad, "grad_centres", &SoftHistGradParams::grad_centres, "[b, d] float64, +=");
+  def_address(grad, "grad_centre_sq", &SoftHistGradParams::grad_centre_sq, "[b] float64, +=");
+  def_address(grad, "grad_inv_temperature", &SoftHistGradParams::grad_inv_temperature,
+              "[1] float64, +=");
+
+  m.def(
+      "soft_histogram",
+      [](const SoftHistParams& p) {
+        py::gil_scoped_release release;
+        return softent::soft_histogram(p);
+      },
+      py::arg("params"),
+      "Accumulate soft-bin histograms into params.hist. Returns the first row with non-finite "
+      "scores, or -1.");
+  m.def(
+      "soft_histogram_backward",
+      [](const SoftHistGradParams& g) {
+        py::gil_scoped_release release;
+        softent::soft_histogram_backward(g);
+      },
+      py::arg("params"), "Backward of soft_histogram for the cotangent params.grad_hist.");
+}
+
+}  // namespace softent::bind

@@ -1,0 +1,104 @@
+// The soft-histogram estimator's per-row math, shared by src/cpu/soft_hist*.cpp and
+// src/cuda/soft_hist*.cu: scaled scores, the row softmax's normaliser and masses, the
+// bootstrap weight of a histogram block, and the per-element cotangent of the backward.
+// Precision: the policy written in math/softmax.h.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "softent/hd.h"
+#include "softent/math/bootstrap.h"
+#include "softent/math/metric.h"
+#include "softent/math/softmax.h"
+#include "softent/params/soft.h"
+
+namespace softent::math {
+
+// x = score(z, c) / T, the softmax argument.
+template <typename T>
+SOFTENT_HD T scaled_score(Metric m, T dot, T zsq, T csq, T inv_t) {
+  return score(m, dot, zsq, csq) * inv_t;
+}
+
+// The row's normaliser; a row with NaN/Inf in z (so in its scores or ||z||^2) is not finite
+// and gets inv_sum = NaN: the forward refuses it, a backward reached anyway gives NaN, never
+// silent numbers.
+template <typename T>
+SOFTENT_HD SoftmaxNorm row_softmax_norm(LogSumExp<T> s, T zsq) {
+  SoftmaxNorm norm = lse_finalize(s);
+  norm.finite = norm.finite && std::isfinite(double(zsq));
+  if (!norm.finite) norm.inv_sum = std::numeric_limits<double>::quiet_NaN();
+  return norm;
+}
+
+// The float64 mass that softmax term e adds to a histogram; scale = inv_sum * block weight.
+template <typename T>
+SOFTENT_HD double mass(T e, double scale) {
+  return double(e) * scale;
+}
+
+// The scale of a row's softmax terms in a histogram block: 1/Σ e times the block weight.
+SOFTENT_HD double block_scale(double inv_sum, int weight) { return inv_sum * weight; }
+
+// Weight of row i of the call in histogram block `block`: 1 in block 0 (the plain
+// histograms), its Poisson(1) bootstrap weight in replicate block >= 1, so CPU and GPU draw
+// identical resamples.
+SOFTENT_HD int block_weight(const SoftHistParams& p, int64_t i, int64_t block) {
+  if (block == 0) return 1;
+  return poisson1_weight(p.replicate_seed, uint64_t(p.row_offset + i),
+                         uint64_t(p.replicate_offset + block - 1));
+}
+
+// Backward: the cotangent of row i's mass in bin j, g_ij = G[0, j] + Σ_s G[slot_s, j] over
+// the label sets in order (slot_of(s) < 1: row i is masked in set s).
+template <typename SlotOf>
+SOFTENT_HD double mass_cotangent(const double* grad_hist, int64_t b, int64_t j, int64_t n_sets,
+                                 SlotOf&& slot_of) {
+  double g = grad_hist[j];
+  for (int64_t set = 0; set < n_sets; ++set) {
+    const int32_t slot = slot_of(set);
+    if (slot >= 1) g += grad_hist[int64_t(slot) * b + j];
+  }
+  return g;
+}
+
+// Backward, one (row, bin) element: from the softmax term e, scaled score x, dot, the row's
+// ||z||^2, ||c||^2, the row's 1/Σ e, the mass cotangent g and the row mean Σ q g:
+// u_dot = u a_dot (a row of U for the GEMMs), u_csq = u a_csq (-> grad_centre_sq), and the
+// double terms of the row sums Σ u a_zsq (-> grad_z's z coefficient) and Σ v x.
+template <typename T>
+struct ScoreCotangent {
+  T u_dot, u_csq;
+  double zsq_term, vx_term;
+};
+
+template <typename T>
+SOFTENT_HD ScoreCotangent<T> score_cotangent(Metric m, T e, T x, T dot, T zsq, T csq,
+                                             double inv_sum, double g, double mean, T inv_t) {
+  const T v = softmax_grad(e, inv_sum, g, mean);  // dL/dx
+  const T u = v * inv_t;                          // dL/ds
+  const ScoreGrad<T> sg = score_grad(m, dot, zsq, csq);
+  return {u * sg.a_dot, u * sg.a_csq, double(u * sg.a_zsq), double(v * x)};
+}
+
+// grad_z[i] = (U C)[i] + zcoef * z_i, from the row sum Σ_b u a_zsq.
+template <typename T>
+SOFTENT_HD T grad_z_row_coef(double sum_zsq_terms) {
+  return static_cast<T>(2.0 * sum_zsq_terms);
+}
+
+// One element of grad_z: (U C)[i, k] + zcoef_i z_ik.
+template <typename T>
+SOFTENT_HD T grad_z_value(T uc, T zcoef, T z) {
+  return uc + zcoef * z;
+}
+
+// The row's contribution to dL/d(1/T): Σ_b v s = Σ_b v x / (1/T).
+template <typename T>
+SOFTENT_HD double grad_inv_temperature_row(double sum_vx_terms, T inv_t) {
+  return sum_vx_terms / double(inv_t);
+}
+
+}  // namespace softent::math

@@ -1,0 +1,38 @@
+// Index of every entry point of the softent kernel library, with shapes (the bindings in
+// cpp/bindings/ call only these). Each op takes one params struct (params/<family>.h);
+// softent::<op> validates and routes to softent::cpu::<op> or softent::cuda::<op>.
+#pragma once
+
+#include <cstdint>
+
+#include "softent/params/soft.h"
+#include "softent/types.h"
+
+namespace softent {
+
+// ---- soft bins (params/soft.h) -------------------------------------------------------
+// z [n, d], centres [b, d], centre_sq [b], slots [n_sets, n] -> hist [(1+R) hist_rows, b] +=
+// Returns the first row whose scores are not finite (NaN/Inf in z), or -1.
+int64_t soft_histogram(const SoftHistParams& p);
+// grad_hist [hist_rows, b] -> grad_z [n, d], grad_centres [b, d] +=, grad_centre_sq [b] +=,
+// grad_inv_temperature [1] +=
+void soft_histogram_backward(const SoftHistGradParams& g);
+
+// ---- library ---------------------------------------------------------------------------
+// Once, when the module loads: BLAS runs one thread per OpenMP thread (no oversubscription).
+void initialize();
+
+namespace cpu {
+int64_t soft_histogram(const SoftHistParams& p);
+void soft_histogram_backward(const SoftHistGradParams& g);
+}  // namespace cpu
+
+namespace cuda {
+bool available();  // a driver and at least one device are present
+int device_count();
+const char* runtime_version();  // "13.0" or "" when built without CUDA
+int64_t soft_histogram(const SoftHistParams& p);
+void soft_histogram_backward(const SoftHistGradParams& g);
+}  // namespace cuda
+
+}  // namespace softent

@@ -1,0 +1,64 @@
+// The parameters of the soft-bin estimator's kernels (Conklin 2025 §5.4): one struct per
+// op, filled by name in python/softent/_kernel.py, bound in cpp/bindings/bind_soft.cpp,
+// listed in python/softent/_core.pyi. Plain pointers and sizes: no framework types.
+#pragma once
+
+#include <cstdint>
+
+#include "softent/math/metric.h"
+#include "softent/types.h"
+
+namespace softent {
+
+// soft_histogram: accumulate q_ib = softmax_b(score(z_i, c_b) / T) into float64 histograms:
+//   hist[0, b]            += q_ib  for every row i (the all-rows total);
+//   hist[slots[s, i], b]  += q_ib  for every label set s with slots[s, i] >= 1
+// (slots[s, i] == -1 masks row i for set s). Rows of hist: 1 + the label slots.
+// With replicates R > 0, hist holds 1 + R blocks of hist_rows rows: block 0 as above and
+// block r the same sums with each row weighted by its Poisson(1) bootstrap weight
+// math::poisson1_weight(replicate_seed, row_offset + i, replicate_offset + r - 1)
+// (math/bootstrap.h; the offsets let rows and replicates be computed in several passes).
+// Every pointer lives in the memory of z.device.
+struct SoftHistParams {
+  View2D z;        // [n, d] float32/float64, any element strides
+  View2D centres;  // [b, d] z's dtype and device, contiguous; unit rows for cosine
+  const double* centre_sq = nullptr;  // [b] ||c_b||^2 float64
+  const int32_t* slots =
+      nullptr;  // [n_sets, n] contiguous, -1 or 1..hist_rows-1; null if n_sets == 0
+  int64_t n_sets = 0;
+  double* hist = nullptr;  // [(1 + replicates) * hist_rows, b] float64, accumulated into (+=)
+  int64_t hist_rows = 1;
+  int64_t replicates = 0;  // Poisson bootstrap replicates (0: none)
+  uint64_t replicate_seed = 0;
+  int64_t row_offset = 0;        // global index of row 0 (streams draw the same weights)
+  int64_t replicate_offset = 0;  // global index of replicate block 1
+  void* dots_out = nullptr;      // optional [n, b] z's dtype: <z_i, c_b> kept for a backward
+  Metric metric = Metric::cosine;
+  double inv_temperature = 1.0;  // 1/T, finite and > 0
+  int num_threads = 0;           // CPU: 0 = OpenMP default (OMP_NUM_THREADS)
+  int64_t tile_rows = 0;         // CPU rows per tile; 0 = automatic
+  std::uintptr_t stream = 0;     // CUDA: the caller's cudaStream_t (torch's current stream)
+};
+
+// soft_histogram_backward: the backward of soft_histogram (replicates = 0) for a cotangent
+// G = dL/dhist [hist_rows, b]: with x_ib = s_ib / T, q_i = softmax(x_i),
+// g_ib = G[0, b] + Σ_s G[slots[s, i], b],
+//   v_ib = q_ib (g_ib - Σ_b' q_ib' g_ib')             (= dL/dx_ib)
+//   u_ib = v_ib / T                                    (= dL/ds_ib)
+// and the score's derivatives (math::score_grad) reduce u to
+//   grad_z[i]             = Σ_b u_ib (a_dot c_b) + 2 z_i Σ_b u_ib a_zsq
+//   grad_centres[b]      += Σ_i u_ib a_dot z_i        (w.r.t. the centres as passed)
+//   grad_centre_sq[b]    += Σ_i u_ib a_csq
+//   grad_inv_temperature += Σ_ib v_ib s_ib
+// Rows masked in every set still contribute through G[0]. Nothing N x B is stored.
+struct SoftHistGradParams {
+  SoftHistParams fwd;                 // the forward call (hist, replicates, dots_out unused)
+  const double* grad_hist = nullptr;  // [fwd.hist_rows, b] float64
+  const void* dots = nullptr;         // optional [n, b] from the forward's dots_out: no GEMM redo
+  void* grad_z = nullptr;             // [n, d] contiguous, z's dtype; null: not needed
+  double* grad_centres = nullptr;     // [b, d] float64, accumulated (+=); null: not needed
+  double* grad_centre_sq = nullptr;   // [b] float64, accumulated; null: not needed
+  double* grad_inv_temperature = nullptr;  // [1] float64, accumulated; null: not needed
+};
+
+}  // namespace softent
