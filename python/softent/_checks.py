@@ -65,8 +65,10 @@ def check_choice(api: str, arg: str, value: Any, choices: Sequence[T]) -> T:
 
 
 def check_weighting(api: str, weighting: Any) -> str:
-    """'weighted' (H(Z|L) = Σ_l p(l) H(Z|l)) or 'uniform' (the plain mean over labels)."""
-    return check_choice(api, "weighting", weighting, WEIGHTINGS)
+    """'weighted' (H(Z|L) = Σ_k (N_k/N) H(Z|L=k)) or 'uniform' (the plain mean over labels)."""
+    if not isinstance(weighting, str) or weighting not in WEIGHTINGS:
+        fail(api, "weighting", "'weighted' or 'uniform'", repr(weighting))
+    return weighting
 
 
 def check_threads(api: str, num_threads: Any) -> int:

@@ -8,7 +8,6 @@ NumPy and torch alike.
 from __future__ import annotations
 
 from ._masses import (
-    check_weighting,
     entropy_of_masses,
     information_of_masses,
     label_weights,
@@ -17,7 +16,6 @@ from ._masses import (
 )
 
 __all__ = [
-    "check_weighting",
     "entropy_of_masses",
     "information_of_masses",
     "label_weights",

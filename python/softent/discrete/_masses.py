@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import WEIGHTINGS, check_base, fail
+from .._checks import check_base, check_weighting
 from .._interop import as_float64, namespace
 
 #: p below this is read as this inside the logarithm (and a zero total as this): the
@@ -36,18 +36,6 @@ def entropy_of_masses(masses: Any) -> Any:
     p = m / xp.clip(m.sum(-1, keepdims=True), _TINY, None)
     # negated before the sum (the same value, bit for bit): an all-zero row sums +0.0 terms
     return (-(p * xp.log(xp.clip(p, _TINY, None)))).sum(-1)
-
-
-def check_weighting(api: str, weighting: Any) -> str:
-    """'weighted' (H(Z|L) = Σ_k (N_k/N) H(Z|L=k)) or 'uniform' (the mean over labels).
-
-    The one weighting check of the estimators. Its message, "must be 'weighted' or
-    'uniform'", is the one users and tests have always seen; ``_checks.check_weighting``
-    words it "one of 'weighted', 'uniform'" and can replace this once that wording is
-    accepted."""
-    if weighting not in WEIGHTINGS:
-        fail(api, "weighting", "'weighted' or 'uniform'", repr(weighting))
-    return str(weighting)
 
 
 def label_weights(counts: Any, weighting: str, api: str) -> Any:

@@ -20,11 +20,17 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .._checks import check_base, check_int, check_optional_int, check_threads, fail
+from .._checks import (
+    check_base,
+    check_int,
+    check_optional_int,
+    check_threads,
+    check_weighting,
+    fail,
+)
 from .._interop import as_float_rows, count_codes, to_float
 from .._labels import encode_labels, histogram_slots
 from ..discrete import (
-    check_weighting,
     entropy_of_masses,
     information_of_masses,
     to_base,

@@ -13,9 +13,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .._checks import check_base, fail
+from .._checks import check_base, check_weighting, fail
 from .._interop import requires_grad, scalar_like, to_float
-from ..discrete import check_weighting, unit_name
+from ..discrete import unit_name
 from .bins import Metric, Seed
 from .histogram import SoftHistogram, Weighting, soft_histogram
 
