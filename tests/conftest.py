@@ -2,10 +2,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-METRICS = ["cosine", "euclidean", "sqeuclidean", "dot"]
-#: temperatures that give non-trivial entropies for the fixtures below
-TEMPERATURES = {"cosine": 0.1, "euclidean": 0.7, "sqeuclidean": 4.0, "dot": 1.5}
+from cases import DEVICES
 
 
 @pytest.fixture
@@ -18,3 +15,9 @@ def clustered():
     z = means[labels] + rng.normal(0, 1.0, (n, d))
     centres = rng.normal(0, 2.0, (b, d))
     return z, labels, centres
+
+
+@pytest.fixture(params=DEVICES)
+def device(request) -> str:
+    """Each kernel test runs once per device: "cpu", and "cuda" where it can."""
+    return request.param

@@ -1,7 +1,7 @@
-"""Produce the nam-entropy 0.2.0 values pinned in tests/test_peer_parity.py.
+"""Produce the nam-entropy 0.2.0 values pinned in tests/parity/test_peer_parity.py.
 
 Run with an interpreter that has nam-entropy installed (it pulls ~75 packages, so CI does
-not): ``python tests/data/pin_nam_entropy.py``. The inputs come from ``nam_case()``, which
+not): ``python tests/parity/data/pin_nam_entropy.py``. The inputs come from ``nam_case()``, which
 needs NumPy only, so the test regenerates exactly the same data and centres.
 """
 

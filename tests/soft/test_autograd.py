@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 import pytest
-from conftest import METRICS, TEMPERATURES
+from cases import METRICS, TEMPERATURES
 
 torch = pytest.importorskip("torch")
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import reference.soft as reference
 import softent
-from conftest import METRICS, TEMPERATURES
+from cases import METRICS, TEMPERATURES
 
 
 @pytest.mark.parametrize("metric", METRICS)

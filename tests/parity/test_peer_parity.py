@@ -2,7 +2,7 @@
 
 Pinned values (no peer needed): soft-entropy 0.1.5's reference values from shared/PEERS.md
 (its NumPy backend, defaults, seed 0) and nam-entropy 0.2.0's outputs produced by
-tests/data/pin_nam_entropy.py. When a peer is importable the same comparisons also run
+tests/parity/data/pin_nam_entropy.py. When a peer is importable the same comparisons also run
 live against it.
 """
 

@@ -16,7 +16,7 @@ import zipfile
 import numpy as np
 import pytest
 import softent
-from conftest import METRICS, TEMPERATURES
+from cases import METRICS, TEMPERATURES
 from softent.soft import _state_io
 from softent.soft.accumulator import Accumulator
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import softent
 import softent.soft.measures as sm
-from conftest import METRICS, TEMPERATURES
+from cases import METRICS, TEMPERATURES
 from reference.soft import assignments
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import entropy as scipy_entropy

@@ -17,7 +17,7 @@ from softent.soft.accumulator import Accumulator
 from softent.soft.bins import Bins
 from softent.soft.bootstrap import poisson_bootstrap
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parent.parent / "data"
 R, SEED = 5, 2**63 + 12345  # a seed above 2**63: the full uint64 range reaches the kernel
 
 

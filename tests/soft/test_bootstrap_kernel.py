@@ -10,7 +10,7 @@ import itertools
 import numpy as np
 import pytest
 import softent
-from conftest import METRICS, TEMPERATURES
+from cases import METRICS, TEMPERATURES
 from reference.bootstrap import poisson_weights
 from reference.soft import assignments
 from softent.soft.bins import Bins
