@@ -8,6 +8,9 @@ the ``torch.ops.softent.soft_histogram`` custom operator (``torch.compile``-able
 Training-time monitoring: :class:`LayerMonitor` streams named layers' activations into
 :class:`softent.Accumulator` objects through forward hooks; :func:`information_plane`
 turns its history into (I(X;T), I(T;Y)) per layer.
+
+Data-parallel training: :func:`softent.torch.distributed.all_reduce` sums any mergeable
+accumulator over the ranks of a process group.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from ..soft.differentiable import (
     mutual_information,
     set_backward_cache_bytes,
 )
+from . import distributed
 from .monitor import InformationPlane, LayerMonitor, information_plane
 
 __all__ = [
@@ -27,6 +31,7 @@ __all__ = [
     "LayerMonitor",
     "TorchInformation",
     "conditional_entropy",
+    "distributed",
     "entropy",
     "information",
     "information_plane",
