@@ -16,23 +16,11 @@ from .._interop import add_columns, device_of, to_device
 from .._labels import union_vocabularies
 from .._mergeable import SumLayout
 from ._accumulator_args import describe_bins
-from ._accumulator_store import LabelHistograms
-from .bins import Bins
+from ._accumulator_store import AccumulatorFields, LabelHistograms
 
 
-class AccumulatorReduction:
+class AccumulatorReduction(AccumulatorFields):
     """The all-reduce side of :class:`softent.Accumulator` (see its ``all_reduce``)."""
-
-    _bins: Bins
-    _fingerprint: str
-    _device: int | None
-    _total: Any
-    _sets: dict[str, LabelHistograms]
-    _internal: tuple[int, ...] | None
-    _n_rows: int
-    _n_dropped: int
-    _bootstrap: int
-    _seeds: frozenset[int]
 
     def reduce_meta(self) -> dict[str, Any]:
         """What every rank sends (plain data): the bins' fingerprint and description, the

@@ -17,21 +17,13 @@ import numpy as np
 from .._checks import check_base, check_weighting, fail
 from .._interop import to_host
 from ._accumulator_args import API
-from ._accumulator_store import LabelHistograms
-from .histogram import Bins, SoftHistogram, Weighting
+from ._accumulator_store import AccumulatorFields
+from .histogram import SoftHistogram, Weighting
 from .measures import label_set_measures, measures_from_masses
 
 
-class AccumulatorResults:
+class AccumulatorResults(AccumulatorFields):
     """The read side of :class:`softent.Accumulator` (see its documentation)."""
-
-    _bins: Bins
-    _total: Any
-    _sets: dict[str, LabelHistograms]
-    _internal: tuple[int, ...] | None
-    _n_rows: int
-    _n_dropped: int
-    _bootstrap: int
 
     @property
     def _n_internal(self) -> int:

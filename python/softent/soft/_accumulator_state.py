@@ -18,26 +18,13 @@ import numpy as np
 from .._checks import fail
 from .._interop import to_device, to_host
 from ._accumulator_args import API, bins_difference, check_same_bins, describe_bins
-from ._accumulator_store import LabelHistograms
+from ._accumulator_store import AccumulatorFields, LabelHistograms
 from ._state_io import FORMAT, VERSION, check_state, read_state, write_state
 from .bins import Bins
 
 
-class AccumulatorPersistence:
+class AccumulatorPersistence(AccumulatorFields):
     """The persistence side of :class:`softent.Accumulator` (see its documentation)."""
-
-    _bins: Bins
-    _fingerprint: str
-    _device: int | None
-    _total: Any
-    _sets: dict[str, LabelHistograms]
-    _internal: tuple[int, ...] | None
-    _declared: tuple[str, ...] | None
-    _n_rows: int
-    _n_dropped: int
-    _bootstrap: int
-    _bootstrap_seed: int
-    _seeds: frozenset[int]
 
     def state_dict(self) -> dict[str, Any]:
         """The whole state as plain data (host NumPy arrays, str, int, float; no pickle

@@ -13,6 +13,7 @@ import numpy as np
 
 from .._interop import add_columns, clone, nbytes_of, take_columns, to_device, zeros
 from .._labels import LabelVocabulary
+from .bins import Bins
 
 
 class LabelHistograms:
@@ -94,3 +95,21 @@ class LabelHistograms:
             return self.vocab.sorted_values, None, np.zeros(0, np.int64)
         order = self.vocab.sorted_slots
         return self.vocab.sorted_values, take_columns(self.hist[rows], order), self.counts[order]
+
+
+class AccumulatorFields:
+    """The state an :class:`softent.Accumulator` holds, declared once for the classes that
+    implement its jobs (results, persistence, reduction) and read or write it."""
+
+    _bins: Bins
+    _fingerprint: str
+    _device: int | None
+    _total: Any  # [n_state, B] float64, NumPy or a CUDA tensor
+    _sets: dict[str, LabelHistograms]
+    _internal: tuple[int, ...] | None
+    _declared: tuple[str, ...] | None
+    _n_rows: int
+    _n_dropped: int
+    _bootstrap: int
+    _bootstrap_seed: int
+    _seeds: frozenset[int]
