@@ -3,6 +3,7 @@ label vocabularies that grow, internal dimensions, persistence, bad input."""
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import math
@@ -17,7 +18,6 @@ import numpy as np
 import pytest
 import softent
 from cases import METRICS, TEMPERATURES
-from softent.soft import _state_io
 from softent.soft.accumulator import Accumulator
 
 
@@ -511,10 +511,12 @@ def test_files_for_other_bins_versions_or_formats_are_refused(clustered, tmp_pat
         Accumulator.load(tmp_path / "a.npz", like=other)
     with pytest.raises(ValueError, match=r"load_state_dict: state must be built on identical bins"):
         other.load_state_dict(acc.state_dict())
-    # a newer format version
+    # a newer format version: the saved file with its JSON header's version raised by one
     state = acc.state_dict()
-    header = _state_io._header(state)
-    header["version"] = 3
+    with np.load(tmp_path / "a.npz", allow_pickle=False) as f:
+        header = json.loads(f["header"].tobytes())
+    assert header["version"] == state["version"] == 2
+    header["version"] += 1
     with (
         zipfile.ZipFile(tmp_path / "a.npz") as src,
         zipfile.ZipFile(tmp_path / "v2.npz", "w") as dst,
@@ -522,8 +524,6 @@ def test_files_for_other_bins_versions_or_formats_are_refused(clustered, tmp_pat
         for item in src.infolist():
             data = src.read(item)
             if item.filename == "header.npy":
-                import io
-
                 buf = io.BytesIO()
                 np.save(buf, np.frombuffer(json.dumps(header).encode(), np.uint8))
                 data = buf.getvalue()
@@ -552,7 +552,7 @@ def test_files_for_other_bins_versions_or_formats_are_refused(clustered, tmp_pat
         Accumulator.from_state_dict(state)
 
 
-def test_a_kill_between_write_and_rename_leaves_the_old_file(clustered, tmp_path):
+def test_a_kill_between_write_and_rename_leaves_the_old_file(clustered, tmp_path, monkeypatch):
     z, labels, centres = clustered
     path = tmp_path / "acc.npz"
     old = Accumulator(centres, temperature=0.1).update(z[:500], labels[:500])
@@ -566,12 +566,11 @@ def test_a_kill_between_write_and_rename_leaves_the_old_file(clustered, tmp_path
     script = textwrap.dedent(f"""
         import os, signal
         import numpy as np
-        import softent.soft._state_io as io
-        from softent.soft.accumulator import Accumulator
+        from softent import Accumulator
         d = {str(tmp_path)!r}
         z, labels, c = (np.load(os.path.join(d, f)) for f in ("z.npy", "labels.npy", "centres.npy"))
         acc = Accumulator(c, temperature=0.1).update(z, labels)
-        io.os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)
+        os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)  # the rename
         acc.save(os.path.join(d, "acc.npz"))
         print("not killed")
     """)
@@ -591,30 +590,38 @@ def test_a_kill_between_write_and_rename_leaves_the_old_file(clustered, tmp_path
     def boom(*args):
         raise OSError("disk full")
 
-    original = _state_io.os.replace
-    _state_io.os.replace = boom
-    try:
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "replace", boom)  # the rename over the old file fails
         with pytest.raises(OSError, match="disk full"):
             new.save(path)
-    finally:
-        _state_io.os.replace = original
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".acc.npz.")) == leftovers
     assert path.read_bytes() == old_bytes
     new.save(path)
     assert Accumulator.load(path).n_rows == len(z)
 
 
-def test_the_progress_bar_is_a_no_op_unless_wanted_on_a_terminal(capsys):
-    from softent._progress import progress, progress_bar
+def test_the_progress_bar_is_a_no_op_unless_wanted_on_a_terminal(clustered, capsys, monkeypatch):
+    tqdm = pytest.importorskip("tqdm")
+    z, labels, centres = clustered
+    batches = [(z[i : i + 100], labels[i : i + 100]) for i in range(0, len(z), 100)]
 
-    for enabled in (False, None):  # None: stderr is not a terminal under pytest
-        bar = progress_bar(enabled, 10, api="x")
-        assert not hasattr(bar, "n")  # not a tqdm bar
-        bar.update(3)
-        bar.close()
-    with progress(False, None) as bar:
-        bar.update(1)
+    def no_bar(*args, **kwargs):
+        raise AssertionError("a tqdm bar was made")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tqdm, "tqdm", no_bar)
+        for enabled in (False, None):  # None: stderr is not a terminal under pytest
+            acc = Accumulator(centres, temperature=0.1)
+            acc.update_from(batches, progress=enabled, total=len(z))
+            acc.update_from(iter([z[:5]]), progress=enabled)  # no total
+            assert acc.n_rows == len(z) + 5
     assert capsys.readouterr().err == ""
+    # None on a terminal: a bar counting the rows
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    Accumulator(centres, temperature=0.1).update_from(batches, progress=None, total=len(z))
+    err = capsys.readouterr().err
+    assert "100%" in err
+    assert "rows/s" in err
 
 
 def test_reset_copy_and_repr(clustered):
