@@ -1,5 +1,7 @@
 """softent.Accumulator: streaming equals the batch API on the concatenated data; merges,
-label vocabularies that grow, internal dimensions, persistence, bad input."""
+label vocabularies that grow, internal dimensions, persistence, bad input. The kernel tests
+(streaming and merging equal the batch result, the state stays where the data is) run on
+every device (``device`` fixture: NumPy on "cpu", CUDA tensors on "cuda")."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import zipfile
 import numpy as np
 import pytest
 import softent
-from cases import METRICS, TEMPERATURES
+from cases import METRICS, TEMPERATURES, cuda_bytes_held, host, put
 from softent.soft.accumulator import Accumulator
 
 
@@ -52,14 +54,17 @@ def assert_close(a, b, rtol):
 
 @pytest.mark.parametrize("metric", METRICS)
 @pytest.mark.parametrize(("dtype", "rtol"), [(np.float64, 1e-12), (np.float32, 1e-6)])
-def test_random_chunks_equal_the_batch_result(clustered, metric, dtype, rtol):
+def test_random_chunks_equal_the_batch_result(clustered, metric, dtype, rtol, device):
     z, labels, centres = clustered
     z = z.astype(dtype)
     labels = labels.copy()
     labels[::11] = -1  # masked rows
     t = TEMPERATURES[metric]
     acc = stream(
-        Accumulator(centres, metric=metric, temperature=t), z, labels, np.random.default_rng(1)
+        Accumulator(centres, metric=metric, temperature=t),
+        put(z, device),
+        put(labels, device),
+        np.random.default_rng(1),
     )
     ref = softent.information(z, labels, centres=centres, metric=metric, temperature=t)
     assert acc.n_rows == len(z)
@@ -251,15 +256,16 @@ def test_construction_errors():
 # ----------------------------------------------------------------------------- merge
 
 
-def test_merge_equals_the_batch_result_in_any_order(clustered):
+def test_merge_equals_the_batch_result_in_any_order(clustered, device):
     z, labels, centres = clustered
     cuts = [0, 100, 101, 450, 700, len(z)]
-    strings = np.array([f"s{v % 4}" for v in labels])
+    strings = np.array([f"s{v % 4}" for v in labels])  # strings stay NumPy on any device
     parts = []
     for a, b in itertools.pairwise(cuts):
         acc = Accumulator(centres, temperature=0.1)
         acc.update(
-            z[a:b], {"y": labels[a:b] + 10 * (a // 300), "s": strings[a:b]}
+            put(z[a:b], device),
+            {"y": put(labels[a:b] + 10 * (a // 300), device), "s": strings[a:b]},
         )  # vocabularies differ
         parts.append(acc)
     results = []
@@ -280,11 +286,12 @@ def test_merge_equals_the_batch_result_in_any_order(clustered):
     ref_s = softent.information(z, strings, centres=centres, temperature=0.1)
     for r in results:
         assert r.n_rows == len(z)
-        np.testing.assert_array_equal(r.label_values("y"), ref.label_values)
-        np.testing.assert_array_equal(r.counts("s"), ref_s.counts)
-        assert_close(r.mutual_information("y"), ref.mutual_information, 1e-12)
-        assert_close(r.mutual_information("s"), ref_s.mutual_information, 1e-12)
-        assert_close(r.entropy(), softent.entropy(z, centres=centres, temperature=0.1), 1e-12)
+        assert r.device == parts[0].device
+        np.testing.assert_array_equal(host(r.label_values("y")), ref.label_values)
+        np.testing.assert_array_equal(host(r.counts("s")), ref_s.counts)
+        assert_close(host(r.mutual_information("y")), ref.mutual_information, 1e-12)
+        assert_close(host(r.mutual_information("s")), ref_s.mutual_information, 1e-12)
+        assert_close(host(r.entropy()), softent.entropy(z, centres=centres, temperature=0.1), 1e-12)
         assert_close(
             r.state_dict()["label_sets"]["y"]["hist"],
             results[0].state_dict()["label_sets"]["y"]["hist"],
@@ -647,32 +654,30 @@ def test_all_reduce_without_a_process_group_is_a_clear_error(clustered):
 # ----------------------------------------------------------------------------- CUDA
 
 
-def cuda_available() -> bool:
-    info = softent.build_info()
-    return bool(info["cuda"] and info["cuda_available"])
-
-
-@pytest.mark.cuda
-@pytest.mark.skipif(not cuda_available(), reason="needs a CUDA build and a CUDA device")
-def test_cuda_updates_keep_the_histograms_on_the_device(clustered):
-    torch = pytest.importorskip("torch")
-    if not torch.cuda.is_available():
-        pytest.skip("torch has no CUDA")
+def test_updates_keep_the_histograms_where_the_data_is(clustered, device):
+    """The state lives on the device of the first batch (GPU memory for CUDA tensors);
+    host states merged in and host batches are added into it there."""
     z, labels, centres = clustered
-    zc = torch.from_numpy(z).cuda()
-    lab = torch.from_numpy(labels).cuda()
-    acc = stream(Accumulator(centres, temperature=0.1), zc, lab, np.random.default_rng(9))
-    assert acc.device == "cuda:0"
-    assert acc._total.is_cuda
-    assert acc._sets["labels"].hist.is_cuda
+    where = "cpu" if device == "cpu" else "cuda:0"
+    acc = stream(
+        Accumulator(centres, temperature=0.1),
+        put(z, device),
+        put(labels, device),
+        np.random.default_rng(9),
+    )
+    assert acc.device == where
+    assert (cuda_bytes_held(acc) > 0) == (device == "cuda")
     ref = softent.information(z, labels, centres=centres, temperature=0.1)
     assert_close(acc.mutual_information(), ref.mutual_information, 1e-12)
-    host = Accumulator(centres, temperature=0.1).update(z[:100], labels[:100])
-    acc.merge(host)  # host state added into the device state
+    on_host = Accumulator(centres, temperature=0.1).update(z[:100], labels[:100])
+    assert on_host.device == "cpu"
+    acc.merge(on_host)  # host state added into the device state
     assert acc.n_rows == len(z) + 100
-    assert acc._total.is_cuda
+    assert acc.device == where
+    assert (cuda_bytes_held(acc) > 0) == (device == "cuda")
     acc.update(z[:3], labels[:3])  # host batch into a device state
-    assert acc._total.is_cuda
+    assert acc.device == where
+    assert (cuda_bytes_held(acc) > 0) == (device == "cuda")
 
 
 def test_environment_has_no_stray_files(tmp_path):

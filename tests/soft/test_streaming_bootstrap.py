@@ -1,7 +1,8 @@
 """softent.Accumulator(bootstrap=R): streamed Poisson-bootstrap replicates equal
 poisson_bootstrap on the concatenated rows (any chunking, internal dims sharing a sample's
 weight), merges of workers with distinct seeds, persistence (version 2, version-1 files
-still read), bad input; R = 0 changes nothing."""
+still read), bad input; R = 0 changes nothing. Streams of CUDA tensors give the host's
+replicates (``device`` fixture)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import softent
+from cases import cuda_bytes_held, put
 from reference.bootstrap import poisson_weights
 from softent.soft.accumulator import Accumulator
 from softent.soft.bins import Bins
@@ -471,33 +473,27 @@ def test_version_1_files_and_states_still_load(tmp_path):
 # ----------------------------------------------------------------------------- CUDA
 
 
-def _cuda() -> bool:
-    info = softent.build_info()
-    return bool(info["cuda"] and info["cuda_available"])
-
-
-@pytest.mark.cuda
-@pytest.mark.skipif(not _cuda(), reason="needs a CUDA build and a CUDA device")
-def test_cuda_stream_gives_the_host_replicates(clustered):
-    torch = pytest.importorskip("torch")
+def test_streams_on_each_device_give_the_host_replicates(clustered, device):
     z, sets, centres = labelled(clustered)
-    host = stream(
+    on_host = stream(
         Accumulator(centres, temperature=0.1, bootstrap=3, bootstrap_seed=1),
         z,
         sets,
         np.random.default_rng(1),
     )
+    where = "cpu" if device == "cpu" else "cuda:0"
     dev = Accumulator(centres, temperature=0.1, bootstrap=3, bootstrap_seed=1)
-    stream(dev, torch.from_numpy(z).cuda(), sets, np.random.default_rng(2))
-    assert dev.device == "cuda:0"
-    assert dev._total.is_cuda
+    stream(dev, put(z, device), sets, np.random.default_rng(2))
+    assert dev.device == where
+    assert (cuda_bytes_held(dev) > 0) == (device == "cuda")
     for index in (0, 1):
         assert_replicates_equal(
-            dev.replicate_histograms(index=index), host.replicate_histograms(index=index), 1e-12
+            dev.replicate_histograms(index=index), on_host.replicate_histograms(index=index), 1e-12
         )
     other = Accumulator(centres, temperature=0.1, bootstrap=3, bootstrap_seed=2).update(
         z[:40], {"y": sets["y"][:40]}
     )
     dev.merge(other)  # host replicates added into the device state
-    assert dev._total.is_cuda
+    assert dev.device == where
+    assert (cuda_bytes_held(dev) > 0) == (device == "cuda")
     assert dev.n_rows == len(z) + 40
