@@ -60,3 +60,18 @@ def host(x: Any) -> Any:
         a = x.detach().cpu().numpy()
         return float(a) if a.ndim == 0 else a
     return x
+
+
+def cuda_bytes_held(acc: Any) -> int:
+    """Bytes of GPU memory that moving a copy of the :class:`softent.Accumulator` ``acc`` to
+    the host gives back: > 0 exactly when its histograms live in GPU memory (0 where no CUDA
+    device is ready). Public API only: ``copy``, ``to`` and torch's allocator statistics."""
+    if not CUDA_READY:
+        return 0
+    import torch
+
+    copy = acc.copy()
+    torch.cuda.synchronize()
+    before = torch.cuda.memory_allocated()
+    copy.to("cpu")
+    return int(before - torch.cuda.memory_allocated())

@@ -1,7 +1,8 @@
 """The fused Poisson-bootstrap path of the kernel (softent.soft.bootstrap.poisson_bootstrap):
 weights equal an independent re-implementation of the counter-based draw, replicate
 histograms equal the weighted sums of the materialised assignments, chunks with their row
-offsets reproduce the whole array, and the weights have Poisson(1) moments."""
+offsets reproduce the whole array, and the weights have Poisson(1) moments. The kernel
+tests run on every device (``device`` fixture: NumPy on "cpu", CUDA tensors on "cuda")."""
 
 from __future__ import annotations
 
@@ -10,27 +11,28 @@ import itertools
 import numpy as np
 import pytest
 import softent
-from cases import METRICS, TEMPERATURES
+from cases import METRICS, TEMPERATURES, host, put
 from reference.bootstrap import poisson_weights
 from reference.soft import assignments
+from softent import Accumulator
 from softent.soft.bins import Bins
 from softent.soft.bootstrap import poisson_bootstrap
 
 
-def test_kernel_weights_equal_the_reference_draw():
+def test_kernel_weights_equal_the_reference_draw(device):
     # One bin (q = 1) and one label per row: the replicate histograms are the weights.
     n, r, seed = 257, 5, 12345
-    z = np.random.default_rng(0).normal(size=(n, 3))
+    z = put(np.random.default_rng(0).normal(size=(n, 3)), device)
     bins = Bins(np.ones((1, 3)), "cosine", 1.0)
-    reps = poisson_bootstrap(z, {"row": np.arange(n)}, bins, r, seed=seed)
+    reps = poisson_bootstrap(z, {"row": put(np.arange(n), device)}, bins, r, seed=seed)
     got = np.stack([rep["sets"]["row"][1][:, 0] for rep in reps])
     np.testing.assert_array_equal(got, poisson_weights(seed, n, r))
     np.testing.assert_allclose(np.stack([rep["total"][0] for rep in reps]), got.sum(1), rtol=1e-12)
 
 
-def test_weights_have_poisson_moments():
+def test_weights_have_poisson_moments(device):
     n, r = 4000, 25
-    z = np.ones((n, 2))
+    z = put(np.ones((n, 2)), device)
     bins = Bins(np.ones((1, 2)), "dot", 1.0)
     w = np.stack(
         [
@@ -55,14 +57,18 @@ def test_weights_have_poisson_moments():
 
 @pytest.mark.parametrize("metric", METRICS)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_replicates_equal_weighted_reference(clustered, metric, dtype):
+def test_replicates_equal_weighted_reference(clustered, metric, dtype, device):
     z, labels, centres = clustered
     temperature, r, seed = TEMPERATURES[metric], 4, 99
     labels = labels.copy()
     labels[::7] = -1  # masked rows count in the total only
     bins = Bins(centres, metric, temperature)
     reps = poisson_bootstrap(
-        z.astype(dtype), {"y": labels, "parity": labels % 2 == 0}, bins, r, seed=seed
+        put(z.astype(dtype), device),
+        {"y": put(labels, device), "parity": labels % 2 == 0},
+        bins,
+        r,
+        seed=seed,
     )
     q = assignments(z, centres, metric, temperature)
     w = poisson_weights(seed, len(z), r)
@@ -82,8 +88,9 @@ def test_replicates_equal_weighted_reference(clustered, metric, dtype):
         )
 
 
-def test_chunks_with_row_offsets_reproduce_the_whole(clustered):
+def test_chunks_with_row_offsets_reproduce_the_whole(clustered, device):
     z, _labels, centres = clustered
+    z = put(z, device)
     bins = Bins(centres, "cosine", 0.1)
     whole = poisson_bootstrap(z, None, bins, 3, seed=5)
     cuts = [0, 1, 300, 301, 1013]
@@ -95,17 +102,19 @@ def test_chunks_with_row_offsets_reproduce_the_whole(clustered):
         np.testing.assert_allclose(sum(p[r]["total"] for p in parts), whole[r]["total"], rtol=1e-12)
 
 
-def test_replicates_do_not_change_the_point_estimate(clustered):
+def test_replicates_do_not_change_the_point_estimate(clustered, device):
+    """The point estimate of a fused pass with replicates is the plain pass's, bit for bit."""
     z, _labels, centres = clustered
+    z = put(z, device)
     bins = Bins(centres, "euclidean", 0.7)
-    from softent.soft._kernel import accumulate, new_hist
-
-    plain = new_hist(z, 1, bins.n_bins)
-    accumulate("t", z, bins, None, plain)
-    both = new_hist(z, 4, bins.n_bins)
-    accumulate("t", z, bins, None, both, replicates=3, replicate_seed=1)
-    np.testing.assert_array_equal(both[0], plain[0])
-    assert not np.allclose(both[1], both[0])
+    plain = Accumulator(bins).update(z).state_dict()
+    both = Accumulator(bins, bootstrap=3, bootstrap_seed=1).update(z).state_dict()
+    np.testing.assert_array_equal(both["total"], plain["total"])
+    np.testing.assert_array_equal(
+        plain["total"],
+        host(softent.soft_histogram(z, centres=centres, metric="euclidean", temperature=0.7).total),
+    )
+    assert not np.allclose(both["total_replicates"][0], both["total"])
 
 
 def test_bad_arguments(clustered):
@@ -124,28 +133,9 @@ def test_bad_arguments(clustered):
     assert softent.soft.bootstrap.poisson_bootstrap is poisson_bootstrap
 
 
-def _devices() -> list:
-    import importlib.util
-
-    if importlib.util.find_spec("torch") is None:
-        return []
-    cuda = softent.build_info()["cuda"] and softent.build_info()["cuda_available"]
-    return [
-        pytest.param("cpu", id="torch-cpu"),
-        pytest.param(
-            "cuda",
-            id="torch-cuda",
-            marks=[
-                pytest.mark.cuda,
-                pytest.mark.skipif(not cuda, reason="needs a CUDA build and a CUDA device"),
-            ],
-        ),
-    ]
-
-
-@pytest.mark.parametrize("device", _devices())
 def test_torch_tensors_give_the_numpy_replicates(clustered, device):
-    import torch
+    """CPU and CUDA tensors (torch even on "cpu") give the replicates of NumPy input."""
+    torch = pytest.importorskip("torch")
 
     z, labels, centres = clustered
     bins = Bins(centres, "cosine", 0.1)
@@ -156,12 +146,13 @@ def test_torch_tensors_give_the_numpy_replicates(clustered, device):
         np.testing.assert_allclose(a["sets"]["y"][1], b["sets"]["y"][1], rtol=1e-12, atol=1e-14)
 
 
-def test_replicates_in_several_passes_equal_one_pass(clustered):
+def test_replicates_in_several_passes_equal_one_pass(clustered, device):
     """A small pass budget splits the replicates into groups (replicate_offset in the
     kernel): replicate r keeps its weights."""
     from softent.soft.bootstrap import iter_poisson_bootstrap
 
     z, labels, centres = clustered
+    z = put(z, device)
     bins = Bins(centres, "cosine", 0.1)
     whole = poisson_bootstrap(z, {"y": labels}, bins, 7, seed=2)
     per_replicate = (1 + 6) * bins.n_bins * 8

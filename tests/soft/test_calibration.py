@@ -10,7 +10,11 @@ import pytest
 from scipy.integrate import quad
 from scipy.special import gammaln
 from softent import calibrate_temperature
-from softent.soft.calibration import vmf_uniform_kl, vmf_uniform_kl_lower_bound
+from softent.soft.calibration import (
+    log_bessel_i_scaled,
+    vmf_uniform_kl,
+    vmf_uniform_kl_lower_bound,
+)
 
 
 def kl_by_integration(kappa: float, dim: int) -> float:
@@ -47,16 +51,29 @@ def test_kl_vanishes_at_zero_and_grows():
 
 
 def test_bessel_branches_agree_with_scipy():
-    """The asymptotic branches (Debye for large orders, Hankel for large arguments) agree
-    with scipy's ive where ive is still accurate."""
+    """The asymptotic branches of log_bessel_i_scaled (Debye for orders >= 100, Hankel
+    for arguments > 1e6 max(1, nu^2)) agree with scipy's ive where ive is still accurate."""
     from scipy.special import ive
-    from softent.soft.calibration import _hankel_log_correction, _log_bessel_i_debye_scaled
 
-    for nu, x in [(100.0, 1.0), (100.0, 30.0), (100.0, 500.0), (150.0, 80.0)]:
-        assert _log_bessel_i_debye_scaled(nu, x) == pytest.approx(math.log(ive(nu, x)), abs=1e-10)
-    for nu, x in [(0.0, 2e6), (1.0, 3e6), (7.5, 1e8)]:
-        hankel = -0.5 * math.log(2 * math.pi * x) + _hankel_log_correction(nu, x)
-        assert hankel == pytest.approx(math.log(ive(nu, x)), abs=1e-12)
+    for nu, x in [(100.0, 1.0), (100.0, 30.0), (100.0, 500.0), (150.0, 80.0)]:  # Debye
+        assert log_bessel_i_scaled(nu, x) == pytest.approx(math.log(ive(nu, x)), abs=1e-10)
+    for nu, x in [(0.0, 2e6), (1.0, 3e6), (7.5, 1e8)]:  # Hankel
+        assert log_bessel_i_scaled(nu, x) == pytest.approx(math.log(ive(nu, x)), abs=1e-12)
+
+
+@pytest.mark.parametrize(("nu", "x"), [(400.0, 2.0), (1000.0, 5.0), (5000.0, 3000.0)])
+def test_bessel_is_finite_where_scipy_underflows_and_keeps_the_recurrence(nu, x):
+    """Where ive underflows to 0 (large orders, small arguments) the function stays
+    finite and satisfies I_(nu-1)(x) - I_(nu+1)(x) = (2 nu / x) I_nu(x) (A&S 9.6.26),
+    written as ratios to I_nu."""
+    from scipy.special import ive
+
+    assert ive(nu, x) == 0.0  # scipy has nothing to offer here
+    at = log_bessel_i_scaled(nu, x)
+    below, above = log_bessel_i_scaled(nu - 1, x), log_bessel_i_scaled(nu + 1, x)
+    assert math.isfinite(at)
+    ratio = math.exp(below - at) - math.exp(above - at)
+    assert ratio == pytest.approx(2 * nu / x, rel=1e-9)
 
 
 def test_bound_reproduces_soft_entropy():

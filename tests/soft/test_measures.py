@@ -332,18 +332,24 @@ def test_exported_from_the_package():
         assert name in softent.__all__
 
 
-def test_disentanglement_in_row_chunks_equals_the_whole():
-    """Token-style label sets are processed in chunks of rows: same JS values."""
-    from softent.soft.measures import _js_to_rest_nats
-
-    masses = np.random.default_rng(5).random((203, 9)) ** 3
-    whole = _js_to_rest_nats(masses, chunk_rows=10_000)
-    for chunk in (1, 7, 64):
-        np.testing.assert_allclose(
-            _js_to_rest_nats(masses, chunk_rows=chunk), whole, rtol=1e-12, atol=1e-15
-        )
-    total = masses.sum(0)
-    p, q = masses[17] / masses[17].sum(), (total - masses[17]) / (total - masses[17]).sum()
+def js_to_rest(masses: np.ndarray) -> np.ndarray:
+    """[K] JS(p_k || p_rest) in nats from the definition: p_rest the normalised sum of every
+    other row's masses (rows with no dominant label: total - row does not cancel here)."""
+    p = masses / masses.sum(1, keepdims=True)
+    rest = masses.sum(0) - masses
+    q = rest / rest.sum(1, keepdims=True)
     mid = (p + q) / 2
-    want = 0.5 * (p * np.log(p / mid)).sum() + 0.5 * (q * np.log(q / mid)).sum()
-    assert whole[17] == pytest.approx(want, rel=1e-12)
+    return 0.5 * (p * np.log(p / mid)).sum(1) + 0.5 * (q * np.log(q / mid)).sum(1)
+
+
+@pytest.mark.parametrize("n_labels", [203, 4097, 9001])
+def test_disentanglement_in_row_chunks_equals_the_whole(n_labels):
+    """Token-style label sets are processed in chunks of rows (4096 a chunk): one chunk, a
+    last chunk of one row, and three chunks give the JS values of the definition."""
+    masses = np.random.default_rng(5).random((n_labels, 9)) ** 3
+    hist = masses_histogram(masses, np.full(n_labels, 3))
+    want = js_to_rest(masses)
+    assert sm.disentanglement(hist) == pytest.approx(want.mean(), rel=1e-12)
+    assert softent.disentanglement(hist, base=2) == pytest.approx(
+        want.mean() / math.log(2), rel=1e-12
+    )

@@ -1,8 +1,11 @@
 """softent.Accumulator: streaming equals the batch API on the concatenated data; merges,
-label vocabularies that grow, internal dimensions, persistence, bad input."""
+label vocabularies that grow, internal dimensions, persistence, bad input. The kernel tests
+(streaming and merging equal the batch result, the state stays where the data is) run on
+every device (``device`` fixture: NumPy on "cpu", CUDA tensors on "cuda")."""
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import math
@@ -16,8 +19,7 @@ import zipfile
 import numpy as np
 import pytest
 import softent
-from cases import METRICS, TEMPERATURES
-from softent.soft import _state_io
+from cases import METRICS, TEMPERATURES, cuda_bytes_held, host, put
 from softent.soft.accumulator import Accumulator
 
 
@@ -52,14 +54,17 @@ def assert_close(a, b, rtol):
 
 @pytest.mark.parametrize("metric", METRICS)
 @pytest.mark.parametrize(("dtype", "rtol"), [(np.float64, 1e-12), (np.float32, 1e-6)])
-def test_random_chunks_equal_the_batch_result(clustered, metric, dtype, rtol):
+def test_random_chunks_equal_the_batch_result(clustered, metric, dtype, rtol, device):
     z, labels, centres = clustered
     z = z.astype(dtype)
     labels = labels.copy()
     labels[::11] = -1  # masked rows
     t = TEMPERATURES[metric]
     acc = stream(
-        Accumulator(centres, metric=metric, temperature=t), z, labels, np.random.default_rng(1)
+        Accumulator(centres, metric=metric, temperature=t),
+        put(z, device),
+        put(labels, device),
+        np.random.default_rng(1),
     )
     ref = softent.information(z, labels, centres=centres, metric=metric, temperature=t)
     assert acc.n_rows == len(z)
@@ -251,15 +256,16 @@ def test_construction_errors():
 # ----------------------------------------------------------------------------- merge
 
 
-def test_merge_equals_the_batch_result_in_any_order(clustered):
+def test_merge_equals_the_batch_result_in_any_order(clustered, device):
     z, labels, centres = clustered
     cuts = [0, 100, 101, 450, 700, len(z)]
-    strings = np.array([f"s{v % 4}" for v in labels])
+    strings = np.array([f"s{v % 4}" for v in labels])  # strings stay NumPy on any device
     parts = []
     for a, b in itertools.pairwise(cuts):
         acc = Accumulator(centres, temperature=0.1)
         acc.update(
-            z[a:b], {"y": labels[a:b] + 10 * (a // 300), "s": strings[a:b]}
+            put(z[a:b], device),
+            {"y": put(labels[a:b] + 10 * (a // 300), device), "s": strings[a:b]},
         )  # vocabularies differ
         parts.append(acc)
     results = []
@@ -280,11 +286,12 @@ def test_merge_equals_the_batch_result_in_any_order(clustered):
     ref_s = softent.information(z, strings, centres=centres, temperature=0.1)
     for r in results:
         assert r.n_rows == len(z)
-        np.testing.assert_array_equal(r.label_values("y"), ref.label_values)
-        np.testing.assert_array_equal(r.counts("s"), ref_s.counts)
-        assert_close(r.mutual_information("y"), ref.mutual_information, 1e-12)
-        assert_close(r.mutual_information("s"), ref_s.mutual_information, 1e-12)
-        assert_close(r.entropy(), softent.entropy(z, centres=centres, temperature=0.1), 1e-12)
+        assert r.device == parts[0].device
+        np.testing.assert_array_equal(host(r.label_values("y")), ref.label_values)
+        np.testing.assert_array_equal(host(r.counts("s")), ref_s.counts)
+        assert_close(host(r.mutual_information("y")), ref.mutual_information, 1e-12)
+        assert_close(host(r.mutual_information("s")), ref_s.mutual_information, 1e-12)
+        assert_close(host(r.entropy()), softent.entropy(z, centres=centres, temperature=0.1), 1e-12)
         assert_close(
             r.state_dict()["label_sets"]["y"]["hist"],
             results[0].state_dict()["label_sets"]["y"]["hist"],
@@ -511,10 +518,12 @@ def test_files_for_other_bins_versions_or_formats_are_refused(clustered, tmp_pat
         Accumulator.load(tmp_path / "a.npz", like=other)
     with pytest.raises(ValueError, match=r"load_state_dict: state must be built on identical bins"):
         other.load_state_dict(acc.state_dict())
-    # a newer format version
+    # a newer format version: the saved file with its JSON header's version raised by one
     state = acc.state_dict()
-    header = _state_io._header(state)
-    header["version"] = 3
+    with np.load(tmp_path / "a.npz", allow_pickle=False) as f:
+        header = json.loads(f["header"].tobytes())
+    assert header["version"] == state["version"] == 2
+    header["version"] += 1
     with (
         zipfile.ZipFile(tmp_path / "a.npz") as src,
         zipfile.ZipFile(tmp_path / "v2.npz", "w") as dst,
@@ -522,8 +531,6 @@ def test_files_for_other_bins_versions_or_formats_are_refused(clustered, tmp_pat
         for item in src.infolist():
             data = src.read(item)
             if item.filename == "header.npy":
-                import io
-
                 buf = io.BytesIO()
                 np.save(buf, np.frombuffer(json.dumps(header).encode(), np.uint8))
                 data = buf.getvalue()
@@ -552,7 +559,7 @@ def test_files_for_other_bins_versions_or_formats_are_refused(clustered, tmp_pat
         Accumulator.from_state_dict(state)
 
 
-def test_a_kill_between_write_and_rename_leaves_the_old_file(clustered, tmp_path):
+def test_a_kill_between_write_and_rename_leaves_the_old_file(clustered, tmp_path, monkeypatch):
     z, labels, centres = clustered
     path = tmp_path / "acc.npz"
     old = Accumulator(centres, temperature=0.1).update(z[:500], labels[:500])
@@ -566,12 +573,11 @@ def test_a_kill_between_write_and_rename_leaves_the_old_file(clustered, tmp_path
     script = textwrap.dedent(f"""
         import os, signal
         import numpy as np
-        import softent.soft._state_io as io
-        from softent.soft.accumulator import Accumulator
+        from softent import Accumulator
         d = {str(tmp_path)!r}
         z, labels, c = (np.load(os.path.join(d, f)) for f in ("z.npy", "labels.npy", "centres.npy"))
         acc = Accumulator(c, temperature=0.1).update(z, labels)
-        io.os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)
+        os.replace = lambda *a: os.kill(os.getpid(), signal.SIGKILL)  # the rename
         acc.save(os.path.join(d, "acc.npz"))
         print("not killed")
     """)
@@ -591,30 +597,38 @@ def test_a_kill_between_write_and_rename_leaves_the_old_file(clustered, tmp_path
     def boom(*args):
         raise OSError("disk full")
 
-    original = _state_io.os.replace
-    _state_io.os.replace = boom
-    try:
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "replace", boom)  # the rename over the old file fails
         with pytest.raises(OSError, match="disk full"):
             new.save(path)
-    finally:
-        _state_io.os.replace = original
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".acc.npz.")) == leftovers
     assert path.read_bytes() == old_bytes
     new.save(path)
     assert Accumulator.load(path).n_rows == len(z)
 
 
-def test_the_progress_bar_is_a_no_op_unless_wanted_on_a_terminal(capsys):
-    from softent._progress import progress, progress_bar
+def test_the_progress_bar_is_a_no_op_unless_wanted_on_a_terminal(clustered, capsys, monkeypatch):
+    tqdm = pytest.importorskip("tqdm")
+    z, labels, centres = clustered
+    batches = [(z[i : i + 100], labels[i : i + 100]) for i in range(0, len(z), 100)]
 
-    for enabled in (False, None):  # None: stderr is not a terminal under pytest
-        bar = progress_bar(enabled, 10, api="x")
-        assert not hasattr(bar, "n")  # not a tqdm bar
-        bar.update(3)
-        bar.close()
-    with progress(False, None) as bar:
-        bar.update(1)
+    def no_bar(*args, **kwargs):
+        raise AssertionError("a tqdm bar was made")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(tqdm, "tqdm", no_bar)
+        for enabled in (False, None):  # None: stderr is not a terminal under pytest
+            acc = Accumulator(centres, temperature=0.1)
+            acc.update_from(batches, progress=enabled, total=len(z))
+            acc.update_from(iter([z[:5]]), progress=enabled)  # no total
+            assert acc.n_rows == len(z) + 5
     assert capsys.readouterr().err == ""
+    # None on a terminal: a bar counting the rows
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    Accumulator(centres, temperature=0.1).update_from(batches, progress=None, total=len(z))
+    err = capsys.readouterr().err
+    assert "100%" in err
+    assert "rows/s" in err
 
 
 def test_reset_copy_and_repr(clustered):
@@ -640,32 +654,30 @@ def test_all_reduce_without_a_process_group_is_a_clear_error(clustered):
 # ----------------------------------------------------------------------------- CUDA
 
 
-def cuda_available() -> bool:
-    info = softent.build_info()
-    return bool(info["cuda"] and info["cuda_available"])
-
-
-@pytest.mark.cuda
-@pytest.mark.skipif(not cuda_available(), reason="needs a CUDA build and a CUDA device")
-def test_cuda_updates_keep_the_histograms_on_the_device(clustered):
-    torch = pytest.importorskip("torch")
-    if not torch.cuda.is_available():
-        pytest.skip("torch has no CUDA")
+def test_updates_keep_the_histograms_where_the_data_is(clustered, device):
+    """The state lives on the device of the first batch (GPU memory for CUDA tensors);
+    host states merged in and host batches are added into it there."""
     z, labels, centres = clustered
-    zc = torch.from_numpy(z).cuda()
-    lab = torch.from_numpy(labels).cuda()
-    acc = stream(Accumulator(centres, temperature=0.1), zc, lab, np.random.default_rng(9))
-    assert acc.device == "cuda:0"
-    assert acc._total.is_cuda
-    assert acc._sets["labels"].hist.is_cuda
+    where = "cpu" if device == "cpu" else "cuda:0"
+    acc = stream(
+        Accumulator(centres, temperature=0.1),
+        put(z, device),
+        put(labels, device),
+        np.random.default_rng(9),
+    )
+    assert acc.device == where
+    assert (cuda_bytes_held(acc) > 0) == (device == "cuda")
     ref = softent.information(z, labels, centres=centres, temperature=0.1)
     assert_close(acc.mutual_information(), ref.mutual_information, 1e-12)
-    host = Accumulator(centres, temperature=0.1).update(z[:100], labels[:100])
-    acc.merge(host)  # host state added into the device state
+    on_host = Accumulator(centres, temperature=0.1).update(z[:100], labels[:100])
+    assert on_host.device == "cpu"
+    acc.merge(on_host)  # host state added into the device state
     assert acc.n_rows == len(z) + 100
-    assert acc._total.is_cuda
+    assert acc.device == where
+    assert (cuda_bytes_held(acc) > 0) == (device == "cuda")
     acc.update(z[:3], labels[:3])  # host batch into a device state
-    assert acc._total.is_cuda
+    assert acc.device == where
+    assert (cuda_bytes_held(acc) > 0) == (device == "cuda")
 
 
 def test_environment_has_no_stray_files(tmp_path):

@@ -1,18 +1,20 @@
 """softent.Accumulator(bootstrap=R): streamed Poisson-bootstrap replicates equal
 poisson_bootstrap on the concatenated rows (any chunking, internal dims sharing a sample's
 weight), merges of workers with distinct seeds, persistence (version 2, version-1 files
-still read), bad input; R = 0 changes nothing."""
+still read), bad input; R = 0 changes nothing. Streams of CUDA tensors give the host's
+replicates (``device`` fixture)."""
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
 import pytest
 import softent
+from cases import cuda_bytes_held, put
 from reference.bootstrap import poisson_weights
-from softent.soft import _state_io
 from softent.soft.accumulator import Accumulator
 from softent.soft.bins import Bins
 from softent.soft.bootstrap import poisson_bootstrap
@@ -140,10 +142,11 @@ def test_bootstrap_zero_changes_nothing(clustered):
     a = Accumulator(centres, temperature=0.1).update(z, labels)
     b = Accumulator(centres, temperature=0.1, bootstrap=0, bootstrap_seed=7).update(z, labels)
     assert a.bootstrap == b.bootstrap == 0
-    assert a._total.shape == b._total.shape == (1, 29)
     sa, sb = a.state_dict(), b.state_dict()
+    assert sa["total"].shape == sb["total"].shape == (29,)
     np.testing.assert_array_equal(sa["total"], sb["total"])
-    assert sa["total_replicates"].shape == (0, 29)
+    assert sa["total_replicates"].shape == sb["total_replicates"].shape == (0, 29)
+    assert a.nbytes == b.nbytes  # no replicate rows held
     assert "bootstrap" not in repr(a)
     assert a.mutual_information() == b.mutual_information()
     with pytest.raises(
@@ -233,7 +236,7 @@ def test_copy_reset_and_repr_keep_the_settings(clustered):
     cp.update(z[300:], labels[300:])
     assert_replicates_equal(cp.replicate_histograms(), acc.replicate_histograms(), 1e-12)
     assert "bootstrap=3, bootstrap_seed=4" in repr(acc)
-    assert acc.nbytes >= 4 * cp._n_internal * 29 * 8
+    assert acc.nbytes >= 4 * math.prod(cp.internal_shape) * 29 * 8  # 1 + R rows per index
     acc.reset()
     assert (acc.bootstrap, acc.bootstrap_seed, acc.n_rows) == (3, 4, 0)
     acc.update(z[:100], labels[:100])  # a new stream: positions start again at 0
@@ -327,7 +330,10 @@ def test_merge_refuses_other_replicate_counts_and_equal_seeds(clustered):
     with pytest.raises(ValueError, match=r"rows of bootstrap_seed \[11\] in both"):
         w0.merge(w2)
     # the seeds travel with the state
-    assert Accumulator.from_state_dict(w0.state_dict())._seeds == frozenset({10, 11})
+    back = Accumulator.from_state_dict(w0.state_dict())
+    assert back.state_dict()["bootstrap_seeds"] == [10, 11]
+    with pytest.raises(ValueError, match=r"rows of bootstrap_seed \[11\] in both"):
+        back.merge(w1)
     # an accumulator without rows shares no resampled rows, whatever its seed
     a.merge(Accumulator(centres, temperature=0.1, bootstrap=4, bootstrap_seed=1))
     assert a.n_rows == 100  # refused merges leave the state as it was
@@ -460,40 +466,34 @@ def test_version_1_files_and_states_still_load(tmp_path):
     np.testing.assert_array_equal(back.state_dict()["total"], want.state_dict()["total"])
     back.save(tmp_path / "v2")
     with np.load(tmp_path / "v2", allow_pickle=False) as f:
-        assert json.loads(f["header"].tobytes())["version"] == _state_io.VERSION == 2
+        assert json.loads(f["header"].tobytes())["version"] == back.state_dict()["version"] == 2
         assert not [m for m in f.files if "replicates" in m]  # nothing extra without replicates
 
 
 # ----------------------------------------------------------------------------- CUDA
 
 
-def _cuda() -> bool:
-    info = softent.build_info()
-    return bool(info["cuda"] and info["cuda_available"])
-
-
-@pytest.mark.cuda
-@pytest.mark.skipif(not _cuda(), reason="needs a CUDA build and a CUDA device")
-def test_cuda_stream_gives_the_host_replicates(clustered):
-    torch = pytest.importorskip("torch")
+def test_streams_on_each_device_give_the_host_replicates(clustered, device):
     z, sets, centres = labelled(clustered)
-    host = stream(
+    on_host = stream(
         Accumulator(centres, temperature=0.1, bootstrap=3, bootstrap_seed=1),
         z,
         sets,
         np.random.default_rng(1),
     )
+    where = "cpu" if device == "cpu" else "cuda:0"
     dev = Accumulator(centres, temperature=0.1, bootstrap=3, bootstrap_seed=1)
-    stream(dev, torch.from_numpy(z).cuda(), sets, np.random.default_rng(2))
-    assert dev.device == "cuda:0"
-    assert dev._total.is_cuda
+    stream(dev, put(z, device), sets, np.random.default_rng(2))
+    assert dev.device == where
+    assert (cuda_bytes_held(dev) > 0) == (device == "cuda")
     for index in (0, 1):
         assert_replicates_equal(
-            dev.replicate_histograms(index=index), host.replicate_histograms(index=index), 1e-12
+            dev.replicate_histograms(index=index), on_host.replicate_histograms(index=index), 1e-12
         )
     other = Accumulator(centres, temperature=0.1, bootstrap=3, bootstrap_seed=2).update(
         z[:40], {"y": sets["y"][:40]}
     )
     dev.merge(other)  # host replicates added into the device state
-    assert dev._total.is_cuda
+    assert dev.device == where
+    assert (cuda_bytes_held(dev) > 0) == (device == "cuda")
     assert dev.n_rows == len(z) + 40

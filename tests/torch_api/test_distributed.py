@@ -46,7 +46,7 @@ class WordCounts:
         return {"values": self.values.tolist()}
 
     def reduce_layout(self, metas, api):
-        from softent._mergeable import SumLayout
+        from softent.torch.distributed import SumLayout
 
         union = np.array(sorted({v for m in metas for v in m["values"]}), dtype=str)
         return SumLayout({"counts": ((len(union),), "int64")}, union)
