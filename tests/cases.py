@@ -20,6 +20,18 @@ METRICS = ["cosine", "euclidean", "sqeuclidean", "dot"]
 #: temperatures that give non-trivial entropies for the `clustered` fixture
 TEMPERATURES = {"cosine": 0.1, "euclidean": 0.7, "sqeuclidean": 4.0, "dot": 1.5}
 DATA = Path(__file__).parent / "data"
+#: the measures every report row carries, in table order (spelled out: the tests' expectation)
+MEASURE_KEYS = (
+    "entropy",
+    "conditional_entropy",
+    "mutual_information",
+    "efficiency",
+    "regularity",
+    "variation",
+    "disentanglement",
+    "normalised_mi",
+    "label_entropy",
+)
 
 
 def cuda_ready() -> bool:

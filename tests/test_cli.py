@@ -14,21 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 import softent
+from cases import MEASURE_KEYS as KEYS
 from softent.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
 N_BINS = 24
-KEYS = (
-    "entropy",
-    "conditional_entropy",
-    "mutual_information",
-    "efficiency",
-    "regularity",
-    "variation",
-    "disentanglement",
-    "normalised_mi",
-    "label_entropy",
-)
 
 
 def run_cli(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:

@@ -11,21 +11,10 @@ import numpy as np
 import pytest
 import softent
 import softent.soft.measures as sm
+from cases import MEASURE_KEYS as KEYS
 from reference.bootstrap import poisson_weights
 from reference.soft import assignments
 from softent import Accumulator, Report
-
-KEYS = (
-    "entropy",
-    "conditional_entropy",
-    "mutual_information",
-    "efficiency",
-    "regularity",
-    "variation",
-    "disentanglement",
-    "normalised_mi",
-    "label_entropy",
-)
 
 
 @pytest.fixture
