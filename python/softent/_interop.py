@@ -42,6 +42,21 @@ class View:
     stream: int  # cudaStream_t of torch's current stream on that device (0 on the host)
 
 
+def as_array(x: Any) -> np.ndarray | Any:
+    """``x`` as a NumPy array or a torch tensor, without copying: a tensor as it is,
+    anything else with ``__dlpack__`` through ``np.from_dlpack``, the rest ``np.asarray``."""
+    if is_torch(x):
+        return x
+    if not isinstance(x, np.ndarray) and hasattr(x, "__dlpack__"):
+        return np.from_dlpack(x)
+    return np.asarray(x)
+
+
+def is_floating(x: Any) -> bool:
+    """True for a floating-point NumPy array or torch tensor."""
+    return bool(x.is_floating_point()) if is_torch(x) else np.asarray(x).dtype.kind == "f"
+
+
 def as_float_rows(x: Any, api: str, name: str, *, keep_graph: bool = False) -> np.ndarray | Any:
     """Return ``x`` as a 2-D float32/float64 NumPy array or torch tensor [N, D] (N, D >= 1),
     without copying when it already is one. float16/bfloat16 are converted to float32
@@ -66,9 +81,7 @@ def as_float_rows(x: Any, api: str, name: str, *, keep_graph: bool = False) -> n
             )
         arr: Any = t
     else:
-        if not isinstance(x, np.ndarray) and hasattr(x, "__dlpack__"):
-            x = np.from_dlpack(x)
-        arr = np.asarray(x)
+        arr = as_array(x)
         if arr.dtype == np.float16:
             arr = arr.astype(np.float32)
         elif arr.dtype not in (np.float32, np.float64):

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .._checks import fail, is_int
-from .._interop import is_torch, to_numpy
+from .._interop import as_array, is_floating, to_numpy
 from .bins import Bins, Seed, _rng, make_bins
 
 API = "Accumulator"
@@ -158,10 +158,7 @@ def check_z(
 ) -> tuple[Any, int, tuple[int, ...]]:
     """(z as a NumPy array or torch tensor, N, I) of a batch z [N, *I, D]; I must equal the
     accumulator's ``internal`` once known. N = 0 is allowed (a no-op) for float arrays."""
-    if not is_torch(z):
-        if not isinstance(z, np.ndarray) and hasattr(z, "__dlpack__"):
-            z = np.from_dlpack(z)
-        z = np.asarray(z)
+    z = as_array(z)
     shape = tuple(int(s) for s in z.shape)
     if len(shape) < 2 or shape[-1] != dim:
         fail(
@@ -180,10 +177,8 @@ def check_z(
         )
     if any(s == 0 for s in batch_internal):
         fail(api, "z", "internal dimensions >= 1", f"shape {shape}")
-    if shape[0] == 0:  # a no-op, but still only for float arrays
-        fp = z.is_floating_point() if is_torch(z) else z.dtype.kind == "f"
-        if not fp:
-            fail(api, "z", "a floating-point array", z.dtype, TypeError)
+    if shape[0] == 0 and not is_floating(z):  # a no-op, but still only for float arrays
+        fail(api, "z", "a floating-point array", z.dtype, TypeError)
     return z, shape[0], batch_internal
 
 
@@ -220,7 +215,7 @@ def named_labels(
         items = [(names[0] if names else DEFAULT_LABEL_SET, labels)]
     out: dict[str, np.ndarray] = {}
     for name, arr in items:
-        a = to_numpy(arr) if is_torch(arr) else np.asarray(arr)
+        a = to_numpy(arr)
         if a.ndim != 1 or a.shape[0] != n:
             fail(
                 api,

@@ -26,7 +26,7 @@ from .._checks import (
     check_weighting,
     fail,
 )
-from .._interop import as_float_rows, is_torch, to_numpy
+from .._interop import as_float_rows, to_numpy
 from .._labels import encode_labels
 from .._stats import percentile_interval
 from ._kernel import finite_rows
@@ -281,7 +281,7 @@ def _array_label_sets(label_sets: Any, n: int) -> dict[str, np.ndarray]:
         if not isinstance(name, str) or not name:
             fail(_API, "label_sets", "a dict keyed by non-empty str names", repr(name), TypeError)
         arg = f"label_sets[{name!r}]" if isinstance(label_sets, Mapping) else "label_sets"
-        a = to_numpy(arr) if is_torch(arr) else np.asarray(arr)
+        a = to_numpy(arr)
         if a.ndim != 1 or a.shape[0] != n:
             fail(
                 _API,
