@@ -36,7 +36,7 @@ int64_t run(const SoftHistParams& p) {
   const int64_t n = p.z.rows, d = p.z.cols, b = p.centres.rows;
   const T inv_t = static_cast<T>(p.inv_temperature);
   T* dots_out = static_cast<T*>(p.dots_out);
-  const int64_t tile = p.tile_rows > 0 ? p.tile_rows : auto_tile_rows(b, d);
+  const int64_t tile = tile_height(p.tile_rows, n, b, d);
   constexpr bool row_norm = math::needs_row_norm(M);
   const int64_t blocks = 1 + p.replicates;
   const HistOutput out = hist_output(p.hist, blocks * p.hist_rows, b);

@@ -50,7 +50,7 @@ void run_backward(const SoftHistGradParams& g) {
   const int64_t n = p.z.rows, d = p.z.cols, b = p.centres.rows;
   const T* centres = p.centres.ptr<T>();
   const T inv_t = static_cast<T>(p.inv_temperature);
-  const int64_t tile = p.tile_rows > 0 ? p.tile_rows : auto_tile_rows(b, d);
+  const int64_t tile = tile_height(p.tile_rows, n, b, d);
   constexpr bool row_norm = math::needs_row_norm(M);
   constexpr bool has_csq = math::needs_centre_norm(M);
   T* grad_z = static_cast<T*>(g.grad_z);

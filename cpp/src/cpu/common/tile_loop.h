@@ -5,7 +5,10 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
+#include <exception>
+#include <optional>
 #include <stdexcept>
 #include <type_traits>
 
@@ -29,15 +32,55 @@ inline int64_t auto_tile_rows(int64_t out_cols, int64_t d) {
   return std::clamp<int64_t>(rows, 16, 512);
 }
 
-// OpenMP threads for a call: the caller's choice, else OMP_NUM_THREADS; never more than tiles.
+// The tile height of a call over n rows: the caller's (tile_rows > 0), else automatic; never
+// more than n (a larger tile would only allocate rows that are never read).
+inline int64_t tile_height(int64_t tile_rows, int64_t n, int64_t out_cols, int64_t d) {
+  const int64_t tile = tile_rows > 0 ? tile_rows : auto_tile_rows(out_cols, d);
+  return std::clamp<int64_t>(tile, 1, std::max<int64_t>(n, 1));
+}
+
+// OpenMP threads for a call: the caller's choice, else OMP_NUM_THREADS; never more than the
+// CPUs this process may use (more only cost memory and thread creation, and thousands make
+// libgomp fail) nor than tiles.
 inline int thread_count(int requested, int64_t n_tiles) {
   int nt = requested > 0 ? requested : 1;
 #ifdef _OPENMP
   if (requested <= 0) nt = omp_get_max_threads();
+  nt = std::min(nt, std::max(omp_get_num_procs(), 1));
   nt = static_cast<int>(std::min<int64_t>(nt, std::max<int64_t>(n_tiles, 1)));
 #endif
   return nt;
 }
+
+// The first exception thrown by any thread of a parallel region, kept to be rethrown after
+// it: an exception must not leave an OpenMP region (that is std::terminate), so a failed
+// allocation becomes a MemoryError in Python instead of an abort. failed() lets the other
+// threads skip their remaining tiles.
+class RegionError {
+ public:
+  template <typename F>
+  void run(F&& f) noexcept {
+    if (failed()) return;
+    try {
+      f();
+    } catch (...) {
+      record(std::current_exception());
+    }
+  }
+  bool failed() const { return failed_.load(std::memory_order_relaxed); }
+  void rethrow() const {
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  void record(std::exception_ptr e) noexcept {
+#pragma omp critical(softent_region_error)
+    if (!error_) error_ = e;
+    failed_.store(true, std::memory_order_relaxed);
+  }
+  std::atomic<bool> failed_{false};
+  std::exception_ptr error_;
+};
 
 // body(state, i0, m) for every tile [i0, i0 + m) of n rows, on thread_count(requested)
 // threads; each thread first builds its state = make_state() (allocations happen here,
@@ -46,18 +89,25 @@ inline int thread_count(int requested, int64_t n_tiles) {
 // contiguous blocks (static schedule; the tiles of an op cost alike) and the threads finish
 // in thread order, so a float sum is added in the same order on every run — two calls on
 // the same data give bit-identical results, however the threads are timed.
+// An exception in any thread (a failed allocation, say) stops the others at their next tile
+// and is rethrown here after the region; nothing is finished then (the caller's outputs are
+// partial and must not be used).
 template <typename MakeState, typename Body, typename Finish>
 void parallel_tiles(int64_t n, int64_t tile, int requested, MakeState&& make_state, Body&& body,
                     Finish&& finish) {
+  tile = std::clamp<int64_t>(tile, 1, std::max<int64_t>(n, 1));
   const int64_t n_tiles = (n + tile - 1) / tile;
   const int nt = thread_count(requested, n_tiles);
+  using State = decltype(make_state());
+  RegionError error;
 #pragma omp parallel num_threads(nt)
   {
-    auto state = make_state();
+    std::optional<State> state;
+    error.run([&] { state.emplace(make_state()); });
 #pragma omp for schedule(static)
     for (int64_t t = 0; t < n_tiles; ++t) {
       const int64_t i0 = t * tile;
-      body(state, i0, std::min(tile, n - i0));
+      error.run([&] { body(*state, i0, std::min(tile, n - i0)); });
     }
     // One iteration per thread of the team actually started, in thread order
     // (static, 1: thread k runs iteration k).
@@ -69,9 +119,10 @@ void parallel_tiles(int64_t n, int64_t tile, int requested, MakeState&& make_sta
 #pragma omp for ordered schedule(static, 1)
     for (int k = 0; k < team; ++k) {
 #pragma omp ordered
-      finish(state);
+      error.run([&] { finish(*state); });
     }
   }
+  error.rethrow();
 }
 
 // f(std::integral_constant<Metric, M>{}) for the run-time metric: kernels are templated on
