@@ -8,6 +8,7 @@ the value converted to its plain Python type.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from typing import Any, NoReturn, TypeVar
 
@@ -71,13 +72,75 @@ def check_weighting(api: str, weighting: Any) -> str:
     return weighting
 
 
+def cpu_threads() -> int:
+    """The most threads a kernel runs on: the CPUs this process may use (its affinity mask,
+    as OpenMP's ``omp_get_num_procs``), or 1 in a process forked after softent was imported
+    (see :func:`check_threads`)."""
+    if _forked:
+        return 1
+    try:
+        return max(len(os.sched_getaffinity(0)), 1)
+    except (AttributeError, OSError):
+        return max(os.cpu_count() or 1, 1)
+
+
 def check_threads(api: str, num_threads: Any) -> int:
-    """None (0: OpenMP's default, OMP_NUM_THREADS) or an int >= 1."""
+    """None (0: OpenMP's default, OMP_NUM_THREADS) or an int >= 1, clamped to
+    :func:`cpu_threads` (more threads than CPUs only cost memory and thread creation; the C++
+    tile loop clamps again, and to the number of tiles).
+
+    In a process forked after softent was imported, kernels run on one thread: GNU
+    OpenMP's thread pool does not survive a fork (the child's first parallel kernel would
+    hang); use the 'spawn' or 'forkserver' start method for parallel workers."""
     if num_threads is None:
-        return 0
+        return 1 if _forked else 0
     if not is_int(num_threads) or num_threads < 1:
         fail(api, "num_threads", "None or an int >= 1", repr(num_threads))
-    return int(num_threads)
+    return min(int(num_threads), cpu_threads())
+
+
+#: set in a child process forked after this module was imported
+_forked = False
+
+
+def _after_fork_in_child() -> None:
+    global _forked
+    _forked = True
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (MemAvailable of /proc/meminfo, else
+    the free physical pages), or None where the system does not say."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def check_fits(api: str, arg: str, actual: object, needed_bytes: int) -> None:
+    """Refuse up front (ValueError naming ``arg``) a call whose buffers would need more
+    memory than is available, instead of failing inside a kernel."""
+    avail = available_memory()
+    if avail is not None and needed_bytes > avail:
+        gib = 1 << 30
+        fail(
+            api,
+            arg,
+            f"small enough to fit in memory (the call needs {needed_bytes / gib:.1f} GiB, "
+            f"{avail / gib:.1f} GiB available)",
+            actual,
+        )
 
 
 def check_seed(api: str, arg: str, seed: Any) -> int:

@@ -13,7 +13,7 @@ import numpy as np
 
 from .._checks import fail, is_int
 from .._interop import as_array, is_floating, to_numpy
-from .bins import Bins, Seed, _rng, make_bins
+from .bins import Bins, Seed, _rng, check_centres_fit, make_bins
 
 API = "Accumulator"
 #: the name of the label set when update() is given one array and no names were declared
@@ -107,6 +107,7 @@ def _box_bins(
         fail(api, "box", "finite with lo <= hi", "non-finite or reversed bounds")
     if not is_int(n_bins) or n_bins < 1:
         fail(api, "n_bins", "an int >= 1", repr(n_bins))
+    check_centres_fit(api, int(n_bins), d)
     c = _rng(seed, api).uniform(lo, hi, size=(int(n_bins), d))
     return make_bins(api, None, d, centres=c, metric=metric, temperature=temperature)
 

@@ -15,12 +15,65 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from .._checks import check_optional_int, fail
+from .._checks import check_fits, check_optional_int, cpu_threads, fail
 from .._interop import View, device_of, finite_rows, on_device, pointer, view, zeros
 from .._labels import LabelCodes, histogram_slots
 from .bins import METRIC_CODES, Bins
 
-__all__ = ["accumulate", "backward", "finite_rows", "forward", "kernel_view", "label_slots"]
+__all__ = [
+    "accumulate",
+    "backward",
+    "check_forward_fits",
+    "finite_rows",
+    "forward",
+    "kernel_view",
+    "label_slots",
+]
+
+#: cpp/src/cpu/common/hist_reduce.h kPrivateHistBytes: below it, every thread keeps a
+#: private copy of all histogram rows
+_PRIVATE_HIST_BYTES = 16 << 20
+
+
+def _auto_tile_rows(out_cols: int, d: int) -> int:
+    """cpp/src/cpu/common/tile_loop.h auto_tile_rows (the CPU kernel's default tile)."""
+    rows = (256 << 10) // max(out_cols, 1)
+    rows = min(rows, max((1 << 20) // max(d, 1), 16))
+    return min(max(rows, 16), 512)
+
+
+def forward_bytes(
+    n: int, d: int, b: int, hist_rows: int, itemsize: int, num_threads: int, tile_rows: int
+) -> int:
+    """Host bytes one CPU forward call needs: its float64 histograms [hist_rows, B] (all
+    blocks), the centres, and per thread (:func:`cpu_threads` at most, one per tile at most)
+    a gathered tile [tile, D], its scores [tile, B] and private histogram rows."""
+    tile = min(tile_rows or _auto_tile_rows(b, d), max(n, 1))
+    threads = min(num_threads or cpu_threads(), -(-n // tile))
+    hist = hist_rows * b * 8
+    private = hist if hist - b * 8 <= _PRIVATE_HIST_BYTES else b * 8
+    per_thread = tile * (d + b + 1) * itemsize + private
+    return hist + b * (d + 1) * itemsize + threads * per_thread
+
+
+def check_forward_fits(
+    api: str,
+    n: int,
+    d: int,
+    b: int,
+    hist_rows: int,
+    itemsize: int,
+    num_threads: int,
+    tile_rows: int = 0,
+) -> None:
+    """Refuse (naming ``tile_rows`` when it was given, else ``n_bins``) a CPU forward call
+    whose buffers (:func:`forward_bytes`) would not fit in the available memory."""
+    needed = forward_bytes(n, d, b, hist_rows, itemsize, num_threads, tile_rows)
+    if tile_rows:
+        check_fits(api, "tile_rows", f"{tile_rows} (with {b} bins)", needed)
+    check_fits(
+        api, "n_bins", f"{b} (with {hist_rows} histogram rows, {n} rows x {d} features)", needed
+    )
 
 
 def kernel_view(api: str, z: Any) -> View:
@@ -95,13 +148,21 @@ def forward(
     row_offset: int = 0,
     replicate_offset: int = 0,
     dots_out: Any = None,
+    api: str = "soft_histogram",
 ) -> int:
     """Add the soft histograms of the rows of ``v`` into ``hist`` [(1 + replicates) *
     hist_rows, B] float64 (z's memory). ``centres`` [B, D] contiguous in z's dtype (unit
     rows for cosine), ``centre_sq`` [B] float64, ``metric`` a :data:`METRIC_CODES` value,
     ``inv_temperature`` 1/T. ``dots_out``: [N, B] in z's dtype to keep <z_i, c_b>, or None.
     Returns the first row with NaN/Inf, or -1. The array owners stay referenced here until
-    the kernel returns, so the addresses in the struct stay valid."""
+    the kernel returns, so the addresses in the struct stay valid. A CPU call whose buffers
+    would not fit in memory is refused first (:func:`check_forward_fits`)."""
+    if v.device < 0:
+        n, d = v.shape
+        rows = (1 + int(replicates)) * int(hist_rows)
+        b = int(centres.shape[0])
+        itemsize = 4 if v.dtype_code == 0 else 8
+        check_forward_fits(api, n, d, b, rows, itemsize, num_threads, tile_rows)
     p = _params(
         v, centres, centre_sq, slots, hist_rows, metric, inv_temperature, num_threads, tile_rows
     )
@@ -181,7 +242,8 @@ def accumulate(
     slots_dev: Any = None
     if slots is not None:
         slots_dev = on_device(np.ascontiguousarray(slots, dtype=np.int32), v.device)
-    tile = check_optional_int(api, "tile_rows", tile_rows, lo=1) or 0  # 0: automatic
+    # 0: automatic; a tile never needs more rows than z has
+    tile = min(check_optional_int(api, "tile_rows", tile_rows, lo=1) or 0, v.shape[0])
     bad = forward(
         v,
         centres,
@@ -197,6 +259,7 @@ def accumulate(
         replicate_seed=replicate_seed,
         row_offset=row_offset,
         replicate_offset=replicate_offset,
+        api=api,
     )
     if bad >= 0:
         fail(api, "z", "finite (or pass nonfinite='drop')", f"NaN/Inf in row {bad}")

@@ -51,6 +51,7 @@ def soft_histogram_with_dots(
         inv_temperature,
         num_threads,
         dots_out=dots if keep_dots else None,
+        api=_API,
     )
     if bad >= 0:
         fail("torch", "z", "finite", f"NaN/Inf in row {bad}")

@@ -100,7 +100,8 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
             before a set appeared count as masked for it).
         internal_shape: shape I of the internal dimensions of z [N, *I, D] (optional:
             taken from the first batch otherwise).
-        num_threads: OpenMP threads of each update (default: all).
+        num_threads: OpenMP threads of each update (default: all), at most the CPUs
+            this process may use; 1 in a process forked after softent was imported.
         bootstrap: R >= 0 Poisson(1)-bootstrap replicates kept alongside the histograms
             (default 0: none). Each update adds its rows into every replicate in the same
             kernel pass, with the weights :func:`softent.histogram.poisson_bootstrap` gives

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .._checks import fail, is_int
+from .._checks import check_fits, fail, is_int
 from .._interop import as_float_rows, namespace, on_device, row_norms, to_numpy
 from .calibration import calibrate_temperature
 
@@ -39,6 +39,12 @@ def _check_count(api: str, name: str, value: Any) -> int:
     if not is_int(value) or value < 1:
         fail(api, name, "an int >= 1", repr(value))
     return int(value)
+
+
+def check_centres_fit(api: str, n_bins: int, dim: int) -> None:
+    """Refuse up front B x D centres that would not fit in memory (float64, and the
+    temporary their draw needs)."""
+    check_fits(api, "n_bins", f"{n_bins} (centres [{n_bins}, {dim}])", 2 * n_bins * dim * 8)
 
 
 def check_metric(api: str, metric: Any) -> str:
@@ -94,6 +100,7 @@ def spherical_bins(n_bins: int, dim: int, seed: Seed = 0) -> np.ndarray:
     """
     n_bins = _check_count("spherical_bins", "n_bins", n_bins)
     dim = _check_count("spherical_bins", "dim", dim)
+    check_centres_fit("spherical_bins", n_bins, dim)
     g = _rng(seed, "spherical_bins").standard_normal((n_bins, dim))
     return g / np.linalg.norm(g, axis=1, keepdims=True)
 
@@ -111,6 +118,7 @@ def box_bins(z: Any, n_bins: int, seed: Seed = 0) -> np.ndarray:
     lo, hi = rows.min(axis=0), rows.max(axis=0)
     if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
         fail("box_bins", "z", "finite (no NaN/Inf)", "non-finite values")
+    check_centres_fit("box_bins", n_bins, rows.shape[1])
     return _rng(seed, "box_bins").uniform(lo, hi, size=(n_bins, rows.shape[1]))
 
 

@@ -249,7 +249,8 @@ def information(
             needs (with tensor ``centres`` and a float or tensor ``temperature``), and
             labels on the GPU never make a host round trip. Labels absent from the data
             get H(Z | L = k) = 0 and weight 0. Without it, labels are encoded on the host.
-        num_threads: OpenMP threads for the CPU kernels (default: all).
+        num_threads: OpenMP threads for the CPU kernels (default: all), at most the CPUs
+            this process may use; 1 in a process forked after softent was imported.
 
     Returns:
         :class:`TorchInformation`: 0-d tensors on z's device (float64) in units of ``base``.

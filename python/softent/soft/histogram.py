@@ -13,11 +13,18 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .._checks import check_threads, fail
+from .._checks import check_optional_int, check_threads, fail, is_int
 from .._interop import as_float_rows, take_rows, to_numpy
 from .._labels import LabelCodes, encode_labels
 from ..discrete import entropy_of_masses, information_of_masses, label_weights, to_base
-from ._kernel import accumulate, finite_rows, label_slots, new_hist
+from ._kernel import (
+    accumulate,
+    check_forward_fits,
+    finite_rows,
+    kernel_view,
+    label_slots,
+    new_hist,
+)
 from .bins import (
     Bins,
     Metric,
@@ -136,8 +143,13 @@ def soft_histogram(
         seed: int or ``numpy.random.Generator`` for the default centres.
         nonfinite: 'raise' (default: ValueError naming the first bad row) or 'drop'
             (rows with NaN/Inf are removed, with their labels; see ``n_dropped``).
-        num_threads: OpenMP threads for this call (default: OMP_NUM_THREADS / all cores).
-        tile_rows: rows per kernel tile (performance knob; default automatic).
+        num_threads: OpenMP threads for this call (default: OMP_NUM_THREADS / all cores);
+            at most the CPUs this process may use, and 1 in a process forked after softent
+            was imported (use the 'spawn' or 'forkserver' start method for parallel
+            workers).
+        tile_rows: rows per kernel tile (performance knob; default automatic; at most N).
+            A call whose buffers would not fit in the available memory is refused up
+            front (ValueError naming ``n_bins`` or ``tile_rows``, with the size).
 
     Returns:
         :class:`SoftHistogram` with float64 histograms, counts, label values, bins.
@@ -161,6 +173,14 @@ def soft_histogram(
             n = int(rows.shape[0])
             if labels is not None:
                 codes = encode_labels(to_numpy(labels)[keep], n, api)
+    threads = check_threads(api, num_threads)
+    tile = min(check_optional_int(api, "tile_rows", tile_rows, lo=1) or 0, n)
+    v = kernel_view(api, rows)
+    if centres is None and is_int(n_bins) and n_bins >= 1 and v.device < 0:
+        # before the centres exist: a B that cannot fit is refused, not allocated
+        hist_rows = 1 + (codes.n_labels if codes is not None else 0)
+        itemsize = 4 if v.dtype_code == 0 else 8
+        check_forward_fits(api, n, dim, int(n_bins), hist_rows, itemsize, threads, tile)
     bins = make_bins(
         api,
         rows,
@@ -171,7 +191,6 @@ def soft_histogram(
         temperature=temperature,
         seed=seed,
     )
-    threads = check_threads(api, num_threads)
     if codes is None:
         hist = new_hist(rows, 1, bins.n_bins)
         accumulate(api, rows, bins, None, hist, num_threads=threads, tile_rows=tile_rows)

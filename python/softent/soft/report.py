@@ -521,7 +521,8 @@ def report(
             as :func:`softent.soft_histogram` picks them (spherical bins for cosine/dot,
             uniform in the data's box for the Euclidean metrics). An Accumulator has its
             own bins; leave these at their defaults for one.
-        num_threads: OpenMP threads of the kernel pass (default: all).
+        num_threads: OpenMP threads of the kernel pass (default: all), at most the CPUs
+            this process may use; 1 in a process forked after softent was imported.
 
     Returns:
         :class:`Report` (``.rows``, ``.to_dict()``, ``.to_pandas()``, ``.format_table()``).

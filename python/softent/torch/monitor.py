@@ -81,7 +81,8 @@ class LayerMonitor:
             :class:`softent.Accumulator` (spherical bins of each layer's width by default).
         centres: optional {layer: [B, D] centres} (needed for Euclidean metrics).
         base: units of the table (e: nats, default; 2: bits). weighting: of H(Z|L).
-        num_threads: OpenMP threads of each update.
+        num_threads: OpenMP threads of each update, at most the CPUs this process may
+            use; 1 in a process forked after softent was imported.
         bootstrap: R > 0 keeps R Poisson-bootstrap replicates in every layer's accumulator
             (:class:`softent.Accumulator` ``bootstrap``; (1 + R) times the memory) and adds
             ``<column>_lo`` / ``<column>_hi`` percentile intervals to each recorded row.

@@ -1,0 +1,146 @@
+"""Calls that once crashed or hung the process: buffers that cannot fit, failed allocations
+inside the kernel's threads, absurd thread counts, kernels in forked children. Each is now a
+clear Python exception naming the argument, or works. Whatever might abort or hang runs in a
+subprocess with a timeout, so it can never take the suite down."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import softent
+
+FITS = r"must be small enough to fit in memory \(the call needs [\d.]+ GiB, [\d.]+ GiB available\)"
+
+
+def _run(code: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter; on a timeout kill its whole process group (a
+    hung forked child included) and fail."""
+    with subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            pytest.fail(f"timed out after {timeout} s (hung)")
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+@pytest.fixture(scope="module")
+def z() -> np.ndarray:
+    return np.random.default_rng(0).standard_normal((2000, 8)).astype(np.float32)
+
+
+def test_a_tile_taller_than_z_is_one_tile_of_z(z):
+    tall = softent.soft_histogram(z, tile_rows=10**9).total
+    np.testing.assert_allclose(tall, softent.soft_histogram(z, tile_rows=len(z)).total)
+    np.testing.assert_allclose(tall, softent.soft_histogram(z).total, rtol=1e-5)
+
+
+def test_bins_that_cannot_fit_are_refused_before_anything_is_allocated(z):
+    with pytest.raises(ValueError, match=r"softent\.entropy: n_bins " + FITS):
+        softent.entropy(z[:, :1], n_bins=10**9)
+
+
+def test_a_tile_that_cannot_fit_is_refused_naming_tile_rows():
+    z = np.ones((200_000, 1), np.float32)
+    with pytest.raises(ValueError, match=r"softent\.soft_histogram: tile_rows " + FITS):
+        softent.soft_histogram(z, n_bins=100_000, tile_rows=200_000)
+
+
+def test_bin_centres_that_cannot_fit_are_refused_naming_n_bins():
+    with pytest.raises(ValueError, match=r"softent\.spherical_bins: n_bins " + FITS):
+        softent.spherical_bins(10**8, 1000)
+
+
+def test_a_failed_allocation_in_the_kernel_threads_is_a_memory_error_not_an_abort():
+    # An address-space limit makes the per-thread buffers fail inside the OpenMP region
+    # (the up-front check reads the machine's free memory, which is larger).
+    proc = _run(
+        """
+        import re, resource
+        import numpy as np, softent
+        z = np.random.default_rng(0).standard_normal((50, 1)).astype(np.float32)
+        softent.entropy(z, n_bins=10, num_threads=2)
+        status = open("/proc/self/status").read()
+        vm = int(re.search(r"VmSize:\\s+(\\d+)", status).group(1)) * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (vm + (1 << 30), resource.RLIM_INFINITY))
+        try:
+            softent.entropy(z, n_bins=10**7, num_threads=2)
+            print("fitted")
+        except MemoryError:
+            print("MemoryError")
+        print(softent.entropy(z, n_bins=10) > 0)
+        """
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() in (["MemoryError", "True"], ["fitted", "True"])
+
+
+def test_more_threads_than_cpus_run_on_the_cpus(z):
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    many = softent.entropy(z, num_threads=1000)
+    assert many == softent.entropy(z, num_threads=cpus)
+
+
+def test_hundreds_of_threads_with_many_labels_work():
+    rng = np.random.default_rng(1)
+    z = rng.standard_normal((40_000, 4)).astype(np.float32)
+    labels = rng.integers(0, 20_000, 40_000)
+    h = softent.conditional_entropy(z, labels, num_threads=300)
+    assert h == softent.conditional_entropy(z, labels, num_threads=1000)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_child_forked_after_a_kernel_runs_kernels_without_hanging():
+    proc = _run(
+        """
+        import os
+        import numpy as np, softent
+        z = np.random.default_rng(0).standard_normal((20_000, 16)).astype(np.float32)
+        parent = softent.entropy(z, num_threads=2)
+        pid = os.fork()
+        if pid == 0:
+            ok = abs(softent.entropy(z, num_threads=2) - parent) < 1e-9
+            ok = ok and abs(softent.entropy(z) - parent) < 1e-9
+            os._exit(0 if ok else 3)
+        _, status = os.waitpid(pid, 0)
+        print(os.waitstatus_to_exitcode(status))
+        """,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "0"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_fork_pool_after_a_kernel_finishes():
+    proc = _run(
+        """
+        import multiprocessing as mp
+        import numpy as np, softent
+        z = np.random.default_rng(0).standard_normal((20_000, 16)).astype(np.float32)
+
+        def job(seed):
+            return softent.entropy(z, seed=seed)
+
+        if __name__ == "__main__":
+            softent.entropy(z)
+            with mp.get_context("fork").Pool(2) as pool:
+                print(len(pool.map(job, range(4))))
+        """,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "4"
