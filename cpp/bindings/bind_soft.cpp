@@ -2,10 +2,38 @@
 // (cpp/include/softent/params/soft.h). Filled by python/softent/_kernel.py only.
 #include <pybind11/pybind11.h>
 
+#include <type_traits>
+
 #include "bind.h"
 #include "softent/ops.h"
 
 namespace softent::bind {
+
+namespace {
+
+// Runs op() without the GIL; if the interrupt poll stopped it, raises the Python exception
+// the signal handler left (KeyboardInterrupt on Ctrl-C).
+template <typename Op>
+auto interruptible(Op&& op) {
+  using R = decltype(op());
+  bool stopped = false;
+  {
+    py::gil_scoped_release release;
+    try {
+      if constexpr (std::is_void_v<R>) {
+        op();
+      } else {
+        return op();
+      }
+    } catch (const Interrupted&) {
+      stopped = true;
+    }
+  }
+  if (stopped) throw py::error_already_set();
+  if constexpr (!std::is_void_v<R>) return R{};
+}
+
+}  // namespace
 
 void bind_soft(py::module_& m) {
   py::class_<SoftHistParams> fwd(
@@ -44,8 +72,7 @@ void bind_soft(py::module_& m) {
   m.def(
       "soft_histogram",
       [](const SoftHistParams& p) {
-        py::gil_scoped_release release;
-        return softent::soft_histogram(p);
+        return interruptible([&] { return softent::soft_histogram(p); });
       },
       py::arg("params"),
       "Accumulate soft-bin histograms into params.hist. Returns the first row with non-finite "
@@ -53,8 +80,7 @@ void bind_soft(py::module_& m) {
   m.def(
       "soft_histogram_backward",
       [](const SoftHistGradParams& g) {
-        py::gil_scoped_release release;
-        softent::soft_histogram_backward(g);
+        interruptible([&] { softent::soft_histogram_backward(g); });
       },
       py::arg("params"), "Backward of soft_histogram for the cotangent params.grad_hist.");
 }

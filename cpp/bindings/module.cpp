@@ -37,6 +37,16 @@ py::dict build_info() {
   return info;
 }
 
+// The interrupt poll of the CPU ops (ops.h set_interrupt_poll), called from the thread that
+// released the GIL for the op: take the GIL back briefly and run Python's signal handlers;
+// true when one raised (KeyboardInterrupt stays set for the binding to raise).
+bool poll_python_signals() {
+  const PyGILState_STATE gil = PyGILState_Ensure();
+  const bool raised = PyErr_CheckSignals() != 0;
+  PyGILState_Release(gil);
+  return raised;
+}
+
 void bind_view(py::module_& m) {
   py::class_<View2D> v(m, "View2D",
                        "A strided [rows, cols] float array (cpp/include/softent/types.h).");
@@ -55,6 +65,7 @@ void bind_view(py::module_& m) {
 PYBIND11_MODULE(_core, m) {
   m.doc() = "softent compiled kernels (use the Python API in softent, not this module)";
   softent::initialize();
+  softent::set_interrupt_poll(&poll_python_signals);
   m.def("build_info", &build_info, "Build configuration: version, cuda, archs, openmp, threads.");
   bind_view(m);
   bind::bind_soft(m);

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cpu/common/gemm.h"
+#include "cpu/common/tile_loop.h"
 #include "softent/ops.h"
 
 namespace softent {
@@ -52,6 +53,8 @@ bool check_params(const SoftHistParams& p) {
 }  // namespace
 
 void initialize() { cpu::use_single_threaded_blas(); }
+
+void set_interrupt_poll(InterruptPoll poll) { cpu::interrupt_poll.store(poll); }
 
 int64_t soft_histogram(const SoftHistParams& p) {
   require(p.hist != nullptr, "hist must be given");

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -144,3 +145,36 @@ def test_a_fork_pool_after_a_kernel_finishes():
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "4"
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name != "posix", reason="needs SIGINT")
+def test_ctrl_c_stops_a_long_kernel_within_a_second_or_two():
+    code = """
+        import time
+        import numpy as np, softent
+        z = np.random.default_rng(0).standard_normal((100_000, 256)).astype(np.float32)
+        print("ready", flush=True)
+        softent.entropy(z, n_bins=50_000)  # tens of seconds uninterrupted
+        print("finished")
+    """
+    with subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    ) as proc:
+        try:
+            assert proc.stdout is not None
+            assert proc.stdout.readline().strip() == "ready"
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGINT)
+            sent = time.monotonic()
+            out, err = proc.communicate(timeout=60)
+            waited = time.monotonic() - sent
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+    assert "finished" not in out
+    assert err.rstrip().endswith("KeyboardInterrupt"), err
+    assert waited < 5, f"the kernel went on for {waited:.1f} s after Ctrl-C"

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <stdexcept>
 
 #include "softent/params/soft.h"
 #include "softent/types.h"
@@ -21,6 +22,18 @@ void soft_histogram_backward(const SoftHistGradParams& g);
 // ---- library ---------------------------------------------------------------------------
 // Once, when the module loads: BLAS runs one thread per OpenMP thread (no oversubscription).
 void initialize();
+
+// ---- interrupts --------------------------------------------------------------------------
+// A function the CPU ops call between tiles, from the calling thread only and at most every
+// ~50 ms; when it returns true the op stops and throws Interrupted (its outputs are then
+// partial: discard them). The bindings install one that runs Python's signal handlers, so
+// Ctrl-C stops a kernel. Null (the default): never interrupted.
+using InterruptPoll = bool (*)();
+void set_interrupt_poll(InterruptPoll poll);
+
+struct Interrupted : std::runtime_error {
+  Interrupted() : std::runtime_error("softent: interrupted") {}
+};
 
 namespace cpu {
 int64_t soft_histogram(const SoftHistParams& p);

@@ -146,7 +146,7 @@ def soft_histogram(
         num_threads: OpenMP threads for this call (default: OMP_NUM_THREADS / all cores);
             at most the CPUs this process may use, and 1 in a process forked after softent
             was imported (use the 'spawn' or 'forkserver' start method for parallel
-            workers).
+            workers). Ctrl-C stops the kernel between tiles (KeyboardInterrupt).
         tile_rows: rows per kernel tile (performance knob; default automatic; at most N).
             A call whose buffers would not fit in the available memory is refused up
             front (ValueError naming ``n_bins`` or ``tile_rows``, with the size).

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <exception>
 #include <optional>
@@ -13,6 +14,7 @@
 #include <type_traits>
 
 #include "softent/math/metric.h"
+#include "softent/ops.h"
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -82,6 +84,29 @@ class RegionError {
   std::exception_ptr error_;
 };
 
+// set_interrupt_poll's function (ops.h), read once per call.
+inline std::atomic<InterruptPoll> interrupt_poll{nullptr};
+
+// Whether to stop: asks the installed poll at most every 50 ms, from the thread that called
+// the op (OpenMP thread 0: the bindings' poll takes the GIL with that thread's state).
+class InterruptCheck {
+ public:
+  bool due_and_set() {
+    if (poll_ == nullptr) return false;
+#ifdef _OPENMP
+    if (omp_get_thread_num() != 0) return false;
+#endif
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_ < std::chrono::milliseconds(50)) return false;
+    last_ = now;
+    return poll_();
+  }
+
+ private:
+  InterruptPoll poll_ = interrupt_poll.load();
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
 // body(state, i0, m) for every tile [i0, i0 + m) of n rows, on thread_count(requested)
 // threads; each thread first builds its state = make_state() (allocations happen here,
 // outside the loop) and at the end runs finish(state), one thread at a time, to reduce its
@@ -91,7 +116,7 @@ class RegionError {
 // the same data give bit-identical results, however the threads are timed.
 // An exception in any thread (a failed allocation, say) stops the others at their next tile
 // and is rethrown here after the region; nothing is finished then (the caller's outputs are
-// partial and must not be used).
+// partial and must not be used). So is Interrupted, when the interrupt poll says stop.
 template <typename MakeState, typename Body, typename Finish>
 void parallel_tiles(int64_t n, int64_t tile, int requested, MakeState&& make_state, Body&& body,
                     Finish&& finish) {
@@ -100,6 +125,7 @@ void parallel_tiles(int64_t n, int64_t tile, int requested, MakeState&& make_sta
   const int nt = thread_count(requested, n_tiles);
   using State = decltype(make_state());
   RegionError error;
+  InterruptCheck interrupt;
 #pragma omp parallel num_threads(nt)
   {
     std::optional<State> state;
@@ -107,7 +133,10 @@ void parallel_tiles(int64_t n, int64_t tile, int requested, MakeState&& make_sta
 #pragma omp for schedule(static)
     for (int64_t t = 0; t < n_tiles; ++t) {
       const int64_t i0 = t * tile;
-      error.run([&] { body(*state, i0, std::min(tile, n - i0)); });
+      error.run([&] {
+        body(*state, i0, std::min(tile, n - i0));
+        if (interrupt.due_and_set()) throw Interrupted();
+      });
     }
     // One iteration per thread of the team actually started, in thread order
     // (static, 1: thread k runs iteration k).
