@@ -93,7 +93,7 @@ def check_threads(api: str, num_threads: Any) -> int:
     OpenMP's thread pool does not survive a fork (the child's first parallel kernel would
     hang); use the 'spawn' or 'forkserver' start method for parallel workers."""
     if num_threads is None:
-        return 1 if _forked else 0
+        return 0
     if not is_int(num_threads) or num_threads < 1:
         fail(api, "num_threads", "None or an int >= 1", repr(num_threads))
     return min(int(num_threads), cpu_threads())
@@ -101,6 +101,13 @@ def check_threads(api: str, num_threads: Any) -> int:
 
 #: set in a child process forked after this module was imported
 _forked = False
+
+
+def kernel_threads(num_threads: int) -> int:
+    """What a kernel call runs on: ``num_threads`` (0: OpenMP's default) as
+    :func:`check_threads` resolved it, but 1 in a process forked after softent was imported
+    (resolved here, at each call: an Accumulator built before the fork is used after it)."""
+    return 1 if _forked else num_threads
 
 
 def _after_fork_in_child() -> None:
@@ -128,9 +135,15 @@ def available_memory() -> int | None:
         return None
 
 
+#: allocations below this are not checked (a failure there is still a MemoryError)
+_ALWAYS_FITS = 256 << 20
+
+
 def check_fits(api: str, arg: str, actual: object, needed_bytes: int) -> None:
     """Refuse up front (ValueError naming ``arg``) a call whose buffers would need more
     memory than is available, instead of failing inside a kernel."""
+    if needed_bytes < _ALWAYS_FITS:
+        return  # not worth reading /proc at every streamed update
     avail = available_memory()
     if avail is not None and needed_bytes > avail:
         gib = 1 << 30

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from .._checks import check_fits, check_optional_int, cpu_threads, fail
+from .._checks import check_fits, check_optional_int, cpu_threads, fail, kernel_threads
 from .._interop import View, device_of, finite_rows, on_device, pointer, view, zeros
 from .._labels import LabelCodes, histogram_slots
 from .bins import METRIC_CODES, Bins
@@ -125,7 +125,7 @@ def _params(
     p.hist_rows = int(hist_rows)
     p.metric = int(metric)
     p.inv_temperature = float(inv_temperature)
-    p.num_threads = int(num_threads)
+    p.num_threads = kernel_threads(int(num_threads))
     p.tile_rows = int(tile_rows)
     p.stream = v.stream
     return p
