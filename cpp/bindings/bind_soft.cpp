@@ -2,6 +2,7 @@
 // (cpp/include/softent/params/soft.h). Filled by python/softent/_kernel.py only.
 #include <pybind11/pybind11.h>
 
+#include <new>
 #include <type_traits>
 
 #include "bind.h"
@@ -12,11 +13,12 @@ namespace softent::bind {
 namespace {
 
 // Runs op() without the GIL; if the interrupt poll stopped it, raises the Python exception
-// the signal handler left (KeyboardInterrupt on Ctrl-C).
+// the signal handler left (KeyboardInterrupt on Ctrl-C); a failed allocation (in the
+// threads' buffers, say) is a MemoryError that says what to shrink.
 template <typename Op>
-auto interruptible(Op&& op) {
+auto interruptible(const char* name, Op&& op) {
   using R = decltype(op());
-  bool stopped = false;
+  bool stopped = false, out_of_memory = false;
   {
     py::gil_scoped_release release;
     try {
@@ -27,9 +29,18 @@ auto interruptible(Op&& op) {
       }
     } catch (const Interrupted&) {
       stopped = true;
+    } catch (const std::bad_alloc&) {
+      out_of_memory = true;
     }
   }
   if (stopped) throw py::error_already_set();
+  if (out_of_memory) {
+    PyErr_Format(PyExc_MemoryError,
+                 "softent._core.%s: out of memory for the kernel's buffers (fewer bins, "
+                 "num_threads or tile_rows need less)",
+                 name);
+    throw py::error_already_set();
+  }
   if constexpr (!std::is_void_v<R>) return R{};
 }
 
@@ -72,7 +83,7 @@ void bind_soft(py::module_& m) {
   m.def(
       "soft_histogram",
       [](const SoftHistParams& p) {
-        return interruptible([&] { return softent::soft_histogram(p); });
+        return interruptible("soft_histogram", [&] { return softent::soft_histogram(p); });
       },
       py::arg("params"),
       "Accumulate soft-bin histograms into params.hist. Returns the first row with non-finite "
@@ -80,7 +91,7 @@ void bind_soft(py::module_& m) {
   m.def(
       "soft_histogram_backward",
       [](const SoftHistGradParams& g) {
-        interruptible([&] { softent::soft_histogram_backward(g); });
+        interruptible("soft_histogram_backward", [&] { softent::soft_histogram_backward(g); });
       },
       py::arg("params"), "Backward of soft_histogram for the cotangent params.grad_hist.");
 }
