@@ -181,12 +181,17 @@ def check_probability(api: str, arg: str, value: Any) -> float:
 
 def check_base(api: str, base: float) -> float:
     """The logarithm base of a result: 2 (bits), e (nats, the default), 10 (hartleys)..."""
+    expected = "a number > 0 and != 1 (2: bits, e: nats)"
+    if isinstance(base, (str, bytes)):
+        fail(api, "base", expected, repr(base), TypeError)
     try:
         b = float(base)
     except (TypeError, ValueError):
-        fail(api, "base", "a number > 0 and != 1 (2: bits, e: nats)", repr(base), TypeError)
+        fail(api, "base", expected, repr(base), TypeError)
     if not (math.isfinite(b) and b > 0 and b != 1):
-        fail(api, "base", "a number > 0 and != 1 (2: bits, e: nats)", b)
+        fail(api, "base", expected, b)
+    if b < 1:
+        fail(api, "base", expected + ", and > 1 (below 1 every entropy turns negative)", b)
     return b
 
 
