@@ -22,6 +22,7 @@ offer ``acc.all_reduce()`` without importing ``softent.torch``, and
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -103,6 +104,12 @@ def all_reduce(obj: Any, group: Any = None, *, api: str = "torch.distributed.all
             type(obj).__name__,
             TypeError,
         )
+    # an object guarding its state with a lock (softent.Accumulator) holds it throughout
+    with getattr(obj, "_lock", None) or contextlib.nullcontext():
+        return _all_reduce(obj, group, api)
+
+
+def _all_reduce(obj: Any, group: Any, api: str) -> Any:
     import torch
     import torch.distributed as dist
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 import softent
@@ -39,3 +42,72 @@ def test_base_two_and_ten_still_accepted(data):
     h = softent.entropy(z, **KW)
     assert softent.entropy(z, base=2, **KW) == pytest.approx(h / np.log(2))
     assert softent.entropy(z, base=np.float32(10), **KW) == pytest.approx(h / np.log(10))
+
+
+# ----------------------------------------------------------------------------- Accumulator
+
+
+def test_merge_with_itself_is_refused(data):
+    z, labels = data
+    acc = softent.Accumulator(n_bins=16, dim=6, temperature=0.2).update(z, labels)
+    before = acc.state_dict()
+    with pytest.raises(
+        ValueError,
+        match=r"^softent\.Accumulator\.merge: other must be another Accumulator "
+        r"\(merging a state with itself would count every row twice; merge acc\.copy\(\)",
+    ):
+        acc.merge(acc)
+    assert acc.n_rows == 200
+    np.testing.assert_array_equal(acc.state_dict()["total"], before["total"])
+    # a copy is another state: merging it doubles every row on purpose
+    assert acc.merge(acc.copy()).n_rows == 400
+
+
+def test_update_from_threads_counts_every_row_once():
+    n_threads, n_rows, chunk = 8, 5_000, 250
+    rng = np.random.default_rng(3)
+    zs = rng.normal(size=(n_threads, n_rows, 6))
+    ys = rng.integers(0, 4, size=(n_threads, n_rows))
+
+    def make():
+        return softent.Accumulator(n_bins=16, dim=6, temperature=0.2, num_threads=1)
+
+    serial = make()
+    for t in range(n_threads):
+        for i in range(0, n_rows, chunk):
+            serial.update(zs[t, i : i + chunk], ys[t, i : i + chunk])
+
+    shared = make()
+    start = threading.Barrier(n_threads)
+
+    def work(t):
+        start.wait()
+        for i in range(0, n_rows, chunk):
+            shared.update(zs[t, i : i + chunk], ys[t, i : i + chunk])
+
+    with ThreadPoolExecutor(n_threads) as pool:
+        for f in [pool.submit(work, t) for t in range(n_threads)]:
+            f.result()  # re-raises a thread's exception
+    assert shared.n_rows == serial.n_rows == n_threads * n_rows
+    np.testing.assert_array_equal(shared.counts(), serial.counts())
+    a, b = shared.state_dict(), serial.state_dict()
+    np.testing.assert_allclose(a["total"], b["total"], rtol=1e-12, atol=0)
+    sa, sb = a["label_sets"], b["label_sets"]
+    assert sa.keys() == sb.keys()
+    for name in sa:
+        np.testing.assert_array_equal(sa[name]["values"], sb[name]["values"])
+        np.testing.assert_array_equal(sa[name]["counts"], sb[name]["counts"])
+        np.testing.assert_allclose(sa[name]["hist"], sb[name]["hist"], rtol=1e-12, atol=0)
+
+
+def test_copy_and_pickle_keep_working_with_the_lock(data):
+    import copy
+    import pickle
+
+    z, labels = data
+    acc = softent.Accumulator(n_bins=16, dim=6, temperature=0.2).update(z, labels)
+    for other in (acc.copy(), copy.deepcopy(acc), pickle.loads(pickle.dumps(acc))):
+        other.update(z, labels)  # independent: its own lock and state
+        assert other.n_rows == 400
+        np.testing.assert_allclose(other.state_dict()["total"], 2 * acc.state_dict()["total"])
+    assert acc.n_rows == 200

@@ -18,7 +18,7 @@ import numpy as np
 from .._checks import fail
 from .._interop import to_device, to_host
 from ._accumulator_args import API, bins_difference, check_same_bins, describe_bins
-from ._accumulator_store import AccumulatorFields, LabelHistograms
+from ._accumulator_store import AccumulatorFields, LabelHistograms, locked
 from ._state_io import FORMAT, VERSION, check_state, read_state, write_state
 from .bins import Bins
 
@@ -26,6 +26,7 @@ from .bins import Bins
 class AccumulatorPersistence(AccumulatorFields):
     """The persistence side of :class:`softent.Accumulator` (see its documentation)."""
 
+    @locked
     def state_dict(self) -> dict[str, Any]:
         """The whole state as plain data (host NumPy arrays, str, int, float; no pickle
         needed): the format of :meth:`save`, see :mod:`softent.soft._state_io`."""
@@ -70,6 +71,7 @@ class AccumulatorPersistence(AccumulatorFields):
             "total_replicates": total_reps,
         }
 
+    @locked
     def load_state_dict(self, state: Mapping[str, Any]) -> Any:
         """Replace this accumulator's state by ``state`` (from :meth:`state_dict` or a
         file), bootstrap settings included. Refused unless it was written for identical

@@ -7,7 +7,9 @@ n_int bootstrap replicate rows, row ``r * n_int + l`` (n_state = (1 + R) * n_int
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -97,6 +99,21 @@ class LabelHistograms:
         return self.vocab.sorted_values, take_columns(self.hist[rows], order), self.counts[order]
 
 
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def locked(method: _F) -> _F:
+    """Run ``method`` holding the accumulator's lock: one object updated from several
+    threads (e.g. forward hooks under ``torch.nn.DataParallel``) sums every row once."""
+
+    @functools.wraps(method)
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return run  # type: ignore[return-value]
+
+
 class AccumulatorFields:
     """The state an :class:`softent.Accumulator` holds, declared once for the classes that
     implement its jobs (results, persistence, reduction) and read or write it."""
@@ -113,3 +130,4 @@ class AccumulatorFields:
     _bootstrap: int
     _bootstrap_seed: int
     _seeds: frozenset[int]
+    _lock: Any  # threading.RLock held by every method that writes the state

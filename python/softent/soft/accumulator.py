@@ -33,7 +33,9 @@ files (``_accumulator_state``, ``_state_io``), the all-reduce protocol
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable, Sequence
+from contextlib import ExitStack
 from typing import Any, Literal
 
 import numpy as np
@@ -66,7 +68,7 @@ from ._accumulator_passes import EncodedSet, bootstrap_pass, plain_pass
 from ._accumulator_reduce import AccumulatorReduction
 from ._accumulator_results import AccumulatorResults
 from ._accumulator_state import AccumulatorPersistence
-from ._accumulator_store import LabelHistograms
+from ._accumulator_store import LabelHistograms, locked
 from ._kernel import finite_rows
 from .bins import Bins, Seed
 
@@ -135,6 +137,7 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
         bootstrap: int = 0,
         bootstrap_seed: int = 0,
     ) -> None:
+        self._lock = threading.RLock()
         self._bins = resolve_bins(centres, n_bins, dim, seed, box, metric, temperature)
         self._fingerprint = self._bins.fingerprint()
         self._threads = check_threads(API, num_threads)
@@ -231,6 +234,17 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
 
     # ------------------------------------------------------------------ state
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle/deepcopy without the lock (a process-local object)."""
+        state = self.__dict__.copy()
+        state.pop("_lock", None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+
+    @locked
     def reset(self) -> Accumulator:
         """Forget every row (keeps the bins, the declared label sets, the internal shape and
         the bootstrap settings; the bootstrap weights start again at stream position 0)."""
@@ -248,12 +262,15 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
 
     def copy(self) -> Accumulator:
         """An independent copy (same bins, same state, same device)."""
-        other = Accumulator.__new__(Accumulator)
-        other.__dict__.update(self.__dict__)
-        other._total = clone(self._total)
-        other._sets = {name: s.copy() for name, s in self._sets.items()}
+        with self._lock:
+            other = Accumulator.__new__(Accumulator)
+            other.__dict__.update(self.__dict__)
+            other._lock = threading.RLock()
+            other._total = clone(self._total)
+            other._sets = {name: s.copy() for name, s in self._sets.items()}
         return other
 
+    @locked
     def to(self, device: Any) -> Accumulator:
         """Move the histograms to ``device`` ('cpu', 'cuda', 'cuda:k', a torch.device or an
         int, -1 = host). Later updates from elsewhere are added into them there."""
@@ -292,6 +309,7 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
 
     # ------------------------------------------------------------------ update
 
+    @locked
     def update(
         self, z: Any, labels: Any = None, *, nonfinite: Literal["raise", "drop"] = "raise"
     ) -> Accumulator:
@@ -445,6 +463,20 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
         api = f"{API}.merge"
         if not isinstance(other, Accumulator):
             fail(api, "other", "a softent.Accumulator", type(other).__name__, TypeError)
+        if other is self:
+            fail(
+                api,
+                "other",
+                "another Accumulator (merging a state with itself would count every row twice;"
+                " merge acc.copy() to do that on purpose)",
+                "this accumulator itself",
+            )
+        with ExitStack() as stack:  # both locks, always in the same order: no deadlock
+            for acc in sorted((self, other), key=id):
+                stack.enter_context(acc._lock)
+            return self._merge(other, api)
+
+    def _merge(self, other: Accumulator, api: str) -> Accumulator:
         check_same_bins(
             api, "other", self._bins, self._fingerprint, other._bins, other._fingerprint
         )
@@ -520,4 +552,5 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
         """
         from .._mergeable import all_reduce  # imports torch: only when called
 
+        # all_reduce holds self._lock (softent.torch.distributed.all_reduce takes the same path)
         return all_reduce(self, group, api=f"{API}.all_reduce")  # type: ignore[no-any-return]
