@@ -42,6 +42,24 @@ class View:
     stream: int  # cudaStream_t of torch's current stream on that device (0 on the host)
 
 
+def resolved(t: Any) -> Any:
+    """A torch tensor whose memory holds its values: a conjugate or negative view
+    (``x.conj().imag``, ``torch.ops.aten._neg_view``) only flags its memory as to be
+    conjugated/negated, so a kernel reading the raw pointer would see the wrong sign. Such a
+    view is materialised (differentiably); any other tensor comes back as it is. Under
+    torch.compile the graph hands the ops materialised tensors (and dynamo cannot trace
+    ``is_conj``), so nothing is asked there."""
+    import torch
+
+    if torch.compiler.is_compiling():
+        return t
+    if t.is_conj():
+        t = t.resolve_conj()
+    if t.is_neg():
+        t = t.resolve_neg()
+    return t
+
+
 def as_array(x: Any) -> np.ndarray | Any:
     """``x`` as a NumPy array or a torch tensor, without copying: a tensor as it is,
     anything else with ``__dlpack__`` through ``np.from_dlpack``, the rest ``np.asarray``."""
@@ -66,7 +84,7 @@ def as_float_rows(x: Any, api: str, name: str, *, keep_graph: bool = False) -> n
     if is_torch(x):
         import torch
 
-        t = x if keep_graph else x.detach()
+        t = resolved(x if keep_graph else x.detach())
         if t.device.type not in ("cpu", "cuda"):
             fail(api, name, "on the CPU or a CUDA device", t.device, RuntimeError)
         if t.dtype in (torch.float16, torch.bfloat16):
@@ -110,6 +128,7 @@ def view(arr: Any) -> View:
     if is_torch(arr):
         import torch
 
+        arr = resolved(arr)
         device = device_of(arr)
         stream = torch.cuda.current_stream(arr.device).cuda_stream if device >= 0 else 0
         code = FLOAT64 if arr.dtype == torch.float64 else FLOAT32
@@ -133,6 +152,14 @@ def pointer(arr: Any) -> int:
     if arr is None:
         return 0
     if is_torch(arr):
+        if arr.is_conj() or arr.is_neg():
+            fail(
+                "interop",
+                "arrays",
+                "a tensor whose memory holds its values",
+                "a conj/neg view",
+                RuntimeError,
+            )
         return int(arr.data_ptr())
     return int(arr.ctypes.data)
 
@@ -367,6 +394,6 @@ def to_host_rows(x: Any) -> np.ndarray:
     if is_torch(x):
         import torch
 
-        t = x.detach().cpu()
+        t = resolved(x.detach().cpu())
         return (t.float() if t.dtype == torch.bfloat16 else t).numpy()
     return np.asarray(x)

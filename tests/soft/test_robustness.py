@@ -111,3 +111,41 @@ def test_copy_and_pickle_keep_working_with_the_lock(data):
         assert other.n_rows == 400
         np.testing.assert_allclose(other.state_dict()["total"], 2 * acc.state_dict()["total"])
     assert acc.n_rows == 200
+
+
+# ----------------------------------------------------------------------------- torch views
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda torch: torch.randn(50, 4, dtype=torch.complex64).conj().imag,
+        lambda torch: torch.randn(50, 4, dtype=torch.complex128).conj().imag.t(),
+    ],
+    ids=["conj-imag", "conj-imag-float64-transposed"],
+)
+def test_negative_view_tensors_are_read_as_their_values(make):
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    t = make(torch)
+    assert t.is_neg()
+    assert softent.entropy(t, **KW) == softent.entropy(t.clone(), **KW)
+    acc = softent.Accumulator(n_bins=16, dim=t.shape[1], temperature=0.2)
+    ref = softent.Accumulator(n_bins=16, dim=t.shape[1], temperature=0.2)
+    np.testing.assert_array_equal(
+        acc.update(t).state_dict()["total"], ref.update(t.clone()).state_dict()["total"]
+    )
+
+
+def test_negative_view_tensor_differentiable():
+    torch = pytest.importorskip("torch")
+    import softent.torch as st
+
+    torch.manual_seed(0)
+    x = torch.randn(50, 4, dtype=torch.complex128, requires_grad=True)
+    h = st.entropy(x.conj().imag, **KW)
+    (g_view,) = torch.autograd.grad(h, x)
+    h_ref = st.entropy(x.conj().imag.clone(), **KW)
+    (g_ref,) = torch.autograd.grad(h_ref, x)
+    assert h.item() == h_ref.item()
+    torch.testing.assert_close(g_view, g_ref)
