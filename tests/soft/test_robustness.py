@@ -149,3 +149,19 @@ def test_negative_view_tensor_differentiable():
     (g_ref,) = torch.autograd.grad(h_ref, x)
     assert h.item() == h_ref.item()
     torch.testing.assert_close(g_view, g_ref)
+
+
+@pytest.mark.parametrize("fn", ["information", "mutual_information", "conditional_entropy"])
+def test_torch_all_masked_labels_with_n_labels_refused_like_numpy(data, fn):
+    torch = pytest.importorskip("torch")
+    import softent.torch as st
+
+    z, _ = data
+    masked = np.full(len(z), -1)
+    with pytest.raises(ValueError, match=r"labels must be not all masked \(-1\)") as np_err:
+        getattr(softent, fn)(z, masked, **KW)
+    for n_labels in (None, 3):
+        extra = {} if n_labels is None else {"n_labels": n_labels}
+        with pytest.raises(ValueError, match=r"not all masked") as err:
+            getattr(st, fn)(torch.as_tensor(z), torch.as_tensor(masked), **KW, **extra)
+        assert str(err.value) == str(np_err.value).replace("softent.", "softent.torch.", 1)

@@ -207,8 +207,14 @@ def _slots(
             f"{type(labels).__name__} {getattr(labels, 'dtype', '')} {tuple(getattr(labels, 'shape', ()))}",
         )
     labels = labels.to(device)
-    if not _compiling() and bool(((labels < -1) | (labels >= n_labels)).any()):
-        fail(api, "labels", f"in -1..{n_labels - 1} (n_labels={n_labels})", "values outside")
+    if not _compiling():  # data-dependent: not checked while torch.compile traces
+        outside, all_masked = torch.stack(
+            [((labels < -1) | (labels >= n_labels)).any(), (labels == -1).all()]
+        ).tolist()  # one device sync for both
+        if outside:
+            fail(api, "labels", f"in -1..{n_labels - 1} (n_labels={n_labels})", "values outside")
+        if all_masked:  # as encode_labels refuses them on the host path
+            fail(api, "labels", "not all masked (-1)", f"{n} masked rows")
     slots = histogram_slots(labels, 1).reshape(1, n)
     values = None if _compiling() else np.arange(n_labels)
     return slots, count_codes(labels, n_labels), values
@@ -249,6 +255,9 @@ def information(
             needs (with tensor ``centres`` and a float or tensor ``temperature``), and
             labels on the GPU never make a host round trip. Labels absent from the data
             get H(Z | L = k) = 0 and weight 0. Without it, labels are encoded on the host.
+            Values outside -1..K-1 and all rows masked are refused (ValueError), except
+            while torch.compile traces (data-dependent checks): there every row masked
+            gives NaN for H(Z|L) and I.
         num_threads: OpenMP threads for the CPU kernels (default: all), at most the CPUs
             this process may use; 1 in a process forked after softent was imported.
 
