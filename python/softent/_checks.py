@@ -195,6 +195,19 @@ def check_base(api: str, base: float) -> float:
     return b
 
 
+def check_masses(
+    api: str, arg: str, values: Any, expected: str = "finite masses >= 0"
+) -> np.ndarray:
+    """``values`` as a float64 array of histogram masses or counts: every value finite and
+    >= 0 (a negative or NaN mass would give a negative or NaN entropy, MI...)."""
+    a = np.asarray(values, dtype=np.float64)
+    if not np.isfinite(a).all():
+        fail(api, arg, expected, f"{int((~np.isfinite(a)).sum())} NaN/Inf values")
+    if (a < 0).any():
+        fail(api, arg, expected, f"negative values (min {float(a.min()):.6g})")
+    return a
+
+
 def check_bootstrap(
     api: str, bootstrap: Any, seed: Any, arg: str = "bootstrap", seed_arg: str = "bootstrap_seed"
 ) -> tuple[int, int]:

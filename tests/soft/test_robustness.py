@@ -165,3 +165,45 @@ def test_torch_all_masked_labels_with_n_labels_refused_like_numpy(data, fn):
         with pytest.raises(ValueError, match=r"not all masked") as err:
             getattr(st, fn)(torch.as_tensor(z), torch.as_tensor(masked), **KW, **extra)
         assert str(err.value) == str(np_err.value).replace("softent.", "softent.torch.", 1)
+
+
+# ----------------------------------------------------------------------------- masses
+
+
+@pytest.mark.parametrize(
+    ("args", "arg", "got"),
+    [
+        ((np.array([1.0, -0.5, 2.0]),), "total", r"negative values \(min -0\.5\)"),
+        ((np.array([1.0, np.nan, 2.0]),), "total", r"1 NaN/Inf values"),
+        (
+            (np.ones(3), np.array([[1.0, 1.0, 1.0], [0.0, -1.0, 0.0]]), np.array([3.0, 1.0])),
+            "per_label",
+            r"negative values \(min -1\)",
+        ),
+        (
+            (np.ones(3), np.ones((2, 3)), np.array([3.0, np.inf])),
+            "counts",
+            r"1 NaN/Inf values",
+        ),
+        (
+            (np.ones(3), np.ones((2, 3)), np.array([3.0, -1.0])),
+            "counts",
+            r"negative values \(min -1\)",
+        ),
+    ],
+)
+def test_measures_from_masses_refuses_invalid_masses(args, arg, got):
+    with pytest.raises(
+        ValueError,
+        match=rf"^softent\.measures_from_masses: {arg} must be finite masses >= 0, got {got}$",
+    ):
+        softent.measures_from_masses(*args)
+
+
+def test_measures_from_masses_accepts_zero_masses():
+    out = softent.measures_from_masses(
+        np.array([0.0, 2.0, 2.0]),
+        np.array([[0.0, 2.0, 0.0], [0.0, 0.0, 2.0]]),
+        np.array([2.0, 2.0]),
+    )
+    assert out["mutual_information"] == pytest.approx(np.log(2))

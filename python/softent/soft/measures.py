@@ -50,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_base, fail
+from .._checks import check_base, check_masses, fail
 from ..discrete import entropy_of_masses, information_of_masses
 from .histogram import SoftHistogram, Weighting
 
@@ -169,6 +169,7 @@ def measures_from_masses(
     tot = np.asarray(total, dtype=np.float64)
     if tot.ndim != 1 or tot.shape[0] < 1:
         fail(_api, "total", "a 1-D array [B] with B >= 1", f"shape {tot.shape}")
+    check_masses(_api, "total", tot)
     n_bins = tot.shape[0]
     log_b = math.log(n_bins)
     out: dict[str, float | None] = dict.fromkeys(MEASURE_KEYS)
@@ -188,6 +189,8 @@ def measures_from_masses(
             f"a 1-D array [K] with K={per.shape[0]}",
             None if cnt is None else f"shape {cnt.shape}",
         )
+    check_masses(_api, "per_label", per)
+    check_masses(_api, "counts", cnt)
     present = cnt > 0
     if not present.all():
         per, cnt = per[present], cnt[present]
