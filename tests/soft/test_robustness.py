@@ -207,3 +207,93 @@ def test_measures_from_masses_accepts_zero_masses():
         np.array([2.0, 2.0]),
     )
     assert out["mutual_information"] == pytest.approx(np.log(2))
+
+
+# ----------------------------------------------------------------------------- state files
+
+
+@pytest.fixture
+def saved_state(data):
+    z, labels = data
+    acc = softent.Accumulator(n_bins=16, dim=6, temperature=0.2, bootstrap=2).update(z, labels)
+    return acc.state_dict()
+
+
+def _with_set(state, **changes):
+    name = next(iter(state["label_sets"]))
+    return {**state, "label_sets": {name: {**state["label_sets"][name], **changes}}}
+
+
+@pytest.mark.parametrize(
+    ("edit", "match"),
+    [
+        (
+            lambda s: {**s, "total": -s["total"]},
+            (
+                r"state\['total'\] must be a finite float64 array of shape \(16,\) of masses >= 0, "
+                r"got negative values"
+            ),
+        ),
+        (
+            lambda s: {**s, "total_replicates": np.full_like(s["total_replicates"], np.inf)},
+            (
+                r"state\['total_replicates'\] must be a finite float64 array .* of masses >= 0, "
+                r"got 32 NaN/Inf values"
+            ),
+        ),
+        (
+            lambda s: _with_set(s, hist=-s["label_sets"]["labels"]["hist"]),
+            (
+                r"state\['label_sets'\]\['labels'\]\['hist'\] must be a finite hist .* of masses "
+                r">= 0, got negative values"
+            ),
+        ),
+        (
+            lambda s: _with_set(s, hist=np.full_like(s["label_sets"]["labels"]["hist"], np.nan)),
+            r"\['hist'\] must be a finite hist .* got 48 NaN/Inf values",
+        ),
+        (
+            lambda s: _with_set(
+                s, hist_replicates=-s["label_sets"]["labels"]["hist_replicates"] - 1
+            ),
+            r"\['hist_replicates'\] must be a finite float64 array .* of masses >= 0, got negative",
+        ),
+        (
+            lambda s: _with_set(s, counts=np.array([5, -1, 3])),
+            (
+                r"state\['label_sets'\]\['labels'\]\['counts'\] must be finite row counts >= 0, "
+                r"got negative values \(min -1\)"
+            ),
+        ),
+        (
+            lambda s: _with_set(s, counts=np.array([5.0, np.nan, 3.0])),
+            r"\['counts'\] must be finite row counts >= 0, got 1 NaN/Inf values",
+        ),
+        (
+            lambda s: _with_set(s, counts=np.array([5.5, 1.0, 3.0])),
+            r"\['counts'\] must be whole row counts, got fractional values",
+        ),
+    ],
+)
+def test_states_with_invalid_masses_are_refused(saved_state, edit, match):
+    bad = edit(saved_state)
+    with pytest.raises(ValueError, match=r"^softent\.Accumulator\.from_state_dict: .*" + match):
+        softent.Accumulator.from_state_dict(bad)
+    acc = softent.Accumulator(n_bins=16, dim=6, temperature=0.2)
+    before = acc.state_dict()
+    with pytest.raises(ValueError, match=r"^softent\.Accumulator\.load_state_dict: .*" + match):
+        acc.load_state_dict(bad)
+    assert acc.n_rows == 0
+    assert acc.bootstrap == before["bootstrap"]
+
+
+def test_state_file_with_negative_masses_is_refused(data, tmp_path):
+    z, labels = data
+    path = tmp_path / "acc.npz"
+    softent.Accumulator(n_bins=16, dim=6, temperature=0.2).update(z, labels).save(path)
+    with np.load(path, allow_pickle=False) as f:
+        members = dict(f)
+    members["set0_hist"] = members["set0_hist"] - 5.0  # MI would come out negative
+    np.savez(tmp_path / "bad.npz", **members)
+    with pytest.raises(ValueError, match=r"\['hist'\] must be .* of masses >= 0, got negative"):
+        softent.Accumulator.load(tmp_path / "bad.npz")

@@ -47,11 +47,12 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import fail, is_int
+from .._checks import check_masses, fail, is_int
 
 FORMAT = "softent.Accumulator"
 VERSION = 2
 _KINDS = (None, "i", "U", "S")
+_MASSES = "of masses >= 0"  # histogram sums of soft assignments: never negative
 
 
 def _version() -> str:
@@ -306,13 +307,10 @@ def check_state(state: Mapping[str, Any], api: str) -> dict[str, Any]:
     total_reps = None
     if total is not None:
         total = np.asarray(total, dtype=np.float64)
-        if total.shape != (*internal, b) or not np.isfinite(total).all():
-            fail(
-                api,
-                "state['total']",
-                f"a finite float64 array of shape {(*internal, b)}",
-                f"shape {total.shape}",
-            )
+        want = f"a finite float64 array of shape {(*internal, b)}"
+        if total.shape != (*internal, b):
+            fail(api, "state['total']", want, f"shape {total.shape}")
+        check_masses(api, "state['total']", total, f"{want} {_MASSES}")
         total_reps = _replicates(
             state.get("total_replicates"), r, total.shape, api, "state['total_replicates']"
         )
@@ -331,25 +329,25 @@ def check_state(state: Mapping[str, Any], api: str) -> dict[str, Any]:
         if kind not in _KINDS:
             fail(api, arg, f"of kind in {list(_KINDS)}", repr(kind))
         values = np.asarray(d["values"])
-        counts = np.asarray(d["counts"], dtype=np.int64)
+        raw_counts = np.asarray(d["counts"])
         hist = np.asarray(d["hist"], dtype=np.float64)
         k = values.shape[0] if values.ndim == 1 else -1
-        if k < 0 or counts.shape != (k,) or (counts < 0).any():
+        if k < 0 or raw_counts.shape != (k,):
             fail(
                 api,
                 arg,
                 "[K] values and [K] non-negative counts",
-                f"shapes {values.shape}, {counts.shape}",
+                f"shapes {values.shape}, {raw_counts.shape}",
             )
-        if k and (
-            internal is None or hist.shape != (*internal, k, b) or not np.isfinite(hist).all()
-        ):
-            fail(
-                api,
-                arg,
-                f"a finite hist of shape {(*(internal or ()), k, b)}",
-                f"shape {hist.shape}",
-            )
+        whole = check_masses(api, f"{arg}['counts']", raw_counts, "finite row counts >= 0")
+        if (whole != np.round(whole)).any():
+            fail(api, f"{arg}['counts']", "whole row counts", "fractional values")
+        counts = raw_counts.astype(np.int64)
+        want = f"a finite hist of shape {(*(internal or ()), k, b)}"
+        if k and (internal is None or hist.shape != (*internal, k, b)):
+            fail(api, arg, want, f"shape {hist.shape}")
+        if k:
+            check_masses(api, f"{arg}['hist']", hist, f"{want} {_MASSES}")
         if k and (kind is None or values.dtype.kind not in {"i": "iu", "U": "U", "S": "S"}[kind]):
             fail(api, arg, f"values of kind {kind!r}", f"dtype {values.dtype}")
         if k > 1 and not (values[1:] > values[:-1]).all():
@@ -405,8 +403,7 @@ def _replicates(reps: Any, r: int, shape: tuple[int, ...], api: str, arg: str) -
     if reps is None:
         fail(api, arg, f"a finite float64 array of shape {want} (bootstrap={r})", "absent")
     a = np.asarray(reps, dtype=np.float64)
-    if a.shape != want or not np.isfinite(a).all():
-        fail(
-            api, arg, f"a finite float64 array of shape {want} (bootstrap={r})", f"shape {a.shape}"
-        )
-    return a
+    expected = f"a finite float64 array of shape {want} (bootstrap={r})"
+    if a.shape != want:
+        fail(api, arg, expected, f"shape {a.shape}")
+    return check_masses(api, arg, a, f"{expected} {_MASSES}")
