@@ -373,19 +373,38 @@ def add_columns(dst: Any, index: np.ndarray, src: Any) -> None:
 
 
 def parse_device(device: Any, api: str) -> int:
-    """'cpu', 'cuda', 'cuda:k', a torch.device or an int (-1 = host) -> -1 or k."""
+    """'cpu', 'cuda', 'cuda:k', a torch.device or an int (-1 = host) -> -1 or k. A CUDA
+    device on a build without CUDA is refused (RuntimeError) here, not at the first use."""
     if isinstance(device, (int, np.integer)) and not isinstance(device, bool):
-        return -1 if device < 0 else int(device)
+        if device < 0:
+            return -1
+        _check_cuda_build(api, device)
+        return int(device)
     text = str(device)
     if text == "cpu":
         return -1
     if text == "cuda":
+        _check_cuda_build(api, device)
         import torch
 
         return int(torch.cuda.current_device())
     if text.startswith("cuda:") and text[5:].isdigit():
+        _check_cuda_build(api, device)
         return int(text[5:])
     fail(api, "device", "'cpu', 'cuda', 'cuda:k', a torch.device or an int", repr(device))
+
+
+def _check_cuda_build(api: str, device: Any) -> None:
+    from . import _core
+
+    if not _core.build_info()["cuda"]:
+        fail(
+            api,
+            "device",
+            "'cpu' or -1 (this softent build has no CUDA support)",
+            repr(device),
+            RuntimeError,
+        )
 
 
 def to_host_rows(x: Any) -> np.ndarray:

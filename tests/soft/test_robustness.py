@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -297,3 +298,28 @@ def test_state_file_with_negative_masses_is_refused(data, tmp_path):
     np.savez(tmp_path / "bad.npz", **members)
     with pytest.raises(ValueError, match=r"\['hist'\] must be .* of masses >= 0, got negative"):
         softent.Accumulator.load(tmp_path / "bad.npz")
+
+
+# ----------------------------------------------------------------------------- devices
+
+
+@pytest.mark.skipif(softent.build_info()["cuda"], reason="this build has CUDA support")
+@pytest.mark.parametrize("device", ["cuda:0", "cuda", 0, 1])
+def test_to_cuda_on_a_cpu_only_build_is_refused(data, device):
+    z, labels = data
+    acc = softent.Accumulator(n_bins=16, dim=6, temperature=0.2).update(z, labels)
+    with pytest.raises(
+        RuntimeError,
+        match=r"^softent\.Accumulator\.to: device must be 'cpu' or -1 \(this softent build has "
+        rf"no CUDA support\), got {re.escape(repr(device))}$",
+    ):
+        acc.to(device)
+    assert acc.device == "cpu"
+    assert acc.update(z, labels).n_rows == 400  # still usable where it was
+
+
+@pytest.mark.parametrize("device", ["cpu", -1])
+def test_to_cpu_is_accepted(data, device):
+    z, labels = data
+    acc = softent.Accumulator(n_bins=16, dim=6, temperature=0.2).update(z, labels)
+    assert acc.to(device).device == "cpu"
