@@ -119,6 +119,11 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
     counts [K] (plus R replicates of each histogram with ``bootstrap``); they live where the
     data of the first update lived (host memory, or the CUDA device of a torch tensor) and
     are fetched to the host only for results.
+
+    One accumulator may be written from several threads (e.g. forward hooks under
+    ``torch.nn.DataParallel``): ``update``, ``merge``, ``reset``, ``to``,
+    ``load_state_dict``, ``state_dict`` and ``all_reduce`` hold a per-object lock, so every
+    row is counted once. ``merge(acc)`` with itself is refused (merge ``acc.copy()``).
     """
 
     def __init__(
