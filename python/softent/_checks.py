@@ -10,14 +10,15 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Sequence
-from typing import Any, NoReturn, TypeVar
+from typing import Any, Literal, NoReturn, TypeVar, get_args
 
 import numpy as np
 
 T = TypeVar("T")
 
 #: how the per-label entropies are averaged into H(Z|L): by label frequency or uniformly
-WEIGHTINGS = ("weighted", "uniform")
+Weighting = Literal["weighted", "uniform"]
+WEIGHTINGS: tuple[str, ...] = get_args(Weighting)
 
 
 def fail(

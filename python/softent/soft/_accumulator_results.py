@@ -14,11 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_base, check_weighting, fail
+from .._checks import Weighting, check_base, check_weighting, fail
 from .._interop import to_host
 from ._accumulator_args import API
 from ._accumulator_store import AccumulatorFields
-from .histogram import SoftHistogram, Weighting
+from .histogram import SoftHistogram
 from .measures import label_set_measures, measures_from_masses
 
 

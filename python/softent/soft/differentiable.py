@@ -21,6 +21,7 @@ import torch
 from torch import Tensor
 
 from .._checks import (
+    Weighting,
     check_base,
     check_int,
     check_optional_int,
@@ -48,7 +49,6 @@ from .bins import (
     check_temperature,
     make_bins,
 )
-from .histogram import Weighting
 
 #: The most memory (bytes) a differentiable call keeps for its backward: the forward's
 #: [N, B] dots when they fit (the backward then skips their GEMM, ~1/3 of its time at

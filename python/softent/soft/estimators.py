@@ -13,11 +13,11 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .._checks import check_base, check_weighting, fail
+from .._checks import Weighting, check_base, check_weighting, fail
 from .._interop import requires_grad, scalar_like, to_float
 from ..discrete import unit_name
 from .bins import Metric, Seed
-from .histogram import SoftHistogram, Weighting, soft_histogram
+from .histogram import SoftHistogram, soft_histogram
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .._checks import check_optional_int, check_threads, fail, is_int
+from .._checks import Weighting, check_optional_int, check_threads, fail, is_int
 from .._interop import as_float_rows, take_rows, to_numpy
 from .._labels import LabelCodes, encode_labels
 from ..discrete import entropy_of_masses, information_of_masses, label_weights, to_base
@@ -31,8 +31,6 @@ from .bins import (
     Seed,
     make_bins,
 )
-
-Weighting = Literal["weighted", "uniform"]
 
 
 @dataclass(frozen=True)

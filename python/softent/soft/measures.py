@@ -50,9 +50,9 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_base, check_masses, fail
+from .._checks import Weighting, check_base, check_masses, fail
 from ..discrete import entropy_of_masses, information_of_masses
-from .histogram import SoftHistogram, Weighting
+from .histogram import SoftHistogram
 
 __all__ = [
     "all_measures",

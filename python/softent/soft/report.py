@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .._checks import (
+    Weighting,
     check_base,
     check_int,
     check_probability,
@@ -33,7 +34,7 @@ from ._kernel import finite_rows
 from .accumulator import DEFAULT_LABEL_SET, Accumulator
 from .bins import Bins, Metric, Seed, make_bins
 from .bootstrap import iter_poisson_bootstrap
-from .histogram import SoftHistogram, Weighting
+from .histogram import SoftHistogram
 from .measures import MEASURE_KEYS, label_set_measures, measures_from_masses
 
 __all__ = ["Report", "report"]
