@@ -36,7 +36,7 @@ from types import ModuleType
 from benchmarks._harness import env as env  # first: thread variables before numpy
 
 #: --family name -> its task module
-FAMILIES = {"soft": "benchmarks.soft"}
+FAMILIES = {"soft": "benchmarks.soft", "discrete": "benchmarks.discrete"}
 
 
 def family(name: str) -> ModuleType:

@@ -58,6 +58,13 @@ class WordCounts:
         self.values, self.counts = layout.context, np.array(views["counts"])
 
 
+def discrete_data():
+    rng = np.random.default_rng(12)
+    x = rng.integers(0, 6, 700)
+    y = np.array(["a", "b", "c", "d"])[(x + rng.integers(0, 2, 700)) % 4]
+    return x, y
+
+
 def monitor_rows(rows: slice, all_reduce: bool = False) -> list[dict]:
     import torch
     from softent.torch.monitor import LayerMonitor
@@ -119,6 +126,17 @@ def worker(rank: int, world: int, port: int, out: Path) -> None:
             all_reduce(object())
         except TypeError as e:
             (out / f"rank{rank}.notmergeable.error").write_text(str(e))
+        # discrete counts: rank 0 sees values rank 1 never sees, and streams in chunks
+        from softent.discrete import Counts
+
+        x, y = discrete_data()
+        part = slice(0, 350) if rank == 0 else slice(350, 700)
+        counts = Counts()
+        for i in range(part.start, part.stop, 100 if rank == 0 else 350):
+            j = min(i + (100 if rank == 0 else 350), part.stop)
+            counts.update(x[i:j] + 10 * rank, y[i:j])
+        counts.all_reduce()
+        counts.save(out / f"rank{rank}.counts.npz")
         # a LayerMonitor per rank, summed over the ranks when recording
         rows = monitor_rows(slice(rank * 40, rank * 40 + 40), all_reduce=True)
         (out / f"rank{rank}.monitor.json").write_text(json.dumps(rows))
@@ -231,6 +249,20 @@ def test_two_ranks_all_reduce_equals_one_process(tmp_path):
         assert dict(zip(got["values"], got["counts"], strict=True)) == words_want
         err = (tmp_path / f"rank{r}.notmergeable.error").read_text()
         assert "torch.distributed.all_reduce: obj must be a mergeable accumulator" in err
+    from softent.discrete import Counts, estimate
+
+    x, y = discrete_data()
+    x_all = np.r_[x[:350], x[350:] + 10]
+    for r in range(2):
+        c = Counts.load(tmp_path / f"rank{r}.counts.npz")
+        assert c.n == 700
+        for est in ("plugin", "jackknife"):
+            assert c.mutual_information(estimator=est) == pytest.approx(
+                estimate.mutual_information(x_all, y, estimator=est), rel=1e-12
+            )
+    a, b = (Counts.load(tmp_path / f"rank{r}.counts.npz").state_dict() for r in range(2))
+    for key in a:  # the same alphabets in the same order on every rank
+        np.testing.assert_array_equal(a[key], b[key])
     single_rows = monitor_rows(slice(0, 80))
     for r in range(2):
         got = json.loads((tmp_path / f"rank{r}.monitor.json").read_text())

@@ -7,6 +7,8 @@ NumPy and torch alike.
 
 from __future__ import annotations
 
+from . import estimate
+from ._compose import DiscreteInformation
 from ._masses import (
     entropy_of_masses,
     information_of_masses,
@@ -14,8 +16,12 @@ from ._masses import (
     to_base,
     unit_name,
 )
+from .counts import Counts
 
 __all__ = [
+    "Counts",
+    "DiscreteInformation",
+    "estimate",
     "entropy_of_masses",
     "information_of_masses",
     "label_weights",

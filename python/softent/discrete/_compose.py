@@ -1,0 +1,167 @@
+"""Entropies and informations from counts, with any estimator: the one place that turns
+the counting kernel's histograms into numbers (used by :mod:`softent.discrete.estimate`
+and by :class:`softent.discrete.Counts`, so a stream and a batch give the same values).
+
+The alphabet rule, everywhere: a variable's alphabet is the set of values observed (a
+joint variable's: the joint cells observed), unless the caller declares its size. It
+matters only for the estimators that use the alphabet size (``nsb``, ``james_stein``,
+``dirichlet``); every other estimator reads the occupied cells alone.
+
+Mutual informations are sums of entropies estimated with the same estimator, as in
+infomeasure and pyitlib: I(X;Y) = H(X) + H(Y) − H(X,Y) (the jackknife of a sum is the sum
+of the jackknifes, so this is also the jackknife of the plug-in MI).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .._checks import check_base, check_choice, fail, is_int
+from .._interop import to_host
+from ._masses import unit_name
+from .estimators import ESTIMATORS, entropy_from_profile, profile
+
+
+def check_estimator(api: str, estimator: Any, alpha: Any) -> str:
+    """``estimator`` one of :data:`ESTIMATORS`; ``alpha`` only with 'dirichlet'."""
+    name = check_choice(api, "estimator", estimator, ESTIMATORS)
+    if alpha is not None and name != "dirichlet":
+        fail(api, "alpha", "None unless estimator='dirichlet'", f"alpha={alpha!r}")
+    return name
+
+
+def check_alphabet(api: str, arg: str, size: Any) -> int | None:
+    """A declared alphabet size: None (the observed values) or an int >= 1."""
+    if size is None:
+        return None
+    if not is_int(size) or int(size) < 1:
+        fail(api, arg, "None or an integer >= 1", repr(size))
+    return int(size)
+
+
+def occupied(counts: Any) -> np.ndarray:
+    """The counts of the occupied cells of a histogram of any shape, as a 1-D host array."""
+    c = to_host(counts).ravel()
+    return c[c > 0]
+
+
+def entropy_nats(
+    counts: Any, estimator: str, alpha: float | None, alphabet: int | None, api: str, arg: str
+) -> float:
+    """H of a histogram (any shape, any library; zeros = unobserved cells) in nats.
+
+    ``alphabet`` None: the occupied cells are the alphabet; else its declared size (at
+    least the number of occupied cells)."""
+    nz = occupied(counts)
+    if alphabet is not None and alphabet < nz.size:
+        fail(api, arg, f"at least the {nz.size} values observed", f"{alphabet}")
+    p = profile(nz, alphabet_size=nz.size if alphabet is None else alphabet)
+    return float(entropy_from_profile(p, estimator=estimator, alpha=alpha))
+
+
+def plugin_rows(counts: np.ndarray) -> np.ndarray:
+    """Plug-in entropies (nats) of the rows of ``counts`` [m, K] (float64), vectorised:
+    H = ln n − Σ c ln c / n with 0 ln 0 = 0; an empty row has H = 0."""
+    c = np.asarray(counts, dtype=np.float64)
+    n = c.sum(-1)
+    s = (c * np.log(np.where(c > 0, c, 1.0))).sum(-1)
+    safe = np.where(n > 0, n, 1.0)
+    return np.where(n > 0, np.log(safe) - s / safe, 0.0)
+
+
+@dataclass(frozen=True)
+class DiscreteInformation:
+    """H(X), H(Y), H(X,Y) and what follows from them, in units of ``base``, from counts.
+
+    ``conditional_entropy`` is H(Y|X) = H(X,Y) − H(X), ``conditional_entropy_x`` is
+    H(X|Y); ``mutual_information`` I(X;Y) = H(X) + H(Y) − H(X,Y). ``n`` the number of
+    samples (sum of weights), ``alphabet_x``/``alphabet_y``/``alphabet_xy`` the alphabet
+    sizes the estimator used (observed values unless declared).
+    """
+
+    entropy_x: float
+    entropy_y: float
+    joint_entropy: float
+    n: float
+    alphabet_x: int
+    alphabet_y: int
+    alphabet_xy: int
+    estimator: str
+    base: float
+
+    @property
+    def mutual_information(self) -> float:
+        return self.entropy_x + self.entropy_y - self.joint_entropy
+
+    @property
+    def conditional_entropy(self) -> float:
+        return self.joint_entropy - self.entropy_x
+
+    @property
+    def conditional_entropy_x(self) -> float:
+        return self.joint_entropy - self.entropy_y
+
+    def __repr__(self) -> str:
+        return (
+            f"DiscreteInformation(I={self.mutual_information:.4g} {unit_name(self.base)}, "
+            f"H(X)={self.entropy_x:.4g}, H(Y)={self.entropy_y:.4g}, "
+            f"H(X,Y)={self.joint_entropy:.4g}, N={self.n:g}, estimator={self.estimator!r})"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able dict of every value (floats) and the settings."""
+        return {
+            "entropy_x": self.entropy_x,
+            "entropy_y": self.entropy_y,
+            "joint_entropy": self.joint_entropy,
+            "conditional_entropy": self.conditional_entropy,
+            "conditional_entropy_x": self.conditional_entropy_x,
+            "mutual_information": self.mutual_information,
+            "n": self.n,
+            "alphabet_x": self.alphabet_x,
+            "alphabet_y": self.alphabet_y,
+            "alphabet_xy": self.alphabet_xy,
+            "estimator": self.estimator,
+            "base": self.base,
+        }
+
+
+def information_of_counts(
+    joint: Any,
+    counts_x: Any,
+    counts_y: Any,
+    *,
+    estimator: str,
+    alpha: float | None,
+    alphabets: tuple[int | None, int | None],
+    base: float,
+    api: str,
+) -> DiscreteInformation:
+    """:class:`DiscreteInformation` from the occupied joint counts ``joint`` (any shape) and
+    the marginal histograms; ``alphabets`` the declared (Kx, Ky) or None each (the joint
+    alphabet is then Kx·Ky where both are declared, else the occupied joint cells)."""
+    b = check_base(api, base)
+    kx, ky = alphabets
+    nz_x, nz_y, nz_xy = occupied(counts_x), occupied(counts_y), occupied(joint)
+    ax = nz_x.size if kx is None else kx
+    ay = nz_y.size if ky is None else ky
+    axy = nz_xy.size if kx is None or ky is None else kx * ky
+    hx = entropy_nats(nz_x, estimator, alpha, ax, api, "alphabet_sizes")
+    hy = entropy_nats(nz_y, estimator, alpha, ay, api, "alphabet_sizes")
+    hxy = entropy_nats(nz_xy, estimator, alpha, axy, api, "alphabet_sizes")
+    scale = 1.0 if b == math.e else 1.0 / math.log(b)
+    return DiscreteInformation(
+        entropy_x=hx * scale,
+        entropy_y=hy * scale,
+        joint_entropy=hxy * scale,
+        n=float(nz_x.sum()),
+        alphabet_x=int(ax),
+        alphabet_y=int(ay),
+        alphabet_xy=int(axy),
+        estimator=estimator,
+        base=b,
+    )
