@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .._checks import check_base, check_choice, check_int, fail
+from .._checks import check_base, check_choice, check_fits, check_int, fail
 from .._interop import is_torch, to_numpy
 from ._masses import unit_name
 
@@ -156,9 +156,9 @@ def channel_capacity(
     From the uniform p(x), each update is p(x) <- p(x) exp(D_x) / Σ_x' p(x') exp(D_x'),
     with D_x = D(p(.|x) ‖ q) = Σ_y p(y|x) log(p(y|x) / q(y)) and q = Σ_x p(x) p(.|x)
     (computed in log space; 0 log 0 = 0, so zeros in the channel are fine). For every p,
-    I(p) = Σ_x p(x) D_x <= C <= max_x D_x (Blahut 1972, Thm. 2; Cover & Thomas Thm. 13.8
-    of the 1st ed.), so the iteration stops as soon as the certified gap
-    max_x D_x − I(p) <= ``tol`` (in units of ``base``) and reports capacity = I(p).
+    I(p) = Σ_x p(x) D_x <= C <= max_x D_x (the upper bound of Blahut 1972; Cover & Thomas
+    §10.8), so the iteration stops as soon as the certified gap max_x D_x − I(p) <= ``tol``
+    (in units of ``base``) and reports capacity = I(p).
 
     Not converged after ``max_iter`` updates (a channel whose optimum puts zero mass on an
     input with D_x = C converges slowly): no warning and no error; the result says
@@ -174,6 +174,8 @@ def channel_capacity(
     tol = _check_real(api, "tol", tol, positive=True)
     max_iter = check_int(api, "max_iter", max_iter, lo=1)
     w = _check_channel(api, p_y_given_x)
+    # the channel, its logarithm and two temporaries of its size, in float64
+    check_fits(api, "p_y_given_x", f"shape {w.shape}", 4 * 8 * w.size)
     n_in = w.shape[0]
     log_b = math.log(b)
     tol_nats = tol * log_b
