@@ -65,6 +65,9 @@ def test_a_point_mass_has_zero_entropy():
             p[where] = 1.0
             assert entropy(p) == 0.0
             assert self_information(p[where]) == 0.0
+            # +0.0, not the -0.0 of -log 1
+            assert math.copysign(1.0, entropy(p)) == 1.0
+            assert math.copysign(1.0, self_information(p[where])) == 1.0
 
 
 def test_a_variable_shares_all_its_information_with_itself():
@@ -679,7 +682,9 @@ def _bad_cases():
         (lambda: entropy([True, False]), TypeError, r"entropy: p must be a floating-point table"),
         (lambda: entropy(good.astype(complex)), TypeError, r"dtype complex128"),
         (lambda: entropy(["a", "b"]), TypeError, r"p must be a floating-point table"),
-        (lambda: entropy([0, 0]), ValueError, r"p must be a positive total over axis -1"),
+        (lambda: entropy([0, 0]), ValueError, r"p must be a table with a positive total over ax"),
+        (lambda: entropy(good, normalize="yes"), TypeError, r"normalize must be True or False"),
+        (lambda: kl_divergence(good, good, validate=None), TypeError, r"validate must be True"),
         (lambda: entropy([0.0, 0.0], normalize=True), ValueError, r"a total of 0"),
         (lambda: entropy([2, -1]), ValueError, r"p must be >= 0 everywhere, got 1 negative"),
         (lambda: entropy(good, axis=1), ValueError, r"axis must be an axis of the 1-D p"),
@@ -709,6 +714,7 @@ def _bad_cases():
         (lambda: self_information(1.5), ValueError, r"p must be probabilities in \[0, 1\]"),
         (lambda: self_information(-0.5), ValueError, r"self_information: p must be >= 0"),
         (lambda: self_information(np.array([1, 0])), TypeError, r"floating-point array of prob"),
+        (lambda: self_information(2), ValueError, r"p must be probabilities in \[0, 1\]"),
         (lambda: self_information(np.nan), ValueError, r"p must be finite"),
         (lambda: self_information([]), ValueError, r"p must be non-empty"),
     ]

@@ -188,6 +188,9 @@ def _validated(
     after the value checks of the module docstring when ``validate``: counts and
     ``normalize=True`` tables divided by their totals."""
     xp, x = t.xp, t.x
+    for flag, value in (("normalize", normalize), ("validate", validate)):
+        if not isinstance(value, (bool, np.bool_)):
+            fail(api, flag, "True or False", repr(value), TypeError)
     divide = t.counts or normalize
     if validate:
         v = x.detach() if xp is not np else x
@@ -212,7 +215,8 @@ def _validated(
                 fail(
                     api,
                     name,
-                    f"a positive total over {where} in every distribution (to normalise it)",
+                    f"a table with a positive total over {where} in every distribution "
+                    "(it is divided by it)",
                     "a total of 0",
                 )
         else:
@@ -236,8 +240,9 @@ def _validated(
 
 
 def _finish(api: str, nats: Any, base: float) -> Any:
-    """``nats`` in units of ``base``: a Python float for a 0-d NumPy result."""
-    out = to_base(nats, base, api)
+    """``nats`` in units of ``base``: a Python float for a 0-d NumPy result. + 0.0 turns
+    the -0.0 of -log 1 or -Σ 0 into 0.0."""
+    out = to_base(nats + 0.0, base, api)
     if isinstance(out, np.ndarray) and out.ndim == 0:
         return float(out)
     return out
@@ -304,7 +309,7 @@ def self_information(p: Any, *, base: float = math.e, validate: bool = True) -> 
     """
     api = "discrete.self_information"
     b = check_base(api, base)
-    if isinstance(p, (int, float)) and not isinstance(p, bool):
+    if is_int(p) or (isinstance(p, float) and not isinstance(p, np.floating)):
         p = float(p)
     t = _as_table(api, "p", p, counts_ok=False)
     x = _validated(api, "p", t, None, normalize=False, validate=validate)
@@ -557,9 +562,8 @@ def js_divergence(
 
 def _is_integer_dtype(x: Any) -> bool:
     if is_torch(x):
-        return (
-            not (x.dtype.is_floating_point or x.dtype.is_complex) and str(x.dtype) != "torch.bool"
-        )
+        dt = x.dtype
+        return not (dt.is_floating_point or dt.is_complex or dt == namespace(x).bool)
     return as_array(x).dtype.kind in "iu"
 
 
@@ -582,8 +586,9 @@ def cross_entropy(
     """Cross-entropy, in one of two forms told apart by the dtype of the second argument.
 
     **Distributions** (q floating-point): CE(p, q) = -Σ_x p(x) log q(x) = H(p) + D(p‖q)
-    over ``axis``, p the true distribution, q the model's (Cover & Thomas 2006, §2.3 and
-    problem 2.x; d2l.ai "Information Theory", §Cross-Entropy). +inf wherever q = 0 < p.
+    over ``axis``, p the true distribution, q the model's (Goodfellow, Bengio & Courville,
+    *Deep Learning* 2016, §3.13; d2l.ai "Information Theory", §Cross-Entropy). +inf
+    wherever q = 0 < p.
     p and q: [..., K], both NumPy or both torch on one device; p may be integer counts
     (normalised); axis must have one size in both, other axes broadcast. Default
     ``reduction="none"``: the broadcast shape without ``axis``.
