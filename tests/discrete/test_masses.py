@@ -222,6 +222,21 @@ def test_a_zero_mass_keeps_the_gradient_finite():
     assert bool(torch.isfinite(m.grad).all())
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_zero_masses_give_finite_values_and_gradients_in_every_dtype(dtype):
+    torch = pytest.importorskip("torch")
+    dt = getattr(torch, dtype)
+    m = torch.tensor([[0.5, 0.5, 0.0], [0.0, 0.0, 0.0]], dtype=dt, requires_grad=True)
+    h = entropy_of_masses(m)
+    assert h[0].item() == pytest.approx(math.log(2), rel=1e-6)
+    assert h[1].item() == 0.0
+    h.sum().backward()
+    assert bool(torch.isfinite(m.grad).all())
+    # dH/dm_k = -(ln p_k + H)/T at the occupied cells (0 here); at a zero cell ln p_k
+    # reads as 0 (the 0 ln 0 = 0 convention), giving -H/T + ... = 1 - ln 2 for this row
+    np.testing.assert_allclose(m.grad[0].tolist(), [0.0, 0.0, 1 - math.log(2)], atol=1e-6)
+
+
 # ----------------------------------------------------------------------------- bad input
 
 

@@ -17,12 +17,6 @@ import numpy as np
 from .._checks import check_base, check_weighting
 from .._interop import as_float64, namespace
 
-#: p below this is read as this inside the logarithm (and a zero total as this): the
-#: terms stay finite (0 * log(tiny) = 0) and so do their gradients, where a bin's mass
-#: underflowed to 0. It changes no value: a p this small contributes < 1e-297 nats.
-_TINY = 1e-300
-
-
 def entropy_of_masses(masses: Any) -> Any:
     """H = -Σ_b p_b ln p_b (nats) of p = masses / masses.sum(-1), over the last axis,
     with 0 ln 0 = 0 and H = 0 for an all-zero row.
@@ -33,9 +27,12 @@ def entropy_of_masses(masses: Any) -> Any:
     """
     xp = namespace(masses)
     m = np.asarray(masses, dtype=np.float64) if xp is np else masses
-    p = m / xp.clip(m.sum(-1, keepdims=True), _TINY, None)
-    # negated before the sum (the same value, bit for bit): an all-zero row sums +0.0 terms
-    return (-(p * xp.log(xp.clip(p, _TINY, None)))).sum(-1)
+    total = m.sum(-1, keepdims=True)
+    p = m / xp.where(total > 0, total, 1.0)
+    # log(1) = 0 stands in at the zero cells: 0 ln 0 = 0 with a finite gradient (0 there)
+    # in every dtype, where a floor such as 1e-300 would round to 0 in float32 (NaN).
+    # Negated before the sum (the same value, bit for bit): an all-zero row sums +0.0 terms.
+    return (-(p * xp.log(xp.where(p > 0, p, 1.0)))).sum(-1)
 
 
 def label_weights(counts: Any, weighting: str, api: str) -> Any:
