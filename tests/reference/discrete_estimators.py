@@ -36,9 +36,29 @@ def miller_madow(counts) -> float:
     return plugin(c) + (sum(1 for x in c if x > 0) - 1) / (2 * sum(c))
 
 
-def jackknife(counts) -> float:
+def jackknife(counts, digits: int | None = None) -> float:
     """Zahl (1977): N H - (N - 1)/N sum_i H_{-i}, the sum over the N samples, each left out
-    once (a sample of cell k leaves the counts with n_k - 1)."""
+    once (a sample of cell k leaves the counts with n_k - 1).
+
+    In floats the difference N H - ... loses ~log10(N) digits to cancellation; with
+    ``digits`` the whole formula runs in mpmath at that many significant digits."""
+    if digits is not None:
+        import mpmath
+
+        with mpmath.workdps(digits):
+            c = [mpmath.mpf(int(x)) for x in cells(counts)]
+
+            def h(cs):
+                t = mpmath.fsum(cs)
+                return -mpmath.fsum(x / t * mpmath.log(x / t) for x in cs if x > 0)
+
+            n = mpmath.fsum(c)
+            loo = mpmath.fsum(
+                x * (h([*c[:k], x - 1, *c[k + 1 :]]) if n > 1 else 0)
+                for k, x in enumerate(c)
+                if x > 0
+            )
+            return float(n * h(c) - (n - 1) / n * loo)
     c = cells(counts)
     n = sum(c)
     loo = 0.0
