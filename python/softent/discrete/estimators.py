@@ -465,6 +465,8 @@ def _trigamma_gap(beta: np.ndarray, k: int) -> np.ndarray:
     return np.where(beta < 1e3, direct, series)
 
 
+#: bytes of one [nodes, distinct counts] temporary of the NSB integrand
+_NSB_CHUNK_BYTES = 16 << 20
 #: Gauss-Legendre nodes per side of the NSB posterior's mode (and twice as many, to check)
 _GL_NODES = 96
 
@@ -496,14 +498,26 @@ def _nsb(v: np.ndarray, m: np.ndarray, n: float, k: int, n_unseen: int) -> float
     vf = v.astype(np.float64)
     mf = m.astype(np.float64)
 
-    def log_post(t: Any) -> np.ndarray:
-        t = np.atleast_1d(np.asarray(t, dtype=np.float64))
+    def chunked(fn: Any) -> Any:
+        # [T, U] temporaries: bounded to ~_NSB_CHUNK_BYTES whatever the number of distinct
+        # counts U (up to sqrt(2N)) and of nodes T
+        rows = max(1, _NSB_CHUNK_BYTES // (8 * max(vf.size, 1)))
+
+        def run(t: Any) -> np.ndarray:
+            t = np.atleast_1d(np.asarray(t, dtype=np.float64))
+            return np.concatenate([fn(t[i : i + rows]) for i in range(0, t.size, rows)])
+
+        return run
+
+    @chunked
+    def log_post(t: np.ndarray) -> np.ndarray:
         b = np.exp(t)
         # ln evidence + N ln K = sum_k R(b, n_k) - R(K b, N): no cancellation at large b
         ev = _log_rising_over_power(b[:, None], vf[None, :]) @ mf
         ev -= _log_rising_over_power(k * b, n)
         return ev + np.log(_trigamma_gap(b, k)) + t  # + t: d beta = beta dt
 
+    @chunked
     def mean_h(t: np.ndarray) -> np.ndarray:
         b = np.exp(t)[:, None]
         a = n + k * b
