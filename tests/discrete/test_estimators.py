@@ -482,6 +482,8 @@ def test_bad_tables_and_bases():
         mutual_information_from_table([1, 2, 3])
     with pytest.raises(ValueError, match="table must be counts >= 0"):
         mutual_information_from_table([[1, -2], [3, 4]])
+    with pytest.raises(ValueError, match="table must be non-negative with a positive total"):
+        mutual_information_from_table(np.zeros((2, 3)))
     with pytest.raises(ValueError, match="base must be"):
         entropy_from_counts([1, 2], base=1)
     with pytest.raises(TypeError, match="base must be"):

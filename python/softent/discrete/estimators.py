@@ -240,11 +240,11 @@ def _as_counts(counts: Any, api: str, arg: str = "counts") -> np.ndarray:
     return f
 
 
-def _profile(a: np.ndarray, alphabet_size: Any, api: str) -> Profile:
+def _profile(a: np.ndarray, alphabet_size: Any, api: str, arg: str = "counts") -> Profile:
     flat = a.reshape(-1)
     pos = flat[flat > 0]
     if pos.size == 0:
-        fail(api, "counts", "counts with a positive total", "all zeros")
+        fail(api, arg, "non-negative with a positive total", "all zeros")
     k = (
         check_int(api, "alphabet_size", alphabet_size, lo=a.size)
         if alphabet_size is not None
@@ -664,8 +664,10 @@ def entropy_from_profile(p: Profile, *, estimator: str = "plugin", alpha: Any = 
     return _dirichlet(vf, m, n, k, unseen, _resolve_alpha(alpha, n, k, api))
 
 
-def _entropy(a: np.ndarray, k: int | None, estimator: str, alpha: Any, api: str) -> float:
-    return entropy_from_profile(_profile(a, k, api), estimator=estimator, alpha=alpha)
+def _entropy(
+    a: np.ndarray, k: int | None, estimator: str, alpha: Any, api: str, arg: str = "counts"
+) -> float:
+    return entropy_from_profile(_profile(a, k, api, arg), estimator=estimator, alpha=alpha)
 
 
 def entropy_from_counts(
@@ -708,9 +710,9 @@ def mutual_information_from_table(
     t = _as_counts(table, api, "table")
     if t.ndim != 2:
         fail(api, "table", "a 2-D array [Kx, Ky] of counts", f"shape {t.shape}")
-    hx = _entropy(t.sum(axis=1), None, est, alpha, api)
-    hy = _entropy(t.sum(axis=0), None, est, alpha, api)
-    hxy = _entropy(t, None, est, alpha, api)
+    hx = _entropy(t.sum(axis=1), None, est, alpha, api, "table")
+    hy = _entropy(t.sum(axis=0), None, est, alpha, api, "table")
+    hxy = _entropy(t, None, est, alpha, api, "table")
     return float(to_base(hx + hy - hxy, b, api))
 
 
