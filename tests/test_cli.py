@@ -867,3 +867,25 @@ def test_analyze_npz_sizes_are_checked_before_decompressing(capsys, tmp_path):
     assert "member 'acts.npy' is corrupt: 228 bytes, its .npy header says 16,128" in (
         one_line_error(err)
     )
+
+
+class _Payload:
+    """A pickled object in a .pt file: never unpickled by softent."""
+
+
+def test_pt_with_python_objects_is_refused_without_advising_unsafe_loading(capsys, tmp_path):
+    torch = pytest.importorskip("torch")
+    torch.save({"h": torch.zeros(10, 3), "extra": _Payload()}, tmp_path / "acts.pt")
+    torch.save(
+        {"h": torch.zeros(10, 3), "extra": _Payload()},
+        tmp_path / "legacy.pt",
+        _use_new_zipfile_serialization=False,
+    )
+    for name in ("acts.pt", "legacy.pt"):
+        code, _, err = run_cli(capsys, "analyze", tmp_path / name, "--no-plots")
+        assert code == 1
+        line = one_line_error(err)
+        assert f"{tmp_path / name}: holds Python objects other than tensors (" in line
+        assert "_Payload)" in line
+        assert "weights_only" not in line
+        assert "\x1b" not in line

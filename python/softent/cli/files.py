@@ -34,6 +34,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import pickle
 import re
 import struct
 import zipfile
@@ -284,15 +285,13 @@ def _torch_sources(path: Path) -> list[ArraySource]:
         obj = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except RuntimeError as exc:
         if "mmap" not in str(exc):  # only the legacy (non-zip) format refuses mmap
-            raise InputError(f"{path}: not a readable .pt file ({_first_line(exc)})") from exc
+            raise _torch_error(path, exc) from exc
         try:
             obj = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc2:
-            raise InputError(f"{path}: not a readable .pt file ({_first_line(exc2)})") from exc2
+            raise _torch_error(path, exc2) from exc2
     except Exception as exc:  # pickle.UnpicklingError for non-tensor content, EOFError, ...
-        raise InputError(
-            f"{path}: not a readable .pt file with weights_only=True ({_first_line(exc)})"
-        ) from exc
+        raise _torch_error(path, exc) from exc
     tensors: list[tuple[str, Any]] = []
 
     def walk(prefix: str, value: Any) -> None:
@@ -318,9 +317,27 @@ def _torch_sources(path: Path) -> list[ArraySource]:
     return out
 
 
+#: terminal colour codes torch puts in its messages
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
+    text = _ANSI.sub("", str(exc)).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def _torch_error(path: Path, exc: BaseException) -> InputError:
+    """torch.load's refusal in our words. Its weights-only refusal advises loading with
+    ``weights_only=False``, which runs any code the file holds: never repeated here."""
+    if isinstance(exc, pickle.UnpicklingError) and "weights only" in str(exc).lower():
+        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(exc))
+        what = f" ({found.group(1)})" if found else ""
+        return InputError(
+            f"{path}: holds Python objects other than tensors{what}, which softent does not "
+            "unpickle (their code could run); save only tensors (a tensor, or a dict or list "
+            "of tensors) or use .npy, .npz or .safetensors"
+        )
+    return InputError(f"{path}: not a readable .pt file ({_first_line(exc)})")
 
 
 # ----------------------------------------------------------------------------- .safetensors
