@@ -63,6 +63,7 @@ import math
 import os
 import stat
 import struct
+import threading
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -180,9 +181,33 @@ def save_target(path: str | os.PathLike, api: str) -> tuple[str, os.stat_result 
 
 
 def _lock(fd: int) -> None:
+    """Wait for an exclusive POSIX record lock on the open file ``fd``. Record locks
+    belong to the process: released when it dies (kill -9 included) and not inherited by
+    a child forked meanwhile (a forked child never holds up a later save); threads of one
+    process are kept apart by :func:`_thread_lock`."""
     if fcntl is not None:
-        with contextlib.suppress(OSError):  # a file system without flock: no wait
-            fcntl.flock(fd, fcntl.LOCK_EX)
+        with contextlib.suppress(OSError):  # a file system without locks: no wait
+            fcntl.lockf(fd, fcntl.LOCK_EX)
+
+
+_locks: dict[str, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _thread_lock(target: str) -> threading.Lock:
+    """The lock of this process's saves of ``target`` (one save at a time per target)."""
+    with _locks_guard:
+        return _locks.setdefault(target, threading.Lock())
+
+
+def _new_locks_after_fork() -> None:
+    # a lock held by another thread of the parent at the fork would never be released
+    global _locks, _locks_guard
+    _locks, _locks_guard = {}, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_locks_after_fork)
 
 
 def _same_file(fd: int, path: str) -> bool:
@@ -193,24 +218,36 @@ def _same_file(fd: int, path: str) -> bool:
     return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
-def _create_temp(tmp: str) -> int:
+def _create_temp(tmp: str, api: str) -> int:
     """Create ``tmp`` afresh (mode 0o666 less the umask, as for any new file) and hold an
     exclusive lock on it. A temporary file already there is a save killed mid-write (its
     lock died with it: removed) or a save of the same target in progress in another
-    process or thread (its lock is held: wait for it to finish)."""
+    process (its lock is held: wait for it to finish)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     flags |= getattr(os, "O_BINARY", 0)
+    probe = os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    probe |= getattr(os, "O_CLOEXEC", 0)
     while True:
         try:
             fd = os.open(tmp, flags, 0o666)
         except FileExistsError:
             try:
-                old = os.open(tmp, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+                old = os.open(tmp, probe)
             except FileNotFoundError:
                 continue  # renamed or removed meanwhile: try again
-            except OSError:  # not openable (a link, say): it is ours by name only, remove it
-                with contextlib.suppress(FileNotFoundError):
+            except OSError:  # not a file we can lock (a link, a FIFO...): ours by name only
+                try:
                     os.unlink(tmp)
+                except FileNotFoundError:
+                    pass
+                except OSError as e:
+                    fail(
+                        api,
+                        "path",
+                        "a name whose temporary file can be created",
+                        f"{tmp!r} taken ({e.strerror or e})",
+                        type(e),
+                    )
                 continue
             try:
                 _lock(old)  # returns at once for a stale file, after the writer for a live one
@@ -256,27 +293,8 @@ def write_state(
             )
     folder = os.path.dirname(target)
     tmp = os.path.join(folder, _temp_name(os.path.basename(target), folder))
-    fd = _create_temp(tmp)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if old is not None:  # the replaced file's permissions (and owner, where allowed)
-                os.chmod(tmp, stat.S_IMODE(old.st_mode))
-                if hasattr(os, "chown") and (old.st_uid, old.st_gid) != (
-                    os.getuid(),
-                    os.getgid(),
-                ):
-                    with contextlib.suppress(OSError):
-                        os.chown(tmp, old.st_uid, old.st_gid)
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-            # rename while the lock is held: a concurrent save of this target waits for it
-            os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            if not os.path.exists(target) or not os.path.samefile(tmp, target):
-                os.unlink(tmp)
-        raise
+    with _thread_lock(target):
+        _write_locked(target, tmp, old, arrays, api)
     if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
         with contextlib.suppress(OSError):
             dfd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
@@ -284,6 +302,41 @@ def write_state(
                 os.fsync(dfd)
             finally:
                 os.close(dfd)
+
+
+def _write_locked(
+    target: str,
+    tmp: str,
+    old: os.stat_result | None,
+    arrays: Mapping[str, np.ndarray],
+    api: str,
+) -> None:
+    fd = _create_temp(tmp, api)
+    replaced = False
+    try:
+        with os.fdopen(fd, "wb") as f:
+            if old is not None:  # the replaced file's permissions (and owner, where allowed)
+                if hasattr(os, "fchmod"):
+                    os.fchmod(f.fileno(), stat.S_IMODE(old.st_mode))
+                else:  # Windows before Python 3.13
+                    os.chmod(tmp, stat.S_IMODE(old.st_mode))
+                if hasattr(os, "fchown") and (old.st_uid, old.st_gid) != (
+                    os.getuid(),
+                    os.getgid(),
+                ):
+                    with contextlib.suppress(OSError):
+                        os.fchown(f.fileno(), old.st_uid, old.st_gid)
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+            # renamed while the lock is held: a concurrent save of this target waits for it
+            os.replace(tmp, target)
+            replaced = True
+    except BaseException:
+        if not replaced:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        raise
 
 
 #: the JSON header member holds names and seeds: far below this in any real file
