@@ -392,7 +392,7 @@ def test_not_a_file_and_not_an_archive(tmp_path):
 # ----------------------------------------------------------------------------- kill -9 loop
 
 
-_SAVER = """
+_SAVER = r"""
 import os, sys, time
 import numpy as np
 from softent import Accumulator
@@ -416,6 +416,7 @@ for line in sys.stdin:  # one line: fork a child that saves in a loop until it i
         i = 0
         while True:
             states[i % 2].save(path)
+            os.write(1, b"saved\n")  # unbuffered: the test waits for some saves
             i += 1
     print(pid, flush=True)
     os.waitpid(pid, 0)
@@ -426,8 +427,8 @@ for line in sys.stdin:  # one line: fork a child that saves in a loop until it i
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_kill_9_during_saves_keeps_the_file_loadable_and_one_temporary_file(tmp_path):
     """60 children each save two states alternately to one path and are SIGKILLed at a
-    random moment (up to three saves' time in): after each kill the file loads as one of
-    the two states, whole, and at most one temporary file is there."""
+    random moment (after 0-3 completed saves, part-way into the next): after each kill the
+    file loads as one of the two states, whole, and at most one temporary file is there."""
     path = tmp_path / "acc.npz"
     rng = np.random.default_rng(0)
     z = rng.normal(size=(4000, 16))
@@ -450,9 +451,15 @@ def test_kill_9_during_saves_keeps_the_file_loadable_and_one_temporary_file(tmp_
                 proc.stdin.write("go\n")
                 proc.stdin.flush()
                 pid = int(proc.stdout.readline())
-                threading.Event().wait(pick.uniform(0, 3 * duration))
+                # let 0-3 saves complete (so both states get written whatever the load of
+                # the machine), then kill at a random moment of the next one
+                for _ in range(pick.randrange(4)):
+                    assert proc.stdout.readline() == "saved\n"
+                threading.Event().wait(pick.uniform(0, 1.5 * duration))
                 os.kill(pid, signal.SIGKILL)
-                assert proc.stdout.readline() == "reaped\n"
+                while (line := proc.stdout.readline()) == "saved\n":
+                    pass
+                assert line == "reaped\n"
                 back = Accumulator.load(path)
                 assert_same_state(back, want[back.n_rows])
                 seen.add(back.n_rows)
