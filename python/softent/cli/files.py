@@ -154,8 +154,8 @@ def _npy_source(path: Path) -> ArraySource:
 def _npz_sources(path: Path) -> list[ArraySource]:
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(f"{path}: not a readable .npz file ({exc})") from exc
+    except _ZIP_ERRORS as exc:
+        raise InputError(f"{path}: not a readable .npz file ({_first_line(exc)})") from exc
     sources = []
     with zf:
         for info in zf.infolist():
@@ -165,9 +165,10 @@ def _npz_sources(path: Path) -> list[ArraySource]:
                 with zf.open(info) as f:
                     shape, fortran, dtype = _read_npy_header(f)
                     offset = f.tell()
-            except (ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+            except _ZIP_ERRORS as exc:
                 raise InputError(
-                    f"{path}: member {info.filename!r} is not a .npy array ({exc})"
+                    f"{path}: member {info.filename!r} is not a readable .npy array "
+                    f"({type(exc).__name__}: {_first_line(exc)})"
                 ) from exc
             # sizes from the headers, before any data is decompressed: the zip directory
             # must agree with the .npy header (else the member is truncated or crafted)
@@ -186,6 +187,18 @@ def _npz_sources(path: Path) -> list[ArraySource]:
                 )
             )
     return sources
+
+
+#: what reading a damaged zip member can raise (zipfile, zlib, NumPy's .npy reader)
+_ZIP_ERRORS = (
+    OSError,
+    EOFError,
+    ValueError,
+    zipfile.BadZipFile,
+    zlib.error,
+    NotImplementedError,  # a compression method or zip version Python lacks
+    RuntimeError,  # an encrypted member
+)
 
 
 def _read_npy_header(f: Any) -> tuple[tuple[int, ...], bool, np.dtype]:
@@ -230,6 +243,11 @@ def _npz_chunks(
         # decompressed whole, so only when it fits in memory.
         start = _stored_offset(path, info)
         if start is not None and start + offset + nbytes <= path.stat().st_size:
+            # the map bypasses zipfile's CRC check: read the member through once in
+            # bounded blocks to verify it (a flipped bit is an error, not a wrong number)
+            with zipfile.ZipFile(path) as zf, zf.open(member) as f:
+                while f.read(1 << 24):
+                    pass
             arr = np.memmap(path, dtype, "r", start + offset, shape, order="F")
         else:
             avail = available_memory()
@@ -247,6 +265,14 @@ def _npz_chunks(
             yield arr[i : i + rows]
 
     def chunks(rows: int) -> Iterator[np.ndarray]:
+        try:
+            yield from read(rows)
+        except _ZIP_ERRORS as exc:  # a corrupt member (bad CRC, bad deflate stream, ...)
+            raise InputError(
+                f"{path}: member {member!r} is corrupt ({type(exc).__name__}: {_first_line(exc)})"
+            ) from exc
+
+    def read(rows: int) -> Iterator[np.ndarray]:
         if dtype.hasobject:
             raise InputError(
                 f"{path}: member {member!r} holds Python objects (pickles are not read)"
