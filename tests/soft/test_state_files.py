@@ -473,3 +473,34 @@ def test_kill_9_during_saves_keeps_the_file_loadable_and_one_temporary_file(tmp_
     want[1000].save(path)
     assert temps(tmp_path) == []
     assert os.listdir(tmp_path) == ["acc.npz"]
+
+
+@pytest.mark.skipif(not POSIX or os.geteuid() == 0, reason="root may write anywhere")
+def test_a_read_only_folder_is_a_clear_error(acc, tmp_path):
+    acc.save(tmp_path / "a.npz")
+    os.chmod(tmp_path, 0o555)
+    try:
+        with pytest.raises(
+            PermissionError, match=r"save: path must be in a folder this process can write"
+        ):
+            acc.save(tmp_path / "a.npz")
+    finally:
+        os.chmod(tmp_path, 0o755)
+    assert_same_state(Accumulator.load(tmp_path / "a.npz"), acc)
+
+
+def test_a_directory_or_fifo_at_the_temporary_name_is_handled(acc, tmp_path):
+    (tmp_path / ".a.npz.softent-tmp").mkdir()
+    (tmp_path / ".a.npz.softent-tmp" / "keep").write_text("x")
+    with pytest.raises(
+        IsADirectoryError, match=r"save: path must be a name whose temporary file can be created"
+    ):
+        acc.save(tmp_path / "a.npz")
+    assert not (tmp_path / "a.npz").exists()
+    if POSIX:
+        (tmp_path / ".a.npz.softent-tmp" / "keep").unlink()
+        (tmp_path / ".a.npz.softent-tmp").rmdir()
+        os.mkfifo(tmp_path / ".a.npz.softent-tmp")  # no reader: opening it must not block
+        acc.save(tmp_path / "a.npz")
+        assert temps(tmp_path) == []
+        assert_same_state(Accumulator.load(tmp_path / "a.npz"), acc)

@@ -225,42 +225,55 @@ def _create_temp(tmp: str, api: str) -> int:
     process (its lock is held: wait for it to finish)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
     flags |= getattr(os, "O_BINARY", 0)
-    probe = os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    probe |= getattr(os, "O_CLOEXEC", 0)
     while True:
         try:
             fd = os.open(tmp, flags, 0o666)
         except FileExistsError:
-            try:
-                old = os.open(tmp, probe)
-            except FileNotFoundError:
-                continue  # renamed or removed meanwhile: try again
-            except OSError:  # not a file we can lock (a link, a FIFO...): ours by name only
-                try:
-                    os.unlink(tmp)
-                except FileNotFoundError:
-                    pass
-                except OSError as e:
-                    fail(
-                        api,
-                        "path",
-                        "a name whose temporary file can be created",
-                        f"{tmp!r} taken ({e.strerror or e})",
-                        type(e),
-                    )
-                continue
-            try:
-                _lock(old)  # returns at once for a stale file, after the writer for a live one
-                if _same_file(old, tmp):
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(tmp)
-            finally:
-                os.close(old)
+            _remove_stale(tmp, api)
             continue
+        except OSError as e:  # a read-only folder or file system, no room for the entry
+            fail(
+                api,
+                "path",
+                "in a folder this process can write",
+                f"{os.path.dirname(tmp)!r} ({e.strerror or e})",
+                type(e),
+            )
         _lock(fd)
         if _same_file(fd, tmp):  # nobody took it for stale between create and lock
             return fd
         os.close(fd)
+
+
+def _remove_stale(tmp: str, api: str) -> None:
+    """Remove the temporary file ``tmp`` once no save holds its lock (at once for one left
+    by a killed save; after the writer, for a save in progress elsewhere)."""
+    probe = os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        old = os.open(tmp, probe | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return  # renamed or removed meanwhile
+    except OSError:  # not a file we can lock (a link, a FIFO...): ours by name only
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        except OSError as e:
+            fail(
+                api,
+                "path",
+                "a name whose temporary file can be created",
+                f"{tmp!r} taken ({e.strerror or e})",
+                type(e),
+            )
+        return
+    try:
+        _lock(old)
+        if _same_file(old, tmp):  # still the temporary file, not renamed over the target
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+    finally:
+        os.close(old)
 
 
 def write_state(
