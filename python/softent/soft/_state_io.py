@@ -18,7 +18,8 @@ Format ``softent.Accumulator``, version 2: a ZIP archive in NumPy's ``.npz`` lay
   ``bootstrap_seeds``: the seeds whose resampled rows the state holds (its own and those
   of merged workers; optional, default [s] when it holds rows).)
 - ``centres``: float64 [B, D], exactly as used (not normalised).
-- ``total``: float64 [*I, B], Σ q over every row (absent when internal_shape is null).
+- ``total``: float64 [*I, B], Σ q over every row (absent while no row was summed: always
+  when internal_shape is null, and when every row streamed so far was dropped).
 - ``set{j}_values`` [K] (int64, unicode or bytes; sorted), ``set{j}_hist`` float64
   [*I, K, B] and ``set{j}_counts`` int64 [K] for the j-th entry of ``label_sets``.
 - Only when R > 0: ``total_replicates`` float64 [R, *I, B] (with ``total``) and
@@ -45,13 +46,15 @@ Writes (:func:`write_state`; the user-facing rules are in ``docs/reliability.md`
   socket) is refused with a ValueError, nothing is written.
 - The archive goes to one temporary file per target, ``.<name>.softent-tmp`` in the
   target's folder (the name cut and completed by a hash where that would pass NAME_MAX),
-  created exclusively and held under an exclusive ``flock`` while it is written, flushed,
+  created exclusively and held under an exclusive lock (a per-target thread lock in the
+  process, a POSIX ``lockf`` record lock across processes) while it is written, flushed,
   fsync'ed and renamed over the target (``os.replace``, atomic on POSIX and Windows);
   then the folder is fsync'ed. A process killed at any point leaves either the previous
   file or the new one, never a torn file, plus at most that one temporary file, which the
   next save of the same target removes (its lock died with the writer). A second save of
   the same target meanwhile waits for the first one's lock, so both land whole (last
-  one wins).
+  one wins). Record locks are not inherited by a forked child, so a fork mid-save never
+  holds up later saves.
 """
 
 from __future__ import annotations
