@@ -691,3 +691,232 @@ def test_bench_outside_a_checkout_is_a_clear_error(capsys, tmp_path, monkeypatch
     code, _, err = run_cli(capsys, "bench")
     assert code == 1
     assert "not a softent source checkout" in one_line_error(err)
+
+
+# ----------------------------------------------------------------------------- label and .npz files
+
+
+def _labels_of(path: Path) -> np.ndarray:
+    from softent.cli.files import read_labels
+
+    (ls,) = read_labels(str(path))
+    return ls.values
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        b"\xef\xbb\xbf3\n-1\n+2\n007\n",  # a UTF-8 byte-order mark (Excel, Notepad)
+        b"3\n-1\n2\n7\n\n",  # one blank line at the end
+        b"3\n-1\n2\n7\n \n\n\t\n",  # several, with whitespace
+        b"3\r\n-1\r\n2\r\n 7 \r\n",  # CRLF, surrounding spaces
+        b"\xef\xbb\xbf3\r\n-1\r\n2\r\n7",  # no final newline
+    ],
+)
+def test_txt_labels_with_bom_and_trailing_blank_lines_stay_integers(tmp_path, text):
+    (tmp_path / "y.txt").write_bytes(text)
+    values = _labels_of(tmp_path / "y.txt")
+    assert values.dtype == np.int64
+    assert values.tolist() == [3, -1, 2, 7]
+
+
+@pytest.mark.parametrize(
+    ("lines", "want"),
+    [
+        (["1", "1.0", "2"], ["1", "1.0", "2"]),
+        (["0x1", "2"], ["0x1", "2"]),
+        (["1_000", "2"], ["1_000", "2"]),
+        (["1e3", "2"], ["1e3", "2"]),
+        (["\u0661", "2"], ["\u0661", "2"]),  # an Arabic-Indic digit: not an ASCII integer
+        (["a", "", "b"], None),  # a blank line before the last label: refused
+    ],
+)
+def test_txt_labels_are_integers_only_when_every_line_is_one(tmp_path, lines, want):
+    from softent.cli.files import InputError
+
+    (tmp_path / "y.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if want is None:
+        with pytest.raises(InputError, match=r"y\.txt: line 2 is blank; every row needs a label"):
+            _labels_of(tmp_path / "y.txt")
+        return
+    values = _labels_of(tmp_path / "y.txt")
+    assert values.dtype.kind == "U"
+    assert values.tolist() == want
+
+
+def test_label_file_errors_name_the_file_and_line(tmp_path):
+    from softent.cli.files import InputError
+
+    cases = {
+        "blank.txt": (b"1\n\n2\n", r"blank\.txt: line 2 is blank; .*-1 masks a row"),
+        "latin1.txt": (b"caf\xe9\n", r"latin1\.txt: is not UTF-8 text \(byte 0xe9 at offset 3\)"),
+        "utf16.txt": ("1\n2\n".encode("utf-16"), r"utf16\.txt: is not UTF-8 text \(byte 0xff "),
+        "big.txt": (b"1\n99999999999999999999\n", r"big\.txt: line 2: integer label .* int64"),
+        "gap.csv": (b"y\n1\n\n2\n", r"gap\.csv: line 3 is blank"),
+        "cell.csv": (b"y,w\n1,a\n,b\n", r"cell\.csv: line 3, column 1 has no label among integer"),
+        "latin1.csv": (b"w\ncaf\xe9\n", r"latin1\.csv: is not UTF-8 text"),
+    }
+    for name, (data, match) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(InputError, match=match):
+            _labels_of(tmp_path / name) if name.endswith(".txt") else _csv_of(tmp_path / name)
+
+
+def _csv_of(path: Path) -> list[np.ndarray]:
+    from softent.cli.files import read_labels
+
+    return [ls.values for ls in read_labels(str(path))]
+
+
+def test_csv_labels_with_bom_crlf_and_empty_string_cells(tmp_path):
+    from softent.cli.files import read_labels
+
+    (tmp_path / "l.csv").write_bytes(b"\xef\xbb\xbfy,w\r\n1,a\r\n-1,\r\n 2 ,c\r\n\r\n")
+    sets = read_labels(str(tmp_path / "l.csv"))
+    assert [s.name for s in sets] == ["y", "w"]  # the BOM is not part of the first name
+    assert sets[0].values.dtype == np.int64
+    assert sets[0].values.tolist() == [1, -1, 2]
+    assert sets[1].values.tolist() == ["a", "", "c"]
+
+
+def test_analyze_bom_label_file_gives_the_integer_result(capsys, tmp_path, data):
+    """The fuzz case: a BOM turned integer labels into strings (I +23%); the numbers are
+    those of the integer labels."""
+    z, labels = data
+    np.save(tmp_path / "acts.npy", z)
+    text = "\n".join(str(v) for v in labels["pos"]) + "\n\n"
+    (tmp_path / "pos.txt").write_bytes(b"\xef\xbb\xbf" + text.encode())
+    code, _, err = run_cli(
+        capsys,
+        "analyze",
+        tmp_path / "acts.npy",
+        "--labels",
+        tmp_path / "pos.txt",
+        "--bins",
+        N_BINS,
+        "--out",
+        tmp_path / "o",
+        "--no-plots",
+    )
+    assert code == 0, err
+    doc = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert_rows_match(doc["arrays"][0], z, {"pos": labels["pos"]})
+    # and a label file in another encoding is one line naming the file, no traceback
+    (tmp_path / "bad.txt").write_bytes(b"\xff\xfe1\x002\x00")
+    code, _, err = run_cli(
+        capsys, "analyze", tmp_path / "acts.npy", "--labels", tmp_path / "bad.txt"
+    )
+    assert code == 1
+    assert f"{tmp_path / 'bad.txt'}: is not UTF-8 text" in one_line_error(err)
+
+
+@pytest.mark.parametrize("save", [np.savez, np.savez_compressed])
+def test_analyze_npz_fortran_members_give_the_c_order_numbers(capsys, tmp_path, data, save):
+    z, labels = data
+    save(tmp_path / "f.npz", acts=np.asfortranarray(z))
+    np.save(tmp_path / "y.npy", labels["y"])
+    code, _, err = run_cli(
+        capsys,
+        "analyze",
+        tmp_path / "f.npz",
+        "--labels",
+        tmp_path / "y.npy",
+        "--bins",
+        N_BINS,
+        "--chunk-rows",
+        100,
+        "--out",
+        tmp_path / "o",
+        "--no-plots",
+    )
+    assert code == 0, err
+    doc = json.loads((tmp_path / "o" / "report.json").read_text())
+    assert_rows_match(doc["arrays"][0], z, {"y": labels["y"]})
+
+
+def _npy_header(shape: tuple[int, ...], fortran: bool) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buf, {"descr": "<f4", "fortran_order": fortran, "shape": shape}
+    )
+    return buf.getvalue()
+
+
+def test_analyze_npz_sizes_are_checked_before_decompressing(capsys, tmp_path):
+    """A compressed Fortran-ordered member announcing 512 GiB (a few bytes on disk) is
+    refused from its headers with the bytes it needs; a member whose zip size disagrees
+    with its .npy header is refused as corrupt."""
+    import zipfile
+
+    rows, d = 2**33, 16
+    head = _npy_header((rows, d), True)
+    with zipfile.ZipFile(tmp_path / "big.npz", "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("acts.npy", head + b"\0" * 4096)
+        zf.filelist[0].file_size = len(head) + rows * d * 4  # the directory's claim
+    code, _, err = run_cli(capsys, "analyze", tmp_path / "big.npz", "--no-plots")
+    assert code == 1
+    line = one_line_error(err)
+    assert "member 'acts.npy' is Fortran-ordered and compressed" in line
+    assert f"{rows * d * 4:,} bytes (512.0 GiB) needed" in line
+    with zipfile.ZipFile(tmp_path / "lie.npz", "w") as zf:
+        zf.writestr("acts.npy", _npy_header((1000, 4), False) + b"\0" * 100)
+    code, _, err = run_cli(capsys, "analyze", tmp_path / "lie.npz", "--no-plots")
+    assert code == 1
+    assert "member 'acts.npy' is corrupt: 228 bytes, its .npy header says 16,128" in (
+        one_line_error(err)
+    )
+
+
+class _Payload:
+    """A pickled object in a .pt file: never unpickled by softent."""
+
+
+def test_pt_with_python_objects_is_refused_without_advising_unsafe_loading(capsys, tmp_path):
+    torch = pytest.importorskip("torch")
+    torch.save({"h": torch.zeros(10, 3), "extra": _Payload()}, tmp_path / "acts.pt")
+    torch.save(
+        {"h": torch.zeros(10, 3), "extra": _Payload()},
+        tmp_path / "legacy.pt",
+        _use_new_zipfile_serialization=False,
+    )
+    for name in ("acts.pt", "legacy.pt"):
+        code, _, err = run_cli(capsys, "analyze", tmp_path / name, "--no-plots")
+        assert code == 1
+        line = one_line_error(err)
+        assert f"{tmp_path / name}: holds Python objects other than tensors (" in line
+        assert "_Payload)" in line
+        assert "weights_only" not in line
+        assert "\x1b" not in line
+
+
+@pytest.mark.parametrize("save", [np.savez, np.savez_compressed])
+def test_every_flipped_byte_of_an_npz_reads_right_or_is_an_input_error(tmp_path, save):
+    """C- and Fortran-ordered members, stored or compressed: each flipped byte gives the
+    saved values (a byte nothing reads) or the CLI's one-line InputError, never another
+    exception and never a wrong number (the CRC of memory-mapped members is checked too)."""
+    import random
+
+    from softent.cli.files import InputError, open_activations
+
+    z = np.random.default_rng(0).normal(size=(20, 3)).astype(np.float32)
+    save(tmp_path / "good.npz", c=z, f=np.asfortranarray(z))
+    good = (tmp_path / "good.npz").read_bytes()
+    pick = random.Random(0)
+    outcomes = {"read": 0, "refused": 0}
+    for offset in range(len(good)):
+        data = bytearray(good)
+        data[offset] ^= 1 << pick.randrange(8)
+        (tmp_path / "bad.npz").write_bytes(bytes(data))
+        try:
+            sources, _ = open_activations(tmp_path / "bad.npz")
+            got = {s.name: np.concatenate(list(s.chunks(7))) for s in sources}
+        except InputError:
+            outcomes["refused"] += 1
+            continue
+        assert set(got) <= {"c", "f"}
+        for values in got.values():
+            np.testing.assert_array_equal(values, z)
+        outcomes["read"] += 1
+    assert outcomes["refused"] > len(good) // 2

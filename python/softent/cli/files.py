@@ -4,8 +4,11 @@ Activations ([N, D], or [N, L, D] for L stacked layers):
 
 - ``.npy``: ``np.load(mmap_mode='r')``; chunks are views of the memory map.
 - ``.npz``: every member is streamed from the zip archive (compressed or not) through
-  its ``.npy`` header and sequential reads of whole rows; a Fortran-ordered member cannot
-  be read by rows and is loaded whole.
+  its ``.npy`` header and sequential reads of whole rows; sizes are checked from the zip
+  directory and the ``.npy`` header before any data is read. A Fortran-ordered member is
+  memory-mapped in place when stored uncompressed (``np.savez``); compressed, it cannot be
+  read by rows and is decompressed whole, only when it fits in the memory available
+  (else refused, saying how many bytes it needs).
 - ``.pt``: ``torch.load(weights_only=True, mmap=True)`` (no pickled code runs; the
   storages stay memory-mapped; files in the legacy non-zip format are loaded whole). A
   tensor, or a dict/list of tensors (nested dicts are flattened as ``a.b``).
@@ -14,18 +17,36 @@ Activations ([N, D], or [N, L, D] for L stacked layers):
 Labels: one label per row, from ``.npy`` (1-D, memory-mapped), ``.txt`` (one per line) or
 ``.csv`` (a header row naming the columns, then one row per label; each column is a
 label set). Integer labels (-1 masks a row) or strings.
+
+Text label files (``.txt``, ``.csv``) are UTF-8 (anything else is refused, naming the
+file and the offending byte); a leading byte-order mark is dropped. Labels are stripped
+of surrounding whitespace. Blank lines at the end of the file are not rows; a blank line
+before the last label is refused (it would shift every label after it). A file (a
+``.csv`` column) is integer labels when every label is an integer: an optional sign and
+ASCII digits (``-1``, ``+3``, `` 007 ``) within int64; otherwise every label is a string
+(so ``1.0``, ``0x1``, ``1e3``, ``1_000`` make string labels). In an integer ``.csv``
+column an empty cell is refused (-1 masks a row); in a string column it is the label
+``""``.
 """
 
 from __future__ import annotations
 
 import csv
+import io
+import math
+import pickle
+import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from .._checks import available_memory
 
 ACTIVATION_SUFFIXES = (".npy", ".npz", ".pt", ".safetensors")
 LABEL_SUFFIXES = (".npy", ".txt", ".csv")
@@ -133,29 +154,51 @@ def _npy_source(path: Path) -> ArraySource:
 def _npz_sources(path: Path) -> list[ArraySource]:
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(f"{path}: not a readable .npz file ({exc})") from exc
+    except _ZIP_ERRORS as exc:
+        raise InputError(f"{path}: not a readable .npz file ({_first_line(exc)})") from exc
     sources = []
     with zf:
         for info in zf.infolist():
             if not info.filename.endswith(".npy"):
                 continue
-            with zf.open(info) as f:
-                try:
+            try:
+                with zf.open(info) as f:
                     shape, fortran, dtype = _read_npy_header(f)
-                except ValueError as exc:
-                    raise InputError(
-                        f"{path}: member {info.filename!r} is not a .npy array ({exc})"
-                    ) from exc
+                    offset = f.tell()
+            except _ZIP_ERRORS as exc:
+                raise InputError(
+                    f"{path}: member {info.filename!r} is not a readable .npy array "
+                    f"({type(exc).__name__}: {_first_line(exc)})"
+                ) from exc
+            # sizes from the headers, before any data is decompressed: the zip directory
+            # must agree with the .npy header (else the member is truncated or crafted)
+            data = math.prod(shape) * dtype.itemsize
+            if not dtype.hasobject and info.file_size != offset + data:
+                raise InputError(
+                    f"{path}: member {info.filename!r} is corrupt: {info.file_size:,} bytes, "
+                    f"its .npy header says {offset + data:,} (shape {list(shape)}, {dtype})"
+                )
             sources.append(
                 ArraySource(
                     info.filename[:-4],
                     shape,
                     dtype.name,
-                    _npz_chunks(path, info.filename, shape, fortran, dtype),
+                    _npz_chunks(path, info, offset, shape, fortran, dtype),
                 )
             )
     return sources
+
+
+#: what reading a damaged zip member can raise (zipfile, zlib, NumPy's .npy reader)
+_ZIP_ERRORS = (
+    OSError,
+    EOFError,
+    ValueError,
+    zipfile.BadZipFile,
+    zlib.error,
+    NotImplementedError,  # a compression method or zip version Python lacks
+    RuntimeError,  # an encrypted member
+)
 
 
 def _read_npy_header(f: Any) -> tuple[tuple[int, ...], bool, np.dtype]:
@@ -169,20 +212,75 @@ def _read_npy_header(f: Any) -> tuple[tuple[int, ...], bool, np.dtype]:
     return tuple(int(s) for s in shape), bool(fortran), dtype
 
 
+def _stored_offset(path: Path, info: zipfile.ZipInfo) -> int | None:
+    """Where an uncompressed, unencrypted member's bytes start in the zip file (after its
+    local header), or None when it cannot be memory-mapped."""
+    if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
+        return None
+    with open(path, "rb") as f:
+        f.seek(info.header_offset)
+        local = f.read(30)
+    if len(local) != 30 or local[:4] != b"PK\x03\x04":
+        return None
+    name_len, extra_len = struct.unpack("<HH", local[26:30])
+    return info.header_offset + 30 + name_len + extra_len
+
+
 def _npz_chunks(
-    path: Path, member: str, shape: tuple[int, ...], fortran: bool, dtype: np.dtype
+    path: Path,
+    info: zipfile.ZipInfo,
+    offset: int,
+    shape: tuple[int, ...],
+    fortran: bool,
+    dtype: np.dtype,
 ) -> Any:
-    def chunks(rows: int) -> Iterator[np.ndarray]:
-        with zipfile.ZipFile(path) as zf, zf.open(member) as f:
-            if dtype.hasobject:
+    member = info.filename
+    nbytes = math.prod(shape) * dtype.itemsize
+
+    def fortran_chunks(rows: int) -> Iterator[np.ndarray]:
+        # column-major: a row's items are spread over the whole member. Uncompressed
+        # (np.savez): memory-map it in place, chunks are views; compressed: it has to be
+        # decompressed whole, so only when it fits in memory.
+        start = _stored_offset(path, info)
+        if start is not None and start + offset + nbytes <= path.stat().st_size:
+            # the map bypasses zipfile's CRC check: read the member through once in
+            # bounded blocks to verify it (a flipped bit is an error, not a wrong number)
+            with zipfile.ZipFile(path) as zf, zf.open(member) as f:
+                while f.read(1 << 24):
+                    pass
+            arr = np.memmap(path, dtype, "r", start + offset, shape, order="F")
+        else:
+            avail = available_memory()
+            if avail is not None and nbytes > avail:
+                gib = 1 << 30
                 raise InputError(
-                    f"{path}: member {member!r} holds Python objects (pickles are not read)"
+                    f"{path}: member {member!r} is Fortran-ordered and compressed, so it is read "
+                    f"whole: {nbytes:,} bytes ({nbytes / gib:.1f} GiB) needed, "
+                    f"{avail / gib:.1f} GiB available; save it C-ordered "
+                    "(np.ascontiguousarray) or uncompressed (np.savez)"
                 )
-            if fortran:  # column-major: rows are not contiguous in the stream; read it whole
-                arr = np.load(path, allow_pickle=False)[member[:-4]]
-                for i in range(0, shape[0], rows):
-                    yield arr[i : i + rows]
-                return
+            with zipfile.ZipFile(path) as zf, zf.open(member) as f:
+                arr = np.lib.format.read_array(f, allow_pickle=False)
+        for i in range(0, shape[0], rows):
+            yield arr[i : i + rows]
+
+    def chunks(rows: int) -> Iterator[np.ndarray]:
+        try:
+            yield from read(rows)
+        except _ZIP_ERRORS as exc:  # a corrupt member (bad CRC, bad deflate stream, ...)
+            raise InputError(
+                f"{path}: member {member!r} is corrupt ({type(exc).__name__}: {_first_line(exc)})"
+            ) from exc
+
+    def read(rows: int) -> Iterator[np.ndarray]:
+        if dtype.hasobject:
+            raise InputError(
+                f"{path}: member {member!r} holds Python objects (pickles are not read)"
+            )
+        if fortran:
+            yield from fortran_chunks(rows)
+            return
+        with zipfile.ZipFile(path) as zf, zf.open(member) as f:
             _read_npy_header(f)
             row_items = int(np.prod(shape[1:], dtype=np.int64))
             row_bytes = row_items * dtype.itemsize
@@ -213,15 +311,13 @@ def _torch_sources(path: Path) -> list[ArraySource]:
         obj = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
     except RuntimeError as exc:
         if "mmap" not in str(exc):  # only the legacy (non-zip) format refuses mmap
-            raise InputError(f"{path}: not a readable .pt file ({_first_line(exc)})") from exc
+            raise _torch_error(path, exc) from exc
         try:
             obj = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc2:
-            raise InputError(f"{path}: not a readable .pt file ({_first_line(exc2)})") from exc2
+            raise _torch_error(path, exc2) from exc2
     except Exception as exc:  # pickle.UnpicklingError for non-tensor content, EOFError, ...
-        raise InputError(
-            f"{path}: not a readable .pt file with weights_only=True ({_first_line(exc)})"
-        ) from exc
+        raise _torch_error(path, exc) from exc
     tensors: list[tuple[str, Any]] = []
 
     def walk(prefix: str, value: Any) -> None:
@@ -247,9 +343,27 @@ def _torch_sources(path: Path) -> list[ArraySource]:
     return out
 
 
+#: terminal colour codes torch puts in its messages
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
+    text = _ANSI.sub("", str(exc)).strip().splitlines()
     return text[0] if text else type(exc).__name__
+
+
+def _torch_error(path: Path, exc: BaseException) -> InputError:
+    """torch.load's refusal in our words. Its weights-only refusal advises loading with
+    ``weights_only=False``, which runs any code the file holds: never repeated here."""
+    if isinstance(exc, pickle.UnpicklingError) and "weights only" in str(exc).lower():
+        found = re.search(r"Unsupported global: GLOBAL ([\w.]+)", str(exc))
+        what = f" ({found.group(1)})" if found else ""
+        return InputError(
+            f"{path}: holds Python objects other than tensors{what}, which softent does not "
+            "unpickle (their code could run); save only tensors (a tensor, or a dict or list "
+            "of tensors) or use .npy, .npz or .safetensors"
+        )
+    return InputError(f"{path}: not a readable .pt file ({_first_line(exc)})")
 
 
 # ----------------------------------------------------------------------------- .safetensors
@@ -345,11 +459,16 @@ def read_labels(spec: str) -> list[LabelSet]:
             )
         return [LabelSet(name or path.stem, path, arr)]
     if suffix == ".txt":
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().splitlines()
-        while lines and lines[-1] == "":  # a final newline (or several) is not a label
-            lines.pop()
-        return [LabelSet(name or path.stem, path, _parse_values([s.strip() for s in lines]))]
+        lines = _LINE_BREAK.split(_read_text(path))
+        items = [s.strip() for s in _drop_trailing_blanks(lines)]
+        blank = next((i for i, s in enumerate(items) if not s), None)
+        if blank is not None:
+            raise InputError(
+                f"--labels {path}: line {blank + 1} is blank; every row needs a label (a blank "
+                "line would shift the labels of the rows after it; -1 masks a row of integer "
+                "labels)"
+            )
+        return [LabelSet(name or path.stem, path, _parse_values(items, path, lambda i: i + 1))]
     if suffix == ".csv":
         return _read_csv(path, name)
     raise InputError(
@@ -358,20 +477,82 @@ def read_labels(spec: str) -> list[LabelSet]:
     )
 
 
-def _parse_values(items: list[str]) -> np.ndarray:
-    """int64 when every item is an integer, else str."""
+#: a line break of a .txt label file (and only these: str.splitlines would also split a
+#: label at a form feed or U+2028)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+#: an integer label: optional sign and ASCII digits, nothing else ('1.0', '0x1', '1_000',
+#: '1e3' and non-ASCII digits are strings)
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _read_text(path: Path) -> str:
+    """The text of a label file: UTF-8, a leading byte-order mark dropped (Excel and
+    Notepad write one; it is not part of the first label)."""
     try:
-        return np.array([int(s) for s in items], dtype=np.int64)
-    except ValueError:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"--labels {path}: cannot be read ({exc.strerror or exc})") from exc
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            f"--labels {path}: is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset "
+            f"{exc.start}); save it as UTF-8"
+        ) from exc
+
+
+def _drop_trailing_blanks(lines: list[str]) -> list[str]:
+    """Blank lines at the end of a file are not rows (a final newline, or several)."""
+    end = len(lines)
+    while end and not lines[end - 1].strip():
+        end -= 1
+    return lines[:end]
+
+
+def _parse_values(items: list[str], path: Path, line_of: Any) -> np.ndarray:
+    """int64 when every non-blank item is an integer (``[+-]digits``, the items already
+    stripped of surrounding whitespace), else str. ``line_of(i)``: the file line of
+    item i, for the messages. A blank item among integers is refused (no integer to give
+    it; -1 masks a row)."""
+    filled = [s for s in items if s]
+    if not filled or not all(_INTEGER.fullmatch(s) for s in filled):
         return np.array(items, dtype=str)
+    blank = next((i for i, s in enumerate(items) if not s), None)
+    if blank is not None:
+        raise InputError(
+            f"--labels {path}: line {line_of(blank)} has no label among integer labels "
+            "(-1 masks a row)"
+        )
+    values = [int(s) for s in items]
+    out = next((i for i, v in enumerate(values) if not _INT64[0] <= v <= _INT64[1]), None)
+    if out is not None:
+        raise InputError(
+            f"--labels {path}: line {line_of(out)}: integer label {items[out]} is outside "
+            "the int64 range"
+        )
+    return np.array(values, dtype=np.int64)
 
 
 def _read_csv(path: Path, name: str | None) -> list[LabelSet]:
     """A .csv file starts with a header row naming its columns (the CSV convention; a
     guess would confuse a header with a string label); each column is one label set.
     ``NAME=FILE`` renames a one-column file's set."""
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = [r for r in csv.reader(f) if r]
+    reader = csv.reader(io.StringIO(_read_text(path), newline=""))
+    try:
+        read = [(reader.line_num, r) for r in reader]
+    except csv.Error as exc:
+        raise InputError(f"--labels {path}: not a readable .csv file ({exc})") from exc
+    while read and not any(c.strip() for c in read[-1][1]):  # blank lines at the end
+        read.pop()
+    blank = next((line for line, r in read if not r), None)
+    if blank is not None:
+        raise InputError(
+            f"--labels {path}: line {blank} is blank; every row needs a label (a blank line "
+            "would shift the labels of the rows after it)"
+        )
+    rows = [r for _, r in read]
+    lines = [line for line, _ in read]
     if len(rows) < 2:
         raise InputError(
             f"--labels {path}: a .csv needs a header row naming its columns and one row per label"
@@ -397,6 +578,13 @@ def _read_csv(path: Path, name: str | None) -> list[LabelSet]:
         header = [name]
     body = rows[1:]
     return [
-        LabelSet(h, path, _parse_values([r[j].strip() for r in body]), header_rows=1)
+        LabelSet(
+            h,
+            path,
+            _parse_values(
+                [r[j].strip() for r in body], path, lambda i, j=j: f"{lines[i + 1]}, column {j + 1}"
+            ),
+            header_rows=1,
+        )
         for j, h in enumerate(header)
     ]
