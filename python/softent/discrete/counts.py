@@ -27,8 +27,16 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from .._checks import check_masses, fail, is_int
-from .._files import read_npz, write_npz_atomic
+from .._checks import check_fits, check_masses, fail, is_int
+from .._files import (
+    Corrupt,
+    header_member,
+    member,
+    npy_meta,
+    read_archive,
+    read_header,
+    write_archive,
+)
 from .._interop import to_numpy
 from .._labels import LabelVocabulary, checked_label_values
 from .._mergeable import SumLayout
@@ -93,7 +101,12 @@ class _Variable:
         if self.columns is None:
             self.columns = columns
         elif columns != self.columns:
-            fail(api, arg, f"{_shape_words(self.columns)} like earlier updates", _shape_words(columns))
+            fail(
+                api,
+                arg,
+                f"{_shape_words(self.columns)} like earlier updates",
+                _shape_words(columns),
+            )
         keys = (
             checked_label_values(distinct, self.vocab.kind, api, arg, arg)
             if columns == 0
@@ -105,7 +118,9 @@ class _Variable:
         if self.vocab.size >= 1 << _SLOT_BITS:
             fail(api, arg, f"fewer than 2**{_SLOT_BITS} distinct values", f"{self.vocab.size}")
         if self.vocab.size > self.counts.shape[0]:
-            self.counts = np.concatenate([self.counts, np.zeros(self.vocab.size - self.counts.shape[0])])
+            self.counts = np.concatenate(
+                [self.counts, np.zeros(self.vocab.size - self.counts.shape[0])]
+            )
         return slots[inverse]
 
 
@@ -385,30 +400,39 @@ class Counts:
     @classmethod
     def from_state_dict(cls, state: dict[str, Any]) -> Counts:
         """A Counts holding ``state`` (from :meth:`state_dict` or a file), checked."""
-        api = f"{API}.from_state_dict"
+        return cls._from_checked(_checked_state(state, f"{API}.from_state_dict"))
+
+    @classmethod
+    def _from_checked(cls, state: dict[str, Any]) -> Counts:
         c = cls()
-        c._merge_state(_checked_state(state, api), api)
-        if not state["n"]:
-            c._paired = None
+        c._merge_state(state, f"{API}.from_state_dict")
         return c
 
     @_locked
     def save(self, path: str | os.PathLike) -> None:
-        """Write the state to ``path`` atomically (an .npz archive with a JSON header, no
-        pickle; see :mod:`softent._files` for what happens to an existing path)."""
+        """Write the state to ``path`` atomically: an ``.npz`` archive (a JSON header, the
+        arrays of :meth:`state_dict`; no pickle). An existing regular file is replaced
+        whole, a symbolic link's target likewise, anything else refused; see
+        ``docs/reliability.md``."""
         s = self.state_dict()
-        header = {k: s[k] for k in ("format", "version", "n", "paired", "weighted")}
-        header.update(x_columns=s["x_columns"], y_columns=s["y_columns"])
-        arrays = {k: s[k] for k in s if k not in header}
-        write_npz_atomic(path, header, arrays, f"{API}.save")
+        header = {k: s[k] for k in _HEADER_FIELDS}
+        arrays = {"header": header_member(header)}
+        arrays.update({k: np.ascontiguousarray(s[k]) for k in _MEMBERS})
+        write_archive(path, arrays, f"{API}.save")
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Counts:
-        """A Counts read from a file written by :meth:`save` (checked: format, version,
-        shapes, non-negative finite counts that add up)."""
+        """A Counts read from a file written by :meth:`save`. Every member's size is
+        checked before it is read; the state is checked like :meth:`from_state_dict`'s
+        (format, version, shapes, counts finite, non-negative and adding up)."""
         api = f"{API}.load"
-        header, arrays = read_npz(path, FORMAT, api)
-        return cls.from_state_dict({**header, **arrays})
+        what = f"a {FORMAT} file (.npz archive with a JSON header)"
+        state = read_archive(path, api, what, lambda zf: _read_state(zf, path, api))
+        try:
+            checked = _checked_state(state, api)
+        except (ValueError, TypeError) as e:  # name the file, and say what in it is wrong
+            fail(api, "path", what, f"{path!r} ({str(e).removeprefix(f'softent.{api}: ')})")
+        return cls._from_checked(checked)
 
     def all_reduce(self, group: Any = None) -> Counts:
         """Sum the counts over the ranks of a torch.distributed ``group`` (collective);
@@ -419,8 +443,11 @@ class Counts:
     @_locked
     def reduce_meta(self) -> dict[str, Any]:
         s = self.state_dict()
-        return {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in s.items()
-                if k not in ("x_counts", "y_counts", "joint_counts")}
+        return {
+            k: (v.tolist() if isinstance(v, np.ndarray) else v)
+            for k, v in s.items()
+            if k not in ("x_counts", "y_counts", "joint_counts")
+        }
 
     def reduce_layout(self, metas: list[dict[str, Any]], api: str) -> SumLayout | None:
         """Refuse ranks that disagree (paired or not, columns); unite the alphabets and the
@@ -517,6 +544,33 @@ def _map_values(var: _Variable, values: np.ndarray, columns: int, api: str, arg:
     return slots
 
 
+#: the header's fields and the array members of a state file
+_HEADER_FIELDS = ("format", "version", "n", "paired", "weighted", "x_columns", "y_columns")
+_MEMBERS = (
+    "x_values",
+    "x_counts",
+    "y_values",
+    "y_counts",
+    "joint_x",
+    "joint_y",
+    "joint_counts",
+)
+
+
+def _read_state(zf: Any, path: Any, api: str) -> dict[str, Any]:
+    """The state dict in an open archive (sizes checked from the .npy headers first)."""
+    header = read_header(zf, FORMAT)
+    infos = {i.filename: i for i in zf.infolist()}
+    needed = 0
+    for name in _MEMBERS:
+        if name + ".npy" not in infos:
+            raise Corrupt(f"no member {name!r}")
+        needed += npy_meta(zf, infos[name + ".npy"])[2]
+    # the arrays, then the float64 and int64 copies the state keeps
+    check_fits(api, "path", f"{path!r} (its arrays hold {needed:,} bytes)", 3 * needed)
+    return {**{k: header.get(k) for k in _HEADER_FIELDS}, **{k: member(zf, k) for k in _MEMBERS}}
+
+
 def _checked_state(state: dict[str, Any], api: str) -> dict[str, Any]:
     """``state`` with every field checked: format/version, types, shapes, masses."""
     if state.get("format") != FORMAT:
@@ -568,7 +622,11 @@ def _checked_state(state: dict[str, Any], api: str) -> dict[str, Any]:
     sums = [total] + ([out["y_counts"].sum(), jc.sum()] if state["paired"] else [])
     if any(abs(s - n) > tol for s in sums):
         fail(api, "state", f"counts that add up to n={n}", f"sums {sums}")
-    out["joint_x"], out["joint_y"], out["joint_counts"] = jx.astype(np.int64), jy.astype(np.int64), jc
+    out["joint_x"], out["joint_y"], out["joint_counts"] = (
+        jx.astype(np.int64),
+        jy.astype(np.int64),
+        jc,
+    )
     out["n"] = float(n)
     return out
 

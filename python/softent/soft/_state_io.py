@@ -30,62 +30,38 @@ Version 1 is version 2 without the bootstrap fields and members; it is still rea
 R = 0). Readers refuse another ``format``, a ``version`` newer than theirs, a fingerprint
 that does not match the stored centres/metric/temperature, and inconsistent shapes.
 
-Reading checks every size before decompressing anything: each member's ``.npy`` header
-(shape x itemsize) must match its size in the zip directory and the shape the JSON
-header announces, and their sum must fit in the memory available
-(:func:`softent._checks.check_fits`, the bytes needed in the message). Any corruption
-(truncation, a flipped bit: the zip CRC of every member is verified) is a ValueError
-naming the file; nothing in the file is unpickled or executed.
-
-Writes (:func:`write_state`; the user-facing rules are in ``docs/reliability.md``):
-
-- ``path`` a regular file: replaced atomically, keeping its permission bits (and owner
-  and group where allowed). A new name: created with mode 0o666 less the umask, like any
-  new file. A symbolic link: followed, its target is replaced (the link stays a link;
-  a dangling link creates its target). Anything else (a directory, device, FIFO,
-  socket) is refused with a ValueError, nothing is written.
-- The archive goes to one temporary file per target, ``.<name>.softent-tmp`` in the
-  target's folder (the name cut and completed by a hash where that would pass NAME_MAX),
-  created exclusively and held under an exclusive lock (a per-target thread lock in the
-  process, a POSIX ``lockf`` record lock across processes) while it is written, flushed,
-  fsync'ed and renamed over the target (``os.replace``, atomic on POSIX and Windows);
-  then the folder is fsync'ed. A process killed at any point leaves either the previous
-  file or the new one, never a torn file, plus at most that one temporary file, which the
-  next save of the same target removes (its lock died with the writer). A second save of
-  the same target meanwhile waits for the first one's lock, so both land whole (last
-  one wins). Record locks are not inherited by a forked child, so a fork mid-save never
-  holds up later saves.
+Reading checks every size before decompressing anything (each member's ``.npy`` header
+against its size in the zip directory and the shape the JSON header announces, their sum
+against the memory available); writes are atomic and safe. Both are
+:mod:`softent._files`' (shared with the other accumulators' files), where the rules are
+written down.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import json
-import math
 import os
-import stat
-import struct
-import threading
 import zipfile
-import zlib
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from .._checks import check_fits, check_masses, fail, is_int
-
-try:  # POSIX: a save holds a lock on its temporary file (see _create_temp)
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
+from .._files import (
+    Corrupt,
+    header_member,
+    member,
+    npy_meta,
+    read_archive,
+    read_header,
+    write_archive,
+)
 
 FORMAT = "softent.Accumulator"
 VERSION = 2
 _KINDS = (None, "i", "U", "S")
 _MASSES = "of masses >= 0"  # histogram sums of soft assignments: never negative
-_TMP_SUFFIX = b".softent-tmp"
+_WHAT = "a softent.Accumulator file (.npz archive with a JSON header)"
 
 
 def _version() -> str:
@@ -119,175 +95,13 @@ def _header(state: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _temp_name(name: str, folder: str) -> str:
-    """The one temporary name of target ``name``: ``.<name>.softent-tmp``, or, where that
-    would pass the folder's NAME_MAX, the name cut to fit plus a hash of the whole name
-    (deterministic, so a save killed mid-write leaves at most this one file behind, and the
-    next save of the same target removes it)."""
-    try:
-        name_max = int(os.pathconf(folder, "PC_NAME_MAX"))
-    except (AttributeError, OSError, ValueError):
-        name_max = 255
-    name_max = max(name_max, 64) if name_max > 0 else 255
-    raw = os.fsencode(name)
-    full = b"." + raw + _TMP_SUFFIX
-    if len(full) <= name_max:
-        return os.fsdecode(full)
-    digest = hashlib.sha256(raw).hexdigest()[:16].encode()
-    keep = name_max - len(b"." + b"." + digest + _TMP_SUFFIX)
-    # cut on a UTF-8 character boundary so the name stays decodable
-    cut = raw[:keep].decode("utf-8", "ignore").encode("utf-8") if keep > 0 else b""
-    return os.fsdecode(b"." + cut + b"." + digest + _TMP_SUFFIX)
-
-
-def _kind_of(mode: int) -> str:
-    for test, what in (
-        (stat.S_ISDIR, "a directory"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-        (stat.S_ISFIFO, "a FIFO"),
-        (stat.S_ISSOCK, "a socket"),
-    ):
-        if test(mode):
-            return what
-    return "not a regular file"
-
-
-def save_target(path: str | os.PathLike, api: str) -> tuple[str, os.stat_result | None]:
-    """Where a save of ``path`` writes: the path itself, or the file a symbolic link at
-    ``path`` points to (followed, so the link stays a link); with the ``os.stat`` of the
-    regular file it would replace, None for a new file. Anything else is refused."""
-    if not isinstance(path, (str, bytes, os.PathLike)):
-        fail(api, "path", "a str or os.PathLike", type(path).__name__, TypeError)
-    path = os.fsdecode(os.fspath(path))
-    if not path or path.endswith(os.sep) or (os.altsep and path.endswith(os.altsep)):
-        fail(api, "path", "a file name", repr(path))
-    target = os.path.realpath(path) if os.path.islink(path) else os.path.abspath(path)
-    try:
-        st = os.stat(target)
-    except FileNotFoundError:
-        st = None
-    except OSError as e:  # a symbolic-link loop, a permission problem on the way, ...
-        fail(api, "path", "a writable file name", f"{path!r} ({e.strerror or e})", type(e))
-    if st is not None and not stat.S_ISREG(st.st_mode):
-        where = f"{path!r}" if target == os.path.abspath(path) else f"{path!r} -> {target!r}"
-        fail(
-            api,
-            "path",
-            "a regular file or a new name (devices, FIFOs, directories are not replaced)",
-            f"{where} ({_kind_of(st.st_mode)})",
-        )
-    folder = os.path.dirname(target)
-    if not os.path.isdir(folder):
-        fail(api, "path", "in an existing folder", repr(path), FileNotFoundError)
-    return target, st
-
-
-def _lock(fd: int) -> None:
-    """Wait for an exclusive POSIX record lock on the open file ``fd``. Record locks
-    belong to the process: released when it dies (kill -9 included) and not inherited by
-    a child forked meanwhile (a forked child never holds up a later save); threads of one
-    process are kept apart by :func:`_thread_lock`."""
-    if fcntl is not None:
-        with contextlib.suppress(OSError):  # a file system without locks: no wait
-            fcntl.lockf(fd, fcntl.LOCK_EX)
-
-
-_locks: dict[str, threading.Lock] = {}
-_locks_guard = threading.Lock()
-
-
-def _thread_lock(target: str) -> threading.Lock:
-    """The lock of this process's saves of ``target`` (one save at a time per target)."""
-    with _locks_guard:
-        return _locks.setdefault(target, threading.Lock())
-
-
-def _new_locks_after_fork() -> None:
-    # a lock held by another thread of the parent at the fork would never be released
-    global _locks, _locks_guard
-    _locks, _locks_guard = {}, threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_new_locks_after_fork)
-
-
-def _same_file(fd: int, path: str) -> bool:
-    try:
-        a, b = os.fstat(fd), os.stat(path, follow_symlinks=False)
-    except OSError:
-        return False
-    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
-
-
-def _create_temp(tmp: str, api: str) -> int:
-    """Create ``tmp`` afresh (mode 0o666 less the umask, as for any new file) and hold an
-    exclusive lock on it. A temporary file already there is a save killed mid-write (its
-    lock died with it: removed) or a save of the same target in progress in another
-    process (its lock is held: wait for it to finish)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-    flags |= getattr(os, "O_BINARY", 0)
-    while True:
-        try:
-            fd = os.open(tmp, flags, 0o666)
-        except FileExistsError:
-            _remove_stale(tmp, api)
-            continue
-        except OSError as e:  # a read-only folder or file system, no room for the entry
-            fail(
-                api,
-                "path",
-                "in a folder this process can write",
-                f"{os.path.dirname(tmp)!r} ({e.strerror or e})",
-                type(e),
-            )
-        _lock(fd)
-        if _same_file(fd, tmp):  # nobody took it for stale between create and lock
-            return fd
-        os.close(fd)
-
-
-def _remove_stale(tmp: str, api: str) -> None:
-    """Remove the temporary file ``tmp`` once no save holds its lock (at once for one left
-    by a killed save; after the writer, for a save in progress elsewhere)."""
-    probe = os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-    try:
-        old = os.open(tmp, probe | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
-        return  # renamed or removed meanwhile
-    except OSError:  # not a file we can lock (a link, a FIFO...): ours by name only
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        except OSError as e:
-            fail(
-                api,
-                "path",
-                "a name whose temporary file can be created",
-                f"{tmp!r} taken ({e.strerror or e})",
-                type(e),
-            )
-        return
-    try:
-        _lock(old)
-        if _same_file(old, tmp):  # still the temporary file, not renamed over the target
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-    finally:
-        os.close(old)
-
-
 def write_state(
     path: str | os.PathLike, state: Mapping[str, Any], api: str = "Accumulator.save"
 ) -> None:
     """Write ``state`` (``Accumulator.state_dict()``) to ``path`` atomically (see the
     module documentation for what happens to an existing ``path``)."""
-    target, old = save_target(path, api)
-    header = json.dumps(_header(state), sort_keys=True).encode("utf-8")
     arrays: dict[str, np.ndarray] = {
-        "header": np.frombuffer(header, dtype=np.uint8),
+        "header": header_member(_header(state)),
         "centres": np.ascontiguousarray(state["centres"], dtype=np.float64),
     }
     replicates = (
@@ -307,110 +121,7 @@ def write_state(
             arrays[f"set{j}_hist_replicates"] = np.ascontiguousarray(
                 d["hist_replicates"], dtype=np.float64
             )
-    folder = os.path.dirname(target)
-    tmp = os.path.join(folder, _temp_name(os.path.basename(target), folder))
-    with _thread_lock(target):
-        _write_locked(target, tmp, old, arrays, api)
-    if hasattr(os, "O_DIRECTORY"):  # make the rename itself durable (POSIX)
-        with contextlib.suppress(OSError):
-            dfd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-            try:
-                os.fsync(dfd)
-            finally:
-                os.close(dfd)
-
-
-def _write_locked(
-    target: str,
-    tmp: str,
-    old: os.stat_result | None,
-    arrays: Mapping[str, np.ndarray],
-    api: str,
-) -> None:
-    fd = _create_temp(tmp, api)
-    replaced = False
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if old is not None:  # the replaced file's permissions (and owner, where allowed)
-                if hasattr(os, "fchmod"):
-                    os.fchmod(f.fileno(), stat.S_IMODE(old.st_mode))
-                else:  # Windows before Python 3.13
-                    os.chmod(tmp, stat.S_IMODE(old.st_mode))
-                if hasattr(os, "fchown") and (old.st_uid, old.st_gid) != (
-                    os.getuid(),
-                    os.getgid(),
-                ):
-                    with contextlib.suppress(OSError):
-                        os.fchown(f.fileno(), old.st_uid, old.st_gid)
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-            # renamed while the lock is held: a concurrent save of this target waits for it
-            os.replace(tmp, target)
-            replaced = True
-    except BaseException:
-        if not replaced:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        raise
-
-
-#: the JSON header member holds names and seeds: far below this in any real file
-_HEADER_MAX = 64 << 20
-_WHAT = "a softent.Accumulator file (.npz archive with a JSON header)"
-#: what a caught error while reading the archive can be: corruption, never a bug of ours
-_READ_ERRORS = (
-    OSError,
-    EOFError,
-    ValueError,
-    TypeError,
-    KeyError,
-    IndexError,
-    OverflowError,
-    NotImplementedError,  # a zip compression method Python lacks
-    RuntimeError,  # an encrypted member
-    zipfile.BadZipFile,
-    zlib.error,
-    struct.error,
-    UnicodeError,
-)
-
-
-class _Corrupt(Exception):
-    """A problem in the archive, reported as ``path must be <format>, got <path> (why)``."""
-
-
-def _npy_meta(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[tuple[int, ...], np.dtype, int]:
-    """(shape, dtype, data bytes) of a ``.npy`` member from its header alone (a few hundred
-    bytes decompressed), checked against the member's size in the zip directory."""
-    with zf.open(info) as f:
-        version = np.lib.format.read_magic(f)
-        if version == (1, 0):
-            shape, _, dtype = np.lib.format.read_array_header_1_0(f)
-        elif version in ((2, 0), (3, 0)):
-            shape, _, dtype = np.lib.format.read_array_header_2_0(f)
-        else:
-            raise _Corrupt(f"member {info.filename!r}: .npy version {version}")
-        offset = f.tell()
-    if dtype.hasobject:
-        raise _Corrupt(f"member {info.filename!r} holds Python objects (pickles are not read)")
-    data = math.prod(shape) * dtype.itemsize
-    if info.file_size != offset + data:
-        raise _Corrupt(
-            f"member {info.filename!r} is {info.file_size} bytes, its .npy header says "
-            f"{offset + data} (shape {tuple(shape)}, dtype {dtype})"
-        )
-    return tuple(int(s) for s in shape), dtype, data
-
-
-def _member(zf: zipfile.ZipFile, name: str) -> np.ndarray:
-    """Read a member whose header was checked; the whole member is read so that its CRC
-    is verified (a flipped bit is an error, not a wrong number)."""
-    with zf.open(name + ".npy") as f:
-        arr = np.lib.format.read_array(f, allow_pickle=False)
-        if f.read(1):
-            raise _Corrupt(f"member {name + '.npy'!r} has bytes after its array")
-    return arr
+    write_archive(path, arrays, api)
 
 
 def _expected_members(header: dict[str, Any], names: set[str]) -> dict[str, tuple[Any, str]]:
@@ -419,7 +130,7 @@ def _expected_members(header: dict[str, Any], names: set[str]) -> dict[str, tupl
 
     def count(key: str, value: Any, lo: int) -> int:
         if not is_int(value) or value < lo:
-            raise _Corrupt(f"header field {key!r} is {value!r}")
+            raise Corrupt(f"header field {key!r} is {value!r}")
         return int(value)
 
     b = count("n_bins", header.get("n_bins"), 1)
@@ -428,22 +139,22 @@ def _expected_members(header: dict[str, Any], names: set[str]) -> dict[str, tupl
     internal = header.get("internal_shape")
     if internal is not None:
         if not isinstance(internal, list):
-            raise _Corrupt(f"header field 'internal_shape' is {internal!r}")
+            raise Corrupt(f"header field 'internal_shape' is {internal!r}")
         internal = [count("internal_shape", s, 1) for s in internal]
     sets = header.get("label_sets")
     if not isinstance(sets, list):
-        raise _Corrupt(f"header field 'label_sets' is {sets!r}")
+        raise Corrupt(f"header field 'label_sets' is {sets!r}")
     want: dict[str, tuple[Any, str]] = {"centres": ((b, d), "f")}
     inner = tuple(internal or ())
     if "total" in names:
         if internal is None:
-            raise _Corrupt("a 'total' member without an internal_shape")
+            raise Corrupt("a 'total' member without an internal_shape")
         want["total"] = ((*inner, b), "f")
         if "total_replicates" in names:
             want["total_replicates"] = ((r, *inner, b), "f")
     for j, entry in enumerate(sets):
         if not isinstance(entry, dict):
-            raise _Corrupt(f"label_sets[{j}] is {entry!r}")
+            raise Corrupt(f"label_sets[{j}] is {entry!r}")
         k = count(f"label_sets[{j}].n_labels", entry.get("n_labels"), 0)
         want[f"set{j}_values"] = ((k,), "iuUS")
         want[f"set{j}_hist"] = ((*inner, k, b), "f")
@@ -459,28 +170,8 @@ def read_state(path: str | os.PathLike, api: str) -> dict[str, Any]:
     Every size is checked from the zip directory and the ``.npy`` headers before any array
     is decompressed: each member against the shape the JSON header announces, and their sum
     against the memory available. Any corruption is a ValueError naming the file."""
-    if not isinstance(path, (str, bytes, os.PathLike)):
-        fail(api, "path", "a str or os.PathLike", type(path).__name__, TypeError)
-    path = os.fsdecode(os.fspath(path))
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        fail(api, "path", "an existing file", repr(path), FileNotFoundError)
-    except OSError as e:
-        fail(api, "path", "a readable file", f"{path!r} ({e.strerror or e})", type(e))
-    if not stat.S_ISREG(st.st_mode):
-        fail(api, "path", "a regular file", f"{path!r} ({_kind_of(st.st_mode)})")
-    try:
-        with zipfile.ZipFile(path) as zf:
-            state = _read_archive(zf, path, api)
-    except PermissionError as e:
-        fail(api, "path", "a readable file", f"{path!r} ({e.strerror or e})", PermissionError)
-    except _Corrupt as e:
-        fail(api, "path", _WHAT, f"{path!r} ({e})")
-    except _READ_ERRORS as e:
-        if str(e).startswith("softent."):  # already in the project's form (check_fits)
-            raise
-        fail(api, "path", _WHAT, f"{path!r} (corrupt: {type(e).__name__}: {_first_line(e)})")
+    path = os.fsdecode(os.fspath(path)) if isinstance(path, (str, bytes, os.PathLike)) else path
+    state = read_archive(path, api, _WHAT, lambda zf: _read_archive(zf, path, api))
     try:
         return check_state(state, api)
     except (ValueError, TypeError) as e:  # name the file, and say what in it is wrong
@@ -488,42 +179,26 @@ def read_state(path: str | os.PathLike, api: str) -> dict[str, Any]:
         fail(api, "path", _WHAT, f"{path!r} ({why})")
 
 
-def _first_line(e: BaseException) -> str:
-    lines = str(e).strip().splitlines()
-    return lines[0] if lines else ""
-
-
 def _read_archive(zf: zipfile.ZipFile, path: str, api: str) -> dict[str, Any]:
     infos = {i.filename: i for i in zf.infolist()}
     names = {n[:-4] for n in infos if n.endswith(".npy")}
-    if "header" not in names:
-        raise _Corrupt("no header")
-    shape, dtype, size = _npy_meta(zf, infos["header.npy"])
-    if len(shape) != 1 or dtype.kind not in "uiS" or dtype.itemsize != 1 or size > _HEADER_MAX:
-        raise _Corrupt(f"header member of shape {shape}, dtype {dtype}")
-    try:
-        header = json.loads(_member(zf, "header").tobytes().decode("utf-8"))
-    except (ValueError, UnicodeDecodeError) as e:
-        raise _Corrupt(f"unreadable header: {e}") from e
-    if not isinstance(header, dict) or header.get("format") != FORMAT:
-        got = header.get("format") if isinstance(header, dict) else None
-        raise _Corrupt(f"format {got!r}")
+    header = read_header(zf, FORMAT)
     _check_version(header.get("version"), api, f"{path!r}: ")
     want = _expected_members(header, names)
     needed = 0
     for name, (shape, kinds) in want.items():
         if name + ".npy" not in infos:
-            raise _Corrupt(f"no member {name!r}")
-        got, dtype, size = _npy_meta(zf, infos[name + ".npy"])
+            raise Corrupt(f"no member {name!r}")
+        got, dtype, size = npy_meta(zf, infos[name + ".npy"])
         if got != tuple(shape) or dtype.kind not in kinds:
-            raise _Corrupt(
+            raise Corrupt(
                 f"member {name!r} is {dtype} of shape {got}, its header announces shape "
                 f"{tuple(shape)}"
             )
         needed += size
     # the arrays, then float64 copies of them in the accumulator's state rows
     check_fits(api, "path", f"{path!r} (its arrays hold {needed:,} bytes)", 2 * needed)
-    arr = {name: _member(zf, name) for name in want}
+    arr = {name: member(zf, name) for name in want}
     state: dict[str, Any] = {
         "format": FORMAT,
         "version": header["version"],
@@ -548,7 +223,7 @@ def _read_archive(zf: zipfile.ZipFile, path: str, api: str) -> dict[str, Any]:
     for j, entry in enumerate(header["label_sets"]):
         name = entry.get("name")
         if not isinstance(name, str) or name in state["label_sets"]:
-            raise _Corrupt(f"label_sets[{j}] has the name {name!r}")
+            raise Corrupt(f"label_sets[{j}] has the name {name!r}")
         one = {
             "kind": entry.get("kind"),
             "values": arr[f"set{j}_values"],
