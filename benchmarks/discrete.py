@@ -43,9 +43,7 @@ class Task:
 
 CORRECTED = ("miller_madow", "jackknife", "grassberger", "chao_shen", "nsb", "james_stein")
 TASKS = {
-    "MI-plugin": Task(
-        "pair", ("softent", "numpy", "sklearn", "pyitlib", "infomeasure", "dit")
-    ),
+    "MI-plugin": Task("pair", ("softent", "numpy", "sklearn", "pyitlib", "infomeasure", "dit")),
     "MI-corrected": Task("pair", ("softent", *(f"softent-{e}" for e in CORRECTED))),
     "MI-matrix": Task("matrix", ("softent", "sklearn-loop", "numpy-loop")),
     "MI-sparse": Task("pair", ("softent", "numpy-unique")),

@@ -51,6 +51,4 @@ def plugin_mutual_information(x: Any, y: Any, weights: Any = None) -> float:
 
 def plugin_conditional_mutual_information(x: Any, y: Any, z: Any) -> float:
     """I(X;Y|Z) = H(X,Z) + H(Y,Z) − H(X,Y,Z) − H(Z), plug-in, nats."""
-    return (
-        plugin_entropy(x, z) + plugin_entropy(y, z) - plugin_entropy(x, y, z) - plugin_entropy(z)
-    )
+    return plugin_entropy(x, z) + plugin_entropy(y, z) - plugin_entropy(x, y, z) - plugin_entropy(z)

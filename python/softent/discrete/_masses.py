@@ -17,6 +17,7 @@ import numpy as np
 from .._checks import check_base, check_weighting
 from .._interop import as_float64, namespace
 
+
 def entropy_of_masses(masses: Any) -> Any:
     """H = -Σ_b p_b ln p_b (nats) of p = masses / masses.sum(-1), over the last axis,
     with 0 ln 0 = 0 and H = 0 for an all-zero row.
