@@ -291,6 +291,32 @@ void pairs_run(const PairTablesParams& p) {
           cols[q] = {a * p.x.stride_col, b * p.y.stride_col, p.sizes_x[a], p.sizes_y[b]};
         }
         C* t0 = tables + q0 * cell;
+        // Column tables of consecutive columns against one label column (the layer-vs-
+        // labels case): row i's codes are one contiguous slice and its label cell is fixed,
+        // so the inner loop is load, compare, add.
+        bool run = OneY && p.x.stride_col == 1;
+        for (int64_t q = 1; run && q < m; ++q) run = cols[q].xoff == cols[0].xoff + q;
+        if (run) {
+          for (int64_t i = 0; i < n; ++i) {
+            const TX* xi = x + i * p.x.stride_row + cols[0].xoff;
+            const C w = math::row_weight<C>(p.weights, i);
+            const int64_t cy = math::checked_code(y[i * p.y.stride_row], cols[0].ky);
+            if (cy < 0) {
+              if (i < s.first.row) s.first = {i, q0};
+              continue;
+            }
+            C* base = t0 + cy;
+            for (int64_t q = 0; q < m; ++q) {
+              const int64_t ca = math::checked_code(xi[q], cols[q].kx);
+              if (ca < 0) {
+                if (i < s.first.row) s.first = {i, q0 + q};
+                continue;
+              }
+              math::hist_push(base + q * cell, ca * p.kb, w);
+            }
+          }
+          return;
+        }
         for (int64_t i = 0; i < n; ++i) {
           const TX* xi = x + i * p.x.stride_row;
           const TY* yi = y + i * p.y.stride_row;
