@@ -94,6 +94,22 @@ def test_other_columns_are_ranked_among_their_sorted_values(x):
     assert_histogram_matches(histogram(x), x)
 
 
+def test_byte_swapped_and_strided_arrays_are_read_by_value():
+    x = (np.arange(40) % 7).astype(">i4")
+    assert not x.dtype.isnative
+    np.testing.assert_array_equal(histogram(x), np.bincount(x.astype(np.int64)))
+    m = (np.arange(120, dtype=np.int16).reshape(20, 6) % 5)[::-2, ::3]  # negative row stride
+    ct = column_tables(m, np.arange(10) % 3)
+    for j in range(2):
+        np.testing.assert_array_equal(
+            ct.tables[j][: ct.sizes[j]],
+            [
+                [int(((m[:, j] == a) & (np.arange(10) % 3 == b)).sum()) for b in range(3)]
+                for a in range(ct.sizes[j])
+            ],
+        )
+
+
 def test_lists_and_object_arrays_of_strings_are_accepted():
     e = encode(["x", "y", "x"])
     assert e.size == 2

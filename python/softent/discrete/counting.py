@@ -242,8 +242,11 @@ def _sample(x: Any, name: str, api: str) -> _Sample:
         bad = next((v for v in arr.reshape(-1) if not isinstance(v, (str, bytes))), None)
         if bad is not None:
             fail(api, name, "integers or strings", f"an object array holding {bad!r}", TypeError)
-    if not is_torch(arr) and (not arr.flags.aligned or any(s % arr.itemsize for s in arr.strides)):
-        arr = np.ascontiguousarray(arr)  # the kernels address whole elements
+    if not is_torch(arr) and kind in "ib":
+        if not arr.dtype.isnative:
+            arr = arr.astype(arr.dtype.newbyteorder("="))  # the kernels read native integers
+        if not arr.flags.aligned or any(s % arr.itemsize for s in arr.strides):
+            arr = np.ascontiguousarray(arr)  # the kernels address whole elements
     return _Sample(arr, out)
 
 
