@@ -471,3 +471,25 @@ def test_tables_that_cannot_fit_are_refused_up_front_with_the_bytes_needed():
         column_tables(np.repeat(np.arange(1000)[:, None] * 5, 200, axis=1), np.arange(1000) * 5)
     with pytest.raises(ValueError, match=r"joint_counts: max_dense_bytes must be small enough"):
         joint_counts(x[:, 0], x[:, 1], max_dense_bytes=1 << 62)
+
+
+def test_the_counting_kernels_are_called_from_one_place():
+    """python/softent/discrete/_kernel.py holds the one call of each counting binding
+    (DESIGN.md §2): the public functions all go through it."""
+    import re
+    from pathlib import Path
+
+    import softent
+
+    calls: dict[str, list[str]] = {}
+    root = Path(softent.__file__).parent
+    for path in root.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        for name in re.findall(
+            r"_core\.(encode_rows|count_dense|count_sparse|pair_tables)\(", text
+        ):
+            calls.setdefault(name, []).append(str(path.relative_to(root)))
+    expected = ["discrete/_kernel.py"]
+    assert calls == dict.fromkeys(
+        ("encode_rows", "count_dense", "count_sparse", "pair_tables"), expected
+    )

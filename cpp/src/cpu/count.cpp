@@ -77,20 +77,22 @@ void dense_run(const CountParams& p, int nt) {
   const TX* x = static_cast<const TX*>(p.x.data);
   const TY* y = static_cast<const TY*>(p.y.data);
   const int64_t sx = p.x.stride_row, sy = p.y.stride_row;
+  // One thread: everything is counted straight into the outputs (no copies to zero and merge).
+  constexpr bool direct = Mode == TableMode::direct;
   int64_t first_bad = kNoRow;
   parallel_tiles(
       n, kRowTile, nt,
       [&] {
         DenseThread<C> s;
         if (Mode == TableMode::private_copy && table) s.table.assign(cells, C(0));
-        if (counts_x) s.cx.assign(kx, C(0));
-        if (counts_y) s.cy.assign(ky, C(0));
+        if (counts_x && !direct) s.cx.assign(kx, C(0));
+        if (counts_y && !direct) s.cy.assign(ky, C(0));
         return s;
       },
       [&](DenseThread<C>& s, int64_t i0, int64_t m) {
         C* t = Mode == TableMode::private_copy ? s.table.data() : table;
-        C* hx = s.cx.data();
-        C* hy = s.cy.data();
+        C* hx = direct ? counts_x : s.cx.data();
+        C* hy = direct ? counts_y : s.cy.data();
         for (int64_t i = i0; i < i0 + m; ++i) {
           const int64_t cx = math::checked_code(x[i * sx], kx);
           const int64_t cy = has_y ? math::checked_code(y[i * sy], ky) : 0;
@@ -105,15 +107,15 @@ void dense_run(const CountParams& p, int nt) {
             else
               math::hist_push(t, math::joint_key(cx, cy, ky), w);
           }
-          if (hx) math::hist_push(hx, cx, w);
-          if (hy) math::hist_push(hy, cy, w);
+          if (counts_x) math::hist_push(hx, cx, w);
+          if (counts_y) math::hist_push(hy, cy, w);
         }
       },
       [&](DenseThread<C>& s) {
         if (Mode == TableMode::private_copy && table)
           math::hist_combine(table, s.table.data(), cells);
-        if (counts_x) math::hist_combine(counts_x, s.cx.data(), kx);
-        if (counts_y) math::hist_combine(counts_y, s.cy.data(), ky);
+        if (counts_x && !direct) math::hist_combine(counts_x, s.cx.data(), kx);
+        if (counts_y && !direct) math::hist_combine(counts_y, s.cy.data(), ky);
         first_bad = std::min(first_bad, s.bad);
       });
   if (first_bad != kNoRow) bad_row("count_dense", first_bad, "a code outside [0, K)");
@@ -202,17 +204,20 @@ int64_t sparse_run(const SparseCountParams& p) {
   C* counts_x = static_cast<C*>(p.counts_x);
   C* counts_y = static_cast<C*>(p.counts_y);
   int64_t* keys = p.keys;
+  const bool direct = nt == 1;  // one thread counts the marginals straight into the outputs
   int64_t first_bad = kNoRow;
   // Pass 1: the joint keys (and the weights beside them) and the marginals.
   parallel_tiles(
       n, kRowTile, nt,
       [&] {
         DenseThread<C> s;
-        if (counts_x) s.cx.assign(kx, C(0));
-        if (counts_y) s.cy.assign(ky, C(0));
+        if (counts_x && !direct) s.cx.assign(kx, C(0));
+        if (counts_y && !direct) s.cy.assign(ky, C(0));
         return s;
       },
       [&](DenseThread<C>& s, int64_t i0, int64_t m) {
+        C* hx = direct ? counts_x : s.cx.data();
+        C* hy = direct ? counts_y : s.cy.data();
         for (int64_t i = i0; i < i0 + m; ++i) {
           const int64_t cx = math::checked_code(math::code_at<TX>(p.x, i, 0), kx);
           const int64_t cy = math::checked_code(math::code_at<TY>(p.y, i, 0), ky);
@@ -224,13 +229,13 @@ int64_t sparse_run(const SparseCountParams& p) {
           const C w = math::row_weight<C>(p.weights, i);
           keys[i] = math::joint_key(cx, cy, ky);
           if (weighted) values[i] = w;
-          if (counts_x) math::hist_push(s.cx.data(), cx, w);
-          if (counts_y) math::hist_push(s.cy.data(), cy, w);
+          if (counts_x) math::hist_push(hx, cx, w);
+          if (counts_y) math::hist_push(hy, cy, w);
         }
       },
       [&](DenseThread<C>& s) {
-        if (counts_x) math::hist_combine(counts_x, s.cx.data(), kx);
-        if (counts_y) math::hist_combine(counts_y, s.cy.data(), ky);
+        if (counts_x && !direct) math::hist_combine(counts_x, s.cx.data(), kx);
+        if (counts_y && !direct) math::hist_combine(counts_y, s.cy.data(), ky);
         first_bad = std::min(first_bad, s.bad);
       });
   if (first_bad != kNoRow) bad_row("count_sparse", first_bad, "a code outside [0, K)");
