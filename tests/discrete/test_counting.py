@@ -242,6 +242,30 @@ def test_joint_counts_of_multi_column_samples(device):
     assert_joint_matches(sparse, x, y)
 
 
+def test_nonzero_drops_cells_reached_only_by_zero_weights(device):
+    x = np.array([0, 0, 1, 2, 2])
+    y = np.array([0, 1, 1, 0, 0])
+    w = np.array([1.0, 0.0, 2.0, 0.5, 0.25])
+    for limit in (None, 0):
+        j = joint_counts(
+            put(x, device), put(y, device), weights=put(w, device), max_dense_bytes=limit
+        )
+        np.testing.assert_array_equal(host(j.nonzero()), [1.0, 2.0, 0.75])
+        np.testing.assert_array_equal(host(j.counts_x), [1.0, 2.0, 0.75])
+        assert j.n == 3.75
+
+
+def test_encoded_samples_are_accepted_wherever_samples_are(device):
+    x = rng(24).integers(0, 4, (300, 2))
+    y = np.array(["u", "v", "w"])[rng(25).integers(0, 3, 300)]
+    ex = encode(put(x, device))
+    ey = encode(y) if device == "cpu" else encode(put(rng(25).integers(0, 3, 300), device))
+    y_obs = y if device == "cpu" else rng(25).integers(0, 3, 300)
+    assert_joint_matches(joint_counts(ex, ey), x, y_obs)
+    ct = column_tables(put(x, device), ey)
+    np.testing.assert_array_equal(host(ct.counts_y), host(histogram(ey)))
+
+
 def test_huge_alphabets_take_the_sparse_layout_by_default(device):
     n = 20000
     x = rng(16).integers(0, 4 * n, n)  # alphabets of ~80k values: 6.4e9 cells
