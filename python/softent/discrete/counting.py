@@ -313,7 +313,10 @@ def _column_ranges(arr: Any) -> tuple[np.ndarray, np.ndarray]:
     a = arr if arr.ndim == 2 else arr[:, None]
     if a.dtype == np.bool_:
         a = a.view(np.uint8)
-    return a.min(axis=0).astype(object), a.max(axis=0).astype(object)
+    hi = a.max(axis=0).astype(object)
+    if a.dtype.kind == "u":  # unsigned codes cannot be negative: one pass fewer
+        return np.zeros(hi.shape, dtype=object), hi
+    return a.min(axis=0).astype(object), hi
 
 
 def _encode_columns(arr: Any) -> tuple[Any, list[int], list[Any]]:
