@@ -6,7 +6,10 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
+#include <new>
 #include <type_traits>
+
+#include "softent/ops.h"
 
 namespace softent::bind {
 
@@ -31,6 +34,37 @@ void def_code(py::class_<C>& cls, const char* name, E C::* field, const char* do
       [field](C& c, U code) { c.*field = static_cast<E>(code); }, doc);
 }
 
+// Runs op() without the GIL; if the interrupt poll stopped it, raises the Python exception
+// the signal handler left (KeyboardInterrupt on Ctrl-C); a failed allocation is a
+// MemoryError naming the op and what to shrink (`advice`).
+template <typename Op>
+auto call_released(const char* name, const char* advice, Op&& op) {
+  using R = decltype(op());
+  bool stopped = false, out_of_memory = false;
+  {
+    py::gil_scoped_release release;
+    try {
+      if constexpr (std::is_void_v<R>) {
+        op();
+      } else {
+        return op();
+      }
+    } catch (const Interrupted&) {
+      stopped = true;
+    } catch (const std::bad_alloc&) {
+      out_of_memory = true;
+    }
+  }
+  if (stopped) throw py::error_already_set();
+  if (out_of_memory) {
+    PyErr_Format(PyExc_MemoryError, "softent._core.%s: out of memory for the kernel's buffers (%s)",
+                 name, advice);
+    throw py::error_already_set();
+  }
+  if constexpr (!std::is_void_v<R>) return R{};
+}
+
 void bind_soft(py::module_& m);
+void bind_discrete(py::module_& m);
 
 }  // namespace softent::bind

@@ -69,4 +69,5 @@ PYBIND11_MODULE(_core, m) {
   m.def("build_info", &build_info, "Build configuration: version, cuda, archs, openmp, threads.");
   bind_view(m);
   bind::bind_soft(m);
+  bind::bind_discrete(m);
 }

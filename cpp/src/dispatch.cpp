@@ -2,6 +2,7 @@
 // C++ (Python validates first, with friendlier messages; it can be bypassed). The only
 // #if SOFTENT_WITH_CUDA of the library.
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -50,7 +51,111 @@ bool check_params(const SoftHistParams& p) {
       "softent: this build has no CUDA support (rebuild with SOFTENT_CUDA=ON and nvcc)");
 }
 
+// ---- counting codes ---------------------------------------------------------------------
+void require_count(bool ok, const char* op, const std::string& what) {
+  if (!ok) throw std::invalid_argument(std::string("softent._core.") + op + ": " + what);
+}
+
+bool fits_product(int64_t a, int64_t b) {
+  return a >= 1 && b >= 1 && a <= std::numeric_limits<int64_t>::max() / b;
+}
+
+// A code column [n, 1] (or matrix [n, m] when cols > 1 is allowed); returns whether on host.
+bool check_codes(const CodesView& v, const char* op, const char* name, bool matrix) {
+  const int t = static_cast<int>(v.dtype);
+  require_count(t >= 0 && t <= 7, op, std::string(name) + " dtype must be a CodeType 0..7");
+  require_count(v.data != nullptr && v.rows > 0 && v.cols > 0 && (matrix || v.cols == 1), op,
+                std::string(name) + (matrix ? " must be a non-empty [n, m] code array"
+                                            : " must be a non-empty [n, 1] code column"));
+  return v.device < 0;
+}
+
+void check_pair_of_codes(const CodesView& x, const CodesView& y, const char* op, bool matrix) {
+  check_codes(x, op, "x", matrix);
+  check_codes(y, op, "y", matrix);
+  require_count(y.rows == x.rows && y.device == x.device, op, "y must have x's rows and memory");
+  require_count(y.dtype == x.dtype || y.dtype == CodeType::int64, op,
+                "y's dtype must be x's or int64");
+}
+
 }  // namespace
+
+int64_t encode_rows(const EncodeRowsParams& p) {
+  const bool host = check_codes(p.x, "encode_rows", "x", true);
+  require_count(p.radix != nullptr && p.out != nullptr, "encode_rows",
+                "radix and out must be given");
+  if (host) {
+    int64_t prod = 1;
+    for (int64_t j = 0; j < p.x.cols; ++j) {
+      require_count(fits_product(prod, p.radix[j]), "encode_rows",
+                    "the radices must be >= 1 with a product that fits int64");
+      prod *= p.radix[j];
+    }
+    return cpu::encode_rows(p);
+  }
+#if SOFTENT_WITH_CUDA
+  return cuda::encode_rows(p);
+#else
+  no_cuda();
+#endif
+}
+
+void count_dense(const CountParams& p) {
+  const char* op = "count_dense";
+  if (p.y.data != nullptr)
+    check_pair_of_codes(p.x, p.y, op, false);
+  else
+    check_codes(p.x, op, "x", false);
+  require_count(fits_product(p.kx, p.ky), op, "kx, ky must be >= 1 with kx * ky fitting int64");
+  require_count(p.y.data != nullptr || p.ky == 1, op, "ky must be 1 without y");
+  require_count(p.table || p.counts_x || p.counts_y, op, "an output must be given");
+  if (p.x.device < 0) return cpu::count_dense(p);
+#if SOFTENT_WITH_CUDA
+  cuda::count_dense(p);
+#else
+  no_cuda();
+#endif
+}
+
+int64_t count_sparse(const SparseCountParams& p) {
+  const char* op = "count_sparse";
+  check_pair_of_codes(p.x, p.y, op, false);
+  require_count(fits_product(p.kx, p.ky), op, "kx, ky must be >= 1 with kx * ky fitting int64");
+  require_count(p.keys != nullptr && p.values != nullptr, op, "keys and values must be given");
+  if (p.x.device < 0) return cpu::count_sparse(p);
+#if SOFTENT_WITH_CUDA
+  return cuda::count_sparse(p);
+#else
+  no_cuda();
+#endif
+}
+
+void pair_tables(const PairTablesParams& p) {
+  const char* op = "pair_tables";
+  check_pair_of_codes(p.x, p.y, op, true);
+  require_count(p.n_pairs >= 1 && p.pairs && p.sizes_x && p.sizes_y && p.tables, op,
+                "pairs, sizes_x, sizes_y and tables must be given (n_pairs >= 1)");
+  require_count(fits_product(p.ka, p.kb) && fits_product(p.n_pairs, p.ka * p.kb), op,
+                "n_pairs * ka * kb must fit int64");
+  if (p.x.device < 0) {
+    // Host pairs and sizes are cheap to scan; a bad one would write outside tables.
+    for (int64_t q = 0; q < p.n_pairs; ++q) {
+      const int64_t a = p.pairs[2 * q], b = p.pairs[2 * q + 1];
+      require_count(a >= 0 && a < p.x.cols && b >= 0 && b < p.y.cols, op,
+                    "pairs must index columns of x and y, got (" + std::to_string(a) + ", " +
+                        std::to_string(b) + ")");
+      require_count(
+          p.sizes_x[a] >= 1 && p.sizes_x[a] <= p.ka && p.sizes_y[b] >= 1 && p.sizes_y[b] <= p.kb,
+          op, "sizes must be in [1, ka] (x) and [1, kb] (y)");
+    }
+    return cpu::pair_tables(p);
+  }
+#if SOFTENT_WITH_CUDA
+  cuda::pair_tables(p);
+#else
+  no_cuda();
+#endif
+}
 
 void initialize() { cpu::use_single_threaded_blas(); }
 
@@ -84,6 +189,10 @@ int device_count() { return 0; }
 const char* runtime_version() { return ""; }
 int64_t soft_histogram(const SoftHistParams&) { no_cuda(); }
 void soft_histogram_backward(const SoftHistGradParams&) { no_cuda(); }
+int64_t encode_rows(const EncodeRowsParams&) { no_cuda(); }
+void count_dense(const CountParams&) { no_cuda(); }
+int64_t count_sparse(const SparseCountParams&) { no_cuda(); }
+void pair_tables(const PairTablesParams&) { no_cuda(); }
 }  // namespace cuda
 #endif
 

@@ -2,7 +2,9 @@
 
 Structs are bound field by field; pointer fields are integer addresses (0 = none), enum
 fields integer codes. They are filled only by python/softent/_kernel.py. Field meanings,
-shapes and memory spaces: cpp/include/softent/types.h and cpp/include/softent/params/soft.h."""
+shapes and memory spaces: cpp/include/softent/types.h and cpp/include/softent/params/soft.h
+(soft family), cpp/include/softent/params/discrete.h (counting: filled by
+python/softent/discrete/_kernel.py)."""
 
 class View2D:
     data: int
@@ -44,6 +46,70 @@ class SoftHistGradParams:
     grad_inv_temperature: int
     def __init__(self) -> None: ...
 
+class CodesView:
+    data: int
+    rows: int
+    cols: int
+    stride_row: int
+    stride_col: int
+    dtype: int
+    device: int
+    def __init__(self) -> None: ...
+
+class EncodeRowsParams:
+    x: CodesView
+    radix: int
+    out: int
+    num_threads: int
+    stream: int
+    def __init__(self) -> None: ...
+
+class CountParams:
+    x: CodesView
+    y: CodesView
+    kx: int
+    ky: int
+    weights: int
+    table: int
+    counts_x: int
+    counts_y: int
+    num_threads: int
+    stream: int
+    def __init__(self) -> None: ...
+
+class SparseCountParams:
+    x: CodesView
+    y: CodesView
+    kx: int
+    ky: int
+    weights: int
+    keys: int
+    values: int
+    counts_x: int
+    counts_y: int
+    num_threads: int
+    stream: int
+    def __init__(self) -> None: ...
+
+class PairTablesParams:
+    x: CodesView
+    y: CodesView
+    pairs: int
+    sizes_x: int
+    sizes_y: int
+    n_pairs: int
+    ka: int
+    kb: int
+    weights: int
+    tables: int
+    num_threads: int
+    stream: int
+    def __init__(self) -> None: ...
+
 def build_info() -> dict[str, object]: ...
 def soft_histogram(params: SoftHistParams) -> int: ...
 def soft_histogram_backward(params: SoftHistGradParams) -> None: ...
+def encode_rows(params: EncodeRowsParams) -> int: ...
+def count_dense(params: CountParams) -> None: ...
+def count_sparse(params: SparseCountParams) -> int: ...
+def pair_tables(params: PairTablesParams) -> None: ...

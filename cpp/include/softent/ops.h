@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "softent/params/discrete.h"
 #include "softent/params/soft.h"
 #include "softent/types.h"
 
@@ -18,6 +19,18 @@ int64_t soft_histogram(const SoftHistParams& p);
 // grad_hist [hist_rows, b] -> grad_z [n, d], grad_centres [b, d] +=, grad_centre_sq [b] +=,
 // grad_inv_temperature [1] +=
 void soft_histogram_backward(const SoftHistGradParams& g);
+
+// ---- counting codes (params/discrete.h) -------------------------------------------------
+// x [n, m] integer codes, radix [m] -> out [n] int64 mixed-radix codes. Returns the first
+// row with a value outside its column's range, or -1.
+int64_t encode_rows(const EncodeRowsParams& p);
+// x [n], y [n] (optional) codes -> table [kx * ky], counts_x [kx], counts_y [ky] +=
+void count_dense(const CountParams& p);
+// x [n], y [n] codes -> keys [U] sorted, values [U] (first U of n entries), counts_x,
+// counts_y +=. Returns U, the number of occupied joint cells.
+int64_t count_sparse(const SparseCountParams& p);
+// x [n, mx], y [n, my] codes, pairs [P, 2] -> tables [P, ka, kb] +=
+void pair_tables(const PairTablesParams& p);
 
 // ---- library ---------------------------------------------------------------------------
 // Once, when the module loads: BLAS runs one thread per OpenMP thread (no oversubscription).
@@ -36,6 +49,10 @@ struct Interrupted : std::runtime_error {
 };
 
 namespace cpu {
+int64_t encode_rows(const EncodeRowsParams& p);
+void count_dense(const CountParams& p);
+int64_t count_sparse(const SparseCountParams& p);
+void pair_tables(const PairTablesParams& p);
 int64_t soft_histogram(const SoftHistParams& p);
 void soft_histogram_backward(const SoftHistGradParams& g);
 }  // namespace cpu
@@ -44,6 +61,10 @@ namespace cuda {
 bool available();  // a driver and at least one device are present
 int device_count();
 const char* runtime_version();  // "13.0" or "" when built without CUDA
+int64_t encode_rows(const EncodeRowsParams& p);
+void count_dense(const CountParams& p);
+int64_t count_sparse(const SparseCountParams& p);
+void pair_tables(const PairTablesParams& p);
 int64_t soft_histogram(const SoftHistParams& p);
 void soft_histogram_backward(const SoftHistGradParams& g);
 }  // namespace cuda

@@ -1,0 +1,390 @@
+// Computes: the counting ops of softent.discrete (ops.h encode_rows, count_dense,
+// count_sparse, pair_tables): samples of integer codes -> histograms.
+// Math: softent/math/codes.h (codes, mixed radix, joint keys, init/push/combine); loops:
+// cpu/common/tile_loop.h. Runs on: host memory, OpenMP threads over row or pair tiles.
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "cpu/common/tile_loop.h"
+#include "softent/math/codes.h"
+#include "softent/ops.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+namespace softent::cpu {
+namespace {
+
+constexpr int64_t kNoRow = std::numeric_limits<int64_t>::max();
+// Rows per tile of the row loops: big enough that a tile costs far more than its scheduling,
+// small enough that the interrupt poll runs often.
+constexpr int64_t kRowTile = int64_t(1) << 16;
+// Private per-thread copies of a dense table of weighted sums while all copies together
+// stay below this (deterministic float sums); larger tables are shared and updated with
+// relaxed atomics (contention is low when the cells outnumber the threads by far).
+constexpr int64_t kPrivateTableBytes = int64_t(64) << 20;
+// Integer counts keep private copies only up to a cache-sized table: measured (N = 10^6,
+// 10^6 cells, 2 threads) zeroing and merging 8 MB copies cost more than relaxed atomic
+// increments of one shared table.
+constexpr int64_t kPrivateCountBytes = int64_t(1) << 20;
+// Bytes of pair tables one pair tile keeps hot (about an L2 cache).
+constexpr int64_t kPairTileBytes = int64_t(512) << 10;
+
+[[noreturn]] void bad_row(const char* op, int64_t row, const char* what) {
+  throw std::invalid_argument(std::string("softent._core.") + op + ": row " + std::to_string(row) +
+                              " has " + what);
+}
+
+// ---- encode_rows ------------------------------------------------------------------------------
+template <typename T>
+int64_t encode_rows_run(const EncodeRowsParams& p) {
+  int64_t first_bad = kNoRow;
+  parallel_tiles(
+      p.x.rows, kRowTile, p.num_threads, [] { return kNoRow; },
+      [&](int64_t& bad, int64_t i0, int64_t m) {
+        for (int64_t i = i0; i < i0 + m; ++i) {
+          const int64_t code = math::mixed_radix_code<T>(p.x, p.radix, i);
+          p.out[i] = code;
+          if (code < 0) bad = std::min(bad, i);
+        }
+      },
+      [&](int64_t& bad) { first_bad = std::min(first_bad, bad); });
+  return first_bad == kNoRow ? -1 : first_bad;
+}
+
+// ---- count_dense ------------------------------------------------------------------------------
+enum class TableMode { direct, private_copy, shared };
+
+template <typename C>
+struct DenseThread {
+  std::vector<C> table, cx, cy;
+  int64_t bad = kNoRow;
+};
+
+template <typename C, typename TX, typename TY, TableMode Mode>
+void dense_run(const CountParams& p, int nt) {
+  const int64_t n = p.x.rows, kx = p.kx, ky = p.ky, cells = kx * ky;
+  const bool has_y = p.y.data != nullptr;
+  C* table = static_cast<C*>(p.table);
+  C* counts_x = static_cast<C*>(p.counts_x);
+  C* counts_y = static_cast<C*>(p.counts_y);
+  const TX* x = static_cast<const TX*>(p.x.data);
+  const TY* y = static_cast<const TY*>(p.y.data);
+  const int64_t sx = p.x.stride_row, sy = p.y.stride_row;
+  // One thread: everything is counted straight into the outputs (no copies to zero and merge).
+  constexpr bool direct = Mode == TableMode::direct;
+  int64_t first_bad = kNoRow;
+  parallel_tiles(
+      n, kRowTile, nt,
+      [&] {
+        DenseThread<C> s;
+        if (Mode == TableMode::private_copy && table) s.table.assign(cells, C(0));
+        if (counts_x && !direct) s.cx.assign(kx, C(0));
+        if (counts_y && !direct) s.cy.assign(ky, C(0));
+        return s;
+      },
+      [&](DenseThread<C>& s, int64_t i0, int64_t m) {
+        C* t = Mode == TableMode::private_copy ? s.table.data() : table;
+        C* hx = direct ? counts_x : s.cx.data();
+        C* hy = direct ? counts_y : s.cy.data();
+        for (int64_t i = i0; i < i0 + m; ++i) {
+          const int64_t cx = math::checked_code(x[i * sx], kx);
+          const int64_t cy = has_y ? math::checked_code(y[i * sy], ky) : 0;
+          if ((cx | cy) < 0) {
+            s.bad = std::min(s.bad, i);
+            continue;
+          }
+          const C w = math::row_weight<C>(p.weights, i);
+          if (t) {
+            if constexpr (Mode == TableMode::shared)
+              math::hist_push_shared(t, math::joint_key(cx, cy, ky), w);
+            else
+              math::hist_push(t, math::joint_key(cx, cy, ky), w);
+          }
+          if (counts_x) math::hist_push(hx, cx, w);
+          if (counts_y) math::hist_push(hy, cy, w);
+        }
+      },
+      [&](DenseThread<C>& s) {
+        if (Mode == TableMode::private_copy && table)
+          math::hist_combine(table, s.table.data(), cells);
+        if (counts_x && !direct) math::hist_combine(counts_x, s.cx.data(), kx);
+        if (counts_y && !direct) math::hist_combine(counts_y, s.cy.data(), ky);
+        first_bad = std::min(first_bad, s.bad);
+      });
+  if (first_bad != kNoRow) bad_row("count_dense", first_bad, "a code outside [0, K)");
+}
+
+template <typename C, typename TX, typename TY>
+void dense_dispatch(const CountParams& p) {
+  const int nt = thread_count(p.num_threads, (p.x.rows + kRowTile - 1) / kRowTile);
+  const int64_t bytes = p.kx * p.ky * int64_t(sizeof(C));
+  // Integer counts are exact in any order, so beyond a cache-sized table the shared table
+  // with atomics wins (no zeroing and merging of per-thread copies); weighted sums keep
+  // private copies while they fit, merged in thread order: bit-identical run to run.
+  const int64_t limit = std::is_integral_v<C> ? kPrivateCountBytes : kPrivateTableBytes;
+  if (nt == 1)
+    dense_run<C, TX, TY, TableMode::direct>(p, nt);
+  else if (bytes <= limit && bytes * nt <= kPrivateTableBytes)
+    dense_run<C, TX, TY, TableMode::private_copy>(p, nt);
+  else
+    dense_run<C, TX, TY, TableMode::shared>(p, nt);
+}
+
+// ---- count_sparse -----------------------------------------------------------------------------
+// Stable LSD radix sort of keys (and their values when V is not void) in [0, limit), on nt
+// threads, each owning one contiguous block of the array in every pass (so the order of
+// equal keys is the original row order: a weighted run is summed in row order whatever nt).
+// Returns whether the sorted data ended in the scratch buffers (an odd number of swaps).
+template <typename V>
+bool radix_sort(int64_t* keys, V* vals, int64_t* keys2, V* vals2, int64_t n, int64_t limit,
+                int nt) {
+  const int passes = math::radix_passes(limit);
+  const int64_t B = math::kRadixBuckets;
+  std::vector<int64_t> hist(int64_t(nt) * B);
+  bool swapped = false;
+  for (int pass = 0; pass < passes; ++pass) {
+    bool skip = false;
+#pragma omp parallel num_threads(nt)
+    {
+#ifdef _OPENMP
+      const int t = omp_get_thread_num(), team = omp_get_num_threads();
+#else
+      const int t = 0, team = 1;
+#endif
+      const int64_t lo = n * t / team, hi = n * (t + 1) / team;
+      int64_t* h = hist.data() + int64_t(t) * B;
+      std::fill(h, h + B, int64_t(0));
+      for (int64_t i = lo; i < hi; ++i) ++h[math::radix_digit(keys[i], pass)];
+#pragma omp barrier
+#pragma omp single
+      {
+        // Exclusive offsets in (digit, thread) order: stable across the threads' blocks.
+        int64_t run = 0;
+        for (int64_t d = 0; d < B; ++d) {
+          int64_t total = 0;
+          for (int k = 0; k < team; ++k) {
+            const int64_t c = hist[int64_t(k) * B + d];
+            hist[int64_t(k) * B + d] = run;
+            run += c;
+            total += c;
+          }
+          if (total == n) skip = true;  // every key has this digit: the pass moves nothing
+        }
+      }
+      if (!skip) {
+        for (int64_t i = lo; i < hi; ++i) {
+          const int64_t dst = h[math::radix_digit(keys[i], pass)]++;
+          keys2[dst] = keys[i];
+          if constexpr (!std::is_void_v<V>) vals2[dst] = vals[i];
+        }
+      }
+    }
+    if (!skip) {
+      std::swap(keys, keys2);
+      if constexpr (!std::is_void_v<V>) std::swap(vals, vals2);
+      swapped = !swapped;
+    }
+  }
+  return swapped;
+}
+
+template <typename C, typename TX, typename TY>
+int64_t sparse_run(const SparseCountParams& p) {
+  const int64_t n = p.x.rows, kx = p.kx, ky = p.ky;
+  const int nt = thread_count(p.num_threads, (n + kRowTile - 1) / kRowTile);
+  const bool weighted = p.weights != nullptr;
+  C* values = static_cast<C*>(p.values);
+  C* counts_x = static_cast<C*>(p.counts_x);
+  C* counts_y = static_cast<C*>(p.counts_y);
+  int64_t* keys = p.keys;
+  const bool direct = nt == 1;  // one thread counts the marginals straight into the outputs
+  int64_t first_bad = kNoRow;
+  // Pass 1: the joint keys (and the weights beside them) and the marginals.
+  parallel_tiles(
+      n, kRowTile, nt,
+      [&] {
+        DenseThread<C> s;
+        if (counts_x && !direct) s.cx.assign(kx, C(0));
+        if (counts_y && !direct) s.cy.assign(ky, C(0));
+        return s;
+      },
+      [&](DenseThread<C>& s, int64_t i0, int64_t m) {
+        C* hx = direct ? counts_x : s.cx.data();
+        C* hy = direct ? counts_y : s.cy.data();
+        for (int64_t i = i0; i < i0 + m; ++i) {
+          const int64_t cx = math::checked_code(math::code_at<TX>(p.x, i, 0), kx);
+          const int64_t cy = math::checked_code(math::code_at<TY>(p.y, i, 0), ky);
+          if ((cx | cy) < 0) {
+            s.bad = std::min(s.bad, i);
+            keys[i] = 0;
+            continue;
+          }
+          const C w = math::row_weight<C>(p.weights, i);
+          keys[i] = math::joint_key(cx, cy, ky);
+          if (weighted) values[i] = w;
+          if (counts_x) math::hist_push(hx, cx, w);
+          if (counts_y) math::hist_push(hy, cy, w);
+        }
+      },
+      [&](DenseThread<C>& s) {
+        if (counts_x && !direct) math::hist_combine(counts_x, s.cx.data(), kx);
+        if (counts_y && !direct) math::hist_combine(counts_y, s.cy.data(), ky);
+        first_bad = std::min(first_bad, s.bad);
+      });
+  if (first_bad != kNoRow) bad_row("count_sparse", first_bad, "a code outside [0, K)");
+  // Pass 2: sort by key (O(n) scratch), then one run per distinct key.
+  std::vector<int64_t> keys2(n);
+  const int64_t* sk = keys;
+  const C* sv = values;
+  if (weighted) {
+    std::vector<C> vals2(n);
+    if (radix_sort<C>(keys, values, keys2.data(), vals2.data(), n, kx * ky, nt)) {
+      std::copy(keys2.begin(), keys2.end(), keys);
+      std::copy(vals2.begin(), vals2.end(), values);
+    }
+  } else if (radix_sort<void>(keys, nullptr, keys2.data(), nullptr, n, kx * ky, nt)) {
+    std::copy(keys2.begin(), keys2.end(), keys);
+  }
+  int64_t u = 0;
+  for (int64_t i = 0; i < n;) {
+    const int64_t key = sk[i];
+    C total = weighted ? sv[i] : C(1);
+    int64_t j = i + 1;
+    for (; j < n && sk[j] == key; ++j) total += weighted ? sv[j] : C(1);
+    keys[u] = key;
+    values[u] = total;
+    ++u;
+    i = j;
+  }
+  return u;
+}
+
+// ---- pair_tables ------------------------------------------------------------------------------
+template <typename C, typename TX, typename TY, bool OneY>
+void pairs_run(const PairTablesParams& p) {
+  const int64_t n = p.x.rows, cell = p.ka * p.kb;
+  const int64_t per_tile =
+      std::clamp<int64_t>(kPairTileBytes / (cell * int64_t(sizeof(C))), 1, 256);
+  const int nt = thread_count(p.num_threads, p.n_pairs);
+  // Enough pair tiles for every thread to get several (balance), each within the cache budget.
+  const int64_t tile =
+      std::clamp<int64_t>((p.n_pairs + 4 * int64_t(nt) - 1) / (4 * int64_t(nt)), 1, per_tile);
+  C* tables = static_cast<C*>(p.tables);
+  const TX* x = static_cast<const TX*>(p.x.data);
+  const TY* y = static_cast<const TY*>(p.y.data);
+  struct Bad {
+    int64_t row = kNoRow, pair = 0;
+  };
+  Bad first;
+  struct PairCol {
+    int64_t xoff, yoff, kx, ky;
+  };
+  parallel_tiles(
+      p.n_pairs, tile, nt, [&] { return std::pair<Bad, std::vector<PairCol>>{}; },
+      [&](std::pair<Bad, std::vector<PairCol>>& s, int64_t q0, int64_t m) {
+        std::vector<PairCol>& cols = s.second;
+        cols.resize(m);
+        for (int64_t q = 0; q < m; ++q) {
+          const int64_t a = p.pairs[2 * (q0 + q)], b = p.pairs[2 * (q0 + q) + 1];
+          cols[q] = {a * p.x.stride_col, b * p.y.stride_col, p.sizes_x[a], p.sizes_y[b]};
+        }
+        C* t0 = tables + q0 * cell;
+        // Column tables of consecutive columns against one label column (the layer-vs-
+        // labels case): row i's codes are one contiguous slice and its label cell is fixed,
+        // so the inner loop is load, compare, add.
+        bool run = OneY && p.x.stride_col == 1;
+        for (int64_t q = 1; run && q < m; ++q) run = cols[q].xoff == cols[0].xoff + q;
+        if (run) {
+          for (int64_t i = 0; i < n; ++i) {
+            const TX* xi = x + i * p.x.stride_row + cols[0].xoff;
+            const C w = math::row_weight<C>(p.weights, i);
+            const int64_t cy = math::checked_code(y[i * p.y.stride_row], cols[0].ky);
+            if (cy < 0) {
+              if (i < s.first.row) s.first = {i, q0};
+              continue;
+            }
+            C* base = t0 + cy;
+            for (int64_t q = 0; q < m; ++q) {
+              const int64_t ca = math::checked_code(xi[q], cols[q].kx);
+              if (ca < 0) {
+                if (i < s.first.row) s.first = {i, q0 + q};
+                continue;
+              }
+              math::hist_push(base + q * cell, ca * p.kb, w);
+            }
+          }
+          return;
+        }
+        for (int64_t i = 0; i < n; ++i) {
+          const TX* xi = x + i * p.x.stride_row;
+          const TY* yi = y + i * p.y.stride_row;
+          const C w = math::row_weight<C>(p.weights, i);
+          int64_t cy1 = 0;
+          if constexpr (OneY) cy1 = math::checked_code(yi[0], cols[0].ky);
+          for (int64_t q = 0; q < m; ++q) {
+            const PairCol& c = cols[q];
+            const int64_t ca = math::checked_code(xi[c.xoff], c.kx);
+            const int64_t cb = OneY ? cy1 : math::checked_code(yi[c.yoff], c.ky);
+            if ((ca | cb) < 0) {
+              if (i < s.first.row) s.first = {i, q0 + q};
+              continue;
+            }
+            math::hist_push(t0 + q * cell, math::joint_key(ca, cb, p.kb), w);
+          }
+        }
+      },
+      [&](std::pair<Bad, std::vector<PairCol>>& s) {
+        if (s.first.row < first.row) first = s.first;
+      });
+  if (first.row != kNoRow)
+    bad_row("pair_tables", first.row,
+            ("a code outside its column's range in pair " + std::to_string(first.pair)).c_str());
+}
+
+}  // namespace
+
+int64_t encode_rows(const EncodeRowsParams& p) {
+  return math::with_code_type(p.x.dtype, [&](auto t) { return encode_rows_run<decltype(t)>(p); });
+}
+
+void count_dense(const CountParams& p) {
+  const CodeType ty = p.y.data ? p.y.dtype : p.x.dtype;
+  math::with_code_types(p.x.dtype, ty, [&](auto tx, auto tyv) {
+    using TX = decltype(tx);
+    using TY = decltype(tyv);
+    if (p.weights)
+      dense_dispatch<double, TX, TY>(p);
+    else
+      dense_dispatch<int64_t, TX, TY>(p);
+  });
+}
+
+int64_t count_sparse(const SparseCountParams& p) {
+  return math::with_code_types(p.x.dtype, p.y.dtype, [&](auto tx, auto tyv) {
+    using TX = decltype(tx);
+    using TY = decltype(tyv);
+    return p.weights ? sparse_run<double, TX, TY>(p) : sparse_run<int64_t, TX, TY>(p);
+  });
+}
+
+void pair_tables(const PairTablesParams& p) {
+  // Column tables against one label column (y [n, 1], every pair's b = 0) read y once a row.
+  const bool one_y = p.y.cols == 1;
+  math::with_code_types(p.x.dtype, p.y.dtype, [&](auto tx, auto tyv) {
+    using TX = decltype(tx);
+    using TY = decltype(tyv);
+    if (p.weights)
+      one_y ? pairs_run<double, TX, TY, true>(p) : pairs_run<double, TX, TY, false>(p);
+    else
+      one_y ? pairs_run<int64_t, TX, TY, true>(p) : pairs_run<int64_t, TX, TY, false>(p);
+  });
+}
+
+}  // namespace softent::cpu
