@@ -192,3 +192,5 @@ def test_bad_input_is_refused_naming_the_argument():
         estimate.conditional_mutual_information(x, y, z[:-1])
     with pytest.raises(ValueError, match="weights"):
         estimate.entropy(x, weights=-np.ones(50))
+    with pytest.raises(ValueError, match=r"x must be \[N, m\] with m >= 2 columns"):
+        estimate.mutual_information_matrix(x[:, None])

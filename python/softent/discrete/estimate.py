@@ -218,10 +218,13 @@ def mutual_information_matrix(
         hxy = _entropies(t.reshape(m, -1), est, alpha)
         out = (hx + hy - hxy) * scale
     else:
+        shape = tuple(getattr(x, "shape", np.shape(x)))
+        if len(shape) != 2 or shape[1] < 2:
+            fail(api, "x", "[N, m] with m >= 2 columns for the pairwise matrix (y=None)", shape)
         pt = pair_tables(x, weights=weights, num_threads=num_threads)
         t = to_host(pt.tables).astype(np.float64)  # [P, Kmax, Kmax]
         pairs = to_numpy(pt.pairs)
-        m = int(pt.n_columns)
+        m = len(pt.sizes)
         hi = _entropies(t.sum(2), est, alpha)
         hj = _entropies(t.sum(1), est, alpha)
         hij = _entropies(t.reshape(t.shape[0], -1), est, alpha)
@@ -229,10 +232,6 @@ def mutual_information_matrix(
         diag = np.empty(m)
         diag[pairs[:, 0]] = hi
         diag[pairs[:, 1]] = hj
-        if m == 1:
-            diag[0] = entropy_nats(
-                histogram(to_numpy(x)[:, 0], weights=weights), est, alpha, None, api, "x"
-            )
         out[pairs[:, 0], pairs[:, 1]] = hi + hj - hij
         out[pairs[:, 1], pairs[:, 0]] = hi + hj - hij
         out[np.arange(m), np.arange(m)] = diag
