@@ -278,6 +278,7 @@ def test_huge_alphabets_take_the_sparse_layout_by_default(device):
 
 
 def test_one_and_two_threads_count_the_same():
+    # N = 300k: above two grains of 2**17 rows, so num_threads=2 does run two threads
     x = rng(18).integers(0, 1500, 300_000)
     y = rng(19).integers(0, 1500, 300_000)  # 2.25e6 cells: the shared (atomic) table
     small = y % 7  # a private-copies table

@@ -136,6 +136,19 @@ def _int64(values: Any, like: Any) -> Any:
     return a
 
 
+#: rows (x columns or pairs) of work below which a count runs on one thread: a parallel
+#: region costs tens of microseconds on a quiet machine, and a descheduled thread costs a
+#: time slice (milliseconds) on a busy one, more than counting this many rows takes
+_GRAIN = 1 << 17
+
+
+def _threads(num_threads: int, work: int) -> int:
+    """The threads of a count over ``work`` row-items: the resolved ``num_threads`` (see
+    :func:`softent._checks.kernel_threads`), at most one per ``_GRAIN`` items."""
+    resolved = kernel_threads(num_threads) or cpu_threads()
+    return max(1, min(resolved, work // _GRAIN))
+
+
 def encode_rows(x: Any, radix: Any, num_threads: int, api: str) -> tuple[Any, int]:
     """(codes [N] int64, first bad row or -1): the mixed-radix code of each row of ``x``
     [N, m], ``radix`` [m] the column sizes (product fits int64: the caller checks)."""
@@ -145,7 +158,7 @@ def encode_rows(x: Any, radix: Any, num_threads: int, api: str) -> tuple[Any, in
     p.x = codes_view(x, api)
     p.radix = pointer(r)
     p.out = pointer(out)
-    p.num_threads = kernel_threads(num_threads)
+    p.num_threads = _threads(num_threads, int(x.shape[0]) * int(x.shape[1]))
     p.stream = _stream(x)
     bad = _core.encode_rows(p)
     return out, int(bad)
@@ -190,7 +203,7 @@ def count_dense(
     p.table = pointer(t)
     p.counts_x = pointer(cx)
     p.counts_y = pointer(cy)
-    p.num_threads = kernel_threads(num_threads)
+    p.num_threads = _threads(num_threads, int(x.shape[0]))
     p.stream = _stream(x)
     _core.count_dense(p)
     return t, cx, cy
@@ -224,7 +237,7 @@ def count_sparse(
     p.values = pointer(values)
     p.counts_x = pointer(cx)
     p.counts_y = pointer(cy)
-    p.num_threads = kernel_threads(num_threads)
+    p.num_threads = _threads(num_threads, int(x.shape[0]))
     p.stream = _stream(x)
     u = int(_core.count_sparse(p))
     return keys[:u], values[:u], cx, cy
@@ -257,7 +270,7 @@ def pair_tables(
     p.ka, p.kb = ka, kb
     p.weights = pointer(weights)
     p.tables = pointer(tables)
-    p.num_threads = kernel_threads(num_threads)
+    p.num_threads = _threads(num_threads, int(x.shape[0]) * n_pairs)
     p.stream = _stream(x)
     _core.pair_tables(p)
     return tables
