@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .._checks import check_base, check_choice, fail, is_int
-from .._interop import to_host
+from .._interop import to_numpy
 from ._masses import unit_name
 from .estimators import ESTIMATORS, entropy_from_profile, profile
 
@@ -44,8 +44,9 @@ def check_alphabet(api: str, arg: str, size: Any) -> int | None:
 
 
 def occupied(counts: Any) -> np.ndarray:
-    """The counts of the occupied cells of a histogram of any shape, as a 1-D host array."""
-    c = to_host(counts).ravel()
+    """The counts of the occupied cells of a histogram of any shape, as a 1-D host array
+    (in its own dtype: int64 counts or float64 weight sums)."""
+    c = to_numpy(counts).ravel()
     return c[c > 0]
 
 
@@ -56,11 +57,16 @@ def entropy_nats(
 
     ``alphabet`` None: the occupied cells are the alphabet; else its declared size (at
     least the number of occupied cells)."""
-    nz = occupied(counts)
+    nz = counts if _is_occupied(counts) else occupied(counts)
     if alphabet is not None and alphabet < nz.size:
         fail(api, arg, f"at least the {nz.size} values observed", f"{alphabet}")
     p = profile(nz, alphabet_size=nz.size if alphabet is None else alphabet)
     return float(entropy_from_profile(p, estimator=estimator, alpha=alpha))
+
+
+def _is_occupied(counts: Any) -> bool:
+    """A 1-D host array of positive counts already (what :func:`occupied` returns)."""
+    return isinstance(counts, np.ndarray) and counts.ndim == 1 and bool((counts > 0).all())
 
 
 def plugin_rows(counts: np.ndarray) -> np.ndarray:

@@ -243,6 +243,23 @@ def count_sparse(
     return keys[:u], values[:u], cx, cy
 
 
+def count_sparse_host(
+    x: np.ndarray, y: np.ndarray, kx: int, ky: int, num_threads: int, api: str
+) -> tuple[np.ndarray, np.ndarray, Any, Any]:
+    """:func:`count_sparse` of unweighted host codes, by NumPy's vectorised sort of the
+    joint keys (x86-simd-sort / highway: ~5 ms for 10**6 keys, several times the radix
+    sort of cpp/src/cpu/count.cpp on this path); the marginals by the dense kernel."""
+    _, cx, cy = count_dense(x, y, kx, ky, None, num_threads, api, table=False)
+    keys = x.astype(np.int64)
+    keys *= ky
+    keys += y
+    keys.sort()
+    n = keys.shape[0]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if n else np.zeros(0, np.int64)
+    values = np.diff(np.r_[starts, n]).astype(np.int64)
+    return keys[starts], values, cx, cy
+
+
 def pair_tables(
     x: Any,
     y: Any,

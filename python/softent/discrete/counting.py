@@ -566,7 +566,10 @@ def joint_counts(
         return JointCounts(_total(w, n), *(_to_out(a, cx.out) for a in (mx, my, table)), None, None)
     if not is_torch(xc):
         _fits(api, "x", f"N={n} rows ({shape})", _kernel.sparse_bytes(n, kx, ky, nt))
-    keys, values, mx, my = _kernel.count_sparse(xc, yc, kx, ky, w, nt, api)
+    if w is None and not is_torch(xc):
+        keys, values, mx, my = _kernel.count_sparse_host(xc, yc, kx, ky, nt, api)
+    else:
+        keys, values, mx, my = _kernel.count_sparse(xc, yc, kx, ky, w, nt, api)
     out = [_to_out(a, cx.out) for a in (mx, my, keys, values)]
     return JointCounts(_total(w, n), out[0], out[1], None, out[2], out[3])
 
