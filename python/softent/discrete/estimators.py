@@ -466,7 +466,12 @@ def _trigamma_gap(beta: np.ndarray, k: int) -> np.ndarray:
 
 
 #: bytes of one [nodes, distinct counts] temporary of the NSB integrand
-_NSB_CHUNK_BYTES = 16 << 20
+_NSB_CHUNK_BYTES = 1 << 20
+#: count values above which the NSB terms are summed in closed form rather than term by
+#: term is chosen per profile between _SMALL_COUNT and _NSB_SMALL_MAX; a closed-form term
+#: costs about _NSB_BIG_COST times one term of a sum
+_NSB_SMALL_MAX = 1 << 16
+_NSB_BIG_COST = 4
 #: Gauss-Legendre nodes per panel of the NSB integral, each checked against twice as many:
 #: the first pair that agrees gives the estimate, else adaptive quadrature
 _GL_NODES = (8, 32)
@@ -514,7 +519,18 @@ class _NsbPosterior:
     """
 
     def __init__(self, v: np.ndarray, m: np.ndarray, n: float, k: int, n_unseen: int) -> None:
-        small = v <= _SMALL_COUNT
+        # the split between the two routes: a count value below it costs one term per j
+        # up to it (~1 ns a node), one above it ~_NSB_BIG_COST terms (Stirling's series):
+        # the cheapest split, from _SMALL_COUNT (below: always summed term by term) up
+        c_max = min(int(v[-1]), _NSB_SMALL_MAX) if v.size else 0
+        cand = v[(v >= _SMALL_COUNT) & (v <= c_max)]
+        top = _SMALL_COUNT
+        if cand.size:
+            cost = cand + _NSB_BIG_COST * (v.size - np.searchsorted(v, cand, side="right"))
+            best = int(np.argmin(cost))
+            if cost[best] < _SMALL_COUNT + _NSB_BIG_COST * np.count_nonzero(v > _SMALL_COUNT):
+                top = int(cand[best])
+        small = v <= top
         w = np.bincount(v[small].astype(np.int64), weights=m[small].astype(np.float64))
         w = np.concatenate([w, np.zeros(max(0, 2 - w.size))])
         c = np.arange(w.size, dtype=np.float64)
@@ -526,7 +542,7 @@ class _NsbPosterior:
         self.a_i, self.b_i = at_least[1:], mass_at_least[1:]
         self.n_small = float(mass_at_least[0])
         self.cells_small = float(at_least[0] + n_unseen)  # unseen cells: count 0
-        self.vb = v[~small].astype(np.float64)
+        self.vb = v[~small].astype(np.float64)  # all > _SMALL_COUNT
         self.mb = m[~small].astype(np.float64)
         self.cells_big = float(self.mb.sum())
         self.n, self.k = n, k
@@ -548,10 +564,22 @@ class _NsbPosterior:
         b = np.exp(t)
         ev = np.log1p(self.j[None, :] / b[:, None]) @ self.above_j
         if self.vb.size:
-            # sum_k R(b, c) over large counts, less the constant sum_k c
+            # sum_k R(b, c) over large counts, less the constant sum_k c; Stirling's series
+            # of rem(y), y > 64, to z^-7 (the next term < 4e-20), in place: this is the
+            # [nodes, distinct counts] work
             y = b[:, None] + self.vb[None, :]
-            big = (y - 0.5) * np.log1p(self.vb[None, :] / b[:, None]) + _stirling_tail(y)
-            ev += big @ self.mb - self.cells_big * _stirling_remainder(b)
+            lg = np.divide(self.vb[None, :], b[:, None])
+            np.log1p(lg, out=lg)
+            ev += (y - 0.5) * lg @ self.mb
+            r = np.divide(1.0, y, out=y)
+            r2 = np.multiply(r, r, out=lg)
+            acc = r2 * _STIRLING[3]
+            for coef in (_STIRLING[2], _STIRLING[1]):
+                acc += coef
+                acc *= r2
+            acc += _STIRLING[0]
+            acc *= r
+            ev += acc @ self.mb - self.cells_big * _stirling_remainder(b)
         ev -= _log_rising_over_power(self.k * b, self.n)
         return ev + np.log(_trigamma_gap(b, self.k)) + t
 
@@ -566,8 +594,19 @@ class _NsbPosterior:
         s = inv @ self.b_i + b * (inv @ self.a_i)
         s += special.digamma(b + 1.0) * (self.n_small + self.cells_small * b)
         if self.vb.size:
+            # y psi(y + 1) = y ln y + 1/2 - sum_k B_2k / (2k y^(2k-1)), y > 64, to y^-7 (the
+            # next term < 2e-18 of y ln y); a third of scipy's digamma's cost
             y = b[:, None] + self.vb[None, :]
-            s += (y * special.digamma(y + 1.0)) @ self.mb
+            s += (y * np.log(y)) @ self.mb + 0.5 * self.cells_big
+            r = np.divide(1.0, y, out=y)
+            r2 = r * r
+            acc = r2 * (1.0 / 240.0)
+            for coef in (-1.0 / 252.0, 1.0 / 120.0):
+                acc += coef
+                acc *= r2
+            acc += -1.0 / 12.0
+            acc *= r
+            s += acc @ self.mb
         a = self.n + self.k * b
         return special.digamma(a + 1.0) - s / a
 
