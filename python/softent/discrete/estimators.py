@@ -612,16 +612,18 @@ class _NsbPosterior:
 
 
 def _nsb_span(post: _NsbPosterior) -> tuple[np.ndarray, float]:
-    """(a, t0, b, f0): the posterior's mode t0 (to within the resolution that matters: a
-    node where the log posterior is within 1 of its neighbours), its log posterior f0 there,
-    and a span [a, b] around it beyond which the posterior stays below e^-60 of the peak.
+    """(breaks, f0): the panel ends of the NSB integral over t = ln beta, ascending, and the
+    log posterior f0 at the mode t0 (breaks[len // 2]; found to within the resolution that
+    matters: a node whose log posterior is within 1 of a neighbour's). The outer breaks
+    span the region beyond which the posterior stays below e^-60 of f0; the inner ones are
+    where it first stays below e^-1, e^-5, e^-15, e^-30 (_NSB_LEVELS) on either side.
 
     A grid of step 1 over [-46, 46] finds the peak's neighbourhood (and every point above
     the drop, should the posterior not be unimodal); grids of 9 nodes zoom in by 4 per
     round while both neighbours of the top node are more than 1 below it (a peak narrower
     than the grid step). The edges: nodes at distances h 2^(j/2) from t0 (h the final step)
-    out to the first coarse node outside the drop, all evaluated in one call; each edge is
-    the node after the last one above the drop (at most sqrt 2 farther than needed)."""
+    out to the first coarse node outside the drop, all evaluated in one call; each break is
+    the node after the last one above its level (at most sqrt 2 farther than needed)."""
     drop = _NSB_DROP
     grid = np.linspace(-_NSB_T, _NSB_T, 93)
     f = post.log_post(grid)
@@ -670,10 +672,13 @@ def _nsb(v: np.ndarray, m: np.ndarray, n: float, k: int, n_unseen: int) -> float
     E[H | n, beta] = psi(N + K b + 1) - sum_k (n_k + b)/(N + K b) psi(n_k + b + 1)
     (Wolpert & Wolf 1995). The 1-D integral runs over t = ln beta, in log space relative
     to the mode, over the span where the posterior exceeds e^-60 of its peak
-    (:func:`_nsb_span`), by Gauss-Legendre on each side of the mode with 48 nodes checked
-    against 96, then 192 against 384, then adaptive Gauss-Kronrod where those disagree
-    beyond 1e-11 (relative, or 1e-13 nats: E[H | n, beta] is a difference of terms of
-    size ln N, whose rounding no quadrature removes).
+    (:func:`_nsb_span`), split on each side of the mode into panels where the posterior
+    falls below e^-1, e^-5, e^-15, e^-30 of its peak (so that a sharp core and a long tail
+    each get their own nodes), by Gauss-Legendre with 8 nodes a panel checked against 16,
+    then 32 against 64, then adaptive Gauss-Kronrod where those disagree beyond 1e-11
+    (relative, or 1e-13 nats: E[H | n, beta] is a difference of terms of size ln N, whose
+    rounding no quadrature removes). Every stage evaluates all its nodes in one vectorised
+    call of :class:`_NsbPosterior`.
     """
     if k == 1:
         return 0.0
