@@ -472,9 +472,10 @@ _NSB_CHUNK_BYTES = 1 << 20
 #: costs about _NSB_BIG_COST times one term of a sum
 _NSB_SMALL_MAX = 1 << 16
 _NSB_BIG_COST = 4
-#: Gauss-Legendre nodes per panel of the NSB integral, each checked against twice as many:
-#: the first pair that agrees gives the estimate, else adaptive quadrature
-_GL_NODES = (8, 32)
+#: Gauss-Legendre nodes per panel of the NSB integral: each rule is checked against the
+#: next (twice the nodes); the first pair that agrees gives the estimate, else adaptive
+#: quadrature
+_GL_NODES = (8, 16, 32, 64, 128)
 #: the NSB integral runs over t = ln beta in [-_NSB_T, _NSB_T] (beta from 1e-20 to 1e20),
 #: restricted to where the posterior exceeds e^-_NSB_DROP of its peak
 _NSB_T = 46.0
@@ -674,10 +675,10 @@ def _nsb(v: np.ndarray, m: np.ndarray, n: float, k: int, n_unseen: int) -> float
     to the mode, over the span where the posterior exceeds e^-60 of its peak
     (:func:`_nsb_span`), split on each side of the mode into panels where the posterior
     falls below e^-1, e^-5, e^-15, e^-30 of its peak (so that a sharp core and a long tail
-    each get their own nodes), by Gauss-Legendre with 8 nodes a panel checked against 16,
-    then 32 against 64, then adaptive Gauss-Kronrod where those disagree beyond 1e-11
-    (relative, or 1e-13 nats: E[H | n, beta] is a difference of terms of size ln N, whose
-    rounding no quadrature removes). Every stage evaluates all its nodes in one vectorised
+    each get their own nodes), by Gauss-Legendre with 8, 16, 32, 64, 128 nodes a panel:
+    the first rule that agrees with the one before it within 1e-11 (relative, or 1e-13
+    nats: E[H | n, beta] is a difference of terms of size ln N, whose rounding no
+    quadrature removes), else adaptive Gauss-Kronrod. Every stage evaluates all its nodes in one vectorised
     call of :class:`_NsbPosterior`.
     """
     if k == 1:
@@ -698,10 +699,12 @@ def _nsb(v: np.ndarray, m: np.ndarray, n: float, k: int, n_unseen: int) -> float
     def close(h1: float, h2: float) -> bool:
         return math.isfinite(h2) and abs(h2 - h1) <= max(1e-11 * abs(h2), 1e-13)
 
-    for nodes in _GL_NODES:
-        h2 = gauss(2 * nodes)
-        if close(gauss(nodes), h2):
+    h1 = gauss(_GL_NODES[0])
+    for nodes in _GL_NODES[1:]:
+        h2 = gauss(nodes)
+        if close(h1, h2):
             return h2
+        h1 = h2
 
     def w1(t: float) -> float:
         return math.exp(float(post.log_post(np.array([t]))[0]) - f0)
