@@ -471,7 +471,7 @@ _NSB_CHUNK_BYTES = 1 << 20
 #: term is chosen per profile between _SMALL_COUNT and _NSB_SMALL_MAX; a closed-form term
 #: costs about _NSB_BIG_COST times one term of a sum
 _NSB_SMALL_MAX = 1 << 16
-_NSB_BIG_COST = 4
+_NSB_BIG_COST = 3
 #: Gauss-Legendre nodes per panel of the NSB integral: each rule is checked against the
 #: next (twice the nodes); the first pair that agrees gives the estimate, else adaptive
 #: quadrature
@@ -508,15 +508,16 @@ class _NsbPosterior:
     """The NSB log posterior over t = ln beta (up to a constant) and E[H | n, beta], both
     vectorised over nodes t [T], with the per-profile sums precomputed once.
 
-    Count values c <= _SMALL_COUNT enter through their cumulative counts, so that their
-    cost per node does not grow with how many cells hold them:
+    Count values c up to a split (at least _SMALL_COUNT; higher where many distinct counts
+    lie above it, see __init__) enter through their cumulative counts, so that their cost
+    per node does not grow with how many cells hold them:
     sum_k R(b, n_k) over those cells = sum_{j >= 1} log1p(j / b) #{cells with n_k > j}
     (R(b, c) = sum_{j < c} log1p(j / b), exact to rounding), and, with psi(c + b + 1) =
     psi(b + 1) + sum_{i=1}^{c} 1 / (b + i), sum_k (n_k + b) psi(n_k + b + 1) over them (and
     over the unseen cells, c = 0) = psi(b + 1) sum_k (n_k + b) + sum_{i >= 1} (B_i + b A_i)
     / (b + i), A_i = #{cells with n_k >= i}, B_i = sum of those n_k. Larger counts: R from
-    Stirling's series (y - 1/2) log1p(c / b) - c + rem(y) - rem(b), y = b + c, and scipy's
-    digamma, over [nodes, distinct large counts] in bounded chunks.
+    Stirling's series (y - 1/2) log1p(c / b) - c + rem(y) - rem(b), y = b + c, and y psi(y +
+    1) from its asymptotic series (y > 64), over [nodes, distinct large counts] in chunks.
     """
 
     def __init__(self, v: np.ndarray, m: np.ndarray, n: float, k: int, n_unseen: int) -> None:
@@ -678,8 +679,8 @@ def _nsb(v: np.ndarray, m: np.ndarray, n: float, k: int, n_unseen: int) -> float
     each get their own nodes), by Gauss-Legendre with 8, 16, 32, 64, 128 nodes a panel:
     the first rule that agrees with the one before it within 1e-11 (relative, or 1e-13
     nats: E[H | n, beta] is a difference of terms of size ln N, whose rounding no
-    quadrature removes), else adaptive Gauss-Kronrod. Every stage evaluates all its nodes in one vectorised
-    call of :class:`_NsbPosterior`.
+    quadrature removes), else adaptive Gauss-Kronrod. Every stage evaluates all its nodes
+    in one vectorised call of :class:`_NsbPosterior`.
     """
     if k == 1:
         return 0.0
@@ -709,7 +710,7 @@ def _nsb(v: np.ndarray, m: np.ndarray, n: float, k: int, n_unseen: int) -> float
     def w1(t: float) -> float:
         return math.exp(float(post.log_post(np.array([t]))[0]) - f0)
 
-    a_t, t0, b_t = float(breaks[0]), float(breaks[2]), float(breaks[-1])
+    a_t, t0, b_t = float(breaks[0]), float(breaks[breaks.size // 2]), float(breaks[-1])
     opts = {"epsabs": 0.0, "epsrel": 1e-10, "limit": 400, "points": [t0]}
     with warnings.catch_warnings():
         # QUADPACK warns "roundoff error" when it cannot reach 1e-10 (the log posterior is
@@ -720,9 +721,16 @@ def _nsb(v: np.ndarray, m: np.ndarray, n: float, k: int, n_unseen: int) -> float
             lambda t: w1(t) * float(post.mean_h(np.array([t]))[0]), a_t, b_t, **opts
         )
     h = num / den if den > 0 else math.nan
-    if not (
-        math.isfinite(h) and den_err <= 1e-7 * den and num_err <= 1e-7 * abs(num) + 1e-13 * den
-    ):
+    # the log posterior carries rounding of its largest term, ~eps |R(K b, N)| (1e-6 at N =
+    # 1e9), which QUADPACK's error estimates then report; h = num / den is far better (the
+    # same noisy weights on both), so the estimates are held to that noise, not below
+    noise = (
+        64
+        * np.finfo(np.float64).eps
+        * (abs(f0) + abs(float(_log_rising_over_power(k * math.exp(t0), n))))
+    )
+    tol = max(1e-7, noise)
+    if not (math.isfinite(h) and den_err <= tol * den and num_err <= tol * abs(num) + 1e-13 * den):
         raise RuntimeError(  # pragma: no cover - a guard, not a path seen in tests
             "softent.discrete.entropy_from_profile: the NSB integral did not converge "
             f"(posterior mass {den} +- {den_err}, numerator {num} +- {num_err})"
