@@ -724,12 +724,8 @@ def _nsb(v: np.ndarray, m: np.ndarray, n: float, k: int, n_unseen: int) -> float
     # the log posterior carries rounding of its largest term, ~eps |R(K b, N)| (1e-6 at N =
     # 1e9), which QUADPACK's error estimates then report; h = num / den is far better (the
     # same noisy weights on both), so the estimates are held to that noise, not below
-    noise = (
-        64
-        * np.finfo(np.float64).eps
-        * (abs(f0) + abs(float(_log_rising_over_power(k * math.exp(t0), n))))
-    )
-    tol = max(1e-7, noise)
+    largest = abs(f0) + abs(float(_log_rising_over_power(k * math.exp(t0), n)))
+    tol = max(1e-7, 64 * np.finfo(np.float64).eps * largest)
     if not (math.isfinite(h) and den_err <= tol * den and num_err <= tol * abs(num) + 1e-13 * den):
         raise RuntimeError(  # pragma: no cover - a guard, not a path seen in tests
             "softent.discrete.entropy_from_profile: the NSB integral did not converge "
