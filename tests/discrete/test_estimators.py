@@ -229,6 +229,8 @@ def test_nsb_on_a_million_samples_in_a_million_cells():
     assert entropy_from_counts(table) < math.log(10**6) - 0.5
 
 
+#: Zipf's law over 300 cells, unnormalised
+ZIPF_300 = 1.0 / np.arange(1, 301)
 #: extreme count profiles within the per-cell reference's reach (cells it can materialise,
 #: beta in [1e-12, 1e12]): (counts, alphabet size K)
 NSB_EXTREMES = {
@@ -246,6 +248,11 @@ NSB_EXTREMES = {
     "25 large counts, 65 to 3000": (
         [*np.unique(np.geomspace(65, 3000, 25).astype(int)).tolist(), 1, 1, 2, 3],
         40,
+    ),
+    # 175 distinct counts up to ~1.6e4, both routes at once
+    "Zipf, N = 1e5 over 300 cells": (
+        np.random.default_rng(2).multinomial(10**5, ZIPF_300 / ZIPF_300.sum()).tolist(),
+        300,
     ),
 }
 
