@@ -271,7 +271,7 @@ def test_nsb_at_extreme_profiles_equals_the_per_cell_reference(name):
 def nsb_in_40_digits(counts, k: int) -> float:
     """NSB's posterior mean with every function of beta in 40-digit mpmath (ln Gamma
     differences, psi_1 by its recurrence, psi), the cells grouped by count (np.unique), the
-    integral over t = ln beta in [-46, 46] by scipy's adaptive quad: no term sums, no
+    integral over t = ln beta in [-46 - ln K, 46] by scipy's adaptive quad: no term sums, no
     Stirling series, no fixed rule. For alphabets and totals the per-cell reference cannot
     take (K = 10**12, N = 10**9)."""
     import mpmath as mp
@@ -296,7 +296,8 @@ def nsb_in_40_digits(counts, k: int) -> float:
             h = mp.digamma(a + 1) - s / a - (kk - seen) * b / a * mp.digamma(b + 1)
             return log_post, float(h)
 
-    grid = np.linspace(-46.0, 46.0, 93)
+    # t from ln(1e-20 / K) (the prior's density in t is ~ zeta(2) K beta below) to ln 1e20
+    grid = np.linspace(-46.0 - math.log(k), 46.0, 93 + int(math.log(k)))
     f = [at(float(t))[0] for t in grid]
     i = max(range(grid.size), key=lambda j: f[j])
     peak = optimize.minimize_scalar(
@@ -340,6 +341,16 @@ def test_nsb_beyond_the_reference_equals_a_40_digit_integral(name):
     # abs: E[H | n, beta] is psi(N + K b + 1) minus a mean of terms of size ln N, whose
     # float rounding (~1e-14 nats) no quadrature removes: it shows on a point mass (H ~ 1e-9)
     assert got == pytest.approx(expected, rel=1e-10, abs=1e-13)
+
+
+@pytest.mark.parametrize("k", [2, 3, 10, 1000, 10**6, 10**12, 10**15])
+def test_nsb_of_a_single_sample_is_half_of_log_k(k):
+    """One sample says nothing about H: by exchangeability E[H | sample in cell i] = K E[H
+    p_i] = E[H sum_i p_i] = E[H], the prior mean, and NSB's prior is flat in H's prior
+    mean xi over [0, ln K]: ln(K) / 2 exactly, at any K (the prior's mass at tiny beta,
+    ~ zeta(2) K beta, included)."""
+    h = entropy_from_counts([1], estimator="nsb", alphabet_size=k)
+    assert h == pytest.approx(math.log(k) / 2, rel=1e-13)
 
 
 @pytest.mark.parametrize("k", [1, 2])

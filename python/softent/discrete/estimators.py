@@ -476,7 +476,10 @@ _NSB_BIG_COST = 3
 #: next (twice the nodes); the first pair that agrees gives the estimate, else adaptive
 #: quadrature
 _GL_NODES = (8, 16, 32, 64, 128)
-#: the NSB integral runs over t = ln beta in [-_NSB_T, _NSB_T] (beta from 1e-20 to 1e20),
+#: the NSB integral runs over t = ln beta in [-_NSB_T - ln K, _NSB_T] (beta from 1e-20 / K
+#: to 1e20; beyond, the posterior decays at least like K beta or 1/beta, so that the tails
+#: left out are below ~1e-19 of its mass, whatever K: the prior alone, d xi / d t ~
+#: zeta(2) K beta at K beta << 1, is what a single sample leaves it with),
 #: restricted to where the posterior exceeds e^-_NSB_DROP of its peak
 _NSB_T = 46.0
 _NSB_DROP = 60.0
@@ -620,17 +623,18 @@ def _nsb_span(post: _NsbPosterior) -> tuple[np.ndarray, float]:
     span the region beyond which the posterior stays below e^-60 of f0; the inner ones are
     where it first stays below e^-1, e^-5, e^-15, e^-30 (_NSB_LEVELS) on either side.
 
-    A grid of step 1 over [-46, 46] finds the peak's neighbourhood (and every point above
-    the drop, should the posterior not be unimodal); grids of 9 nodes zoom in by 4 per
-    round while both neighbours of the top node are more than 1 below it (a peak narrower
+    A grid of step <= 1 over [-46 - ln K, 46] finds the peak's neighbourhood (and every
+    point above the drop, should the posterior not be unimodal); grids of 9 nodes zoom in
+    by 4 per round while both neighbours of the top node are more than 1 below it (a peak narrower
     than the grid step). The edges: nodes at distances h 2^(j/2) from t0 (h the final step)
     out to the first coarse node outside the drop, all evaluated in one call; each break is
     the node after the last one above its level (at most sqrt 2 farther than needed)."""
     drop = _NSB_DROP
-    grid = np.linspace(-_NSB_T, _NSB_T, 93)
+    lo_t = -_NSB_T - math.log(post.k)
+    grid = np.linspace(lo_t, _NSB_T, math.ceil(_NSB_T - lo_t) + 1)  # step <= 1
     f = post.log_post(grid)
     ic = int(np.argmax(f))
-    ts, fs, i, h = grid, f, ic, 1.0
+    ts, fs, i, h = grid, f, ic, float(grid[1] - grid[0])
     while 0 < i < ts.size - 1 and min(fs[i] - fs[i - 1], fs[i] - fs[i + 1]) > 1.0 and h > 1e-12:
         h = 0.25 * (ts[i + 1] - ts[i - 1]) / 2.0  # 9 nodes over [t_{i-1}, t_{i+1}]
         new = ts[i - 1] + h * np.array([1.0, 2.0, 3.0, 5.0, 6.0, 7.0])
@@ -643,7 +647,7 @@ def _nsb_span(post: _NsbPosterior) -> tuple[np.ndarray, float]:
     first = min(int(inside[0]) if inside.size else ic, ic) - 1
     last = max(int(inside[-1]) if inside.size else ic, ic) + 1
     # the farthest each edge may be: the first coarse node below the drop, else the bound
-    far_left = t0 - (float(grid[first]) if first >= 0 else -_NSB_T)
+    far_left = t0 - (float(grid[first]) if first >= 0 else lo_t)
     far_right = (float(grid[last]) if last < grid.size else _NSB_T) - t0
     steps = h * 2.0 ** (0.5 * np.arange(1, 200))
     dl = np.append(steps[steps < far_left], far_left) if far_left > 0 else np.zeros(0)
