@@ -10,12 +10,14 @@ N; and every kind of bad input refused with a message naming the argument."""
 
 from __future__ import annotations
 
+import functools
 import math
+import warnings
 
 import numpy as np
 import pytest
 from reference import discrete_estimators as ref
-from scipy import special, stats
+from scipy import integrate, optimize, special, stats
 from softent.discrete.estimators import (
     ACCEPTS_WEIGHTED,
     ALPHAS,
@@ -225,6 +227,130 @@ def test_nsb_on_a_million_samples_in_a_million_cells():
     assert math.isfinite(h)
     assert h == pytest.approx(math.log(10**6), abs=0.01)
     assert entropy_from_counts(table) < math.log(10**6) - 0.5
+
+
+#: Zipf's law over 300 cells, unnormalised
+ZIPF_300 = 1.0 / np.arange(1, 301)
+#: extreme count profiles within the per-cell reference's reach (cells it can materialise,
+#: beta in [1e-12, 1e12]): (counts, alphabet size K)
+NSB_EXTREMES = {
+    "one sample": ([1], 3),
+    "a point mass": ([5], 10),
+    "all singletons, N = K": ([1] * 40, 40),
+    "N << K": ([2, 1, 1, 1, 1], 300),
+    "N >> K = 2": ([500_300, 499_700], 2),
+    "K = 2, few samples": ([3, 1], 2),
+    "K = 2, skewed": ([999, 1], 2),
+    "N >> K = 3": ([10**6, 10**6 - 3000, 4 * 10**5], 3),
+    # many distinct counts above 64 (summed term by term) / a few (Stirling's series)
+    "every count from 1 to 199": (list(range(1, 200)), 210),
+    "a few large counts": ([70, 130, 3000, 1, 1, 2], 12),
+    "25 large counts, 65 to 3000": (
+        [*np.unique(np.geomspace(65, 3000, 25).astype(int)).tolist(), 1, 1, 2, 3],
+        40,
+    ),
+    # 175 distinct counts up to ~1.6e4, both routes at once
+    "Zipf, N = 1e5 over 300 cells": (
+        np.random.default_rng(2).multinomial(10**5, ZIPF_300 / ZIPF_300.sum()).tolist(),
+        300,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(NSB_EXTREMES))
+def test_nsb_at_extreme_profiles_equals_the_per_cell_reference(name):
+    counts, k = NSB_EXTREMES[name]
+    with warnings.catch_warnings():
+        # the reference's quad reports roundoff at N = 1e6 (its lgamma differences)
+        warnings.simplefilter("ignore", integrate.IntegrationWarning)
+        expected = ref.nsb(np.array(counts), k)
+    got = entropy_from_counts(counts, estimator="nsb", alphabet_size=k)
+    assert got == pytest.approx(expected, rel=1e-10)
+
+
+def nsb_in_40_digits(counts, k: int) -> float:
+    """NSB's posterior mean with every function of beta in 40-digit mpmath (ln Gamma
+    differences, psi_1 by its recurrence, psi), the cells grouped by count (np.unique), the
+    integral over t = ln beta in [-46 - ln K, 46] by scipy's adaptive quad: no term sums, no
+    Stirling series, no fixed rule. For alphabets and totals the per-cell reference cannot
+    take (K = 10**12, N = 10**9)."""
+    import mpmath as mp
+
+    values, mults = np.unique(np.asarray(counts), return_counts=True)
+    cells = [(int(v), int(m)) for v, m in zip(values, mults, strict=True)]
+    n, seen = sum(v * m for v, m in cells), sum(m for _, m in cells)
+
+    def psi1(x):  # psi_1(x) = sum_{i<j} 1/(x+i)^2 + psi_1(x+j): mpmath is fast from x = 60
+        j = max(0, 60 - int(x))
+        return mp.fsum(1 / (x + i) ** 2 for i in range(j)) + mp.polygamma(1, x + j)
+
+    @functools.cache
+    def at(t: float) -> tuple:
+        with mp.workdps(40):
+            b, kk = mp.exp(mp.mpf(t)), mp.mpf(k)
+            a = n + kk * b
+            ev = mp.loggamma(kk * b) - mp.loggamma(a)
+            ev += mp.fsum(m * (mp.loggamma(v + b) - mp.loggamma(b)) for v, m in cells)
+            log_post = ev + mp.log(kk * psi1(kk * b + 1) - psi1(b + 1)) + t
+            s = mp.fsum(m * (v + b) * mp.digamma(v + b + 1) for v, m in cells)
+            h = mp.digamma(a + 1) - s / a - (kk - seen) * b / a * mp.digamma(b + 1)
+            return log_post, float(h)
+
+    # t from ln(1e-20 / K) (the prior's density in t is ~ zeta(2) K beta below) to ln 1e20
+    grid = np.linspace(-46.0 - math.log(k), 46.0, 93 + int(math.log(k)))
+    f = [at(float(t))[0] for t in grid]
+    i = max(range(grid.size), key=lambda j: f[j])
+    peak = optimize.minimize_scalar(
+        lambda t: -float(at(float(t))[0] - f[i]),
+        bounds=(grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]),
+        method="bounded",
+        options={"xatol": 1e-12},
+    )
+    t0 = float(peak.x)
+    top = max(at(t0)[0], f[i])
+    inside = [j for j in range(grid.size) if f[j] > top - 70] + [i]
+    lo, hi = grid[max(min(inside) - 1, 0)], grid[min(max(inside) + 1, grid.size - 1)]
+
+    def w(t: float) -> float:
+        return float(mp.exp(at(float(t))[0] - top))
+
+    opts = {"epsabs": 0.0, "epsrel": 1e-13, "limit": 500, "points": [t0]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", integrate.IntegrationWarning)
+        den = integrate.quad(w, lo, hi, **opts)[0]
+        num = integrate.quad(lambda t: w(t) * at(float(t))[1], lo, hi, **opts)[0]
+    return num / den
+
+
+#: profiles beyond the per-cell reference: huge alphabets, huge totals
+NSB_BEYOND_THE_REFERENCE = {
+    "N = 10 in K = 10**12": ([3, 2, 1, 1, 1, 1, 1], 10**12),
+    "50 singletons in K = 10**12": ([1] * 50, 10**12),
+    "a point mass of 10**9 in K = 10**6": ([10**9], 10**6),
+    "N = 2.3e9 in K = 3": ([10**9, 10**9 - 7, 3 * 10**8], 3),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(NSB_BEYOND_THE_REFERENCE))
+def test_nsb_beyond_the_reference_equals_a_40_digit_integral(name):
+    pytest.importorskip("mpmath")
+    counts, k = NSB_BEYOND_THE_REFERENCE[name]
+    expected = nsb_in_40_digits(counts, k)
+    got = entropy_from_counts(counts, estimator="nsb", alphabet_size=k)
+    # abs: E[H | n, beta] is psi(N + K b + 1) minus a mean of terms of size ln N, whose
+    # float rounding (~1e-14 nats) no quadrature removes: it shows on a point mass (H ~ 1e-9)
+    assert got == pytest.approx(expected, rel=1e-10, abs=1e-13)
+
+
+@pytest.mark.parametrize("k", [2, 3, 10, 1000, 10**6, 10**12, 10**15])
+def test_nsb_of_a_single_sample_is_half_of_log_k(k):
+    """One sample says nothing about H: by exchangeability E[H | sample in cell i] = K E[H
+    p_i] = E[H sum_i p_i] = E[H], the prior mean, and NSB's prior is flat in H's prior
+    mean xi over [0, ln K]: ln(K) / 2 exactly, at any K (the prior's mass at tiny beta,
+    ~ zeta(2) K beta, included)."""
+    h = entropy_from_counts([1], estimator="nsb", alphabet_size=k)
+    assert h == pytest.approx(math.log(k) / 2, rel=1e-13)
 
 
 @pytest.mark.parametrize("k", [1, 2])
