@@ -23,8 +23,10 @@ offer ``acc.all_reduce()`` without importing ``softent.torch``, and
 from __future__ import annotations
 
 import contextlib
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 
@@ -32,6 +34,22 @@ from ._checks import fail
 
 #: the dtypes a SumLayout's arrays may have (one buffer each)
 SUM_DTYPES = ("float64", "int64")
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def locked(method: _F) -> _F:
+    """Run ``method`` holding its object's ``_lock`` (a ``threading.RLock``): an
+    accumulator updated from several threads (e.g. forward hooks under
+    ``torch.nn.DataParallel``) sums every row once. :func:`all_reduce` holds it too."""
+
+    @functools.wraps(method)
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return run  # type: ignore[return-value]
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,10 @@ are serialised and never lost. After ``fork`` the child holds a copy like any ob
 
 from __future__ import annotations
 
-import functools
 import math
 import os
 import threading
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
@@ -39,7 +37,7 @@ from .._files import (
 )
 from .._interop import to_numpy
 from .._labels import LabelVocabulary, checked_label_values
-from .._mergeable import SumLayout
+from .._mergeable import SumLayout, locked
 from .._mergeable import all_reduce as _all_reduce
 from ._compose import (
     DiscreteInformation,
@@ -54,17 +52,6 @@ FORMAT = "softent.discrete.Counts"
 VERSION = 1
 #: slots of one variable's alphabet: the joint key is x_slot << 32 | y_slot
 _SLOT_BITS = 32
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def _locked(method: _F) -> _F:
-    @functools.wraps(method)
-    def run(self: Counts, *args: Any, **kwargs: Any) -> Any:
-        with self._lock:
-            return method(self, *args, **kwargs)
-
-    return run  # type: ignore[return-value]
 
 
 class _Variable:
@@ -206,18 +193,18 @@ class Counts:
         y = f", |Y|={self._y.size}, pairs={self._keys.shape[0]}" if self._paired else ""
         return f"Counts(N={self._n:g}, |X|={self._x.size}{y})"
 
-    @_locked
+    @locked
     def counts_x(self) -> tuple[np.ndarray, np.ndarray]:
         """(values [K] or [K, m], counts [K]) of x, in order of first appearance."""
         return self._x.values(), self._x.counts.copy()
 
-    @_locked
+    @locked
     def counts_y(self) -> tuple[np.ndarray, np.ndarray]:
         """(values, counts) of y (see :meth:`counts_x`)."""
         self._need_pairs("counts_y")
         return self._y.values(), self._y.counts.copy()
 
-    @_locked
+    @locked
     def joint(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(x slots [U], y slots [U], counts [U]) of the occupied (x, y) cells; slots index
         the values of :meth:`counts_x` / :meth:`counts_y`."""
@@ -232,7 +219,7 @@ class Counts:
         if self._n <= 0:
             fail(api, "self", "counts of at least one sample (call update first)", "no samples")
 
-    @_locked
+    @locked
     def entropy(
         self,
         *,
@@ -253,7 +240,7 @@ class Counts:
         )
         return info.entropy_x
 
-    @_locked
+    @locked
     def information(
         self,
         *,
@@ -289,7 +276,7 @@ class Counts:
         return self.information(**kwargs).mutual_information
 
     # -- writing ---------------------------------------------------------------------
-    @_locked
+    @locked
     def update(self, x: Any, y: Any = None, *, weights: Any = None) -> Counts:
         """Count the samples ``x`` (and the paired ``y``), weighted by ``weights`` [N]
         (non-negative, finite) when given. Returns self. All checks run before the state
@@ -341,7 +328,7 @@ class Counts:
         self._keys, inverse = np.unique(all_keys, return_inverse=True)
         self._values = np.bincount(inverse.ravel(), weights=all_values, minlength=self._keys.size)
 
-    @_locked
+    @locked
     def merge(self, other: Counts) -> Counts:
         """Add ``other``'s counts (another worker's) into this one; returns self. Its
         values are mapped onto this alphabet (new ones get new slots)."""
@@ -375,7 +362,7 @@ class Counts:
         self._weighted |= state["weighted"]
 
     # -- state -----------------------------------------------------------------------
-    @_locked
+    @locked
     def state_dict(self) -> dict[str, Any]:
         """The state as plain arrays and numbers (what :meth:`save` writes)."""
         xs = self._keys >> _SLOT_BITS
@@ -408,7 +395,7 @@ class Counts:
         c._merge_state(state, f"{API}.from_state_dict")
         return c
 
-    @_locked
+    @locked
     def save(self, path: str | os.PathLike) -> None:
         """Write the state to ``path`` atomically: an ``.npz`` archive (a JSON header, the
         arrays of :meth:`state_dict`; no pickle). An existing regular file is replaced
@@ -440,7 +427,7 @@ class Counts:
         return _all_reduce(self, group, api=f"{API}.all_reduce")
 
     # -- the Mergeable protocol (softent._mergeable) ---------------------------------
-    @_locked
+    @locked
     def reduce_meta(self) -> dict[str, Any]:
         s = self.state_dict()
         return {
@@ -475,7 +462,7 @@ class Counts:
         weighted = any(m["weighted"] for m in held)
         return SumLayout(arrays, context=(x, y, union_keys, held[0]["paired"], weighted))
 
-    @_locked
+    @locked
     def reduce_write(self, layout: SumLayout, views: dict[str, Any]) -> None:
         if self._n <= 0:
             return
@@ -492,7 +479,7 @@ class Counts:
             _add_at(views["joint_counts"], np.searchsorted(union_keys, keys), self._values)
         _add_at(views["n"], np.zeros(1, np.int64), np.array([self._n]))
 
-    @_locked
+    @locked
     def reduce_read(self, layout: SumLayout, views: dict[str, Any]) -> None:
         x, y, union_keys, paired, weighted = layout.context
         self._x = x.copy()

@@ -17,8 +17,9 @@ import numpy as np
 
 from .._checks import fail
 from .._interop import to_device, to_host
+from .._mergeable import locked
 from ._accumulator_args import API, bins_difference, check_same_bins, describe_bins
-from ._accumulator_store import AccumulatorFields, LabelHistograms, locked
+from ._accumulator_store import AccumulatorFields, LabelHistograms
 from ._state_io import FORMAT, VERSION, check_state, read_state, write_state
 from .bins import Bins
 

@@ -7,9 +7,7 @@ n_int bootstrap replicate rows, row ``r * n_int + l`` (n_state = (1 + R) * n_int
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
@@ -97,21 +95,6 @@ class LabelHistograms:
             return self.vocab.sorted_values, None, np.zeros(0, np.int64)
         order = self.vocab.sorted_slots
         return self.vocab.sorted_values, take_columns(self.hist[rows], order), self.counts[order]
-
-
-_F = TypeVar("_F", bound=Callable[..., Any])
-
-
-def locked(method: _F) -> _F:
-    """Run ``method`` holding the accumulator's lock: one object updated from several
-    threads (e.g. forward hooks under ``torch.nn.DataParallel``) sums every row once."""
-
-    @functools.wraps(method)
-    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
-        with self._lock:
-            return method(self, *args, **kwargs)
-
-    return run  # type: ignore[return-value]
 
 
 class AccumulatorFields:

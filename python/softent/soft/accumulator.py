@@ -53,6 +53,7 @@ from .._interop import (
     zeros,
 )
 from .._labels import checked_label_values, encode_labels
+from .._mergeable import locked
 from ._accumulator_args import (
     API,
     DEFAULT_LABEL_SET,
@@ -68,7 +69,7 @@ from ._accumulator_passes import EncodedSet, bootstrap_pass, plain_pass
 from ._accumulator_reduce import AccumulatorReduction
 from ._accumulator_results import AccumulatorResults
 from ._accumulator_state import AccumulatorPersistence
-from ._accumulator_store import LabelHistograms, locked
+from ._accumulator_store import LabelHistograms
 from ._kernel import finite_rows
 from .bins import Bins, Seed
 
