@@ -70,6 +70,9 @@ NEEDS = {
     "dit": "dit",
 }
 
+#: no peer of this family runs on torch: the workers pin only the BLAS/OpenMP variables
+THREAD_IMPORTS: tuple[str, ...] = ()
+
 SIZES = {
     "quick": "N=10^5: 100x100 plug-in/corrected, 200 columns x 10 labels, sparse 10^5 x 10^5",
     "issue": "the issue's sizes: N=10^6 1000x1000, 1000 columns at N=10^5, 10^6 x 10^6 sparse",

@@ -169,8 +169,13 @@ def run_group(fam, args, opts, have, task, size, cands, data_dir) -> list[dict]:
         "seed": args.seed,
         "threads": args.threads,
         "opts": opts,
-        # every optional module of the families runs on torch: give it the thread count
-        "imports": ["torch"] if any(c in fam.NEEDS for c in runnable) else [],
+        # the modules whose threads the worker pins when a peer runs (the soft family's
+        # peers run on torch; a family says otherwise with THREAD_IMPORTS)
+        "imports": (
+            list(getattr(fam, "THREAD_IMPORTS", ("torch",)))
+            if any(c in fam.NEEDS for c in runnable)
+            else []
+        ),
     }
     if runnable:
         est = sum(fam.estimate(c, task, n, d, b, opts)[1] for c in runnable)
