@@ -43,6 +43,7 @@ int64_t run(const SoftHistParams& p) {
   std::vector<T> csq_buf(b);
   for (int64_t j = 0; j < b; ++j) csq_buf[j] = static_cast<T>(p.centre_sq[j]);
   const T* csq = csq_buf.data();
+  const T* origin = static_cast<const T*>(p.origin);
   std::atomic<int64_t> first_bad{kNoRow};
 
   // One row: the softmax of its scores, then its masses into every histogram block it reaches.
@@ -71,16 +72,17 @@ int64_t run(const SoftHistParams& p) {
   parallel_tiles(
       n, tile, p.num_threads,
       [&] {
-        return ForwardThread<T>{TileReader<T>(p.z, tile), std::vector<T>(tile * b), LocalHist(out)};
+        return ForwardThread<T>{TileReader<T>(p.z, tile, origin), std::vector<T>(tile * b),
+                                LocalHist(out)};
       },
       [&](ForwardThread<T>& th, int64_t i0, int64_t m) {
-        th.reader.load(i0, m, row_norm);
+        th.reader.load(i0, m, M);
         // The dots go straight into the caller's buffer when it keeps them for a backward;
         // otherwise the softmax terms overwrite them in place.
         T* dots = dots_out ? dots_out + i0 * b : th.e.data();
         gemm_abt_rows(
             m, th.reader.rows(), th.reader.ld(), p.centres, dots, b, [&](int64_t r, const T* dot) {
-              add_row(th, i0 + r, dot, row_norm ? th.reader.zsq(r) : T(0), th.e.data() + r * b);
+              add_row(th, i0 + r, dot, row_norm ? th.reader.stat(r) : T(0), th.e.data() + r * b);
             });
       },
       [&](ForwardThread<T>& th) {

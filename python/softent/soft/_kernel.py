@@ -111,15 +111,19 @@ def _params(
     inv_temperature: Any,
     num_threads: int,
     tile_rows: int,
+    origin: Any,
 ) -> _core.SoftHistParams:
     """THE builder of the kernel's params struct (SoftHistParams in
     cpp/include/softent/params/soft.h), field by field: the fields the forward and the
-    backward share. ``slots`` [S, N] int32 in z's memory, or None / S = 0."""
+    backward share. ``slots`` [S, N] int32 in z's memory, or None / S = 0. ``origin`` [D]
+    in z's dtype and memory, or None: rows are read as z_i - origin, and the centres are
+    relative to it (:meth:`Bins.prepared`)."""
     n_sets = 0 if slots is None else int(slots.shape[0])
     p = _core.SoftHistParams()
     p.z = _view2d(v)
     p.centres = _view2d(view(centres))
     p.centre_sq = pointer(centre_sq)
+    p.origin = pointer(origin)
     p.slots = pointer(slots) if n_sets else 0
     p.n_sets = n_sets
     p.hist_rows = int(hist_rows)
@@ -148,11 +152,13 @@ def forward(
     row_offset: int = 0,
     replicate_offset: int = 0,
     dots_out: Any = None,
+    origin: Any = None,
     api: str = "soft_histogram",
 ) -> int:
     """Add the soft histograms of the rows of ``v`` into ``hist`` [(1 + replicates) *
     hist_rows, B] float64 (z's memory). ``centres`` [B, D] contiguous in z's dtype (unit
-    rows for cosine), ``centre_sq`` [B] float64, ``metric`` a :data:`METRIC_CODES` value,
+    rows for cosine; relative to ``origin`` [D] when given, see :func:`_params`),
+    ``centre_sq`` [B] float64, ``metric`` a :data:`METRIC_CODES` value,
     ``inv_temperature`` 1/T. ``dots_out``: [N, B] in z's dtype to keep <z_i, c_b>, or None.
     Returns the first row with NaN/Inf, or -1. The array owners stay referenced here until
     the kernel returns, so the addresses in the struct stay valid. A CPU call whose buffers
@@ -164,7 +170,16 @@ def forward(
         itemsize = 4 if v.dtype_code == 0 else 8
         check_forward_fits(api, n, d, b, rows, itemsize, num_threads, tile_rows)
     p = _params(
-        v, centres, centre_sq, slots, hist_rows, metric, inv_temperature, num_threads, tile_rows
+        v,
+        centres,
+        centre_sq,
+        slots,
+        hist_rows,
+        metric,
+        inv_temperature,
+        num_threads,
+        tile_rows,
+        origin,
     )
     p.hist = pointer(hist)
     p.replicates = int(replicates)
@@ -191,6 +206,7 @@ def backward(
     grad_centre_sq: Any,
     grad_inv_temperature: Any,
     dots: Any,
+    origin: Any = None,
 ) -> None:
     """Reduce the cotangent ``grad_hist`` [hist_rows, B] float64 (contiguous) of
     :func:`forward`'s histograms into the gradients that are not None: ``grad_z`` [N, D]
@@ -198,7 +214,7 @@ def backward(
     [] (float64, zeroed: added into). ``dots``: the forward's kept [N, B] dots, or None."""
     g = _core.SoftHistGradParams()
     g.fwd = _params(
-        v, centres, centre_sq, slots, hist_rows, metric, inv_temperature, num_threads, 0
+        v, centres, centre_sq, slots, hist_rows, metric, inv_temperature, num_threads, 0, origin
     )
     g.grad_hist = pointer(grad_hist)
     g.dots = pointer(dots)
@@ -238,7 +254,7 @@ def accumulate(
     (replicate_seed, row_offset + i, replicate_offset + r - 1) only
     (cpp/include/softent/math/bootstrap.h)."""
     v = kernel_view(api, z)
-    centres, csq = bins.prepared(v.dtype_code, v.device)
+    centres, csq, origin = bins.prepared(v.dtype_code, v.device)
     slots_dev: Any = None
     if slots is not None:
         slots_dev = on_device(np.ascontiguousarray(slots, dtype=np.int32), v.device)
@@ -259,6 +275,7 @@ def accumulate(
         replicate_seed=replicate_seed,
         row_offset=row_offset,
         replicate_offset=replicate_offset,
+        origin=origin,
         api=api,
     )
     if bad >= 0:

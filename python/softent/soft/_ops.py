@@ -32,12 +32,15 @@ def soft_histogram_with_dots(
     metric: int,
     num_threads: int,
     keep_dots: bool,
+    origin: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
     """([hist_rows, B] float64 soft histograms of z [N, D], dots) (see SoftHistParams in
     cpp/include/softent/params/soft.h). ``centres`` [B, D] contiguous in z's dtype (unit rows
     for cosine), ``centre_sq`` [B] float64, ``slots`` [S, N] int32 (-1 or 1..hist_rows-1),
     ``inv_temperature`` a 0-d float64 CPU tensor (1/T). ``dots`` is [N, B] <z_i, c_b> in
-    z's dtype when ``keep_dots`` (the backward then skips recomputing them), else empty."""
+    z's dtype when ``keep_dots`` (the backward then skips recomputing them), else empty.
+    ``origin`` [D] in z's dtype, or None: rows are read as z_i - origin and the centres are
+    relative to it (the translation-invariant metrics; see SoftHistParams::origin)."""
     hist = torch.zeros((hist_rows, centres.shape[0]), dtype=torch.float64, device=z.device)
     dots = z.new_empty((z.shape[0], centres.shape[0]) if keep_dots else (0,))
     bad = _kernel.forward(
@@ -51,6 +54,7 @@ def soft_histogram_with_dots(
         inv_temperature,
         num_threads,
         dots_out=dots if keep_dots else None,
+        origin=origin,
         api=_API,
     )
     if bad >= 0:
@@ -59,7 +63,18 @@ def soft_histogram_with_dots(
 
 
 @soft_histogram_with_dots.register_fake
-def _(z, centres, centre_sq, slots, inv_temperature, hist_rows, metric, num_threads, keep_dots):
+def _(
+    z,
+    centres,
+    centre_sq,
+    slots,
+    inv_temperature,
+    hist_rows,
+    metric,
+    num_threads,
+    keep_dots,
+    origin=None,
+):
     hist = z.new_empty((hist_rows, centres.shape[0]), dtype=torch.float64)
     return hist, z.new_empty((z.shape[0], centres.shape[0]) if keep_dots else (0,))
 
@@ -74,10 +89,20 @@ def soft_histogram(
     metric: int,
     num_threads: int,
     keep_dots: bool = False,
+    origin: Tensor | None = None,
 ) -> Tensor:
     """The differentiable [hist_rows, B] histograms (see :func:`soft_histogram_with_dots`)."""
     hist, _ = soft_histogram_with_dots(
-        z, centres, centre_sq, slots, inv_temperature, hist_rows, metric, num_threads, keep_dots
+        z,
+        centres,
+        centre_sq,
+        slots,
+        inv_temperature,
+        hist_rows,
+        metric,
+        num_threads,
+        keep_dots,
+        origin,
     )
     return hist
 
@@ -95,6 +120,7 @@ def soft_histogram_backward(
     num_threads: int,
     needs: list[bool],
     dots: Tensor,
+    origin: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """(grad_z [N, D] z's dtype, grad_centres [B, D] float64, grad_centre_sq [B] float64,
     grad_inv_temperature [] float64) for ``needs`` = which of the four are wanted (the
@@ -120,6 +146,7 @@ def soft_histogram_backward(
         grad_centre_sq=grad_csq if needs[2] else None,
         grad_inv_temperature=grad_inv_t if needs[3] else None,
         dots=dots if dots.numel() else None,
+        origin=origin,
     )
     return grad_z, grad_c, grad_csq, grad_inv_t.cpu()
 
@@ -137,6 +164,7 @@ def _(
     num_threads,
     needs,
     dots,
+    origin=None,
 ):
     n, d, b = z.shape[0], z.shape[1], centres.shape[0]
     f64 = {"dtype": torch.float64, "device": z.device}
@@ -149,14 +177,16 @@ def _(
 
 
 def _setup_context(ctx, inputs, output) -> None:
-    z, centres, centre_sq, slots, inv_temperature, hist_rows, metric, num_threads, _ = inputs
-    ctx.save_for_backward(z, centres, centre_sq, slots, inv_temperature, output[1])
+    z, centres, centre_sq, slots, inv_temperature, hist_rows, metric, num_threads, _, origin = (
+        inputs
+    )
+    ctx.save_for_backward(z, centres, centre_sq, slots, inv_temperature, output[1], origin)
     ctx.params = (hist_rows, metric, num_threads)
 
 
 def _backward(ctx, grad_hist: Tensor, grad_dots: Tensor):
     # grad_dots: the kept dots are an implementation detail, never differentiated through.
-    z, centres, centre_sq, slots, inv_temperature, dots = ctx.saved_tensors
+    z, centres, centre_sq, slots, inv_temperature, dots, origin = ctx.saved_tensors
     needs = [bool(ctx.needs_input_grad[i]) for i in (0, 1, 2, 4)]
     grad_z, grad_c, grad_csq, grad_inv_t = soft_histogram_backward(
         grad_hist.to(torch.float64).contiguous(),
@@ -168,6 +198,7 @@ def _backward(ctx, grad_hist: Tensor, grad_dots: Tensor):
         *ctx.params,
         needs,
         dots,
+        origin,
     )
     return (
         grad_z if needs[0] else None,
@@ -175,6 +206,7 @@ def _backward(ctx, grad_hist: Tensor, grad_dots: Tensor):
         grad_csq if needs[2] else None,
         None,
         grad_inv_t if needs[3] else None,
+        None,
         None,
         None,
         None,

@@ -24,6 +24,9 @@ Seed = int | np.random.Generator
 Metric = Literal["euclidean", "sqeuclidean", "cosine", "dot"]
 #: must match enum class Metric in cpp/include/softent/math/metric.h
 METRIC_CODES: dict[str, int] = {"euclidean": 0, "sqeuclidean": 1, "cosine": 2, "dot": 3}
+#: the metrics whose scores depend only on z - c (math::translation_invariant in
+#: cpp/include/softent/math/metric.h): the kernels read them relative to an origin
+TRANSLATION_INVARIANT = frozenset({"euclidean", "sqeuclidean"})
 
 
 def _rng(seed: Seed, api: str) -> np.random.Generator:
@@ -178,17 +181,32 @@ class Bins:
         h.update(f"{self.centres.shape}|{self.metric}|{self.temperature!r}".encode())
         return h.hexdigest()
 
-    def prepared(self, dtype_code: int, device: int) -> tuple[Any, Any]:
-        """(centres [B, D] in the kernel dtype, unit rows for cosine; ||c||^2 [B] float64)
-        in the memory of ``device`` (-1 = host)."""
+    def prepared(self, dtype_code: int, device: int) -> tuple[Any, Any, Any]:
+        """(centres [B, D] in the kernel dtype, unit rows for cosine; ||c||^2 [B] float64;
+        origin [D] in the kernel dtype or None) in the memory of ``device`` (-1 = host).
+
+        For the translation-invariant metrics (euclidean, sqeuclidean) the centres come
+        relative to ``origin``, the centres' mean (computed in float64, then rounded to the
+        kernel dtype), and the kernels read every row as z - origin (SoftHistParams::origin):
+        the scores are then computed from differences of the data's own size, not from
+        ||z||^2 - 2<z, c> + ||c||^2 at the data's offset, which cancels catastrophically."""
         key = (dtype_code, device)
         if key not in self._prepared:
+            dtype = np.float64 if dtype_code == 1 else np.float32
             c = self.centres
+            origin = None
             if self.metric == "cosine":
                 c = c / np.linalg.norm(c, axis=1, keepdims=True)
-            c = np.ascontiguousarray(c, dtype=np.float64 if dtype_code == 1 else np.float32)
+            elif self.metric in TRANSLATION_INVARIANT:
+                origin = np.ascontiguousarray(c.mean(axis=0), dtype=dtype)
+                c = c - origin.astype(np.float64)
+            c = np.ascontiguousarray(c, dtype=dtype)
             csq = np.ascontiguousarray(np.sum(c.astype(np.float64) ** 2, axis=1))
-            self._prepared[key] = (on_device(c, device), on_device(csq, device))
+            self._prepared[key] = (
+                on_device(c, device),
+                on_device(csq, device),
+                None if origin is None else on_device(origin, device),
+            )
         return self._prepared[key]
 
 

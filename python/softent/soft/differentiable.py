@@ -41,6 +41,7 @@ from . import _ops
 from ._kernel import label_slots
 from .bins import (
     METRIC_CODES,
+    TRANSLATION_INVARIANT,
     Metric,
     Seed,
     auto_temperature,
@@ -277,6 +278,13 @@ def information(
     c, t = _bins(api, z, centres, n_bins, metric, temperature, seed)
     # the kernel's centres in z's dtype, inside the graph (gradients reach tensor centres)
     c_kernel = c / c.norm(dim=1, keepdim=True) if metric == "cosine" else c
+    origin = None
+    if metric in TRANSLATION_INVARIANT:
+        # rows and centres relative to the centres' mean (a constant: the scores depend on
+        # z - c only, so the gradients w.r.t. the shifted centres are those w.r.t. c), as
+        # Bins.prepared does for the NumPy path
+        origin = c_kernel.detach().to(torch.float64).mean(0).to(z.dtype)
+        c_kernel = (c_kernel.to(torch.float64) - origin.to(torch.float64)).to(z.dtype)
     c_kernel = c_kernel.contiguous()
     csq = (c_kernel.to(torch.float64) ** 2).sum(1)
     k = 0 if counts is None else int(counts.shape[0])
@@ -285,7 +293,16 @@ def information(
     )
     keep_dots = wants_grad and n * c.shape[0] * z.element_size() <= _backward_cache_bytes
     hist = _ops.soft_histogram(
-        z, c_kernel, csq, slots, 1.0 / t, 1 + k, METRIC_CODES[metric], threads, keep_dots
+        z,
+        c_kernel,
+        csq,
+        slots,
+        1.0 / t,
+        1 + k,
+        METRIC_CODES[metric],
+        threads,
+        keep_dots,
+        origin,
     )
     # the last step, shared with the NumPy path (softent.discrete)
     if counts is None:

@@ -1,0 +1,117 @@
+"""Numerics of the soft-bin kernels where the plain formula loses digits: data far from the
+origin (Euclidean scores computed relative to the centres' mean), rows of extreme scale
+under cosine (scale-safe norms), checked against the float64 reference on data where it is
+exact (tests/reference/soft.py), forward and backward, on every device."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import softent
+from cases import host, put
+from reference import soft as ref
+
+torch = pytest.importorskip("torch")
+import softent.torch as st
+
+TRANSLATION_INVARIANT = ("euclidean", "sqeuclidean")
+
+
+def _offset_case(offset: float, dtype, d: int = 16, n: int = 2000, b: int = 40):
+    """(z at ``offset`` in ``dtype``, centres [B, D] float64 in the data's box, and both
+    exactly relative to the offset in float64: the reference's input, with no cancellation)."""
+    rng = np.random.default_rng(0)
+    z = (rng.standard_normal((n, d)) + offset).astype(dtype)
+    centres = rng.uniform(-2, 2, (b, d)) + offset
+    return z, centres, z.astype(np.float64) - offset, centres - offset
+
+
+@pytest.mark.parametrize("metric", TRANSLATION_INVARIANT)
+@pytest.mark.parametrize(
+    ("offset", "dtype", "rtol"), [(1e4, np.float32, 1e-4), (1e8, np.float64, 1e-9)]
+)
+def test_data_far_from_the_origin_give_the_float64_answer(metric, offset, dtype, rtol, device):
+    # the issue's case: float32 N(0, 1) + 1e4, D = 16 gave H = 4.587 instead of 1.642
+    z, c, z_ref, c_ref = _offset_case(offset, dtype)
+    t = 0.7 if metric == "euclidean" else 4.0
+    labels = np.arange(len(z)) % 3
+    got = softent.information(put(z, device), labels, centres=c, metric=metric, temperature=t)
+    h, hc, mi, _ = ref.information(z_ref, labels, c_ref, metric, t)
+    assert got.entropy == pytest.approx(h, rel=rtol)
+    assert got.conditional_entropy == pytest.approx(hc, rel=rtol)
+    assert got.mutual_information == pytest.approx(mi, rel=rtol, abs=rtol)
+
+
+@pytest.mark.parametrize("metric", TRANSLATION_INVARIANT)
+def test_default_box_centres_far_from_the_origin_give_the_float64_answer(metric, device):
+    z, _, z_ref, _ = _offset_case(1e4, np.float32)
+    got = softent.entropy(put(z, device), metric=metric, n_bins=30, temperature=0.5)
+    centres = softent.box_bins(z, 30)  # the default centres, as the entropy call drew them
+    assert got == pytest.approx(ref.entropy(z_ref, centres - 1e4, metric, 0.5), rel=1e-4)
+
+
+@pytest.mark.parametrize("metric", TRANSLATION_INVARIANT)
+def test_gradients_far_from_the_origin_match_the_float64_reference(metric, device):
+    z_np, c_np, z_ref, _ = _offset_case(1e4, np.float32, n=500, b=20)
+    c_np = c_np.astype(np.float32)  # the centres as the float32 tensor holds them
+    c_ref = c_np.astype(np.float64) - 1e4
+    labels = torch.as_tensor(np.arange(len(z_np)) % 4, device=device)
+    t0 = 0.7 if metric == "euclidean" else 4.0
+    z = torch.tensor(z_np, device=device, requires_grad=True)
+    c = torch.tensor(c_np, dtype=torch.float32, device=device, requires_grad=True)
+    t = torch.tensor(t0, dtype=torch.float32, requires_grad=True)
+    info = st.information(z, labels, centres=c, metric=metric, temperature=t)
+    (info.mutual_information + 0.3 * info.entropy).backward()
+
+    zr = torch.tensor(z_ref, requires_grad=True)
+    cr = torch.tensor(c_ref, requires_grad=True)
+    tr = torch.tensor(t0, dtype=torch.float64, requires_grad=True)
+    h, _, mi, _ = ref.torch_information(zr, labels.cpu(), cr, metric, tr)
+    (mi + 0.3 * h).backward()
+    assert float(info.mutual_information.detach()) == pytest.approx(float(mi.detach()), rel=1e-4)
+    for got, want in ((z.grad, zr.grad), (c.grad, cr.grad), (t.grad, tr.grad)):
+        got = got.double().cpu()
+        assert float((got - want).norm() / want.norm()) < 1e-3
+
+
+# ----------------------------------------------------------------------------- cosine scale
+
+
+@pytest.mark.parametrize(
+    ("scale", "dtype"),
+    [
+        (1e-23, np.float32),
+        (1e-30, np.float32),
+        (1e19, np.float32),
+        (1e30, np.float32),
+        (1e-170, np.float64),
+        (1e-300, np.float64),
+        (1e170, np.float64),
+    ],
+)
+def test_cosine_is_scale_invariant_for_tiny_and_huge_rows(scale, dtype, device):
+    # rows of ~1e-23 (float32) or ~1e-170 (float64) were taken for zero rows: ||z||^2
+    # underflowed; float32 rows of ~1.8e19 were refused as NaN/Inf (||z||^2 overflowed)
+    rng = np.random.default_rng(2)
+    z = rng.standard_normal((300, 8))
+    labels = np.arange(300) % 3
+    kw = {"n_bins": 20, "temperature": 0.2}
+    want = ref.information(z, labels, softent.spherical_bins(20, 8), "cosine", 0.2)
+    got = softent.information(put((z * scale).astype(dtype), device), labels, **kw)
+    rtol = 1e-5 if dtype == np.float32 else 1e-10
+    assert got.entropy == pytest.approx(want[0], rel=rtol)
+    assert got.conditional_entropy == pytest.approx(want[1], rel=rtol)
+
+
+@pytest.mark.parametrize(("scale", "dtype"), [(1e-23, torch.float32), (1e-170, torch.float64)])
+def test_cosine_gradients_of_tiny_rows_scale_as_one_over_the_scale(scale, dtype, device):
+    rng = np.random.default_rng(4)
+    z0 = rng.standard_normal((200, 6))
+    labels = torch.as_tensor(np.arange(200) % 3, device=device)
+    grads = []
+    for s in (1.0, scale):
+        z = torch.tensor(z0 * s, dtype=dtype, device=device, requires_grad=True)
+        st.mutual_information(z, labels, n_bins=12, temperature=0.2).backward()
+        grads.append(host(z.grad).astype(np.float64) * s)
+    assert np.isfinite(grads[1]).all()
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-4, atol=1e-5 * np.abs(grads[0]).max())
