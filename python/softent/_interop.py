@@ -100,6 +100,10 @@ def as_float_rows(x: Any, api: str, name: str, *, keep_graph: bool = False) -> n
         arr: Any = t
     else:
         arr = as_array(x)
+        if arr.dtype.kind == "f" and not arr.dtype.isnative:
+            # big-endian (or other non-native) floats: the kernels read native values, so
+            # convert once (the caller's array is left as it is)
+            arr = arr.astype(arr.dtype.newbyteorder("="))
         if arr.dtype == np.float16:
             arr = arr.astype(np.float32)
         elif arr.dtype not in (np.float32, np.float64):

@@ -21,8 +21,8 @@
 namespace softent::cuda {
 namespace {
 
-// Per row: U (in place of the dots), zcoef[r] (grad_z's row-vector coefficient), ucsq [m, b] = u a_csq
-// (reduced over rows by column_sums), and the row's dL/d(1/T) into grad_inv_temperature.
+// Per row: U (in place of the dots), zcoef[r] (grad_z's row-vector coefficient), ucsq [m, b] = u
+// a_csq (reduced over rows by column_sums), and the row's dL/d(1/T) into grad_inv_temperature.
 template <typename T>
 __global__ void softmax_backward_rows(T* __restrict__ dots, const T* __restrict__ stat,
                                       const double* __restrict__ grad_hist, SoftHistParams p,

@@ -126,10 +126,13 @@ def _js_to_rest_nats(per_label: np.ndarray, chunk_rows: int = 4096) -> np.ndarra
         p = rows / rows.sum(axis=1, keepdims=True)
         rsum = rest.sum(axis=1, keepdims=True)
         q = np.divide(rest, rsum, out=np.zeros_like(rest), where=rsum > 0)
-        mid = 0.5 * (p + q)  # > 0 wherever p or q is
+        # KL(p ‖ m) with m = (p + q)/2 as Σ p log(2p / (p + q)): halving a subnormal p
+        # first would round m to 0 (p / m = inf: an infinite JS); p + q >= p > 0 never does,
+        # and the ratio stays in (0, 2]
+        both = p + q
         with np.errstate(divide="ignore", invalid="ignore"):
-            kp = np.where(p > 0, p * np.log(p / mid), 0.0).sum(axis=1)
-            kq = np.where(q > 0, q * np.log(q / mid), 0.0).sum(axis=1)
+            kp = np.where(p > 0, p * np.log(2 * p / both), 0.0).sum(axis=1)
+            kq = np.where(q > 0, q * np.log(2 * q / both), 0.0).sum(axis=1)
         # JS >= 0 exactly; rounding can leave -1e-17 for (nearly) identical rows.
         out[a : a + len(rows)] = np.maximum(0.5 * (kp + kq), 0.0)
         prefix = prefix + chunk_sums[c]

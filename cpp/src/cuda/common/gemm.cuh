@@ -70,8 +70,8 @@ __global__ void gemm_strided(int64_t M, int64_t N, int64_t K, Operand<T> a, Oper
 }
 
 template <typename T, typename Epilogue>
-void launch_gemm(cudaStream_t stream, int64_t M, int64_t N, int64_t K, Operand<T> a,
-                 Operand<T> b, Epilogue out) {
+void launch_gemm(cudaStream_t stream, int64_t M, int64_t N, int64_t K, Operand<T> a, Operand<T> b,
+                 Epilogue out) {
   const dim3 block(kTile, kTile);
   const dim3 grid(unsigned((N + kTile - 1) / kTile), unsigned((M + kTile - 1) / kTile));
   gemm_strided<T, Epilogue><<<grid, block, 0, stream>>>(M, N, K, a, b, out);
@@ -99,11 +99,11 @@ __global__ void row_stats(const T* __restrict__ z, int64_t sr, int64_t sc, int64
 
 // stat [m] = the statistics of rows [row0, row0 + m) of z relative to origin (or null).
 template <typename T>
-void chunk_row_stats(cudaStream_t stream, const View2D& z, int64_t row0, int64_t m,
-                     const T* origin, Metric metric, T* stat) {
-  row_stats<T><<<unsigned((m + 255) / 256), 256, 0, stream>>>(
-      z.ptr<T>() + row0 * z.stride_row, z.stride_row, z.stride_col, m, z.cols, origin, metric,
-      stat);
+void chunk_row_stats(cudaStream_t stream, const View2D& z, int64_t row0, int64_t m, const T* origin,
+                     Metric metric, T* stat) {
+  row_stats<T><<<unsigned((m + 255) / 256), 256, 0, stream>>>(z.ptr<T>() + row0 * z.stride_row,
+                                                              z.stride_row, z.stride_col, m, z.cols,
+                                                              origin, metric, stat);
   check(cudaGetLastError(), "row_stats launch");
 }
 
