@@ -166,3 +166,78 @@ def test_big_endian_floats_are_read_as_their_values(dtype):
     assert got.entropy == want.entropy
     assert big.dtype == np.dtype(dtype)
     np.testing.assert_array_equal(big, before)
+
+
+# ----------------------------------------------------------------------------- temperature
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("temperature", [1e-30, 1e-39, 1e-45, 1e-200, 1e-307])
+def test_tiny_temperatures_give_the_hard_assignment(dtype, temperature, device):
+    # 1/T overflowed float32 below 2.9e-39 and s/T overflowed: rows refused as "NaN/Inf"
+    rng = np.random.default_rng(8)
+    z = rng.standard_normal((400, 6))
+    centres = softent.spherical_bins(25, 6)
+    winners = np.argmax(ref.scores(z, centres, "cosine"), axis=1)
+    want = ref.shannon(np.bincount(winners, minlength=25).astype(np.float64))
+    got = softent.entropy(put(z.astype(dtype), device), centres=centres, temperature=temperature)
+    assert got == pytest.approx(want, rel=1e-12)
+
+
+def test_a_temperature_whose_reciprocal_is_not_finite_is_refused_with_the_range():
+    z = np.ones((5, 2))
+    with pytest.raises(ValueError, match=r"temperature must be >= 2\.225e-308 \(so that 1/T is"):
+        softent.entropy(z, temperature=1e-320)
+
+
+@pytest.mark.parametrize("scale", [1e-160, 1e-200])
+def test_tensor_temperature_below_1e_154_gets_the_scaled_gradient(scale):
+    # dL/dT went through 1/T^2 (inf) times a dL/d(1/T) of 0: NaN. With the dot metric the
+    # estimator depends on z / T only, so dL/dT at (a z, a T) is dL/dT at (z, T) / a.
+    rng = np.random.default_rng(9)
+    z0 = rng.standard_normal((200, 5))
+    centres = torch.tensor(softent.spherical_bins(15, 5))
+    labels = torch.as_tensor(np.arange(200) % 3)
+    grads = []
+    for a in (1.0, scale):
+        z = torch.tensor(z0 * a, requires_grad=True)
+        t = torch.tensor(0.3 * a, dtype=torch.float64, requires_grad=True)
+        st.mutual_information(z, labels, centres=centres, metric="dot", temperature=t).backward()
+        grads.append((float(t.grad) * a, z.grad.numpy() * a))
+    assert np.isfinite(grads[1][0])
+    assert grads[1][0] == pytest.approx(grads[0][0], rel=1e-9)
+    np.testing.assert_allclose(grads[1][1], grads[0][1], rtol=1e-9, atol=1e-12)
+
+
+def test_saturated_softmax_with_a_tiny_tensor_temperature_has_zero_not_nan_gradients():
+    rng = np.random.default_rng(10)
+    z = torch.tensor(rng.standard_normal((100, 4)), requires_grad=True)
+    t = torch.tensor(1e-155, dtype=torch.float64, requires_grad=True)
+    st.entropy(z, n_bins=10, temperature=t).backward()
+    assert float(t.grad) == 0.0
+    assert bool(torch.isfinite(z.grad).all())
+
+
+# ----------------------------------------------------------------------------- overflow
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "sqeuclidean"])
+@pytest.mark.parametrize("nonfinite", ["raise", "drop"])
+def test_finite_rows_whose_scores_overflow_are_not_called_nan(metric, nonfinite):
+    z = (np.random.default_rng(1).standard_normal((50, 4)) * 1e20).astype(np.float32)
+    with pytest.raises(ValueError, match=r"^softent\.entropy: z must be rows whose") as info:
+        softent.entropy(z, metric=metric, n_bins=5, temperature=1.0, nonfinite=nonfinite)
+    message = str(info.value)
+    assert "fit in float32" in message
+    assert "overflow" in message
+    assert "float64" in message
+    assert "NaN" not in message
+    # the same data in float64 fit
+    assert np.isfinite(softent.entropy(z.astype(np.float64), metric=metric, n_bins=5))
+
+
+def test_a_nan_row_is_still_named_as_nan():
+    z = np.random.default_rng(1).standard_normal((50, 4)).astype(np.float32)
+    z[7, 2] = np.nan
+    with pytest.raises(ValueError, match=r"z must be finite .*got NaN/Inf in row 7"):
+        softent.entropy(z, centres=np.eye(4), metric="euclidean", temperature=1.0)

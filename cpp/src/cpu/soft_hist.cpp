@@ -34,7 +34,7 @@ struct ForwardThread {
 template <typename T, Metric M>
 int64_t run(const SoftHistParams& p) {
   const int64_t n = p.z.rows, d = p.z.cols, b = p.centres.rows;
-  const T inv_t = static_cast<T>(p.inv_temperature);
+  const T scale = math::softmax_scale<T>(p.inv_temperature);
   T* dots_out = static_cast<T*>(p.dots_out);
   const int64_t tile = tile_height(p.tile_rows, n, b, d);
   constexpr bool row_norm = math::needs_row_norm(M);
@@ -48,9 +48,9 @@ int64_t run(const SoftHistParams& p) {
 
   // One row: the softmax of its scores, then its masses into every histogram block it reaches.
   const auto add_row = [&](ForwardThread<T>& th, int64_t i, const T* dot, T zr, T* e) {
-    const auto x_of = [&](int64_t j) { return math::scaled_score(M, dot[j], zr, csq[j], inv_t); };
+    const auto s_of = [&](int64_t j) { return math::score(M, dot[j], zr, csq[j]); };
     math::LogSumExp<T> lse = math::lse_init<T>();
-    math::lse_push_block(lse, b, x_of, e, e);
+    math::lse_push_block(lse, b, s_of, e, e, scale);
     const math::SoftmaxNorm norm = math::row_softmax_norm(lse, zr);
     if (!norm.finite) {
       th.first_bad = std::min(th.first_bad, i);

@@ -35,7 +35,7 @@ struct BackwardThread {
 
   TileReader<T> reader;
   std::vector<T> u;            // dots of the tile, overwritten row by row by U = dL/ds * a_dot
-  std::vector<T> x, e;         // the current row's scaled scores and softmax terms
+  std::vector<T> x, e;         // the current row's scores and softmax terms
   std::vector<T> zcoef, ucsq;  // per tile row: grad_z's row-vector coefficient; per bin: u a_csq
   std::vector<double> cot;     // g_ib of the current row
   std::vector<double> gc;      // this thread's grad_centres [b, d]
@@ -49,7 +49,7 @@ void run_backward(const SoftHistGradParams& g) {
   const SoftHistParams& p = g.fwd;
   const int64_t n = p.z.rows, d = p.z.cols, b = p.centres.rows;
   const T* centres = p.centres.ptr<T>();
-  const T inv_t = static_cast<T>(p.inv_temperature);
+  const T inv_t = math::softmax_scale<T>(p.inv_temperature);
   const int64_t tile = tile_height(p.tile_rows, n, b, d);
   constexpr bool row_norm = math::needs_row_norm(M);
   constexpr bool has_csq = math::needs_centre_norm(M);
@@ -77,11 +77,9 @@ void run_backward(const SoftHistGradParams& g) {
           const T* dot = cached ? cached + i * b : th.u.data() + r * b;
           T* u_row = th.u.data() + r * b;  // U overwrites the dots it is computed from
           const T zr = row_norm ? th.reader.stat(r) : T(0);
-          const auto x_of = [&](int64_t j) {
-            return math::scaled_score(M, dot[j], zr, csq[j], inv_t);
-          };
+          const auto s_of = [&](int64_t j) { return math::score(M, dot[j], zr, csq[j]); };
           math::LogSumExp<T> lse = math::lse_init<T>();
-          math::lse_push_block(lse, b, x_of, x, e);
+          math::lse_push_block(lse, b, s_of, x, e, inv_t);
           const double inv_sum = math::row_softmax_norm(lse, zr).inv_sum;
       // g_ib: the all-rows cotangent plus each label set's row (a gather, in set order).
 #pragma omp simd
@@ -98,17 +96,17 @@ void run_backward(const SoftHistGradParams& g) {
           for (int64_t j = 0; j < b; ++j) mean_terms += math::softmax_grad_mean_term(e[j], cot[j]);
           const double mean = math::softmax_grad_mean(mean_terms, inv_sum);
           // One branch-free vectorised pass per row.
-          double row_w = 0.0, row_vx = 0.0;
-#pragma omp simd reduction(+ : row_w, row_vx)
+          double row_w = 0.0, row_vs = 0.0;
+#pragma omp simd reduction(+ : row_w, row_vs)
           for (int64_t j = 0; j < b; ++j) {
             const math::ScoreCotangent<T> c = math::score_cotangent(
                 M, e[j], x[j], dot[j], zr, csq[j], inv_sum, cot[j], mean, inv_t);
-            row_vx += c.vx_term;
+            row_vs += c.vs_term;
             row_w += c.row_term;
             if constexpr (has_csq) th.ucsq[j] = c.u_csq;
             u_row[j] = c.u_dot;
           }
-          th.ginv_t += math::grad_inv_temperature_row(row_vx, inv_t);
+          th.ginv_t += math::grad_inv_temperature_row(row_vs);
           if constexpr (has_csq) {
             if (want_csq) {
 #pragma omp simd

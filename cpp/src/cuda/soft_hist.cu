@@ -30,21 +30,21 @@ __global__ void softmax_accumulate(T* __restrict__ scores, const T* __restrict__
   const int64_t r = int64_t(blockIdx.x) * kWarpsPerBlock + (threadIdx.x >> 5);
   if (r >= m) return;
   const int64_t b = p.centres.rows, i = row0 + r;
-  const T inv_t = T(p.inv_temperature);
+  const T scale = math::softmax_scale<T>(p.inv_temperature);
   T* s = scores + r * b;
   const T zr = stat ? stat[r] : T(0);
   math::LogSumExp<T> lse = math::lse_init<T>();
   for (int64_t j = lane; j < b; j += 32) {
-    s[j] = math::scaled_score(p.metric, s[j], zr, T(p.centre_sq[j]), inv_t);
-    math::lse_push(lse, s[j]);
+    s[j] = math::score(p.metric, s[j], zr, T(p.centre_sq[j]));
+    math::lse_push(lse, s[j], scale);
   }
-  lse = warp_combine(lse);
+  lse = warp_combine(lse, scale);
   const math::SoftmaxNorm norm = math::row_softmax_norm(lse, zr);
   if (!norm.finite) {
     if (lane == 0) atomicMin(first_bad, static_cast<unsigned long long>(i));
     return;
   }
-  for (int64_t j = lane; j < b; j += 32) s[j] = math::softmax_term(s[j], lse.max);
+  for (int64_t j = lane; j < b; j += 32) s[j] = math::softmax_term(s[j], lse.max, scale);
   for (int64_t block = 0; block <= p.replicates; ++block) {
     const int w = math::block_weight(p, i, block);
     if (w == 0) continue;

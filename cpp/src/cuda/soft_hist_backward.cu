@@ -32,38 +32,36 @@ __global__ void softmax_backward_rows(T* __restrict__ dots, const T* __restrict_
   const int64_t r = int64_t(blockIdx.x) * kWarpsPerBlock + (threadIdx.x >> 5);
   if (r >= m) return;
   const int64_t b = p.centres.rows, i = row0 + r;
-  const T inv_t = T(p.inv_temperature);
+  const T inv_t = math::softmax_scale<T>(p.inv_temperature);
   T* dot = dots + r * b;
   const T zr = stat ? stat[r] : T(0);
-  auto x_of = [&](int64_t j) {
-    return math::scaled_score(p.metric, dot[j], zr, T(p.centre_sq[j]), inv_t);
-  };
+  auto s_of = [&](int64_t j) { return math::score(p.metric, dot[j], zr, T(p.centre_sq[j])); };
   const auto slot_of = [&](int64_t set) { return p.slots[set * p.z.rows + i]; };
   auto cot = [&](int64_t j) { return math::mass_cotangent(grad_hist, b, j, p.n_sets, slot_of); };
   math::LogSumExp<T> lse = math::lse_init<T>();
-  for (int64_t j = lane; j < b; j += 32) math::lse_push(lse, x_of(j));
-  lse = warp_combine(lse);
+  for (int64_t j = lane; j < b; j += 32) math::lse_push(lse, s_of(j), inv_t);
+  lse = warp_combine(lse, inv_t);
   const double inv_sum = math::row_softmax_norm(lse, zr).inv_sum;
   double mean_terms = 0;
   for (int64_t j = lane; j < b; j += 32)
-    mean_terms += math::softmax_grad_mean_term(math::softmax_term(x_of(j), lse.max), cot(j));
+    mean_terms += math::softmax_grad_mean_term(math::softmax_term(s_of(j), lse.max, inv_t), cot(j));
   const double mean = math::softmax_grad_mean(warp_sum(mean_terms), inv_sum);
-  double row_w = 0, row_vx = 0;
+  double row_w = 0, row_vs = 0;
   for (int64_t j = lane; j < b; j += 32) {
-    const T x = x_of(j);
+    const T s = s_of(j);
     const math::ScoreCotangent<T> c =
-        math::score_cotangent(p.metric, math::softmax_term(x, lse.max), x, dot[j], zr,
+        math::score_cotangent(p.metric, math::softmax_term(s, lse.max, inv_t), s, dot[j], zr,
                               T(p.centre_sq[j]), inv_sum, cot(j), mean, inv_t);
     row_w += c.row_term;
-    row_vx += c.vx_term;
+    row_vs += c.vs_term;
     if (ucsq) ucsq[r * b + j] = double(c.u_csq);
     dot[j] = c.u_dot;  // each lane owns its j: reads above precede this write
   }
   row_w = warp_sum(row_w);
-  row_vx = warp_sum(row_vx);
+  row_vs = warp_sum(row_vs);
   if (lane == 0) {
     zcoef[r] = math::grad_z_row_coef<T>(row_w);
-    if (ginv_t) atomicAdd(ginv_t, math::grad_inv_temperature_row(row_vx, inv_t));
+    if (ginv_t) atomicAdd(ginv_t, math::grad_inv_temperature_row(row_vs));
   }
 }
 

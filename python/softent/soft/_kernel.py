@@ -10,13 +10,23 @@ keeps the array owners alive for the duration of each call.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
 from .. import _core
 from .._checks import check_fits, check_optional_int, cpu_threads, fail, kernel_threads
-from .._interop import View, device_of, finite_rows, on_device, pointer, view, zeros
+from .._interop import (
+    View,
+    device_of,
+    finite_rows,
+    is_torch,
+    namespace,
+    on_device,
+    pointer,
+    view,
+    zeros,
+)
 from .._labels import LabelCodes, histogram_slots
 from .bins import METRIC_CODES, Bins
 
@@ -279,7 +289,34 @@ def accumulate(
         api=api,
     )
     if bad >= 0:
-        fail(api, "z", "finite (or pass nonfinite='drop')", f"NaN/Inf in row {bad}")
+        refuse_row(api, z, bad, bins.metric)
+
+
+def refuse_row(api: str, z: Any, row: int, metric: str) -> NoReturn:
+    """Raise for the row the kernel reported (its scores or their softmax were not finite):
+    a row with NaN/Inf is named as such; a finite row is one whose scores overflow the
+    data's float type, which is said with the range that works (never called NaN/Inf)."""
+    r = z[row]
+    xp = namespace(r)
+    if not bool(xp.isfinite(r).all()):
+        fail(api, "z", "finite (or pass nonfinite='drop')", f"NaN/Inf in row {row}")
+    big = float(xp.abs(r).max())
+    dtype = "float32" if (r.element_size() if is_torch(r) else r.itemsize) == 4 else "float64"
+    top = float(np.finfo(dtype).max)
+    what = {
+        "euclidean": f"||z_i - c||^2 < {top:.3g} (the squared distance)",
+        "sqeuclidean": f"||z_i - c||^2 < {top:.3g}",
+        "cosine": f"||z_i|| < {top:.3g}",
+        "dot": f"|<z_i, c>| < {top:.3g}",
+    }[metric]
+    fail(
+        api,
+        "z",
+        f"rows whose {metric} scores fit in {dtype} ({what} for every centre c; rescale z "
+        + ("or pass float64" if dtype == "float32" else "")
+        + ")",
+        f"row {row}, finite (max |z_ij| = {big:.3g}) with scores that overflow",
+    )
 
 
 def new_hist(z: Any, rows: int, n_bins: int) -> Any:

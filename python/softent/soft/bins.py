@@ -27,6 +27,9 @@ METRIC_CODES: dict[str, int] = {"euclidean": 0, "sqeuclidean": 1, "cosine": 2, "
 #: the metrics whose scores depend only on z - c (math::translation_invariant in
 #: cpp/include/softent/math/metric.h): the kernels read them relative to an origin
 TRANSLATION_INVARIANT = frozenset({"euclidean", "sqeuclidean"})
+#: the smallest temperature accepted: the smallest normal float64 (its 1/T, the kernels'
+#: scale, is finite; a subnormal T's is not)
+MIN_TEMPERATURE = float(np.finfo(np.float64).tiny)
 
 
 def _rng(seed: Seed, api: str) -> np.random.Generator:
@@ -90,6 +93,9 @@ def check_temperature(api: str, temperature: Any) -> float | None:
         fail(api, "temperature", "a float > 0 or 'auto'", repr(temperature), TypeError)
     if not (math.isfinite(t) and t > 0):
         fail(api, "temperature", "finite and > 0", t)
+    if t < MIN_TEMPERATURE:
+        # the kernels take 1/T in float64: for a subnormal T it may be inf
+        fail(api, "temperature", f">= {MIN_TEMPERATURE:.4g} (so that 1/T is finite)", t)
     return t
 
 

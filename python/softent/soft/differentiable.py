@@ -174,8 +174,8 @@ def _bins(
                 f"a tensor of shape {tuple(t.shape)}",
                 TypeError,
             )
-        if not _compiling() and not (math.isfinite(tv := to_float(t)) and tv > 0):
-            fail(api, "temperature", "finite and > 0", tv)
+        if not _compiling():
+            check_temperature(api, to_float(t))
         return c, t.reshape(()).to(device="cpu", dtype=torch.float64)
     return c, torch.tensor(float(t), dtype=torch.float64)
 
@@ -297,7 +297,7 @@ def information(
         c_kernel,
         csq,
         slots,
-        1.0 / t,
+        t,
         1 + k,
         METRIC_CODES[metric],
         threads,

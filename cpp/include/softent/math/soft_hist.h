@@ -16,10 +16,15 @@
 
 namespace softent::math {
 
-// x = score(z, c) / T, the softmax argument.
+// 1/T in the kernel's type: the scale of the softmax's exp arguments (s - max) / T
+// (softmax.h). Clamped to T's largest finite value, so that a float32 1/T beyond 3.4e38
+// (T < 2.9e-39) is no inf whose 0 * inf at the max would be NaN: (s - max) * 3.4e38 is below
+// -87 (an exp of 0 in float32) for every score difference above 2.6e-37, so the clamp
+// changes only terms of scores closer than that, whose softmax is the argmax limit anyway.
 template <typename T>
-SOFTENT_HD T scaled_score(Metric m, T dot, T stat, T csq, T inv_t) {
-  return score(m, dot, stat, csq) * inv_t;
+SOFTENT_HD T softmax_scale(double inv_temperature) {
+  const double top = double(std::numeric_limits<T>::max());
+  return static_cast<T>(inv_temperature < top ? inv_temperature : top);
 }
 
 // The row's normaliser; a row with NaN/Inf in z (so in its scores or its statistic) or
@@ -64,24 +69,24 @@ SOFTENT_HD double mass_cotangent(const double* grad_hist, int64_t b, int64_t j, 
   return g;
 }
 
-// Backward, one (row, bin) element: from the softmax term e, scaled score x, dot, the row's
+// Backward, one (row, bin) element: from the softmax term e, the score s, dot, the row's
 // statistic (metric.h row_stat), ||c||^2, the row's 1/Σ e, the mass cotangent g and the row
 // mean Σ q g: u_dot = u a_dot (a row of U for the GEMMs), u_csq = u a_csq (->
 // grad_centre_sq), and the double terms of the row sums Σ u a_row (-> grad_z's coefficient
-// of the row vector w) and Σ v x.
+// of the row vector w) and Σ v s (-> dL/d(1/T), as x = s / T).
 template <typename T>
 struct ScoreCotangent {
   T u_dot, u_csq;
-  double row_term, vx_term;
+  double row_term, vs_term;
 };
 
 template <typename T>
-SOFTENT_HD ScoreCotangent<T> score_cotangent(Metric m, T e, T x, T dot, T stat, T csq,
+SOFTENT_HD ScoreCotangent<T> score_cotangent(Metric m, T e, T s, T dot, T stat, T csq,
                                              double inv_sum, double g, double mean, T inv_t) {
   const T v = softmax_grad(e, inv_sum, g, mean);  // dL/dx
   const T u = v * inv_t;                          // dL/ds
   const ScoreGrad<T> sg = score_grad(m, dot, stat, csq);
-  return {u * sg.a_dot, u * sg.a_csq, double(u * sg.a_row), double(v * x)};
+  return {u * sg.a_dot, u * sg.a_csq, double(u * sg.a_row), double(v) * double(s)};
 }
 
 // grad_z[i] = (U C)[i] + coef_i w_i, from the row sum Σ_b u a_row.
@@ -97,10 +102,7 @@ SOFTENT_HD T grad_z_value(T uc, T coef, T z, T wscale) {
   return uc + coef * (z * wscale);
 }
 
-// The row's contribution to dL/d(1/T): Σ_b v s = Σ_b v x / (1/T).
-template <typename T>
-SOFTENT_HD double grad_inv_temperature_row(double sum_vx_terms, T inv_t) {
-  return sum_vx_terms / double(inv_t);
-}
+// The row's contribution to dL/d(1/T): Σ_b v s (no division by 1/T: finite for any T).
+SOFTENT_HD double grad_inv_temperature_row(double sum_vs_terms) { return sum_vs_terms; }
 
 }  // namespace softent::math
