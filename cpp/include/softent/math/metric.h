@@ -45,21 +45,14 @@ struct RowNorm {
   double scale, sumsq;
 };
 
-// The squared norm of the row z_of(k), k < d, summed in double. A float32 row can neither
-// underflow nor overflow there (its squares lie in [1e-90, 1e77]); a float64 row whose plain
-// sum left [1e-280, 1e280] (rows ~1e-170 underflow to 0: cosine is scale-invariant and must
-// not treat them as zero rows) is summed again scaled by its largest |z_k| — a second pass
-// only on that rare path. A row with NaN/Inf gets a NaN or Inf sumsq.
+// The squared norm of the row z_of(k), k < d, from its plain double sum of squares `acc`
+// (the caller's vectorised loop). A float32 row can neither underflow nor overflow there
+// (its squares lie in [1e-90, 1e77]); a float64 row whose plain sum left [1e-280, 1e280]
+// (rows ~1e-170 underflow to 0: cosine is scale-invariant and must not treat them as zero
+// rows) is summed again scaled by its largest |z_k| — a second pass only on that rare path.
+// A row with NaN/Inf gets a NaN or Inf sumsq.
 template <typename ZOf>
-SOFTENT_HD RowNorm row_norm(int64_t d, ZOf&& z_of) {
-  double acc = 0.0;
-#if defined(_OPENMP) && !defined(__CUDACC__)
-#pragma omp simd reduction(+ : acc)
-#endif
-  for (int64_t k = 0; k < d; ++k) {
-    const double v = double(z_of(k));
-    acc += v * v;
-  }
+SOFTENT_HD RowNorm row_norm_from_sum(double acc, int64_t d, ZOf&& z_of) {
   if (acc >= 1e-280 && acc <= 1e280) return {1.0, acc};
   double mx = 0.0;
   for (int64_t k = 0; k < d; ++k) {
@@ -73,6 +66,18 @@ SOFTENT_HD RowNorm row_norm(int64_t d, ZOf&& z_of) {
     s += v * v;
   }
   return {mx, s};
+}
+
+// row_norm_from_sum of the row's plain double sum of squares (the CUDA skeleton: one
+// thread per row).
+template <typename ZOf>
+SOFTENT_HD RowNorm row_norm(int64_t d, ZOf&& z_of) {
+  double acc = 0.0;
+  for (int64_t k = 0; k < d; ++k) {
+    const double v = double(z_of(k));
+    acc += v * v;
+  }
+  return row_norm_from_sum(acc, d, z_of);
 }
 
 // The per-row value a score needs, in the kernel's type T: ||z|| for cosine (a float32 row

@@ -52,7 +52,11 @@ class TileReader {
     if (!math::needs_row_norm(metric)) return;
     for (int64_t r = 0; r < m; ++r) {
       const T* row = rows_ + r * ld_;
-      stat_[r] = math::row_stat<T>(metric, math::row_norm(d, [row](int64_t k) { return row[k]; }));
+      double acc = 0.0;
+#pragma omp simd reduction(+ : acc)
+      for (int64_t k = 0; k < d; ++k) acc += double(row[k]) * double(row[k]);
+      const auto z_of = [row](int64_t k) { return row[k]; };
+      stat_[r] = math::row_stat<T>(metric, math::row_norm_from_sum(acc, d, z_of));
     }
   }
 
