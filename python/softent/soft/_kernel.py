@@ -66,6 +66,21 @@ def forward_bytes(
     return hist + b * (d + 1) * itemsize + threads * per_thread
 
 
+def backward_bytes(
+    n: int, d: int, b: int, itemsize: int, num_threads: int, want_centres: bool
+) -> int:
+    """Host bytes one CPU backward call needs besides its outputs: per thread
+    (:func:`cpu_threads` at most, one per tile at most) the tile's rows [tile, D] (gathered),
+    its U [tile, B], per-bin buffers, and with centre gradients a float64 [B, D] partial sum
+    and one tile's [B, D] product (cpp/src/cpu/soft_hist_backward.cpp BackwardThread)."""
+    tile = min(_auto_tile_rows(b, d), max(n, 1))
+    threads = min(num_threads or cpu_threads(), -(-n // tile))
+    per_thread = tile * (d + b + 2) * itemsize + b * (3 * itemsize + 16)
+    if want_centres:
+        per_thread += b * d * (8 + itemsize)
+    return b * itemsize + threads * per_thread
+
+
 def check_forward_fits(
     api: str,
     n: int,
@@ -217,11 +232,19 @@ def backward(
     grad_inv_temperature: Any,
     dots: Any,
     origin: Any = None,
+    api: str = "soft_histogram_backward",
 ) -> None:
     """Reduce the cotangent ``grad_hist`` [hist_rows, B] float64 (contiguous) of
     :func:`forward`'s histograms into the gradients that are not None: ``grad_z`` [N, D]
     (z's dtype), ``grad_centres`` [B, D], ``grad_centre_sq`` [B], ``grad_inv_temperature``
     [] (float64, zeroed: added into). ``dots``: the forward's kept [N, B] dots, or None."""
+    if v.device < 0:
+        n, d = v.shape
+        b = int(centres.shape[0])
+        needed = backward_bytes(
+            n, d, b, 4 if v.dtype_code == 0 else 8, num_threads, grad_centres is not None
+        )
+        check_fits(api, "n_bins", f"{b} (the backward's buffers, {n} rows x {d} features)", needed)
     g = _core.SoftHistGradParams()
     g.fwd = _params(
         v, centres, centre_sq, slots, hist_rows, metric, inv_temperature, num_threads, 0, origin

@@ -150,6 +150,7 @@ def soft_histogram_backward(
         grad_inv_temperature=grad_inv_t if needs[3] else None,
         dots=dots if dots.numel() else None,
         origin=origin,
+        api=_API,
     )
     return grad_z, grad_c, grad_csq, grad_inv_t.cpu()
 

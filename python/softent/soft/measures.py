@@ -51,8 +51,8 @@ from typing import Any
 import numpy as np
 
 from .._checks import Weighting, check_base, check_masses, fail
-from ..discrete import entropy_of_masses, information_of_masses
-from .histogram import SoftHistogram
+from ..discrete import entropy_of_masses, label_weights
+from .histogram import SoftHistogram, row_entropies
 
 __all__ = [
     "all_measures",
@@ -199,8 +199,9 @@ def measures_from_masses(
         per, cnt = per[present], cnt[present]
     if cnt.shape[0] == 0:
         fail(_api, "counts", "positive for at least one label value", "no labelled rows")
-    h_nats, hc_nats, _ = information_of_masses(per, cnt, weighting, _api, total=tot)
-    h, hc = float(h_nats), float(hc_nats)
+    # H(Z|L) over blocks of label rows (row_entropies): no [K, B] temporaries
+    h = float(entropy_of_masses(tot))
+    hc = float((label_weights(cnt, weighting, _api) * row_entropies(per)).sum())
     mi = h - hc
     hl = float(entropy_of_masses(cnt))  # H(L) of the counts, every N_k > 0 here
     out["entropy"] = h * scale
