@@ -402,6 +402,25 @@ def label_set_measures(
     )
 
 
+def replicate_set_measures(
+    per_label: np.ndarray,
+    counts: np.ndarray | None = None,
+    *,
+    base: float = math.e,
+    weighting: Weighting = "weighted",
+    _api: str = "report",
+) -> dict[str, float | None]:
+    """:func:`label_set_measures` of one bootstrap replicate, where a label set with few
+    labelled rows may have drawn weight 0 for every one of them: its measures are then
+    undefined in that replicate (NaN, left out of the intervals by
+    :func:`softent._stats.percentile_interval`), not an error about ``counts``."""
+    per = np.asarray(per_label, dtype=np.float64)
+    cnt = per.sum(axis=1) if counts is None else np.asarray(counts, dtype=np.float64)
+    if not bool((cnt > 0).any()):
+        return dict.fromkeys(MEASURE_KEYS, math.nan)
+    return label_set_measures(per, cnt, base=base, weighting=weighting, _api=_api)
+
+
 def all_measures(
     hist: SoftHistogram, *, base: float = math.e, weighting: Weighting = "weighted"
 ) -> dict[str, float | None]:

@@ -35,7 +35,7 @@ from .accumulator import DEFAULT_LABEL_SET, Accumulator
 from .bins import Bins, Metric, Seed, make_bins
 from .bootstrap import iter_poisson_bootstrap
 from .histogram import SoftHistogram
-from .measures import MEASURE_KEYS, label_set_measures, measures_from_masses
+from .measures import MEASURE_KEYS, measures_from_masses, replicate_set_measures
 
 __all__ = ["Report", "report"]
 
@@ -452,7 +452,7 @@ def _bootstrap_replicates(
             else:
                 _, per, counts = rep["sets"][name]
                 values.append(
-                    label_set_measures(per, counts, base=base, weighting=weighting, _api=_API)
+                    replicate_set_measures(per, counts, base=base, weighting=weighting, _api=_API)
                 )  # type: ignore[arg-type]
         out.append(values)
     return out
