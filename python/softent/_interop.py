@@ -84,6 +84,15 @@ def as_float_rows(x: Any, api: str, name: str, *, keep_graph: bool = False) -> n
     if is_torch(x):
         import torch
 
+        if x.layout != torch.strided:
+            # sparse (COO/CSR/...) tensors have no strided memory for the kernels to read
+            fail(
+                api,
+                name,
+                "a dense tensor (call .to_dense() first)",
+                f"a {x.layout} tensor",
+                TypeError,
+            )
         t = resolved(x if keep_graph else x.detach())
         if t.device.type not in ("cpu", "cuda"):
             fail(api, name, "on the CPU or a CUDA device", t.device, RuntimeError)

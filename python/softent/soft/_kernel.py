@@ -116,6 +116,20 @@ def kernel_view(api: str, z: Any) -> View:
     return v
 
 
+#: the C++ integer types of the params structs' int fields (cpp/include/softent/params/soft.h)
+_C_INTS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1), "uint64": (0, 2**64 - 1)}
+
+
+def _c_int(api: str, name: str, value: Any, ctype: str) -> int:
+    """``value`` as an int that fits the C++ field's type ``ctype``, else a ValueError
+    naming the argument (pybind11 would raise a bare TypeError about the signature)."""
+    lo, hi = _C_INTS[ctype]
+    v = int(value)
+    if not lo <= v <= hi:
+        fail(api, name, f"an int in [{lo}, {hi}] (a C++ {ctype})", v)
+    return v
+
+
 def _view2d(v: View) -> _core.View2D:
     out = _core.View2D()
     out.data = v.ptr
@@ -137,6 +151,7 @@ def _params(
     num_threads: int,
     tile_rows: int,
     origin: Any,
+    api: str,
 ) -> _core.SoftHistParams:
     """THE builder of the kernel's params struct (SoftHistParams in
     cpp/include/softent/params/soft.h), field by field: the fields the forward and the
@@ -151,11 +166,11 @@ def _params(
     p.origin = pointer(origin)
     p.slots = pointer(slots) if n_sets else 0
     p.n_sets = n_sets
-    p.hist_rows = int(hist_rows)
+    p.hist_rows = _c_int(api, "labels", hist_rows, "int64")
     p.metric = int(metric)
     p.inv_temperature = float(inv_temperature)
-    p.num_threads = kernel_threads(int(num_threads))
-    p.tile_rows = int(tile_rows)
+    p.num_threads = kernel_threads(_c_int(api, "num_threads", num_threads, "int32"))
+    p.tile_rows = _c_int(api, "tile_rows", tile_rows, "int64")
     p.stream = v.stream
     return p
 
@@ -205,12 +220,13 @@ def forward(
         num_threads,
         tile_rows,
         origin,
+        api,
     )
     p.hist = pointer(hist)
-    p.replicates = int(replicates)
-    p.replicate_seed = int(replicate_seed)
-    p.row_offset = int(row_offset)
-    p.replicate_offset = int(replicate_offset)
+    p.replicates = _c_int(api, "bootstrap", replicates, "int64")
+    p.replicate_seed = _c_int(api, "bootstrap_seed", replicate_seed, "uint64")
+    p.row_offset = _c_int(api, "row_offset", row_offset, "int64")
+    p.replicate_offset = _c_int(api, "replicate_offset", replicate_offset, "int64")
     p.dots_out = pointer(dots_out)
     return _core.soft_histogram(p)
 
@@ -247,7 +263,17 @@ def backward(
         check_fits(api, "n_bins", f"{b} (the backward's buffers, {n} rows x {d} features)", needed)
     g = _core.SoftHistGradParams()
     g.fwd = _params(
-        v, centres, centre_sq, slots, hist_rows, metric, inv_temperature, num_threads, 0, origin
+        v,
+        centres,
+        centre_sq,
+        slots,
+        hist_rows,
+        metric,
+        inv_temperature,
+        num_threads,
+        0,
+        origin,
+        api,
     )
     g.grad_hist = pointer(grad_hist)
     g.dots = pointer(dots)

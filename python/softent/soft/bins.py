@@ -91,6 +91,8 @@ def check_temperature(api: str, temperature: Any) -> float | None:
         t = float(temperature)
     except (TypeError, ValueError):
         fail(api, "temperature", "a float > 0 or 'auto'", repr(temperature), TypeError)
+    except OverflowError:  # an int beyond the float range (10**400)
+        fail(api, "temperature", "finite and > 0", f"an int of {len(str(temperature))} digits")
     if not (math.isfinite(t) and t > 0):
         fail(api, "temperature", "finite and > 0", t)
     if t < MIN_TEMPERATURE:

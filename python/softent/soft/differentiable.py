@@ -50,6 +50,7 @@ from .bins import (
     check_temperature,
     make_bins,
 )
+from .histogram import check_histograms_fit
 
 #: The most memory (bytes) a differentiable call keeps for its backward: the forward's
 #: [N, B] dots when they fit (the backward then skips their GEMM, ~1/3 of its time at
@@ -180,6 +181,14 @@ def _bins(
     return c, torch.tensor(float(t), dtype=torch.float64)
 
 
+def _check_n_labels(api: str, n_labels: Any) -> int | None:
+    """None, or K in [1, 2**31 - 2]: label codes cross to the kernel as int32 slots (1 + code)."""
+    n_labels = check_optional_int(api, "n_labels", n_labels, lo=1)
+    if n_labels is not None and n_labels > 2**31 - 2:
+        fail(api, "n_labels", f"an int in [1, {2**31 - 2}] (int32 histogram rows)", n_labels)
+    return n_labels
+
+
 def _slots(
     api: str, labels: Any, n: int, n_labels: int | None, device: torch.device
 ) -> tuple[Tensor, Tensor | None, np.ndarray | None]:
@@ -187,7 +196,7 @@ def _slots(
     labels), counts [K] float64 on ``device``, label values [K] or None)."""
     if labels is None:
         return torch.zeros((0, n), dtype=torch.int32, device=device), None, None
-    n_labels = check_optional_int(api, "n_labels", n_labels, lo=1)
+    n_labels = _check_n_labels(api, n_labels)
     if n_labels is None:
         # any labels (strings too): encoded on the host, exactly as the NumPy path
         codes = encode_labels(labels, n, api)
@@ -274,8 +283,15 @@ def information(
     threads = check_threads(api, num_threads)
     z = _check_z(api, z)
     n = int(z.shape[0])
-    slots, counts, values = _slots(api, labels, n, n_labels, z.device)
     c, t = _bins(api, z, centres, n_bins, metric, temperature, seed)
+    if labels is not None and (k_given := _check_n_labels(api, n_labels)) is not None:
+        # the [1 + K, B] histograms (and their cotangent), before the counts and values of
+        # K labels are made
+        check_histograms_fit(api, 1 + k_given, int(c.shape[0]), 2, "n_labels")
+    slots, counts, values = _slots(api, labels, n, n_labels, z.device)
+    if counts is not None:  # the [1 + K, B] histograms (and their cotangent)
+        arg = "labels" if n_labels is None else "n_labels"
+        check_histograms_fit(api, 1 + int(counts.shape[0]), int(c.shape[0]), 2, arg)
     # the kernel's centres in z's dtype, inside the graph (gradients reach tensor centres)
     c_kernel = c / c.norm(dim=1, keepdim=True) if metric == "cosine" else c
     origin = None

@@ -59,12 +59,14 @@ def row_entropies(masses: np.ndarray) -> np.ndarray:
     return out
 
 
-def check_histograms_fit(api: str, hist_rows: int, n_bins: int, copies: int = 1) -> None:
-    """Refuse up front (naming ``labels``, with the sizes) [hist_rows, B] float64
+def check_histograms_fit(
+    api: str, hist_rows: int, n_bins: int, copies: int = 1, arg: str = "labels"
+) -> None:
+    """Refuse up front (naming ``arg``, with the sizes) [hist_rows, B] float64
     histograms (times ``copies``) that would not fit in memory."""
     check_fits(
         api,
-        "labels",
+        arg,
         f"{hist_rows - 1} label values x {n_bins} bins (float64 histograms "
         f"[{hist_rows}, {n_bins}], {hist_rows * n_bins * 8 / 2**30:.2f} GiB each)",
         copies * hist_rows * n_bins * 8,
