@@ -256,7 +256,8 @@ def information(
             data box for Euclidean metrics), from ``n_bins`` and ``seed``.
         metric: 'cosine' (default), 'euclidean', 'sqeuclidean', 'dot'.
         temperature: T > 0, 'auto' (see :func:`softent.soft_histogram`), or a 0-d tensor
-            (a tensor with ``requires_grad`` gets a gradient).
+            (a tensor with ``requires_grad`` gets a gradient, formed as
+            -(dL/d(1/T) / T) / T: finite for tiny T too).
         base: e (nats, default) or 2 (bits).
         weighting: 'weighted' (w_k = N_k/N, default) or 'uniform' (1/K over the labels
             present) in H(Z|L).

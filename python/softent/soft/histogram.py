@@ -173,8 +173,12 @@ def soft_histogram(
         n_bins: B when ``centres`` is not given.
         metric: score s(z, c): 'cosine' <z/|z|, c/|c|> (spherical bins; the published
             method), 'euclidean' -|z-c| (unsquared, as nam-entropy), 'sqeuclidean'
-            -|z-c|^2, 'dot' <z, c>.
-        temperature: T > 0 dividing the scores, or 'auto': for 'cosine' the vMF
+            -|z-c|^2, 'dot' <z, c>. The Euclidean scores are computed relative to the
+            centres' mean (no cancellation for data far from 0); cosine uses scale-safe
+            norms (rows of any magnitude, ~1e-23 or ~1e20 in float32 included). A finite
+            row whose scores overflow the data's float type is refused saying so.
+        temperature: T >= 2.2e-308 (the smallest normal float64; tiny T gives the hard
+            argmax assignment) dividing the scores, or 'auto': for 'cosine' the vMF
             calibration eps*(D, B) of :func:`softent.calibrate_temperature` (the kernel
             then carries log B nats); for the other metrics eps* transported to the
             centres' scale r (the RMS distance of the centres from their mean):
