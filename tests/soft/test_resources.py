@@ -242,3 +242,12 @@ def test_dropping_nonfinite_rows_gives_the_result_without_them():
 def test_a_bootstrap_that_cannot_fit_is_refused_saying_how_much_it_needs(bootstrap):
     with pytest.raises(ValueError, match=r"^softent\.Accumulator: bootstrap must be .*GiB"):
         softent.Accumulator(n_bins=100, dim=4, bootstrap=bootstrap)
+
+
+def test_default_euclidean_centres_make_no_float64_copy_of_z():
+    z = np.random.default_rng(3).standard_normal((200_000, 32)).astype(np.float32)  # 25.6 MB
+    peak = _peak_bytes(lambda: softent.box_bins(z, 10))
+    assert peak < 1 << 20  # a float64 copy of z would be 51 MB
+    lo, hi = z.astype(np.float64).min(0), z.astype(np.float64).max(0)
+    want = np.random.default_rng(0).uniform(lo, hi, size=(10, 32))
+    np.testing.assert_array_equal(softent.box_bins(z, 10), want)

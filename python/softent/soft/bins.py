@@ -125,8 +125,10 @@ def box_bins(z: Any, n_bins: int, seed: Seed = 0) -> np.ndarray:
     Returns: float64 array [n_bins, D].
     """
     n_bins = _check_count("box_bins", "n_bins", n_bins)
-    rows = to_numpy(as_float_rows(z, "box_bins", "z")).astype(np.float64, copy=False)
-    lo, hi = rows.min(axis=0), rows.max(axis=0)
+    rows = to_numpy(as_float_rows(z, "box_bins", "z"))
+    # min/max in the data's own dtype (exact), then float64: no float64 copy of z [N, D]
+    lo = rows.min(axis=0).astype(np.float64)
+    hi = rows.max(axis=0).astype(np.float64)
     if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
         fail("box_bins", "z", "finite (no NaN/Inf)", "non-finite values")
     check_centres_fit("box_bins", n_bins, rows.shape[1])
