@@ -63,6 +63,8 @@ void bind_soft(py::module_& m) {
       .def_readwrite("tile_rows", &SoftHistParams::tile_rows)
       .def_readwrite("stream", &SoftHistParams::stream);
   def_address(fwd, "centre_sq", &SoftHistParams::centre_sq, "[b] float64 address");
+  def_address(fwd, "origin", &SoftHistParams::origin,
+              "[d] z's dtype address (0: none): rows read as z_i - origin");
   def_address(fwd, "slots", &SoftHistParams::slots, "[n_sets, n] int32 address (0: none)");
   def_address(fwd, "hist", &SoftHistParams::hist, "[(1+replicates) hist_rows, b] float64 address");
   def_address(fwd, "dots_out", &SoftHistParams::dots_out, "[n, b] z's dtype address (0: none)");

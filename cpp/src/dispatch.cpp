@@ -34,6 +34,8 @@ bool check_params(const SoftHistParams& p) {
           "temperature must be finite and > 0");
   const int m = static_cast<int>(p.metric);
   require(m >= 0 && m <= 3, "metric must be 0..3, got " + std::to_string(m));
+  require(p.origin == nullptr || math::translation_invariant(p.metric),
+          "origin must be null for the metrics that are not translation-invariant");
   require(p.replicates >= 0 && p.row_offset >= 0 && p.replicate_offset >= 0,
           "replicates, row_offset and replicate_offset must be >= 0");
   if (z.device >= 0) return false;

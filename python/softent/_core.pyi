@@ -20,6 +20,7 @@ class SoftHistParams:
     z: View2D
     centres: View2D
     centre_sq: int
+    origin: int
     slots: int
     n_sets: int
     hist: int

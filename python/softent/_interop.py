@@ -84,6 +84,15 @@ def as_float_rows(x: Any, api: str, name: str, *, keep_graph: bool = False) -> n
     if is_torch(x):
         import torch
 
+        if x.layout != torch.strided:
+            # sparse (COO/CSR/...) tensors have no strided memory for the kernels to read
+            fail(
+                api,
+                name,
+                "a dense tensor (call .to_dense() first)",
+                f"a {x.layout} tensor",
+                TypeError,
+            )
         t = resolved(x if keep_graph else x.detach())
         if t.device.type not in ("cpu", "cuda"):
             fail(api, name, "on the CPU or a CUDA device", t.device, RuntimeError)
@@ -100,6 +109,10 @@ def as_float_rows(x: Any, api: str, name: str, *, keep_graph: bool = False) -> n
         arr: Any = t
     else:
         arr = as_array(x)
+        if arr.dtype.kind == "f" and not arr.dtype.isnative:
+            # big-endian (or other non-native) floats: the kernels read native values, so
+            # convert once (the caller's array is left as it is)
+            arr = arr.astype(arr.dtype.newbyteorder("="))
         if arr.dtype == np.float16:
             arr = arr.astype(np.float32)
         elif arr.dtype not in (np.float32, np.float64):
@@ -258,13 +271,33 @@ def zeros(shape: tuple[int, ...], device: int) -> Any:
     return torch.zeros(shape, dtype=torch.float64, device=f"cuda:{device}")
 
 
+#: elements per block of :func:`finite_rows` (its boolean temporary: 1 MB)
+_FINITE_BLOCK = 1 << 20
+
+
 def finite_rows(x: Any) -> np.ndarray:
-    """Boolean mask [N] (host NumPy) of the rows of ``x`` [N, D] with no NaN/Inf."""
+    """Boolean mask [N] (host NumPy) of the rows of ``x`` [N, D] with no NaN/Inf, computed
+    a block of rows at a time: the temporary is a [block, D] mask of ~1 MB, never [N, D]
+    (which was N x D bytes, as large as a float32 z / 4, for every ``nonfinite='drop'``)."""
+    n = int(x.shape[0])
+    d = max(int(x.shape[1]) if x.ndim > 1 else 1, 1)
+    step = max(1, _FINITE_BLOCK // d)
     if is_torch(x):
         import torch
 
-        return torch.isfinite(x).all(dim=1).cpu().numpy()
-    return np.isfinite(x).all(axis=1)
+        if n <= step:
+            return torch.isfinite(x).all(dim=1).cpu().numpy()
+        out = torch.empty(n, dtype=torch.bool, device=x.device)
+        for a in range(0, n, step):
+            out[a : a + step] = torch.isfinite(x[a : a + step]).all(dim=1)
+        return out.cpu().numpy()
+    a_ = np.asarray(x)
+    if n <= step:
+        return np.isfinite(a_).all(axis=1)
+    mask = np.empty(n, dtype=bool)
+    for a in range(0, n, step):
+        np.isfinite(a_[a : a + step]).all(axis=1, out=mask[a : a + step])
+    return mask
 
 
 def take_rows(x: Any, keep: np.ndarray) -> Any:

@@ -120,7 +120,9 @@ def test_replicates_do_not_change_the_point_estimate(clustered, device):
 def test_bad_arguments(clustered):
     z, labels, centres = clustered
     bins = Bins(centres, "cosine", 0.1)
-    with pytest.raises(ValueError, match="n_resamples must be an int >= 1"):
+    with pytest.raises(
+        ValueError, match=r"n_resamples must be an int in \[1, 4611686018427387904\], got 0"
+    ):
         poisson_bootstrap(z, None, bins, 0)
     with pytest.raises(ValueError, match="seed must be"):
         poisson_bootstrap(z, None, bins, 2, seed=-1)
@@ -130,6 +132,10 @@ def test_bad_arguments(clustered):
         poisson_bootstrap(z, {"y": np.arange(len(z))}, bins, 200_000)
     with pytest.raises(ValueError, match="z must be"):
         poisson_bootstrap(z[:, :3], None, bins, 2)
+    with pytest.raises(
+        ValueError, match=r"row_offset must be an int in \[0, 4611686018427387904\]"
+    ):
+        poisson_bootstrap(z, None, bins, 2, row_offset=2**70)
     assert softent.soft.bootstrap.poisson_bootstrap is poisson_bootstrap
 
 

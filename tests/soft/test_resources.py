@@ -180,3 +180,74 @@ def test_ctrl_c_stops_a_long_kernel_within_a_second_or_two():
     assert "finished" not in out
     assert err.rstrip().endswith("KeyboardInterrupt"), err
     assert waited < 5, f"the kernel went on for {waited:.1f} s after Ctrl-C"
+
+
+# ----------------------------------------------------------------------------- memory bounds
+
+
+def _peak_bytes(fn) -> int:
+    """Peak traced Python/NumPy allocation (bytes) while ``fn()`` runs."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_histograms_for_labels_that_cannot_fit_are_refused_naming_labels():
+    # (1 + K) x B float64: 2e6 label values x 50,000 bins = 745 GiB
+    n = 2_000_000
+    z = np.ones((n, 1), dtype=np.float32)
+    with pytest.raises(ValueError, match=rf"labels {FITS}, got 2000000 label values x 50000 bins"):
+        softent.information(z, np.arange(n), centres=np.ones((50_000, 1)), metric="dot")
+
+
+def test_the_entropy_step_of_many_labels_stays_near_one_histogram():
+    # 250k labels x B = 1000 peaked at ~4x the histogram: copies in the entropy step
+    rng = np.random.default_rng(0)
+    k, b = 20_000, 200
+    z = rng.standard_normal((2 * k, 4))
+    labels = np.repeat(np.arange(k), 2)
+    hist_bytes = (1 + k) * b * 8
+    peak = _peak_bytes(lambda: softent.information(z, labels, n_bins=b, temperature=0.5))
+    assert peak < 1.5 * hist_bytes
+
+
+def test_dropping_nonfinite_rows_builds_no_n_by_d_mask():
+    z = np.random.default_rng(1).standard_normal((400_000, 32)).astype(np.float32)  # 51 MB
+    # a [N, D] boolean mask would be 12.8 MB; dropping nothing copies nothing
+    peak = _peak_bytes(lambda: softent.soft_histogram(z, n_bins=8, nonfinite="drop"))
+    assert peak < 4 << 20
+    peak = _peak_bytes(lambda: softent.report(z, n_bins=8))
+    assert peak < 4 << 20
+
+
+def test_dropping_nonfinite_rows_gives_the_result_without_them():
+    z = np.random.default_rng(2).standard_normal((3000, 5))
+    bad = z.copy()
+    bad[[3, 1500, 2999], [0, 2, 4]] = [np.nan, np.inf, -np.inf]
+    got = softent.soft_histogram(bad, n_bins=8, temperature=0.3, nonfinite="drop")
+    keep = np.ones(3000, dtype=bool)
+    keep[[3, 1500, 2999]] = False
+    want = softent.soft_histogram(z[keep], n_bins=8, temperature=0.3)
+    assert got.n_dropped == 3
+    np.testing.assert_allclose(got.total, want.total, rtol=1e-12)
+
+
+@pytest.mark.parametrize("bootstrap", [10**9, 10**12])
+def test_a_bootstrap_that_cannot_fit_is_refused_saying_how_much_it_needs(bootstrap):
+    with pytest.raises(ValueError, match=r"^softent\.Accumulator: bootstrap must be .*GiB"):
+        softent.Accumulator(n_bins=100, dim=4, bootstrap=bootstrap)
+
+
+def test_default_euclidean_centres_make_no_float64_copy_of_z():
+    z = np.random.default_rng(3).standard_normal((200_000, 32)).astype(np.float32)  # 25.6 MB
+    peak = _peak_bytes(lambda: softent.box_bins(z, 10))
+    assert peak < 1 << 20  # a float64 copy of z would be 51 MB
+    lo, hi = z.astype(np.float64).min(0), z.astype(np.float64).max(0)
+    want = np.random.default_rng(0).uniform(lo, hi, size=(10, 32))
+    np.testing.assert_array_equal(softent.box_bins(z, 10), want)

@@ -34,7 +34,7 @@ struct ForwardThread {
 template <typename T, Metric M>
 int64_t run(const SoftHistParams& p) {
   const int64_t n = p.z.rows, d = p.z.cols, b = p.centres.rows;
-  const T inv_t = static_cast<T>(p.inv_temperature);
+  const T scale = math::softmax_scale<T>(p.inv_temperature);
   T* dots_out = static_cast<T*>(p.dots_out);
   const int64_t tile = tile_height(p.tile_rows, n, b, d);
   constexpr bool row_norm = math::needs_row_norm(M);
@@ -43,13 +43,14 @@ int64_t run(const SoftHistParams& p) {
   std::vector<T> csq_buf(b);
   for (int64_t j = 0; j < b; ++j) csq_buf[j] = static_cast<T>(p.centre_sq[j]);
   const T* csq = csq_buf.data();
+  const T* origin = static_cast<const T*>(p.origin);
   std::atomic<int64_t> first_bad{kNoRow};
 
   // One row: the softmax of its scores, then its masses into every histogram block it reaches.
   const auto add_row = [&](ForwardThread<T>& th, int64_t i, const T* dot, T zr, T* e) {
-    const auto x_of = [&](int64_t j) { return math::scaled_score(M, dot[j], zr, csq[j], inv_t); };
+    const auto s_of = [&](int64_t j) { return math::score(M, dot[j], zr, csq[j]); };
     math::LogSumExp<T> lse = math::lse_init<T>();
-    math::lse_push_block(lse, b, x_of, e, e);
+    math::lse_push_block(lse, b, s_of, e, e, scale);
     const math::SoftmaxNorm norm = math::row_softmax_norm(lse, zr);
     if (!norm.finite) {
       th.first_bad = std::min(th.first_bad, i);
@@ -71,16 +72,17 @@ int64_t run(const SoftHistParams& p) {
   parallel_tiles(
       n, tile, p.num_threads,
       [&] {
-        return ForwardThread<T>{TileReader<T>(p.z, tile), std::vector<T>(tile * b), LocalHist(out)};
+        return ForwardThread<T>{TileReader<T>(p.z, tile, origin), std::vector<T>(tile * b),
+                                LocalHist(out)};
       },
       [&](ForwardThread<T>& th, int64_t i0, int64_t m) {
-        th.reader.load(i0, m, row_norm);
+        th.reader.load(i0, m, M);
         // The dots go straight into the caller's buffer when it keeps them for a backward;
         // otherwise the softmax terms overwrite them in place.
         T* dots = dots_out ? dots_out + i0 * b : th.e.data();
         gemm_abt_rows(
             m, th.reader.rows(), th.reader.ld(), p.centres, dots, b, [&](int64_t r, const T* dot) {
-              add_row(th, i0 + r, dot, row_norm ? th.reader.zsq(r) : T(0), th.e.data() + r * b);
+              add_row(th, i0 + r, dot, row_norm ? th.reader.stat(r) : T(0), th.e.data() + r * b);
             });
       },
       [&](ForwardThread<T>& th) {

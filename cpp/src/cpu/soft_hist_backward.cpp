@@ -21,8 +21,8 @@ namespace {
 // One thread's buffers (allocated once, before its first tile) and partial sums.
 template <typename T>
 struct BackwardThread {
-  BackwardThread(const View2D& z, int64_t tile, int64_t b, bool want_centres)
-      : reader(z, tile),
+  BackwardThread(const View2D& z, int64_t tile, int64_t b, bool want_centres, const T* origin)
+      : reader(z, tile, origin),
         u(tile * b),
         x(b),
         e(b),
@@ -35,8 +35,8 @@ struct BackwardThread {
 
   TileReader<T> reader;
   std::vector<T> u;            // dots of the tile, overwritten row by row by U = dL/ds * a_dot
-  std::vector<T> x, e;         // the current row's scaled scores and softmax terms
-  std::vector<T> zcoef, ucsq;  // per tile row: grad_z's z coefficient; per bin: u a_csq
+  std::vector<T> x, e;         // the current row's scores and softmax terms
+  std::vector<T> zcoef, ucsq;  // per tile row: grad_z's row-vector coefficient; per bin: u a_csq
   std::vector<double> cot;     // g_ib of the current row
   std::vector<double> gc;      // this thread's grad_centres [b, d]
   std::vector<T> gc_tile;      // one tile's U^T Z
@@ -49,7 +49,7 @@ void run_backward(const SoftHistGradParams& g) {
   const SoftHistParams& p = g.fwd;
   const int64_t n = p.z.rows, d = p.z.cols, b = p.centres.rows;
   const T* centres = p.centres.ptr<T>();
-  const T inv_t = static_cast<T>(p.inv_temperature);
+  const T inv_t = math::softmax_scale<T>(p.inv_temperature);
   const int64_t tile = tile_height(p.tile_rows, n, b, d);
   constexpr bool row_norm = math::needs_row_norm(M);
   constexpr bool has_csq = math::needs_centre_norm(M);
@@ -60,11 +60,12 @@ void run_backward(const SoftHistGradParams& g) {
   std::vector<T> csq_buf(b);
   for (int64_t j = 0; j < b; ++j) csq_buf[j] = static_cast<T>(p.centre_sq[j]);
   const T* csq = csq_buf.data();
+  const T* origin = static_cast<const T*>(p.origin);
 
   parallel_tiles(
-      n, tile, p.num_threads, [&] { return BackwardThread<T>(p.z, tile, b, want_c); },
+      n, tile, p.num_threads, [&] { return BackwardThread<T>(p.z, tile, b, want_c, origin); },
       [&](BackwardThread<T>& th, int64_t i0, int64_t m) {
-        th.reader.load(i0, m, row_norm);
+        th.reader.load(i0, m, M);
         // Dots kept by the forward, or recomputed (the GEMM the cache saves).
         if (!cached)
           gemm_abt(m, b, d, th.reader.rows(), th.reader.ld(), centres, d, th.u.data(), b);
@@ -75,12 +76,10 @@ void run_backward(const SoftHistGradParams& g) {
           const int64_t i = i0 + r;
           const T* dot = cached ? cached + i * b : th.u.data() + r * b;
           T* u_row = th.u.data() + r * b;  // U overwrites the dots it is computed from
-          const T zr = row_norm ? th.reader.zsq(r) : T(0);
-          const auto x_of = [&](int64_t j) {
-            return math::scaled_score(M, dot[j], zr, csq[j], inv_t);
-          };
+          const T zr = row_norm ? th.reader.stat(r) : T(0);
+          const auto s_of = [&](int64_t j) { return math::score(M, dot[j], zr, csq[j]); };
           math::LogSumExp<T> lse = math::lse_init<T>();
-          math::lse_push_block(lse, b, x_of, x, e);
+          math::lse_push_block(lse, b, s_of, x, e, inv_t);
           const double inv_sum = math::row_softmax_norm(lse, zr).inv_sum;
       // g_ib: the all-rows cotangent plus each label set's row (a gather, in set order).
 #pragma omp simd
@@ -97,37 +96,38 @@ void run_backward(const SoftHistGradParams& g) {
           for (int64_t j = 0; j < b; ++j) mean_terms += math::softmax_grad_mean_term(e[j], cot[j]);
           const double mean = math::softmax_grad_mean(mean_terms, inv_sum);
           // One branch-free vectorised pass per row.
-          double row_zsq = 0.0, row_vx = 0.0;
-#pragma omp simd reduction(+ : row_zsq, row_vx)
+          double row_w = 0.0, row_vs = 0.0;
+#pragma omp simd reduction(+ : row_w, row_vs)
           for (int64_t j = 0; j < b; ++j) {
             const math::ScoreCotangent<T> c = math::score_cotangent(
                 M, e[j], x[j], dot[j], zr, csq[j], inv_sum, cot[j], mean, inv_t);
-            row_vx += c.vx_term;
-            row_zsq += c.zsq_term;
+            row_vs += c.vs_term;
+            row_w += c.row_term;
             if constexpr (has_csq) th.ucsq[j] = c.u_csq;
             u_row[j] = c.u_dot;
           }
-          th.ginv_t += math::grad_inv_temperature_row(row_vx, inv_t);
+          th.ginv_t += math::grad_inv_temperature_row(row_vs);
           if constexpr (has_csq) {
             if (want_csq) {
 #pragma omp simd
               for (int64_t j = 0; j < b; ++j) th.gcsq[j] += double(th.ucsq[j]);
             }
           }
-          th.zcoef[r] = math::grad_z_row_coef<T>(row_zsq);
+          th.zcoef[r] = math::grad_z_row_coef<T>(row_w);
         }
 
         if (grad_z != nullptr) {
-          // grad_z rows = U C + zcoef z
+          // grad_z rows = U C + zcoef w (w: the row as read, times row_vector_scale)
           T* out = grad_z + i0 * d;
           gemm_ab(false, m, d, b, T(1), th.u.data(), b, centres, d, T(0), out, d);
           if (row_norm) {
             for (int64_t r = 0; r < m; ++r) {
               const T* zrow = th.reader.rows() + r * th.reader.ld();
               const T f = th.zcoef[r];
+              const T ws = math::row_vector_scale(M, th.reader.stat(r));
 #pragma omp simd
               for (int64_t k = 0; k < d; ++k)
-                out[r * d + k] = math::grad_z_value(out[r * d + k], f, zrow[k]);
+                out[r * d + k] = math::grad_z_value(out[r * d + k], f, zrow[k], ws);
             }
           }
         }

@@ -23,28 +23,28 @@ namespace softent::cuda {
 namespace {
 
 template <typename T>
-__global__ void softmax_accumulate(T* __restrict__ scores, const T* __restrict__ zsq,
+__global__ void softmax_accumulate(T* __restrict__ scores, const T* __restrict__ stat,
                                    SoftHistParams p, int64_t row0, int64_t m,
                                    unsigned long long* __restrict__ first_bad) {
   const int lane = threadIdx.x & 31;
   const int64_t r = int64_t(blockIdx.x) * kWarpsPerBlock + (threadIdx.x >> 5);
   if (r >= m) return;
   const int64_t b = p.centres.rows, i = row0 + r;
-  const T inv_t = T(p.inv_temperature);
+  const T scale = math::softmax_scale<T>(p.inv_temperature);
   T* s = scores + r * b;
-  const T zr = zsq ? zsq[r] : T(0);
+  const T zr = stat ? stat[r] : T(0);
   math::LogSumExp<T> lse = math::lse_init<T>();
   for (int64_t j = lane; j < b; j += 32) {
-    s[j] = math::scaled_score(p.metric, s[j], zr, T(p.centre_sq[j]), inv_t);
-    math::lse_push(lse, s[j]);
+    s[j] = math::score(p.metric, s[j], zr, T(p.centre_sq[j]));
+    math::lse_push(lse, s[j], scale);
   }
-  lse = warp_combine(lse);
+  lse = warp_combine(lse, scale);
   const math::SoftmaxNorm norm = math::row_softmax_norm(lse, zr);
   if (!norm.finite) {
     if (lane == 0) atomicMin(first_bad, static_cast<unsigned long long>(i));
     return;
   }
-  for (int64_t j = lane; j < b; j += 32) s[j] = math::softmax_term(s[j], lse.max);
+  for (int64_t j = lane; j < b; j += 32) s[j] = math::softmax_term(s[j], lse.max, scale);
   for (int64_t block = 0; block <= p.replicates; ++block) {
     const int w = math::block_weight(p, i, block);
     if (w == 0) continue;
@@ -67,21 +67,23 @@ int64_t run(const SoftHistParams& p) {
   const int64_t n = p.z.rows, b = p.centres.rows;
   const int64_t chunk = std::min<int64_t>(kChunkRows, n);
   const bool row_norm = math::needs_row_norm(p.metric);
+  const T* origin = static_cast<const T*>(p.origin);
   unsigned long long bad_host = 0;
   {
-    Scratch<T> scores(chunk * b, stream), zsq(chunk, stream);
+    Scratch<T> scores(chunk * b, stream), stat(chunk, stream);
     Scratch<unsigned long long> bad(1, stream);
     check(cudaMemsetAsync(bad.get(), 0xff, sizeof(unsigned long long), stream), "cudaMemsetAsync");
     for (int64_t row0 = 0; row0 < n; row0 += chunk) {
       const int64_t m = std::min(chunk, n - row0);
-      chunk_dots<T>(stream, p.z, row0, m, p.centres, scores.get(), row_norm ? zsq.get() : nullptr);
+      chunk_dots<T>(stream, p.z, row0, m, origin, p.centres, p.metric, scores.get(),
+                    row_norm ? stat.get() : nullptr);
       if (p.dots_out)  // kept for a backward (the softmax below overwrites the scores)
         check(cudaMemcpyAsync(static_cast<T*>(p.dots_out) + row0 * b, scores.get(),
                               sizeof(T) * m * b, cudaMemcpyDeviceToDevice, stream),
               "cudaMemcpyAsync(dots_out)");
       softmax_accumulate<T>
           <<<unsigned((m + kWarpsPerBlock - 1) / kWarpsPerBlock), 32 * kWarpsPerBlock, 0, stream>>>(
-              scores.get(), row_norm ? zsq.get() : nullptr, p, row0, m, bad.get());
+              scores.get(), row_norm ? stat.get() : nullptr, p, row0, m, bad.get());
       check(cudaGetLastError(), "softmax_accumulate launch");
     }
     check(cudaMemcpyAsync(&bad_host, bad.get(), sizeof bad_host, cudaMemcpyDeviceToHost, stream),

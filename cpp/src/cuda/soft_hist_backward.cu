@@ -21,10 +21,10 @@
 namespace softent::cuda {
 namespace {
 
-// Per row: U (in place of the dots), zcoef[r] (grad_z's z coefficient), ucsq [m, b] = u a_csq
-// (reduced over rows by column_sums), and the row's dL/d(1/T) into grad_inv_temperature.
+// Per row: U (in place of the dots), zcoef[r] (grad_z's row-vector coefficient), ucsq [m, b] = u
+// a_csq (reduced over rows by column_sums), and the row's dL/d(1/T) into grad_inv_temperature.
 template <typename T>
-__global__ void softmax_backward_rows(T* __restrict__ dots, const T* __restrict__ zsq,
+__global__ void softmax_backward_rows(T* __restrict__ dots, const T* __restrict__ stat,
                                       const double* __restrict__ grad_hist, SoftHistParams p,
                                       int64_t row0, int64_t m, T* __restrict__ zcoef,
                                       double* __restrict__ ucsq, double* __restrict__ ginv_t) {
@@ -32,38 +32,36 @@ __global__ void softmax_backward_rows(T* __restrict__ dots, const T* __restrict_
   const int64_t r = int64_t(blockIdx.x) * kWarpsPerBlock + (threadIdx.x >> 5);
   if (r >= m) return;
   const int64_t b = p.centres.rows, i = row0 + r;
-  const T inv_t = T(p.inv_temperature);
+  const T inv_t = math::softmax_scale<T>(p.inv_temperature);
   T* dot = dots + r * b;
-  const T zr = zsq ? zsq[r] : T(0);
-  auto x_of = [&](int64_t j) {
-    return math::scaled_score(p.metric, dot[j], zr, T(p.centre_sq[j]), inv_t);
-  };
+  const T zr = stat ? stat[r] : T(0);
+  auto s_of = [&](int64_t j) { return math::score(p.metric, dot[j], zr, T(p.centre_sq[j])); };
   const auto slot_of = [&](int64_t set) { return p.slots[set * p.z.rows + i]; };
   auto cot = [&](int64_t j) { return math::mass_cotangent(grad_hist, b, j, p.n_sets, slot_of); };
   math::LogSumExp<T> lse = math::lse_init<T>();
-  for (int64_t j = lane; j < b; j += 32) math::lse_push(lse, x_of(j));
-  lse = warp_combine(lse);
+  for (int64_t j = lane; j < b; j += 32) math::lse_push(lse, s_of(j), inv_t);
+  lse = warp_combine(lse, inv_t);
   const double inv_sum = math::row_softmax_norm(lse, zr).inv_sum;
   double mean_terms = 0;
   for (int64_t j = lane; j < b; j += 32)
-    mean_terms += math::softmax_grad_mean_term(math::softmax_term(x_of(j), lse.max), cot(j));
+    mean_terms += math::softmax_grad_mean_term(math::softmax_term(s_of(j), lse.max, inv_t), cot(j));
   const double mean = math::softmax_grad_mean(warp_sum(mean_terms), inv_sum);
-  double row_zsq = 0, row_vx = 0;
+  double row_w = 0, row_vs = 0;
   for (int64_t j = lane; j < b; j += 32) {
-    const T x = x_of(j);
+    const T s = s_of(j);
     const math::ScoreCotangent<T> c =
-        math::score_cotangent(p.metric, math::softmax_term(x, lse.max), x, dot[j], zr,
+        math::score_cotangent(p.metric, math::softmax_term(s, lse.max, inv_t), s, dot[j], zr,
                               T(p.centre_sq[j]), inv_sum, cot(j), mean, inv_t);
-    row_zsq += c.zsq_term;
-    row_vx += c.vx_term;
+    row_w += c.row_term;
+    row_vs += c.vs_term;
     if (ucsq) ucsq[r * b + j] = double(c.u_csq);
     dot[j] = c.u_dot;  // each lane owns its j: reads above precede this write
   }
-  row_zsq = warp_sum(row_zsq);
-  row_vx = warp_sum(row_vx);
+  row_w = warp_sum(row_w);
+  row_vs = warp_sum(row_vs);
   if (lane == 0) {
-    zcoef[r] = math::grad_z_row_coef<T>(row_zsq);
-    if (ginv_t) atomicAdd(ginv_t, math::grad_inv_temperature_row(row_vx, inv_t));
+    zcoef[r] = math::grad_z_row_coef<T>(row_w);
+    if (ginv_t) atomicAdd(ginv_t, math::grad_inv_temperature_row(row_vs));
   }
 }
 
@@ -78,15 +76,19 @@ __global__ void column_sums(const T* __restrict__ a, int64_t m, int64_t b,
   out[j] += acc;
 }
 
-// grad_z[row0 + i, j] = (U C)[i, j] + zcoef[i] z[row0 + i, j]
+// grad_z[row0 + i, j] = (U C)[i, j] + zcoef[i] w[i, j], w the row as read (relative to the
+// origin) times math::row_vector_scale of its statistic.
 template <typename T>
 struct GradZ {
   T* out;
-  const T* z;
-  int64_t sr, sc, d;
+  Operand<T> z;
+  int64_t d;
   const T* zcoef;
+  const T* stat;  // null: the metric needs no row statistic
+  Metric metric;
   __device__ void operator()(int64_t i, int64_t j, T v) const {
-    out[i * d + j] = math::grad_z_value(v, zcoef[i], z[i * sr + j * sc]);
+    const T ws = stat ? math::row_vector_scale(metric, stat[i]) : T(1);
+    out[i * d + j] = math::grad_z_value(v, zcoef[i], z.at(i, j), ws);
   }
 };
 
@@ -108,11 +110,11 @@ void run(const SoftHistGradParams& g) {
   const int64_t n = p.z.rows, d = p.z.cols, b = p.centres.rows;
   const int64_t chunk = std::min<int64_t>(kChunkRows, n);
   const bool row_norm = math::needs_row_norm(p.metric);
-  const T* z = p.z.ptr<T>();
   const T* c = p.centres.ptr<T>();
   const T* cached = static_cast<const T*>(g.dots);
+  const T* origin = static_cast<const T*>(p.origin);
   {
-    Scratch<T> dots(chunk * b, stream), zsq(chunk, stream), zcoef(chunk, stream);
+    Scratch<T> dots(chunk * b, stream), stat(chunk, stream), zcoef(chunk, stream);
     Scratch<double> ucsq(g.grad_centre_sq ? chunk * b : 0, stream);
     for (int64_t row0 = 0; row0 < n; row0 += chunk) {
       const int64_t m = std::min(chunk, n - row0);
@@ -120,24 +122,26 @@ void run(const SoftHistGradParams& g) {
         check(cudaMemcpyAsync(dots.get(), cached + row0 * b, sizeof(T) * m * b,
                               cudaMemcpyDeviceToDevice, stream),
               "cudaMemcpyAsync(dots)");
-        if (row_norm) chunk_row_norms<T>(stream, p.z, row0, m, zsq.get());
+        if (row_norm) chunk_row_stats<T>(stream, p.z, row0, m, origin, p.metric, stat.get());
       } else {
-        chunk_dots<T>(stream, p.z, row0, m, p.centres, dots.get(), row_norm ? zsq.get() : nullptr);
+        chunk_dots<T>(stream, p.z, row0, m, origin, p.centres, p.metric, dots.get(),
+                      row_norm ? stat.get() : nullptr);
       }
       softmax_backward_rows<T>
           <<<unsigned((m + kWarpsPerBlock - 1) / kWarpsPerBlock), 32 * kWarpsPerBlock, 0, stream>>>(
-              dots.get(), row_norm ? zsq.get() : nullptr, g.grad_hist, p, row0, m, zcoef.get(),
+              dots.get(), row_norm ? stat.get() : nullptr, g.grad_hist, p, row0, m, zcoef.get(),
               ucsq.get(), g.grad_inv_temperature);
       check(cudaGetLastError(), "softmax_backward_rows launch");
-      const T* zc = z + row0 * p.z.stride_row;
+      const Operand<T> zc = chunk_operand<T>(p.z, row0, origin);
+      const Operand<T> u{dots.get(), b, int64_t(1)};  // U [m, b]
       if (g.grad_z) {
         T* out = static_cast<T*>(g.grad_z) + row0 * d;
-        launch_gemm(stream, m, d, b, static_cast<const T*>(dots.get()), b, int64_t(1), c, d,
-                    int64_t(1), GradZ<T>{out, zc, p.z.stride_row, p.z.stride_col, d, zcoef.get()});
+        launch_gemm(stream, m, d, b, u, Operand<T>{c, d, int64_t(1)},
+                    GradZ<T>{out, zc, d, zcoef.get(), row_norm ? stat.get() : nullptr, p.metric});
       }
-      if (g.grad_centres)
-        launch_gemm(stream, b, d, m, static_cast<const T*>(dots.get()), int64_t(1), b, zc,
-                    p.z.stride_row, p.z.stride_col, AddGradCentres<T>{g.grad_centres, d});
+      if (g.grad_centres)  // U^T: element (i, k) = U[k, i]
+        launch_gemm(stream, b, d, m, Operand<T>{dots.get(), int64_t(1), b}, zc,
+                    AddGradCentres<T>{g.grad_centres, d});
       if (g.grad_centre_sq) {
         column_sums<double>
             <<<unsigned((b + 255) / 256), 256, 0, stream>>>(ucsq.get(), m, b, g.grad_centre_sq);

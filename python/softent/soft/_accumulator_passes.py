@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .._checks import fail
+from .._checks import check_fits, fail
 from .._interop import swap_leading_axes
 from .._labels import histogram_slots
 from ._kernel import accumulate, new_hist
@@ -20,6 +20,30 @@ from .bins import Bins
 
 #: the kernels index histogram rows with int32
 _MAX_ROWS = 2**31
+
+
+def check_replicates_fit(api: str, replicates: int, n_bins: int, hist_rows: int = 1) -> None:
+    """Refuse up front (naming ``bootstrap``, saying how much it would need) R bootstrap
+    replicates whose histograms could not fit in memory: the state keeps (1 + R) copies of
+    each [hist_rows, B] float64 histogram and a batch's kernel pass makes as many again."""
+    if replicates == 0:
+        return
+    one = (1 + replicates) * hist_rows * n_bins * 8
+    check_fits(
+        api,
+        "bootstrap",
+        f"{replicates} ((1 + R) x {hist_rows} x {n_bins} float64 histograms = "
+        f"{one / 2**30:.2f} GiB, kept and made again by each update)",
+        2 * one,
+    )
+    if (1 + replicates) * hist_rows >= _MAX_ROWS:
+        fail(
+            api,
+            "bootstrap",
+            f"< {_MAX_ROWS // hist_rows - 1} (the kernels index (1 + R) x {hist_rows} "
+            "histogram rows with int32)",
+            replicates,
+        )
 
 
 class EncodedSet(NamedTuple):
@@ -91,6 +115,7 @@ def bootstrap_pass(
             f"fewer than {_MAX_ROWS} (replicate x label) histogram rows per batch",
             (1 + r) * n_hist,
         )
+    check_replicates_fit(api, r, b, n_int * n_hist)
     slots = None
     if encoded:  # labels are per sample: the same slots at every internal index
         slots = np.stack([histogram_slots(s.codes, 1 + s.offset) for s in encoded])

@@ -19,7 +19,7 @@ from .._interop import to_host
 from ._accumulator_args import API
 from ._accumulator_store import AccumulatorFields
 from .histogram import SoftHistogram
-from .measures import label_set_measures, measures_from_masses
+from .measures import measures_from_masses, replicate_set_measures
 
 
 class AccumulatorResults(AccumulatorFields):
@@ -262,7 +262,7 @@ class AccumulatorResults(AccumulatorFields):
             ]
         for name, (_, per) in sets.items():
             out[name] = [
-                [label_set_measures(per[r, l], base=b, weighting=w, _api=api) for l in n_int]  # type: ignore[arg-type]
+                [replicate_set_measures(per[r, l], base=b, weighting=w, _api=api) for l in n_int]  # type: ignore[arg-type]
                 for r in reps
             ]
         return out

@@ -10,13 +10,23 @@ keeps the array owners alive for the duration of each call.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
 from .. import _core
 from .._checks import check_fits, check_optional_int, cpu_threads, fail, kernel_threads
-from .._interop import View, device_of, finite_rows, on_device, pointer, view, zeros
+from .._interop import (
+    View,
+    device_of,
+    finite_rows,
+    is_torch,
+    namespace,
+    on_device,
+    pointer,
+    view,
+    zeros,
+)
 from .._labels import LabelCodes, histogram_slots
 from .bins import METRIC_CODES, Bins
 
@@ -56,6 +66,21 @@ def forward_bytes(
     return hist + b * (d + 1) * itemsize + threads * per_thread
 
 
+def backward_bytes(
+    n: int, d: int, b: int, itemsize: int, num_threads: int, want_centres: bool
+) -> int:
+    """Host bytes one CPU backward call needs besides its outputs: per thread
+    (:func:`cpu_threads` at most, one per tile at most) the tile's rows [tile, D] (gathered),
+    its U [tile, B], per-bin buffers, and with centre gradients a float64 [B, D] partial sum
+    and one tile's [B, D] product (cpp/src/cpu/soft_hist_backward.cpp BackwardThread)."""
+    tile = min(_auto_tile_rows(b, d), max(n, 1))
+    threads = min(num_threads or cpu_threads(), -(-n // tile))
+    per_thread = tile * (d + b + 2) * itemsize + b * (3 * itemsize + 16)
+    if want_centres:
+        per_thread += b * d * (8 + itemsize)
+    return b * itemsize + threads * per_thread
+
+
 def check_forward_fits(
     api: str,
     n: int,
@@ -91,6 +116,20 @@ def kernel_view(api: str, z: Any) -> View:
     return v
 
 
+#: the C++ integer types of the params structs' int fields (cpp/include/softent/params/soft.h)
+_C_INTS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1), "uint64": (0, 2**64 - 1)}
+
+
+def _c_int(api: str, name: str, value: Any, ctype: str) -> int:
+    """``value`` as an int that fits the C++ field's type ``ctype``, else a ValueError
+    naming the argument (pybind11 would raise a bare TypeError about the signature)."""
+    lo, hi = _C_INTS[ctype]
+    v = int(value)
+    if not lo <= v <= hi:
+        fail(api, name, f"an int in [{lo}, {hi}] (a C++ {ctype})", v)
+    return v
+
+
 def _view2d(v: View) -> _core.View2D:
     out = _core.View2D()
     out.data = v.ptr
@@ -111,22 +150,27 @@ def _params(
     inv_temperature: Any,
     num_threads: int,
     tile_rows: int,
+    origin: Any,
+    api: str,
 ) -> _core.SoftHistParams:
     """THE builder of the kernel's params struct (SoftHistParams in
     cpp/include/softent/params/soft.h), field by field: the fields the forward and the
-    backward share. ``slots`` [S, N] int32 in z's memory, or None / S = 0."""
+    backward share. ``slots`` [S, N] int32 in z's memory, or None / S = 0. ``origin`` [D]
+    in z's dtype and memory, or None: rows are read as z_i - origin, and the centres are
+    relative to it (:meth:`Bins.prepared`)."""
     n_sets = 0 if slots is None else int(slots.shape[0])
     p = _core.SoftHistParams()
     p.z = _view2d(v)
     p.centres = _view2d(view(centres))
     p.centre_sq = pointer(centre_sq)
+    p.origin = pointer(origin)
     p.slots = pointer(slots) if n_sets else 0
     p.n_sets = n_sets
-    p.hist_rows = int(hist_rows)
+    p.hist_rows = _c_int(api, "labels", hist_rows, "int64")
     p.metric = int(metric)
     p.inv_temperature = float(inv_temperature)
-    p.num_threads = kernel_threads(int(num_threads))
-    p.tile_rows = int(tile_rows)
+    p.num_threads = kernel_threads(_c_int(api, "num_threads", num_threads, "int32"))
+    p.tile_rows = _c_int(api, "tile_rows", tile_rows, "int64")
     p.stream = v.stream
     return p
 
@@ -148,11 +192,13 @@ def forward(
     row_offset: int = 0,
     replicate_offset: int = 0,
     dots_out: Any = None,
+    origin: Any = None,
     api: str = "soft_histogram",
 ) -> int:
     """Add the soft histograms of the rows of ``v`` into ``hist`` [(1 + replicates) *
     hist_rows, B] float64 (z's memory). ``centres`` [B, D] contiguous in z's dtype (unit
-    rows for cosine), ``centre_sq`` [B] float64, ``metric`` a :data:`METRIC_CODES` value,
+    rows for cosine; relative to ``origin`` [D] when given, see :func:`_params`),
+    ``centre_sq`` [B] float64, ``metric`` a :data:`METRIC_CODES` value,
     ``inv_temperature`` 1/T. ``dots_out``: [N, B] in z's dtype to keep <z_i, c_b>, or None.
     Returns the first row with NaN/Inf, or -1. The array owners stay referenced here until
     the kernel returns, so the addresses in the struct stay valid. A CPU call whose buffers
@@ -164,13 +210,23 @@ def forward(
         itemsize = 4 if v.dtype_code == 0 else 8
         check_forward_fits(api, n, d, b, rows, itemsize, num_threads, tile_rows)
     p = _params(
-        v, centres, centre_sq, slots, hist_rows, metric, inv_temperature, num_threads, tile_rows
+        v,
+        centres,
+        centre_sq,
+        slots,
+        hist_rows,
+        metric,
+        inv_temperature,
+        num_threads,
+        tile_rows,
+        origin,
+        api,
     )
     p.hist = pointer(hist)
-    p.replicates = int(replicates)
-    p.replicate_seed = int(replicate_seed)
-    p.row_offset = int(row_offset)
-    p.replicate_offset = int(replicate_offset)
+    p.replicates = _c_int(api, "bootstrap", replicates, "int64")
+    p.replicate_seed = _c_int(api, "bootstrap_seed", replicate_seed, "uint64")
+    p.row_offset = _c_int(api, "row_offset", row_offset, "int64")
+    p.replicate_offset = _c_int(api, "replicate_offset", replicate_offset, "int64")
     p.dots_out = pointer(dots_out)
     return _core.soft_histogram(p)
 
@@ -191,14 +247,33 @@ def backward(
     grad_centre_sq: Any,
     grad_inv_temperature: Any,
     dots: Any,
+    origin: Any = None,
+    api: str = "soft_histogram_backward",
 ) -> None:
     """Reduce the cotangent ``grad_hist`` [hist_rows, B] float64 (contiguous) of
     :func:`forward`'s histograms into the gradients that are not None: ``grad_z`` [N, D]
     (z's dtype), ``grad_centres`` [B, D], ``grad_centre_sq`` [B], ``grad_inv_temperature``
     [] (float64, zeroed: added into). ``dots``: the forward's kept [N, B] dots, or None."""
+    if v.device < 0:
+        n, d = v.shape
+        b = int(centres.shape[0])
+        needed = backward_bytes(
+            n, d, b, 4 if v.dtype_code == 0 else 8, num_threads, grad_centres is not None
+        )
+        check_fits(api, "n_bins", f"{b} (the backward's buffers, {n} rows x {d} features)", needed)
     g = _core.SoftHistGradParams()
     g.fwd = _params(
-        v, centres, centre_sq, slots, hist_rows, metric, inv_temperature, num_threads, 0
+        v,
+        centres,
+        centre_sq,
+        slots,
+        hist_rows,
+        metric,
+        inv_temperature,
+        num_threads,
+        0,
+        origin,
+        api,
     )
     g.grad_hist = pointer(grad_hist)
     g.dots = pointer(dots)
@@ -238,7 +313,7 @@ def accumulate(
     (replicate_seed, row_offset + i, replicate_offset + r - 1) only
     (cpp/include/softent/math/bootstrap.h)."""
     v = kernel_view(api, z)
-    centres, csq = bins.prepared(v.dtype_code, v.device)
+    centres, csq, origin = bins.prepared(v.dtype_code, v.device)
     slots_dev: Any = None
     if slots is not None:
         slots_dev = on_device(np.ascontiguousarray(slots, dtype=np.int32), v.device)
@@ -259,10 +334,38 @@ def accumulate(
         replicate_seed=replicate_seed,
         row_offset=row_offset,
         replicate_offset=replicate_offset,
+        origin=origin,
         api=api,
     )
     if bad >= 0:
-        fail(api, "z", "finite (or pass nonfinite='drop')", f"NaN/Inf in row {bad}")
+        refuse_row(api, z, bad, bins.metric)
+
+
+def refuse_row(api: str, z: Any, row: int, metric: str) -> NoReturn:
+    """Raise for the row the kernel reported (its scores or their softmax were not finite):
+    a row with NaN/Inf is named as such; a finite row is one whose scores overflow the
+    data's float type, which is said with the range that works (never called NaN/Inf)."""
+    r = z[row]
+    xp = namespace(r)
+    if not bool(xp.isfinite(r).all()):
+        fail(api, "z", "finite (or pass nonfinite='drop')", f"NaN/Inf in row {row}")
+    big = float(xp.abs(r).max())
+    dtype = "float32" if (r.element_size() if is_torch(r) else r.itemsize) == 4 else "float64"
+    top = float(np.finfo(dtype).max)
+    what = {
+        "euclidean": f"||z_i - c||^2 < {top:.3g} (the squared distance)",
+        "sqeuclidean": f"||z_i - c||^2 < {top:.3g}",
+        "cosine": f"||z_i|| < {top:.3g}",
+        "dot": f"|<z_i, c>| < {top:.3g}",
+    }[metric]
+    fail(
+        api,
+        "z",
+        f"rows whose {metric} scores fit in {dtype} ({what} for every centre c; rescale z "
+        + ("or pass float64" if dtype == "float32" else "")
+        + ")",
+        f"row {row}, finite (max |z_ij| = {big:.3g}) with scores that overflow",
+    )
 
 
 def new_hist(z: Any, rows: int, n_bins: int) -> Any:

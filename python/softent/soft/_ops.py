@@ -14,11 +14,13 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from .._checks import fail
 from . import _kernel
+from .bins import METRIC_CODES
 
 #: the api named in the errors the custom ops raise
 _API = "torch.soft_histogram"
+#: metric names by kernel code
+_METRICS = {code: name for name, code in METRIC_CODES.items()}
 
 
 @torch.library.custom_op("softent::soft_histogram", mutates_args=())
@@ -27,17 +29,21 @@ def soft_histogram_with_dots(
     centres: Tensor,
     centre_sq: Tensor,
     slots: Tensor,
-    inv_temperature: Tensor,
+    temperature: Tensor,
     hist_rows: int,
     metric: int,
     num_threads: int,
     keep_dots: bool,
+    origin: Tensor | None = None,
 ) -> tuple[Tensor, Tensor]:
     """([hist_rows, B] float64 soft histograms of z [N, D], dots) (see SoftHistParams in
     cpp/include/softent/params/soft.h). ``centres`` [B, D] contiguous in z's dtype (unit rows
     for cosine), ``centre_sq`` [B] float64, ``slots`` [S, N] int32 (-1 or 1..hist_rows-1),
-    ``inv_temperature`` a 0-d float64 CPU tensor (1/T). ``dots`` is [N, B] <z_i, c_b> in
-    z's dtype when ``keep_dots`` (the backward then skips recomputing them), else empty."""
+    ``temperature`` a 0-d float64 CPU tensor T (the kernels take 1/T; the gradient is
+    formed as -(dL/d(1/T) / T) / T, finite for every T whose 1/T is finite). ``dots`` is [N, B] <z_i, c_b> in
+    z's dtype when ``keep_dots`` (the backward then skips recomputing them), else empty.
+    ``origin`` [D] in z's dtype, or None: rows are read as z_i - origin and the centres are
+    relative to it (the translation-invariant metrics; see SoftHistParams::origin)."""
     hist = torch.zeros((hist_rows, centres.shape[0]), dtype=torch.float64, device=z.device)
     dots = z.new_empty((z.shape[0], centres.shape[0]) if keep_dots else (0,))
     bad = _kernel.forward(
@@ -48,18 +54,30 @@ def soft_histogram_with_dots(
         hist,
         hist_rows,
         metric,
-        inv_temperature,
+        1.0 / float(temperature),
         num_threads,
         dots_out=dots if keep_dots else None,
+        origin=origin,
         api=_API,
     )
     if bad >= 0:
-        fail("torch", "z", "finite", f"NaN/Inf in row {bad}")
+        _kernel.refuse_row(_API, z.detach(), bad, _METRICS[metric])
     return hist, dots
 
 
 @soft_histogram_with_dots.register_fake
-def _(z, centres, centre_sq, slots, inv_temperature, hist_rows, metric, num_threads, keep_dots):
+def _(
+    z,
+    centres,
+    centre_sq,
+    slots,
+    temperature,
+    hist_rows,
+    metric,
+    num_threads,
+    keep_dots,
+    origin=None,
+):
     hist = z.new_empty((hist_rows, centres.shape[0]), dtype=torch.float64)
     return hist, z.new_empty((z.shape[0], centres.shape[0]) if keep_dots else (0,))
 
@@ -69,15 +87,25 @@ def soft_histogram(
     centres: Tensor,
     centre_sq: Tensor,
     slots: Tensor,
-    inv_temperature: Tensor,
+    temperature: Tensor,
     hist_rows: int,
     metric: int,
     num_threads: int,
     keep_dots: bool = False,
+    origin: Tensor | None = None,
 ) -> Tensor:
     """The differentiable [hist_rows, B] histograms (see :func:`soft_histogram_with_dots`)."""
     hist, _ = soft_histogram_with_dots(
-        z, centres, centre_sq, slots, inv_temperature, hist_rows, metric, num_threads, keep_dots
+        z,
+        centres,
+        centre_sq,
+        slots,
+        temperature,
+        hist_rows,
+        metric,
+        num_threads,
+        keep_dots,
+        origin,
     )
     return hist
 
@@ -89,15 +117,16 @@ def soft_histogram_backward(
     centres: Tensor,
     centre_sq: Tensor,
     slots: Tensor,
-    inv_temperature: Tensor,
+    temperature: Tensor,
     hist_rows: int,
     metric: int,
     num_threads: int,
     needs: list[bool],
     dots: Tensor,
+    origin: Tensor | None = None,
 ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """(grad_z [N, D] z's dtype, grad_centres [B, D] float64, grad_centre_sq [B] float64,
-    grad_inv_temperature [] float64) for ``needs`` = which of the four are wanted (the
+    grad_inv_temperature [] float64: dL/d(1/T)) for ``needs`` = which of the four are wanted (the
     others come back empty). ``dots``: the forward's kept [N, B] dots, or empty."""
     n, d, b = z.shape[0], z.shape[1], centres.shape[0]
     f64 = {"dtype": torch.float64, "device": z.device}
@@ -112,7 +141,7 @@ def soft_histogram_backward(
         slots,
         hist_rows,
         metric,
-        inv_temperature,
+        1.0 / float(temperature),
         num_threads,
         grad_hist=grad_hist,
         grad_z=grad_z if needs[0] else None,
@@ -120,6 +149,8 @@ def soft_histogram_backward(
         grad_centre_sq=grad_csq if needs[2] else None,
         grad_inv_temperature=grad_inv_t if needs[3] else None,
         dots=dots if dots.numel() else None,
+        origin=origin,
+        api=_API,
     )
     return grad_z, grad_c, grad_csq, grad_inv_t.cpu()
 
@@ -131,12 +162,13 @@ def _(
     centres,
     centre_sq,
     slots,
-    inv_temperature,
+    temperature,
     hist_rows,
     metric,
     num_threads,
     needs,
     dots,
+    origin=None,
 ):
     n, d, b = z.shape[0], z.shape[1], centres.shape[0]
     f64 = {"dtype": torch.float64, "device": z.device}
@@ -149,14 +181,14 @@ def _(
 
 
 def _setup_context(ctx, inputs, output) -> None:
-    z, centres, centre_sq, slots, inv_temperature, hist_rows, metric, num_threads, _ = inputs
-    ctx.save_for_backward(z, centres, centre_sq, slots, inv_temperature, output[1])
+    z, centres, centre_sq, slots, temperature, hist_rows, metric, num_threads, _, origin = inputs
+    ctx.save_for_backward(z, centres, centre_sq, slots, temperature, output[1], origin)
     ctx.params = (hist_rows, metric, num_threads)
 
 
 def _backward(ctx, grad_hist: Tensor, grad_dots: Tensor):
     # grad_dots: the kept dots are an implementation detail, never differentiated through.
-    z, centres, centre_sq, slots, inv_temperature, dots = ctx.saved_tensors
+    z, centres, centre_sq, slots, temperature, dots, origin = ctx.saved_tensors
     needs = [bool(ctx.needs_input_grad[i]) for i in (0, 1, 2, 4)]
     grad_z, grad_c, grad_csq, grad_inv_t = soft_histogram_backward(
         grad_hist.to(torch.float64).contiguous(),
@@ -164,17 +196,24 @@ def _backward(ctx, grad_hist: Tensor, grad_dots: Tensor):
         centres,
         centre_sq,
         slots,
-        inv_temperature,
+        temperature,
         *ctx.params,
         needs,
         dots,
+        origin,
     )
+    grad_t = None
+    if needs[3]:
+        # dL/dT = -dL/d(1/T) / T^2, divided by T twice: T^2 underflows below 1e-154 (and
+        # 1/T^2 overflows), where autograd's reciprocal made 0 * inf = NaN
+        grad_t = -(grad_inv_t / temperature) / temperature
     return (
         grad_z if needs[0] else None,
         grad_c.to(centres.dtype) if needs[1] else None,
         grad_csq if needs[2] else None,
         None,
-        grad_inv_t if needs[3] else None,
+        grad_t,
+        None,
         None,
         None,
         None,

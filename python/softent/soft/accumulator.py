@@ -65,7 +65,7 @@ from ._accumulator_args import (
     named_labels,
     resolve_bins,
 )
-from ._accumulator_passes import EncodedSet, bootstrap_pass, plain_pass
+from ._accumulator_passes import EncodedSet, bootstrap_pass, check_replicates_fit, plain_pass
 from ._accumulator_reduce import AccumulatorReduction
 from ._accumulator_results import AccumulatorResults
 from ._accumulator_state import AccumulatorPersistence
@@ -148,6 +148,7 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
         self._fingerprint = self._bins.fingerprint()
         self._threads = check_threads(API, num_threads)
         self._bootstrap, self._bootstrap_seed = check_bootstrap(API, bootstrap, bootstrap_seed)
+        check_replicates_fit(API, self._bootstrap, self._bins.n_bins)
         self._declared = check_label_set_names(label_sets)
         self._internal: tuple[int, ...] | None = None
         if internal_shape is not None:

@@ -24,6 +24,12 @@ Seed = int | np.random.Generator
 Metric = Literal["euclidean", "sqeuclidean", "cosine", "dot"]
 #: must match enum class Metric in cpp/include/softent/math/metric.h
 METRIC_CODES: dict[str, int] = {"euclidean": 0, "sqeuclidean": 1, "cosine": 2, "dot": 3}
+#: the metrics whose scores depend only on z - c (math::translation_invariant in
+#: cpp/include/softent/math/metric.h): the kernels read them relative to an origin
+TRANSLATION_INVARIANT = frozenset({"euclidean", "sqeuclidean"})
+#: the smallest temperature accepted: the smallest normal float64 (its 1/T, the kernels'
+#: scale, is finite; a subnormal T's is not)
+MIN_TEMPERATURE = float(np.finfo(np.float64).tiny)
 
 
 def _rng(seed: Seed, api: str) -> np.random.Generator:
@@ -85,8 +91,13 @@ def check_temperature(api: str, temperature: Any) -> float | None:
         t = float(temperature)
     except (TypeError, ValueError):
         fail(api, "temperature", "a float > 0 or 'auto'", repr(temperature), TypeError)
+    except OverflowError:  # an int beyond the float range (10**400)
+        fail(api, "temperature", "finite and > 0", f"an int of {len(str(temperature))} digits")
     if not (math.isfinite(t) and t > 0):
         fail(api, "temperature", "finite and > 0", t)
+    if t < MIN_TEMPERATURE:
+        # the kernels take 1/T in float64: for a subnormal T it may be inf
+        fail(api, "temperature", f">= {MIN_TEMPERATURE:.4g} (so that 1/T is finite)", t)
     return t
 
 
@@ -114,8 +125,10 @@ def box_bins(z: Any, n_bins: int, seed: Seed = 0) -> np.ndarray:
     Returns: float64 array [n_bins, D].
     """
     n_bins = _check_count("box_bins", "n_bins", n_bins)
-    rows = to_numpy(as_float_rows(z, "box_bins", "z")).astype(np.float64, copy=False)
-    lo, hi = rows.min(axis=0), rows.max(axis=0)
+    rows = to_numpy(as_float_rows(z, "box_bins", "z"))
+    # min/max in the data's own dtype (exact), then float64: no float64 copy of z [N, D]
+    lo = rows.min(axis=0).astype(np.float64)
+    hi = rows.max(axis=0).astype(np.float64)
     if not (np.isfinite(lo).all() and np.isfinite(hi).all()):
         fail("box_bins", "z", "finite (no NaN/Inf)", "non-finite values")
     check_centres_fit("box_bins", n_bins, rows.shape[1])
@@ -178,17 +191,32 @@ class Bins:
         h.update(f"{self.centres.shape}|{self.metric}|{self.temperature!r}".encode())
         return h.hexdigest()
 
-    def prepared(self, dtype_code: int, device: int) -> tuple[Any, Any]:
-        """(centres [B, D] in the kernel dtype, unit rows for cosine; ||c||^2 [B] float64)
-        in the memory of ``device`` (-1 = host)."""
+    def prepared(self, dtype_code: int, device: int) -> tuple[Any, Any, Any]:
+        """(centres [B, D] in the kernel dtype, unit rows for cosine; ||c||^2 [B] float64;
+        origin [D] in the kernel dtype or None) in the memory of ``device`` (-1 = host).
+
+        For the translation-invariant metrics (euclidean, sqeuclidean) the centres come
+        relative to ``origin``, the centres' mean (computed in float64, then rounded to the
+        kernel dtype), and the kernels read every row as z - origin (SoftHistParams::origin):
+        the scores are then computed from differences of the data's own size, not from
+        ||z||^2 - 2<z, c> + ||c||^2 at the data's offset, which cancels catastrophically."""
         key = (dtype_code, device)
         if key not in self._prepared:
+            dtype = np.float64 if dtype_code == 1 else np.float32
             c = self.centres
+            origin = None
             if self.metric == "cosine":
                 c = c / np.linalg.norm(c, axis=1, keepdims=True)
-            c = np.ascontiguousarray(c, dtype=np.float64 if dtype_code == 1 else np.float32)
+            elif self.metric in TRANSLATION_INVARIANT:
+                origin = np.ascontiguousarray(c.mean(axis=0), dtype=dtype)
+                c = c - origin.astype(np.float64)
+            c = np.ascontiguousarray(c, dtype=dtype)
             csq = np.ascontiguousarray(np.sum(c.astype(np.float64) ** 2, axis=1))
-            self._prepared[key] = (on_device(c, device), on_device(csq, device))
+            self._prepared[key] = (
+                on_device(c, device),
+                on_device(csq, device),
+                None if origin is None else on_device(origin, device),
+            )
         return self._prepared[key]
 
 

@@ -45,7 +45,9 @@ def iter_poisson_bootstrap(
     :data:`PASS_BOOTSTRAP_BYTES`). Replicate r has the same weights whatever the grouping.
     ``max_total_bytes``: refuse R whose replicate histograms together exceed it (for
     callers that keep them all). Arguments are checked before the first replicate is made."""
-    n_resamples = check_int(api, "n_resamples", n_resamples, lo=1)
+    # replicate and row indices reach the kernels as int64 (replicate_offset, row_offset)
+    n_resamples = check_int(api, "n_resamples", n_resamples, lo=1, hi=2**62)
+    row_offset = check_int(api, "row_offset", row_offset, lo=0, hi=2**62)
     seed = check_seed(api, "seed", seed)
     rows = as_float_rows(z, api, "z")
     n = int(rows.shape[0])

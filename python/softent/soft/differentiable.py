@@ -41,6 +41,7 @@ from . import _ops
 from ._kernel import label_slots
 from .bins import (
     METRIC_CODES,
+    TRANSLATION_INVARIANT,
     Metric,
     Seed,
     auto_temperature,
@@ -49,6 +50,7 @@ from .bins import (
     check_temperature,
     make_bins,
 )
+from .histogram import check_histograms_fit
 
 #: The most memory (bytes) a differentiable call keeps for its backward: the forward's
 #: [N, B] dots when they fit (the backward then skips their GEMM, ~1/3 of its time at
@@ -173,10 +175,18 @@ def _bins(
                 f"a tensor of shape {tuple(t.shape)}",
                 TypeError,
             )
-        if not _compiling() and not (math.isfinite(tv := to_float(t)) and tv > 0):
-            fail(api, "temperature", "finite and > 0", tv)
+        if not _compiling():
+            check_temperature(api, to_float(t))
         return c, t.reshape(()).to(device="cpu", dtype=torch.float64)
     return c, torch.tensor(float(t), dtype=torch.float64)
+
+
+def _check_n_labels(api: str, n_labels: Any) -> int | None:
+    """None, or K in [1, 2**31 - 2]: label codes cross to the kernel as int32 slots (1 + code)."""
+    n_labels = check_optional_int(api, "n_labels", n_labels, lo=1)
+    if n_labels is not None and n_labels > 2**31 - 2:
+        fail(api, "n_labels", f"an int in [1, {2**31 - 2}] (int32 histogram rows)", n_labels)
+    return n_labels
 
 
 def _slots(
@@ -186,7 +196,7 @@ def _slots(
     labels), counts [K] float64 on ``device``, label values [K] or None)."""
     if labels is None:
         return torch.zeros((0, n), dtype=torch.int32, device=device), None, None
-    n_labels = check_optional_int(api, "n_labels", n_labels, lo=1)
+    n_labels = _check_n_labels(api, n_labels)
     if n_labels is None:
         # any labels (strings too): encoded on the host, exactly as the NumPy path
         codes = encode_labels(labels, n, api)
@@ -246,7 +256,8 @@ def information(
             data box for Euclidean metrics), from ``n_bins`` and ``seed``.
         metric: 'cosine' (default), 'euclidean', 'sqeuclidean', 'dot'.
         temperature: T > 0, 'auto' (see :func:`softent.soft_histogram`), or a 0-d tensor
-            (a tensor with ``requires_grad`` gets a gradient).
+            (a tensor with ``requires_grad`` gets a gradient, formed as
+            -(dL/d(1/T) / T) / T: finite for tiny T too).
         base: e (nats, default) or 2 (bits).
         weighting: 'weighted' (w_k = N_k/N, default) or 'uniform' (1/K over the labels
             present) in H(Z|L).
@@ -273,10 +284,24 @@ def information(
     threads = check_threads(api, num_threads)
     z = _check_z(api, z)
     n = int(z.shape[0])
-    slots, counts, values = _slots(api, labels, n, n_labels, z.device)
     c, t = _bins(api, z, centres, n_bins, metric, temperature, seed)
+    if labels is not None and (k_given := _check_n_labels(api, n_labels)) is not None:
+        # the [1 + K, B] histograms (and their cotangent), before the counts and values of
+        # K labels are made
+        check_histograms_fit(api, 1 + k_given, int(c.shape[0]), 2, "n_labels")
+    slots, counts, values = _slots(api, labels, n, n_labels, z.device)
+    if counts is not None:  # the [1 + K, B] histograms (and their cotangent)
+        arg = "labels" if n_labels is None else "n_labels"
+        check_histograms_fit(api, 1 + int(counts.shape[0]), int(c.shape[0]), 2, arg)
     # the kernel's centres in z's dtype, inside the graph (gradients reach tensor centres)
     c_kernel = c / c.norm(dim=1, keepdim=True) if metric == "cosine" else c
+    origin = None
+    if metric in TRANSLATION_INVARIANT:
+        # rows and centres relative to the centres' mean (a constant: the scores depend on
+        # z - c only, so the gradients w.r.t. the shifted centres are those w.r.t. c), as
+        # Bins.prepared does for the NumPy path
+        origin = c_kernel.detach().to(torch.float64).mean(0).to(z.dtype)
+        c_kernel = (c_kernel.to(torch.float64) - origin.to(torch.float64)).to(z.dtype)
     c_kernel = c_kernel.contiguous()
     csq = (c_kernel.to(torch.float64) ** 2).sum(1)
     k = 0 if counts is None else int(counts.shape[0])
@@ -285,7 +310,16 @@ def information(
     )
     keep_dots = wants_grad and n * c.shape[0] * z.element_size() <= _backward_cache_bytes
     hist = _ops.soft_histogram(
-        z, c_kernel, csq, slots, 1.0 / t, 1 + k, METRIC_CODES[metric], threads, keep_dots
+        z,
+        c_kernel,
+        csq,
+        slots,
+        t,
+        1 + k,
+        METRIC_CODES[metric],
+        threads,
+        keep_dots,
+        origin,
     )
     # the last step, shared with the NumPy path (softent.discrete)
     if counts is None:

@@ -13,10 +13,18 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .._checks import Weighting, check_optional_int, check_threads, fail, is_int
+from .._checks import (
+    Weighting,
+    check_base,
+    check_fits,
+    check_optional_int,
+    check_threads,
+    fail,
+    is_int,
+)
 from .._interop import as_float_rows, take_rows, to_numpy
 from .._labels import LabelCodes, encode_labels
-from ..discrete import entropy_of_masses, information_of_masses, label_weights, to_base
+from ..discrete import entropy_of_masses, label_weights, to_base
 from ._kernel import (
     accumulate,
     check_forward_fits,
@@ -31,6 +39,38 @@ from .bins import (
     Seed,
     make_bins,
 )
+
+#: bytes of float64 masses per block of :func:`row_entropies`
+_ENTROPY_BLOCK_BYTES = 4 << 20
+
+
+def row_entropies(masses: np.ndarray) -> np.ndarray:
+    """[K] entropies (nats) of the rows of ``masses`` [K, B], a block of rows at a time:
+    the entropy formula's temporaries (p, log p, p log p: each [K, B]) are then a few MB,
+    not several copies of a token-style histogram (K ~ 10^5 labels x B = 1000 peaked at
+    ~4x the histogram)."""
+    k, b = masses.shape
+    step = max(1, _ENTROPY_BLOCK_BYTES // (8 * max(b, 1)))
+    if k <= step:
+        return np.asarray(entropy_of_masses(masses))
+    out = np.empty(k)
+    for a in range(0, k, step):
+        out[a : a + step] = entropy_of_masses(masses[a : a + step])
+    return out
+
+
+def check_histograms_fit(
+    api: str, hist_rows: int, n_bins: int, copies: int = 1, arg: str = "labels"
+) -> None:
+    """Refuse up front (naming ``arg``, with the sizes) [hist_rows, B] float64
+    histograms (times ``copies``) that would not fit in memory."""
+    check_fits(
+        api,
+        arg,
+        f"{hist_rows - 1} label values x {n_bins} bins (float64 histograms "
+        f"[{hist_rows}, {n_bins}], {hist_rows * n_bins * 8 / 2**30:.2f} GiB each)",
+        copies * hist_rows * n_bins * 8,
+    )
 
 
 @dataclass(frozen=True)
@@ -78,7 +118,7 @@ class SoftHistogram:
     def label_entropies(self, base: float = math.e) -> np.ndarray:
         """[K] H(Z | L = k) for each label value, in units of ``base``."""
         self._require_labels("label_entropies")
-        return to_base(entropy_of_masses(self.per_label), base, "label_entropies")
+        return to_base(row_entropies(self.per_label), base, "label_entropies")
 
     def conditional_entropy(self, base: float = math.e, weighting: Weighting = "weighted") -> float:
         """H(Z|L) = Σ_k w_k H(Z | L = k); w_k = N_k/N ("weighted") or 1/K ("uniform")."""
@@ -96,10 +136,11 @@ class SoftHistogram:
         """(H(Z), H(Z|L), [K] H(Z | L = k)) in units of ``base``, each entropy computed
         once (I(Z;L) = H(Z) - H(Z|L))."""
         self._require_labels(api)
-        h, hc, h_k = information_of_masses(
-            self.per_label, self.counts, weighting, api, self.total, base
-        )
-        return float(h), float(hc), h_k
+        b = check_base(api, base)
+        h = float(to_base(entropy_of_masses(self.total), b, api))
+        h_k = to_base(row_entropies(self.per_label), b, api)
+        hc = float((label_weights(self.counts, weighting, api) * h_k).sum())
+        return h, hc, h_k
 
     def _require_labels(self, api: str) -> None:
         if self.per_label is None:
@@ -132,8 +173,12 @@ def soft_histogram(
         n_bins: B when ``centres`` is not given.
         metric: score s(z, c): 'cosine' <z/|z|, c/|c|> (spherical bins; the published
             method), 'euclidean' -|z-c| (unsquared, as nam-entropy), 'sqeuclidean'
-            -|z-c|^2, 'dot' <z, c>.
-        temperature: T > 0 dividing the scores, or 'auto': for 'cosine' the vMF
+            -|z-c|^2, 'dot' <z, c>. The Euclidean scores are computed relative to the
+            centres' mean (no cancellation for data far from 0); cosine uses scale-safe
+            norms (rows of any magnitude, ~1e-23 or ~1e20 in float32 included). A finite
+            row whose scores overflow the data's float type is refused saying so.
+        temperature: T >= 2.2e-308 (the smallest normal float64; tiny T gives the hard
+            argmax assignment) dividing the scores, or 'auto': for 'cosine' the vMF
             calibration eps*(D, B) of :func:`softent.calibrate_temperature` (the kernel
             then carries log B nats); for the other metrics eps* transported to the
             centres' scale r (the RMS distance of the centres from their mean):
@@ -189,6 +234,9 @@ def soft_histogram(
         temperature=temperature,
         seed=seed,
     )
+    # the kernel's histograms, and their host copy when they live on a GPU
+    hist_rows = 1 + (codes.n_labels if codes is not None else 0)
+    check_histograms_fit(api, hist_rows, bins.n_bins, 1 if v.device < 0 else 2)
     if codes is None:
         hist = new_hist(rows, 1, bins.n_bins)
         accumulate(api, rows, bins, None, hist, num_threads=threads, tile_rows=tile_rows)
@@ -196,7 +244,8 @@ def soft_histogram(
         return SoftHistogram(total, None, None, None, bins, n, n_dropped)
     hist = new_hist(rows, 1 + codes.n_labels, bins.n_bins)
     accumulate(api, rows, bins, label_slots(codes), hist, num_threads=threads, tile_rows=tile_rows)
-    per_label = to_numpy(hist)[1:].copy()
+    # a view of the kernel's output (no second [K, B] copy); row 0 (all rows) is unused
+    per_label = to_numpy(hist)[1:]
     return SoftHistogram(
         per_label.sum(axis=0),
         per_label,

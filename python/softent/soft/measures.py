@@ -51,8 +51,8 @@ from typing import Any
 import numpy as np
 
 from .._checks import Weighting, check_base, check_masses, fail
-from ..discrete import entropy_of_masses, information_of_masses
-from .histogram import SoftHistogram
+from ..discrete import entropy_of_masses, label_weights
+from .histogram import SoftHistogram, row_entropies
 
 __all__ = [
     "all_measures",
@@ -126,10 +126,13 @@ def _js_to_rest_nats(per_label: np.ndarray, chunk_rows: int = 4096) -> np.ndarra
         p = rows / rows.sum(axis=1, keepdims=True)
         rsum = rest.sum(axis=1, keepdims=True)
         q = np.divide(rest, rsum, out=np.zeros_like(rest), where=rsum > 0)
-        mid = 0.5 * (p + q)  # > 0 wherever p or q is
+        # KL(p ‖ m) with m = (p + q)/2 as Σ p log(2p / (p + q)): halving a subnormal p
+        # first would round m to 0 (p / m = inf: an infinite JS); p + q >= p > 0 never does,
+        # and the ratio stays in (0, 2]
+        both = p + q
         with np.errstate(divide="ignore", invalid="ignore"):
-            kp = np.where(p > 0, p * np.log(p / mid), 0.0).sum(axis=1)
-            kq = np.where(q > 0, q * np.log(q / mid), 0.0).sum(axis=1)
+            kp = np.where(p > 0, p * np.log(2 * p / both), 0.0).sum(axis=1)
+            kq = np.where(q > 0, q * np.log(2 * q / both), 0.0).sum(axis=1)
         # JS >= 0 exactly; rounding can leave -1e-17 for (nearly) identical rows.
         out[a : a + len(rows)] = np.maximum(0.5 * (kp + kq), 0.0)
         prefix = prefix + chunk_sums[c]
@@ -196,8 +199,9 @@ def measures_from_masses(
         per, cnt = per[present], cnt[present]
     if cnt.shape[0] == 0:
         fail(_api, "counts", "positive for at least one label value", "no labelled rows")
-    h_nats, hc_nats, _ = information_of_masses(per, cnt, weighting, _api, total=tot)
-    h, hc = float(h_nats), float(hc_nats)
+    # H(Z|L) over blocks of label rows (row_entropies): no [K, B] temporaries
+    h = float(entropy_of_masses(tot))
+    hc = float((label_weights(cnt, weighting, _api) * row_entropies(per)).sum())
     mi = h - hc
     hl = float(entropy_of_masses(cnt))  # H(L) of the counts, every N_k > 0 here
     out["entropy"] = h * scale
@@ -396,6 +400,25 @@ def label_set_measures(
     return measures_from_masses(
         per.sum(axis=0), per, cnt, base=base, weighting=weighting, _api=_api
     )
+
+
+def replicate_set_measures(
+    per_label: np.ndarray,
+    counts: np.ndarray | None = None,
+    *,
+    base: float = math.e,
+    weighting: Weighting = "weighted",
+    _api: str = "report",
+) -> dict[str, float | None]:
+    """:func:`label_set_measures` of one bootstrap replicate, where a label set with few
+    labelled rows may have drawn weight 0 for every one of them: its measures are then
+    undefined in that replicate (NaN, left out of the intervals by
+    :func:`softent._stats.percentile_interval`), not an error about ``counts``."""
+    per = np.asarray(per_label, dtype=np.float64)
+    cnt = per.sum(axis=1) if counts is None else np.asarray(counts, dtype=np.float64)
+    if not bool((cnt > 0).any()):
+        return dict.fromkeys(MEASURE_KEYS, math.nan)
+    return label_set_measures(per, cnt, base=base, weighting=weighting, _api=_api)
 
 
 def all_measures(

@@ -20,6 +20,7 @@ import numpy as np
 from .._checks import (
     Weighting,
     check_base,
+    check_fits,
     check_int,
     check_probability,
     check_seed,
@@ -35,7 +36,7 @@ from .accumulator import DEFAULT_LABEL_SET, Accumulator
 from .bins import Bins, Metric, Seed, make_bins
 from .bootstrap import iter_poisson_bootstrap
 from .histogram import SoftHistogram
-from .measures import MEASURE_KEYS, label_set_measures, measures_from_masses
+from .measures import MEASURE_KEYS, measures_from_masses, replicate_set_measures
 
 __all__ = ["Report", "report"]
 
@@ -452,7 +453,7 @@ def _bootstrap_replicates(
             else:
                 _, per, counts = rep["sets"][name]
                 values.append(
-                    label_set_measures(per, counts, base=base, weighting=weighting, _api=_API)
+                    replicate_set_measures(per, counts, base=base, weighting=weighting, _api=_API)
                 )  # type: ignore[arg-type]
         out.append(values)
     return out
@@ -471,6 +472,15 @@ def _accumulator_replicates(
 
 
 # ----------------------------------------------------------------------------- report
+
+
+#: bytes a replicate's measures take in memory per report row (a dict of ~10 floats)
+_REPLICATE_ROW_BYTES = 1024
+
+
+def _n_report_sets(label_sets: Any) -> int:
+    """How many label sets a report will have (at least 1), for the size check only."""
+    return max(1, len(label_sets)) if isinstance(label_sets, Mapping) else 1
 
 
 def report(
@@ -531,6 +541,15 @@ def report(
     b = check_base(_API, base)
     check_weighting(_API, weighting)
     n_res = check_int(_API, "bootstrap", bootstrap, lo=0)
+    # every replicate's measures are kept for the intervals (a dict per report row):
+    # refuse up front an R whose list could not fit, rather than run until memory is gone
+    check_fits(
+        _API,
+        "bootstrap",
+        f"{n_res} (the report keeps ~{_REPLICATE_ROW_BYTES} bytes of measures per "
+        "replicate and report row)",
+        n_res * _REPLICATE_ROW_BYTES * _n_report_sets(label_sets),
+    )
     conf = check_probability(_API, "confidence", confidence)
     boot_seed = check_seed(_API, "bootstrap_seed", bootstrap_seed)
     threads = check_threads(_API, num_threads)

@@ -1,6 +1,7 @@
 // Scores of a row z against a bin centre c from their dot product (the kernels get <z, c>
-// from a GEMM), and the scores' derivatives for the backward kernels. Shared by every
-// estimator that compares rows with centres or with each other (soft bins; kNN next).
+// from a GEMM), the per-row statistic each score needs (scale-safe), and the scores'
+// derivatives for the backward kernels. Shared by every estimator that compares rows with
+// centres or with each other (soft bins; kNN next).
 #pragma once
 
 #include <cmath>
@@ -20,23 +21,85 @@ enum class Metric : int32_t {
 
 namespace math {
 
-// True when the metric needs ||z||^2 of each row.
-SOFTENT_HD constexpr bool needs_row_norm(Metric m) { return m != Metric::dot; }
+// True when the score needs a per-row statistic of z (row_stat).
+SOFTENT_HD constexpr bool needs_row_norm(Metric m) {
+  return m == Metric::euclidean || m == Metric::cosine;
+}
 
 // True when the score depends on ||c||^2 (so a gradient flows to it).
 SOFTENT_HD constexpr bool needs_centre_norm(Metric m) {
   return m == Metric::euclidean || m == Metric::sqeuclidean;
 }
 
-// Score s(z, c) given dot = <z, c>, zsq = ||z||^2, csq = ||c||^2.
+// True when the score depends only on z - c: the kernels may then read rows and centres
+// relative to a common origin (SoftHistParams::origin). Without it, ||z||^2 - 2<z,c> +
+// ||c||^2 cancels catastrophically for data far from 0 (float32 data at 1e4 with D = 16
+// lost every digit).
+SOFTENT_HD constexpr bool translation_invariant(Metric m) {
+  return m == Metric::euclidean || m == Metric::sqeuclidean;
+}
+
+// ||z||^2 of a row = scale^2 * sumsq, held apart so that neither tiny nor huge rows under-
+// or overflow (||z|| = scale * sqrt(sumsq)).
+struct RowNorm {
+  double scale, sumsq;
+};
+
+// The squared norm of the row z_of(k), k < d, from its plain double sum of squares `acc`
+// (the caller's vectorised loop). A float32 row can neither underflow nor overflow there
+// (its squares lie in [1e-90, 1e77]); a float64 row whose plain sum left [1e-280, 1e280]
+// (rows ~1e-170 underflow to 0: cosine is scale-invariant and must not treat them as zero
+// rows) is summed again scaled by its largest |z_k| — a second pass only on that rare path.
+// A row with NaN/Inf gets a NaN or Inf sumsq.
+template <typename ZOf>
+SOFTENT_HD RowNorm row_norm_from_sum(double acc, int64_t d, ZOf&& z_of) {
+  if (acc >= 1e-280 && acc <= 1e280) return {1.0, acc};
+  double mx = 0.0;
+  for (int64_t k = 0; k < d; ++k) {
+    const double a = std::fabs(double(z_of(k)));
+    mx = (a > mx || a != a) ? a : mx;  // NaN wins: the row stays non-finite
+  }
+  if (!(mx > 0.0) || !std::isfinite(mx)) return {1.0, mx == 0.0 ? 0.0 : acc};
+  double s = 0.0;
+  for (int64_t k = 0; k < d; ++k) {
+    const double v = double(z_of(k)) / mx;
+    s += v * v;
+  }
+  return {mx, s};
+}
+
+// row_norm_from_sum of the row's plain double sum of squares (the CUDA skeleton: one
+// thread per row).
+template <typename ZOf>
+SOFTENT_HD RowNorm row_norm(int64_t d, ZOf&& z_of) {
+  double acc = 0.0;
+  for (int64_t k = 0; k < d; ++k) {
+    const double v = double(z_of(k));
+    acc += v * v;
+  }
+  return row_norm_from_sum(acc, d, z_of);
+}
+
+// The per-row value a score needs, in the kernel's type T: ||z|| for cosine (a float32 row
+// of ~1e-23 or ~1e20 has a representable norm though not a representable squared norm),
+// ||z||^2 for euclidean (where, read relative to the centres' origin, it is of the data's
+// spread), 0 for the metrics that need none.
+template <typename T>
+SOFTENT_HD T row_stat(Metric m, RowNorm n) {
+  if (m == Metric::cosine) return static_cast<T>(n.scale * std::sqrt(n.sumsq));
+  if (m == Metric::euclidean) return static_cast<T>(n.scale * n.scale * n.sumsq);
+  return T(0);
+}
+
+// Score s(z, c) given dot = <z, c>, the row's statistic (row_stat) and csq = ||c||^2.
 // sqeuclidean drops the row constant -||z||^2, which the softmax over bins cancels
 // exactly; this avoids the cancellation of ||z||^2 - 2<z,c> + ||c||^2 in float.
 template <typename T>
-SOFTENT_HD T score(Metric m, T dot, T zsq, T csq) {
+SOFTENT_HD T score(Metric m, T dot, T stat, T csq) {
   switch (m) {
     case Metric::euclidean: {
       // clamp rounding below 0, but let NaN through (it marks a non-finite row)
-      const T d2 = zsq - T(2) * dot + csq;
+      const T d2 = stat - T(2) * dot + csq;
       return -std::sqrt(d2 < T(0) ? T(0) : d2);
     }
     case Metric::sqeuclidean:
@@ -44,34 +107,46 @@ SOFTENT_HD T score(Metric m, T dot, T zsq, T csq) {
     case Metric::cosine:
       // zero rows have no direction: every bin scores 0 (a uniform assignment), as
       // torch.nn.functional.normalize (used by the peers) does.
-      return zsq == T(0) ? T(0) : dot / std::sqrt(zsq);
+      return stat == T(0) ? T(0) : dot / stat;
     case Metric::dot:
     default:
       return dot;
   }
 }
 
-// d score = a_dot * d<z,c> + a_zsq * d||z||^2 + a_csq * d||c||^2.
+// d score = a_dot * d<z,c> + a_row * <w, dz> + a_csq * d||c||^2, where w = z * row_scale
+// (row_vector_scale): the part of dscore/dz along the row itself. For cosine w = z/||z||
+// (bounded), so tiny or huge rows never form 1/||z||^3.
 template <typename T>
 struct ScoreGrad {
-  T a_dot, a_zsq, a_csq;
+  T a_dot, a_row, a_csq;
 };
 
+// The factor turning a row z into the w of ScoreGrad: 1/||z|| for cosine (0 for a zero row),
+// else 1.
 template <typename T>
-SOFTENT_HD ScoreGrad<T> score_grad(Metric m, T dot, T zsq, T csq) {
+SOFTENT_HD T row_vector_scale(Metric m, T stat) {
+  if (m == Metric::cosine) return stat > T(0) ? T(1) / stat : T(0);
+  return T(1);
+}
+
+template <typename T>
+SOFTENT_HD ScoreGrad<T> score_grad(Metric m, T dot, T stat, T csq) {
   switch (m) {
     case Metric::euclidean: {
-      const T d2 = zsq - T(2) * dot + csq;
+      // s = -sqrt(d2): ds/dz = (c - z) / sqrt(d2), ds/dcsq = -0.5 / sqrt(d2)
+      const T d2 = stat - T(2) * dot + csq;
       if (!(d2 > T(0))) return {T(0), T(0), T(0)};  // subgradient 0 at z == c
-      const T inv = T(1) / std::sqrt(d2);           // d(-sqrt(d2)) = -0.5/sqrt(d2) d(d2)
-      return {inv, T(-0.5) * inv, T(-0.5) * inv};
+      const T inv = T(1) / std::sqrt(d2);
+      return {inv, -inv, T(-0.5) * inv};
     }
     case Metric::sqeuclidean:
       return {T(2), T(0), T(-1)};
     case Metric::cosine: {
-      if (!(zsq > T(0))) return {T(0), T(0), T(0)};
-      const T rn = T(1) / std::sqrt(zsq);
-      return {rn, T(-0.5) * dot * rn * rn * rn, T(0)};
+      // s = dot / r: ds/dz = c / r - (s / r) z / r
+      if (!(stat > T(0))) return {T(0), T(0), T(0)};
+      const T rn = T(1) / stat;
+      return {rn, -(dot * rn) * rn, T(0)};
     }
     case Metric::dot:
     default:

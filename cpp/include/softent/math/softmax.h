@@ -3,8 +3,12 @@
 // src/cpu/soft_hist*.cpp (push of a whole row) and src/cuda/soft_hist*.cu (push per lane,
 // combine across the warp).
 //
+// The softmax is over x = s / T for scores s: the reduction keeps the max of the scores s
+// and each exp argument is (s - max) * (1/T) (a difference first, <= 0, then the scale), so
+// neither a tiny temperature nor large scores make s / T overflow (inf - inf = NaN).
+//
 // PRECISION POLICY (one for both backends; T is the input's float type):
-//   - scores x, exp terms e = exp(x - max) and the row sum Σ e are in T: float32 inputs keep
+//   - scores s, exp terms e = exp((s - max)/T) and the row sum Σ e are in T: float32 inputs keep
 //     the float32 vector width and the exp_nonpositive polynomial (math/exp.h), which give
 //     ~1 ulp per term; the sum of <= B terms in [0, 1] loses nothing a float32 input had.
 //   - the normaliser 1/Σ e, the masses q = e/Σ e added to histograms, and every reduction
@@ -26,10 +30,11 @@
 
 namespace softent::math {
 
-// log Σ_j exp(x_j) held as (max, Σ_j exp(x_j - max)) so that every exp argument is <= 0.
+// log Σ_j exp(s_j * scale) held as (max, Σ_j exp((s_j - max) * scale)) so that every exp
+// argument is <= 0; scale = 1/T > 0 is passed to every operation.
 template <typename T>
 struct LogSumExp {
-  T max;
+  T max;  // of the scores s_j (unscaled)
   T sum;  // 0 exactly while nothing was pushed (any push adds exp(0) = 1 for its max)
 };
 
@@ -38,16 +43,16 @@ SOFTENT_HD LogSumExp<T> lse_init() {
   return {-std::numeric_limits<T>::infinity(), T(0)};
 }
 
-// exp(x - max) for x <= max: a softmax numerator relative to the current max.
+// exp((x - max) * scale) for x <= max: a softmax numerator relative to the current max.
 template <typename T>
-SOFTENT_HD T softmax_term(T x, T max) {
-  return exp_nonpositive(x - max);
+SOFTENT_HD T softmax_term(T x, T max, T scale) {
+  return exp_nonpositive((x - max) * scale);
 }
 
 // Merge two partial reductions (CUDA: across the lanes of a warp). The larger max is kept
 // and the other sum rescaled. NaN in either operand propagates to the sum.
 template <typename T>
-SOFTENT_HD LogSumExp<T> lse_combine(LogSumExp<T> a, LogSumExp<T> b) {
+SOFTENT_HD LogSumExp<T> lse_combine(LogSumExp<T> a, LogSumExp<T> b, T scale) {
   if (b.sum == T(0)) return a;
   if (a.sum == T(0)) return b;
   if (b.max > a.max) {
@@ -55,29 +60,30 @@ SOFTENT_HD LogSumExp<T> lse_combine(LogSumExp<T> a, LogSumExp<T> b) {
     a = b;
     b = t;
   }
-  return {a.max, a.sum + b.sum * softmax_term(b.max, a.max)};
+  return {a.max, a.sum + b.sum * softmax_term(b.max, a.max, scale)};
 }
 
 // Push one value (CUDA: each lane over its strided bins): one exp per value, a second only
 // when the max moves.
 template <typename T>
-SOFTENT_HD void lse_push(LogSumExp<T>& s, T x) {
+SOFTENT_HD void lse_push(LogSumExp<T>& s, T x, T scale) {
   if (s.sum == T(0)) {
     s = {x, T(1)};
   } else if (x > s.max) {
-    s.sum = s.sum * softmax_term(s.max, x) + T(1);
+    s.sum = s.sum * softmax_term(s.max, x, scale) + T(1);
     s.max = x;
   } else {
-    s.sum += softmax_term(x, s.max);
+    s.sum += softmax_term(x, s.max, scale);
   }
 }
 
 // Push a contiguous block of n values x_j = x_of(j) (the CPU pushes each row as one block):
-// stores x_j in x and e_j = exp(x_j - block max) in e (x and e may be the same buffer), then
+// stores x_j in x and e_j = exp((x_j - block max) * scale) in e (x and e may be the same
+// buffer), then
 // joins the block to s with lse_combine. Pushed into an empty s, the block max is the row
 // max, so e_j / sum are the softmax. Two vectorised passes: max, then exp and sum.
 template <typename T, typename XOf>
-inline void lse_push_block(LogSumExp<T>& s, int64_t n, XOf&& x_of, T* x, T* e) {
+inline void lse_push_block(LogSumExp<T>& s, int64_t n, XOf&& x_of, T* x, T* e, T scale) {
   T mx = -std::numeric_limits<T>::infinity();
 #if defined(_OPENMP)
 #pragma omp simd reduction(max : mx)
@@ -93,10 +99,10 @@ inline void lse_push_block(LogSumExp<T>& s, int64_t n, XOf&& x_of, T* x, T* e) {
 #pragma omp simd reduction(+ : sum)
 #endif
   for (int64_t j = 0; j < n; ++j) {
-    e[j] = softmax_term(x[j], mx);
+    e[j] = softmax_term(x[j], mx, scale);
     sum += e[j];
   }
-  s = lse_combine(s, LogSumExp<T>{mx, sum});
+  s = lse_combine(s, LogSumExp<T>{mx, sum}, scale);
 }
 
 // The normaliser 1/Σ, and whether the row was finite (a NaN or Inf score makes the max or

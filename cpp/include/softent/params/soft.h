@@ -23,6 +23,12 @@ struct SoftHistParams {
   View2D z;        // [n, d] float32/float64, any element strides
   View2D centres;  // [b, d] z's dtype and device, contiguous; unit rows for cosine
   const double* centre_sq = nullptr;  // [b] ||c_b||^2 float64
+  // [d] z's dtype, z's memory, or null. Given (translation-invariant metrics only: euclidean,
+  // sqeuclidean), the kernels read every row as z_i - origin, as tiles are read (no copy of
+  // z), and centres / centre_sq are the centres relative to the same origin: scores then
+  // never cancel the data's common offset (python/softent/soft/bins.py: the centres' mean).
+  // Gradients are those w.r.t. the shifted centres, equal to those w.r.t. the centres.
+  const void* origin = nullptr;
   const int32_t* slots =
       nullptr;  // [n_sets, n] contiguous, -1 or 1..hist_rows-1; null if n_sets == 0
   int64_t n_sets = 0;

@@ -16,11 +16,11 @@ __device__ __forceinline__ T warp_sum(T v) {
 
 // math::lse_combine across the warp; combine is commutative, so all lanes agree.
 template <typename T>
-__device__ __forceinline__ math::LogSumExp<T> warp_combine(math::LogSumExp<T> s) {
+__device__ __forceinline__ math::LogSumExp<T> warp_combine(math::LogSumExp<T> s, T scale) {
   for (int off = 16; off > 0; off >>= 1) {
     const math::LogSumExp<T> other{__shfl_xor_sync(0xffffffffu, s.max, off),
                                    __shfl_xor_sync(0xffffffffu, s.sum, off)};
-    s = math::lse_combine(s, other);
+    s = math::lse_combine(s, other, scale);
   }
   return s;
 }
