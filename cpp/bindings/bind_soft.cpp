@@ -2,9 +2,6 @@
 // (cpp/include/softent/params/soft.h). Filled by python/softent/_kernel.py only.
 #include <pybind11/pybind11.h>
 
-#include <new>
-#include <type_traits>
-
 #include "bind.h"
 #include "softent/ops.h"
 
@@ -12,37 +9,8 @@ namespace softent::bind {
 
 namespace {
 
-// Runs op() without the GIL; if the interrupt poll stopped it, raises the Python exception
-// the signal handler left (KeyboardInterrupt on Ctrl-C); a failed allocation (in the
-// threads' buffers, say) is a MemoryError that says what to shrink.
-template <typename Op>
-auto interruptible(const char* name, Op&& op) {
-  using R = decltype(op());
-  bool stopped = false, out_of_memory = false;
-  {
-    py::gil_scoped_release release;
-    try {
-      if constexpr (std::is_void_v<R>) {
-        op();
-      } else {
-        return op();
-      }
-    } catch (const Interrupted&) {
-      stopped = true;
-    } catch (const std::bad_alloc&) {
-      out_of_memory = true;
-    }
-  }
-  if (stopped) throw py::error_already_set();
-  if (out_of_memory) {
-    PyErr_Format(PyExc_MemoryError,
-                 "softent._core.%s: out of memory for the kernel's buffers (fewer bins, "
-                 "num_threads or tile_rows need less)",
-                 name);
-    throw py::error_already_set();
-  }
-  if constexpr (!std::is_void_v<R>) return R{};
-}
+// what a failed allocation in the soft kernels tells the user to shrink (call_released)
+constexpr const char* kShrink = "fewer bins, num_threads or tile_rows need less";
 
 }  // namespace
 
@@ -85,7 +53,7 @@ void bind_soft(py::module_& m) {
   m.def(
       "soft_histogram",
       [](const SoftHistParams& p) {
-        return interruptible("soft_histogram", [&] { return softent::soft_histogram(p); });
+        return call_released("soft_histogram", kShrink, [&] { return softent::soft_histogram(p); });
       },
       py::arg("params"),
       "Accumulate soft-bin histograms into params.hist. Returns the first row with non-finite "
@@ -93,7 +61,8 @@ void bind_soft(py::module_& m) {
   m.def(
       "soft_histogram_backward",
       [](const SoftHistGradParams& g) {
-        interruptible("soft_histogram_backward", [&] { softent::soft_histogram_backward(g); });
+        call_released("soft_histogram_backward", kShrink,
+                      [&] { softent::soft_histogram_backward(g); });
       },
       py::arg("params"), "Backward of soft_histogram for the cotangent params.grad_hist.");
 }
