@@ -333,6 +333,30 @@ def test_column_tables_match_the_per_column_reference(device, dtype, weighted):
     assert ct.n == pytest.approx(900 if w is None else w.sum())
 
 
+@pytest.mark.parametrize("dtype", ["uint8", "int64"])
+@pytest.mark.parametrize("labels", [10, 3000])
+def test_column_tables_of_many_rows_match_bincount_on_any_threads(dtype, labels):
+    # N = 300k rows: the kernel counts tiles of rows into uint32 tables added into int64
+    # ones at every tile's end, over sub-tiles of rows ordered by label; 3000 labels: more
+    # labels than a sub-tile's default rows
+    n, m = 300_000, 6
+    r = rng(31)
+    y = r.integers(0, labels, n)
+    x = np.stack([(y * (j + 1) + r.integers(0, 2, n)) % (j + 2) for j in range(m)], axis=1)
+    x = x.astype(dtype)
+    x[::97, 2] = 1  # a column with a constant stripe: the code never reaches its size
+    expected = np.zeros((m, m + 1, labels), dtype=np.int64)
+    for j in range(m):
+        k = int(x[:, j].max()) + 1
+        expected[j, :k] = np.bincount(
+            x[:, j].astype(np.int64) * labels + y, minlength=k * labels
+        ).reshape(k, labels)
+    for t in (1, 2):
+        ct = column_tables(x, y, num_threads=t)
+        np.testing.assert_array_equal(ct.tables, expected)
+        np.testing.assert_array_equal(ct.counts_y, np.bincount(y, minlength=labels))
+
+
 def test_pair_tables_match_the_per_pair_reference(device):
     r = rng(22)
     x = r.integers(0, 5, (700, 5)).astype(np.int16)

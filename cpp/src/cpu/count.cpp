@@ -93,6 +93,10 @@ void dense_run(const CountParams& p, int nt) {
         C* t = Mode == TableMode::private_copy ? s.table.data() : table;
         C* hx = direct ? counts_x : s.cx.data();
         C* hy = direct ? counts_y : s.cy.data();
+        // The y marginal in a second sweep over the tile (its codes are still in cache):
+        // two large marginals updated in one loop thrash the TLB between them (measured:
+        // N = 10^6, kx = ky = 10^6, one thread: 18 ms in one loop, 3.5 ms in two).
+        const bool y_apart = counts_y && !t;
         for (int64_t i = i0; i < i0 + m; ++i) {
           const int64_t cx = math::checked_code(x[i * sx], kx);
           const int64_t cy = has_y ? math::checked_code(y[i * sy], ky) : 0;
@@ -108,7 +112,15 @@ void dense_run(const CountParams& p, int nt) {
               math::hist_push(t, math::joint_key(cx, cy, ky), w);
           }
           if (counts_x) math::hist_push(hx, cx, w);
-          if (counts_y) math::hist_push(hy, cy, w);
+          if (counts_y && !y_apart) math::hist_push(hy, cy, w);
+        }
+        if (y_apart) {
+          // Rows with a bad code were recorded above (the call throws): only the y code's
+          // own range matters here, for memory safety.
+          for (int64_t i = i0; i < i0 + m; ++i) {
+            const int64_t cy = math::checked_code(y[i * sy], ky);
+            if (cy >= 0) math::hist_push(hy, cy, math::row_weight<C>(p.weights, i));
+          }
         }
       },
       [&](DenseThread<C>& s) {
@@ -267,6 +279,134 @@ int64_t sparse_run(const SparseCountParams& p) {
 }
 
 // ---- pair_tables ------------------------------------------------------------------------------
+// Column tables of consecutive columns a0 .. a0 + P - 1 of x against one label column y,
+// unweighted (the layer-vs-labels case): the rows are split over the threads (each reads
+// whole rows: one sequential stream), and every thread counts into a private table laid out
+// [kb][P][ka] of uint32 cells. A row then updates one contiguous block of P * ka cells (its
+// label's), instead of P cells a table apart in the output layout [P, ka, kb]: measured
+// (N = 10^5, P = 1000, ka = 8, kb = 10, 2 cores) 4x fewer cycles per update. The uint32 cells
+// are added into a private int64 copy after every tile (a tile has < 2^32 rows, so no cell
+// can wrap) and the copies are transposed into the output in thread order at the end;
+// integer sums are exact, so the result is the same for any number of threads.
+constexpr int64_t kColumnTileRowsMin = 1024;
+constexpr int64_t kColumnTileRowsMax = (int64_t(1) << 32) - 1;
+// Rows ordered by label at a time: their codes stay in L2 between the two passes.
+constexpr int64_t kColumnSubRows = 1024;
+
+template <typename TX, typename TY>
+void column_counts_run(const PairTablesParams& p, int64_t a0, int nt) {
+  const int64_t n = p.x.rows, np_ = p.n_pairs, ka = p.ka, kb = p.kb;
+  const int64_t block = np_ * ka, cells = block * kb;
+  // At least as many rows a sub-tile as labels: pass 1's O(kb) offsets stay a small share.
+  const int64_t sub = std::max(kColumnSubRows, kb);
+  const TX* x = static_cast<const TX*>(p.x.data) + a0 * p.x.stride_col;
+  const TY* y = static_cast<const TY*>(p.y.data);
+  const int64_t sx = p.x.stride_row, sy = p.y.stride_row, ky = p.sizes_y[0];
+  int64_t* tables = static_cast<int64_t*>(p.tables);
+  // Unsigned limits: one compare rejects negative codes too (math::checked_code).
+  std::vector<uint64_t> lim(np_);
+  for (int64_t q = 0; q < np_; ++q) lim[q] = static_cast<uint64_t>(p.sizes_x[a0 + q]);
+  // Several tiles a thread (balance, interrupt polls), each long enough to repay its flush.
+  const int64_t tile =
+      std::clamp<int64_t>((n + 4 * int64_t(nt) - 1) / (4 * int64_t(nt)),
+                          std::max(kColumnTileRowsMin, cells / 16), kColumnTileRowsMax);
+  struct State {
+    std::vector<uint32_t> c32;
+    std::vector<int64_t> c64;
+    std::vector<int64_t> label, order, start;  // pass 1's label counting sort of a sub-tile
+    int64_t bad_row = kNoRow, bad_pair = 0;
+  };
+  int64_t first_row = kNoRow, first_pair = 0;
+  parallel_tiles(
+      n, tile, nt,
+      [&] {
+        State s;
+        s.c32.assign(cells, 0);
+        s.c64.assign(cells, 0);
+        s.label.resize(sub);
+        s.order.resize(sub);
+        s.start.resize(kb + 1);
+        return s;
+      },
+      [&](State& s, int64_t i0, int64_t m) {
+        uint32_t* c32 = s.c32.data();
+        const uint64_t* lq = lim.data();
+        std::vector<int64_t>& order = s.order;
+        std::vector<int64_t>& start = s.start;
+        for (int64_t r0 = i0; r0 < i0 + m; r0 += sub) {
+          const int64_t r1 = std::min(r0 + sub, i0 + m);
+          // Pass 1: check the rows, and order the good ones by label (a counting sort), so
+          // that pass 2 fills one label's block of P * ka cells at a time while it is hot in
+          // L1, instead of a random label's block every row.
+          std::fill(start.begin(), start.end(), int64_t(0));
+          for (int64_t i = r0; i < r1; ++i) {
+            const TX* xi = x + i * sx;
+            const int64_t cy = math::checked_code(y[i * sy], ky);
+            // The range check in its own (vectorised) loop: pass 2 indexes without a branch.
+            bool bad = cy < 0;
+            for (int64_t q = 0; q < np_; ++q)
+              bad |= static_cast<uint64_t>(static_cast<int64_t>(xi[q])) >= lq[q];
+            if (bad) {
+              if (i < s.bad_row) {
+                s.bad_row = i;
+                s.bad_pair = 0;
+                for (int64_t q = 0; cy >= 0 && q < np_; ++q)
+                  if (math::checked_code(xi[q], p.sizes_x[a0 + q]) < 0) {
+                    s.bad_pair = q;
+                    break;
+                  }
+              }
+              s.label[i - r0] = -1;
+              continue;
+            }
+            s.label[i - r0] = cy;
+            ++start[cy + 1];
+          }
+          for (int64_t b = 0; b < kb; ++b) start[b + 1] += start[b];
+          for (int64_t i = r0; i < r1; ++i)
+            if (s.label[i - r0] >= 0) order[start[s.label[i - r0]]++] = i;
+          // Pass 2 (start[b] is now the end of label b's rows).
+          int64_t k = 0;
+          for (int64_t b = 0; b < kb; ++b) {
+            uint32_t* row = c32 + b * block;
+            for (; k < start[b]; ++k) {
+              const TX* xi = x + order[k] * sx;
+              for (int64_t q = 0; q < np_; ++q) ++row[q * ka + static_cast<int64_t>(xi[q])];
+            }
+          }
+        }
+        int64_t* c64 = s.c64.data();
+        for (int64_t c = 0; c < cells; ++c) c64[c] += c32[c];
+        std::fill(s.c32.begin(), s.c32.end(), uint32_t(0));
+      },
+      [&](State& s) {
+        const int64_t* c64 = s.c64.data();
+        for (int64_t b = 0; b < kb; ++b)
+          for (int64_t q = 0; q < np_; ++q)
+            for (int64_t a = 0; a < ka; ++a)
+              tables[(q * ka + a) * kb + b] += c64[(b * np_ + q) * ka + a];
+        if (s.bad_row < first_row) {
+          first_row = s.bad_row;
+          first_pair = s.bad_pair;
+        }
+      });
+  if (first_row != kNoRow)
+    bad_row("pair_tables", first_row,
+            ("a code outside its column's range in pair " + std::to_string(first_pair)).c_str());
+}
+
+// Whether pair_tables(p) is the unweighted column-tables case column_counts_run handles (and
+// its private tables fit the budget): every pair (a0 + q, 0), x's columns contiguous.
+bool column_counts_case(const PairTablesParams& p, int nt, int64_t* a0) {
+  if (p.weights || p.y.cols != 1 || p.x.stride_col != 1 || p.n_pairs < 1) return false;
+  const int64_t cells = p.n_pairs * p.ka * p.kb;
+  if (cells * int64_t(12) * nt > kPrivateTableBytes) return false;
+  *a0 = p.pairs[0];
+  for (int64_t q = 0; q < p.n_pairs; ++q)
+    if (p.pairs[2 * q] != *a0 + q || p.pairs[2 * q + 1] != 0) return false;
+  return true;
+}
+
 template <typename C, typename TX, typename TY, bool OneY>
 void pairs_run(const PairTablesParams& p) {
   const int64_t n = p.x.rows, cell = p.ka * p.kb;
@@ -377,6 +517,15 @@ int64_t count_sparse(const SparseCountParams& p) {
 void pair_tables(const PairTablesParams& p) {
   // Column tables against one label column (y [n, 1], every pair's b = 0) read y once a row.
   const bool one_y = p.y.cols == 1;
+  const int nt =
+      thread_count(p.num_threads, (p.x.rows + kColumnTileRowsMin - 1) / kColumnTileRowsMin);
+  int64_t a0 = 0;
+  if (column_counts_case(p, nt, &a0)) {
+    math::with_code_types(p.x.dtype, p.y.dtype, [&](auto tx, auto tyv) {
+      column_counts_run<decltype(tx), decltype(tyv)>(p, a0, nt);
+    });
+    return;
+  }
   math::with_code_types(p.x.dtype, p.y.dtype, [&](auto tx, auto tyv) {
     using TX = decltype(tx);
     using TY = decltype(tyv);
