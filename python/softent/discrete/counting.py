@@ -606,7 +606,7 @@ def column_tables(
     _same_rows(_Codes(codes, 0, (), (), out), cy, api)
     w = _weights(weights, n, codes, api)
     kmax, ky = max(sizes), cy.size
-    needed = m * kmax * ky * 8
+    needed = _kernel.pair_tables_bytes(m, kmax, ky, w is not None, nt)
     if not is_torch(codes) or needed >= 1 << 62:
         _fits(api, "x", f"{m} columns with alphabets up to {kmax} (labels: {ky})", needed)
     yc = _pair_dtype(codes, cy.codes)
