@@ -357,6 +357,24 @@ def test_column_tables_of_many_rows_match_bincount_on_any_threads(dtype, labels)
         np.testing.assert_array_equal(ct.counts_y, np.bincount(y, minlength=labels))
 
 
+def test_column_ranges_of_many_rows_see_every_row():
+    # 300k rows of 3 int64 columns: the column ranges are taken over several blocks of rows;
+    # a negative value and a new maximum only in late rows must still be seen
+    n = 300_000
+    x = np.zeros((n, 3), dtype=np.int64)
+    x[:, 0] = np.arange(n) % 4
+    x[-1, 1] = -5  # ranked column: values -5 and 0
+    x[200_000, 2] = 40  # dense column of size 41
+    y = np.arange(n) % 3
+    ct = column_tables(x, y)
+    assert ct.sizes.tolist() == [4, 2, 41]
+    assert ct.values[0] is None
+    assert ct.values[2] is None
+    np.testing.assert_array_equal(ct.values[1], [-5, 0])
+    np.testing.assert_array_equal(ct.tables[1, :2].sum(1), [1, n - 1])
+    np.testing.assert_array_equal(ct.tables[2, 40], [0, 0, 1])  # row 200000: label 200000 % 3
+
+
 def test_pair_tables_match_the_per_pair_reference(device):
     r = rng(22)
     x = r.integers(0, 5, (700, 5)).astype(np.int16)
