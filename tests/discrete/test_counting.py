@@ -357,6 +357,22 @@ def test_column_tables_of_many_rows_match_bincount_on_any_threads(dtype, labels)
         np.testing.assert_array_equal(ct.counts_y, np.bincount(y, minlength=labels))
 
 
+def test_column_tables_of_wide_layers_match_bincount():
+    # 8000 columns: a sub-tile of label-ordered rows holds only ~130 rows (its codes within
+    # about 1 MB), so the 1500 rows make many sub-tiles
+    n, m = 1500, 8000
+    r = rng(32)
+    y = r.integers(0, 7, n)
+    x = ((r.integers(0, 4, (n, m)) + y[:, None]) % 4).astype(np.uint8)
+    ct = column_tables(x, y, num_threads=2)
+    keys = x.astype(np.int64) * 7 + y[:, None]
+    for j in range(0, m, 997):
+        np.testing.assert_array_equal(
+            ct.tables[j], np.bincount(keys[:, j], minlength=28).reshape(4, 7)
+        )
+    np.testing.assert_array_equal(ct.tables.sum(axis=(1, 2)), np.full(m, n))
+
+
 def test_column_ranges_of_many_rows_see_every_row():
     # 300k rows of 3 int64 columns: the column ranges are taken over several blocks of rows;
     # a negative value and a new maximum only in late rows must still be seen
