@@ -333,6 +333,64 @@ def test_column_tables_match_the_per_column_reference(device, dtype, weighted):
     assert ct.n == pytest.approx(900 if w is None else w.sum())
 
 
+@pytest.mark.parametrize("dtype", ["uint8", "int64"])
+@pytest.mark.parametrize("labels", [10, 3000])
+def test_column_tables_of_many_rows_match_bincount_on_any_threads(dtype, labels):
+    # N = 300k rows: the kernel counts tiles of rows into uint32 tables added into int64
+    # ones at every tile's end, over sub-tiles of rows ordered by label; 3000 labels: more
+    # labels than a sub-tile's default rows
+    n, m = 300_000, 6
+    r = rng(31)
+    y = r.integers(0, labels, n)
+    x = np.stack([(y * (j + 1) + r.integers(0, 2, n)) % (j + 2) for j in range(m)], axis=1)
+    x = x.astype(dtype)
+    x[::97, 2] = 1  # a column with a constant stripe: the code never reaches its size
+    expected = np.zeros((m, m + 1, labels), dtype=np.int64)
+    for j in range(m):
+        k = int(x[:, j].max()) + 1
+        expected[j, :k] = np.bincount(
+            x[:, j].astype(np.int64) * labels + y, minlength=k * labels
+        ).reshape(k, labels)
+    for t in (1, 2):
+        ct = column_tables(x, y, num_threads=t)
+        np.testing.assert_array_equal(ct.tables, expected)
+        np.testing.assert_array_equal(ct.counts_y, np.bincount(y, minlength=labels))
+
+
+def test_column_tables_of_wide_layers_match_bincount():
+    # 8000 columns: a sub-tile of label-ordered rows holds only ~130 rows (its codes within
+    # about 1 MB), so the 1500 rows make many sub-tiles
+    n, m = 1500, 8000
+    r = rng(32)
+    y = r.integers(0, 7, n)
+    x = ((r.integers(0, 4, (n, m)) + y[:, None]) % 4).astype(np.uint8)
+    ct = column_tables(x, y, num_threads=2)
+    keys = x.astype(np.int64) * 7 + y[:, None]
+    for j in range(0, m, 997):
+        np.testing.assert_array_equal(
+            ct.tables[j], np.bincount(keys[:, j], minlength=28).reshape(4, 7)
+        )
+    np.testing.assert_array_equal(ct.tables.sum(axis=(1, 2)), np.full(m, n))
+
+
+def test_column_ranges_of_many_rows_see_every_row():
+    # 300k rows of 3 int64 columns: the column ranges are taken over several blocks of rows;
+    # a negative value and a new maximum only in late rows must still be seen
+    n = 300_000
+    x = np.zeros((n, 3), dtype=np.int64)
+    x[:, 0] = np.arange(n) % 4
+    x[-1, 1] = -5  # ranked column: values -5 and 0
+    x[200_000, 2] = 40  # dense column of size 41
+    y = np.arange(n) % 3
+    ct = column_tables(x, y)
+    assert ct.sizes.tolist() == [4, 2, 41]
+    assert ct.values[0] is None
+    assert ct.values[2] is None
+    np.testing.assert_array_equal(ct.values[1], [-5, 0])
+    np.testing.assert_array_equal(ct.tables[1, :2].sum(1), [1, n - 1])
+    np.testing.assert_array_equal(ct.tables[2, 40], [0, 0, 1])  # row 200000: label 200000 % 3
+
+
 def test_pair_tables_match_the_per_pair_reference(device):
     r = rng(22)
     x = r.integers(0, 5, (700, 5)).astype(np.int16)

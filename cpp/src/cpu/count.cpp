@@ -93,22 +93,27 @@ void dense_run(const CountParams& p, int nt) {
         C* t = Mode == TableMode::private_copy ? s.table.data() : table;
         C* hx = direct ? counts_x : s.cx.data();
         C* hy = direct ? counts_y : s.cy.data();
+        // Values, not the captured references: a store into an int64 table may alias any
+        // int64 the lambda refers to, so the compiler would reload each of them every row.
+        const int64_t kxv = kx, kyv = ky, sxv = sx, syv = sy;
+        const double* weights = p.weights;
+        const bool want_x = counts_x != nullptr, want_y = counts_y != nullptr;
         for (int64_t i = i0; i < i0 + m; ++i) {
-          const int64_t cx = math::checked_code(x[i * sx], kx);
-          const int64_t cy = has_y ? math::checked_code(y[i * sy], ky) : 0;
+          const int64_t cx = math::checked_code(x[i * sxv], kxv);
+          const int64_t cy = has_y ? math::checked_code(y[i * syv], kyv) : 0;
           if ((cx | cy) < 0) {
             s.bad = std::min(s.bad, i);
             continue;
           }
-          const C w = math::row_weight<C>(p.weights, i);
+          const C w = math::row_weight<C>(weights, i);
           if (t) {
             if constexpr (Mode == TableMode::shared)
-              math::hist_push_shared(t, math::joint_key(cx, cy, ky), w);
+              math::hist_push_shared(t, math::joint_key(cx, cy, kyv), w);
             else
-              math::hist_push(t, math::joint_key(cx, cy, ky), w);
+              math::hist_push(t, math::joint_key(cx, cy, kyv), w);
           }
-          if (counts_x) math::hist_push(hx, cx, w);
-          if (counts_y) math::hist_push(hy, cy, w);
+          if (want_x) math::hist_push(hx, cx, w);
+          if (want_y) math::hist_push(hy, cy, w);
         }
       },
       [&](DenseThread<C>& s) {
@@ -125,16 +130,28 @@ template <typename C, typename TX, typename TY>
 void dense_dispatch(const CountParams& p) {
   const int nt = thread_count(p.num_threads, (p.x.rows + kRowTile - 1) / kRowTile);
   const int64_t bytes = p.kx * p.ky * int64_t(sizeof(C));
-  // Integer counts are exact in any order, so beyond a cache-sized table the shared table
-  // with atomics wins (no zeroing and merging of per-thread copies); weighted sums keep
-  // private copies while they fit, merged in thread order: bit-identical run to run.
-  const int64_t limit = std::is_integral_v<C> ? kPrivateCountBytes : kPrivateTableBytes;
-  if (nt == 1)
-    dense_run<C, TX, TY, TableMode::direct>(p, nt);
-  else if (bytes <= limit && bytes * nt <= kPrivateTableBytes)
-    dense_run<C, TX, TY, TableMode::private_copy>(p, nt);
-  else
-    dense_run<C, TX, TY, TableMode::shared>(p, nt);
+  if constexpr (std::is_integral_v<C>) {
+    // Integer counts are exact in any order. Private copies (of the table, or of the
+    // marginals alone) pay while they stay cache-sized; beyond that one thread counting
+    // straight into the outputs beats both the copies (zeroing and merging) and a shared
+    // table with atomics. Measured (N = 10^6, a 1000 x 1000 table of 8 MB, 2 cores): 3.5 ms
+    // on one thread, 14.3 ms on two with relaxed atomic increments.
+    const int64_t copy = (p.table ? bytes : 0) +
+                         ((p.counts_x ? p.kx : 0) + (p.counts_y ? p.ky : 0)) * int64_t(sizeof(C));
+    if (nt == 1 || copy > kPrivateCountBytes)
+      dense_run<C, TX, TY, TableMode::direct>(p, 1);
+    else
+      dense_run<C, TX, TY, TableMode::private_copy>(p, nt);
+  } else {
+    // Weighted sums keep private copies while they fit, merged in thread order:
+    // bit-identical run to run (for a given number of threads).
+    if (nt == 1)
+      dense_run<C, TX, TY, TableMode::direct>(p, nt);
+    else if (bytes * nt <= kPrivateTableBytes)
+      dense_run<C, TX, TY, TableMode::private_copy>(p, nt);
+    else
+      dense_run<C, TX, TY, TableMode::shared>(p, nt);
+  }
 }
 
 // ---- count_sparse -----------------------------------------------------------------------------
@@ -267,6 +284,140 @@ int64_t sparse_run(const SparseCountParams& p) {
 }
 
 // ---- pair_tables ------------------------------------------------------------------------------
+// Column tables of consecutive columns a0 .. a0 + P - 1 of x against one label column y,
+// unweighted (the layer-vs-labels case): the rows are split over the threads (each reads
+// whole rows: one sequential stream), and every thread counts into a private table laid out
+// [kb][P][ka] of uint32 cells. A row then updates one contiguous block of P * ka cells (its
+// label's), instead of P cells a table apart in the output layout [P, ka, kb], and rows are
+// taken label by label (below) so that block stays in L1: measured (N = 10^5, P = 1000,
+// ka = 8, kb = 10, uint8 codes, a shared 2-core machine, best of 5) 145 -> 78 ms on one
+// thread, 113 -> 40..60 ms on two (was: columns split over threads). The uint32 cells
+// are added into a private int64 copy after every tile (a tile has < 2^32 rows, so no cell
+// can wrap) and the copies are transposed into the output in thread order at the end;
+// integer sums are exact, so the result is the same for any number of threads.
+constexpr int64_t kColumnTileRowsMin = 1024;
+constexpr int64_t kColumnTileRowsMax = (int64_t(1) << 32) - 1;
+// Rows ordered by label at a time (at most), and the bytes of their codes (pass 2 re-reads
+// them: from L2, not memory; measured N = 10^5, m = 1000 int64: 137 -> 97 ms on one thread).
+constexpr int64_t kColumnSubRows = 1024;
+constexpr int64_t kSubTileBytes = int64_t(1) << 20;
+
+template <typename TX, typename TY>
+void column_counts_run(const PairTablesParams& p, int64_t a0, int nt) {
+  const int64_t n = p.x.rows, np_ = p.n_pairs, ka = p.ka, kb = p.kb;
+  const int64_t block = np_ * ka, cells = block * kb;
+  // Rows a sub-tile: their codes within kSubTileBytes (pass 2 re-reads them from L2), and at
+  // least as many as labels (pass 1's O(kb) offsets stay a small share).
+  const int64_t sub = std::max(
+      std::clamp<int64_t>(kSubTileBytes / (np_ * int64_t(sizeof(TX))), 16, kColumnSubRows), kb);
+  const TX* x = static_cast<const TX*>(p.x.data) + a0 * p.x.stride_col;
+  const TY* y = static_cast<const TY*>(p.y.data);
+  const int64_t sx = p.x.stride_row, sy = p.y.stride_row, ky = p.sizes_y[0];
+  int64_t* tables = static_cast<int64_t*>(p.tables);
+  // Unsigned limits: one compare rejects negative codes too (math::checked_code).
+  std::vector<uint64_t> lim(np_);
+  for (int64_t q = 0; q < np_; ++q) lim[q] = static_cast<uint64_t>(p.sizes_x[a0 + q]);
+  // Several tiles a thread (balance, interrupt polls), each long enough to repay its flush.
+  const int64_t tile =
+      std::clamp<int64_t>((n + 4 * int64_t(nt) - 1) / (4 * int64_t(nt)),
+                          std::max(kColumnTileRowsMin, cells / 16), kColumnTileRowsMax);
+  struct State {
+    std::vector<uint32_t> c32;
+    std::vector<int64_t> c64;
+    std::vector<int64_t> label, order, start;  // pass 1's label counting sort of a sub-tile
+    int64_t bad_row = kNoRow, bad_pair = 0;
+  };
+  int64_t first_row = kNoRow, first_pair = 0;
+  parallel_tiles(
+      n, tile, nt,
+      [&] {
+        State s;
+        s.c32.assign(cells, 0);
+        s.c64.assign(cells, 0);
+        s.label.resize(sub);
+        s.order.resize(sub);
+        s.start.resize(kb + 1);
+        return s;
+      },
+      [&](State& s, int64_t i0, int64_t m) {
+        uint32_t* c32 = s.c32.data();
+        const uint64_t* lq = lim.data();
+        std::vector<int64_t>& order = s.order;
+        std::vector<int64_t>& start = s.start;
+        for (int64_t r0 = i0; r0 < i0 + m; r0 += sub) {
+          const int64_t r1 = std::min(r0 + sub, i0 + m);
+          // Pass 1: check the rows, and order the good ones by label (a counting sort), so
+          // that pass 2 fills one label's block of P * ka cells at a time while it is hot in
+          // L1, instead of a random label's block every row.
+          std::fill(start.begin(), start.end(), int64_t(0));
+          for (int64_t i = r0; i < r1; ++i) {
+            const TX* xi = x + i * sx;
+            const int64_t cy = math::checked_code(y[i * sy], ky);
+            // The range check in its own (vectorised) loop: pass 2 indexes without a branch.
+            bool bad = cy < 0;
+            for (int64_t q = 0; q < np_; ++q)
+              bad |= static_cast<uint64_t>(static_cast<int64_t>(xi[q])) >= lq[q];
+            if (bad) {
+              if (i < s.bad_row) {
+                s.bad_row = i;
+                s.bad_pair = 0;
+                for (int64_t q = 0; cy >= 0 && q < np_; ++q)
+                  if (math::checked_code(xi[q], p.sizes_x[a0 + q]) < 0) {
+                    s.bad_pair = q;
+                    break;
+                  }
+              }
+              s.label[i - r0] = -1;
+              continue;
+            }
+            s.label[i - r0] = cy;
+            ++start[cy + 1];
+          }
+          for (int64_t b = 0; b < kb; ++b) start[b + 1] += start[b];
+          for (int64_t i = r0; i < r1; ++i)
+            if (s.label[i - r0] >= 0) order[start[s.label[i - r0]]++] = i;
+          // Pass 2 (start[b] is now the end of label b's rows).
+          int64_t k = 0;
+          for (int64_t b = 0; b < kb; ++b) {
+            uint32_t* row = c32 + b * block;
+            for (; k < start[b]; ++k) {
+              const TX* xi = x + order[k] * sx;
+              for (int64_t q = 0; q < np_; ++q) ++row[q * ka + static_cast<int64_t>(xi[q])];
+            }
+          }
+        }
+        int64_t* c64 = s.c64.data();
+        for (int64_t c = 0; c < cells; ++c) c64[c] += c32[c];
+        std::fill(s.c32.begin(), s.c32.end(), uint32_t(0));
+      },
+      [&](State& s) {
+        const int64_t* c64 = s.c64.data();
+        for (int64_t b = 0; b < kb; ++b)
+          for (int64_t q = 0; q < np_; ++q)
+            for (int64_t a = 0; a < ka; ++a)
+              tables[(q * ka + a) * kb + b] += c64[(b * np_ + q) * ka + a];
+        if (s.bad_row < first_row) {
+          first_row = s.bad_row;
+          first_pair = s.bad_pair;
+        }
+      });
+  if (first_row != kNoRow)
+    bad_row("pair_tables", first_row,
+            ("a code outside its column's range in pair " + std::to_string(first_pair)).c_str());
+}
+
+// Whether pair_tables(p) is the unweighted column-tables case column_counts_run handles (and
+// its private tables fit the budget): every pair (a0 + q, 0), x's columns contiguous.
+bool column_counts_case(const PairTablesParams& p, int nt, int64_t* a0) {
+  if (p.weights || p.y.cols != 1 || p.x.stride_col != 1 || p.n_pairs < 1) return false;
+  const int64_t cells = p.n_pairs * p.ka * p.kb;
+  if (cells * int64_t(12) * nt > kPrivateTableBytes) return false;
+  *a0 = p.pairs[0];
+  for (int64_t q = 0; q < p.n_pairs; ++q)
+    if (p.pairs[2 * q] != *a0 + q || p.pairs[2 * q + 1] != 0) return false;
+  return true;
+}
+
 template <typename C, typename TX, typename TY, bool OneY>
 void pairs_run(const PairTablesParams& p) {
   const int64_t n = p.x.rows, cell = p.ka * p.kb;
@@ -377,6 +528,15 @@ int64_t count_sparse(const SparseCountParams& p) {
 void pair_tables(const PairTablesParams& p) {
   // Column tables against one label column (y [n, 1], every pair's b = 0) read y once a row.
   const bool one_y = p.y.cols == 1;
+  const int nt =
+      thread_count(p.num_threads, (p.x.rows + kColumnTileRowsMin - 1) / kColumnTileRowsMin);
+  int64_t a0 = 0;
+  if (column_counts_case(p, nt, &a0)) {
+    math::with_code_types(p.x.dtype, p.y.dtype, [&](auto tx, auto tyv) {
+      column_counts_run<decltype(tx), decltype(tyv)>(p, a0, nt);
+    });
+    return;
+  }
   math::with_code_types(p.x.dtype, p.y.dtype, [&](auto tx, auto tyv) {
     using TX = decltype(tx);
     using TY = decltype(tyv);

