@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import runpy
 from pathlib import Path
 
 import numpy as np
@@ -15,12 +16,13 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 def discrete_example() -> str:
     text = README.read_text(encoding="utf-8")
     section = text.split("## Discrete information (`softent.discrete`)", 1)[1]
-    return re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    return re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
 
 
-def test_the_readme_discrete_example_runs_and_its_comments_hold():
-    scope: dict = {}
-    exec(compile(discrete_example(), str(README), "exec"), scope)  # our own README
+def test_the_readme_discrete_example_runs_and_its_comments_hold(tmp_path):
+    script = tmp_path / "readme_discrete.py"
+    script.write_text(discrete_example(), encoding="utf-8")
+    scope = runpy.run_path(str(script))
     sd, x, y = scope["sd"], scope["x"], scope["y"]
     assert sd.entropy([0.1, 0.5, 0.1, 0.3], base=2) == pytest.approx(1.6855, abs=5e-5)
     assert sd.kl_divergence([0.5, 0.5], [1.0, 0.0]) == math.inf
