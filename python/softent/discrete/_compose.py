@@ -23,7 +23,7 @@ import numpy as np
 from .._checks import check_base, check_choice, fail, is_int
 from .._interop import to_numpy
 from ._masses import unit_name
-from .estimators import ESTIMATORS, entropy_from_profile, profile
+from .estimators import ESTIMATORS, Profile, entropy_from_profile, profile
 
 
 def check_estimator(api: str, estimator: Any, alpha: Any) -> str:
@@ -43,13 +43,6 @@ def check_alphabet(api: str, arg: str, size: Any) -> int | None:
     return int(size)
 
 
-def occupied(counts: Any) -> np.ndarray:
-    """The counts of the occupied cells of a histogram of any shape, as a 1-D host array
-    (in its own dtype: int64 counts or float64 weight sums)."""
-    c = to_numpy(counts).ravel()
-    return c[c > 0]
-
-
 def entropy_nats(
     counts: Any, estimator: str, alpha: float | None, alphabet: int | None, api: str, arg: str
 ) -> float:
@@ -57,16 +50,41 @@ def entropy_nats(
 
     ``alphabet`` None: the occupied cells are the alphabet; else its declared size (at
     least the number of occupied cells)."""
-    nz = counts if _is_occupied(counts) else occupied(counts)
-    if alphabet is not None and alphabet < nz.size:
-        fail(api, arg, f"at least the {nz.size} values observed", f"{alphabet}")
-    p = profile(nz, alphabet_size=nz.size if alphabet is None else alphabet)
+    return _entropy(_profile_of(to_numpy(counts)), alphabet, estimator, alpha, api, arg)
+
+
+def _entropy(
+    p: Profile, alphabet: int | None, estimator: str, alpha: float | None, api: str, arg: str
+) -> float:
+    """H (nats) of the profile ``p`` of the occupied cells over a declared ``alphabet``
+    (None: those cells)."""
+    if alphabet is not None and alphabet < p.n_observed:
+        fail(api, arg, f"at least the {p.n_observed} values observed", f"{alphabet}")
+    if alphabet is not None:
+        p = Profile(p.values, p.multiplicities, p.n, alphabet - p.n_observed)
     return float(entropy_from_profile(p, estimator=estimator, alpha=alpha))
 
 
-def _is_occupied(counts: Any) -> bool:
-    """A 1-D host array of positive counts already (what :func:`occupied` returns)."""
-    return isinstance(counts, np.ndarray) and counts.ndim == 1 and bool((counts > 0).all())
+#: a count table whose largest count is at most this many times its size (plus a slack)
+#: is profiled by one bincount over all its cells, zeros included
+_BINCOUNT_RANGE = 4
+
+
+def _profile_of(c: np.ndarray) -> Profile:
+    """The profile of the occupied cells of ``c`` (the alphabet: those cells). Integer
+    counts (the counting kernel's) take two passes: their max and one bincount of every
+    cell (no filtered copy); other counts (weight sums) go through :func:`profile`."""
+    flat = c.reshape(-1)
+    if flat.dtype.kind in "iu" and flat.size:
+        top = int(flat.max())
+        if 0 < top <= _BINCOUNT_RANGE * flat.size + (1 << 20) and int(flat.min()) >= 0:
+            freq = np.bincount(flat)
+            values = np.flatnonzero(freq[1:]) + 1
+            mult = freq[values]
+            n = float(np.dot(values.astype(np.float64), mult.astype(np.float64)))
+            return Profile(values.astype(np.int64), mult.astype(np.int64), n, 0)
+    nz = flat[flat > 0]
+    return profile(nz, alphabet_size=nz.size)
 
 
 def plugin_rows(counts: np.ndarray) -> np.ndarray:
@@ -147,24 +165,27 @@ def information_of_counts(
     base: float,
     api: str,
 ) -> DiscreteInformation:
-    """:class:`DiscreteInformation` from the occupied joint counts ``joint`` (any shape) and
-    the marginal histograms; ``alphabets`` the declared (Kx, Ky) or None each (the joint
-    alphabet is then Kx·Ky where both are declared, else the occupied joint cells)."""
+    """:class:`DiscreteInformation` from the joint counts ``joint`` (any shape; zero cells
+    unobserved) and the marginal histograms; ``alphabets`` the declared (Kx, Ky) or None
+    each (the joint alphabet is then Kx·Ky where both are declared, else the occupied joint
+    cells)."""
     b = check_base(api, base)
     kx, ky = alphabets
-    nz_x, nz_y, nz_xy = occupied(counts_x), occupied(counts_y), occupied(joint)
-    ax = nz_x.size if kx is None else kx
-    ay = nz_y.size if ky is None else ky
-    axy = nz_xy.size if kx is None or ky is None else kx * ky
-    hx = entropy_nats(nz_x, estimator, alpha, ax, api, "alphabet_sizes")
-    hy = entropy_nats(nz_y, estimator, alpha, ay, api, "alphabet_sizes")
-    hxy = entropy_nats(nz_xy, estimator, alpha, axy, api, "alphabet_sizes")
+    px, py, pxy = (_profile_of(to_numpy(c)) for c in (counts_x, counts_y, joint))
+    axy = None if kx is None or ky is None else kx * ky
+    hx, hy, hxy = (
+        _entropy(p, k, estimator, alpha, api, "alphabet_sizes")
+        for p, k in ((px, kx), (py, ky), (pxy, axy))
+    )
+    ax, ay = (p.n_observed if k is None else k for p, k in ((px, kx), (py, ky)))
+    axy = pxy.n_observed if axy is None else axy
+    n_total = px.n
     scale = 1.0 if b == math.e else 1.0 / math.log(b)
     return DiscreteInformation(
         entropy_x=hx * scale,
         entropy_y=hy * scale,
         joint_entropy=hxy * scale,
-        n=float(nz_x.sum()),
+        n=n_total,
         alphabet_x=int(ax),
         alphabet_y=int(ay),
         alphabet_xy=int(axy),

@@ -115,7 +115,7 @@ def information(
     check_base(api, base)
     jc = joint_counts(x, y, weights=weights, num_threads=num_threads)
     return information_of_counts(
-        jc.nonzero(),
+        jc.table if jc.dense else jc.values,
         jc.counts_x,
         jc.counts_y,
         estimator=est,
