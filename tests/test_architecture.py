@@ -151,7 +151,9 @@ PRIVATE_ACCESS_ALLOWED = {
     "reference": "the plain reference implementations, not tests of softent",
 }
 #: private attributes of other libraries that tests may read (torch's module hooks)
-FOREIGN_PRIVATE_ATTRIBUTES = frozenset({"_forward_hooks", "_forward_pre_hooks"})
+FOREIGN_PRIVATE_ATTRIBUTES = frozenset(
+    {"_forward_hooks", "_forward_pre_hooks", "_exit"}
+)  # os._exit
 #: builtins and monkeypatch methods whose second argument names an attribute
 _ATTRIBUTE_CALLS = frozenset({"getattr", "setattr", "hasattr", "delattr"})
 #: a dotted softent path with a private segment, in any string (scripts run by a test,

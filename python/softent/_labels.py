@@ -36,6 +36,9 @@ class LabelCodes:
 
 def encode_labels(labels: Any, n_rows: int, api: str, name: str = "labels") -> LabelCodes:
     """Map ``labels`` ([N] integers or strings; -1 masks an integer label) to dense codes."""
+    layout = str(getattr(labels, "layout", "torch.strided"))
+    if layout != "torch.strided":  # sparse (COO, CSR...) tensors: torch cannot view them
+        fail(api, name, "a dense (strided) tensor or array", f"a {layout} tensor", TypeError)
     arr = to_numpy(labels)
     if arr.ndim != 1:
         fail(api, name, f"a 1-D array of length N={n_rows}", f"shape {arr.shape}")

@@ -24,6 +24,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import os
+import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -37,6 +40,26 @@ SUM_DTYPES = ("float64", "int64")
 
 
 _F = TypeVar("_F", bound=Callable[..., Any])
+
+#: every object holding a lock from :func:`new_lock` (weakly: no object is kept alive)
+_LOCK_OWNERS: weakref.WeakSet = weakref.WeakSet()
+
+
+def new_lock(owner: Any) -> threading.RLock:
+    """A ``threading.RLock`` for ``owner._lock`` that a forked child replaces with a fresh
+    one: a lock another thread held at the ``fork`` would otherwise stay held in the child
+    forever (its first update would deadlock)."""
+    _LOCK_OWNERS.add(owner)
+    return threading.RLock()
+
+
+def _fresh_locks_in_child() -> None:
+    for owner in list(_LOCK_OWNERS):
+        owner._lock = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_fresh_locks_in_child)
 
 
 def locked(method: _F) -> _F:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 from typing import Any
 
 import numpy as np
@@ -37,7 +36,7 @@ from .._files import (
 )
 from .._interop import to_numpy
 from .._labels import LabelVocabulary, checked_label_values
-from .._mergeable import SumLayout, locked
+from .._mergeable import SumLayout, locked, new_lock
 from .._mergeable import all_reduce as _all_reduce
 from ._compose import (
     DiscreteInformation,
@@ -164,7 +163,7 @@ class Counts:
     """
 
     def __init__(self) -> None:
-        self._lock = threading.RLock()
+        self._lock = new_lock(self)
         self._x = _Variable()
         self._y: _Variable | None = None
         self._paired: bool | None = None

@@ -33,7 +33,6 @@ files (``_accumulator_state``, ``_state_io``), the all-reduce protocol
 from __future__ import annotations
 
 import math
-import threading
 from collections.abc import Iterable, Sequence
 from contextlib import ExitStack
 from typing import Any, Literal
@@ -53,7 +52,7 @@ from .._interop import (
     zeros,
 )
 from .._labels import checked_label_values, encode_labels
-from .._mergeable import locked
+from .._mergeable import locked, new_lock
 from ._accumulator_args import (
     API,
     DEFAULT_LABEL_SET,
@@ -143,7 +142,7 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
         bootstrap: int = 0,
         bootstrap_seed: int = 0,
     ) -> None:
-        self._lock = threading.RLock()
+        self._lock = new_lock(self)
         self._bins = resolve_bins(centres, n_bins, dim, seed, box, metric, temperature)
         self._fingerprint = self._bins.fingerprint()
         self._threads = check_threads(API, num_threads)
@@ -249,7 +248,7 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._lock = threading.RLock()
+        self._lock = new_lock(self)
 
     @locked
     def reset(self) -> Accumulator:
@@ -272,7 +271,7 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
         with self._lock:
             other = Accumulator.__new__(Accumulator)
             other.__dict__.update(self.__dict__)
-            other._lock = threading.RLock()
+            other._lock = new_lock(other)
             other._total = clone(self._total)
             other._sets = {name: s.copy() for name, s in self._sets.items()}
         return other
