@@ -43,10 +43,16 @@ def child(name: str, seed: int, n: int, out: Path | None, verbose: bool) -> None
     call into ``out`` (written before the call: "start", and after: the verdict)."""
     sys.path.insert(0, str(HERE))
     from fuzz_core import judge
-    from fuzz_targets import TARGETS
     from hypothesis import HealthCheck, Phase, given, settings
     from hypothesis import seed as hseed
     from known_findings import known
+
+    if name.startswith("selftest."):  # test_fuzz.py checks that crashes and hangs are caught
+        strategy = selftest_strategy(name)
+    else:
+        from fuzz_targets import TARGETS
+
+        strategy = TARGETS[name]
 
     sink = open(out, "a", buffering=1, encoding="utf-8") if out else None  # noqa: SIM115
     index = 0
@@ -59,7 +65,7 @@ def child(name: str, seed: int, n: int, out: Path | None, verbose: bool) -> None
         phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @given(TARGETS[name])
+    @given(strategy)
     def run(call):
         nonlocal index
         text = repr(call)
@@ -86,6 +92,28 @@ def child(name: str, seed: int, n: int, out: Path | None, verbose: bool) -> None
     if sink:
         sink.write(json.dumps({"done": index}) + "\n")
         sink.close()
+
+
+def selftest_strategy(name: str):
+    """Calls that kill the child (``selftest.abort``: SIGABRT, as a failed allocation inside
+    an OpenMP region would) or never return (``selftest.hang``) at the third call."""
+    import signal
+
+    from fuzz_core import Call
+    from hypothesis import strategies as st
+
+    made = 0
+
+    def fn(i: int) -> float:
+        nonlocal made
+        made += 1
+        if made == 3:
+            if name == "selftest.abort":
+                os.kill(os.getpid(), signal.SIGABRT)
+            time.sleep(3600)
+        return float(i)
+
+    return st.integers(0, 10**6).map(lambda i: Call(name, fn, (i,)))
 
 
 # ----------------------------------------------------------------------------- parent

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from fuzz_core import Call, judge
 from fuzz_targets import FAMILY, TARGETS
 from hypothesis import HealthCheck, given, settings
@@ -86,6 +87,26 @@ def test_the_judge_sees_each_kind_of_finding():
     assert judge(Call("f", scribble, (np.zeros(3),))).kind == "modified_input"
     assert judge(Call("f", warn)).kind == "warning"
     assert judge(Call("f", refuse)).kind == "refused"
+    # a finite result whose gradient is not (d sqrt(x)/dx at 0 = inf)
+    x = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    assert judge(Call("f", lambda t: t.sqrt().sum(), (x,))).kind == "nan_result"
+    assert judge(Call("f", lambda t: (t * 2).sum(), (x,))).kind == "ok"
+
+
+def test_the_long_run_catches_crashes_and_hangs(tmp_path: Path):
+    """A child killed by a signal is a crash and one past its timeout a hang, each naming
+    the call in flight, with the calls before it kept (long_run.run_batch)."""
+    import long_run  # tests/fuzz is on sys.path (pytest's rootdir-relative import)
+
+    crash = long_run.run_batch("selftest.abort", 0, 10, 120, tmp_path)
+    assert crash["ended"] == "crash", crash
+    assert crash["rc"] < 0
+    assert len(crash["records"]) == 2
+    assert crash["in_flight"].startswith("selftest.abort(")
+    hang = long_run.run_batch("selftest.hang", 0, 10, 8, tmp_path)
+    assert hang["ended"] == "hang", hang
+    assert len(hang["records"]) == 2
+    assert hang["in_flight"].startswith("selftest.hang(")
 
 
 @pytest.mark.fuzz
@@ -108,4 +129,6 @@ def test_long_run(tmp_path: Path):
     )
     summary = json.loads(out.read_text())
     assert summary["calls"] >= int(calls)
-    assert summary["findings"] == [], json.dumps(summary["findings"][:5], indent=1)
+    assert set(summary["families"]) == set(FAMILY.values())
+    for kind in ("crashes", "hangs", "harness_errors", "findings"):
+        assert summary[kind] == [], json.dumps(summary[kind][:5], indent=1)
