@@ -305,11 +305,13 @@ def label_arrays(draw: Any, n: int, max_labels: int = 6) -> Any:
 
 
 @st.composite
-def code_arrays(draw: Any, n: int | None = None, max_rows: int = 64, cols: bool = False) -> Any:
+def code_arrays(
+    draw: Any, n: int | None = None, max_rows: int = 64, cols: bool = False, min_cols: int = 1
+) -> Any:
     """Discrete samples x [N] (or [N, C] when ``cols``): codes, strings, or hostile kinds."""
     rng = np.random.default_rng(draw(seeds))
     n = draw(st.integers(0, max_rows)) if n is None else n
-    c = draw(st.integers(1, 4))
+    c = draw(st.integers(min_cols, 4))
     codes = rng.integers(0, draw(st.integers(1, 8)), (n, c) if cols else n)
     kind = draw(
         st.sampled_from(
@@ -396,13 +398,22 @@ def weight_arrays(draw: Any, n: int) -> Any:
 
 @st.composite
 def prob_tables(
-    draw: Any, ndim: int = 1, max_side: int = 6, torch_ok: bool = True, counts: bool = False
+    draw: Any,
+    ndim: int = 1,
+    max_side: int = 6,
+    torch_ok: bool = True,
+    counts: bool = False,
+    shape: tuple[int, ...] | None = None,
+    torch_layout: bool | None = None,
 ) -> Any:
-    """A probability table (normalised, in ``ndim`` dims), or a hostile one: not summing to
-    1, negative, NaN, all zero, empty, integer counts, any layout."""
+    """A probability table (normalised, in ``ndim`` dims, or of ``shape``), or a hostile one:
+    not summing to 1, negative, NaN, all zero, empty, integer counts, any layout (a torch
+    one or not, when ``torch_layout`` says)."""
     rng = np.random.default_rng(draw(seeds))
-    dims = draw(st.sampled_from([ndim] * 20 + [0, 1, 2, 3]))
-    shape = tuple(draw(st.integers(1, max_side)) for _ in range(dims))
+    if shape is None:
+        dims = draw(st.sampled_from([ndim] * 20 + [0, 1, 2, 3]))
+        shape = tuple(draw(st.integers(1, max_side)) for _ in range(dims))
+    dims = len(shape)
     p = rng.dirichlet(np.ones(int(np.prod(shape))) * draw(st.sampled_from([0.1, 1.0, 10.0])))
     p = p.reshape(shape)
     p[rng.random(shape) < draw(st.sampled_from([0.0, 0.0, 0.3]))] = 0.0
@@ -441,7 +452,10 @@ def prob_tables(
         p = p * 5e-324
     elif kind == "sum_slightly_off":
         p = p * (1 + 1e-9)
-    layout = draw(st.sampled_from(LAYOUTS if torch_ok else LAYOUTS[:8]))
+    layouts = LAYOUTS if torch_ok else LAYOUTS[:8]
+    if torch_layout is not None:
+        layouts = tuple(x for x in layouts if x.startswith("torch") == torch_layout)
+    layout = draw(st.sampled_from(layouts))
     dtype = draw(
         st.sampled_from(["float64"] * 4 + ["float32", "float16", ">f8", "int64", "bool", "object"])
     )

@@ -648,9 +648,13 @@ def _table_target(name: str, keys: tuple[str, ...], kind: str):
                 kw.pop("validate", None)  # torch raises its own error for ids out of range
                 lenient = False
             else:
-                q = draw(arrays_or_junk(prob_tables(ndim=ndim)))
-                if isinstance(p, torch.Tensor) != isinstance(q, torch.Tensor):
-                    q = draw(st.sampled_from([q, p]))  # mixing kinds is refused; try both
+                # mostly a q that fits p (same shape, same library), else any table
+                fits = hasattr(p, "shape") and draw(st.sampled_from(range(5))) < 4
+                q = draw(
+                    prob_tables(shape=tuple(p.shape), torch_layout=isinstance(p, torch.Tensor))
+                    if fits
+                    else arrays_or_junk(prob_tables(ndim=ndim))
+                )
             args = (p, q)
         return Call(
             f"softent.discrete.{name}",
@@ -719,7 +723,7 @@ def _estimate_target(name: str, n_args: int, alphabet: str | None, expect: tuple
     def draw_call(draw):
         n = draw(st.integers(0, 64))
         if n_args == -1:  # [N, C] columns, and optionally y
-            args: tuple = (draw(arrays_or_junk(code_arrays(n, cols=True))),)
+            args: tuple = (draw(arrays_or_junk(code_arrays(n, cols=True, min_cols=2))),)
             if draw(st.booleans()):
                 args += (draw(code_arrays(n + draw(st.sampled_from([0, 0, 0, 1])))),)
         else:
@@ -885,7 +889,7 @@ def _counts(draw):
         n = draw(st.integers(0, 40))
         x = draw(code_arrays(n))
         y = draw(code_arrays(n + draw(st.sampled_from([0] * 8 + [1])))) if paired else None
-        return x, y, draw(weight_arrays(n)) if draw(st.sampled_from(range(4))) == 3 else None
+        return x, y, draw(weight_arrays(n)) if draw(st.sampled_from(range(8))) == 7 else None
 
     batches = [batch() for _ in range(draw(st.integers(1, 3)))]
     other = [batch()] if draw(st.booleans()) else None
