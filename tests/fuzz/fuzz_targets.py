@@ -360,11 +360,18 @@ def _accumulator_scenario(
     self_merge: bool,
     base: Any,
     weighting: Any,
+    device: Any = "cpu",
+    stream: bool = False,
 ) -> dict[str, Any]:
-    """Build, update, merge, copy, save, load and read an Accumulator; every result out."""
+    """Build, update (or update_from), move, merge, copy, save, load and read an
+    Accumulator; every result out."""
     acc = softent.Accumulator(**init)
-    for z, labels, nonfinite in batches:
-        acc.update(z, labels, nonfinite=nonfinite)
+    acc.to(device)  # only "cpu" / -1 / torch.device("cpu") exist in a CPU-only build
+    if stream:
+        acc.update_from(((z, labels) for z, labels, _ in batches), nonfinite=batches[0][2])
+    else:
+        for z, labels, nonfinite in batches:
+            acc.update(z, labels, nonfinite=nonfinite)
     if self_merge:
         acc.merge(acc)
     if other_batches is not None:
@@ -388,6 +395,8 @@ def _accumulator_scenario(
         out[f"report[{name}]"] = softent.report(acc, name).to_dict()
     if acc.bootstrap:
         out["replicates"] = acc.replicate_measures(base=base, weighting=weighting)
+        out["replicate_histograms"] = acc.replicate_histograms()
+    out["result"] = acc.result()
     return out
 
 
@@ -438,6 +447,14 @@ def _accumulator(draw):
 
     batches = [batch(draw(seeds)) for _ in range(draw(st.integers(1, 2)))]
     others = [batch(draw(seeds))] if draw(st.booleans()) else None
+    device = draw(
+        mostly(
+            st.sampled_from(["cpu", -1, torch.device("cpu")]),
+            st.sampled_from(["cuda:0", "cuda", 0, "meta", "tpu", None, 1.5]),
+            0.8,
+        )
+    )
+    stream = draw(st.booleans())
     return Call(
         "softent.Accumulator",
         _accumulator_scenario,
@@ -448,10 +465,31 @@ def _accumulator(draw):
             draw(st.sampled_from(range(10))) == 9,
             draw(bases()),
             draw(weightings()),
+            device,
+            stream,
         ),
         {},
         (dict,),
         nan_ok=RATIOS + BOOTSTRAP_COLUMNS,
+    )
+
+
+@target("softent.Bins", "soft")
+def _bins(draw):
+    def make(centres: Any, metric: Any, temperature: Any) -> dict[str, Any]:
+        b = softent.Bins(centres, metric, temperature)
+        return {"fingerprint": b.fingerprint(), "repr": repr(b)}
+
+    return Call(
+        "softent.Bins",
+        make,
+        (
+            draw(arrays_or_junk(float_arrays(max_rows=12))),
+            draw(metrics()),
+            draw(mostly(st.floats(0.05, 5.0), temperatures())),
+        ),
+        {},
+        (dict,),
     )
 
 

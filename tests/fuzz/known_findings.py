@@ -65,13 +65,21 @@ KNOWN: tuple[Known, ...] = (
         "Neither is refused",
     ),
     Known(
-        "discrete_negative_bit_tensor",
+        "negative_bit_tensor",
         "bad_message",
         r"negative bit set",
-        r"softent\.discrete\..*",
+        r"softent\..*",
         "a torch tensor with the negative bit set (x.conj().imag) given to "
-        "discrete.entropy_from_counts / quantise.quantile: torch's RuntimeError "
-        '"Can\'t call numpy() on Tensor that has negative bit set"',
+        "discrete.entropy_from_counts, quantise.quantile or as Accumulator centres: torch's "
+        'RuntimeError "Can\'t call numpy() on Tensor that has negative bit set"',
+    ),
+    Known(
+        "bins_unvalidated",
+        r"unexpected_exception|bad_message",
+        r"",
+        r"softent\.Bins",
+        "softent.Bins(centres, metric, temperature) (public, in softent.__all__) validates "
+        "nothing; repr(Bins(np.array([1.0, 2.0]), 'dot', 0.05)) raises IndexError (1-D centres)",
     ),
     Known(
         "gaussian_capacity_subnormal_noise",

@@ -49,7 +49,11 @@ REPRODUCTIONS = {
         (np.zeros(3, np.int64),),
         {"weights": np.full(3, 1e308)},
     ),
-    "discrete_negative_bit_tensor": lambda: Call(
+    "bins_unvalidated": lambda: Call(
+        "softent.Bins",
+        lambda: repr(softent.Bins(np.array([1.0, 2.0]), "dot", 0.05)),
+    ),
+    "negative_bit_tensor": lambda: Call(
         "softent.discrete.entropy_from_counts",
         sd.entropy_from_counts,
         (_neg_bit(torch.tensor([1.0, 2.0, 3.0])),),
