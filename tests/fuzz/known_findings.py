@@ -75,11 +75,12 @@ KNOWN: tuple[Known, ...] = (
     ),
     Known(
         "bins_unvalidated",
-        r"unexpected_exception|bad_message",
+        r"unexpected_exception|bad_message|warning|nan_result",
         r"",
         r"softent\.Bins",
         "softent.Bins(centres, metric, temperature) (public, in softent.__all__) validates "
-        "nothing; repr(Bins(np.array([1.0, 2.0]), 'dot', 0.05)) raises IndexError (1-D centres)",
+        "nothing; repr(Bins(np.array([1.0, 2.0]), 'dot', 0.05)) raises IndexError (1-D centres), "
+        "complex centres warn ComplexWarning",
     ),
     Known(
         "gaussian_capacity_subnormal_noise",
