@@ -757,7 +757,7 @@ ESTIMATE = {
     "mutual_information": (2, None, (float,)),
     "conditional_mutual_information": (3, None, (float,)),
     "information": (2, "sizes", (sd.DiscreteInformation,)),
-    "mutual_information_matrix": (-1, None, (np.ndarray, float)),
+    "mutual_information_matrix": (-1, None, (np.ndarray, float, torch.Tensor)),
 }
 
 
