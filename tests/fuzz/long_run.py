@@ -212,19 +212,27 @@ def main(argv: list[str] | None = None) -> int:
     from fuzz_targets import FAMILY, TARGETS
 
     names = sorted(TARGETS) if not args.only else args.only.split(",")
-    per_name = -(-args.calls // len(names))
+    want = dict.fromkeys(names, -(-args.calls // len(names)))
     calls: collections.Counter = collections.Counter()
     batches_done: collections.Counter = collections.Counter()
+    exhausted: set[str] = set()
     results: list[dict] = []
     t0 = time.time()
     with tempfile.TemporaryDirectory(prefix="softent-fuzz-") as tmp:
         workdir = Path(tmp)
-        # rounds: a batch may end early (a crash, or Hypothesis exhausting a small space),
-        # so top up, with new seeds, the functions still short of their share
-        for _round in range(5):
+        # rounds: a batch may end early (a crash, or Hypothesis exhausting a small space:
+        # build_info has one call), so top up, with new seeds, the functions still short of
+        # their share; an exhausted function's share goes to the others
+        for _round in range(6):
+            short = sum(max(0, want[x] - calls[x]) for x in exhausted)
+            others = [x for x in names if x not in exhausted]
+            for x in exhausted:
+                want[x] = calls[x]
+            for x in others:
+                want[x] += -(-short // len(others))
             jobs = []
             for name in names:
-                missing = per_name - calls[name]
+                missing = want[name] - calls[name]
                 while missing > 0:
                     n = min(args.batch, missing)
                     jobs.append((name, batch_seed(args.seed, name, batches_done[name]), n))
@@ -238,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
                     r = f.result()
                     results.append(r)
                     calls[r["name"]] += len(r["records"]) + (1 if r["in_flight"] else 0)
+                    if r["ended"] == "exit" and len(r["records"]) < r["n"]:
+                        exhausted.add(r["name"])
                     print(
                         f"{r['name']}: {len(r['records'])} calls, {r['ended']}, "
                         f"{r['wall_s']} s  (total {sum(calls.values())})",
