@@ -133,7 +133,7 @@ for _name, _fn in (
         labels = draw(arrays_or_junk(label_arrays(rows(z))))
         kw = soft_kwargs(draw)
         expect = (softent.Information,) if _name == "information" else NUMBER
-        if _name != "conditional_entropy" and draw(st.booleans()):
+        if draw(st.booleans()):
             kw["weighting"] = draw(weightings())
         return Call(f"softent.{_name}", _fn, (z, labels), kw, expect)
 
@@ -524,7 +524,7 @@ for _name in ("entropy", "conditional_entropy", "mutual_information", "informati
             args = (z, _torch_labels(draw, rows(z)))
             if draw(st.booleans()):
                 kw["n_labels"] = draw(optional_sizes(1, 8))
-            if _name != "conditional_entropy" and draw(st.booleans()):
+            if draw(st.booleans()):
                 kw["weighting"] = draw(weightings())
         expect = (stt.TorchInformation,) if _name == "information" else (torch.Tensor,)
         return Call(f"softent.torch.{_name}", getattr(stt, _name), args, kw, expect)
