@@ -156,6 +156,8 @@ def run_batch(name: str, seed: int, n: int, timeout: float, workdir: Path) -> di
     if ended == "exit" and not done:
         # died by a signal (rc < 0), os._exit / abort, or a harness error (Python traceback)
         ended = "crash" if rc is None or rc < 0 or "Traceback" not in stderr else "harness_error"
+    elif ended == "exit" and rc != 0:
+        ended = "crash"  # every call returned, then the interpreter died (at exit, teardown)
     in_flight = last if last and (not records or records[-1]["i"] < last["start"]) else None
     return {
         "name": name,
