@@ -257,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
 
     per_function: dict[str, dict] = {}
-    findings, known_counts = [], collections.Counter()
+    findings, known_counts, known_examples = [], collections.Counter(), {}
     crashes, hangs, harness = [], [], []
     for r in results:
         pf = per_function.setdefault(
@@ -271,6 +271,10 @@ def main(argv: list[str] | None = None) -> int:
             if rec["kind"] in FINDINGS:
                 if rec.get("known"):
                     known_counts[rec["known"]] += 1
+                    known_examples.setdefault(
+                        rec["known"],
+                        {"function": r["name"], "detail": rec["detail"], "call": rec["call"]},
+                    )
                 else:
                     findings.append(
                         {
@@ -314,6 +318,7 @@ def main(argv: list[str] | None = None) -> int:
         "verdicts": dict(totals),
         "findings": findings,
         "known_findings": dict(known_counts),
+        "known_examples": known_examples,
         "per_function": dict(sorted(per_function.items())),
     }
     args.json.write_text(json.dumps(summary, indent=1, default=str), encoding="utf-8")
