@@ -56,7 +56,7 @@ class Call:
     expect: tuple | None = None
     allow_inf: bool = False
     #: the result is documented as unspecified (``validate=False`` on invalid values): only
-    #: the exception and input rules apply, not the finite-result one
+    #: the exception and input rules apply, not the finite-result (and gradient) one
     lenient: bool = False
     #: where a NaN is documented: ``"*"`` (the whole result, e.g. ``efficiency`` is NaN when
     #: B = 1), or dict keys (a key equal to one, or starting with one and "_", or ending
@@ -305,7 +305,7 @@ def judge(call: Call) -> Verdict:
                     verdict = Verdict("nan_result", f"result{where} is not finite")
                 else:
                     try:
-                        grad = gradient_check(result, call)
+                        grad = None if call.lenient else gradient_check(result, call)
                     except Exception as e:  # noqa: BLE001  a backward that fails is a finding
                         grad = f"backward raised {type(e).__name__}: {str(e)[:200]}"
                     if grad is not None:

@@ -176,6 +176,7 @@ def _torch_leaf(t: torch.Tensor, grad: bool) -> torch.Tensor:
 
 def lay_out(a: np.ndarray, layout: str, torch_dtype: Any = None, grad: bool = False) -> Any:
     """``a`` (C-contiguous) in one memory layout or container, same values."""
+    a = np.asarray(a)  # NumPy ufuncs return scalars for 0-d input
     if layout == "fortran":
         return np.asfortranarray(a)
     if layout == "strided" and a.ndim >= 1:

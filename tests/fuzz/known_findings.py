@@ -35,7 +35,7 @@ KNOWN: tuple[Known, ...] = (
     ),
     Known(
         "floor_unvalidated",
-        r"bad_message|unexpected_exception|nan_result|warning",
+        r"bad_message|unexpected_exception|nan_result|warning|wrong_type",
         r"",
         r"softent\.discrete\.(entropy_of_masses|information_of_masses|label_weights|to_base"
         r"|unit_name|capacity\.water_filling)",
@@ -44,7 +44,7 @@ KNOWN: tuple[Known, ...] = (
         "capacity.water_filling validate neither types nor values: entropy_of_masses(None) "
         "returns NaN, NaN masses give NaN, information_of_masses(3.0, ...) raises "
         "AttributeError, unit_name('2') / unit_name(None) and label_weights('abc', ...) "
-        "raise NumPy's / Python's own errors",
+        "raise NumPy's / Python's own errors, to_base(1+1j, 10, ...) returns a complex",
     ),
     Known(
         "bfloat16_centres",
@@ -127,6 +127,45 @@ KNOWN: tuple[Known, ...] = (
         r"is not iterable",
         r"softent\.torch\.information_plane",
         "softent.torch.information_plane(None): raw TypeError 'NoneType' object is not iterable",
+    ),
+)
+
+
+KNOWN += (
+    Known(
+        "overflow_warnings",
+        "warning",
+        r"RuntimeWarning: overflow encountered",
+        r"softent\..*",
+        "finite but extreme inputs (entries near ±1e308, or 1e4-offset data with "
+        "sqeuclidean/euclidean centres) make NumPy warn 'overflow encountered in "
+        "square/reduce/multiply/divide/subtract' (an exception under warnings-as-errors) in "
+        "softent.entropy/information/mutual_information, softent.torch.*, "
+        "discrete.entropy/joint_entropy (validate=False), quantise.levels/equal_width and "
+        "layer_capacity; the results are refused or finite, but the warning escapes",
+    ),
+    Known(
+        "torch_float16_gradient",
+        "nan_result",
+        r"gradient",
+        r"softent\.torch\..*",
+        "softent.torch.entropy of a float16 tensor (N=55, D=1, values ~1e-3, "
+        "metric='euclidean'): finite entropy, but a non-finite entry in the gradient",
+    ),
+    Known(
+        "mixed_torch_numpy",
+        "bad_message",
+        r"expected Tensor as element",
+        r"softent\.discrete\.estimate\..*",
+        "estimate.conditional_mutual_information(x torch, y NumPy, z NumPy): torch's raw "
+        "TypeError 'expected Tensor as element 1 in argument 0, but got numpy.ndarray'",
+    ),
+    Known(
+        "monitor_sample_every_none",
+        "bad_message",
+        r"int\(\) argument must be",
+        r"softent\.torch\.LayerMonitor",
+        "LayerMonitor(model, layers, sample_every=None): raw TypeError from int(None)",
     ),
 )
 

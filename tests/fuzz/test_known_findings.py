@@ -30,6 +30,12 @@ def _layer_w() -> np.ndarray:
     return w
 
 
+def _float16_z() -> torch.Tensor:
+    """55 float16 values ~1e-3 (seeded) whose euclidean soft-entropy gradient is not finite."""
+    g = torch.Generator().manual_seed(10)
+    return (torch.randn(55, 1, generator=g) * 1e-3).half().requires_grad_()
+
+
 Z = np.random.default_rng(0).normal(size=(8, 3))
 
 REPRODUCTIONS = {
@@ -72,6 +78,29 @@ REPRODUCTIONS = {
         softent.measures_from_masses,
         (np.array([1.0, 1.0]), np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([3.0, 4.0])),
         nan_ok=RATIOS,
+    ),
+    "overflow_warnings": lambda: Call(
+        "softent.discrete.quantise.levels",
+        sd.quantise.levels,
+        (np.array([[-1e308], [-3.6e-4]]), 252),
+        {"limits": (-3.0, 3.0), "out_of_range": "clip"},
+    ),
+    "torch_float16_gradient": lambda: Call(
+        "softent.torch.entropy",
+        stt.entropy,
+        (_float16_z(),),
+        {"metric": "euclidean", "seed": 400},
+    ),
+    "mixed_torch_numpy": lambda: Call(
+        "softent.discrete.estimate.conditional_mutual_information",
+        sd.estimate.conditional_mutual_information,
+        (torch.arange(12) % 3, np.arange(12) % 2, np.arange(12) % 4),
+    ),
+    "monitor_sample_every_none": lambda: Call(
+        "softent.torch.LayerMonitor",
+        lambda: stt.LayerMonitor(
+            torch.nn.Sequential(torch.nn.Linear(4, 3)), ["0"], sample_every=None
+        ).close(),
     ),
     "metric_unhashable": lambda: Call("softent.entropy", softent.entropy, (Z,), {"metric": [2]}),
     "information_plane_non_sequence": lambda: Call(
