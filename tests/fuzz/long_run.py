@@ -6,8 +6,8 @@ in child processes, with a JSON summary.
 The calls are split into batches (one public function, one Hypothesis seed, ``--batch``
 examples); each batch runs in a fresh ``python`` child (``subprocess``: a new interpreter,
 not a fork), ``--workers`` at a time. A child that dies by a signal or an abort is a
-**crash**, one still running after ``--timeout`` seconds is killed and counted as a
-**hang**; either way the call it had started is named (each child writes the call it is
+**crash**, one that makes no progress for ``--timeout`` seconds is killed and counted
+as a **hang**; either way the call it had started is named (each child writes the call it is
 about to make to a progress file first). Every call is judged by ``fuzz_core.judge``; the
 summary counts calls, verdicts and findings per function and lists each finding with its
 call. Known, unfixed findings (known_findings.py) are counted apart.
@@ -34,6 +34,8 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+#: seconds a child may take to import softent, torch and Hypothesis before its first call
+STARTUP_S = 300.0
 
 # ----------------------------------------------------------------------------- child
 
@@ -138,12 +140,26 @@ def run_batch(name: str, seed: int, n: int, timeout: float, workdir: Path) -> di
         str(out),
     ]
     t0 = time.perf_counter()
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
-        rc, stderr, ended = proc.returncode, proc.stderr, "exit"
-    except subprocess.TimeoutExpired as e:  # subprocess.run has killed the child
-        rc, ended = None, "hang"
-        stderr = e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else ""
+    err = workdir / f"{name}.{seed}.stderr"
+    with open(err, "w+", encoding="utf-8") as stderr_file:
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=stderr_file)
+        # a hang: no progress (a new line in the progress file) for ``timeout`` seconds once
+        # the calls have begun (STARTUP_S for the interpreter's imports before the first)
+        last_size, last_change, killed = -1, time.monotonic(), False
+        while proc.poll() is None:
+            size = out.stat().st_size if out.exists() else 0
+            if size != last_size:
+                last_size, last_change = size, time.monotonic()
+            elif time.monotonic() - last_change > (timeout if size else max(timeout, STARTUP_S)):
+                proc.kill()
+                proc.wait()
+                killed = True
+                break
+            time.sleep(0.1)
+        rc = None if killed else proc.returncode
+        ended = "hang" if killed else "exit"
+        stderr_file.seek(0)
+        stderr = stderr_file.read()
     lines = []
     if out.exists():
         for line in out.read_text(encoding="utf-8").splitlines():
@@ -196,7 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calls", type=int, default=10000, help="at least this many calls")
     ap.add_argument("--batch", type=int, default=200, help="calls per child process")
     ap.add_argument("--workers", type=int, default=2, help="children at a time")
-    ap.add_argument("--timeout", type=float, default=300.0, help="seconds per child (hang)")
+    ap.add_argument(
+        "--timeout", type=float, default=120.0, help="seconds without progress (a hang)"
+    )
     ap.add_argument("--seed", type=int, default=0, help="base seed of every batch")
     ap.add_argument("--only", default="", help="comma-separated function names (default: all)")
     ap.add_argument("--json", type=Path, default=Path("fuzz_long_run.json"))
