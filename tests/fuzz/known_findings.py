@@ -78,7 +78,7 @@ KNOWN: tuple[Known, ...] = (
         r"unexpected_exception|bad_message|warning|nan_result",
         r"",
         r"softent\.Bins",
-        "softent.Bins(centres, metric, temperature) (public, in softent.__all__) validates "
+        "softent.Bins(centres, metric, temperature) (public: listed in the package's __all__) validates "
         "nothing; repr(Bins(np.array([1.0, 2.0]), 'dot', 0.05)) raises IndexError (1-D centres), "
         "complex centres warn ComplexWarning",
     ),
