@@ -1,0 +1,1242 @@
+"""Every public function of every softent family, as a strategy of generated :class:`Call`.
+
+``TARGETS[name]`` draws one call of the public function (or one short scenario of a
+stateful object: an ``Accumulator`` or ``Counts`` updated, merged, saved, loaded and read)
+with arguments from :mod:`fuzz_strategies`. ``FAMILY[name]`` says which family it
+belongs to. test_fuzz.py runs a few deterministic examples of each in CI; long_run.py
+runs thousands, in child processes.
+"""
+
+from __future__ import annotations
+
+import math
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import softent
+import softent.discrete as sd
+import softent.torch as stt
+import torch
+from fuzz_core import Call
+from fuzz_strategies import (
+    alphas,
+    arrays_or_junk,
+    bases,
+    bools,
+    code_arrays,
+    estimators,
+    float_arrays,
+    label_arrays,
+    metrics,
+    mostly,
+    nonfinites,
+    optional_sizes,
+    prob_tables,
+    probabilities,
+    seeds,
+    seeds_arg,
+    sizes,
+    temperatures,
+    thread_counts,
+    weight_arrays,
+    weightings,
+)
+from hypothesis import strategies as st
+
+TARGETS: dict[str, st.SearchStrategy] = {}
+FAMILY: dict[str, str] = {}
+
+NUMBER = (float, np.ndarray, torch.Tensor)
+#: the ratio measures, NaN where undefined (documented in softent/soft/measures.py: B = 1,
+#: H(Z) = 0, one label value, I = 0), and the bootstrap columns, NaN from one replicate
+RATIOS = ("efficiency", "regularity", "variation", "disentanglement", "normalised_mi", "optimality")
+BOOTSTRAP_COLUMNS = ("_se", "_bias")
+
+
+def target(name: str, family: str):
+    def register(fn):
+        TARGETS[name] = st.composite(fn)()
+        FAMILY[name] = family
+        return fn
+
+    return register
+
+
+def rows(x: Any) -> int:
+    """Rows of whatever ``x`` is (0 when it has none), to size matching labels."""
+    try:
+        return len(x) if not isinstance(x, (str, bytes)) else 0
+    except TypeError:
+        return 0
+
+
+def soft_kwargs(draw: Any, torch_front: bool = False, base: bool = True) -> dict[str, Any]:
+    """The keyword arguments every soft-bin function shares, each present or not."""
+    kw: dict[str, Any] = {}
+    options = {
+        "n_bins": sizes(1, 48),
+        "metric": metrics(),
+        "temperature": temperatures(),
+        "seed": seeds_arg(),
+        "num_threads": thread_counts(),
+    }
+    if base:
+        options["base"] = bases()
+    if not torch_front:
+        options["nonfinite"] = nonfinites()
+    for key, strategy in options.items():
+        if draw(st.booleans()):
+            kw[key] = draw(strategy)
+    if draw(st.sampled_from(range(6))) == 5:
+        kw["centres"] = draw(arrays_or_junk(float_arrays(max_rows=12)))
+    return kw
+
+
+def valid_z(draw: Any, n_max: int = 48) -> np.ndarray:
+    rng = np.random.default_rng(draw(seeds))
+    return rng.normal(0, 1, (draw(st.integers(2, n_max)), draw(st.integers(1, 6))))
+
+
+def valid_hist(
+    draw: Any, labels: bool = True, z: Any = None, kw: dict | None = None
+) -> softent.SoftHistogram:
+    """A soft histogram of plausible data (the measures' argument), labels sometimes odd."""
+    z = valid_z(draw) if z is None else z
+    lab = draw(label_arrays(len(z))) if labels else None
+    if kw is None:
+        kw = {"n_bins": draw(st.integers(1, 24)), "temperature": draw(st.floats(0.05, 3.0))}
+    try:
+        return softent.soft_histogram(z, lab, **kw)
+    except (TypeError, ValueError):  # labels refused: the measure still gets a histogram
+        return softent.soft_histogram(z, np.arange(len(z)) % 3, **kw)
+
+
+# ----------------------------------------------------------------------------- soft family
+
+
+@target("softent.entropy", "soft")
+def _entropy(draw):
+    z = draw(arrays_or_junk(float_arrays()))
+    return Call("softent.entropy", softent.entropy, (z,), soft_kwargs(draw), NUMBER)
+
+
+for _name, _fn in (
+    ("conditional_entropy", softent.conditional_entropy),
+    ("mutual_information", softent.mutual_information),
+    ("information", softent.information),
+):
+
+    def _labelled(draw, _name=_name, _fn=_fn):
+        z = draw(arrays_or_junk(float_arrays()))
+        labels = draw(arrays_or_junk(label_arrays(rows(z))))
+        kw = soft_kwargs(draw)
+        expect = (softent.Information,) if _name == "information" else NUMBER
+        if draw(st.booleans()):
+            kw["weighting"] = draw(weightings())
+        return Call(f"softent.{_name}", _fn, (z, labels), kw, expect)
+
+    TARGETS[f"softent.{_name}"] = st.composite(_labelled)()
+    FAMILY[f"softent.{_name}"] = "soft"
+
+
+@target("softent.soft_histogram", "soft")
+def _soft_histogram(draw):
+    z = draw(arrays_or_junk(float_arrays()))
+    labels = draw(st.one_of(st.none(), label_arrays(rows(z))))
+    kw = soft_kwargs(draw, base=False)
+    if draw(st.booleans()):
+        kw["tile_rows"] = draw(optional_sizes(1, 64))
+    return Call(
+        "softent.soft_histogram", softent.soft_histogram, (z, labels), kw, (softent.SoftHistogram,)
+    )
+
+
+def _hist_methods(hist: softent.SoftHistogram, base: Any, weighting: Any) -> dict[str, Any]:
+    return {
+        "entropy": hist.entropy(base),
+        "label_entropies": hist.label_entropies(base),
+        "conditional_entropy": hist.conditional_entropy(base, weighting),
+        "mutual_information": hist.mutual_information(base, weighting),
+        "information": hist.information(base, weighting),
+    }
+
+
+@target("softent.SoftHistogram.methods", "soft")
+def _hist_m(draw):
+    return Call(
+        "softent.SoftHistogram.methods",
+        _hist_methods,
+        (valid_hist(draw), draw(bases()), draw(weightings())),
+        {},
+        (dict,),
+    )
+
+
+@target("softent.spherical_bins", "soft")
+def _spherical_bins(draw):
+    return Call(
+        "softent.spherical_bins",
+        softent.spherical_bins,
+        (draw(sizes(1, 48)), draw(sizes(1, 8)), draw(seeds_arg())),
+        {},
+        (np.ndarray,),
+    )
+
+
+@target("softent.box_bins", "soft")
+def _box_bins(draw):
+    return Call(
+        "softent.box_bins",
+        softent.box_bins,
+        (draw(arrays_or_junk(float_arrays())), draw(sizes(1, 48)), draw(seeds_arg())),
+        {},
+        (np.ndarray,),
+    )
+
+
+@target("softent.calibrate_temperature", "soft")
+def _calibrate(draw):
+    method = draw(st.one_of(st.just("vmf"), st.sampled_from(["VMF", "", "auto", None, 3])))
+    return Call(
+        "softent.calibrate_temperature",
+        softent.calibrate_temperature,
+        (draw(sizes(1, 64)), draw(sizes(1, 200)), method),
+        {},
+        (float,),
+    )
+
+
+TARGETS["softent.build_info"] = st.just(
+    Call("softent.build_info", softent.build_info, (), {}, (dict,))
+)
+FAMILY["softent.build_info"] = "soft"
+
+
+MEASURES_HIST = {
+    "efficiency": (softent.efficiency, ()),
+    "regularity": (softent.regularity, ("weighting",)),
+    "variation": (softent.variation, ("weighting",)),
+    "disentanglement": (softent.disentanglement, ("base",)),
+    "normalised_mi": (softent.normalised_mi, ("weighting",)),
+    "label_entropy": (softent.label_entropy, ("base",)),
+    "all_measures": (softent.all_measures, ("base", "weighting")),
+}
+
+
+@target("softent.measures", "soft")
+def _measures(draw):
+    name = draw(st.sampled_from(sorted(MEASURES_HIST)))
+    fn, keys = MEASURES_HIST[name]
+    hist = valid_hist(draw, labels=draw(st.sampled_from(range(5))) < 4)
+    kw = {k: draw(bases() if k == "base" else weightings()) for k in keys if draw(st.booleans())}
+    expect = (dict,) if name == "all_measures" else (float, type(None))
+    nan_ok = RATIOS if name == "all_measures" else ("*",) if name in RATIOS else ()
+    return Call(f"softent.{name}", fn, (hist,), kw, expect, nan_ok=nan_ok)
+
+
+@target("softent.optimality", "soft")
+def _optimality(draw):
+    z = valid_z(draw)
+    kw = {"n_bins": draw(st.integers(1, 24)), "temperature": draw(st.floats(0.05, 3.0))}
+    a, b = valid_hist(draw, z=z, kw=kw), valid_hist(draw, z=z, kw=kw)  # on the same bins
+    kw = {"weighting": draw(weightings())} if draw(st.booleans()) else {}
+    return Call(
+        "softent.optimality", softent.optimality, (a, b), kw, (float, type(None)), nan_ok=("*",)
+    )
+
+
+@target("softent.measures_from_masses", "soft")
+def _measures_from_masses(draw):
+    rng = np.random.default_rng(draw(seeds))
+    b, k = draw(st.integers(1, 12)), draw(st.integers(1, 5))
+    counts = rng.integers(1, 20, k).astype(np.float64)
+    per_label = rng.random((k, b)) * counts[:, None]
+    total = per_label.sum(0)
+    kind = draw(
+        st.sampled_from(
+            ["ok"] * 5
+            + [
+                "negative",
+                "nan",
+                "inf",
+                "zeros",
+                "shape",
+                "subnormal",
+                "huge",
+                "no_labels",
+                "mismatch",
+            ]
+        )
+    )
+    if kind == "negative":
+        per_label[0, 0] = -1.0
+    elif kind == "nan":
+        total[0] = np.nan
+    elif kind == "inf":
+        counts[0] = np.inf
+    elif kind == "zeros":
+        per_label[:] = 0.0
+        total[:] = 0.0
+    elif kind == "shape":
+        per_label = per_label[:, :-1] if b > 1 else per_label.T
+    elif kind == "subnormal":
+        per_label *= 5e-324
+        total = per_label.sum(0)
+    elif kind == "huge":
+        per_label *= 1e300
+        total = per_label.sum(0)
+    elif kind == "no_labels":
+        per_label = counts = None
+    elif kind == "mismatch":
+        total = total * 2.0
+    kw = {}
+    if draw(st.booleans()):
+        kw["base"] = draw(bases())
+    if draw(st.booleans()):
+        kw["weighting"] = draw(weightings())
+    return Call(
+        "softent.measures_from_masses",
+        softent.measures_from_masses,
+        (total, per_label, counts),
+        kw,
+        (dict,),
+        nan_ok=RATIOS,
+    )
+
+
+def _report_calls(source: Any, label_sets: Any, kw: dict[str, Any]) -> dict[str, Any]:
+    r = softent.report(source, label_sets, **kw)
+    return {
+        "dict": r.to_dict(),
+        "table": r.format_table(),
+        "str": str(r),
+        "pandas": r.to_pandas().to_dict(),
+    }
+
+
+@target("softent.report", "soft")
+def _report(draw):
+    z = draw(arrays_or_junk(float_arrays(max_rows=40)))
+    n = rows(z)
+    kind = draw(st.sampled_from(["dict", "dict", "array", "none", "names"]))
+    if kind == "dict":
+        label_sets = {
+            name: draw(label_arrays(n)) for name in draw(st.sampled_from([["x"], ["x", "y"]]))
+        }
+    elif kind == "array":
+        label_sets = draw(label_arrays(n))
+    elif kind == "names":
+        label_sets = draw(st.sampled_from(["x", ["x", "y"], [""], {"": [1]}, {3: [1]}]))
+    else:
+        label_sets = None
+    kw: dict[str, Any] = {}
+    for key, strategy in {
+        "bootstrap": sizes(0, 3),
+        "confidence": probabilities(),
+        "bootstrap_seed": seeds_arg(),
+        "base": bases(),
+        "weighting": weightings(),
+        "n_bins": sizes(1, 24),
+        "metric": metrics(),
+        "temperature": temperatures(),
+        "num_threads": thread_counts(),
+    }.items():
+        if draw(st.sampled_from(range(3))) == 2:
+            kw[key] = draw(strategy)
+    if draw(st.booleans()):  # an optimality row: both names, sometimes odd ones
+        kw["input_set"] = draw(st.sampled_from(["x", "x", "y", "z", 3]))
+        kw["output_set"] = draw(st.sampled_from(["y", "y", "x", "z"]))
+    return Call(
+        "softent.report",
+        _report_calls,
+        (z, label_sets, kw),
+        {},
+        (dict,),
+        nan_ok=RATIOS + BOOTSTRAP_COLUMNS,
+    )
+
+
+def _accumulator_scenario(
+    init: dict[str, Any],
+    batches: list[tuple[Any, Any, str]],
+    other_batches: list[tuple[Any, Any, str]] | None,
+    self_merge: bool,
+    base: Any,
+    weighting: Any,
+    device: Any = "cpu",
+    stream: bool = False,
+) -> dict[str, Any]:
+    """Build, update (or update_from), move, merge, copy, save, load and read an
+    Accumulator; every result out."""
+    acc = softent.Accumulator(**init)
+    acc.to(device)  # only "cpu" / -1 / torch.device("cpu") exist in a CPU-only build
+    if stream:
+        acc.update_from(((z, labels) for z, labels, _ in batches), nonfinite=batches[0][2])
+    else:
+        for z, labels, nonfinite in batches:
+            acc.update(z, labels, nonfinite=nonfinite)
+    if self_merge:
+        acc.merge(acc)
+    if other_batches is not None:
+        other = softent.Accumulator(**init)
+        for z, labels, nonfinite in other_batches:
+            other.update(z, labels, nonfinite=nonfinite)
+        acc.merge(other)
+    out: dict[str, Any] = {"n_rows": acc.n_rows}
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "state.npz"
+        acc.save(path)
+        loaded = softent.Accumulator.load(path)
+    out["loaded_entropy"] = loaded.entropy(base=base)
+    out["copy_state"] = softent.Accumulator.from_state_dict(acc.copy().state_dict()).entropy()
+    out["entropy"] = acc.entropy(base=base)
+    for name in acc.label_sets:
+        out[f"mi[{name}]"] = acc.mutual_information(name, base=base, weighting=weighting)
+        out[f"ch[{name}]"] = acc.conditional_entropy(name, base=base, weighting=weighting)
+        out[f"le[{name}]"] = acc.label_entropies(name, base=base)
+        out[f"info[{name}]"] = acc.information(name, base=base, weighting=weighting)
+        out[f"report[{name}]"] = softent.report(acc, name).to_dict()
+    if acc.bootstrap:
+        out["replicates"] = acc.replicate_measures(base=base, weighting=weighting)
+        out["replicate_histograms"] = acc.replicate_histograms()
+    out["result"] = acc.result()
+    return out
+
+
+@target("softent.Accumulator", "soft")
+def _accumulator(draw):
+    d = draw(st.integers(1, 6))
+    init: dict[str, Any] = {"dim": d} if draw(st.sampled_from(range(10))) < 9 else {}
+    for key, strategy in {
+        "n_bins": sizes(1, 24),
+        "seed": seeds_arg(),
+        "metric": metrics(),
+        "temperature": temperatures(),
+        "num_threads": thread_counts(),
+        "bootstrap": sizes(0, 3),
+        "bootstrap_seed": seeds_arg(),
+        "internal_shape": st.sampled_from([None, (), (2,), (0,), (-1,), (2**40, 2**40), "2"]),
+        "label_sets": mostly(
+            st.sampled_from([None, "y", ["y"], ["y", "w"]]),
+            st.sampled_from([[""], [3], ["y", "y"], "", b"y"]),
+        ),
+    }.items():
+        if draw(st.sampled_from(range(4))) == 3:
+            init[key] = draw(strategy)
+    if draw(st.sampled_from(range(12))) == 11:
+        init["dim"] = draw(sizes(1, 6))  # maybe not the batches' D
+    if draw(st.sampled_from(range(8))) == 7:
+        init["centres"] = draw(arrays_or_junk(float_arrays(max_rows=12)))
+    if draw(st.sampled_from(range(8))) == 7:
+        init["box"] = draw(st.sampled_from([(-1.0, 1.0), (1.0, -1.0), (0, 0), (np.nan, 1), "x"]))
+    elif init.get("metric") in ("euclidean", "sqeuclidean") and "centres" not in init:
+        init["box"] = (-3.0, 3.0)  # a stream needs fixed centres for these metrics
+
+    def batch(rng_seed: int) -> tuple[Any, Any, str]:
+        rng = np.random.default_rng(rng_seed)
+        n = draw(st.integers(0, 40)) if draw(st.booleans()) else draw(st.integers(8, 40))
+        z = (
+            rng.normal(0, 1, (n, d))
+            if draw(st.sampled_from(range(6))) < 5
+            else draw(float_arrays())
+        )
+        sets = init.get("label_sets")
+        if sets is None or draw(st.sampled_from(range(5))) == 4:
+            labels = draw(st.one_of(st.none(), label_arrays(rows(z))))
+        else:
+            names = [sets] if isinstance(sets, str) else list(sets)
+            labels = {str(s): draw(label_arrays(rows(z))) for s in names if draw(st.booleans())}
+        return z, labels, draw(nonfinites())
+
+    batches = [batch(draw(seeds)) for _ in range(draw(st.integers(1, 2)))]
+    others = [batch(draw(seeds))] if draw(st.booleans()) else None
+    device = draw(
+        mostly(
+            st.sampled_from(["cpu", -1, torch.device("cpu")]),
+            st.sampled_from(["cuda:0", "cuda", 0, "meta", "tpu", None, 1.5]),
+            0.8,
+        )
+    )
+    stream = draw(st.booleans())
+    return Call(
+        "softent.Accumulator",
+        _accumulator_scenario,
+        (
+            init,
+            batches,
+            others,
+            draw(st.sampled_from(range(10))) == 9,
+            draw(bases()),
+            draw(weightings()),
+            device,
+            stream,
+        ),
+        {},
+        (dict,),
+        nan_ok=RATIOS + BOOTSTRAP_COLUMNS,
+    )
+
+
+@target("softent.Bins", "soft")
+def _bins(draw):
+    def make(centres: Any, metric: Any, temperature: Any) -> dict[str, Any]:
+        b = softent.Bins(centres, metric, temperature)
+        return {"fingerprint": b.fingerprint(), "repr": repr(b)}
+
+    return Call(
+        "softent.Bins",
+        make,
+        (
+            draw(arrays_or_junk(float_arrays(max_rows=12))),
+            draw(metrics()),
+            draw(mostly(st.floats(0.05, 5.0), temperatures())),
+        ),
+        {},
+        (dict,),
+    )
+
+
+# ----------------------------------------------------------------------------- softent.torch
+
+
+def _torch_labels(draw: Any, n: int) -> Any:
+    labels = draw(label_arrays(n))
+    if draw(st.booleans()) and isinstance(labels, np.ndarray) and labels.dtype.kind in "iu":
+        return torch.from_numpy(labels.astype(np.int64))
+    return labels
+
+
+for _name in ("entropy", "conditional_entropy", "mutual_information", "information"):
+
+    def _torch_fn(draw, _name=_name):
+        z = draw(arrays_or_junk(float_arrays(torch_only=draw(st.sampled_from(range(4))) < 3)))
+        kw = soft_kwargs(draw, torch_front=True)
+        if kw.get("temperature") == "auto" and draw(st.booleans()):
+            kw["temperature"] = torch.tensor(
+                draw(st.sampled_from([0.3, 1e-160, 1e-300, 5.0])),
+                dtype=torch.float64,
+                requires_grad=True,
+            )
+        args: tuple = (z,)
+        if _name != "entropy":
+            args = (z, _torch_labels(draw, rows(z)))
+            if draw(st.booleans()):
+                kw["n_labels"] = draw(optional_sizes(1, 8))
+            if draw(st.booleans()):
+                kw["weighting"] = draw(weightings())
+        expect = (stt.TorchInformation,) if _name == "information" else (torch.Tensor,)
+        return Call(f"softent.torch.{_name}", getattr(stt, _name), args, kw, expect)
+
+    TARGETS[f"softent.torch.{_name}"] = st.composite(_torch_fn)()
+    FAMILY[f"softent.torch.{_name}"] = "torch"
+
+
+@target("softent.torch.information_plane", "torch")
+def _information_plane(draw):
+    rng = np.random.default_rng(draw(seeds))
+    n = draw(st.sampled_from(range(6)))
+    history = [
+        {
+            "step": i,
+            "layer": draw(st.sampled_from(["a", "b"])),
+            "x": float(rng.random()),
+            "y": draw(st.sampled_from([float(rng.random()), math.nan, None, "1", -1.0])),
+        }
+        for i in range(n)
+    ]
+    if draw(st.sampled_from(range(5))) == 4:
+        history = draw(st.sampled_from([None, "x", [1, 2], [{}]]))
+    x = draw(st.sampled_from(["x", "x", "y", "missing", 3]))
+    return Call(
+        "softent.torch.information_plane", stt.information_plane, (history, x, "y"), {}, (dict,)
+    )
+
+
+def _cache_bytes(nbytes: Any) -> int:
+    """Set the backward cache and put the previous value back (it is process-global)."""
+    previous = stt.set_backward_cache_bytes(nbytes)
+    stt.set_backward_cache_bytes(previous)
+    return previous
+
+
+@target("softent.torch.set_backward_cache_bytes", "torch")
+def _backward_cache(draw):
+    return Call(
+        "softent.torch.set_backward_cache_bytes", _cache_bytes, (draw(sizes(0, 2**26)),), {}, (int,)
+    )
+
+
+def _monitor_scenario(layers: Any, kw: dict[str, Any], x: Any, labels: Any) -> dict[str, Any]:
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    model = model.to(x.dtype)  # the model takes its input's dtype: softent's side is fuzzed
+    mon = stt.LayerMonitor(model, layers, **kw)
+    try:
+        out = {}
+        for step in range(2):
+            mon.set_labels(labels)
+            with torch.no_grad():
+                model(x)
+            out[f"record{step}"] = mon.record(step)
+        out["curves"] = mon.curves("mutual_information")
+        out["pandas"] = mon.to_pandas().to_dict()
+        return out
+    finally:
+        mon.close()
+
+
+@target("softent.torch.LayerMonitor", "torch")
+def _monitor(draw):
+    rng = np.random.default_rng(draw(seeds))
+    n = draw(st.integers(1, 24))
+    x = torch.from_numpy(rng.normal(0, 1, (n, 4)))
+    x = draw(st.sampled_from([x.float(), x.float(), x.double(), x.half()]))
+    layers = draw(
+        mostly(
+            st.sampled_from([["0"], ["0", "2"], ["1"]]),
+            st.sampled_from([["missing"], [], "0", [0]]),
+        )
+    )
+    kw: dict[str, Any] = {}
+    for key, strategy in {
+        "n_bins": sizes(1, 16),
+        "metric": metrics(),
+        "temperature": temperatures(),
+        "every": optional_sizes(1, 3),
+        "sample_every": sizes(1, 2),
+        "flatten": mostly(
+            st.sampled_from(["tokens", "sample", "mean", "first", "last"]),
+            st.sampled_from(["bogus", 3]),
+        ),
+        "base": bases(),
+        "weighting": weightings(),
+        "bootstrap": sizes(0, 2),
+        "num_threads": thread_counts(),
+    }.items():
+        if draw(st.sampled_from(range(4))) == 3:
+            kw[key] = draw(strategy)
+    labels = draw(st.one_of(st.none(), label_arrays(n)))
+    return Call(
+        "softent.torch.LayerMonitor",
+        _monitor_scenario,
+        (layers, kw, x, labels),
+        {},
+        (dict,),
+        nan_ok=RATIOS + BOOTSTRAP_COLUMNS,
+    )
+
+
+# ----------------------------------------------------------------------------- discrete: tables
+
+
+def table_kwargs(draw: Any, keys: tuple[str, ...]) -> tuple[dict[str, Any], bool]:
+    kw: dict[str, Any] = {}
+    options = {
+        "base": bases(),
+        "normalize": bools(),
+        "validate": st.one_of(st.just(True), bools()),
+        "axis": mostly(
+            st.sampled_from([-1, -1, -1, 0]),
+            st.sampled_from([2, -3, 1.0, "0", None, (0, 1), (0, 0)]),
+        ),
+        "given": mostly(st.sampled_from([-2, -1, 0, 1]), st.sampled_from([2, 1.0, "x"])),
+        "reduction": st.sampled_from([None, "mean", "sum", "none", "avg", 1]),
+    }
+    for key in keys:
+        if draw(st.booleans()):
+            kw[key] = draw(options[key])
+    # validate=False: the result on invalid values is unspecified (tables.py docstring)
+    lenient = kw.get("validate", True) is False
+    return kw, lenient
+
+
+TABLE_1 = {
+    "entropy": ("base", "normalize", "validate", "axis"),
+    "self_information": ("base", "validate"),
+}
+TABLE_2D = {
+    "joint_entropy": ("base", "normalize", "validate"),
+    "conditional_entropy": ("base", "normalize", "validate", "given"),
+    "mutual_information": ("base", "normalize", "validate"),
+}
+TABLE_PQ = {
+    "kl_divergence": ("base", "normalize", "validate", "axis"),
+    "cross_entropy": ("base", "normalize", "validate", "axis", "reduction"),
+    "js_divergence": ("base", "normalize", "validate", "axis"),
+}
+INF_DOCUMENTED = {"kl_divergence", "cross_entropy", "self_information"}
+
+
+def _table_target(name: str, keys: tuple[str, ...], kind: str):
+    fn = getattr(sd, name)
+
+    def draw_call(draw):
+        kw, lenient = table_kwargs(draw, keys)
+        if kind == "1":
+            args: tuple = (draw(arrays_or_junk(prob_tables(ndim=draw(st.sampled_from([1, 2]))))),)
+        elif kind == "2d":
+            args = (draw(arrays_or_junk(prob_tables(ndim=2))),)
+        else:
+            ndim = draw(st.sampled_from([1, 1, 2]))
+            p = draw(arrays_or_junk(prob_tables(ndim=ndim)))
+            if name == "cross_entropy" and draw(st.sampled_from(range(4))) == 3:
+                # the classification form: integer class ids, one per row of p
+                rng = np.random.default_rng(draw(seeds))
+                shape = getattr(p, "shape", (0,))
+                c = shape[-1] if len(shape) else 1
+                lo, hi = (-1, c + 1) if draw(st.sampled_from(range(4))) == 3 else (0, c)
+                ids = np.asarray(rng.integers(lo, max(hi, lo + 1), shape[:-1]))
+                q: Any = torch.from_numpy(ids) if isinstance(p, torch.Tensor) else ids
+                kw.pop("validate", None)  # torch raises its own error for ids out of range
+                lenient = False
+            else:
+                # mostly a q that fits p (same shape, same library), else any table
+                fits = hasattr(p, "shape") and draw(st.sampled_from(range(5))) < 4
+                q = draw(
+                    prob_tables(shape=tuple(p.shape), torch_layout=isinstance(p, torch.Tensor))
+                    if fits
+                    else arrays_or_junk(prob_tables(ndim=ndim))
+                )
+            args = (p, q)
+        return Call(
+            f"softent.discrete.{name}",
+            fn,
+            args,
+            kw,
+            NUMBER,
+            allow_inf=name in INF_DOCUMENTED,
+            lenient=lenient,
+        )
+
+    TARGETS[f"softent.discrete.{name}"] = st.composite(draw_call)()
+    FAMILY[f"softent.discrete.{name}"] = "discrete"
+
+
+for _name, _keys in TABLE_1.items():
+    _table_target(_name, _keys, "1")
+for _name, _keys in TABLE_2D.items():
+    _table_target(_name, _keys, "2d")
+for _name, _keys in TABLE_PQ.items():
+    _table_target(_name, _keys, "pq")
+
+
+# ----------------------------------------------------------------------------- discrete: estimate
+
+
+def estimate_kwargs(draw: Any, n: int, alphabet: str | None) -> dict[str, Any]:
+    kw: dict[str, Any] = {}
+    options: dict[str, st.SearchStrategy] = {
+        "estimator": estimators(),
+        "weights": weight_arrays(n),
+        "base": bases(),
+        "num_threads": thread_counts(),
+    }
+    if alphabet == "size":
+        options["alphabet_size"] = optional_sizes(1, 32)
+    elif alphabet == "sizes":
+        options["alphabet_sizes"] = st.one_of(
+            st.none(),
+            st.tuples(optional_sizes(1, 32), optional_sizes(1, 32)),
+            st.sampled_from([(1,), 3, "x", (None, None, None)]),
+        )
+    for key, strategy in options.items():
+        if draw(st.booleans()):
+            kw[key] = draw(strategy)
+    # alpha is the Dirichlet prior: with estimator='dirichlet' (and, rarely, without)
+    if kw.get("estimator") == "dirichlet" or draw(st.sampled_from(range(10))) == 9:
+        kw["alpha"] = draw(alphas())
+    return kw
+
+
+ESTIMATE = {
+    "entropy": (1, "size", (float,)),
+    "joint_entropy": (2, None, (float,)),
+    "conditional_entropy": (2, None, (float,)),
+    "mutual_information": (2, None, (float,)),
+    "conditional_mutual_information": (3, None, (float,)),
+    "information": (2, "sizes", (sd.DiscreteInformation,)),
+    "mutual_information_matrix": (-1, None, (np.ndarray, float, torch.Tensor)),
+}
+
+
+def _estimate_target(name: str, n_args: int, alphabet: str | None, expect: tuple) -> None:
+    fn = getattr(sd.estimate, name)
+
+    def draw_call(draw):
+        n = draw(st.integers(0, 64))
+        if n_args == -1:  # [N, C] columns, and optionally y
+            args: tuple = (draw(arrays_or_junk(code_arrays(n, cols=True, min_cols=2))),)
+            if draw(st.booleans()):
+                args += (draw(code_arrays(n + draw(st.sampled_from([0, 0, 0, 1])))),)
+        else:
+            args = tuple(
+                draw(
+                    arrays_or_junk(
+                        code_arrays(max(0, n + draw(st.sampled_from([0] * 8 + [1, -1]))))
+                    )
+                )
+                for _ in range(n_args)
+            )
+        return Call(
+            f"softent.discrete.estimate.{name}",
+            fn,
+            args,
+            estimate_kwargs(draw, n, alphabet),
+            expect,
+        )
+
+    TARGETS[f"softent.discrete.estimate.{name}"] = st.composite(draw_call)()
+    FAMILY[f"softent.discrete.estimate.{name}"] = "discrete"
+
+
+for _name, (_n, _alphabet, _expect) in ESTIMATE.items():
+    _estimate_target(_name, _n, _alphabet, _expect)
+
+
+# ----------------------------------------------------------------------------- discrete: counting
+
+
+def _counting_kw(draw: Any, n: int, dense: bool = False) -> dict[str, Any]:
+    kw: dict[str, Any] = {}
+    if draw(st.booleans()):
+        kw["weights"] = draw(weight_arrays(n))
+    if draw(st.booleans()):
+        kw["num_threads"] = draw(thread_counts())
+    if dense and draw(st.booleans()):
+        kw["max_dense_bytes"] = draw(optional_sizes(0, 4096))
+    return kw
+
+
+@target("softent.discrete.counting.histogram", "discrete")
+def _histogram(draw):
+    n = draw(st.integers(0, 64))
+    return Call(
+        "softent.discrete.counting.histogram",
+        sd.counting.histogram,
+        (draw(arrays_or_junk(code_arrays(n))),),
+        _counting_kw(draw, n),
+        None,
+    )
+
+
+def _joint_counts_nonzero(x: Any, y: Any, **kw: Any) -> tuple:
+    jc = sd.counting.joint_counts(x, y, **kw)
+    return jc, jc.nonzero()
+
+
+@target("softent.discrete.counting.joint_counts", "discrete")
+def _joint_counts(draw):
+    n = draw(st.integers(0, 64))
+    x = draw(arrays_or_junk(code_arrays(n)))
+    y = draw(arrays_or_junk(code_arrays(n + draw(st.sampled_from([0, 0, 0, 1])))))
+    return Call(
+        "softent.discrete.counting.joint_counts",
+        _joint_counts_nonzero,
+        (x, y),
+        _counting_kw(draw, n, dense=True),
+        (tuple,),
+    )
+
+
+@target("softent.discrete.counting.column_tables", "discrete")
+def _column_tables(draw):
+    n = draw(st.integers(0, 48))
+    x = draw(arrays_or_junk(code_arrays(n, cols=True)))
+    y = draw(arrays_or_junk(code_arrays(n)))
+    return Call(
+        "softent.discrete.counting.column_tables",
+        sd.counting.column_tables,
+        (x, y),
+        _counting_kw(draw, n),
+        (sd.counting.ColumnTables,),
+    )
+
+
+@target("softent.discrete.counting.pair_tables", "discrete")
+def _pair_tables(draw):
+    n = draw(st.integers(0, 48))
+    x = draw(arrays_or_junk(code_arrays(n, cols=True)))
+    pairs = draw(
+        st.sampled_from(
+            [
+                *[None] * 6,
+                *[[(0, 1)]] * 3,
+                np.array([[0, 0]]),
+                [(0, 9)],
+                [(-1, 0)],
+                np.zeros((0, 2), int),
+                [(0,)],
+                "all",
+                np.array([[0.5, 1]]),
+            ]
+        )
+    )
+    return Call(
+        "softent.discrete.counting.pair_tables",
+        sd.counting.pair_tables,
+        (x, pairs),
+        _counting_kw(draw, n),
+        (sd.counting.PairTables,),
+    )
+
+
+@target("softent.discrete.counting.encode", "discrete")
+def _encode(draw):
+    kw = {"name": draw(st.sampled_from(["x", "labels"]))} if draw(st.booleans()) else {}
+    return Call(
+        "softent.discrete.counting.encode",
+        sd.counting.encode,
+        (draw(arrays_or_junk(code_arrays(cols=draw(st.booleans())))),),
+        kw,
+        (sd.counting.Encoded,),
+    )
+
+
+def _counts_scenario(
+    batches: list[tuple[Any, Any, Any]],
+    other: list[tuple[Any, Any, Any]] | None,
+    self_merge: bool,
+    read: dict[str, Any],
+) -> dict[str, Any]:
+    c = sd.Counts()
+    for x, y, w in batches:
+        c.update(x, y, weights=w)
+    if self_merge:
+        c.merge(c)
+    if other is not None:
+        o = sd.Counts()
+        for x, y, w in other:
+            o.update(x, y, weights=w)
+        c.merge(o)
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "counts.npz"
+        c.save(path)
+        loaded = sd.Counts.load(path)
+    out = {
+        "n": c.n,
+        "counts_x": c.counts_x(),
+        "entropy": c.entropy(**read),
+        "loaded": loaded.entropy(**read),
+        "state": sd.Counts.from_state_dict(c.state_dict()).entropy(**read),
+    }
+    if c.paired:
+        info_kw = {k: v for k, v in read.items() if k != "alphabet_size"}
+        out["counts_y"] = c.counts_y()
+        out["joint"] = c.joint()
+        out["information"] = c.information(**info_kw)
+        out["mi"] = c.mutual_information(**info_kw)
+    return out
+
+
+@target("softent.discrete.Counts", "discrete")
+def _counts(draw):
+    paired = draw(st.booleans())
+
+    def batch():
+        n = draw(st.integers(0, 40))
+        x = draw(code_arrays(n))
+        y = draw(code_arrays(n + draw(st.sampled_from([0] * 8 + [1])))) if paired else None
+        return x, y, draw(weight_arrays(n)) if draw(st.sampled_from(range(8))) == 7 else None
+
+    batches = [batch() for _ in range(draw(st.integers(1, 3)))]
+    other = [batch()] if draw(st.booleans()) else None
+    read = {
+        k: v
+        for k, v in estimate_kwargs(draw, 0, "size").items()
+        if k in ("estimator", "alpha", "alphabet_size", "base")
+    }
+    return Call(
+        "softent.discrete.Counts",
+        _counts_scenario,
+        (batches, other, draw(st.sampled_from(range(10))) == 9, read),
+        {},
+        (dict,),
+    )
+
+
+# ----------------------------------------------------------------------------- discrete: quantise
+
+
+def _ranges():
+    return mostly(
+        st.sampled_from([(-3.0, 3.0), (-1, 1)]),
+        st.sampled_from(
+            [
+                None,
+                (1.0, -1.0),
+                (0.0, 0.0),
+                (np.nan, 1.0),
+                (-np.inf, 1.0),
+                (0, 1e308),
+                "x",
+                (1,),
+                (-1e-300, 1e-300),
+            ]
+        ),
+    )
+
+
+def _out_of_range():
+    return mostly(st.sampled_from(["raise", "clip"]), st.sampled_from(["wrap", None]))
+
+
+@target("softent.discrete.quantise.equal_width", "discrete")
+def _equal_width(draw):
+    kw: dict[str, Any] = {}
+    if draw(st.booleans()):
+        kw["range"] = draw(_ranges())
+    if draw(st.booleans()):
+        kw["out_of_range"] = draw(_out_of_range())
+    return Call(
+        "softent.discrete.quantise.equal_width",
+        sd.quantise.equal_width,
+        (draw(arrays_or_junk(float_arrays())), draw(sizes(1, 64))),
+        kw,
+        None,
+    )
+
+
+@target("softent.discrete.quantise.levels", "discrete")
+def _levels(draw):
+    kw: dict[str, Any] = {"limits": draw(_ranges())}
+    if draw(st.booleans()):
+        kw["out_of_range"] = draw(_out_of_range())
+    return Call(
+        "softent.discrete.quantise.levels",
+        sd.quantise.levels,
+        (draw(arrays_or_junk(float_arrays())), draw(sizes(1, 300))),
+        kw,
+        None,
+    )
+
+
+@target("softent.discrete.quantise.quantile", "discrete")
+def _quantile(draw):
+    return Call(
+        "softent.discrete.quantise.quantile",
+        sd.quantise.quantile,
+        (draw(arrays_or_junk(float_arrays())), draw(sizes(1, 64))),
+        {},
+        None,
+    )
+
+
+@target("softent.discrete.quantise.dequantise", "discrete")
+def _dequantise(draw):
+    return Call(
+        "softent.discrete.quantise.dequantise",
+        sd.quantise.dequantise,
+        (draw(arrays_or_junk(code_arrays())), draw(sizes(2, 300)), draw(_ranges())),
+        {},
+        None,
+    )
+
+
+@target("softent.discrete.quantise.code_dtype", "discrete")
+def _code_dtype(draw):
+    return Call(
+        "softent.discrete.quantise.code_dtype",
+        sd.quantise.code_dtype,
+        (draw(sizes(1, 2**40)),),
+        {},
+        (np.dtype,),
+    )
+
+
+# ----------------------------------------------------------------------------- discrete: capacity
+
+
+def _positive_reals():
+    return st.one_of(
+        st.floats(1e-6, 1e6),
+        st.sampled_from([0.0, -1.0, math.nan, math.inf, 1e-320, 1e308, "1", None]),
+    )
+
+
+@target("softent.discrete.channel_capacity", "discrete")
+def _channel_capacity(draw):
+    rng = np.random.default_rng(draw(seeds))
+    x, y = draw(st.integers(1, 6)), draw(st.integers(1, 6))
+    m = rng.dirichlet(np.ones(y) * draw(st.sampled_from([0.1, 1.0])), size=x)
+    m = draw(
+        st.sampled_from(
+            [
+                m,
+                m,
+                m,
+                m * 2,
+                -m,
+                m.T,
+                m[0],
+                np.eye(x),
+                np.full((x, y), np.nan),
+                np.zeros((0, y)),
+                "x",
+            ]
+        )
+    )
+    kw: dict[str, Any] = {}
+    if draw(st.booleans()):
+        kw["tol"] = draw(st.sampled_from([1e-12, 1e-6, 0.0, -1.0, math.nan, 1.0, "x"]))
+    if draw(st.booleans()):
+        kw["max_iter"] = draw(
+            st.one_of(st.integers(1, 2000), st.sampled_from([0, -1, 1.5, "10", None, 2**64]))
+        )
+    if draw(st.booleans()):
+        kw["base"] = draw(bases())
+    return Call(
+        "softent.discrete.channel_capacity", sd.channel_capacity, (m,), kw, (sd.ChannelCapacity,)
+    )
+
+
+@target("softent.discrete.gaussian_channel_capacity", "discrete")
+def _gaussian_capacity(draw):
+    kw = {"base": draw(bases())} if draw(st.booleans()) else {}
+    return Call(
+        "softent.discrete.gaussian_channel_capacity",
+        sd.gaussian_channel_capacity,
+        (draw(_positive_reals()), draw(_positive_reals())),
+        kw,
+        (float,),
+    )
+
+
+@target("softent.discrete.layer_capacity", "discrete")
+def _layer_capacity(draw):
+    w = draw(arrays_or_junk(float_arrays(max_rows=8, max_cols=8)))
+    kw: dict[str, Any] = {"power": draw(_positive_reals())}
+    if draw(st.booleans()):
+        kw["allocation"] = draw(st.sampled_from(["water_filling", "equal", "greedy", None]))
+    if draw(st.booleans()):
+        kw["base"] = draw(bases())
+    return Call(
+        "softent.discrete.layer_capacity",
+        sd.layer_capacity,
+        (w, draw(_positive_reals())),
+        kw,
+        (sd.LayerCapacity,),
+    )
+
+
+@target("softent.discrete.capacity.water_filling", "discrete")
+def _water_filling(draw):
+    return Call(
+        "softent.discrete.capacity.water_filling",
+        sd.capacity.water_filling,
+        (draw(arrays_or_junk(float_arrays(ndim=1, positive=True))), draw(_positive_reals())),
+        {},
+        (tuple,),
+    )
+
+
+# ----------------------------------------------------------------------------- discrete: estimators
+
+
+@target("softent.discrete.entropy_from_counts", "discrete")
+def _entropy_from_counts(draw):
+    kw = {
+        k: v
+        for k, v in estimate_kwargs(draw, 0, "size").items()
+        if k in ("estimator", "alpha", "alphabet_size", "base")
+    }
+    return Call(
+        "softent.discrete.entropy_from_counts",
+        sd.entropy_from_counts,
+        (draw(arrays_or_junk(prob_tables(counts=True))),),
+        kw,
+        (float,),
+    )
+
+
+def _profile_entropy(counts: Any, alphabet_size: Any, kw: dict[str, Any]) -> float:
+    return sd.estimators.entropy_from_profile(
+        sd.estimators.profile(counts, alphabet_size=alphabet_size), **kw
+    )
+
+
+@target("softent.discrete.estimators.profile", "discrete")
+def _profile(draw):
+    kw = {k: v for k, v in estimate_kwargs(draw, 0, None).items() if k in ("estimator", "alpha")}
+    return Call(
+        "softent.discrete.estimators.profile",
+        _profile_entropy,
+        (draw(arrays_or_junk(prob_tables(counts=True))), draw(optional_sizes(1, 32)), kw),
+        {},
+        (float,),
+    )
+
+
+@target("softent.discrete.estimators.mutual_information_from_table", "discrete")
+def _mi_from_table(draw):
+    kw = {
+        k: v
+        for k, v in estimate_kwargs(draw, 0, None).items()
+        if k in ("estimator", "alpha", "base")
+    }
+    return Call(
+        "softent.discrete.estimators.mutual_information_from_table",
+        sd.estimators.mutual_information_from_table,
+        (draw(arrays_or_junk(prob_tables(ndim=2, counts=True))),),
+        kw,
+        (float,),
+    )
+
+
+# ----------------------------------------------------------------------------- discrete: masses
+
+
+@target("softent.discrete.entropy_of_masses", "discrete")
+def _entropy_of_masses(draw):
+    return Call(
+        "softent.discrete.entropy_of_masses",
+        sd.entropy_of_masses,
+        (draw(arrays_or_junk(prob_tables(ndim=draw(st.sampled_from([1, 2]))))),),
+        {},
+        NUMBER,
+    )
+
+
+@target("softent.discrete.information_of_masses", "discrete")
+def _information_of_masses(draw):
+    per_label = draw(arrays_or_junk(prob_tables(ndim=2, counts=True)))
+    counts = draw(prob_tables(ndim=1, counts=True))
+    total = draw(st.one_of(st.none(), prob_tables(ndim=1, counts=True)))
+    kw = {"base": draw(bases())} if draw(st.booleans()) else {}
+    return Call(
+        "softent.discrete.information_of_masses",
+        sd.information_of_masses,
+        (per_label, counts, draw(weightings()), "fuzz", total),
+        kw,
+        (tuple,),
+    )
+
+
+@target("softent.discrete.label_weights", "discrete")
+def _label_weights(draw):
+    return Call(
+        "softent.discrete.label_weights",
+        sd.label_weights,
+        (draw(arrays_or_junk(prob_tables(counts=True))), draw(weightings()), "fuzz"),
+        {},
+        NUMBER,
+    )
+
+
+@target("softent.discrete.to_base", "discrete")
+def _to_base(draw):
+    nats = draw(st.one_of(st.floats(0, 100), arrays_or_junk(prob_tables())))
+    return Call(
+        "softent.discrete.to_base",
+        sd.to_base,
+        (nats, draw(bases()), "fuzz"),
+        {},
+        NUMBER,
+        lenient=True,
+    )  # a unit conversion: NaN in, NaN out is its contract
+
+
+@target("softent.discrete.unit_name", "discrete")
+def _unit_name(draw):
+    return Call("softent.discrete.unit_name", sd.unit_name, (draw(bases()),), {}, (str,))

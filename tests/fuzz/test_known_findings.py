@@ -1,0 +1,128 @@
+"""One reproduction of each known fuzz finding (known_findings.py), as a strict xfail.
+
+Each builds the smallest call that shows the bug and asserts the fuzz contract on it
+(fuzz_core.judge). They fail today; when a bug is fixed its test passes, xfail_strict turns
+that into a failure, and the fixer removes the entry here and in known_findings.py (after
+which test_fuzz.py checks that class of input again).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import softent
+import softent.discrete as sd
+import softent.torch as stt
+import torch
+from fuzz_core import Call, judge
+from fuzz_targets import RATIOS
+from known_findings import KNOWN
+
+
+def _neg_bit(t: torch.Tensor) -> torch.Tensor:
+    """``t`` as a view with the negative bit set (the values are t's)."""
+    return torch.complex(torch.zeros_like(t), -t).conj().imag
+
+
+def _layer_w() -> np.ndarray:
+    w = np.random.default_rng(0).normal(size=(4, 4))
+    w[1, 0] = 1e308
+    return w
+
+
+def _float16_z() -> torch.Tensor:
+    """55 float16 values ~1e-3 (seeded) whose euclidean soft-entropy gradient is not finite."""
+    g = torch.Generator().manual_seed(10)
+    return (torch.randn(55, 1, generator=g) * 1e-3).half().requires_grad_()
+
+
+Z = np.random.default_rng(0).normal(size=(8, 3))
+
+REPRODUCTIONS = {
+    "ragged_lists": lambda: Call("softent.entropy", softent.entropy, ([[1.0, 2.0], [3.0]],)),
+    "floor_unvalidated": lambda: Call(
+        "softent.discrete.entropy_of_masses", sd.entropy_of_masses, (None,)
+    ),
+    "bfloat16_centres": lambda: Call(
+        "softent.Accumulator",
+        softent.Accumulator,
+        (),
+        {"centres": torch.randn(4, 3, generator=torch.Generator().manual_seed(0)).bfloat16()},
+    ),
+    "extreme_weights": lambda: Call(
+        "softent.discrete.counting.histogram",
+        sd.counting.histogram,
+        (np.zeros(3, np.int64),),
+        {"weights": np.full(3, 1e308)},
+    ),
+    "bins_unvalidated": lambda: Call(
+        "softent.Bins",
+        lambda: repr(softent.Bins(np.array([1.0, 2.0]), "dot", 0.05)),
+    ),
+    "negative_bit_tensor": lambda: Call(
+        "softent.discrete.entropy_from_counts",
+        sd.entropy_from_counts,
+        (_neg_bit(torch.tensor([1.0, 2.0, 3.0])),),
+    ),
+    "gaussian_capacity_subnormal_noise": lambda: Call(
+        "softent.discrete.gaussian_channel_capacity", sd.gaussian_channel_capacity, (1.0, 1e-320)
+    ),
+    "layer_capacity_overflow": lambda: Call(
+        "softent.discrete.layer_capacity", sd.layer_capacity, (_layer_w(), 1.0), {"power": 1e5}
+    ),
+    "code_dtype_str": lambda: Call(
+        "softent.discrete.quantise.code_dtype", sd.quantise.code_dtype, ("3",)
+    ),
+    "measures_divide_warning": lambda: Call(
+        "softent.measures_from_masses",
+        softent.measures_from_masses,
+        (np.array([1.0, 1.0]), np.array([[0.0, 0.0], [1.0, 1.0]]), np.array([3.0, 4.0])),
+        nan_ok=RATIOS,
+    ),
+    "overflow_warnings": lambda: Call(
+        "softent.discrete.quantise.levels",
+        sd.quantise.levels,
+        (np.array([[-1e308], [-3.6e-4]]), 252),
+        {"limits": (-3.0, 3.0), "out_of_range": "clip"},
+    ),
+    "torch_float16_gradient": lambda: Call(
+        "softent.torch.entropy",
+        stt.entropy,
+        (_float16_z(),),
+        {"metric": "euclidean", "seed": 400},
+    ),
+    "mixed_torch_numpy": lambda: Call(
+        "softent.discrete.estimate.conditional_mutual_information",
+        sd.estimate.conditional_mutual_information,
+        (torch.arange(12) % 3, np.arange(12) % 2, np.arange(12) % 4),
+    ),
+    "monitor_sample_every_none": lambda: Call(
+        "softent.torch.LayerMonitor",
+        lambda: stt.LayerMonitor(
+            torch.nn.Sequential(torch.nn.Linear(4, 3)), ["0"], sample_every=None
+        ).close(),
+    ),
+    "metric_unhashable": lambda: Call("softent.entropy", softent.entropy, (Z,), {"metric": [2]}),
+    "information_plane_non_sequence": lambda: Call(
+        "softent.torch.information_plane", stt.information_plane, (None,)
+    ),
+}
+
+
+def test_every_known_finding_has_a_reproduction():
+    assert set(REPRODUCTIONS) == {k.key for k in KNOWN}
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        pytest.param(
+            k.key, marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=k.what)
+        )
+        for k in KNOWN
+    ],
+)
+def test_known_finding(key: str):
+    call = REPRODUCTIONS[key]()
+    verdict = judge(call)
+    assert verdict.good, f"{verdict.kind}: {verdict.detail}\n  call: {call!r}"
