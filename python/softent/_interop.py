@@ -428,6 +428,8 @@ def parse_device(device: Any, api: str) -> int:
 
 
 def _check_cuda_build(api: str, device: Any) -> None:
+    """Refuse a CUDA device that this build, torch or the machine cannot use (a
+    RuntimeError naming ``device``, not torch's own AssertionError at the first copy)."""
     from . import _core
 
     if not _core.build_info()["cuda"]:
@@ -435,6 +437,18 @@ def _check_cuda_build(api: str, device: Any) -> None:
             api,
             "device",
             "'cpu' or -1 (this softent build has no CUDA support)",
+            repr(device),
+            RuntimeError,
+        )
+    try:
+        import torch
+    except ImportError:
+        fail(api, "device", "'cpu' or -1 (CUDA state needs torch)", repr(device), RuntimeError)
+    if not torch.cuda.is_available():
+        fail(
+            api,
+            "device",
+            "'cpu' or -1 (torch sees no CUDA device: torch.cuda.is_available() is False)",
             repr(device),
             RuntimeError,
         )

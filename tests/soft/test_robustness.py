@@ -318,6 +318,33 @@ def test_to_cuda_on_a_cpu_only_build_is_refused(data, device):
     assert acc.update(z, labels).n_rows == 400  # still usable where it was
 
 
+def _torch_sees_cuda() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return bool(torch.cuda.is_available())
+
+
+@pytest.mark.skipif(
+    not softent.build_info()["cuda"] or _torch_sees_cuda(),
+    reason="needs a CUDA build on a machine where torch sees no CUDA device",
+)
+@pytest.mark.parametrize("device", ["cuda:0", "cuda", 0])
+def test_to_cuda_where_torch_sees_no_device_is_refused(data, device):
+    pytest.importorskip("torch")
+    z, labels = data
+    acc = softent.Accumulator(n_bins=16, dim=6, temperature=0.2).update(z, labels)
+    with pytest.raises(
+        RuntimeError,
+        match=r"^softent\.Accumulator\.to: device must be 'cpu' or -1 \(torch sees no CUDA "
+        rf"device: torch\.cuda\.is_available\(\) is False\), got {re.escape(repr(device))}$",
+    ):
+        acc.to(device)
+    assert acc.device == "cpu"
+    assert acc.update(z, labels).n_rows == 400
+
+
 @pytest.mark.parametrize("device", ["cpu", -1])
 def test_to_cpu_is_accepted(data, device):
     z, labels = data
