@@ -99,13 +99,6 @@ KNOWN: tuple[Known, ...] = (
         "(overflow in the water-filling), neither refused nor documented",
     ),
     Known(
-        "code_dtype_str",
-        "bad_message",
-        r"not supported between instances",
-        r"softent\.discrete\.quantise\.code_dtype",
-        "quantise.code_dtype('3'): raw TypeError from a comparison",
-    ),
-    Known(
         "measures_divide_warning",
         "warning",
         r"invalid value encountered",
@@ -159,13 +152,6 @@ KNOWN += (
         r"softent\.discrete\.estimate\..*",
         "estimate.conditional_mutual_information(x torch, y NumPy, z NumPy): torch's raw "
         "TypeError 'expected Tensor as element 1 in argument 0, but got numpy.ndarray'",
-    ),
-    Known(
-        "monitor_sample_every_none",
-        "bad_message",
-        r"int\(\) argument must be",
-        r"softent\.torch\.LayerMonitor",
-        "LayerMonitor(model, layers, sample_every=None): raw TypeError from int(None)",
     ),
 )
 

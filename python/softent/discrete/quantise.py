@@ -33,6 +33,7 @@ MAX_BINS = 2**31 - 1
 
 def code_dtype(n: int) -> np.dtype:
     """The dtype of codes 0..n-1: uint8 when n <= 256, else int32."""
+    n = check_int("discrete.quantise.code_dtype", "n", n, lo=1)
     return np.dtype(np.uint8) if n <= 256 else np.dtype(np.int32)
 
 

@@ -129,7 +129,10 @@ class LayerMonitor:
         if len(set(layers)) != len(layers):
             fail(_API, "layers", "distinct names", list(layers))
         for name, value in (("every", every), ("sample_every", sample_every)):
-            if value is not None and (not is_int(value) or value < 1):
+            optional = name == "every"  # every=None: record only when asked
+            if (value is None and not optional) or (
+                value is not None and (not is_int(value) or value < 1)
+            ):
                 fail(
                     _API,
                     name,
