@@ -129,8 +129,7 @@ def _decode_rows(keys: np.ndarray, columns: int | None) -> np.ndarray:
 def _distinct(x: Any, api: str, arg: str) -> tuple[np.ndarray, np.ndarray]:
     """(distinct values [K] or rows [K, m], inverse [N]) of a batch, with the counting
     kernel's fast path for 1-D integer codes (no sort)."""
-    a = to_numpy(x) if not isinstance(x, np.ndarray) else x
-    a = np.asarray(a)
+    a = to_numpy(x)
     if a.ndim == 2 and a.dtype.kind in "iub":
         if a.shape[1] == 0:
             fail(api, arg, "at least one column", f"shape {a.shape}")

@@ -41,7 +41,6 @@ from ._compose import (
     plugin_rows,
 )
 from .counting import Encoded, column_tables, encode, histogram, joint_counts, pair_tables
-from .estimators import entropy_from_profile, profile
 
 API = "discrete.estimate"
 
@@ -180,13 +179,7 @@ def _entropies(tables: np.ndarray, est: str, alpha: float | None) -> np.ndarray:
     """Entropies (nats) of the rows of ``tables`` [m, K] with the estimator."""
     if est == "plugin":
         return plugin_rows(tables)
-    out = np.empty(tables.shape[0])
-    for j, row in enumerate(tables):
-        nz = row[row > 0]
-        out[j] = entropy_from_profile(
-            profile(nz, alphabet_size=nz.size), estimator=est, alpha=alpha
-        )
-    return out
+    return np.array([entropy_nats(row, est, alpha, None, API, "x") for row in tables])
 
 
 def mutual_information_matrix(
@@ -211,10 +204,10 @@ def mutual_information_matrix(
     scale = _scale(base, api)
     if y is not None:
         ct = column_tables(x, y, weights=weights, num_threads=num_threads)
-        t = to_host(ct.tables).astype(np.float64)  # [m, Kmax, Ky]
+        t = to_host(ct.tables)  # [m, Kmax, Ky] float64
         m = t.shape[0]
         hx = _entropies(t.sum(2), est, alpha)
-        hy = _entropies(to_host(ct.counts_y).reshape(1, -1).astype(np.float64), est, alpha)
+        hy = _entropies(to_host(ct.counts_y).reshape(1, -1), est, alpha)
         hxy = _entropies(t.reshape(m, -1), est, alpha)
         out = (hx + hy - hxy) * scale
     else:
@@ -222,7 +215,7 @@ def mutual_information_matrix(
         if len(shape) != 2 or shape[1] < 2:
             fail(api, "x", "[N, m] with m >= 2 columns for the pairwise matrix (y=None)", shape)
         pt = pair_tables(x, weights=weights, num_threads=num_threads)
-        t = to_host(pt.tables).astype(np.float64)  # [P, Kmax, Kmax]
+        t = to_host(pt.tables)  # [P, Kmax, Kmax] float64
         pairs = to_numpy(pt.pairs)
         m = len(pt.sizes)
         hi = _entropies(t.sum(2), est, alpha)
