@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .._checks import check_base, check_choice, check_fits, check_threads, fail
-from . import sx
+from . import broja, imin, sx
 from .lattice import Lattice, lattice
 from .pmf import Pmf, from_samples, from_table
 from .redundancy import Redundancies, Redundancy
@@ -20,7 +20,11 @@ from .result import Decomposition, LocalAtoms
 #: a measure: (pmf, lattice, target=, outcome=, num_threads=) -> its redundancy function
 Measure = Callable[..., Redundancies]
 
-MEASURES: dict[str, Measure] = {"sx": sx.redundancy}
+MEASURES: dict[str, Measure] = {
+    "sx": sx.redundancy,
+    "imin": imin.redundancy,
+    "broja": broja.redundancy,
+}
 
 _API = "pid.decompose"
 
@@ -100,7 +104,11 @@ def decompose(
     :class:`Pmf`. Quantise continuous activations first (:func:`softent.discrete.quantise`).
 
     ``measure``: ``"sx"`` the shared-exclusion PID (Makkeh, Gutknecht & Wibral 2021),
-    the one nninfo uses. ``base``: 2 for the bits the PID literature reports, e (nats) by
+    the one nninfo uses, with its informative and misinformative parts and both pointwise
+    modes; ``"imin"`` Williams & Beer's (2010) I_min (``pointwise="target"`` gives the
+    specific-information atoms of each target value; no per-outcome form); ``"broja"``
+    the unique information of Bertschinger et al. (2014), two sources only, no pointwise
+    form (its solver's certified gap: :func:`unique_information`). ``base``: 2 for the bits the PID literature reports, e (nats) by
     default. ``pointwise``: ``"target"`` adds the atoms at each target value
     (``result.per_target``), ``True`` at each outcome (``result.per_outcome``: outcomes ×
     nodes floats, refused up front when it would not fit in memory).
