@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse
 
 from .._checks import check_base, fail
 from ..discrete import unit_name
@@ -82,7 +83,8 @@ class _Problem:
     free_blocks: tuple[tuple[int, int], ...]  # the cell ranges [lo, hi) of those tables
     free_rows: tuple[tuple[int, int], ...]  # their ranges among the free cells
     free_cols: tuple[tuple[int, int], ...]  # their columns of the basis
-    basis: np.ndarray  # [len(free), m] orthonormal null-space basis on those cells
+    basis: scipy.sparse.csr_matrix  # [len(free), m] orthonormal null-space basis there
+    block_bases: tuple[np.ndarray, ...]  # its dense diagonal blocks, one per table
 
 
 def _marginal(codes: np.ndarray, probs: np.ndarray, col: int, sizes: tuple[int, ...]) -> Any:
@@ -122,16 +124,17 @@ def _problem(pmf: Pmf, api: str) -> _Problem:
     pair = np.unique(s1[i1] * sizes[1] + s2[i2], return_inverse=True)[1].reshape(-1)
     free_t = np.flatnonzero(m_t > 0)
     free = np.flatnonzero(m_t[cell_t] > 0)
-    basis = np.zeros((free.size, m))
-    rows, cols = [], []
+    rows, cols, block_bases = [], [], []
     row = col = 0
     for t in free_t:
         block = np.kron(_helmert(int(r[t])), _helmert(int(c[t])))
-        basis[row : row + block.shape[0], col : col + block.shape[1]] = block
+        block_bases.append(block)
         rows.append((row, row + block.shape[0]))
         cols.append((col, col + block.shape[1]))
         row += block.shape[0]
         col += block.shape[1]
+    # block diagonal: sparse, so no dense cells × parameters matrix is ever built
+    basis = scipy.sparse.block_diag(block_bases, format="csr") if block_bases else None
     ends = np.cumsum(per_t)
     blocks = tuple((int(ends[t] - per_t[t]), int(ends[t])) for t in free_t)
     return _Problem(
@@ -151,6 +154,7 @@ def _problem(pmf: Pmf, api: str) -> _Problem:
         tuple(rows),
         tuple(cols),
         basis,
+        tuple(block_bases),
     )
 
 
@@ -218,7 +222,7 @@ def _slope(pr: _Problem, q: np.ndarray, dq: np.ndarray, s: float, tau: float) ->
     return float(dq @ (tau * np.log(qf / qp) - 1.0 / qf))
 
 
-def _newton(pr: _Problem, q: np.ndarray, tau: float, bn: np.ndarray, fpairs: np.ndarray) -> Any:
+def _newton(pr: _Problem, q: np.ndarray, tau: float, bn: Any, fpairs: np.ndarray) -> Any:
     """(step in null coordinates, Newton decrement²) of τ f - Σ ln q at q: the Hessian is
     block diagonal over the t tables (diag(τ/q + 1/q²) on each table's basis) minus the
     pair-coupling term τ (B N)ᵀ diag(1/Q(s1,s2)) (B N)."""
@@ -227,9 +231,11 @@ def _newton(pr: _Problem, q: np.ndarray, tau: float, bn: np.ndarray, fpairs: np.
     qf = q[free]
     g = basis.T @ (tau * np.log(qf / qp[pr.pair[free]]) - 1.0 / qf)
     w = tau / qf + 1.0 / qf**2
-    h = -tau * (bn.T / qp[fpairs]) @ bn
-    for (lo, hi), (c0, c1) in zip(pr.free_rows, pr.free_cols, strict=True):
-        nb = basis[lo:hi, c0:c1]
+    if isinstance(bn, np.ndarray):
+        h = -tau * (bn.T / qp[fpairs]) @ bn
+    else:
+        h = -tau * (bn.T @ scipy.sparse.diags(1.0 / qp[fpairs]) @ bn).toarray()
+    for nb, (lo, hi), (c0, c1) in zip(pr.block_bases, pr.free_rows, pr.free_cols, strict=True):
         h[c0:c1, c0:c1] += (nb.T * w[lo:hi]) @ nb
     try:
         step = -scipy.linalg.cho_solve(scipy.linalg.cho_factor(h), g)
@@ -242,14 +248,18 @@ def _solve(pr: _Problem) -> _Optimum:
     """Follow the central path of min τ f - Σ ln q (τ × 10 per stage) until the certified
     duality gap is below ``_GAP`` nats."""
     q = pr.q0.copy()
-    m = pr.basis.shape[1]
-    if m == 0:  # Δ_P is the single point P
+    if pr.basis is None:  # Δ_P is the single point P
         return _Optimum(q, _objective(pr, q), 0.0, 0)
     free, basis = pr.free, pr.basis
     # pairs that hold a free cell, and the sum of the basis rows of each pair's free cells
     fpairs, fpair = np.unique(pr.pair[free], return_inverse=True)
-    bn = np.zeros((fpairs.size, m))
-    np.add.at(bn, fpair.reshape(-1), basis)  # constant: the pair sums of the directions
+    fpair = fpair.reshape(-1)
+    to_pairs = scipy.sparse.csr_matrix(
+        (np.ones(free.size), (fpair, np.arange(free.size))), shape=(fpairs.size, free.size)
+    )
+    bn = (to_pairs @ basis).tocsr()  # constant: the pair sums of the directions
+    if bn.nnz > 0.1 * bn.shape[0] * bn.shape[1]:
+        bn = bn.toarray()  # a pair with cells in most tables: dense products are faster
     tau = float(free.size)  # the first centre's gap, about cells / τ, is then ~1 nat
     steps = 0
     best_q, best_f, lower = q.copy(), _objective(pr, q), -math.inf
