@@ -23,11 +23,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from softent.pid import decompose
+from softent.pid import decompose, lattice
 
 DATA = Path(__file__).parent / "data"
 sys.path.insert(0, str(DATA))
-from pin_dit_pid import GATES, RANDOM, ours
+from pin_dit_pid import GATES, RANDOM, dit_nodes, ours
 
 PINS = json.loads((DATA / "dit_pid_pins.json").read_text())
 CASES = PINS["cases"]
@@ -75,6 +75,13 @@ def test_broja_is_at_least_as_good_as_dit_slsqp_pinned(case):
             assert d.atoms[node(e)] <= e["atom"] + 1e-9, e["dit"]
 
 
+@pytest.mark.parametrize("n", [2, 3])
+def test_dit_nodes_are_the_lattice(n):
+    assert sorted(tuple(tuple(a) for a in ours(x)) for x in dit_nodes(n)) == sorted(
+        lattice(n).nodes
+    )
+
+
 def test_node_names_map_by_adding_one():
     assert ours(((0,), (1,))) == [[1], [2]]
     assert ours(((1, 0),)) == [[1, 2]]
@@ -98,7 +105,7 @@ def test_sx_and_imin_equal_dit_live(case):
     for measure, peer in (("sx", PID_SX), ("imin", PID_WB)):
         d = decompose(pmf, measure=measure, base=2)
         pid = peer(dist)
-        for dit_node in pid._lattice:
+        for dit_node in dit_nodes(len(outcomes[0]) - 1):
             want = float(pid.get_pi(dit_node))
             assert d.atoms[tuple(tuple(a) for a in ours(dit_node))] == pytest.approx(
                 want, abs=1e-10
@@ -118,7 +125,7 @@ def test_broja_equals_dit_live(case):
         warnings.simplefilter("ignore")
         pid = PID_BROJA(dist, method="admui", maxiter=100000)
     d = decompose(pmf, measure="broja", base=2)
-    for dit_node in pid._lattice:
+    for dit_node in dit_nodes(2):
         want = float(pid.get_pi(dit_node))
         assert d.atoms[tuple(tuple(a) for a in ours(dit_node))] == pytest.approx(want, abs=1e-8)
 

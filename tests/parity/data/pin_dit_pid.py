@@ -31,6 +31,7 @@ import json
 import sys
 import warnings
 from importlib.metadata import version
+from itertools import combinations
 
 import numpy as np
 
@@ -80,11 +81,30 @@ def ours(node: tuple) -> list[list[int]]:
     return [list(a) for a in sets]
 
 
-def dit_atoms(measure: type, dist, **kwargs) -> list[dict]:
+def dit_nodes(n: int) -> list[tuple]:
+    """Every node of the n-source lattice in dit's form: non-empty antichains of non-empty
+    sets of 0-based source positions, each set sorted, the sets sorted by (size, set)
+    (dit's own canonical order, so ``get_pi`` finds them)."""
+    subsets = [c for k in range(1, n + 1) for c in combinations(range(n), k)]
+    out: list[tuple] = []
+
+    def grow(start: int, chosen: list[tuple]) -> None:
+        if chosen:
+            out.append(tuple(sorted(chosen, key=lambda a: (len(a), a))))
+        for k in range(start, len(subsets)):
+            a = set(subsets[k])
+            if all(not (a <= set(b) or set(b) <= a) for b in chosen):
+                grow(k + 1, [*chosen, subsets[k]])
+
+    grow(0, [])
+    return out
+
+
+def dit_atoms(measure: type, dist, n: int, **kwargs) -> list[dict]:
     pid = measure(dist, **kwargs)
     return [
         {"dit": repr(node), "ours": ours(node), "atom": float(pid.get_pi(node))}
-        for node in pid._lattice
+        for node in dit_nodes(n)
     ]
 
 
@@ -102,16 +122,16 @@ def main() -> None:
         entry: dict = {
             "n_sources": n,
             "pmf": [[list(o), p] for o, p in pmf.items()],
-            "sx": dit_atoms(PID_SX, dist),
-            "imin": dit_atoms(PID_WB, dist),
+            "sx": dit_atoms(PID_SX, dist, n),
+            "imin": dit_atoms(PID_WB, dist, n),
         }
         if n == 2:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 entry["broja"] = dit_atoms(
-                    PID_BROJA, dist, method="scipy", maxiter=100000, rng=np.random.default_rng(0)
+                    PID_BROJA, dist, n, method="scipy", maxiter=100000, rng=np.random.default_rng(0)
                 )
-                entry["broja_admui"] = dit_atoms(PID_BROJA, dist, method="admui", maxiter=100000)
+                entry["broja_admui"] = dit_atoms(PID_BROJA, dist, n, method="admui", maxiter=100000)
         out["cases"][name] = entry
         print(name, file=sys.stderr)
     json.dump(out, sys.stdout, indent=1)
