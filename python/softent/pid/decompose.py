@@ -108,8 +108,8 @@ def decompose(
     modes; ``"imin"`` Williams & Beer's (2010) I_min (``pointwise="target"`` gives the
     specific-information atoms of each target value; no per-outcome form); ``"broja"``
     the unique information of Bertschinger et al. (2014), two sources only, no pointwise
-    form (its solver's certified gap: :func:`unique_information`). ``base``: 2 for the bits the PID literature reports, e (nats) by
-    default. ``pointwise``: ``"target"`` adds the atoms at each target value
+    form (its solver's certified gap: :func:`unique_information`). ``base``: 2 for the
+    bits the PID literature reports, e (nats) by default. ``pointwise``: ``"target"`` adds the atoms at each target value
     (``result.per_target``), ``True`` at each outcome (``result.per_outcome``: outcomes ×
     nodes floats, refused up front when it would not fit in memory).
     ``num_threads``: CPU threads of the kernel (None: OpenMP's default).
