@@ -109,9 +109,10 @@ def decompose(
     specific-information atoms of each target value; no per-outcome form); ``"broja"``
     the unique information of Bertschinger et al. (2014), two sources only, no pointwise
     form (its solver's certified gap: :func:`unique_information`). ``base``: 2 for the
-    bits the PID literature reports, e (nats) by default. ``pointwise``: ``"target"`` adds the atoms at each target value
-    (``result.per_target``), ``True`` at each outcome (``result.per_outcome``: outcomes ×
-    nodes floats, refused up front when it would not fit in memory).
+    bits the PID literature reports, e (nats) by default. ``pointwise``: ``"target"``
+    adds the atoms at each target value (``result.per_target``), ``True`` at each outcome
+    (``result.per_outcome``: outcomes × nodes floats, refused up front when it would not
+    fit in memory).
     ``num_threads``: CPU threads of the kernel (None: OpenMP's default).
 
     Returns a :class:`Decomposition` (atoms by antichain, SxPID's informative and
