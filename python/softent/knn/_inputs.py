@@ -51,7 +51,7 @@ def float_rows(x: Any, api: str, name: str) -> Any:
 def same_rows(api: str, n: int, name: str, other: Any) -> None:
     """``other`` must have N rows."""
     if int(other.shape[0]) != n:
-        fail(api, name, f"N={n} rows (one per row of x)", f"{int(other.shape[0])} rows")
+        fail(api, name, f"of length N={n} (one row per row of x)", f"{int(other.shape[0])} rows")
 
 
 def check_k(api: str, k: Any, n: int, what: str = "rows") -> int:
