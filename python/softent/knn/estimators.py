@@ -235,13 +235,31 @@ def entropy(
 
 # ----------------------------------------------------------------------------- mutual information
 def _is_discrete(y: Any) -> bool:
-    """Integer, boolean or string labels (1-D or one column) are discrete; floats are not."""
+    """Integer, boolean or string labels ([N] or [N, 1]) are discrete; floats are not."""
     if is_torch(y):
-        import torch
-
-        return (not y.is_floating_point()) and y.dtype != torch.complex64 and y.ndim == 1
+        return not (y.is_floating_point() or y.is_complex()) and (
+            y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)
+        )
     a = np.asarray(y)
-    return a.ndim == 1 and (a.dtype.kind in "iubUST" or a.dtype == object)
+    one_column = a.ndim == 1 or (a.ndim == 2 and a.shape[1] == 1)
+    return one_column and (a.dtype.kind in "iubUST" or a.dtype == object)
+
+
+def _labels_of(api: str, y: Any, n: int) -> np.ndarray:
+    """Discrete ``y`` as a host 1-D array of N labels ([N, 1] flattened)."""
+    lab = np.asarray(to_numpy(y))
+    if lab.ndim == 2 and lab.shape[1] == 1:
+        lab = lab[:, 0]
+    if lab.ndim != 1:
+        fail(api, "y", f"one label per row of x ([N] with N={n})", f"shape {lab.shape}")
+    if lab.shape[0] != n:
+        fail(api, "y", f"one label per row of x (N={n})", f"length {lab.shape[0]}")
+    if lab.dtype.kind in "fc":
+        _, inverse = np.unique(lab, return_inverse=True)  # discrete_y=True on float labels
+        if lab.dtype.kind == "f" and not np.isfinite(lab).all():
+            fail(api, "y", "finite labels", "NaN/Inf")
+        lab = inverse.astype(np.int64)
+    return lab
 
 
 def _ross(
@@ -250,13 +268,7 @@ def _ross(
     """(I in nats, rows used, labels used) by Ross 2014 as scikit-learn's _compute_mi_cd,
     joint over x's columns: rows whose label occurs once are left out."""
     n = int(x.shape[0])
-    lab = np.asarray(to_numpy(labels))
-    if lab.ndim == 2 and lab.shape[1] == 1:
-        lab = lab[:, 0]
-    if lab.ndim == 1 and lab.dtype.kind == "f":
-        _, inverse = np.unique(lab, return_inverse=True)  # discrete_y=True on float labels
-        lab = inverse.astype(np.int64)
-    codes = encode_labels(lab, n, api, "y")
+    codes = encode_labels(_labels_of(api, labels, n), n, api, "y")
     code = codes.codes.astype(np.int64)
     count_of = np.where(code >= 0, codes.counts[np.maximum(code, 0)], 0)
     keep = np.flatnonzero(count_of > 1)
@@ -422,9 +434,7 @@ def _mi(
     if discrete:
         arr = _prepare(api, {"x": x}, noise, seed)["x"]
         n = int(arr.shape[0])
-        ylen = int(np.asarray(to_numpy(y)).shape[0]) if not isinstance(y, list) else len(y)
-        if ylen != n:
-            fail(api, "y", f"one label per row of x (N={n})", f"length {ylen}")
+        _labels_of(api, y, n)  # shape and length first: clear messages
         _varies(api, "x", arr)
         # k above a label's rows - 1 is lowered to them for that label, as scikit-learn does
         k = _inputs.check_k(api, k, n)

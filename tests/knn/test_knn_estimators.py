@@ -248,6 +248,8 @@ def test_string_labels_and_discrete_y():
     x, y = _classes(seed=9)
     names = np.array(["a", "b", "c", "d"])[y]
     assert mutual_information(x, names) == pytest.approx(mutual_information(x, y), abs=1e-15)
+    # a label column [N, 1] is labels too
+    assert mutual_information(x, y[:, None]) == pytest.approx(mutual_information(x, y), abs=1e-15)
     # float labels read as discrete on request; integers read as continuous on request
     as_float = mutual_information(x, y.astype(np.float64), discrete_y=True)
     assert as_float == pytest.approx(mutual_information(x, y), abs=1e-15)
@@ -313,6 +315,10 @@ def test_bad_inputs_are_refused_naming_the_argument():
         mutual_information(bad, y)
     with pytest.raises(ValueError, match=api + r"x must be non-empty"):
         mutual_information(np.zeros((0, 2)), np.zeros(0, np.int64))
+    with pytest.raises(ValueError, match=api + r"y must be one label per row of x \(\[N\]"):
+        mutual_information(x, np.zeros((50, 2), np.int64), discrete_y=True)
+    with pytest.raises(ValueError, match=api + r"y must be finite labels"):
+        mutual_information(x, np.full(50, np.nan), discrete_y=True)
     with pytest.raises(ValueError, match=api + r"y must be at least one label with two"):
         mutual_information(x, np.arange(50))
     with pytest.raises(ValueError, match=api + r"x must be varying across rows"):
