@@ -5,6 +5,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "cpu/common/gemm.h"
 #include "cpu/common/tile_loop.h"
@@ -195,6 +196,89 @@ int64_t encode_rows(const EncodeRowsParams&) { no_cuda(); }
 void count_dense(const CountParams&) { no_cuda(); }
 int64_t count_sparse(const SparseCountParams&) { no_cuda(); }
 void pair_tables(const PairTablesParams&) { no_cuda(); }
+}  // namespace cuda
+#endif
+
+}  // namespace softent
+
+// ---- nearest neighbours (params/knn.h) ----------------------------------------------------
+namespace softent {
+namespace {
+
+void require_knn(bool ok, const char* op, const std::string& what) {
+  if (!ok) throw std::invalid_argument(std::string("softent._core.") + op + ": " + what);
+}
+
+// The invariants of a KnnSpace; returns the set's size m. Host row ids are scanned (a bad
+// or repeated id would read outside x or count a row twice).
+int64_t check_space(const KnnSpace& s, const char* op) {
+  const View2D& x = s.x;
+  require_knn(valid_dtype(x.dtype), op, "dtype must be 0 (float32) or 1 (float64)");
+  require_knn(x.data != nullptr && x.rows > 0 && x.cols > 0, op,
+              "x must be a non-empty [n, d] array");
+  const int metric = static_cast<int>(s.metric);
+  require_knn(metric == 0 || metric == 1, op,
+              "metric must be 0 (euclidean) or 1 (chebyshev), got " + std::to_string(metric));
+  require_knn(s.n_blocks >= 1 && s.n_blocks <= kKnnMaxBlocks, op,
+              "n_blocks must be in [1, " + std::to_string(kKnnMaxBlocks) + "]");
+  int64_t prev = 0;
+  for (int b = 0; b < s.n_blocks; ++b) {
+    require_knn(s.block_ends[b] > prev, op, "block_ends must be increasing and > 0");
+    prev = s.block_ends[b];
+  }
+  require_knn(prev == x.cols, op, "the last block end must be x's column count");
+  const int64_t m = s.rows ? s.n_rows : x.rows;
+  require_knn(m >= 1, op, "the set must hold at least one row");
+  if (s.rows != nullptr && x.device < 0) {
+    std::vector<bool> seen(static_cast<size_t>(x.rows), false);
+    for (int64_t t = 0; t < m; ++t) {
+      const int64_t id = s.rows[t];
+      require_knn(id >= 0 && id < x.rows && !seen[id], op,
+                  "rows must be distinct row ids of x, got " + std::to_string(id));
+      seen[id] = true;
+    }
+  }
+  return m;
+}
+
+}  // namespace
+
+int64_t knn(const KnnParams& p) {
+  const char* op = "knn";
+  const int64_t m = check_space(p.space, op);
+  require_knn(
+      p.k >= 1 && p.k <= m - 1, op,
+      "k must be in [1, m - 1] (m = " + std::to_string(m) + " rows), got " + std::to_string(p.k));
+  require_knn(p.distances != nullptr, op, "distances must be given");
+  if (p.space.x.device < 0) return cpu::knn(p);
+#if SOFTENT_WITH_CUDA
+  return cuda::knn(p);
+#else
+  no_cuda();
+#endif
+}
+
+void radius_count(const RadiusCountParams& p) {
+  const char* op = "radius_count";
+  const int64_t m = check_space(p.space, op);
+  require_knn(p.radii != nullptr && p.counts != nullptr, op, "radii and counts must be given");
+  if (p.space.x.device < 0) {
+    for (int64_t t = 0; t < m; ++t)
+      require_knn(std::isfinite(p.radii[t]) && p.radii[t] >= 0, op,
+                  "radii must be finite and >= 0");
+    return cpu::radius_count(p);
+  }
+#if SOFTENT_WITH_CUDA
+  cuda::radius_count(p);
+#else
+  no_cuda();
+#endif
+}
+
+#if !SOFTENT_WITH_CUDA
+namespace cuda {
+int64_t knn(const KnnParams&) { no_cuda(); }
+void radius_count(const RadiusCountParams&) { no_cuda(); }
 }  // namespace cuda
 #endif
 

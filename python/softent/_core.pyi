@@ -4,7 +4,8 @@ Structs are bound field by field; pointer fields are integer addresses (0 = none
 fields integer codes. They are filled only by python/softent/_kernel.py. Field meanings,
 shapes and memory spaces: cpp/include/softent/types.h and cpp/include/softent/params/soft.h
 (soft family), cpp/include/softent/params/discrete.h (counting: filled by
-python/softent/discrete/_kernel.py)."""
+python/softent/discrete/_kernel.py), cpp/include/softent/params/knn.h (nearest neighbours:
+filled by python/softent/knn/_kernel.py)."""
 
 class View2D:
     data: int
@@ -106,6 +107,44 @@ class PairTablesParams:
     num_threads: int
     stream: int
     def __init__(self) -> None: ...
+
+# ---- nearest neighbours (params/knn.h) ----
+class KnnSpace:
+    x: View2D
+    rows: int
+    n_rows: int
+    metric: int
+    n_blocks: int
+    block_ends: list
+    def __init__(self) -> None: ...
+
+class KnnParams:
+    space: KnnSpace
+    k: int
+    distances: int
+    indices: int
+    block_distances: int
+    num_threads: int
+    tile_rows: int
+    stream: int
+    def __init__(self) -> None: ...
+
+class RadiusCountParams:
+    space: KnnSpace
+    radii: int
+    groups: int
+    strict: bool
+    include_self: bool
+    counts: int
+    num_threads: int
+    tile_rows: int
+    stream: int
+    def __init__(self) -> None: ...
+
+def knn(params: KnnParams) -> int: ...
+def radius_count(params: RadiusCountParams) -> None: ...
+
+# ---- (end of nearest neighbours) ----
 
 def build_info() -> dict[str, object]: ...
 def soft_histogram(params: SoftHistParams) -> int: ...

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "softent/params/discrete.h"
+#include "softent/params/knn.h"
 #include "softent/params/soft.h"
 #include "softent/types.h"
 
@@ -47,6 +48,25 @@ void set_interrupt_poll(InterruptPoll poll);
 struct Interrupted : std::runtime_error {
   Interrupted() : std::runtime_error("softent: interrupted") {}
 };
+
+// ---- nearest neighbours (params/knn.h) ---------------------------------------------------
+// space.x [n, d] (rows [m] or all) -> distances [m, k] float64, indices [m, k] int64 (row
+// ids), ordered by (exact distance, position). Returns the rows measured against every row
+// because their screen could not certify the k-th neighbour (a diagnostic).
+int64_t knn(const KnnParams& p);
+// space.x [n, d], radii [m], groups [n] (optional) -> counts [m] int64 of the rows within
+// each row's radius (strict or not), in its group.
+void radius_count(const RadiusCountParams& p);
+
+namespace cpu {
+int64_t knn(const KnnParams& p);
+void radius_count(const RadiusCountParams& p);
+}  // namespace cpu
+
+namespace cuda {
+int64_t knn(const KnnParams& p);
+void radius_count(const RadiusCountParams& p);
+}  // namespace cuda
 
 namespace cpu {
 int64_t encode_rows(const EncodeRowsParams& p);

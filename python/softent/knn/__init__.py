@@ -1,0 +1,39 @@
+"""k-nearest-neighbour information estimators of continuous representations, joint over
+every column, on an exact tiled brute-force neighbour kernel (C++/OpenMP, CUDA).
+
+- :func:`entropy`: Kozachenko–Leonenko differential entropy.
+- :func:`mutual_information`: KSG-1 / KSG-2 (continuous y) or Ross 2014 (discrete labels).
+- :func:`conditional_mutual_information`: Frenzel–Pompe.
+- :func:`information`: the mutual information as a :class:`KnnInformation` record.
+- The kernel itself (:mod:`.neighbours`): :func:`nearest_neighbours` (exact k nearest
+  rows) and :func:`radius_counts` (rows within a radius, optionally per group).
+
+Units: nats by default, ``base=2`` for bits. NumPy in -> floats / NumPy out; torch in ->
+torch out on the same device. These estimators are not sums over rows: they cannot be
+streamed; subsample very large N.
+"""
+
+from __future__ import annotations
+
+from . import estimators, neighbours
+from .estimators import (
+    KnnInformation,
+    conditional_mutual_information,
+    entropy,
+    information,
+    mutual_information,
+)
+from .neighbours import Neighbours, nearest_neighbours, radius_counts
+
+__all__ = [
+    "KnnInformation",
+    "Neighbours",
+    "conditional_mutual_information",
+    "entropy",
+    "estimators",
+    "information",
+    "mutual_information",
+    "nearest_neighbours",
+    "neighbours",
+    "radius_counts",
+]

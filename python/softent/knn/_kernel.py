@@ -1,0 +1,227 @@
+"""THE one place that calls ``softent._core`` for the nearest-neighbour kernels (DESIGN.md
+§2), and THE one builder of their params structs (cpp/include/softent/params/knn.h): the
+k nearest other rows of every row of a set, and the number of rows within a radius of each.
+
+Inputs are float arrays already validated by the public functions (finite, [N, D]): NumPy
+arrays in host memory or torch tensors (CPU tensors are read as NumPy views, CUDA tensors
+in GPU memory). Outputs are allocated here in the memory (and library) of the input. The
+array owners stay referenced until each call returns, so the addresses stay valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import _core
+from .._checks import check_fits, cpu_threads, fail, kernel_threads
+from .._interop import is_torch, pointer, view
+
+__all__ = ["KNN_METRICS", "MAX_BLOCKS", "knn", "knn_bytes", "radius_count"]
+
+#: KnnMetric codes of cpp/include/softent/params/knn.h
+KNN_METRICS = {"euclidean": 0, "chebyshev": 1}
+#: kKnnMaxBlocks of params/knn.h: column blocks of one space (the joint space of CMI: 3)
+MAX_BLOCKS = 4
+#: float32 rows with a value beyond this are screened in float64: the kernel's float32
+#: squared norms would overflow near 1e19 (the exact distances are float64 either way)
+_FLOAT32_SCREEN_LIMIT = 1e15
+#: cpp/src/cpu/knn.cpp tile_sizes: automatic query and reference rows per tile
+_TILE_Q, _TILE_R = 256, 1024
+
+
+def _host(x: Any) -> Any:
+    """A CPU tensor as a NumPy view (the kernels read host memory the same way); anything
+    else unchanged."""
+    if is_torch(x) and x.device.type == "cpu":
+        return x.detach().numpy()
+    return x
+
+
+def screenable(x: Any) -> Any:
+    """``x``, or a float64 copy of a float32 ``x`` whose values are too large for a float32
+    screen (results are identical: distances are measured in float64 from the same values)."""
+    if is_torch(x):
+        import torch
+
+        if x.dtype == torch.float32 and x.numel() and float(x.abs().max()) > _FLOAT32_SCREEN_LIMIT:
+            return x.to(torch.float64)
+        return x
+    if x.dtype == np.float32 and x.size and float(np.abs(x).max()) > _FLOAT32_SCREEN_LIMIT:
+        return x.astype(np.float64)
+    return x
+
+
+def _stream(x: Any) -> int:
+    if is_torch(x) and x.device.type == "cuda":
+        import torch
+
+        return int(torch.cuda.current_stream(x.device).cuda_stream)
+    return 0
+
+
+def _empty(shape: tuple[int, ...], like: Any, dtype: str) -> Any:
+    if is_torch(like) and like.device.type != "cpu":
+        import torch
+
+        return torch.empty(shape, dtype=getattr(torch, dtype), device=like.device)
+    return np.empty(shape, dtype=dtype)
+
+
+def _in_memory_of(values: np.ndarray, like: Any, dtype: str) -> Any:
+    """Small host data (row ids, radii, groups) contiguous in the memory of ``like``."""
+    a = np.ascontiguousarray(np.asarray(values, dtype=dtype))
+    if is_torch(like) and like.device.type != "cpu":
+        import torch
+
+        return torch.as_tensor(a, device=like.device)
+    return a
+
+
+def _space(
+    x: Any, metric: str, blocks: Sequence[int] | None, rows: np.ndarray | None, api: str
+) -> tuple[_core.KnnSpace, list[Any]]:
+    """The KnnSpace of ``x`` (and the owners to keep alive while it is used)."""
+    v = view(x)
+    if v.device >= 0 and not _core.build_info()["cuda"]:
+        fail(
+            api,
+            "x",
+            "on the CPU (this softent build has no CUDA support)",
+            f"a tensor on cuda:{v.device}",
+            RuntimeError,
+        )
+    xv = _core.View2D()
+    xv.data = v.ptr
+    xv.rows, xv.cols = v.shape
+    xv.stride_row, xv.stride_col = v.strides
+    xv.dtype = v.dtype_code
+    xv.device = v.device
+    s = _core.KnnSpace()
+    s.x = xv
+    owners: list[Any] = [v.owner]
+    if rows is not None:
+        r = _in_memory_of(rows, x, "int64")
+        owners.append(r)
+        s.rows = pointer(r)
+        s.n_rows = int(rows.shape[0])
+    s.metric = KNN_METRICS[metric]
+    ends = list(blocks) if blocks else [int(v.shape[1])]
+    if len(ends) > MAX_BLOCKS:  # the public functions build at most 3 blocks
+        fail(api, "blocks", f"at most {MAX_BLOCKS} column blocks", len(ends))
+    s.n_blocks = len(ends)
+    s.block_ends = ends + [0] * (MAX_BLOCKS - len(ends))
+    return s, owners
+
+
+def _threads(num_threads: int) -> int:
+    return kernel_threads(num_threads)
+
+
+def knn_bytes(m: int, d: int, k: int, itemsize: int, num_threads: int, blocks: int) -> int:
+    """Host bytes of one :func:`knn` call: the outputs [m, k] (distances, ids, block
+    distances) and per thread the query and reference tiles, the screened block and the
+    candidate lists (cpp/src/cpu/knn.cpp KnnThread)."""
+    threads = num_threads or cpu_threads()
+    q, r = min(_TILE_Q, m), min(_TILE_R, m)
+    kc = min(2 * k + 8, max(m - 1, 1))
+    per_thread = (q + r) * (d + blocks + 1) * itemsize + q * r * itemsize * (2 if blocks > 1 else 1)
+    per_thread += q * kc * 24 + kc * 24 + m * 8  # candidates; column sums
+    return m * k * (16 + 8 * blocks) + threads * per_thread
+
+
+def knn(
+    x: Any,
+    k: int,
+    metric: str,
+    api: str,
+    *,
+    blocks: Sequence[int] | None = None,
+    rows: np.ndarray | None = None,
+    indices: bool = True,
+    block_distances: bool = False,
+    num_threads: int = 0,
+    tile_rows: int = 0,
+) -> tuple[Any, Any, Any, int]:
+    """(distances [m, k] float64, row ids [m, k] int64 or None, block distances
+    [m, k, n_blocks] float64 or None, rows measured exhaustively) of the k nearest other
+    rows of each row of the set ``x[rows]`` (all rows when None), in x's memory."""
+    x = screenable(_host(x))
+    m = int(rows.shape[0]) if rows is not None else int(x.shape[0])
+    n_blocks = len(blocks) if blocks else 1
+    if not is_torch(x):
+        check_fits(
+            api,
+            "x",
+            f"{m} rows x k={k}",
+            knn_bytes(m, int(x.shape[1]), k, x.itemsize, num_threads, n_blocks),
+        )
+    s, owners = _space(x, metric, blocks, rows, api)
+    dist = _empty((m, k), x, "float64")
+    ids = _empty((m, k), x, "int64") if indices else None
+    per_block = _empty((m, k, n_blocks), x, "float64") if block_distances else None
+    p = _core.KnnParams()
+    p.space = s
+    p.k = int(k)
+    p.distances = pointer(dist)
+    p.indices = pointer(ids)
+    p.block_distances = pointer(per_block)
+    p.num_threads = _threads(num_threads)
+    p.tile_rows = int(tile_rows)
+    p.stream = _stream(x)
+    exhaustive = int(_core.knn(p))
+    del owners
+    return dist, ids, per_block, exhaustive
+
+
+def radius_count(
+    x: Any,
+    radii: Any,
+    metric: str,
+    api: str,
+    *,
+    strict: bool,
+    include_self: bool,
+    groups: np.ndarray | None = None,
+    blocks: Sequence[int] | None = None,
+    rows: np.ndarray | None = None,
+    num_threads: int = 0,
+    tile_rows: int = 0,
+) -> Any:
+    """counts [m] int64: for each row of the set ``x[rows]`` (all rows when None), the rows
+    of the set within ``radii`` [m] (float64, finite, >= 0) of it, in x's memory."""
+    x = screenable(_host(x))
+    m = int(rows.shape[0]) if rows is not None else int(x.shape[0])
+    n_blocks = len(blocks) if blocks else 1
+    if not is_torch(x):
+        check_fits(
+            api,
+            "x",
+            f"{m} rows",
+            knn_bytes(m, int(x.shape[1]), 1, x.itemsize, num_threads, n_blocks),
+        )
+    s, owners = _space(x, metric, blocks, rows, api)
+    r = radii
+    if is_torch(x) and x.device.type != "cpu":
+        import torch
+
+        r = torch.as_tensor(radii, dtype=torch.float64, device=x.device).contiguous()
+    else:
+        r = np.ascontiguousarray(np.asarray(radii.cpu() if is_torch(radii) else radii), np.float64)
+    g = _in_memory_of(groups, x, "int64") if groups is not None else None
+    counts = _empty((m,), x, "int64")
+    p = _core.RadiusCountParams()
+    p.space = s
+    p.radii = pointer(r)
+    p.groups = pointer(g)
+    p.strict = bool(strict)
+    p.include_self = bool(include_self)
+    p.counts = pointer(counts)
+    p.num_threads = _threads(num_threads)
+    p.tile_rows = int(tile_rows)
+    p.stream = _stream(x)
+    _core.radius_count(p)
+    del owners
+    return counts
