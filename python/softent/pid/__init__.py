@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from .decompose import MEASURES, as_pmf, decompose
 from .lattice import MAX_SOURCES, Antichain, Lattice, lattice, node_name
+from .layer import LayerPID, layer_complexities, layer_complexity
 from .pmf import Pmf
 from .result import Decomposition, LocalAtoms
 
@@ -22,10 +23,13 @@ __all__ = [
     "Antichain",
     "Decomposition",
     "Lattice",
+    "LayerPID",
     "LocalAtoms",
     "Pmf",
     "as_pmf",
     "decompose",
     "lattice",
+    "layer_complexities",
+    "layer_complexity",
     "node_name",
 ]
