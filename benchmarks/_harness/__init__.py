@@ -36,7 +36,11 @@ from types import ModuleType
 from benchmarks._harness import env as env  # first: thread variables before numpy
 
 #: --family name -> its task module
-FAMILIES = {"soft": "benchmarks.soft", "discrete": "benchmarks.discrete"}
+FAMILIES = {
+    "soft": "benchmarks.soft",
+    "discrete": "benchmarks.discrete",
+    "pid": "benchmarks.pid",
+}
 
 
 def family(name: str) -> ModuleType:
