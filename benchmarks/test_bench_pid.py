@@ -114,7 +114,7 @@ def test_pid_experiment_runs_end_to_end(tmp_path):
     repo = Path(__file__).resolve().parent.parent
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.pid_experiment", "--count", "4", "--samples", "1500",
-         "--sources", "3", "--json", str(out)],
+         "--sources", "3", "--steps", "20", "--json", str(out)],
         cwd=repo, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
