@@ -195,6 +195,17 @@ def test_bad_input():
     with pytest.raises(ValueError, match=r"PIDMonitor\.measure: batch_size must be an int >= 1"):
         mon.measure(x, y, batch_size=0)
     mon.close()
+
+    def boom(out):
+        raise ValueError("boom")
+
+    mon = PIDMonitor(model, ["1"], neurons=[0, 1], flatten=boom)
+    with pytest.raises(ValueError, match=r"^boom$"):  # a user's error stays as it is
+        mon.measure(x, y)
+    mon.close()
+    mon = PIDMonitor(model, ["1"], neurons=[0, 1], flatten=lambda out: out[:, :3])
+    check_row(mon.measure(x, y)[0], hidden(model, x)["1"][:, :3], y.numpy(), [0, 1])
+    mon.close()
     mon = PIDMonitor(model, ["1"], neurons=[0, 1], limits=(0.0, 0.5))
     with pytest.raises(ValueError, match=r"layer_complexity: activations must be inside limits"):
         mon.measure(x, y)

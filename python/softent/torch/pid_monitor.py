@@ -37,8 +37,10 @@ def _named() -> Iterator[None]:
     try:
         yield
     except (ValueError, TypeError) as exc:
-        text = str(exc).replace("softent.torch.LayerMonitor", f"softent.{_API}", 1)
-        raise type(exc)(text) from None
+        text = str(exc)
+        if not text.startswith("softent.torch.LayerMonitor"):
+            raise  # not the plumbing's message (a user's flatten callable, say): as it is
+        raise type(exc)(text.replace("softent.torch.LayerMonitor", f"softent.{_API}", 1)) from None
 
 
 class PIDMonitor:
