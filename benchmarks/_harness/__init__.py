@@ -40,6 +40,7 @@ FAMILIES = {
     "soft": "benchmarks.soft",
     "discrete": "benchmarks.discrete",
     "knn": "benchmarks.knn",  # nearest-neighbour estimators
+    "pid": "benchmarks.pid",  # partial information decomposition
 }
 
 

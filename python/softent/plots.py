@@ -14,6 +14,8 @@ elsewhere open the PNG.
 - :func:`layer_curves`: per-layer H, H(Z|L), I(Z;L) over steps/epochs
   (:class:`softent.torch.LayerMonitor` history).
 - :func:`information_plane`: I(X;T) against I(T;Y) per layer over training.
+- :func:`plot_pid_history`: representational complexity C and the degree-of-synergy atoms
+  per layer over training (:class:`softent.torch.PIDMonitor` history).
 
 ``import softent`` never imports matplotlib; this module imports it only inside the
 functions, so ``import softent.plots`` works without it and each call says what to install.
@@ -35,7 +37,13 @@ if TYPE_CHECKING:  # matplotlib is optional: only for the annotations
 
 PathLike = str | os.PathLike
 
-__all__ = ["bin_occupancy", "information_plane", "layer_curves", "scatter_2d"]
+__all__ = [
+    "bin_occupancy",
+    "information_plane",
+    "layer_curves",
+    "plot_pid_history",
+    "scatter_2d",
+]
 
 
 def _matplotlib(api: str) -> Any:
@@ -481,4 +489,108 @@ def information_plane(
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, title="layer T", title_fontsize=8)
     ax.set_title(title if title is not None else "information plane", fontsize=10)
+    return _finish(fig, path, dpi)
+
+
+# ----------------------------------------------------------------------------- PID over training
+
+
+def _pid_history_of(source: Any, api: str) -> list[Mapping[str, Any]]:
+    history = getattr(source, "history", source)  # a PIDMonitor, or its history
+    if isinstance(history, (str, bytes)) or not isinstance(history, Sequence):
+        fail(
+            api,
+            "source",
+            "a softent.torch.PIDMonitor or its history (a list of row dicts)",
+            type(source).__name__,
+            TypeError,
+        )
+    if not history:
+        fail(api, "source", "a history with at least one record", "an empty history")
+    for row in history:
+        if not isinstance(row, Mapping) or not {"step", "layer", "complexity"} <= set(row):
+            fail(
+                api,
+                "source",
+                "history rows with 'step', 'layer', 'complexity' (and 'degree_atoms') keys",
+                repr(row)[:80],
+            )
+    return list(history)
+
+
+def plot_pid_history(
+    source: Any,
+    *,
+    degree_atoms: bool = True,
+    log_x: bool = False,
+    x_label: str = "step",
+    title: str | None = None,
+    path: PathLike | None = None,
+    dpi: int = 120,
+) -> Figure:
+    """Representational complexity C (Ehrlich et al. 2023) against the training step, one
+    line per layer, and, with ``degree_atoms``, one panel per layer with its
+    degree-of-synergy atoms Π_m (m = 1..n sources) and I(T:S) against the step.
+
+    Args:
+        source: a :class:`softent.torch.PIDMonitor`, or its ``history``: row dicts with
+            ``step``, ``layer``, ``complexity`` (None: no information, not drawn), and
+            ``degree_atoms`` {m: Π_m}, ``I``, ``unit`` for the atom panels.
+        degree_atoms: draw the per-layer atom panels (default True).
+        log_x: a logarithmic step axis (nninfo's figures; steps must then be > 0).
+        x_label: the meaning of ``step`` ('epoch', 'batch', ...).
+        title, path, dpi: as :func:`bin_occupancy`.
+
+    SxPID atoms can be negative (misinformative parts outweighing informative ones), so
+    Π_m can be negative and C can leave [1, n]; the atom panels show why.
+
+    Returns: the ``matplotlib.figure.Figure``.
+    """
+    api = "plots.plot_pid_history"
+    history = _pid_history_of(source, api)
+    layers = list(dict.fromkeys(row["layer"] for row in history))
+    panels = 1 + (len(layers) if degree_atoms else 0)
+    n_cols = min(3, panels)
+    n_rows = math.ceil(panels / n_cols)
+    fig = _new_figure("plot_pid_history", (4.2 * n_cols, 3.0 * n_rows + 0.5))
+    axes = [fig.add_subplot(n_rows, n_cols, i + 1) for i in range(panels)]
+    ax = axes[0]
+    for j, layer in enumerate(layers):
+        pts = [
+            (row["step"], row["complexity"])
+            for row in history
+            if row["layer"] == layer and row["complexity"] is not None
+        ]
+        if pts:
+            steps, values = zip(*pts, strict=True)
+            ax.plot(steps, values, marker="o", ms=2.5, lw=1.3, color=f"C{j % 10}", label=str(layer))
+    ax.set_title("representational complexity C", fontsize=9)
+    ax.set_ylabel("C", fontsize=8)
+    ax.legend(fontsize=7, title="layer", title_fontsize=7)
+    if degree_atoms:
+        for ax, layer in zip(axes[1:], layers, strict=True):
+            rows = [r for r in history if r["layer"] == layer]
+            steps = [r["step"] for r in rows]
+            degrees = sorted({m for r in rows for m in r.get("degree_atoms", {})})
+            for m in degrees:
+                vals = [r.get("degree_atoms", {}).get(m, np.nan) for r in rows]
+                ax.plot(
+                    steps, vals, marker="o", ms=2, lw=1.2, color=f"C{(m - 1) % 10}", label=f"Π_{m}"
+                )
+            if all("I" in r for r in rows):
+                ax.plot(steps, [r["I"] for r in rows], color="k", lw=1.0, ls="--", label="I(T:S)")
+            ax.axhline(0.0, color="0.6", lw=0.6)
+            unit = rows[0].get("unit", "")
+            ax.set_title(
+                f"{layer}: degree-of-synergy atoms{f' ({unit})' if unit else ''}", fontsize=9
+            )
+            ax.legend(fontsize=6, ncol=2)
+    for ax in axes:
+        ax.set_xlabel(x_label, fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.grid(alpha=0.3)
+        if log_x:
+            ax.set_xscale("log")
+    if title is not None:
+        fig.suptitle(title, fontsize=10)
     return _finish(fig, path, dpi)

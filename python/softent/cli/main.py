@@ -3,6 +3,7 @@
     softent demo                                  # the built-in demo: report + plots in ./softent-demo
     softent analyze acts.npy --labels y.npy --out results/
     softent bench --sizes quick                   # the benchmark table (from a source checkout)
+    softent pid acts.npy --labels y.npy --neurons 0,1,2,3   # PID + representational complexity
 
 Every command has ``--help``. A problem with the user's input (a missing or unreadable
 file, labels of the wrong length, an unknown file type, a bad option) is reported as one
@@ -92,7 +93,7 @@ def _add_progress(p: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``softent`` argument parser (subcommands ``analyze``, ``demo``, ``bench``)."""
+    """The ``softent`` argument parser (subcommands ``analyze``, ``demo``, ``bench``, ``pid``)."""
     from .._version import __version__
 
     parser = _Parser(
@@ -274,6 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="-- ARGS",
         help="further options for python -m benchmarks (e.g. -- --tasks H-cos --only softent,matmul)",
     )
+    from .pid import add_parser as add_pid_parser
+
+    add_pid_parser(sub, fmt)
     return parser
 
 
@@ -583,6 +587,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_analyze(args, args_list)
         if args.command == "demo":
             return cmd_demo(args)
+        if args.command == "pid":
+            from .pid import run as cmd_pid
+
+            return cmd_pid(args, args_list, PROG)
         return cmd_bench(args)
     except (CliError, InputError, MissingDependency) as exc:
         _err(prefix, str(exc))

@@ -21,6 +21,7 @@ from __future__ import annotations
 from .broja import UniqueInformation, unique_information
 from .decompose import MEASURES, as_pmf, decompose
 from .lattice import MAX_SOURCES, Antichain, Lattice, lattice, node_name
+from .layer import LayerPID, layer_complexities, layer_complexity
 from .pmf import Pmf
 from .result import Decomposition, LocalAtoms
 
@@ -30,12 +31,15 @@ __all__ = [
     "Antichain",
     "Decomposition",
     "Lattice",
+    "LayerPID",
     "LocalAtoms",
     "Pmf",
     "UniqueInformation",
     "as_pmf",
     "decompose",
     "lattice",
+    "layer_complexities",
+    "layer_complexity",
     "node_name",
     "unique_information",
 ]

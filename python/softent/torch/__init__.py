@@ -7,7 +7,9 @@ the ``torch.ops.softent.soft_histogram`` custom operator (``torch.compile``-able
 
 Training-time monitoring: :class:`LayerMonitor` streams named layers' activations into
 :class:`softent.Accumulator` objects through forward hooks; :func:`information_plane`
-turns its history into (I(X;T), I(T;Y)) per layer.
+turns its history into (I(X;T), I(T;Y)) per layer. :class:`PIDMonitor` records the
+partial information decomposition and representational complexity of chosen neurons of
+layers at training checkpoints (:func:`softent.pid.layer_complexity`).
 
 Data-parallel training: :func:`softent.torch.distributed.all_reduce` sums any mergeable
 accumulator over the ranks of a process group.
@@ -25,10 +27,12 @@ from ..soft.differentiable import (
 )
 from . import distributed
 from .monitor import InformationPlane, LayerMonitor, information_plane
+from .pid_monitor import PIDMonitor
 
 __all__ = [
     "InformationPlane",
     "LayerMonitor",
+    "PIDMonitor",
     "TorchInformation",
     "conditional_entropy",
     "distributed",
