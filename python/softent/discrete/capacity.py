@@ -64,7 +64,7 @@ def _check_matrix(api: str, arg: str, w: Any) -> Any:
             fail(api, arg, "on the CPU or a CUDA device", w.device, RuntimeError)
         finite = bool(torch.isfinite(w).all()) if w.numel() else True
     else:
-        a = np.asarray(w)
+        a = to_numpy(w, api, arg)
         if a.dtype.kind not in "iuf":
             fail(api, arg, "a real (integer or floating-point) array", a.dtype, TypeError)
         w = a.astype(np.float64, copy=False)
@@ -80,8 +80,8 @@ def _check_matrix(api: str, arg: str, w: Any) -> Any:
 
 def _check_channel(api: str, w: Any) -> np.ndarray:
     """p(y|x) [X, Y] as float64 NumPy rows that sum to 1 exactly (after the check)."""
-    a = to_numpy(w) if is_torch(w) else w
-    a = np.array(_check_matrix(api, "p_y_given_x", np.asarray(a)), dtype=np.float64)
+    a = to_numpy(w, api, "p_y_given_x")
+    a = np.array(_check_matrix(api, "p_y_given_x", a), dtype=np.float64)
     if (a < 0).any():
         fail(api, "p_y_given_x", "non-negative", f"negative entries (min {a.min():.6g})")
     sums = a.sum(axis=1)

@@ -228,7 +228,7 @@ def _sample(x: Any, name: str, api: str) -> _Sample:
         else:
             fail(api, name, "on the CPU or a CUDA device", t.device, RuntimeError)
     else:
-        arr = as_array(x)
+        arr = as_array(x, api, name)
     if arr.ndim not in (1, 2):
         fail(api, name, "a 1-D [N] or 2-D [N, m] array", f"shape {tuple(arr.shape)}")
     if arr.shape[0] == 0 or (arr.ndim == 2 and arr.shape[1] == 0):
@@ -449,7 +449,7 @@ def _weights(weights: Any, n: int, like: Any, api: str) -> Any:
         if w.is_complex():
             kind = "c"
     else:
-        w = as_array(weights)
+        w = as_array(weights, api, "weights")
         kind = w.dtype.kind if w.dtype.kind != "u" else "i"
     if kind not in "fi":
         fail(api, "weights", "real numbers", f"dtype {_dtype_name(w)}", TypeError)
@@ -650,7 +650,7 @@ def _check_pairs(pairs: Any, m: int, api: str) -> np.ndarray:
             fail(api, "x", "[N, m] with m >= 2 for the default pairs (i < j)", f"{m} column")
         i, j = np.triu_indices(m, 1)
         return np.stack([i, j], axis=1).astype(np.int64)
-    p = to_numpy(pairs) if is_torch(pairs) else np.asarray(pairs)
+    p = to_numpy(pairs, api, "pairs")
     if p.dtype.kind not in "iu":
         fail(api, "pairs", "integer column indices [P, 2]", f"dtype {p.dtype}", TypeError)
     if p.ndim != 2 or p.shape[1] != 2 or p.shape[0] == 0:

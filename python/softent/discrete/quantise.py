@@ -47,10 +47,9 @@ def _read(api: str, x: Any) -> tuple[np.ndarray, bool, Any]:
         if x.dtype == torch.bool or x.is_complex():
             fail(api, "x", "a real (integer or floating-point) tensor", x.dtype, TypeError)
         device = x.device
-        t = x.detach().cpu()
-        a = (t.float() if t.dtype == torch.bfloat16 else t).numpy()
+        a = to_numpy(x, api, "x")
     else:
-        a = np.asarray(x)
+        a = to_numpy(x, api, "x")
         if a.dtype.kind not in "iuf":
             fail(api, "x", "a real (integer or floating-point) array", a.dtype, TypeError)
     if a.ndim not in (1, 2):
@@ -214,7 +213,7 @@ def dequantise(codes: Any, levels: int, limits: tuple[float, float]) -> Any:
     api = "discrete.dequantise"
     n_levels = check_int(api, "levels", levels, lo=2, hi=MAX_BINS)
     lo, hi = _limits(api, "limits", limits)
-    c = to_numpy(codes) if is_torch(codes) else np.asarray(codes)
+    c = to_numpy(codes, api, "codes")
     if c.dtype.kind not in "iu":
         fail(api, "codes", "an integer array", c.dtype, TypeError)
     if c.size and (c.min() < 0 or c.max() > n_levels - 1):

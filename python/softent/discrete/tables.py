@@ -108,7 +108,7 @@ def _as_table(api: str, name: str, x: Any, *, counts_ok: bool = True) -> _Table:
         xp, dtype = torch, str(dt).replace("torch.", "")
         shape = tuple(t.shape)
     else:
-        a = as_array(x)
+        a = as_array(x, api, name)
         kind = a.dtype.kind
         if kind == "f":
             eps = float(np.finfo(a.dtype).eps)
@@ -560,11 +560,11 @@ def js_divergence(
     return _finish(api, _clamp(xp, 0.5 * half, _LOG2), b)
 
 
-def _is_integer_dtype(x: Any) -> bool:
+def _is_integer_dtype(api: str, name: str, x: Any) -> bool:
     if is_torch(x):
         dt = x.dtype
         return not (dt.is_floating_point or dt.is_complex or dt == namespace(x).bool)
-    return as_array(x).dtype.kind in "iu"
+    return as_array(x, api, name).dtype.kind in "iu"
 
 
 def _reduce(xp: ModuleType, v: Any, reduction: str) -> Any:
@@ -616,7 +616,7 @@ def cross_entropy(
     b = check_base(api, base)
     if reduction is not None:
         check_choice(api, "reduction", reduction, REDUCTIONS)
-    if _is_integer_dtype(q):
+    if _is_integer_dtype(api, "q", q):
         return _classification_ce(api, p, q, axis, b, reduction or "mean", normalize, validate)
     xp, x, y, a = _pair(api, p, q, axis, normalize, validate)
     ce = _clamp(xp, _sum(xp, _cross_terms(xp, x, y), (a,)))
@@ -640,7 +640,7 @@ def _classification_ce(
         fail(api, "axis", "an int", repr(axis), TypeError)
     a = _check_axes(api, "axis", axis, t.x.ndim, "p")[0]
     xp = t.xp
-    ids = targets if xp is not np else as_array(targets)
+    ids = targets if xp is not np else as_array(targets, api, "q")
     want = tuple(t.x.shape[:a]) + tuple(t.x.shape[a + 1 :])
     if tuple(ids.shape) != want:
         fail(
