@@ -323,13 +323,13 @@ def information(
     )
     # the last step, shared with the NumPy path (softent.discrete)
     if counts is None:
-        h = to_base(entropy_of_masses(hist[0]), b, api)
+        h = to_base(entropy_of_masses(hist[0], validate=False), b, api)
         zero = torch.zeros((), dtype=torch.float64, device=z.device)
         return TorchInformation(
             h, h, zero, h.reshape(1), None, hist.new_full((1,), float(n)), hist, c, t, b, metric
         )
     # masked rows are ignored everywhere (as the batch API): H(Z) from the labelled rows
-    h, hc, h_k = information_of_masses(hist[1:], counts, weighting, api, base=b)
+    h, hc, h_k = information_of_masses(hist[1:], counts, weighting, api, base=b, validate=False)
     return TorchInformation(h, hc, h - hc, h_k, values, counts, hist, c, t, b, metric)
 
 
