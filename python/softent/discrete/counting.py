@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_fits, check_threads, fail, is_int
+from .._checks import check_fits, check_threads, check_total, fail, is_int
 from .._interop import as_array, is_torch, to_numpy
 from .._labels import _DENSE_RANGE_FACTOR
 from . import _kernel
@@ -467,6 +467,7 @@ def _weights(weights: Any, n: int, like: Any, api: str) -> Any:
         if bool(negative.any()):
             first = int(torch.nonzero(negative)[0, 0])
             fail(api, "weights", "finite and >= 0", f"{float(w[first])} at index {first}")
+        check_total(api, "weights", float(w.sum()))
         return w
     w = np.ascontiguousarray(to_numpy(w), dtype=np.float64)
     finite = np.isfinite(w)
@@ -475,6 +476,8 @@ def _weights(weights: Any, n: int, like: Any, api: str) -> Any:
     if (w < 0).any():
         first = int(np.argmax(w < 0))
         fail(api, "weights", "finite and >= 0", f"{w[first]} at index {first}")
+    # every count is a part of the total: a finite, normal total keeps them all finite
+    check_total(api, "weights", w)
     return w
 
 
