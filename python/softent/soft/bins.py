@@ -55,7 +55,8 @@ def check_centres_fit(api: str, n_bins: int, dim: int) -> None:
 
 def check_metric(api: str, metric: Any) -> str:
     """``metric`` if it is one of :data:`METRIC_CODES`, else a ValueError listing them."""
-    if metric not in METRIC_CODES:
+    # a str first: a list or dict is unhashable, and the lookup would raise its own TypeError
+    if not isinstance(metric, str) or metric not in METRIC_CODES:
         fail(api, "metric", f"one of {sorted(METRIC_CODES)}", repr(metric))
     return str(metric)
 
@@ -169,6 +170,20 @@ class Bins:
     metric: str
     temperature: float
     _prepared: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # a public constructor: validated like every other path that makes bins, and the
+        # centres held as a float64 copy (a frozen Bins never sees the caller's later edits)
+        api = "Bins"
+        metric = check_metric(api, self.metric)
+        t = check_temperature(api, self.temperature)
+        if t is None:
+            fail(api, "temperature", "a float > 0 (a Bins holds a resolved temperature)", "'auto'")
+        c = np.array(to_numpy(as_float_rows(self.centres, api, "centres")), dtype=np.float64)
+        check_centres(api, c, c.shape[1], metric)
+        object.__setattr__(self, "centres", c)
+        object.__setattr__(self, "metric", metric)
+        object.__setattr__(self, "temperature", t)
 
     @property
     def n_bins(self) -> int:
