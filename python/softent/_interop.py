@@ -331,10 +331,20 @@ def take_rows(x: Any, keep: np.ndarray) -> Any:
 
 
 def row_norms(x: Any) -> Any:
-    """Euclidean norm of each row of ``x`` [N, D] -> [N] (detached for a tensor)."""
+    """Euclidean norm of each row of ``x`` [N, D] -> [N] (detached for a tensor). A finite
+    NumPy row whose squares overflow (entries near 1e154 and above) gets its norm from the
+    row scaled by its largest magnitude: finite where the norm is, and no NumPy warning."""
     if is_torch(x):
         return x.detach().norm(dim=1)
-    return np.linalg.norm(x, axis=1)
+    with np.errstate(over="ignore"):
+        norms = np.linalg.norm(x, axis=1)
+    big = np.isinf(norms) & np.isfinite(x).all(axis=1)
+    if big.any():
+        rows = np.asarray(x)[big]
+        scale = np.abs(rows).max(axis=1, keepdims=True)
+        with np.errstate(over="ignore"):  # a norm beyond float64 (~1e308 x sqrt(D)) is inf
+            norms[big] = scale[:, 0] * np.linalg.norm(rows / scale, axis=1)
+    return norms
 
 
 def count_codes(codes: Any, n_labels: int) -> Any:

@@ -29,7 +29,7 @@ from .._checks import (
     check_weighting,
     fail,
 )
-from .._interop import as_float_rows, count_codes, to_float
+from .._interop import as_float_rows, count_codes, to_float, to_numpy
 from .._labels import encode_labels, histogram_slots
 from ..discrete import (
     entropy_of_masses,
@@ -44,10 +44,10 @@ from .bins import (
     TRANSLATION_INVARIANT,
     Metric,
     Seed,
-    auto_temperature,
     check_centres,
     check_metric,
     check_temperature,
+    checked_auto_temperature,
     make_bins,
 )
 from .histogram import check_histograms_fit
@@ -143,7 +143,7 @@ def _bins(
         else:
             t = check_temperature(api, temperature)
             if t is None:
-                t = auto_temperature(metric, c.detach().double().cpu().numpy())
+                t = checked_auto_temperature(api, metric, to_numpy(c).astype(np.float64))
         c = c.to(device=z.device, dtype=z.dtype)
     else:
         if _compiling():
