@@ -249,7 +249,11 @@ def information(
 
     Args:
         z: [N, D] tensor (CPU or CUDA; float32/float64, float16/bfloat16 computed in
-            float32). Gradients flow to it when it requires grad.
+            float32). Gradients flow to it when it requires grad. A float16/bfloat16 z
+            gets the float32 gradient cast to its dtype (autograd's rule for a leaf): an
+            entry beyond that dtype's range (65504 for float16, e.g. data of scale 1e-3
+            with a Euclidean metric, whose gradient scales as 1/scale) is ±inf there, the
+            overflow torch.amp's GradScaler detects; pass z in float32 to get it finite.
         labels: [N] integers (tensor or array; -1 masks a row everywhere) or strings.
         centres: [B, D] array or tensor (a tensor with ``requires_grad`` gets gradients);
             default as :func:`softent.soft_histogram` (spherical bins for cosine/dot, the
