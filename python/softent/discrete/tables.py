@@ -29,7 +29,10 @@ Conventions, the same for every function here:
 - **Gradients** (torch) are the exact derivatives of the formula wherever the result is
   finite, with one convention at a cell where p = 0: the term p · log p is taken as the
   constant 0 there (derivative 0 instead of its one-sided limit -inf). No gradient is NaN;
-  where the result is +inf the gradient of that term is 0.
+  where the result is +inf the gradient of that term is 0. Where a derivative's true value
+  is beyond the float range (d(-log p)/dp = -1/p, or -p/q of KL and cross-entropy, at a
+  subnormal p or q below 1 / 1.8e308 = 5.6e-309 in float64) it is -inf, its correctly
+  rounded value.
 - **Rounding.** Results are >= 0 (and JS <= log 2): a value rounding carried past a bound
   is set on it (torch: the value only, the gradient stays the formula's).
 - **Units.** Nats by default; ``base=2`` gives bits (nats / ln 2), any base > 1 allowed.
