@@ -77,6 +77,14 @@ def describe(v: Any, depth: int = 0) -> str:
         return _describe(v, depth)
 
 
+def _tiny(a: np.ndarray) -> str:
+    """ ", tiny=<m>" with the smallest non-zero magnitude of a float array when it is below
+    1e-30 (subnormal and near-subnormal values break naive arithmetic; the values shown are
+    only the first six), else ""."""
+    mag = np.abs(a[np.isfinite(a) & (a != 0)].astype(np.float64)) if a.size else a
+    return f", tiny={float(mag.min()):.3g}" if mag.size and mag.min() < 1e-30 else ""
+
+
 def _describe(v: Any, depth: int) -> str:
     if isinstance(v, np.ndarray):
         flat = v.reshape(-1)[:6] if v.size else v.reshape(-1)
@@ -85,12 +93,19 @@ def _describe(v: Any, depth: int) -> str:
             if v.dtype != object
             else repr(list(flat))
         )
-        return f"ndarray({v.dtype.str}, shape={v.shape}, strides={v.strides}, {vals}...)"
+        tiny = _tiny(v) if v.dtype.kind == "f" else ""
+        return f"ndarray({v.dtype.str}, shape={v.shape}, strides={v.strides}, {vals}...{tiny})"
     if isinstance(v, torch.Tensor):
         extra = " neg" if v.is_neg() else ""
         extra += " requires_grad" if v.requires_grad else ""
         flat = v.detach().reshape(-1)[:6].resolve_neg().tolist() if v.numel() else []
-        return f"tensor({v.dtype}, shape={tuple(v.shape)}, stride={v.stride()}{extra}, {flat}...)"
+        tiny = (
+            _tiny(v.detach().resolve_neg().double().cpu().numpy()) if v.is_floating_point() else ""
+        )
+        return (
+            f"tensor({v.dtype}, shape={tuple(v.shape)}, stride={v.stride()}{extra}, {flat}..."
+            f"{tiny})"
+        )
     if depth < 2 and isinstance(v, Mapping):
         return "{" + ", ".join(f"{k!r}: {describe(x, depth + 1)}" for k, x in v.items()) + "}"
     if depth < 2 and isinstance(v, (list, tuple)) and len(v) <= 8:

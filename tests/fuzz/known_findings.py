@@ -39,6 +39,19 @@ KNOWN: tuple[Known, ...] = (
         "must cancel s_b - s̄ exactly at ties and scale before multiplying",
         call=r"temperature=tensor\([^\n]*\[1e-(1[5-9]\d|[23]\d\d)\]",
     ),
+    Known(
+        "subnormal_row_gradient",
+        "nan_result",
+        r"gradient",
+        r"softent\.(torch\..*|entropy|information|mutual_information|conditional_entropy)",
+        "the cosine gradient of a row with subnormal entries (|z_i| < ~1e-308, float32 "
+        "< ~1e-38): the backward kernels form (c - s z_i/|z_i|) · 1/|z_i|, and 1/|z_i| "
+        "overflows, so a component whose true value is 0 (every one for D = 1, where the "
+        "scores are ±1) is 0 · inf = NaN (a true overflow would be ±inf, which the judge "
+        "accepts). Out of the Python layer: the C++ backward (cpp/src/cpu/"
+        "soft_hist_backward.cpp, CUDA twin) must scale z_i before dividing by its norm",
+        call=r"tiny=[\d.]+e-(30[89]|3[12]\d|39|4[0-5])\b",
+    ),
 )
 
 

@@ -41,6 +41,12 @@ def _float16_z() -> torch.Tensor:
 Z = np.random.default_rng(0).normal(size=(8, 3))
 
 REPRODUCTIONS = {
+    "subnormal_row_gradient": lambda: Call(
+        "softent.torch.entropy",
+        stt.entropy,
+        (torch.tensor([[1.0], [1.0], [1.4e-45], [1.0], [-1.0]]).requires_grad_(),),
+        {"temperature": 1 / 3},
+    ),
     "tiny_temperature_gradient": lambda: Call(
         "softent.torch.entropy",
         stt.entropy,
