@@ -209,6 +209,37 @@ def check_masses(
     return a
 
 
+#: the smallest normal float64: a positive sum below it is subnormal
+_TINY = float(np.finfo(np.float64).tiny)
+
+
+def check_total(api: str, arg: str, values: Any) -> float:
+    """The sum of non-negative finite ``values`` (a NumPy array, or the sum itself as a
+    float), refused naming ``arg`` when it overflows float64 (inf: every share of it would
+    read 0) or is subnormal (> 0 but below 2.2e-308: it has lost its digits, and its
+    inverse, in a bias correction such as (K - 1) / 2N, overflows)."""
+    if isinstance(values, np.ndarray):
+        with np.errstate(over="ignore"):  # an overflow is the refusal below, not a warning
+            total = float(values.sum())
+    else:
+        total = float(values)
+    if not math.isfinite(total):
+        fail(
+            api,
+            arg,
+            "values whose sum is a finite float64 (below 1.8e308: scale them down)",
+            "a sum that overflows",
+        )
+    if 0 < total < _TINY:
+        fail(
+            api,
+            arg,
+            f"values whose sum is 0 or at least {_TINY:.4g} (a normal float64: scale them up)",
+            f"a subnormal sum, {total!r}",
+        )
+    return total
+
+
 def check_bootstrap(
     api: str, bootstrap: Any, seed: Any, arg: str = "bootstrap", seed_arg: str = "bootstrap_seed"
 ) -> tuple[int, int]:

@@ -60,14 +60,27 @@ def resolved(t: Any) -> Any:
     return t
 
 
-def as_array(x: Any) -> np.ndarray | Any:
+def as_array(x: Any, api: str = "interop", name: str = "arrays") -> np.ndarray | Any:
     """``x`` as a NumPy array or a torch tensor, without copying: a tensor as it is,
-    anything else with ``__dlpack__`` through ``np.from_dlpack``, the rest ``np.asarray``."""
+    anything else with ``__dlpack__`` through ``np.from_dlpack``, the rest ``np.asarray``.
+    Nested sequences that are no array (``[[1, 2], [3]]``) are refused naming ``name``."""
     if is_torch(x):
         return x
-    if not isinstance(x, np.ndarray) and hasattr(x, "__dlpack__"):
+    if isinstance(x, np.ndarray):
+        return x
+    if hasattr(x, "__dlpack__"):
         return np.from_dlpack(x)
-    return np.asarray(x)
+    return _asarray(x, api, name)
+
+
+def _asarray(x: Any, api: str, name: str) -> np.ndarray:
+    """``np.asarray(x)``, with NumPy's ValueError for ragged nested sequences (rows of
+    unequal lengths) turned into the softent form naming ``name``."""
+    try:
+        return np.asarray(x)
+    except ValueError as e:
+        what = "nested sequences of unequal lengths" if "inhomogeneous" in str(e) else str(e)
+        fail(api, name, "an array (nested sequences of equal lengths)", what)
 
 
 def is_floating(x: Any) -> bool:
@@ -108,7 +121,7 @@ def as_float_rows(x: Any, api: str, name: str, *, keep_graph: bool = False) -> n
             )
         arr: Any = t
     else:
-        arr = as_array(x)
+        arr = as_array(x, api, name)
         if arr.dtype.kind == "f" and not arr.dtype.isnative:
             # big-endian (or other non-native) floats: the kernels read native values, so
             # convert once (the caller's array is left as it is)
@@ -177,11 +190,18 @@ def pointer(arr: Any) -> int:
     return int(arr.ctypes.data)
 
 
-def to_numpy(x: Any) -> np.ndarray:
-    """A host NumPy copy/view of a small array (centres, histograms)."""
+def to_numpy(x: Any, api: str = "interop", name: str = "arrays") -> np.ndarray:
+    """A host NumPy copy/view of ``x``: a torch tensor detached to the CPU, with a
+    negative or conjugate bit resolved (:func:`resolved`: its memory does not hold its
+    values) and bfloat16 (which NumPy lacks) as float32; anything else ``np.asarray``
+    (ragged nested sequences refused naming ``name``). The one place where a tensor
+    becomes a NumPy array."""
     if is_torch(x):
-        return x.detach().cpu().numpy()
-    return np.asarray(x)
+        import torch
+
+        t = resolved(x.detach().cpu())
+        return (t.float() if t.dtype == torch.bfloat16 else t).numpy()
+    return _asarray(x, api, name)
 
 
 # ----------------------------------------------------------------------------- either library
@@ -311,10 +331,20 @@ def take_rows(x: Any, keep: np.ndarray) -> Any:
 
 
 def row_norms(x: Any) -> Any:
-    """Euclidean norm of each row of ``x`` [N, D] -> [N] (detached for a tensor)."""
+    """Euclidean norm of each row of ``x`` [N, D] -> [N] (detached for a tensor). A finite
+    NumPy row whose squares overflow (entries near 1e154 and above) gets its norm from the
+    row scaled by its largest magnitude: finite where the norm is, and no NumPy warning."""
     if is_torch(x):
         return x.detach().norm(dim=1)
-    return np.linalg.norm(x, axis=1)
+    with np.errstate(over="ignore"):
+        norms = np.linalg.norm(x, axis=1)
+    big = np.isinf(norms) & np.isfinite(x).all(axis=1)
+    if big.any():
+        rows = np.asarray(x)[big]
+        scale = np.abs(rows).max(axis=1, keepdims=True)
+        with np.errstate(over="ignore"):  # a norm beyond float64 (~1e308 x sqrt(D)) is inf
+            norms[big] = scale[:, 0] * np.linalg.norm(rows / scale, axis=1)
+    return norms
 
 
 def count_codes(codes: Any, n_labels: int) -> Any:
@@ -455,11 +485,5 @@ def _check_cuda_build(api: str, device: Any) -> None:
 
 
 def to_host_rows(x: Any) -> np.ndarray:
-    """A host NumPy array of ``x`` (a view when it already is one): torch tensors detached
-    to the CPU, bfloat16 (which NumPy lacks) as float32."""
-    if is_torch(x):
-        import torch
-
-        t = resolved(x.detach().cpu())
-        return (t.float() if t.dtype == torch.bfloat16 else t).numpy()
-    return np.asarray(x)
+    """A host NumPy array of ``x`` (a view when it already is one): :func:`to_numpy`."""
+    return to_numpy(x)

@@ -9,6 +9,7 @@ runs thousands, in child processes.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import tempfile
 from pathlib import Path
@@ -1103,6 +1104,25 @@ def _gaussian_capacity(draw):
     )
 
 
+def _layer_capacity_documented(*args: Any, **kwargs: Any) -> Any:
+    """layer_capacity, with the one documented inf (water_level when no mode carries: W
+    numerically zero) read as None, so that the judge flags any other inf."""
+    r = sd.layer_capacity(*args, **kwargs)
+    cap = r.capacity.detach() if isinstance(r.capacity, torch.Tensor) else r.capacity
+    if r.water_level == math.inf and r.active == 0 and float(cap) == 0.0:
+        return dataclasses.replace(r, water_level=None)
+    return r
+
+
+def _water_filling_documented(*args: Any) -> Any:
+    """water_filling, with its documented μ = inf (no finite level: nothing to fill) read as
+    None, so that the judge flags any other inf."""
+    powers, mu, k = sd.capacity.water_filling(*args)
+    if mu == math.inf and k == 0 and not powers.any():
+        return powers, None, k
+    return powers, mu, k
+
+
 @target("softent.discrete.layer_capacity", "discrete")
 def _layer_capacity(draw):
     w = draw(arrays_or_junk(float_arrays(max_rows=8, max_cols=8)))
@@ -1113,7 +1133,7 @@ def _layer_capacity(draw):
         kw["base"] = draw(bases())
     return Call(
         "softent.discrete.layer_capacity",
-        sd.layer_capacity,
+        _layer_capacity_documented,
         (w, draw(_positive_reals())),
         kw,
         (sd.LayerCapacity,),
@@ -1124,7 +1144,7 @@ def _layer_capacity(draw):
 def _water_filling(draw):
     return Call(
         "softent.discrete.capacity.water_filling",
-        sd.capacity.water_filling,
+        _water_filling_documented,
         (draw(arrays_or_junk(float_arrays(ndim=1, positive=True))), draw(_positive_reals())),
         {},
         (tuple,),

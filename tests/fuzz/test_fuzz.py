@@ -91,6 +91,18 @@ def test_the_judge_sees_each_kind_of_finding():
     x = torch.zeros(3, dtype=torch.float64, requires_grad=True)
     assert judge(Call("f", lambda t: t.sqrt().sum(), (x,))).kind == "nan_result"
     assert judge(Call("f", lambda t: (t * 2).sum(), (x,))).kind == "ok"
+    # a float16 leaf whose true gradient (1e5) is beyond float16 (65504): ±inf is its cast,
+    # not a finding; one that is NaN in float32 too is
+    h = torch.ones(3, dtype=torch.float16, requires_grad=True)
+    assert judge(Call("f", lambda t: (t.float() * 1e5).sum(), (h,))).kind == "ok"
+    h0 = torch.zeros(3, dtype=torch.float16, requires_grad=True)
+    assert judge(Call("f", lambda t: t.float().sqrt().sum(), (h0,))).kind == "nan_result"
+    # d log(x)/dx = 1/x at a subnormal x is beyond float64: -inf there is its rounded value;
+    # an inf at a normal x is a finding
+    sub = torch.tensor([5e-324, 0.5], dtype=torch.float64, requires_grad=True)
+    assert judge(Call("f", lambda t: t.log().sum(), (sub,))).kind == "ok"
+    normal = torch.tensor([1e-300, 0.5], dtype=torch.float64, requires_grad=True)
+    assert judge(Call("f", lambda t: (t.log() * 1e300).sum(), (normal,))).kind == "nan_result"
 
 
 def test_the_long_run_catches_crashes_and_hangs(tmp_path: Path):

@@ -92,9 +92,17 @@ def plugin_rows(counts: np.ndarray) -> np.ndarray:
     H = ln n − Σ c ln c / n with 0 ln 0 = 0; an empty row has H = 0."""
     c = np.asarray(counts, dtype=np.float64)
     n = c.sum(-1)
-    s = (c * np.log(np.where(c > 0, c, 1.0))).sum(-1)
-    safe = np.where(n > 0, n, 1.0)
-    return np.where(n > 0, np.log(safe) - s / safe, 0.0)
+    with np.errstate(over="ignore", invalid="ignore"):  # redone below where it overflows
+        s = (c * np.log(np.where(c > 0, c, 1.0))).sum(-1)
+        safe = np.where(n > 0, n, 1.0)
+        h = np.where(n > 0, np.log(safe) - s / safe, 0.0)
+    bad = ~np.isfinite(h) & np.isfinite(n)
+    if bad.any():
+        # Σ c ln c overflows for counts near the float64 limit (weighted): the same
+        # entropy as -Σ p ln p of p = c / n, each term at most 1/e
+        p = c[bad] / n[bad][:, None]
+        h[bad] = -(p * np.log(np.where(p > 0, p, 1.0))).sum(-1)
+    return h
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ def _check_matrix(api: str, arg: str, w: Any) -> Any:
             fail(api, arg, "on the CPU or a CUDA device", w.device, RuntimeError)
         finite = bool(torch.isfinite(w).all()) if w.numel() else True
     else:
-        a = np.asarray(w)
+        a = to_numpy(w, api, arg)
         if a.dtype.kind not in "iuf":
             fail(api, arg, "a real (integer or floating-point) array", a.dtype, TypeError)
         w = a.astype(np.float64, copy=False)
@@ -80,8 +80,8 @@ def _check_matrix(api: str, arg: str, w: Any) -> Any:
 
 def _check_channel(api: str, w: Any) -> np.ndarray:
     """p(y|x) [X, Y] as float64 NumPy rows that sum to 1 exactly (after the check)."""
-    a = to_numpy(w) if is_torch(w) else w
-    a = np.array(_check_matrix(api, "p_y_given_x", np.asarray(a)), dtype=np.float64)
+    a = to_numpy(w, api, "p_y_given_x")
+    a = np.array(_check_matrix(api, "p_y_given_x", a), dtype=np.float64)
     if (a < 0).any():
         fail(api, "p_y_given_x", "non-negative", f"negative entries (min {a.min():.6g})")
     sums = a.sum(axis=1)
@@ -224,7 +224,12 @@ def gaussian_channel_capacity(
     b = check_base(api, base)
     p = _check_real(api, "power", power, positive=False)
     s2 = _check_real(api, "noise_variance", noise_variance, positive=True)
-    return 0.5 * math.log1p(p / s2) / math.log(b)
+    snr = p / s2
+    if math.isinf(snr):
+        # P / σ² beyond float64 (a subnormal σ², say): the same ½ log(1 + P/σ²) from
+        # logarithms, log P − log σ² + log(1 + σ²/P), each finite
+        return 0.5 * (math.log(p) - math.log(s2) + math.log1p(s2 / p)) / math.log(b)
+    return 0.5 * math.log1p(snr) / math.log(b)
 
 
 @dataclass(frozen=True)
@@ -285,11 +290,19 @@ def water_filling(noise_levels: Any, power: float) -> tuple[np.ndarray, float, i
     """
     api = "discrete.water_filling"
     power = _check_real(api, "power", power, positive=False)
-    n = np.asarray(noise_levels, dtype=np.float64)
+    a = to_numpy(noise_levels, api, "noise_levels")
+    if a.dtype.kind not in "iuf":
+        fail(api, "noise_levels", "a real (integer or floating-point) array", a.dtype, TypeError)
+    n = a.astype(np.float64)
     if n.ndim != 1 or n.size == 0:
         fail(api, "noise_levels", "a non-empty 1-D array", f"shape {n.shape}")
     if np.isnan(n).any() or (n <= 0).any():
         fail(api, "noise_levels", "values > 0 (inf for an unused mode)", "NaN or values <= 0")
+    return _water_filling(api, n, power)
+
+
+def _water_filling(api: str, n: np.ndarray, power: float) -> tuple[np.ndarray, float, int]:
+    """:func:`water_filling` of checked float64 levels ``n`` [m] (> 0, inf allowed)."""
     order = np.argsort(n, kind="stable")
     sorted_n = n[order]
     finite = int(np.isfinite(sorted_n).sum())
@@ -297,12 +310,106 @@ def water_filling(noise_levels: Any, power: float) -> tuple[np.ndarray, float, i
     if finite == 0:
         return powers, math.inf, 0
     levels = sorted_n[:finite]
-    mu_k = (power + np.cumsum(levels)) / np.arange(1, finite + 1)
+    ks = np.arange(1, finite + 1)
+    with np.errstate(over="ignore"):  # a sum past float64: redone below in scaled units
+        mu_k = (power + np.cumsum(levels)) / ks
+    scale = 1.0
+    if not np.isfinite(mu_k).all():
+        # the same comparisons in smaller units (water filling is scale-equivariant: μ and
+        # the powers scale, the active set does not): a power of 2 (exact, while nothing
+        # turns subnormal) that brings finite · max(power, levels) below float64's limit
+        top = max(power, float(levels[-1]))
+        scale = 2.0 ** math.ceil(math.log2(finite) + math.log2(top) - 1020)
+        levels = levels / scale
+        mu_k = (power / scale + np.cumsum(levels)) / ks
     below = np.flatnonzero(levels < mu_k)
     k = int(below[-1]) + 1 if below.size else 0
     mu = float(mu_k[k - 1]) if k else float(levels[0])
-    powers[order[:k]] = mu - levels[:k]
+    with np.errstate(over="ignore"):
+        mu_scaled, mu = mu, mu * scale
+    if not math.isfinite(mu):
+        fail(
+            api,
+            "power",
+            "small enough that the water level μ = (power + Σ_{i<=k} level_i) / k is a "
+            "finite float64",
+            f"{power!r} with levels up to {float(sorted_n[finite - 1]):.4g}",
+        )
+    powers[order[:k]] = (mu_scaled - levels[:k]) * scale
     return powers, mu, k
+
+
+def _dtype_name(dtype: Any) -> str:
+    return str(dtype).replace("torch.", "")
+
+
+def _dtype_max(dtype: Any) -> float:
+    """The largest finite value of the dtype the capacity is computed in (W's for a
+    tensor, float64 for NumPy)."""
+    return float(np.finfo(_dtype_name(dtype)).max)
+
+
+def _check_range(
+    api: str,
+    s_live: np.ndarray,
+    sigma: float,
+    power: float,
+    n_in: int,
+    allocation: str,
+    dtype: Any,
+) -> None:
+    """Refuse, naming the argument, a layer whose capacity's intermediate quantities
+    (noise_std², s_1², the noise levels noise_std²/s_i², power/(in·noise_std²) for equal
+    allocation; all in float64) are not finite, normal numbers, or whose results (the
+    powers, in W's dtype) would not be finite: there the closed forms would give inf or a
+    division by zero, not the capacity."""
+    f64 = np.finfo(np.float64)
+    big, small = float(f64.max), float(f64.tiny)
+    name = _dtype_name(dtype)
+    out_max = _dtype_max(dtype)
+    if not small <= sigma * sigma <= big:
+        fail(
+            api,
+            "noise_std",
+            "a number whose square is a normal float64 (noise_std in "
+            f"[{math.sqrt(small):.3g}, {math.sqrt(big):.3g}])",
+            sigma,
+        )
+    if power > out_max:
+        fail(api, "power", f"a finite {name} number (W's dtype)", power)
+    if not s_live.size:
+        return
+    if s_live[0] > math.sqrt(big):
+        fail(
+            api,
+            "W",
+            "a matrix whose singular values square to finite float64 numbers (below "
+            f"{math.sqrt(big):.3g})",
+            f"a largest singular value of {float(s_live[0]):.4g}",
+        )
+    with np.errstate(over="ignore", under="ignore", divide="ignore"):
+        levels = sigma * sigma / s_live.astype(np.float64) ** 2
+    lo, hi = float(levels.min()), float(levels.max())
+    if not (small <= lo and hi <= big):
+        fail(
+            api,
+            "noise_std",
+            f"such that the noise levels noise_std²/s_i² of W's {s_live.size} modes are "
+            f"normal float64 numbers (in [{small:.3g}, {big:.3g}])",
+            f"{sigma!r}, giving levels from {lo:.4g} to {hi:.4g}",
+        )
+    per_dim = power / n_in
+    with np.errstate(over="ignore"):
+        snr = max(per_dim / (sigma * sigma), per_dim / lo)
+    if allocation == "equal" and (per_dim > out_max or snr > big):
+        fail(
+            api,
+            "power",
+            f"small enough that the power per input dimension is a finite {name} number "
+            "and the largest signal-to-noise ratio s_1²·power/(in·noise_std²) a finite "
+            "float64",
+            f"{power!r} (in = {n_in}, noise_std = {sigma:.4g}, s_1 = {float(s_live[0]):.4g})",
+        )
 
 
 def layer_capacity(
@@ -332,7 +439,11 @@ def layer_capacity(
     tensor (``torch.linalg.svdvals``; results in W's library and device, ``capacity`` a 0-d
     tensor differentiable w.r.t. W, e.g. as a regulariser: the active set is fixed at the
     current W, so the gradient is that of the smooth branch the point lies on).
-    ``noise_std`` σ > 0 and ``power`` >= 0: finite numbers.
+    ``noise_std`` σ > 0 and ``power`` >= 0: finite numbers. A layer whose closed forms
+    leave the range of the dtype they are computed in (W's for a tensor, float64 for NumPy)
+    is refused naming the argument (a ValueError), never answered with inf: σ² must be a
+    normal number, so must every noise level σ²/s_i² of a mode that carries, and s_1²,
+    the water level μ and the largest signal-to-noise ratio must be finite.
     """
     api = "discrete.layer_capacity"
     b = check_base(api, base)
@@ -355,38 +466,67 @@ def layer_capacity(
         s = np.linalg.svd(w, compute_uv=False)
         s_host = s
         eps = float(np.finfo(np.float64).eps)
-    cutoff = (s_host[0] if s_host.size else 0.0) * max(w.shape) * eps
+    if not np.isfinite(s_host).all():  # an SVD of entries near the float64 limit overflowed
+        fail(
+            api,
+            "W",
+            f"a matrix whose singular values are finite {_dtype_name(w.dtype)} numbers "
+            "(scale it down)",
+            f"singular values {s_host.tolist()[:4]}",
+        )
+    # eps is a power of 2: the same product as (s_1 · max) · eps, without its overflow
+    cutoff = (s_host[0] if s_host.size else 0.0) * (max(w.shape) * eps)
     carries = s_host > cutoff  # a prefix: s is descending
     r_live = int(carries.sum())
+    _check_range(api, s_host[:r_live], sigma, power, n_in, allocation, w.dtype)
 
     if allocation == "water_filling":
         with np.errstate(divide="ignore"):
             levels = np.where(carries, sigma2 / np.where(carries, s_host, 1.0) ** 2, np.inf)
-        powers_host, mu, k = water_filling(levels, power)
+        powers_host, mu, k = _water_filling(api, levels, power)
+        if k and mu > _dtype_max(w.dtype):  # the powers μ - level_i, in W's dtype
+            fail(
+                api,
+                "power",
+                f"small enough that the water level μ is a finite {_dtype_name(w.dtype)} number",
+                f"{power!r} (μ = {mu:.4g})",
+            )
         water_level: float | None = mu
         active = k
         if torch_in:
-            # the same closed form on the tensor: differentiable on the branch of the active set
-            s_act = s[:k]
-            n_act = sigma2 / s_act**2
+            # the same closed form on the tensor, differentiable on the branch of the active
+            # set; in float64 and from logarithms (log n_i = log σ² − 2 log s_i): a float32
+            # σ²/s_i² and the derivative of log(μ / n_i) (μ / n_i²) under- or overflow
+            s_act = s[:k].to(torch.float64)
+            log_n = 2.0 * math.log(sigma) - 2.0 * torch.log(s_act)
+            n_act = torch.exp(log_n)
             mu_t = (power + n_act.sum()) / k if k else None
-            cap = 0.5 * torch.log(mu_t / n_act).sum() if k else s.sum() * 0.0
+            cap = (0.5 * (torch.log(mu_t) - log_n).sum()).to(w.dtype) if k else s.sum() * 0.0
             powers: Any = torch.zeros_like(s)
             if k:
-                powers = torch.cat([mu_t - n_act, torch.zeros_like(s[k:])])
+                powers = torch.cat([(mu_t - n_act).to(w.dtype), torch.zeros_like(s[k:])])
         else:
-            cap = float(np.sum(0.5 * np.log1p(s_host[:k] ** 2 * powers_host[:k] / sigma2)))
+            with np.errstate(over="ignore"):
+                cap = float(np.sum(0.5 * np.log1p(s_host[:k] ** 2 * powers_host[:k] / sigma2)))
+            if not math.isfinite(cap):
+                # s_i² P_i overflowed before the division by σ²: the same sum from the
+                # water level, 1 + s_i² P_i / σ² = μ / level_i (finite after _check_range)
+                cap = float(np.sum(0.5 * (math.log(mu) - np.log(levels[:k]))))
             powers = powers_host
     else:
         per_dim = power / n_in
         water_level = None
         active = r_live if power > 0 else 0
         if torch_in:
-            s_live = s[:r_live]
-            cap = 0.5 * torch.log1p(s_live**2 * (per_dim / sigma2)).sum()
+            s_live = s[:r_live].to(torch.float64)  # float64 as above
+            cap = (0.5 * torch.log1p(s_live**2 * (per_dim / sigma2)).sum()).to(w.dtype)
             powers = torch.full_like(s, per_dim)
         else:
-            cap = float(np.sum(0.5 * np.log1p(s_host[:r_live] ** 2 * (per_dim / sigma2))))
+            with np.errstate(over="ignore"):
+                cap = float(np.sum(0.5 * np.log1p(s_host[:r_live] ** 2 * (per_dim / sigma2))))
+            if not math.isfinite(cap):  # rounding past float64 at the edge of _check_range
+                x_log = 2 * np.log(s_host[:r_live]) + math.log(per_dim) - math.log(sigma2)
+                cap = float(np.sum(0.5 * np.logaddexp(0.0, x_log)))
             powers = np.full_like(s_host, per_dim)
     return LayerCapacity(
         capacity=cap / log_b,

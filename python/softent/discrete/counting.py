@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_fits, check_threads, fail, is_int
+from .._checks import check_fits, check_threads, check_total, fail, is_int
 from .._interop import as_array, is_torch, to_numpy
 from .._labels import _DENSE_RANGE_FACTOR
 from . import _kernel
@@ -228,7 +228,7 @@ def _sample(x: Any, name: str, api: str) -> _Sample:
         else:
             fail(api, name, "on the CPU or a CUDA device", t.device, RuntimeError)
     else:
-        arr = as_array(x)
+        arr = as_array(x, api, name)
     if arr.ndim not in (1, 2):
         fail(api, name, "a 1-D [N] or 2-D [N, m] array", f"shape {tuple(arr.shape)}")
     if arr.shape[0] == 0 or (arr.ndim == 2 and arr.shape[1] == 0):
@@ -449,7 +449,7 @@ def _weights(weights: Any, n: int, like: Any, api: str) -> Any:
         if w.is_complex():
             kind = "c"
     else:
-        w = as_array(weights)
+        w = as_array(weights, api, "weights")
         kind = w.dtype.kind if w.dtype.kind != "u" else "i"
     if kind not in "fi":
         fail(api, "weights", "real numbers", f"dtype {_dtype_name(w)}", TypeError)
@@ -467,6 +467,7 @@ def _weights(weights: Any, n: int, like: Any, api: str) -> Any:
         if bool(negative.any()):
             first = int(torch.nonzero(negative)[0, 0])
             fail(api, "weights", "finite and >= 0", f"{float(w[first])} at index {first}")
+        check_total(api, "weights", float(w.sum()))
         return w
     w = np.ascontiguousarray(to_numpy(w), dtype=np.float64)
     finite = np.isfinite(w)
@@ -475,6 +476,8 @@ def _weights(weights: Any, n: int, like: Any, api: str) -> Any:
     if (w < 0).any():
         first = int(np.argmax(w < 0))
         fail(api, "weights", "finite and >= 0", f"{w[first]} at index {first}")
+    # every count is a part of the total: a finite, normal total keeps them all finite
+    check_total(api, "weights", w)
     return w
 
 
@@ -650,7 +653,7 @@ def _check_pairs(pairs: Any, m: int, api: str) -> np.ndarray:
             fail(api, "x", "[N, m] with m >= 2 for the default pairs (i < j)", f"{m} column")
         i, j = np.triu_indices(m, 1)
         return np.stack([i, j], axis=1).astype(np.int64)
-    p = to_numpy(pairs) if is_torch(pairs) else np.asarray(pairs)
+    p = to_numpy(pairs, api, "pairs")
     if p.dtype.kind not in "iu":
         fail(api, "pairs", "integer column indices [P, 2]", f"dtype {p.dtype}", TypeError)
     if p.ndim != 2 or p.shape[1] != 2 or p.shape[0] == 0:

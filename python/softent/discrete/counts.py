@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_fits, check_masses, fail, is_int
+from .._checks import check_fits, check_masses, check_total, fail, is_int
 from .._files import (
     Corrupt,
     header_member,
@@ -118,6 +118,18 @@ def _row_keys(rows: np.ndarray) -> np.ndarray:
     """Integer rows [K, m] as one opaque (void) value each, so a vocabulary can sort them."""
     r = np.ascontiguousarray(rows, dtype=np.int64)
     return r.view(np.dtype((np.void, 8 * r.shape[1]))).ravel()
+
+
+def _check_new_total(api: str, arg: str, n: float) -> None:
+    """Refuse (naming ``arg``) what would take the total count N past float64: every
+    count is a part of N, and an inf N reads every share as 0."""
+    if not math.isfinite(n):
+        fail(
+            api,
+            arg,
+            "weights whose sum with the N already counted is a finite float64 (below 1.8e308)",
+            "a total that overflows",
+        )
 
 
 def _decode_rows(keys: np.ndarray, columns: int | None) -> np.ndarray:
@@ -300,6 +312,7 @@ class Counts:
             if w.shape != (n,):
                 fail(api, "weights", f"shape ({n},) (one per sample)", f"shape {w.shape}")
             check_masses(api, "weights", w)
+            _check_new_total(api, "weights", self._n + check_total(api, "weights", w))
         # the batch's counts by the counting kernel, on dense slot codes
         bx = Encoded(xs, x_var.size, (x_var.size,), None)
         if paired:
@@ -343,6 +356,7 @@ class Counts:
     def _merge_state(self, state: dict[str, Any], api: str) -> None:
         if state["n"] <= 0:
             return
+        _check_new_total(api, "other", self._n + state["n"])
         if self._paired is not None and state["paired"] != self._paired:
             fail(api, "other", "paired like this one" if self._paired else "unpaired", "not")
         x_var = self._x.copy()

@@ -63,11 +63,20 @@ def _pair_alphabets(api: str, alphabet_sizes: Any) -> tuple[int | None, int | No
 
 def _joined(a: Encoded, b: Encoded, api: str) -> Encoded:
     """One code per sample for the pair (a, b): the joint variable's samples."""
-    xp_stack = _stack_codes(a.codes, b.codes)
+    xp_stack = _stack_codes(a.codes, b.codes, api)
     return encode(xp_stack, name="(x, y)", api=api)
 
 
-def _stack_codes(a: Any, b: Any) -> Any:
+def _stack_codes(a: Any, b: Any, api: str) -> Any:
+    """[N, 2] codes of a and b, in their library; a CPU tensor paired with a NumPy array
+    (host memory both: counting takes either) is stacked as NumPy."""
+    if is_torch(a) != is_torch(b):
+        t = a if is_torch(a) else b
+        if t.device.type != "cpu":
+            where_a = a.device if is_torch(a) else "host memory"
+            where_b = b.device if is_torch(b) else "host memory"
+            fail(api, "y", f"in x's memory ({where_a})", where_b, RuntimeError)
+        a, b = to_numpy(a), to_numpy(b)
     if is_torch(a):
         import torch
 
@@ -211,7 +220,7 @@ def mutual_information_matrix(
         hxy = _entropies(t.reshape(m, -1), est, alpha)
         out = (hx + hy - hxy) * scale
     else:
-        shape = tuple(getattr(x, "shape", np.shape(x)))
+        shape = tuple(x.shape) if hasattr(x, "shape") else to_numpy(x, api, "x").shape
         if len(shape) != 2 or shape[1] < 2:
             fail(api, "x", "[N, m] with m >= 2 columns for the pairwise matrix (y=None)", shape)
         pt = pair_tables(x, weights=weights, num_threads=num_threads)

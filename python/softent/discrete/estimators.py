@@ -82,8 +82,8 @@ from typing import Any
 import numpy as np
 from scipy import integrate, special
 
-from .._checks import check_base, check_choice, check_int, fail, is_int
-from .._interop import is_torch, to_numpy
+from .._checks import check_base, check_choice, check_int, check_total, fail, is_int
+from .._interop import to_numpy
 from ._masses import to_base
 
 #: every estimator :func:`entropy_from_counts` knows, in the order of the module guide
@@ -216,7 +216,7 @@ def _as_counts(counts: Any, api: str, arg: str = "counts") -> np.ndarray:
     """``counts`` as a NumPy array of non-negative finite numbers: int64 when they are
     integral, else float64 (weighted counts). Never modified, never a view the caller holds
     for writing."""
-    a = to_numpy(counts) if is_torch(counts) else np.asarray(counts)
+    a = to_numpy(counts, api, arg)
     if a.dtype == np.bool_ or not (
         np.issubdtype(a.dtype, np.integer) or np.issubdtype(a.dtype, np.floating)
     ):
@@ -257,7 +257,10 @@ def _profile(a: np.ndarray, alphabet_size: Any, api: str, arg: str = "counts") -
         mult = freq[values]
     else:
         values, mult = np.unique(pos, return_counts=True)
-    total = float(np.dot(values.astype(np.float64), mult.astype(np.float64)))
+    with np.errstate(over="ignore"):  # an overflow is refused next
+        total = float(np.dot(values.astype(np.float64), mult.astype(np.float64)))
+    # every estimator divides by the total N (and some by N²): finite and normal
+    check_total(api, arg, total)
     return Profile(values, mult.astype(np.int64), total, k - int(pos.size))
 
 

@@ -47,10 +47,9 @@ def _read(api: str, x: Any) -> tuple[np.ndarray, bool, Any]:
         if x.dtype == torch.bool or x.is_complex():
             fail(api, "x", "a real (integer or floating-point) tensor", x.dtype, TypeError)
         device = x.device
-        t = x.detach().cpu()
-        a = (t.float() if t.dtype == torch.bfloat16 else t).numpy()
+        a = to_numpy(x, api, "x")
     else:
-        a = np.asarray(x)
+        a = to_numpy(x, api, "x")
         if a.dtype.kind not in "iuf":
             fail(api, "x", "a real (integer or floating-point) array", a.dtype, TypeError)
     if a.ndim not in (1, 2):
@@ -91,6 +90,8 @@ def _limits(api: str, arg: str, value: Any) -> tuple[float, float]:
         fail(api, arg, expected, repr(value), TypeError)
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
         fail(api, arg, expected, (lo, hi))
+    if not math.isfinite(hi - lo):  # the bin width would be inf: every value in one bin
+        fail(api, arg, f"{expected}, whose width hi - lo is a finite float64", (lo, hi))
     return lo, hi
 
 
@@ -140,7 +141,10 @@ def equal_width(
         lo, hi = fixed if fixed is not None else (float(col.min()), float(col.max()))
         if lo == hi:
             continue  # a constant column: one bin
-        inner = np.linspace(lo, hi, bins + 1)[1:-1]
+        if math.isfinite(hi - lo):
+            inner = np.linspace(lo, hi, bins + 1)[1:-1]
+        else:  # a column spanning more than float64's range: the same edges from halves
+            inner = np.linspace(lo / 2, hi / 2, bins + 1)[1:-1] * 2
         codes[:, j] = np.searchsorted(inner, col, side="right")
     return _write(codes, flat, device)
 
@@ -203,7 +207,8 @@ def levels(
     a, flat, device = _read(api, x)
     _check_inside(api, a, lo, hi, out_of_range, "limits")
     step = (hi - lo) / (n_levels - 1)
-    q = np.clip(np.rint((a - lo) / step), 0, n_levels - 1)
+    with np.errstate(over="ignore"):  # a clipped value far outside: ±inf, clipped next
+        q = np.clip(np.rint((a - lo) / step), 0, n_levels - 1)
     return _write(q.astype(code_dtype(n_levels)), flat, device)
 
 
@@ -214,7 +219,7 @@ def dequantise(codes: Any, levels: int, limits: tuple[float, float]) -> Any:
     api = "discrete.dequantise"
     n_levels = check_int(api, "levels", levels, lo=2, hi=MAX_BINS)
     lo, hi = _limits(api, "limits", limits)
-    c = to_numpy(codes) if is_torch(codes) else np.asarray(codes)
+    c = to_numpy(codes, api, "codes")
     if c.dtype.kind not in "iu":
         fail(api, "codes", "an integer array", c.dtype, TypeError)
     if c.size and (c.min() < 0 or c.max() > n_levels - 1):

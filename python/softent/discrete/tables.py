@@ -29,7 +29,10 @@ Conventions, the same for every function here:
 - **Gradients** (torch) are the exact derivatives of the formula wherever the result is
   finite, with one convention at a cell where p = 0: the term p · log p is taken as the
   constant 0 there (derivative 0 instead of its one-sided limit -inf). No gradient is NaN;
-  where the result is +inf the gradient of that term is 0.
+  where the result is +inf the gradient of that term is 0. Where a derivative's true value
+  is beyond the float range (d(-log p)/dp = -1/p, or -p/q of KL and cross-entropy, at a
+  subnormal p or q below 1 / 1.8e308 = 5.6e-309 in float64) it is -inf, its correctly
+  rounded value.
 - **Rounding.** Results are >= 0 (and JS <= log 2): a value rounding carried past a bound
   is set on it (torch: the value only, the gradient stays the formula's).
 - **Units.** Nats by default; ``base=2`` gives bits (nats / ln 2), any base > 1 allowed.
@@ -44,7 +47,9 @@ Conventions, the same for every function here:
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any, Literal
 
@@ -108,7 +113,7 @@ def _as_table(api: str, name: str, x: Any, *, counts_ok: bool = True) -> _Table:
         xp, dtype = torch, str(dt).replace("torch.", "")
         shape = tuple(t.shape)
     else:
-        a = as_array(x)
+        a = as_array(x, api, name)
         kind = a.dtype.kind
         if kind == "f":
             eps = float(np.finfo(a.dtype).eps)
@@ -200,13 +205,23 @@ def _validated(
             stats.append(xp.where(finite, v, 0).max())
         else:
             # sums in float64 whatever the dtype: the check must not add its own rounding
-            totals = _sum(xp, v if xp is np else v.to(xp.float64), axes)
+            # (one that overflows is refused below, not warned about)
+            with np.errstate(over="ignore", invalid="ignore"):
+                totals = _sum(xp, v if xp is np else v.to(xp.float64), axes)
             stats += [totals.min(), totals.max()]
         n_bad, n_neg, lo, *rest = _host_stats(xp, stats)
         if n_bad:
             fail(api, name, "finite", f"{int(n_bad)} NaN/Inf values")
         if n_neg:
             fail(api, name, ">= 0 everywhere", f"{int(n_neg)} negative values (min {lo:.6g})")
+        if axes is not None and not math.isfinite(rest[1]):
+            # every p = x / total would read 0: an entropy of 0, not the table's
+            fail(
+                api,
+                name,
+                f"a table whose totals over {where} are finite float64 numbers (scale it down)",
+                "a total that overflows",
+            )
         if axes is None:
             if rest[0] > 1:
                 fail(api, name, "probabilities in [0, 1]", f"a maximum of {rest[0]!r}")
@@ -288,9 +303,26 @@ def _clamp(xp: ModuleType, v: Any, hi: float | None = None) -> Any:
     return out
 
 
+def _quiet_unvalidated(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn`` with NumPy's floating-point warnings silenced when called with
+    ``validate=False``: its values are then not checked and its result on invalid ones is
+    unspecified, documented as raising nothing (a RuntimeWarning is an exception under
+    ``-W error``). With ``validate=True`` nothing is silenced: the checks come first."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get("validate", True) is False:
+            with np.errstate(all="ignore"):
+                return fn(*args, **kwargs)
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
 # ----------------------------------------------------------------------------- public API
 
 
+@_quiet_unvalidated
 def self_information(p: Any, *, base: float = math.e, validate: bool = True) -> Any:
     """Self-information (surprisal) I(p) = -log p of each probability, elementwise.
 
@@ -318,6 +350,7 @@ def self_information(p: Any, *, base: float = math.e, validate: bool = True) -> 
     return _finish(api, nats, b)
 
 
+@_quiet_unvalidated
 def entropy(
     p: Any,
     *,
@@ -352,6 +385,7 @@ def entropy(
     return _finish(api, _clamp(t.xp, -_sum(t.xp, _plogp(t.xp, x), axes)), b)
 
 
+@_quiet_unvalidated
 def joint_entropy(
     p_xy: Any, *, base: float = math.e, normalize: bool = False, validate: bool = True
 ) -> Any:
@@ -381,6 +415,7 @@ def _given_axis(api: str, given: Any, ndim: int) -> int:
     return -2 if given in (-2, ndim - 2) else -1
 
 
+@_quiet_unvalidated
 def conditional_entropy(
     p_xy: Any,
     *,
@@ -421,6 +456,7 @@ def conditional_entropy(
     return _finish(api, _clamp(xp, -_sum(xp, _kl_terms(xp, x, marginal), axes)), b)
 
 
+@_quiet_unvalidated
 def mutual_information(
     p_xy: Any, *, base: float = math.e, normalize: bool = False, validate: bool = True
 ) -> Any:
@@ -501,6 +537,7 @@ def _pair(
     return xp, x, y, int(axis) % len(shape)
 
 
+@_quiet_unvalidated
 def kl_divergence(
     p: Any,
     q: Any,
@@ -533,6 +570,7 @@ def kl_divergence(
     return _finish(api, _clamp(xp, _sum(xp, _kl_terms(xp, x, y), (a,))), b)
 
 
+@_quiet_unvalidated
 def js_divergence(
     p: Any,
     q: Any,
@@ -560,11 +598,11 @@ def js_divergence(
     return _finish(api, _clamp(xp, 0.5 * half, _LOG2), b)
 
 
-def _is_integer_dtype(x: Any) -> bool:
+def _is_integer_dtype(api: str, name: str, x: Any) -> bool:
     if is_torch(x):
         dt = x.dtype
         return not (dt.is_floating_point or dt.is_complex or dt == namespace(x).bool)
-    return as_array(x).dtype.kind in "iu"
+    return as_array(x, api, name).dtype.kind in "iu"
 
 
 def _reduce(xp: ModuleType, v: Any, reduction: str) -> Any:
@@ -573,6 +611,7 @@ def _reduce(xp: ModuleType, v: Any, reduction: str) -> Any:
     return v.sum() if reduction == "sum" else v.mean()
 
 
+@_quiet_unvalidated
 def cross_entropy(
     p: Any,
     q: Any,
@@ -616,7 +655,7 @@ def cross_entropy(
     b = check_base(api, base)
     if reduction is not None:
         check_choice(api, "reduction", reduction, REDUCTIONS)
-    if _is_integer_dtype(q):
+    if _is_integer_dtype(api, "q", q):
         return _classification_ce(api, p, q, axis, b, reduction or "mean", normalize, validate)
     xp, x, y, a = _pair(api, p, q, axis, normalize, validate)
     ce = _clamp(xp, _sum(xp, _cross_terms(xp, x, y), (a,)))
@@ -640,7 +679,7 @@ def _classification_ce(
         fail(api, "axis", "an int", repr(axis), TypeError)
     a = _check_axes(api, "axis", axis, t.x.ndim, "p")[0]
     xp = t.xp
-    ids = targets if xp is not np else as_array(targets)
+    ids = targets if xp is not np else as_array(targets, api, "q")
     want = tuple(t.x.shape[:a]) + tuple(t.x.shape[a + 1 :])
     if tuple(ids.shape) != want:
         fail(

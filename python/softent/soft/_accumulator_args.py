@@ -54,7 +54,7 @@ def resolve_bins(
     if centres is not None:
         if box is not None:
             fail(api, "box", "None when centres are given", "a box")
-        c = to_numpy(centres)
+        c = to_numpy(centres, api, "centres")
         if c.ndim != 2:
             fail(api, "centres", "a 2-D array [B, D]", f"shape {c.shape}")
         return make_bins(
@@ -159,7 +159,7 @@ def check_z(
 ) -> tuple[Any, int, tuple[int, ...]]:
     """(z as a NumPy array or torch tensor, N, I) of a batch z [N, *I, D]; I must equal the
     accumulator's ``internal`` once known. N = 0 is allowed (a no-op) for float arrays."""
-    z = as_array(z)
+    z = as_array(z, api, "z")
     shape = tuple(int(s) for s in z.shape)
     if len(shape) < 2 or shape[-1] != dim:
         fail(
@@ -216,7 +216,7 @@ def named_labels(
         items = [(names[0] if names else DEFAULT_LABEL_SET, labels)]
     out: dict[str, np.ndarray] = {}
     for name, arr in items:
-        a = to_numpy(arr)
+        a = to_numpy(arr, api, f"labels[{name!r}]")
         if a.ndim != 1 or a.shape[0] != n:
             fail(
                 api,

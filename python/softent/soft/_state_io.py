@@ -298,7 +298,8 @@ def check_state(state: Mapping[str, Any], api: str) -> dict[str, Any]:
         fail(api, "state['centres']", "a finite [B, D] array", f"shape {c.shape}")
     metric, t = state["metric"], state["temperature"]
     if (
-        metric not in METRIC_CODES
+        not isinstance(metric, str)
+        or metric not in METRIC_CODES
         or not isinstance(t, (float, int))
         or not (np.isfinite(t) and t > 0)
     ):

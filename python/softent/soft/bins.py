@@ -55,7 +55,8 @@ def check_centres_fit(api: str, n_bins: int, dim: int) -> None:
 
 def check_metric(api: str, metric: Any) -> str:
     """``metric`` if it is one of :data:`METRIC_CODES`, else a ValueError listing them."""
-    if metric not in METRIC_CODES:
+    # a str first: a list or dict is unhashable, and the lookup would raise its own TypeError
+    if not isinstance(metric, str) or metric not in METRIC_CODES:
         fail(api, "metric", f"one of {sorted(METRIC_CODES)}", repr(metric))
     return str(metric)
 
@@ -144,17 +145,36 @@ def auto_temperature(metric: str, centres: np.ndarray) -> float:
     eps = calibrate_temperature(max(dim, 2), n_bins, "vmf")
     if metric == "cosine":
         return eps
-    if metric == "dot":
-        scale = float(np.sqrt(np.mean(np.sum(centres**2, axis=1))))
-        return eps * scale**2 if scale > 0 else 1.0
-    # (sq)euclidean: the spread r of the centres about their mean plays the radius of the
-    # unit sphere. On the sphere cos/eps = -|z-c|^2/(2 eps) + const, so the squared
-    # distance needs T = 2 eps r^2; linearising |z-c| around the typical distance
-    # sqrt(2) r gives T = eps r / sqrt(2) for the unsquared distance.
-    r = float(np.sqrt(np.mean(np.sum((centres - centres.mean(axis=0)) ** 2, axis=1))))
-    if r == 0:
-        return 1.0
-    return 2 * eps * r**2 if metric == "sqeuclidean" else eps * r / math.sqrt(2)
+    # centres near the float64 limit: no NumPy warning escapes, and a temperature that
+    # overflows comes back as inf, which make_bins refuses
+    with np.errstate(over="ignore", invalid="ignore"):
+        if metric == "dot":
+            scale = _rms_row_norm(centres)
+            return eps * (scale * scale) if scale > 0 else 1.0  # * not **: inf, not OverflowError
+        # (sq)euclidean: the spread r of the centres about their mean plays the radius of
+        # the unit sphere. On the sphere cos/eps = -|z-c|^2/(2 eps) + const, so the squared
+        # distance needs T = 2 eps r^2; linearising |z-c| around the typical distance
+        # sqrt(2) r gives T = eps r / sqrt(2) for the unsquared distance.
+        mean = centres.mean(axis=0)
+        if not np.isfinite(mean).all():  # their sum overflows: the midpoint of their range
+            mean = centres.min(axis=0) / 2 + centres.max(axis=0) / 2
+        r = _rms_row_norm(centres - mean)
+        if r == 0:
+            return 1.0
+        return 2 * eps * (r * r) if metric == "sqeuclidean" else eps * r / math.sqrt(2)
+
+
+def _rms_row_norm(x: np.ndarray) -> float:
+    """sqrt(mean_b ||x_b||^2) of the rows of ``x`` [B, D]; where the squares overflow,
+    the same from x scaled by its largest magnitude (inf only if the result is)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        r = float(np.sqrt(np.mean(np.sum(x**2, axis=1))))
+        if math.isfinite(r):
+            return r
+        m = float(np.abs(x).max())
+        if not math.isfinite(m) or m == 0:
+            return r
+        return m * float(np.sqrt(np.mean(np.sum((x / m) ** 2, axis=1))))
 
 
 @dataclass(frozen=True)
@@ -169,6 +189,20 @@ class Bins:
     metric: str
     temperature: float
     _prepared: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # a public constructor: validated like every other path that makes bins, and the
+        # centres held as a float64 copy (a frozen Bins never sees the caller's later edits)
+        api = "Bins"
+        metric = check_metric(api, self.metric)
+        t = check_temperature(api, self.temperature)
+        if t is None:
+            fail(api, "temperature", "a float > 0 (a Bins holds a resolved temperature)", "'auto'")
+        c = np.array(to_numpy(as_float_rows(self.centres, api, "centres")), dtype=np.float64)
+        check_centres(api, c, c.shape[1], metric)
+        object.__setattr__(self, "centres", c)
+        object.__setattr__(self, "metric", metric)
+        object.__setattr__(self, "temperature", t)
 
     @property
     def n_bins(self) -> int:
@@ -205,13 +239,22 @@ class Bins:
             dtype = np.float64 if dtype_code == 1 else np.float32
             c = self.centres
             origin = None
-            if self.metric == "cosine":
-                c = c / np.linalg.norm(c, axis=1, keepdims=True)
-            elif self.metric in TRANSLATION_INVARIANT:
-                origin = np.ascontiguousarray(c.mean(axis=0), dtype=dtype)
-                c = c - origin.astype(np.float64)
-            c = np.ascontiguousarray(c, dtype=dtype)
-            csq = np.ascontiguousarray(np.sum(c.astype(np.float64) ** 2, axis=1))
+            # centres near the float64 (or, for float32 data, float32) limit overflow in the
+            # sums below: no NumPy warning escapes; an inf centre or ||c||^2 reaches the
+            # kernels, whose scores then refuse the rows (never a finite wrong number)
+            with np.errstate(over="ignore", invalid="ignore"):
+                if self.metric == "cosine":
+                    c = c / row_norms(c)[:, None]
+                elif self.metric in TRANSLATION_INVARIANT:
+                    mean = c.mean(axis=0)
+                    if not np.isfinite(mean).all():
+                        # their sum overflows: the midpoint of their range, also a point
+                        # among them (any common origin gives the same z - c)
+                        mean = c.min(axis=0) / 2 + c.max(axis=0) / 2
+                    origin = np.ascontiguousarray(mean, dtype=dtype)
+                    c = c - origin.astype(np.float64)
+                c = np.ascontiguousarray(c, dtype=dtype)
+                csq = np.ascontiguousarray(np.sum(c.astype(np.float64) ** 2, axis=1))
             self._prepared[key] = (
                 on_device(c, device),
                 on_device(csq, device),
@@ -252,4 +295,21 @@ def make_bins(
         c = to_numpy(as_float_rows(centres, api, "centres")).astype(np.float64)
         check_centres(api, c, dim, metric)
     t = check_temperature(api, temperature)
-    return Bins(c, metric, auto_temperature(metric, c) if t is None else t)
+    return Bins(c, metric, checked_auto_temperature(api, metric, c) if t is None else t)
+
+
+def checked_auto_temperature(api: str, metric: str, centres: np.ndarray) -> float:
+    """:func:`auto_temperature`, refused (naming ``temperature``) where it is no usable
+    temperature: below :data:`MIN_TEMPERATURE` or inf (T = eps · scale² of centres whose
+    scale under- or overflows float64)."""
+    t = auto_temperature(metric, centres)
+    if not MIN_TEMPERATURE <= t < math.inf:
+        fail(
+            api,
+            "temperature",
+            f"given explicitly for these centres (their 'auto' temperature, {t:.3g}, is "
+            f"not a finite float64 >= {MIN_TEMPERATURE:.4g}: the centres' scale is too "
+            f"{'large' if t > 1 else 'small'})",
+            "'auto'",
+        )
+    return t

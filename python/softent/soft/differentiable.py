@@ -29,7 +29,7 @@ from .._checks import (
     check_weighting,
     fail,
 )
-from .._interop import as_float_rows, count_codes, to_float
+from .._interop import as_float_rows, count_codes, to_float, to_numpy
 from .._labels import encode_labels, histogram_slots
 from ..discrete import (
     entropy_of_masses,
@@ -44,10 +44,10 @@ from .bins import (
     TRANSLATION_INVARIANT,
     Metric,
     Seed,
-    auto_temperature,
     check_centres,
     check_metric,
     check_temperature,
+    checked_auto_temperature,
     make_bins,
 )
 from .histogram import check_histograms_fit
@@ -143,7 +143,7 @@ def _bins(
         else:
             t = check_temperature(api, temperature)
             if t is None:
-                t = auto_temperature(metric, c.detach().double().cpu().numpy())
+                t = checked_auto_temperature(api, metric, to_numpy(c).astype(np.float64))
         c = c.to(device=z.device, dtype=z.dtype)
     else:
         if _compiling():
@@ -249,7 +249,11 @@ def information(
 
     Args:
         z: [N, D] tensor (CPU or CUDA; float32/float64, float16/bfloat16 computed in
-            float32). Gradients flow to it when it requires grad.
+            float32). Gradients flow to it when it requires grad. A float16/bfloat16 z
+            gets the float32 gradient cast to its dtype (autograd's rule for a leaf): an
+            entry beyond that dtype's range (65504 for float16, e.g. data of scale 1e-3
+            with a Euclidean metric, whose gradient scales as 1/scale) is ±inf there, the
+            overflow torch.amp's GradScaler detects; pass z in float32 to get it finite.
         labels: [N] integers (tensor or array; -1 masks a row everywhere) or strings.
         centres: [B, D] array or tensor (a tensor with ``requires_grad`` gets gradients);
             default as :func:`softent.soft_histogram` (spherical bins for cosine/dot, the
@@ -323,13 +327,13 @@ def information(
     )
     # the last step, shared with the NumPy path (softent.discrete)
     if counts is None:
-        h = to_base(entropy_of_masses(hist[0]), b, api)
+        h = to_base(entropy_of_masses(hist[0], validate=False), b, api)
         zero = torch.zeros((), dtype=torch.float64, device=z.device)
         return TorchInformation(
             h, h, zero, h.reshape(1), None, hist.new_full((1,), float(n)), hist, c, t, b, metric
         )
     # masked rows are ignored everywhere (as the batch API): H(Z) from the labelled rows
-    h, hc, h_k = information_of_masses(hist[1:], counts, weighting, api, base=b)
+    h, hc, h_k = information_of_masses(hist[1:], counts, weighting, api, base=b, validate=False)
     return TorchInformation(h, hc, h - hc, h_k, values, counts, hist, c, t, b, metric)
 
 

@@ -52,10 +52,10 @@ def row_entropies(masses: np.ndarray) -> np.ndarray:
     k, b = masses.shape
     step = max(1, _ENTROPY_BLOCK_BYTES // (8 * max(b, 1)))
     if k <= step:
-        return np.asarray(entropy_of_masses(masses))
+        return np.asarray(entropy_of_masses(masses, validate=False))
     out = np.empty(k)
     for a in range(0, k, step):
-        out[a : a + step] = entropy_of_masses(masses[a : a + step])
+        out[a : a + step] = entropy_of_masses(masses[a : a + step], validate=False)
     return out
 
 
@@ -113,7 +113,7 @@ class SoftHistogram:
 
     def entropy(self, base: float = math.e) -> float:
         """H(Z) = -Σ_b p_b log p_b, in units of ``base`` (e: nats, 2: bits)."""
-        return float(to_base(entropy_of_masses(self.total), base, "entropy"))
+        return float(to_base(entropy_of_masses(self.total, validate=False), base, "entropy"))
 
     def label_entropies(self, base: float = math.e) -> np.ndarray:
         """[K] H(Z | L = k) for each label value, in units of ``base``."""
@@ -123,7 +123,7 @@ class SoftHistogram:
     def conditional_entropy(self, base: float = math.e, weighting: Weighting = "weighted") -> float:
         """H(Z|L) = Σ_k w_k H(Z | L = k); w_k = N_k/N ("weighted") or 1/K ("uniform")."""
         self._require_labels("conditional_entropy")
-        w = label_weights(self.counts, weighting, "conditional_entropy")
+        w = label_weights(self.counts, weighting, "conditional_entropy", validate=False)
         return float((w * self.label_entropies(base)).sum())
 
     def mutual_information(self, base: float = math.e, weighting: Weighting = "weighted") -> float:
@@ -137,9 +137,9 @@ class SoftHistogram:
         once (I(Z;L) = H(Z) - H(Z|L))."""
         self._require_labels(api)
         b = check_base(api, base)
-        h = float(to_base(entropy_of_masses(self.total), b, api))
+        h = float(to_base(entropy_of_masses(self.total, validate=False), b, api))
         h_k = to_base(row_entropies(self.per_label), b, api)
-        hc = float((label_weights(self.counts, weighting, api) * h_k).sum())
+        hc = float((label_weights(self.counts, weighting, api, validate=False) * h_k).sum())
         return h, hc, h_k
 
     def _require_labels(self, api: str) -> None:

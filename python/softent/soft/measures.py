@@ -177,7 +177,7 @@ def measures_from_masses(
     log_b = math.log(n_bins)
     out: dict[str, float | None] = dict.fromkeys(MEASURE_KEYS)
     if per_label is None:
-        h = float(entropy_of_masses(tot))
+        h = float(entropy_of_masses(tot, validate=False))
         out["entropy"] = h * scale
         out["efficiency"] = _ratio(h, log_b)
         return out
@@ -199,11 +199,21 @@ def measures_from_masses(
         per, cnt = per[present], cnt[present]
     if cnt.shape[0] == 0:
         fail(_api, "counts", "positive for at least one label value", "no labelled rows")
+    empty = np.flatnonzero(~(per.sum(axis=1) > 0))
+    if empty.size:
+        # a label value with rows has masses summing to its rows' soft assignments (> 0);
+        # an all-zero row has no distribution to take a divergence of
+        fail(
+            _api,
+            "per_label",
+            "a row of positive total mass for every label value with counts > 0",
+            f"an all-zero row (label index {int(np.flatnonzero(present)[empty[0]])})",
+        )
     # H(Z|L) over blocks of label rows (row_entropies): no [K, B] temporaries
-    h = float(entropy_of_masses(tot))
-    hc = float((label_weights(cnt, weighting, _api) * row_entropies(per)).sum())
+    h = float(entropy_of_masses(tot, validate=False))
+    hc = float((label_weights(cnt, weighting, _api, validate=False) * row_entropies(per)).sum())
     mi = h - hc
-    hl = float(entropy_of_masses(cnt))  # H(L) of the counts, every N_k > 0 here
+    hl = float(entropy_of_masses(cnt, validate=False))  # H(L) of the counts, every N_k > 0 here
     out["entropy"] = h * scale
     out["efficiency"] = _ratio(h, log_b)
     out["conditional_entropy"] = hc * scale

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -420,14 +420,34 @@ def information_plane(
     output-label set (the class). Only records where both were labelled count.
     Returns {layer: :class:`InformationPlane`}.
     """
+    api = "torch.information_plane"
+    for arg, value in (("x", x), ("y", y)):
+        if not isinstance(value, str):
+            fail(api, arg, "a label set name (a str)", repr(value), TypeError)
+    if isinstance(history, (str, bytes, Mapping)) or not isinstance(history, Iterable):
+        fail(
+            api,
+            "history",
+            "a sequence of records (dicts, as LayerMonitor.history)",
+            type(history).__name__,
+            TypeError,
+        )
     cx, cy = information_column(x), information_column(y)
     acc: dict[str, tuple[list, list, list]] = {}
-    for row in history:
+    for i, row in enumerate(history):
+        if not isinstance(row, Mapping):
+            fail(api, f"history[{i}]", "a record (a dict)", type(row).__name__, TypeError)
         if cx in row and cy in row:
+            for key in ("layer", "step"):
+                if key not in row:
+                    fail(api, f"history[{i}]", f"a record with a {key!r} entry", list(row))
             s, a, b = acc.setdefault(row["layer"], ([], [], []))
             s.append(row["step"])
-            a.append(row[cx])
-            b.append(row[cy])
+            for col, out in ((cx, a), (cy, b)):
+                v = row[col]
+                if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+                    fail(api, f"history[{i}][{col!r}]", "a number", repr(v), TypeError)
+                out.append(float(v))
     return {
         k: InformationPlane(np.asarray(s), np.asarray(a, np.float64), np.asarray(b, np.float64))
         for k, (s, a, b) in acc.items()
