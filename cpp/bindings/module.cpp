@@ -70,4 +70,6 @@ PYBIND11_MODULE(_core, m) {
   bind_view(m);
   bind::bind_soft(m);
   bind::bind_discrete(m);
+  // pid
+  bind::bind_pid(m);
 }

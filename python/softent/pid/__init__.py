@@ -4,7 +4,8 @@ How the information n sources (neurons, or groups of neurons) carry about a targ
 label) splits into redundant, unique and synergistic parts, on the redundancy lattice of
 Williams & Beer (2010): :func:`decompose` for samples or a pmf, by the shared-exclusion
 PID (SxPID; Makkeh, Gutknecht & Wibral 2021) as nninfo uses it (Ehrlich et al. 2023),
-with its representational complexity and Shannon invariants on the result.
+with its representational complexity and Shannon invariants on the result;
+:func:`pointwise` streams the atoms at each outcome in bounded memory.
 
 Units: nats by default, ``base=2`` for bits.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 from .decompose import MEASURES, as_pmf, decompose
 from .lattice import MAX_SOURCES, Antichain, Lattice, lattice, node_name
 from .pmf import Pmf
+from .pointwise import pointwise
 from .result import Decomposition, LocalAtoms
 
 __all__ = [
@@ -28,4 +30,5 @@ __all__ = [
     "decompose",
     "lattice",
     "node_name",
+    "pointwise",
 ]
