@@ -90,7 +90,7 @@ __global__ void sx_kernel(SxDeviceArgs a) {
       const int64_t j = threadIdx.x + int64_t(r) * blockDim.x;
       if (j < a.nodes) {
         const double lp =
-            math::log_positive(math::upset_sum<Chunks>(tables, a.offsets, a.nodes, j));
+            math::log_positive(math::upset_sum<Chunks>(tables, a.offsets + j * Chunks));
         acc[r] += math::sx_term(it.weight, lp);  // few items per block: plain sums
         if (local)
           for (int32_t o = 0; o < it.out_count; ++o)
@@ -133,9 +133,8 @@ void sx_local(const SxLocalParams& p) {
   const int64_t n_items = int64_t(plan.items.size());
   const int64_t raw_count = 2 * plan.classes * nodes;
   std::vector<uint16_t> offsets(size_t(chunks) * size_t(nodes));
-  for (int c = 0; c < chunks; ++c)
-    for (int64_t j = 0; j < nodes; ++j)
-      offsets[c * nodes + j] = math::upset_offset(p.upsets[j], n, c);
+  for (int64_t j = 0; j < nodes; ++j)  // node-major, as math::upset_sum reads them
+    for (int c = 0; c < chunks; ++c) offsets[j * chunks + c] = math::upset_offset(p.upsets[j], n, c);
 
   Scratch<cpu::SxItem> items(n_items, stream);
   Scratch<double> masses(rows * width, stream);
