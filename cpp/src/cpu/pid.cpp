@@ -113,9 +113,9 @@ void pid_masses(const PidMassesParams& p) {
           for (int32_t u = 0; u < g; ++u) mass[u] += comp[u];
           for (int64_t k = 0; k < rows; ++k) p.masses[k * width + proj] = mass[own[k]];
           if (p.entropies) {
-            double h = 0.0;
-            for (int32_t u = 0; u < g; ++u) h -= mass[u] * std::log(mass[u]);
-            p.entropies[proj] = h;
+            double h = 0.0, hc = 0.0;
+            for (int32_t u = 0; u < g; ++u) math::sum_push(h, hc, -mass[u] * std::log(mass[u]));
+            p.entropies[proj] = h + hc;
           }
           groups[proj] = g;
           ids[proj] = std::move(own);
@@ -328,7 +328,7 @@ class SxRun {
       const SxItem& it = plan_.items[i + b];
       const double* g = p_.masses + it.row * (2 * size_) + it.part * size_;
       double* h = s.h.data();
-      std::copy(g, g + size_, h);
+      for (int64_t a = 0; a < size_; ++a) h[a] = g[a];  // 2^n values: no memmove call
       math::superset_mobius(s.h.data(), n_);
       math::upset_tables(s.h.data(), n_, s.tables.data() + b * table_size_);
     }

@@ -134,7 +134,8 @@ void sx_local(const SxLocalParams& p) {
   const int64_t raw_count = 2 * plan.classes * nodes;
   std::vector<uint16_t> offsets(size_t(chunks) * size_t(nodes));
   for (int64_t j = 0; j < nodes; ++j)  // node-major, as math::upset_sum reads them
-    for (int c = 0; c < chunks; ++c) offsets[j * chunks + c] = math::upset_offset(p.upsets[j], n, c);
+    for (int c = 0; c < chunks; ++c)
+      offsets[j * chunks + c] = math::upset_offset(p.upsets[j], n, c);
 
   Scratch<cpu::SxItem> items(n_items, stream);
   Scratch<double> masses(rows * width, stream);
