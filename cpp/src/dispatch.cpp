@@ -173,9 +173,11 @@ void check_pid_codes(const int64_t* codes, const int64_t* sizes, int64_t rows, i
   for (int64_t k = 0; k < rows; ++k)
     for (int j = 0; j < v; ++j) {
       const int64_t c = codes[k * v + j];
-      require_pid(c >= 0 && c < sizes[j], op,
-                  "codes must lie in [0, sizes[j]), got " + std::to_string(c) + " at row " +
-                      std::to_string(k) + ", column " + std::to_string(j));
+      // the message is built only on failure: this loop runs over every code
+      if (c < 0 || c >= sizes[j])
+        require_pid(false, op,
+                    "codes must lie in [0, sizes[j]), got " + std::to_string(c) + " at row " +
+                        std::to_string(k) + ", column " + std::to_string(j));
     }
 }
 
@@ -209,11 +211,12 @@ void sx_local(const SxLocalParams& p) {
               "an output must be given");
   const uint64_t outside = n == 6 ? 0 : ~((uint64_t(1) << (1 << n)) - 1);
   for (int64_t j = 0; j < p.nodes; ++j)
-    require_pid(p.upsets[j] != 0 && (p.upsets[j] & (outside | 1)) == 0, op,
-                "upsets must be non-empty sets of the masks 1 .. 2^n - 1");
+    if (p.upsets[j] == 0 || (p.upsets[j] & (outside | 1)) != 0)
+      require_pid(false, op, "upsets must be non-empty sets of the masks 1 .. 2^n - 1");
   std::vector<int64_t> sizes(n + 1, std::numeric_limits<int64_t>::max());
   sizes[n] = p.n_targets;
-  check_pid_codes(p.codes, sizes.data(), p.rows, n + 1, op);
+  // only the rows [lo, hi) are read (a streamed chunk need not rescan the whole pmf)
+  check_pid_codes(p.codes + p.lo * (n + 1), sizes.data(), p.hi - p.lo, n + 1, op);
   if (p.device < 0) return cpu::sx_local(p);
 #if SOFTENT_WITH_CUDA
   cuda::sx_local(p);

@@ -74,39 +74,47 @@ class GroupIds {
 }  // namespace
 
 void pid_masses(const PidMassesParams& p) {
+  InterruptCheck interrupt;
   const int v = p.cols;
   const int64_t rows = p.rows, width = int64_t(1) << v;
-  std::vector<std::vector<int32_t>> ids(width);
-  std::vector<int32_t> groups(width, 0);
-  ids[0].assign(rows, 0);
-  groups[0] = 1;
   for (int64_t k = 0; k < rows; ++k) p.masses[k * width] = 1.0;
   if (p.entropies) p.entropies[0] = 0.0;
-  // Level by level (number of columns): a level's projections only read the level below.
+  // Level by level (number of columns): a level's projections only read the level below,
+  // so the group ids of two levels are kept, in two buffers allocated once (per-projection
+  // allocations cost as much as the grouping itself in a busy process's heap).
   std::vector<std::vector<int>> levels(v + 1);
-  for (int proj = 1; proj < width; ++proj) levels[__builtin_popcount(proj)].push_back(proj);
-  InterruptCheck interrupt;
-  for (int level = 1; level <= v; ++level) {
-    const std::vector<int>& todo = levels[level];
-    const int nt = thread_count(p.num_threads, int64_t(todo.size()));
-    RegionError error;
+  std::vector<int64_t> slot(width, 0);
+  std::vector<int32_t> groups(width, 0);
+  groups[0] = 1;
+  size_t widest = 1;
+  for (int proj = 1; proj < width; ++proj) {
+    std::vector<int>& level = levels[__builtin_popcount(proj)];
+    slot[proj] = int64_t(level.size());
+    level.push_back(proj);
+    widest = std::max(widest, level.size());
+  }
+  std::vector<int32_t> below(widest * rows, 0), here(widest * rows);
+  const int nt = thread_count(p.num_threads, int64_t(widest));
+  RegionError error;
 #pragma omp parallel num_threads(nt)
-    {
-      GroupIds grouping;
-      std::vector<double> mass, comp;
+  {
+    GroupIds grouping;
+    std::vector<double> mass, comp;
+    for (int level = 1; level <= v; ++level) {
+      const std::vector<int>& todo = levels[level];
 #pragma omp for schedule(dynamic, 1)
       for (int64_t q = 0; q < int64_t(todo.size()); ++q) {
         error.run([&] {
           const int proj = todo[q];
           const int col = 31 - __builtin_clz(static_cast<unsigned>(proj));
           const int parent = proj ^ (1 << col);
-          const int32_t* up = ids[parent].data();
+          const int32_t* up = below.data() + slot[parent] * rows;
+          int32_t* own = here.data() + slot[proj] * rows;
           const int64_t size = p.sizes[col];
           const int64_t* codes = p.codes + col;
-          std::vector<int32_t> own(rows);
           const int32_t g = grouping.assign(
               rows, int64_t(groups[parent]) * size,
-              [&](int64_t k) { return int64_t(up[k]) * size + codes[k * v]; }, own.data());
+              [&](int64_t k) { return int64_t(up[k]) * size + codes[k * v]; }, own);
           mass.assign(g, 0.0);
           comp.assign(g, 0.0);
           for (int64_t k = 0; k < rows; ++k) math::sum_push(mass[own[k]], comp[own[k]], p.probs[k]);
@@ -118,15 +126,14 @@ void pid_masses(const PidMassesParams& p) {
             p.entropies[proj] = h + hc;
           }
           groups[proj] = g;
-          ids[proj] = std::move(own);
         });
-      }
+      }  // implicit barrier: the level is done
+#pragma omp single
+      std::swap(below, here);  // implicit barrier: every thread sees the swap
     }
-    error.rethrow();
-    // the level below is no longer read: bound the ids to two levels
-    for (int proj : levels[level - 1]) std::vector<int32_t>().swap(ids[proj]);
-    if (interrupt.due_and_set()) throw Interrupted();
   }
+  error.rethrow();
+  if (interrupt.due_and_set()) throw Interrupted();  // milliseconds of work: one poll
 }
 
 // ---- sx_local: the plan
