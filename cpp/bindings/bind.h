@@ -66,5 +66,7 @@ auto call_released(const char* name, const char* advice, Op&& op) {
 
 void bind_soft(py::module_& m);
 void bind_discrete(py::module_& m);
+void bind_knn(py::module_& m);
+void bind_pid(py::module_& m);
 
 }  // namespace softent::bind

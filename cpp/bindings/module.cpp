@@ -16,11 +16,6 @@
 namespace py = pybind11;
 using namespace softent;
 
-// ---- nearest neighbours (bind_knn.cpp) ----
-namespace softent::bind {
-void bind_knn(py::module_& m);
-}  // namespace softent::bind
-
 namespace {
 
 py::dict build_info() {
@@ -76,4 +71,5 @@ PYBIND11_MODULE(_core, m) {
   bind::bind_soft(m);
   bind::bind_discrete(m);
   bind::bind_knn(m);  // nearest neighbours
+  bind::bind_pid(m);  // partial information decomposition
 }

@@ -160,6 +160,71 @@ void pair_tables(const PairTablesParams& p) {
 #endif
 }
 
+// ---- partial information decomposition (params/pid.h) ----------------------------------
+namespace {
+
+void require_pid(bool ok, const char* op, const std::string& what) {
+  if (!ok) throw std::invalid_argument(std::string("softent._core.") + op + ": " + what);
+}
+
+// codes [K, v] in [0, sizes[j]) (a cheap host scan: a bad code would index outside a table)
+void check_pid_codes(const int64_t* codes, const int64_t* sizes, int64_t rows, int v,
+                     const char* op) {
+  for (int64_t k = 0; k < rows; ++k)
+    for (int j = 0; j < v; ++j) {
+      const int64_t c = codes[k * v + j];
+      // the message is built only on failure: this loop runs over every code
+      if (c < 0 || c >= sizes[j])
+        require_pid(false, op,
+                    "codes must lie in [0, sizes[j]), got " + std::to_string(c) + " at row " +
+                        std::to_string(k) + ", column " + std::to_string(j));
+    }
+}
+
+}  // namespace
+
+void pid_masses(const PidMassesParams& p) {
+  const char* op = "pid_masses";
+  require_pid(p.cols >= 2 && p.cols <= kPidMaxSources + 1, op,
+              "cols must be 2 .. " + std::to_string(kPidMaxSources + 1));
+  require_pid(p.rows >= 1 && p.rows < (int64_t(1) << 31), op, "rows must be in [1, 2^31)");
+  require_pid(p.codes && p.probs && p.sizes && p.masses, op,
+              "codes, probs, sizes and masses must be given");
+  for (int j = 0; j < p.cols; ++j)
+    require_pid(p.sizes[j] >= 1 && p.sizes[j] <= (int64_t(1) << 31), op,
+                "sizes must be in [1, 2^31]");
+  check_pid_codes(p.codes, p.sizes, p.rows, p.cols, op);
+  cpu::pid_masses(p);
+}
+
+void sx_local(const SxLocalParams& p) {
+  const char* op = "sx_local";
+  const int n = p.n_sources;
+  require_pid(n >= 1 && n <= kPidMaxSources, op,
+              "n_sources must be 1 .. " + std::to_string(kPidMaxSources));
+  require_pid(p.rows >= 1 && p.nodes >= 1 && p.n_targets >= 1, op,
+              "rows, nodes and n_targets must be >= 1");
+  require_pid(p.lo >= 0 && p.lo < p.hi && p.hi <= p.rows, op, "0 <= lo < hi <= rows required");
+  require_pid(p.codes && p.probs && p.masses && p.upsets, op,
+              "codes, probs, masses and upsets must be given");
+  require_pid(p.sum_plus || p.sum_minus || p.local_plus || p.local_minus, op,
+              "an output must be given");
+  const uint64_t outside = n == 6 ? 0 : ~((uint64_t(1) << (1 << n)) - 1);
+  for (int64_t j = 0; j < p.nodes; ++j)
+    if (p.upsets[j] == 0 || (p.upsets[j] & (outside | 1)) != 0)
+      require_pid(false, op, "upsets must be non-empty sets of the masks 1 .. 2^n - 1");
+  std::vector<int64_t> sizes(n + 1, std::numeric_limits<int64_t>::max());
+  sizes[n] = p.n_targets;
+  // only the rows [lo, hi) are read (a streamed chunk need not rescan the whole pmf)
+  check_pid_codes(p.codes + p.lo * (n + 1), sizes.data(), p.hi - p.lo, n + 1, op);
+  if (p.device < 0) return cpu::sx_local(p);
+#if SOFTENT_WITH_CUDA
+  cuda::sx_local(p);
+#else
+  no_cuda();
+#endif
+}
+
 void initialize() { cpu::use_single_threaded_blas(); }
 
 void set_interrupt_poll(InterruptPoll poll) { cpu::interrupt_poll.store(poll); }
@@ -196,6 +261,8 @@ int64_t encode_rows(const EncodeRowsParams&) { no_cuda(); }
 void count_dense(const CountParams&) { no_cuda(); }
 int64_t count_sparse(const SparseCountParams&) { no_cuda(); }
 void pair_tables(const PairTablesParams&) { no_cuda(); }
+// pid
+void sx_local(const SxLocalParams&) { no_cuda(); }
 }  // namespace cuda
 #endif
 

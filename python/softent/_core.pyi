@@ -146,6 +146,43 @@ def radius_count(params: RadiusCountParams) -> None: ...
 
 # ---- (end of nearest neighbours) ----
 
+# ---- pid (cpp/include/softent/params/pid.h; filled by python/softent/pid/_kernel.py) ----
+class PidMassesParams:
+    codes: int
+    probs: int
+    sizes: int
+    rows: int
+    cols: int
+    masses: int
+    entropies: int
+    num_threads: int
+    def __init__(self) -> None: ...
+
+class SxLocalParams:
+    codes: int
+    probs: int
+    masses: int
+    upsets: int
+    rows: int
+    nodes: int
+    n_sources: int
+    n_targets: int
+    lo: int
+    hi: int
+    per_target: bool
+    sum_plus: int
+    sum_minus: int
+    local_plus: int
+    local_minus: int
+    device: int
+    num_threads: int
+    stream: int
+    def __init__(self) -> None: ...
+
+def pid_masses(params: PidMassesParams) -> None: ...
+def sx_local(params: SxLocalParams) -> None: ...
+
+# ---- end pid ----
 def build_info() -> dict[str, object]: ...
 def soft_histogram(params: SoftHistParams) -> int: ...
 def soft_histogram_backward(params: SoftHistGradParams) -> None: ...

@@ -8,6 +8,7 @@
 
 #include "softent/params/discrete.h"
 #include "softent/params/knn.h"
+#include "softent/params/pid.h"
 #include "softent/params/soft.h"
 #include "softent/types.h"
 
@@ -32,6 +33,14 @@ void count_dense(const CountParams& p);
 int64_t count_sparse(const SparseCountParams& p);
 // x [n, mx], y [n, my] codes, pairs [P, 2] -> tables [P, ka, kb] +=
 void pair_tables(const PairTablesParams& p);
+
+// ---- partial information decomposition (params/pid.h) ---------------------------------------
+// codes [K, v], probs [K], sizes [v] -> masses [K, 2^v] (every subset marginal at every
+// outcome), entropies [2^v] nats
+void pid_masses(const PidMassesParams& p);
+// codes [K, n + 1], probs [K], masses [K, 2^(n+1)], upsets [L] -> sum_plus, sum_minus [C, L],
+// local_plus, local_minus [hi - lo, L]: SxPID's local redundancies of rows [lo, hi)
+void sx_local(const SxLocalParams& p);
 
 // ---- library ---------------------------------------------------------------------------
 // Once, when the module loads: BLAS runs one thread per OpenMP thread (no oversubscription).
@@ -75,6 +84,9 @@ int64_t count_sparse(const SparseCountParams& p);
 void pair_tables(const PairTablesParams& p);
 int64_t soft_histogram(const SoftHistParams& p);
 void soft_histogram_backward(const SoftHistGradParams& g);
+// pid (params/pid.h)
+void pid_masses(const PidMassesParams& p);
+void sx_local(const SxLocalParams& p);
 }  // namespace cpu
 
 namespace cuda {
@@ -87,6 +99,8 @@ int64_t count_sparse(const SparseCountParams& p);
 void pair_tables(const PairTablesParams& p);
 int64_t soft_histogram(const SoftHistParams& p);
 void soft_histogram_backward(const SoftHistGradParams& g);
+// pid (params/pid.h): host pointers; copies to p.device and back
+void sx_local(const SxLocalParams& p);
 }  // namespace cuda
 
 }  // namespace softent

@@ -12,6 +12,7 @@ complexity and Shannon invariants on the result, by one of :data:`MEASURES`:
 - ``"broja"``: the unique information of Bertschinger, Rauh, Olbrich, Jost & Ay (2014),
   two sources, by a convex solver with a certified duality gap
   (:func:`unique_information` returns it with the optimising distribution).
+:func:`pointwise` streams the SxPID atoms at each outcome in bounded memory.
 
 Units: nats by default, ``base=2`` for bits.
 """
@@ -23,6 +24,7 @@ from .decompose import MEASURES, as_pmf, decompose
 from .lattice import MAX_SOURCES, Antichain, Lattice, lattice, node_name
 from .layer import LayerPID, layer_complexities, layer_complexity
 from .pmf import Pmf
+from .pointwise import pointwise
 from .result import Decomposition, LocalAtoms
 
 __all__ = [
@@ -41,5 +43,6 @@ __all__ = [
     "layer_complexities",
     "layer_complexity",
     "node_name",
+    "pointwise",
     "unique_information",
 ]

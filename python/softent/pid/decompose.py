@@ -11,7 +11,9 @@ from typing import Any
 import numpy as np
 
 from .._checks import check_base, check_choice, check_fits, check_threads, fail
+from .._interop import parse_device
 from . import broja, imin, sx
+from ._mobius import mobius_rows
 from .lattice import Lattice, lattice
 from .pmf import Pmf, from_samples, from_table
 from .redundancy import Redundancies, Redundancy
@@ -57,7 +59,11 @@ def _local(
     scale: float,
 ) -> LocalAtoms:
     def atoms(r: np.ndarray | None) -> np.ndarray | None:
-        return None if r is None else lat.mobius(r) * scale
+        if r is None:
+            return None
+        a = mobius_rows(lat, r)
+        a *= scale
+        return a
 
     return LocalAtoms(
         keys, probs, atoms(red.value), atoms(red.informative), atoms(red.misinformative)
@@ -67,6 +73,28 @@ def _local(
 def _keys(pmf: Pmf, column: int) -> np.ndarray:
     v = pmf.values[column]
     return np.arange(pmf.sizes[column]) if v is None else np.asarray(v)
+
+
+def outcome_keys(pmf: Pmf, lo: int, hi: int) -> np.ndarray:
+    """The outcomes lo .. hi - 1 of ``pmf`` [hi - lo, n + 1] by their values (each
+    variable's own values where it has them, its codes otherwise): an integer array when
+    every column's values are numbers, an object array otherwise."""
+    codes = pmf.codes[lo:hi]
+    cols = [_keys(pmf, j)[codes[:, j]] for j in range(codes.shape[1])]
+    if all(c.dtype.kind in "biuf" for c in cols):
+        return np.stack(cols, axis=1) if cols else codes.copy()
+    out = np.empty(codes.shape, dtype=object)
+    for j, c in enumerate(cols):
+        out[:, j] = c  # an object array assigns its elements (tuples stay whole)
+    return out
+
+
+def parse_measure_device(api: str, name: str, device: Any) -> int:
+    """-1 (the CPU) or the CUDA device index of ``device``; only SxPID has a CUDA kernel."""
+    dev = parse_device(device, api)
+    if dev >= 0 and name != "sx":
+        fail(api, "device", f"'cpu' for measure={name!r} (only 'sx' runs on CUDA)", repr(device))
+    return dev
 
 
 def _shannon(pmf: Pmf) -> tuple[float, tuple[float, ...], tuple[float, ...], tuple[float, ...]]:
@@ -93,6 +121,7 @@ def decompose(
     base: float = math.e,
     pointwise: bool | str = False,
     num_threads: int | None = None,
+    device: Any = "cpu",
 ) -> Decomposition:
     """Partial information decomposition of I(T : S_1, ..., S_n), n = 1..5 sources.
 
@@ -114,6 +143,9 @@ def decompose(
     (``result.per_outcome``: outcomes × nodes floats, refused up front when it would not
     fit in memory).
     ``num_threads``: CPU threads of the kernel (None: OpenMP's default).
+    ``device``: where SxPID's kernel runs, ``"cpu"`` or a CUDA device (``"cuda"``,
+    ``"cuda:k"``, a torch.device; the pmf is built on the host and the results come back
+    to it). Streamed per-outcome values in bounded memory: :func:`softent.pid.pointwise`.
 
     Returns a :class:`Decomposition` (atoms by antichain, SxPID's informative and
     misinformative parts, representational complexity, Shannon invariants).
@@ -123,14 +155,16 @@ def decompose(
     b = check_base(api, base)
     mode = _pointwise(api, pointwise)
     nt = check_threads(api, num_threads)
+    dev = parse_measure_device(api, name, device)
     pmf = as_pmf(sources, target, api=api)
     lat = lattice(pmf.n_sources)
     if mode == "outcome":
         check_fits(
             api, "pointwise", f"{len(pmf)} outcomes x {len(lat)} nodes", 8 * 8 * len(pmf) * len(lat)
         )
+    extra = {"device": dev} if dev >= 0 else {}  # only SxPID takes one (checked above)
     red = MEASURES[name](
-        pmf, lat, target=mode == "target", outcome=mode == "outcome", num_threads=nt
+        pmf, lat, target=mode == "target", outcome=mode == "outcome", num_threads=nt, **extra
     )
     scale = 1.0 / math.log(b)
 
@@ -145,7 +179,8 @@ def decompose(
         t_probs = np.bincount(pmf.codes[:, -1], weights=pmf.probs)
         per_target = _local(_keys(pmf, pmf.n_sources), t_probs, red.target, lat, scale)
     if red.outcome is not None:
-        per_outcome = _local(pmf.codes.copy(), pmf.probs.copy(), red.outcome, lat, scale)
+        keys = outcome_keys(pmf, 0, len(pmf))
+        per_outcome = _local(keys, pmf.probs.copy(), red.outcome, lat, scale)
     return Decomposition(
         measure=name,
         n_sources=pmf.n_sources,

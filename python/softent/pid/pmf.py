@@ -18,9 +18,10 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import fail
+from .._checks import check_fits, check_threads, fail
 from .._interop import is_torch, to_numpy
 from ..discrete.counting import encode
+from . import _kernel
 from .lattice import MAX_SOURCES
 
 
@@ -68,10 +69,37 @@ class Pmf:
             inverse = np.unique(self.codes[:, cols], axis=0, return_inverse=True)[1]
         return np.bincount(inverse.reshape(-1), weights=self.probs)
 
+    def subset_masses(self, num_threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(masses [K, 2^(n+1)], entropies [2^(n+1)]): ``masses[k, P]`` the probability of
+        outcome k's projection on the column set P (bit j: column j, the target bit n; P = 0
+        gives 1), ``entropies[P]`` the entropy of that projection in nats. Computed by the
+        kernel on the first call (O(K 2^(n+1)), exact grouping) and kept: read-only arrays.
+        ``num_threads``: CPU threads of that first call (None: OpenMP's default)."""
+        cached = self.__dict__.get("_subset_masses")
+        if cached is None:
+            api = "pid.Pmf.subset_masses"
+            nt = check_threads(api, num_threads)
+            check_fits(
+                api,
+                "pmf",
+                f"{len(self)} outcomes of {self.n_sources} sources",
+                _kernel.masses_bytes(len(self), self.n_sources),
+            )
+            masses, entropies = _kernel.subset_masses(self.codes, self.probs, self.sizes, nt)
+            masses.flags.writeable = False
+            entropies.flags.writeable = False
+            cached = (masses, entropies)
+            # a frozen dataclass: the cache lives beside the fields, as functools.cached_property's
+            self.__dict__["_subset_masses"] = cached
+        return cached
+
     def entropy(self, variables: Sequence[int]) -> float:
-        """H of the columns ``variables`` taken jointly, in nats: -Σ p ln p."""
-        p = self.group_probs(variables)
-        return float(-np.sum(p * np.log(p)))
+        """H of the columns ``variables`` taken jointly (0-based; the target is column n),
+        in nats: -Σ p ln p (from :meth:`subset_masses`)."""
+        mask = 0
+        for j in variables:
+            mask |= 1 << int(j)
+        return float(self.subset_masses()[1][mask])
 
 
 def _canonical_rows(codes: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -82,23 +110,38 @@ def _canonical_rows(codes: np.ndarray, probs: np.ndarray) -> tuple[np.ndarray, n
     return np.ascontiguousarray(keys[keep], dtype=np.int64), merged[keep]
 
 
+def _mixed_radix(codes: np.ndarray, sizes: Sequence[int]) -> np.ndarray:
+    """The row-major mixed-radix key of each row (column 0 most significant: keys sort as
+    the rows do lexicographically); the product of ``sizes`` fits int64."""
+    key = codes[:, 0].astype(np.int64, copy=True)
+    for j in range(1, len(sizes)):
+        key *= sizes[j]
+        key += codes[:, j]
+    return key
+
+
+def _decode(keys: np.ndarray, sizes: Sequence[int]) -> np.ndarray:
+    rows = np.empty((keys.size, len(sizes)), dtype=np.int64)
+    rest = keys
+    for j in range(len(sizes) - 1, 0, -1):
+        rest, rows[:, j] = np.divmod(rest, sizes[j])
+    rows[:, 0] = rest
+    return rows
+
+
 def _count_rows(codes: np.ndarray, sizes: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct rows of ``codes`` [N, v] and their counts: a bincount of the mixed-radix
-    key when the code space is small, a sort otherwise."""
+    """Distinct rows of ``codes`` [N, v] (sorted lexicographically) and their counts: a
+    bincount of the mixed-radix key when the code space is small, a sort of the key when it
+    fits int64, a sort of the rows otherwise."""
     n = codes.shape[0]
     space = math.prod(sizes)
     if space <= max(4 * n, 1 << 20):
-        key = np.zeros(n, dtype=np.int64)
-        for j, k in enumerate(sizes):
-            key = key * k + codes[:, j]
-        counts = np.bincount(key, minlength=space)
+        counts = np.bincount(_mixed_radix(codes, sizes), minlength=space)
         occupied = np.flatnonzero(counts)
-        rows = np.empty((occupied.size, len(sizes)), dtype=np.int64)
-        rest = occupied
-        for j in range(len(sizes) - 1, -1, -1):
-            rows[:, j] = rest % sizes[j]
-            rest = rest // sizes[j]
-        return rows, counts[occupied]
+        return _decode(occupied, sizes), counts[occupied]
+    if space < 1 << 62:
+        keys, counts = np.unique(_mixed_radix(codes, sizes), return_counts=True)
+        return _decode(keys, sizes), counts
     rows, counts = np.unique(codes, axis=0, return_counts=True)
     return rows.astype(np.int64, copy=False), counts
 
@@ -129,19 +172,28 @@ def from_samples(sources: Any, target: Any, api: str) -> Pmf:
             fail(api, f"sources[{i}]", f"{rows} rows (as target)", f"{int(e.codes.shape[0])} rows")
     codes = np.stack([to_numpy(e.codes) for e in (*enc, t)], axis=1)
     sizes = [e.size for e in (*enc, t)]
-    keys, counts = _count_rows(codes, sizes)
-    keys, probs = _canonical_rows(keys, counts / rows)
-    return _recoded(keys, probs, [e.values for e in (*enc, t)], rows)
+    keys, counts = _count_rows(codes, sizes)  # distinct, sorted, counts >= 1
+    return _recoded(keys, counts / rows, [e.values for e in (*enc, t)], rows)
 
 
 def _recoded(
     keys: np.ndarray, probs: np.ndarray, values: Sequence[Any], n_samples: int | None
 ) -> Pmf:
-    """Re-code every column to the codes present (0 .. K_i - 1), keeping their values."""
-    cols, new_values = [], []
+    """Re-code every column of the distinct, lexicographically sorted rows ``keys`` to the
+    codes present (0 .. K_i - 1), keeping their values. The map is increasing in each
+    column, so the rows stay distinct and sorted."""
+    cols, new_values, sizes = [], [], []
     for j in range(keys.shape[1]):
-        present, inverse = np.unique(keys[:, j], return_inverse=True)
-        cols.append(inverse.reshape(-1))
+        col = keys[:, j]
+        present = np.flatnonzero(np.bincount(col))
+        if present.size == int(col.max()) + 1:
+            recoded = col  # every code present: already 0 .. K - 1
+        else:
+            lookup = np.zeros(int(present[-1]) + 1, dtype=np.int64)
+            lookup[present] = np.arange(present.size)
+            recoded = lookup[col]
+        cols.append(recoded)
+        sizes.append(int(present.size))
         v = values[j]
         if v is None and present.size and present[-1] == present.size - 1:
             new_values.append(None)  # codes are already 0 .. K - 1: the values themselves
@@ -150,10 +202,14 @@ def _recoded(
         else:
             v = v if isinstance(v, tuple) else (v,)
             new_values.append(_column_values(v, present))
-    codes = np.stack(cols, axis=1).astype(np.int64)
-    codes, probs = _canonical_rows(codes, probs)
-    sizes = tuple(int(codes[:, j].max()) + 1 for j in range(codes.shape[1]))
-    return Pmf(codes, probs, sizes, tuple(new_values), n_samples)
+    codes = np.ascontiguousarray(np.stack(cols, axis=1), dtype=np.int64)
+    return Pmf(
+        codes,
+        np.ascontiguousarray(probs, dtype=np.float64),
+        tuple(sizes),
+        tuple(new_values),
+        n_samples,
+    )
 
 
 def _column_values(values: tuple[Any, ...], present: np.ndarray) -> Any:

@@ -12,6 +12,12 @@ value") and
 Both parts are monotone on the lattice, so their atoms π⁺, π⁻ are non-negative; π = π⁺ -
 π⁻ may be negative (misinformative atoms: the reference package's convention). Averages
 weight each outcome by p(s, t); the target-pointwise values by p(s | t).
+
+Computed by the ``sx_local`` kernel (cpp/src/cpu/pid.cpp, cpp/src/cuda/pid.cu; math in
+cpp/include/softent/math/pid.h): per outcome, the agreement histogram h(m) (the probability
+of agreeing with it on exactly the sources m) is the superset Möbius transform of its
+subset marginals (:meth:`Pmf.subset_masses`), and P(𝔞) of every node is a sum of h over the
+node's up-set, a few table lookups. O(K 2^n (n + L)) for K outcomes and L nodes.
 """
 
 from __future__ import annotations
@@ -24,20 +30,63 @@ from .pmf import Pmf
 from .redundancy import Redundancies, Redundancy
 
 
-def _by_target(pmf: Pmf, local: np.ndarray) -> np.ndarray:
-    t = pmf.codes[:, -1]
-    sums = np.zeros((pmf.sizes[-1], local.shape[1]))
-    np.add.at(sums, t, pmf.probs[:, None] * local)
-    return sums / np.bincount(t, weights=pmf.probs)[:, None]
-
-
 def redundancy(
-    pmf: Pmf, lattice: Lattice, *, target: bool, outcome: bool, num_threads: int
+    pmf: Pmf,
+    lattice: Lattice,
+    *,
+    target: bool,
+    outcome: bool,
+    num_threads: int,
+    device: int = -1,
 ) -> Redundancies:
     """SxPID's I_∩ (nats) averaged over ``pmf``, per target value when ``target``, per
-    outcome when ``outcome``."""
-    plus, minus = _kernel.sx_local(pmf, lattice.upsets, num_threads)
-    average = Redundancy.split(pmf.probs @ plus, pmf.probs @ minus)
-    per_target = Redundancy.split(_by_target(pmf, plus), _by_target(pmf, minus)) if target else None
-    per_outcome = Redundancy.split(plus, minus) if outcome else None
+    outcome when ``outcome``. ``device``: -1 the CPU, k CUDA device k."""
+    masses, _ = pmf.subset_masses(num_threads or None)
+    sp, sm, lp, lm = _kernel.sx_local(
+        pmf.codes,
+        pmf.probs,
+        pmf.sizes[-1],
+        masses,
+        lattice.upsets,
+        per_target=target,
+        local=outcome,
+        num_threads=num_threads,
+        device=device,
+    )
+    assert sp is not None
+    assert sm is not None
+    average = Redundancy.split(sp.sum(axis=0), sm.sum(axis=0))
+    per_target = None
+    if target:
+        # the class sums are Σ_{s} p(s, t) i(s, t): divide by p(t) for the p(s | t) average
+        p_t = np.bincount(pmf.codes[:, -1], weights=pmf.probs, minlength=pmf.sizes[-1])
+        per_target = Redundancy.split(sp / p_t[:, None], sm / p_t[:, None])
+    per_outcome = None
+    if outcome:
+        assert lp is not None
+        assert lm is not None
+        per_outcome = Redundancy.split(lp, lm)
     return Redundancies(average, per_target, per_outcome)
+
+
+def local(
+    pmf: Pmf, lattice: Lattice, lo: int, hi: int, *, num_threads: int, device: int = -1
+) -> Redundancy:
+    """SxPID's local i_∩ = i⁺ - i⁻ (nats) at the outcomes lo .. hi - 1 of ``pmf``: [hi - lo,
+    L] each (rows in the pmf's order)."""
+    masses, _ = pmf.subset_masses(num_threads or None)
+    _, _, lp, lm = _kernel.sx_local(
+        pmf.codes,
+        pmf.probs,
+        pmf.sizes[-1],
+        masses,
+        lattice.upsets,
+        sums=False,
+        local=True,
+        rows=(lo, hi),
+        num_threads=num_threads,
+        device=device,
+    )
+    assert lp is not None
+    assert lm is not None
+    return Redundancy.split(lp, lm)
