@@ -40,8 +40,21 @@ def _float16_z() -> torch.Tensor:
 
 Z = np.random.default_rng(0).normal(size=(8, 3))
 
-#: one reproduction per entry of known_findings.KNOWN (none at present)
-REPRODUCTIONS: dict = {}
+
+def _euclidean_tiny_z() -> torch.Tensor:
+    g = torch.Generator().manual_seed(0)
+    return (torch.randn(64, 6, generator=g) * 1e-23).requires_grad_()
+
+
+#: one reproduction per entry of known_findings.KNOWN
+REPRODUCTIONS = {
+    "float32_euclidean_underflow": lambda: Call(
+        "softent.torch.conditional_entropy",
+        stt.conditional_entropy,
+        (_euclidean_tiny_z(), np.arange(64) % 6),
+        {"n_bins": 3, "metric": "euclidean"},
+    ),
+}
 
 
 def test_every_known_finding_has_a_reproduction():
