@@ -40,22 +40,19 @@ def _float16_z() -> torch.Tensor:
 
 Z = np.random.default_rng(0).normal(size=(8, 3))
 
+
+def _euclidean_tiny_z() -> torch.Tensor:
+    g = torch.Generator().manual_seed(0)
+    return (torch.randn(64, 6, generator=g) * 1e-23).requires_grad_()
+
+
+#: one reproduction per entry of known_findings.KNOWN
 REPRODUCTIONS = {
-    "subnormal_row_gradient": lambda: Call(
-        "softent.torch.entropy",
-        stt.entropy,
-        (torch.tensor([[1.0], [1.0], [1.4e-45], [1.0], [-1.0]]).requires_grad_(),),
-        {"temperature": 1 / 3},
-    ),
-    "tiny_temperature_gradient": lambda: Call(
-        "softent.torch.entropy",
-        stt.entropy,
-        (torch.randn(64, 1, generator=torch.Generator().manual_seed(0)).requires_grad_(),),
-        {
-            "temperature": torch.tensor(1e-300, dtype=torch.float64, requires_grad=True),
-            "seed": 29607,
-            "num_threads": 1,
-        },
+    "float32_euclidean_underflow": lambda: Call(
+        "softent.torch.conditional_entropy",
+        stt.conditional_entropy,
+        (_euclidean_tiny_z(), np.arange(64) % 6),
+        {"n_bins": 3, "metric": "euclidean"},
     ),
 }
 
@@ -181,6 +178,26 @@ FIXED = {
     "metric_unhashable": lambda: Call("softent.entropy", softent.entropy, (Z,), {"metric": [2]}),
     "information_plane_non_sequence": lambda: Call(
         "softent.torch.information_plane", stt.information_plane, (None,)
+    ),
+    # the C++ backward: at a saturated softmax with exact ties dL/d(1/T) is formed as
+    # Σ v (s - s_max), exactly 0 there (was Σ v s: ~1e-17 times 1/T² = ±inf); the cosine
+    # gradient reads unit rows and divides by ||z|| last (was 0 · inf = NaN for a row of
+    # subnormal values). tests/soft/test_backward_extremes.py checks the values.
+    "subnormal_row_gradient": lambda: Call(
+        "softent.torch.entropy",
+        stt.entropy,
+        (torch.tensor([[1.0], [1.0], [1.4e-45], [1.0], [-1.0]]).requires_grad_(),),
+        {"temperature": 1 / 3},
+    ),
+    "tiny_temperature_gradient": lambda: Call(
+        "softent.torch.entropy",
+        stt.entropy,
+        (torch.randn(64, 1, generator=torch.Generator().manual_seed(0)).requires_grad_(),),
+        {
+            "temperature": torch.tensor(1e-300, dtype=torch.float64, requires_grad=True),
+            "seed": 29607,
+            "num_threads": 1,
+        },
     ),
 }
 

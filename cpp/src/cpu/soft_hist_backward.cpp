@@ -3,7 +3,8 @@
 // Runs on: host memory, OpenMP threads over row tiles, one BLAS thread each.
 //
 // Per tile: the dots (kept by the forward, or a GEMM again) and the row softmax, the per-row
-// cotangent from dL/dhist, reduced to grad_z (GEMM U C), grad_centres (GEMM U^T Z, float64
+// cotangent from dL/dhist, reduced to grad_z (GEMM U C, then per row metric.h grad_z_value),
+// grad_centres (GEMM U^T R, R the backward rows of metric.h: unit rows for cosine; float64
 // per thread), grad_centre_sq and grad_inv_temperature; N x B never exists.
 #include <algorithm>
 #include <cstdint>
@@ -21,8 +22,10 @@ namespace {
 // One thread's buffers (allocated once, before its first tile) and partial sums.
 template <typename T>
 struct BackwardThread {
-  BackwardThread(const View2D& z, int64_t tile, int64_t b, bool want_centres, const T* origin)
+  BackwardThread(const View2D& z, int64_t tile, int64_t b, bool want_centres, const T* origin,
+                 bool unit_rows)
       : reader(z, tile, origin),
+        unit(unit_rows ? tile * z.cols : 0),
         u(tile * b),
         x(b),
         e(b),
@@ -34,6 +37,7 @@ struct BackwardThread {
         gcsq(b, 0.0) {}
 
   TileReader<T> reader;
+  std::vector<T> unit;         // cosine: the tile's unit rows (metric.h backward_row) [tile, d]
   std::vector<T> u;            // dots of the tile, overwritten row by row by U = dL/ds * a_dot
   std::vector<T> x, e;         // the current row's scores and softmax terms
   std::vector<T> zcoef, ucsq;  // per tile row: grad_z's row-vector coefficient; per bin: u a_csq
@@ -53,6 +57,7 @@ void run_backward(const SoftHistGradParams& g) {
   const int64_t tile = tile_height(p.tile_rows, n, b, d);
   constexpr bool row_norm = math::needs_row_norm(M);
   constexpr bool has_csq = math::needs_centre_norm(M);
+  constexpr bool unit_rows = math::unit_rows(M);
   T* grad_z = static_cast<T*>(g.grad_z);
   const T* cached = static_cast<const T*>(g.dots);
   const bool want_c = g.grad_centres != nullptr;
@@ -63,9 +68,24 @@ void run_backward(const SoftHistGradParams& g) {
   const T* origin = static_cast<const T*>(p.origin);
 
   parallel_tiles(
-      n, tile, p.num_threads, [&] { return BackwardThread<T>(p.z, tile, b, want_c, origin); },
+      n, tile, p.num_threads,
+      [&] { return BackwardThread<T>(p.z, tile, b, want_c, origin, unit_rows); },
       [&](BackwardThread<T>& th, int64_t i0, int64_t m) {
         th.reader.load(i0, m, M);
+        // The backward rows R (metric.h): the rows as read, or (cosine) their unit rows.
+        const T* rows = th.reader.rows();
+        int64_t ld = th.reader.ld();
+        if constexpr (unit_rows) {
+          for (int64_t r = 0; r < (grad_z != nullptr || want_c ? m : 0); ++r) {
+            const T* zrow = th.reader.rows() + r * th.reader.ld();
+            T* urow = th.unit.data() + r * d;
+            const T st = th.reader.stat(r);
+#pragma omp simd
+            for (int64_t k = 0; k < d; ++k) urow[k] = math::backward_row(M, zrow[k], st);
+          }
+          rows = th.unit.data();
+          ld = d;
+        }
         // Dots kept by the forward, or recomputed (the GEMM the cache saves).
         if (!cached)
           gemm_abt(m, b, d, th.reader.rows(), th.reader.ld(), centres, d, th.u.data(), b);
@@ -100,13 +120,13 @@ void run_backward(const SoftHistGradParams& g) {
 #pragma omp simd reduction(+ : row_w, row_vs)
           for (int64_t j = 0; j < b; ++j) {
             const math::ScoreCotangent<T> c = math::score_cotangent(
-                M, e[j], x[j], dot[j], zr, csq[j], inv_sum, cot[j], mean, inv_t);
+                M, e[j], x[j], lse.max, dot[j], zr, csq[j], inv_sum, cot[j], mean, inv_t);
             row_vs += c.vs_term;
             row_w += c.row_term;
             if constexpr (has_csq) th.ucsq[j] = c.u_csq;
             u_row[j] = c.u_dot;
           }
-          th.ginv_t += math::grad_inv_temperature_row(row_vs);
+          th.ginv_t += math::grad_inv_temperature_row<T>(row_vs, p.inv_temperature);
           if constexpr (has_csq) {
             if (want_csq) {
 #pragma omp simd
@@ -117,24 +137,29 @@ void run_backward(const SoftHistGradParams& g) {
         }
 
         if (grad_z != nullptr) {
-          // grad_z rows = U C + zcoef w (w: the row as read, times row_vector_scale)
+          // grad_z rows: y = U C, then y + coef r (/ ||z|| for cosine, coef = -<y, r>)
           T* out = grad_z + i0 * d;
           gemm_ab(false, m, d, b, T(1), th.u.data(), b, centres, d, T(0), out, d);
           if (row_norm) {
             for (int64_t r = 0; r < m; ++r) {
-              const T* zrow = th.reader.rows() + r * th.reader.ld();
-              const T f = th.zcoef[r];
-              const T ws = math::row_vector_scale(M, th.reader.stat(r));
+              const T* rrow = rows + r * ld;
+              T* y = out + r * d;
+              T f = th.zcoef[r];
+              if constexpr (unit_rows) {
+                double proj = 0.0;
+#pragma omp simd reduction(+ : proj)
+                for (int64_t k = 0; k < d; ++k) proj += math::unit_row_coef_term(y[k], rrow[k]);
+                f = math::unit_row_coef<T>(proj);
+              }
+              const T st = th.reader.stat(r);
 #pragma omp simd
-              for (int64_t k = 0; k < d; ++k)
-                out[r * d + k] = math::grad_z_value(out[r * d + k], f, zrow[k], ws);
+              for (int64_t k = 0; k < d; ++k) y[k] = math::grad_z_value(M, y[k], f, rrow[k], st);
             }
           }
         }
         if (want_c) {
           // T BLAS per tile, float64 across tiles: the sum over N stays accurate.
-          gemm_ab(true, b, d, m, T(1), th.u.data(), b, th.reader.rows(), th.reader.ld(), T(0),
-                  th.gc_tile.data(), d);
+          gemm_ab(true, b, d, m, T(1), th.u.data(), b, rows, ld, T(0), th.gc_tile.data(), d);
 #pragma omp simd
           for (int64_t k = 0; k < b * d; ++k) th.gc[k] += double(th.gc_tile[k]);
         }

@@ -3,8 +3,9 @@
 // Runs on: z's device (the caller's device is restored afterwards), the caller's stream.
 //
 // Per chunk of rows: the dots (kept by the forward, or the tiled GEMM again); one warp per
-// row turns dL/dhist into U = dL/ds * a_dot in place of the dots; then grad_z = U C + zcoef z
-// and grad_centres += U^T Z are tiled GEMMs with epilogues.
+// row turns dL/dhist into U = dL/ds * a_dot in place of the dots; then grad_z = U C + zcoef R
+// and grad_centres += U^T R are tiled GEMMs with epilogues, R the backward rows (metric.h:
+// the rows as read; for cosine their unit rows, and grad_z is projected by a row kernel).
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -50,8 +51,8 @@ __global__ void softmax_backward_rows(T* __restrict__ dots, const T* __restrict_
   for (int64_t j = lane; j < b; j += 32) {
     const T s = s_of(j);
     const math::ScoreCotangent<T> c =
-        math::score_cotangent(p.metric, math::softmax_term(s, lse.max, inv_t), s, dot[j], zr,
-                              T(p.centre_sq[j]), inv_sum, cot(j), mean, inv_t);
+        math::score_cotangent(p.metric, math::softmax_term(s, lse.max, inv_t), s, lse.max, dot[j],
+                              zr, T(p.centre_sq[j]), inv_sum, cot(j), mean, inv_t);
     row_w += c.row_term;
     row_vs += c.vs_term;
     if (ucsq) ucsq[r * b + j] = double(c.u_csq);
@@ -61,7 +62,7 @@ __global__ void softmax_backward_rows(T* __restrict__ dots, const T* __restrict_
   row_vs = warp_sum(row_vs);
   if (lane == 0) {
     zcoef[r] = math::grad_z_row_coef<T>(row_w);
-    if (ginv_t) atomicAdd(ginv_t, math::grad_inv_temperature_row(row_vs));
+    if (ginv_t) atomicAdd(ginv_t, math::grad_inv_temperature_row<T>(row_vs, p.inv_temperature));
   }
 }
 
@@ -76,8 +77,19 @@ __global__ void column_sums(const T* __restrict__ a, int64_t m, int64_t b,
   out[j] += acc;
 }
 
-// grad_z[row0 + i, j] = (U C)[i, j] + zcoef[i] w[i, j], w the row as read (relative to the
-// origin) times math::row_vector_scale of its statistic.
+// unit [m, d] = the backward rows of the chunk for cosine (math::backward_row of the rows as
+// read and their statistics), one thread per element.
+template <typename T>
+__global__ void unit_rows_of(Operand<T> z, const T* __restrict__ stat, int64_t m, int64_t d,
+                             Metric metric, T* __restrict__ unit) {
+  const int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (e >= m * d) return;
+  const int64_t i = e / d, k = e % d;
+  unit[e] = math::backward_row(metric, z.at(i, k), stat[i]);
+}
+
+// grad_z[row0 + i, j] = math::grad_z_value((U C)[i, j], zcoef[i], z[i, j], stat[i]), z the
+// row as read (relative to the origin): every metric but cosine (unit_rows_grad_z).
 template <typename T>
 struct GradZ {
   T* out;
@@ -87,10 +99,26 @@ struct GradZ {
   const T* stat;  // null: the metric needs no row statistic
   Metric metric;
   __device__ void operator()(int64_t i, int64_t j, T v) const {
-    const T ws = stat ? math::row_vector_scale(metric, stat[i]) : T(1);
-    out[i * d + j] = math::grad_z_value(v, zcoef[i], z.at(i, j), ws);
+    out[i * d + j] = math::grad_z_value(metric, v, zcoef[i], z.at(i, j), stat ? stat[i] : T(0));
   }
 };
+
+// Cosine: y = U C is in grad_z's rows; one warp per row projects it orthogonally to the unit
+// row and divides by the norm (math::grad_z_value with coef = math::unit_row_coef).
+template <typename T>
+__global__ void unit_rows_grad_z(T* __restrict__ out, const T* __restrict__ unit,
+                                 const T* __restrict__ stat, int64_t m, int64_t d, Metric metric) {
+  const int lane = threadIdx.x & 31;
+  const int64_t r = int64_t(blockIdx.x) * kWarpsPerBlock + (threadIdx.x >> 5);
+  if (r >= m) return;
+  T* y = out + r * d;
+  const T* u = unit + r * d;
+  double proj = 0;
+  for (int64_t k = lane; k < d; k += 32) proj += math::unit_row_coef_term(y[k], u[k]);
+  const T coef = math::unit_row_coef<T>(warp_sum(proj));
+  for (int64_t k = lane; k < d; k += 32)
+    y[k] = math::grad_z_value(metric, y[k], coef, u[k], stat[r]);
+}
 
 // grad_centres[i, j] += (U^T Z)[i, j], accumulated in float64 across chunks.
 template <typename T>
@@ -110,12 +138,14 @@ void run(const SoftHistGradParams& g) {
   const int64_t n = p.z.rows, d = p.z.cols, b = p.centres.rows;
   const int64_t chunk = std::min<int64_t>(kChunkRows, n);
   const bool row_norm = math::needs_row_norm(p.metric);
+  const bool unit_rows = math::unit_rows(p.metric) && (g.grad_z || g.grad_centres);
   const T* c = p.centres.ptr<T>();
   const T* cached = static_cast<const T*>(g.dots);
   const T* origin = static_cast<const T*>(p.origin);
   {
     Scratch<T> dots(chunk * b, stream), stat(chunk, stream), zcoef(chunk, stream);
     Scratch<double> ucsq(g.grad_centre_sq ? chunk * b : 0, stream);
+    Scratch<T> unit(unit_rows ? chunk * d : 0, stream);  // the chunk's unit rows (cosine)
     for (int64_t row0 = 0; row0 < n; row0 += chunk) {
       const int64_t m = std::min(chunk, n - row0);
       if (cached) {  // the forward's dots: copied, as U overwrites them
@@ -133,14 +163,30 @@ void run(const SoftHistGradParams& g) {
               ucsq.get(), g.grad_inv_temperature);
       check(cudaGetLastError(), "softmax_backward_rows launch");
       const Operand<T> zc = chunk_operand<T>(p.z, row0, origin);
+      if (unit_rows) {
+        unit_rows_of<T><<<unsigned((m * d + 255) / 256), 256, 0, stream>>>(zc, stat.get(), m, d,
+                                                                           p.metric, unit.get());
+        check(cudaGetLastError(), "unit_rows_of launch");
+      }
+      // the backward rows R [m, d]
+      const Operand<T> rows = unit_rows ? Operand<T>{unit.get(), d, int64_t(1)} : zc;
       const Operand<T> u{dots.get(), b, int64_t(1)};  // U [m, b]
       if (g.grad_z) {
         T* out = static_cast<T*>(g.grad_z) + row0 * d;
-        launch_gemm(stream, m, d, b, u, Operand<T>{c, d, int64_t(1)},
-                    GradZ<T>{out, zc, d, zcoef.get(), row_norm ? stat.get() : nullptr, p.metric});
+        const Operand<T> cs{c, d, int64_t(1)};
+        if (unit_rows) {
+          launch_gemm(stream, m, d, b, u, cs, Store<T>{out, d});
+          unit_rows_grad_z<T>
+              <<<unsigned((m + kWarpsPerBlock - 1) / kWarpsPerBlock), 32 * kWarpsPerBlock, 0,
+                 stream>>>(out, unit.get(), stat.get(), m, d, p.metric);
+          check(cudaGetLastError(), "unit_rows_grad_z launch");
+        } else {
+          launch_gemm(stream, m, d, b, u, cs,
+                      GradZ<T>{out, zc, d, zcoef.get(), row_norm ? stat.get() : nullptr, p.metric});
+        }
       }
       if (g.grad_centres)  // U^T: element (i, k) = U[k, i]
-        launch_gemm(stream, b, d, m, Operand<T>{dots.get(), int64_t(1), b}, zc,
+        launch_gemm(stream, b, d, m, Operand<T>{dots.get(), int64_t(1), b}, rows,
                     AddGradCentres<T>{g.grad_centres, d});
       if (g.grad_centre_sq) {
         column_sums<double>

@@ -17,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .._checks import check_fits, fail, is_int
-from .._interop import as_float_rows, namespace, on_device, row_norms, to_numpy
+from .._interop import as_float_rows, is_torch, namespace, on_device, to_numpy
 from .calibration import calibrate_temperature
 
 Seed = int | np.random.Generator
@@ -78,8 +78,47 @@ def check_centres(api: str, centres: Any, dim: int, metric: str, *, values: bool
     xp = namespace(centres)
     if not bool(xp.isfinite(centres).all()):
         fail(api, "centres", "finite (no NaN/Inf)", "non-finite values")
-    if metric == "cosine" and not bool((row_norms(centres) > 0).all()):
+    # a zero row has no direction; a tiny one (1e-170, whose squared norm underflows) has one
+    if metric == "cosine" and not bool((_row_max_abs(centres) > 0).all()):
         fail(api, "centres", "non-zero rows for metric='cosine'", "a zero row")
+
+
+def _row_max_abs(x: Any) -> Any:
+    """max_k |x_bk| of each row of ``x`` [B, D] -> [B, 1] (detached for a tensor), from two
+    reductions: no [B, D] temporary (B may be millions of centres)."""
+    if is_torch(x):
+        import torch
+
+        x = x.detach()
+        return torch.maximum(x.amax(dim=1, keepdim=True), -x.amin(dim=1, keepdim=True))
+    return np.maximum(x.max(axis=1, keepdims=True), -x.min(axis=1, keepdims=True))
+
+
+def unit_rows(c: Any) -> Any:
+    """The rows of ``c`` [B, D] (finite, non-zero: :func:`check_centres`) divided by their
+    Euclidean norms, in c's library and dtype (differentiable for a tensor), whatever their
+    scale: each row is first multiplied by the power of two 2^-e that brings its largest
+    magnitude into [0.5, 1) (exact, and a constant: c/||c|| is scale-invariant, so values
+    and gradients are those of c/||c||), so that neither a tiny row (1e-170 in float64,
+    1e-23 in float32, whose squares underflow to a zero norm) nor a huge one (whose norm
+    overflows to inf, making the row 0) loses its direction. For rows of ordinary scale
+    the result is c/||c|| to rounding (bitwise for a tensor). One [B, D] result and, for
+    NumPy, no [B, D] temporaries."""
+    if is_torch(c):
+        import torch
+
+        _, e = torch.frexp(_row_max_abs(c))
+        # in two steps: 2^-e alone overflows for subnormal rows (2^1069; torch.ldexp is a
+        # plain product with 2^n)
+        half = torch.div(-e, 2, rounding_mode="floor")
+        one = torch.ones_like(e, dtype=c.dtype)
+        scaled = c * torch.ldexp(one, half) * torch.ldexp(one, -e - half)
+        return scaled / scaled.norm(dim=1, keepdim=True)
+    c = np.asarray(c)
+    _, e = np.frexp(_row_max_abs(c))
+    scaled = np.ldexp(c, -e)
+    scaled /= np.sqrt(np.einsum("ij,ij->i", scaled, scaled))[:, None]
+    return scaled
 
 
 def check_temperature(api: str, temperature: Any) -> float | None:
@@ -244,7 +283,7 @@ class Bins:
             # kernels, whose scores then refuse the rows (never a finite wrong number)
             with np.errstate(over="ignore", invalid="ignore"):
                 if self.metric == "cosine":
-                    c = c / row_norms(c)[:, None]
+                    c = unit_rows(c)
                 elif self.metric in TRANSLATION_INVARIANT:
                     mean = c.mean(axis=0)
                     if not np.isfinite(mean).all():

@@ -49,6 +49,7 @@ from .bins import (
     check_temperature,
     checked_auto_temperature,
     make_bins,
+    unit_rows,
 )
 from .histogram import check_histograms_fit
 
@@ -298,7 +299,8 @@ def information(
         arg = "labels" if n_labels is None else "n_labels"
         check_histograms_fit(api, 1 + int(counts.shape[0]), int(c.shape[0]), 2, arg)
     # the kernel's centres in z's dtype, inside the graph (gradients reach tensor centres)
-    c_kernel = c / c.norm(dim=1, keepdim=True) if metric == "cosine" else c
+    # (unit rows whatever their scale: tiny or huge centres keep their direction)
+    c_kernel = unit_rows(c) if metric == "cosine" else c
     origin = None
     if metric in TRANSLATION_INVARIANT:
         # rows and centres relative to the centres' mean (a constant: the scores depend on

@@ -114,20 +114,37 @@ SOFTENT_HD T score(Metric m, T dot, T stat, T csq) {
   }
 }
 
-// d score = a_dot * d<z,c> + a_row * <w, dz> + a_csq * d||c||^2, where w = z * row_scale
-// (row_vector_scale): the part of dscore/dz along the row itself. For cosine w = z/||z||
-// (bounded), so tiny or huge rows never form 1/||z||^3.
+// The backward reads each row through a "backward row" r_i, one value per feature
+// (backward_row): z_i as read for every metric but cosine, whose backward reads the unit
+// row z_i/||z_i||. With U_ib = dL/ds_ib * a_dot (ScoreGrad), y_i = (U C)_i and the row sum
+// coef_i = Σ_b dL/ds_ib * a_row:
+//   grad_centres_b = Σ_i U_ib r_i (+ grad_centre_sq from a_csq),
+//   grad_z_i       = grad_z_value(y_i, coef_i, r_i, ||z_i||).
+// Cosine: s = <r, c>, ds/dc = r and ds/dz = (c - s r) / ||z|| = P_r c / ||z|| (P_r the
+// projection orthogonal to r), so a_dot = 1 and grad_z_i = (y_i - <y_i, r_i> r_i) / ||z_i||:
+// the projection is taken from y itself after the GEMM (coef_i = -<y_i, r_i>,
+// unit_row_coef), and the 1/||z|| comes last, as a division. Then
+//   - a row whose norm is subnormal (1/||z|| overflows) or a tiny temperature (dL/ds ~ 1/T)
+//     never multiplies a huge factor by a zero: no 0 * inf = NaN, and a component whose true
+//     value overflows comes out ±inf, its rounded value;
+//   - for D = 1 (every score is ±1, the true gradient is 0) y - <y, r> r is exactly 0,
+//     however large y is: the rounding of Σ_b u_b (c_b - s_b r) is not amplified by 1/T.
 template <typename T>
 struct ScoreGrad {
   T a_dot, a_row, a_csq;
 };
 
-// The factor turning a row z into the w of ScoreGrad: 1/||z|| for cosine (0 for a zero row),
-// else 1.
+// True when the backward reads unit rows (backward_row) and projects grad_z after the GEMM.
+SOFTENT_HD constexpr bool unit_rows(Metric m) { return m == Metric::cosine; }
+
+// One element of the backward row r_i from z_ik (as read) and the row's statistic: z_ik /
+// ||z_i|| for cosine (a division, exact to rounding whatever the row's scale: a row of
+// subnormal values has a representable unit vector though no representable 1/||z||; 0 for a
+// zero row), else z_ik.
 template <typename T>
-SOFTENT_HD T row_vector_scale(Metric m, T stat) {
-  if (m == Metric::cosine) return stat > T(0) ? T(1) / stat : T(0);
-  return T(1);
+SOFTENT_HD T backward_row(Metric m, T z, T stat) {
+  if (unit_rows(m)) return stat > T(0) ? z / stat : T(0);
+  return z;
 }
 
 template <typename T>
@@ -142,16 +159,34 @@ SOFTENT_HD ScoreGrad<T> score_grad(Metric m, T dot, T stat, T csq) {
     }
     case Metric::sqeuclidean:
       return {T(2), T(0), T(-1)};
-    case Metric::cosine: {
-      // s = dot / r: ds/dz = c / r - (s / r) z / r
-      if (!(stat > T(0))) return {T(0), T(0), T(0)};
-      const T rn = T(1) / stat;
-      return {rn, -(dot * rn) * rn, T(0)};
-    }
+    case Metric::cosine:
+      // in unit rows (above): ds/dc = r; the row's part is the projection after the GEMM.
+      // A zero row scores 0 everywhere: gradient 0 (as torch's normalize).
+      return {stat > T(0) ? T(1) : T(0), T(0), T(0)};
     case Metric::dot:
     default:
       return {T(1), T(0), T(0)};
   }
+}
+
+// Cosine's coef_i = -<y_i, r_i> is a double sum over the features of these terms.
+template <typename T>
+SOFTENT_HD double unit_row_coef_term(T y, T r) {
+  return double(y) * double(r);
+}
+
+template <typename T>
+SOFTENT_HD T unit_row_coef(double sum_terms) {
+  return static_cast<T>(-sum_terms);
+}
+
+// One element of grad_z: y_ik + coef_i r_ik, divided by ||z_i|| for cosine (0 for a zero
+// row; a division, so a true 0 stays 0 and an overflow is ±inf, never NaN).
+template <typename T>
+SOFTENT_HD T grad_z_value(Metric m, T y, T coef, T r, T stat) {
+  const T g = y + coef * r;
+  if (unit_rows(m)) return stat > T(0) ? g / stat : T(0);
+  return g;
 }
 
 }  // namespace math

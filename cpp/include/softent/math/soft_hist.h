@@ -20,7 +20,9 @@ namespace softent::math {
 // (softmax.h). Clamped to T's largest finite value, so that a float32 1/T beyond 3.4e38
 // (T < 2.9e-39) is no inf whose 0 * inf at the max would be NaN: (s - max) * 3.4e38 is below
 // -87 (an exp of 0 in float32) for every score difference above 2.6e-37, so the clamp
-// changes only terms of scores closer than that, whose softmax is the argmax limit anyway.
+// changes only terms of scores closer than that (rows of scores below ~1e-36: the softmax is
+// then the one at T = 1/3.4e38, not the argmax limit of the T asked for), and the gradient
+// follows the clamp (grad_inv_temperature_row: 0 w.r.t. T beyond it).
 template <typename T>
 SOFTENT_HD T softmax_scale(double inv_temperature) {
   const double top = double(std::numeric_limits<T>::max());
@@ -69,11 +71,18 @@ SOFTENT_HD double mass_cotangent(const double* grad_hist, int64_t b, int64_t j, 
   return g;
 }
 
-// Backward, one (row, bin) element: from the softmax term e, the score s, dot, the row's
-// statistic (metric.h row_stat), ||c||^2, the row's 1/Σ e, the mass cotangent g and the row
-// mean Σ q g: u_dot = u a_dot (a row of U for the GEMMs), u_csq = u a_csq (->
-// grad_centre_sq), and the double terms of the row sums Σ u a_row (-> grad_z's coefficient
-// of the row vector w) and Σ v s (-> dL/d(1/T), as x = s / T).
+// Backward, one (row, bin) element: from the softmax term e, the score s, the row's largest
+// score s_max, dot, the row's statistic (metric.h row_stat), ||c||^2, the row's 1/Σ e, the
+// mass cotangent g and the row mean Σ q g: u_dot = u a_dot (a row of U for the GEMMs), u_csq
+// = u a_csq (-> grad_centre_sq), and the double terms of the row sums Σ u a_row (-> grad_z's
+// coefficient of the backward row, metric.h) and Σ v (s - s_max) (-> dL/d(1/T)).
+//
+// dL/d(1/T) = Σ v s with x = s / T; as Σ v = 0 (the softmax is shift-invariant) it is also
+// Σ v (s - s_max), the form used: at a saturated softmax (tiny T) every bin with a non-zero
+// v ties with the max, so each term is exactly 0 and dL/dT = -(dL/d(1/T)) / T^2 is 0, its
+// true value, where Σ v s left the ~1e-17 rounding of Σ v times s_max to be multiplied by
+// 1/T^2 (±inf). For other T the two are equal to rounding (this one is the more accurate:
+// it does not add s_max Σ v).
 template <typename T>
 struct ScoreCotangent {
   T u_dot, u_csq;
@@ -81,28 +90,31 @@ struct ScoreCotangent {
 };
 
 template <typename T>
-SOFTENT_HD ScoreCotangent<T> score_cotangent(Metric m, T e, T s, T dot, T stat, T csq,
+SOFTENT_HD ScoreCotangent<T> score_cotangent(Metric m, T e, T s, T s_max, T dot, T stat, T csq,
                                              double inv_sum, double g, double mean, T inv_t) {
   const T v = softmax_grad(e, inv_sum, g, mean);  // dL/dx
   const T u = v * inv_t;                          // dL/ds
   const ScoreGrad<T> sg = score_grad(m, dot, stat, csq);
-  return {u * sg.a_dot, u * sg.a_csq, double(u * sg.a_row), double(v) * double(s)};
+  // s - s_max: exact for scores within a factor 2 of each other (Sterbenz), 0 at ties
+  return {u * sg.a_dot, u * sg.a_csq, double(u * sg.a_row), double(v) * double(s - s_max)};
 }
 
-// grad_z[i] = (U C)[i] + coef_i w_i, from the row sum Σ_b u a_row.
+// grad_z[i] = grad_z_value(y_i, coef_i, r_i, stat_i) (metric.h) with coef_i the row sum
+// Σ_b u a_row (every metric but cosine, whose coefficient is unit_row_coef).
 template <typename T>
 SOFTENT_HD T grad_z_row_coef(double sum_row_terms) {
   return static_cast<T>(sum_row_terms);
 }
 
-// One element of grad_z: (U C)[i, k] + coef_i w_ik with w_ik = z_ik * wscale_i
-// (metric.h row_vector_scale; z as the kernel read it, relative to the origin).
+// The row's contribution to dL/d(1/T): Σ_b v (s - s_max) (no division by 1/T: finite for
+// any T), times the derivative of softmax_scale's clamp: where 1/T exceeds T's largest
+// value the kernels computed the softmax at that largest value whatever T was, so the
+// function computed does not depend on T there and its derivative is 0 (also the true
+// value's limit: a softmax that saturated is constant in T). Without it a float32 row of
+// scores ~1e-40 (unsaturated at the clamped scale) gave dL/dT = -(~1e-41)/T^2 = ±inf.
 template <typename T>
-SOFTENT_HD T grad_z_value(T uc, T coef, T z, T wscale) {
-  return uc + coef * (z * wscale);
+SOFTENT_HD double grad_inv_temperature_row(double sum_vs_terms, double inv_temperature) {
+  return inv_temperature < double(std::numeric_limits<T>::max()) ? sum_vs_terms : 0.0;
 }
-
-// The row's contribution to dL/d(1/T): Σ_b v s (no division by 1/T: finite for any T).
-SOFTENT_HD double grad_inv_temperature_row(double sum_vs_terms) { return sum_vs_terms; }
 
 }  // namespace softent::math
