@@ -53,6 +53,18 @@ void bind_knn(py::module_& m) {
   def_address(rp, "counts", &RadiusCountParams::counts, "[m] int64 address, written");
   def_common(rp);
 
+  py::class_<KnnGroupCountParams> gp(m, "KnnGroupCountParams",
+                                     "Parameters of knn_group_count (params/knn.h).");
+  gp.def(py::init<>())
+      .def_readwrite("space", &KnnGroupCountParams::space, "the rows and their distance")
+      .def_readwrite("k", &KnnGroupCountParams::k, "neighbours within the group, >= 1")
+      .def_readwrite("overall", &KnnGroupCountParams::overall,
+                     "candidates of any group kept per row; 0 = automatic");
+  def_address(gp, "groups", &KnnGroupCountParams::groups, "[n] int64 address (host)");
+  def_address(gp, "radii", &KnnGroupCountParams::radii, "[m] float64 address, written");
+  def_address(gp, "counts", &KnnGroupCountParams::counts, "[m] int64 address, written");
+  def_common(gp);
+
   m.def(
       "knn",
       [](const KnnParams& p) {
@@ -67,6 +79,16 @@ void bind_knn(py::module_& m) {
         call_released("radius_count", kAdvice, [&] { softent::radius_count(p); });
       },
       py::arg("params"), "The number of rows within each row's radius into params.counts.");
+  m.def(
+      "knn_group_count",
+      [](const KnnGroupCountParams& p) {
+        return call_released("knn_group_count", kAdvice,
+                             [&] { return softent::knn_group_count(p); });
+      },
+      py::arg("params"),
+      "Each row's k-th neighbour distance within its group into params.radii and the rows of "
+      "any group closer than it into params.counts, in one pass. Returns the rows counted "
+      "again.");
 }
 
 }  // namespace softent::bind

@@ -275,6 +275,30 @@ void radius_count(const RadiusCountParams& p) {
 #endif
 }
 
+int64_t knn_group_count(const KnnGroupCountParams& p) {
+  const char* op = "knn_group_count";
+  const int64_t m = check_space(p.space, op);
+  require_knn(p.space.x.device < 0, op,
+              "runs on host memory only (CUDA: knn per group, then radius_count)");
+  require_knn(m < (int64_t(1) << 31), op, "the set must hold fewer than 2**31 rows");
+  require_knn(p.groups != nullptr && p.radii != nullptr && p.counts != nullptr, op,
+              "groups, radii and counts must be given");
+  require_knn(p.k >= 1, op, "k must be >= 1, got " + std::to_string(p.k));
+  require_knn(p.overall >= 0, op, "overall must be >= 0, got " + std::to_string(p.overall));
+  const int64_t n = p.space.x.rows;
+  std::vector<int64_t> size;
+  for (int64_t t = 0; t < m; ++t) {
+    const int64_t g = p.groups[p.space.rows ? p.space.rows[t] : t];
+    require_knn(g >= 0 && g < n, op, "groups must be in [0, n), got " + std::to_string(g));
+    if (g >= int64_t(size.size())) size.resize(g + 1, 0);
+    ++size[g];
+  }
+  for (int64_t g = 0; g < int64_t(size.size()); ++g)
+    require_knn(size[g] != 1, op,
+                "every group of the set needs >= 2 rows (group " + std::to_string(g) + ")");
+  return cpu::knn_group_count(p);
+}
+
 #if !SOFTENT_WITH_CUDA
 namespace cuda {
 int64_t knn(const KnnParams&) { no_cuda(); }

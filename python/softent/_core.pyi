@@ -141,8 +141,21 @@ class RadiusCountParams:
     stream: int
     def __init__(self) -> None: ...
 
+class KnnGroupCountParams:
+    space: KnnSpace
+    groups: int
+    k: int
+    overall: int
+    radii: int
+    counts: int
+    num_threads: int
+    tile_rows: int
+    stream: int
+    def __init__(self) -> None: ...
+
 def knn(params: KnnParams) -> int: ...
 def radius_count(params: RadiusCountParams) -> None: ...
+def knn_group_count(params: KnnGroupCountParams) -> int: ...
 
 # ---- (end of nearest neighbours) ----
 

@@ -6,7 +6,8 @@ every column, on an exact tiled brute-force neighbour kernel (C++/OpenMP, CUDA).
 - :func:`conditional_mutual_information`: Frenzel–Pompe.
 - :func:`information`: the mutual information as a :class:`KnnInformation` record.
 - The kernel itself (:mod:`.neighbours`): :func:`nearest_neighbours` (exact k nearest
-  rows) and :func:`radius_counts` (rows within a radius, optionally per group).
+  rows), :func:`radius_counts` (rows within a radius, optionally per group) and
+  :func:`group_neighbour_counts` (Ross's per-group radius and all-group count, one pass).
 
 Units: nats by default, ``base=2`` for bits. NumPy in -> floats / NumPy out; torch in ->
 torch out on the same device. These estimators are not sums over rows: they cannot be
@@ -23,14 +24,22 @@ from .estimators import (
     information,
     mutual_information,
 )
-from .neighbours import Neighbours, nearest_neighbours, radius_counts
+from .neighbours import (
+    GroupCounts,
+    Neighbours,
+    group_neighbour_counts,
+    nearest_neighbours,
+    radius_counts,
+)
 
 __all__ = [
+    "GroupCounts",
     "KnnInformation",
     "Neighbours",
     "conditional_mutual_information",
     "entropy",
     "estimators",
+    "group_neighbour_counts",
     "information",
     "mutual_information",
     "nearest_neighbours",

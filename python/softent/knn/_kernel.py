@@ -19,7 +19,15 @@ from .. import _core
 from .._checks import check_fits, cpu_threads, fail, kernel_threads
 from .._interop import is_torch, pointer, view
 
-__all__ = ["KNN_METRICS", "MAX_BLOCKS", "knn", "knn_bytes", "radius_count"]
+__all__ = [
+    "KNN_METRICS",
+    "MAX_BLOCKS",
+    "group_count",
+    "group_count_bytes",
+    "knn",
+    "knn_bytes",
+    "radius_count",
+]
 
 #: KnnMetric codes of cpp/include/softent/params/knn.h
 KNN_METRICS = {"euclidean": 0, "chebyshev": 1}
@@ -225,3 +233,63 @@ def radius_count(
     _core.radius_count(p)
     del owners
     return counts
+
+
+def group_count_bytes(
+    m: int, d: int, k: int, n_groups: int, overall: int, itemsize: int, num_threads: int
+) -> int:
+    """Host bytes of one :func:`group_count` call (cpp/src/cpu/knn.cpp group_count_run): per
+    row the group and overall candidate lists (value + int32 id, padded) and five numbers;
+    per thread two square tiles, the screened block and its transpose."""
+    threads = num_threads or cpu_threads()
+    kc = min(2 * k + 8, max(m - 1, 1))
+    mc = overall or min(4 * k * n_groups + 16, 512)
+    mc = max(1, min(mc, m - 1))
+    entry = 8 if itemsize == 4 else 16
+    b = min(384, m)
+    per_thread = 2 * b * (d + 2) * itemsize + 3 * b * b * itemsize + b * 8 * 2
+    return m * ((kc + mc) * entry + 8 * 5 + 1) + threads * per_thread
+
+
+def group_count(
+    x: Any,
+    groups: np.ndarray,
+    k: int,
+    metric: str,
+    api: str,
+    *,
+    rows: np.ndarray | None = None,
+    overall: int = 0,
+    num_threads: int = 0,
+    tile_rows: int = 0,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """(radii [m] float64, counts [m] int64, rows counted again) of the set ``x[rows]``
+    (host memory: NumPy or a CPU tensor): each row's k-th neighbour distance within its
+    group (``groups`` [n] int64 >= 0 by row id, every group of the set with >= 2 rows; k
+    lowered to the group's rows - 1) and the rows of any group strictly within it, itself
+    included (cpp/include/softent/params/knn.h knn_group_count)."""
+    x = screenable(_host(x))
+    m = int(rows.shape[0]) if rows is not None else int(x.shape[0])
+    g = np.ascontiguousarray(groups, dtype=np.int64)
+    n_groups = int(np.unique(g if rows is None else g[rows]).size)
+    check_fits(
+        api,
+        "x",
+        f"{m} rows x k={k}",
+        group_count_bytes(m, int(x.shape[1]), k, n_groups, overall, x.itemsize, num_threads),
+    )
+    s, owners = _space(x, metric, None, rows, api)
+    radii = np.empty(m, dtype=np.float64)
+    counts = np.empty(m, dtype=np.int64)
+    p = _core.KnnGroupCountParams()
+    p.space = s
+    p.groups = pointer(g)
+    p.k = int(k)
+    p.overall = int(overall)
+    p.radii = pointer(radii)
+    p.counts = pointer(counts)
+    p.num_threads = _threads(num_threads)
+    p.tile_rows = int(tile_rows)
+    again = int(_core.knn_group_count(p))
+    del owners
+    return radii, counts, again

@@ -32,7 +32,7 @@ from .._checks import check_base, check_choice, fail
 from .._interop import is_torch, scalar_like, to_numpy
 from .._labels import encode_labels
 from . import _inputs
-from ._kernel import knn, radius_count
+from ._kernel import group_count, knn, radius_count
 
 __all__ = [
     "KnnInformation",
@@ -279,14 +279,24 @@ def _ross(
             "at least one label with two or more rows (labels seen once are left out)",
             f"{codes.n_labels} labels, each on one row",
         )
+    k_of = np.minimum(k, count_of - 1).astype(np.float64)
+    if not (is_torch(x) and x.device.type != "cpu"):
+        # host rows: both numbers in one pass over the pairs of rows (params/knn.h
+        # knn_group_count), each pair screened once
+        _, m_all, _ = group_count(
+            x, np.maximum(code, 0), k, metric, api, rows=keep, num_threads=threads
+        )
+        return (
+            _ross_value(keep.size, k_of[keep], count_of[keep], m_all),
+            int(keep.size),
+            int((codes.counts > 1).sum()),
+        )
     radius = np.empty(n)
-    k_of = np.zeros(n)
     for label in np.flatnonzero(codes.counts > 1):
         rows = np.flatnonzero(code == label)
         kl = min(k, rows.shape[0] - 1)
         dist, _, _, _ = knn(x, kl, metric, api, rows=rows, indices=False, num_threads=threads)
         radius[rows] = _inputs.host_float64(dist)[:, kl - 1]
-        k_of[rows] = kl
     m_all = radius_count(
         x,
         _sklearn_radius(radius[keep]),
@@ -297,13 +307,18 @@ def _ross(
         rows=keep,
         num_threads=threads,
     )
-    mi = (
-        float(digamma(keep.size))
-        + float(np.mean(digamma(k_of[keep])))
-        - float(np.mean(digamma(count_of[keep].astype(np.float64))))
+    mi = _ross_value(keep.size, k_of[keep], count_of[keep], m_all)
+    return mi, int(keep.size), int((codes.counts > 1).sum())
+
+
+def _ross_value(n: int, k_of: np.ndarray, count_of: np.ndarray, m_all: Any) -> float:
+    """Ross 2014 eq. (scikit-learn's _compute_mi_cd): ψ(N) + ⟨ψ(k_i)⟩ − ⟨ψ(N_{y_i})⟩ − ⟨ψ(m_i)⟩."""
+    return (
+        float(digamma(n))
+        + float(np.mean(digamma(k_of)))
+        - float(np.mean(digamma(count_of.astype(np.float64))))
         - _mean_digamma(m_all)
     )
-    return mi, int(keep.size), int((codes.counts > 1).sum())
 
 
 def _marginal_counts(

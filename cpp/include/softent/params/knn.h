@@ -80,4 +80,27 @@ struct RadiusCountParams {
   std::uintptr_t stream = 0;
 };
 
+// knn_group_count (Ross 2014's two numbers, CPU): for every row t of the set, with g(t) its
+// group and k_t = min(k, rows of the set in g(t) - 1),
+//   radii[t]  = the exact distance to t's k_t-th nearest other row of its own group,
+//   counts[t] = #{u in the set : dist(t, u) <= nextafter(radii[t], 0)}, t itself included
+// (rows of any group strictly closer than radii[t], or at distance 0 when it is 0: the count
+// of scikit-learn's _compute_mi_cd). ONE pass over the unordered pairs of rows (each pair
+// screened once, its value used for both rows) keeps per row the group's top candidates and
+// the `overall` nearest of any group; a row whose count the overall list cannot settle (its
+// radius reaches past the list) is counted again against every row afterwards. Every group
+// of the set needs >= 2 rows. Returns the number of rows counted again (a diagnostic).
+// Memory O(m (k + overall) + tile^2).
+struct KnnGroupCountParams {
+  KnnSpace space;
+  const int64_t* groups = nullptr;  // [n] int64 >= 0 indexed by row id of x (host memory)
+  int64_t k = 1;
+  int64_t overall = 0;        // overall candidates kept per row; 0 = automatic
+  double* radii = nullptr;    // [m] float64, written
+  int64_t* counts = nullptr;  // [m] int64, written
+  int num_threads = 0;        // 0 = OpenMP default
+  int64_t tile_rows = 0;      // rows per tile of the pair pass; 0 = automatic
+  std::uintptr_t stream = 0;  // unused (CPU only)
+};
+
 }  // namespace softent
