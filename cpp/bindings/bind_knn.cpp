@@ -65,6 +65,17 @@ void bind_knn(py::module_& m) {
   def_address(gp, "counts", &KnnGroupCountParams::counts, "[m] int64 address, written");
   def_common(gp);
 
+  py::class_<Sorted1dParams> sp(m, "Sorted1dParams", "Parameters of sorted_1d (params/knn.h).");
+  sp.def(py::init<>())
+      .def_readwrite("x", &Sorted1dParams::x, "[n, f] float32/float64 columns")
+      .def_readwrite("y", &Sorted1dParams::y, "[n, f] joint partner columns (data 0: none)")
+      .def_readwrite("k", &Sorted1dParams::k, "k-th neighbour wanted (0: none)")
+      .def_readwrite("num_threads", &Sorted1dParams::num_threads, "CPU: 0 = OpenMP default");
+  def_address(sp, "groups", &Sorted1dParams::groups, "[n] int64 address (0: one group)");
+  def_address(sp, "kth", &Sorted1dParams::kth, "[n, f] float64 address, written");
+  def_address(sp, "radii", &Sorted1dParams::radii, "[n, f] float64 address (0: from kth)");
+  def_address(sp, "counts", &Sorted1dParams::counts, "[n, f] int64 address, written (0: none)");
+
   m.def(
       "knn",
       [](const KnnParams& p) {
@@ -89,6 +100,13 @@ void bind_knn(py::module_& m) {
       "Each row's k-th neighbour distance within its group into params.radii and the rows of "
       "any group closer than it into params.counts, in one pass. Returns the rows counted "
       "again.");
+  m.def(
+      "sorted_1d",
+      [](const Sorted1dParams& p) {
+        call_released("sorted_1d", kAdvice, [&] { softent::sorted_1d(p); });
+      },
+      py::arg("params"),
+      "k-th neighbour distances and radius counts of 1-D columns by sorting (params/knn.h).");
 }
 
 }  // namespace softent::bind

@@ -61,11 +61,14 @@ void radius_count(const RadiusCountParams& p);
 // of any group within that radius), in one pass over the pairs. CPU only. Returns the rows
 // counted in a second pass (a diagnostic).
 int64_t knn_group_count(const KnnGroupCountParams& p);
+// f 1-D columns -> k-th neighbour distances and/or radius counts by sorting. CPU only.
+void sorted_1d(const Sorted1dParams& p);
 
 namespace cpu {
 int64_t knn(const KnnParams& p);
 void radius_count(const RadiusCountParams& p);
 int64_t knn_group_count(const KnnGroupCountParams& p);
+void sorted_1d(const Sorted1dParams& p);
 }  // namespace cpu
 
 namespace cuda {

@@ -724,7 +724,174 @@ int64_t group_count_run(const KnnGroupCountParams& p) {
   return n_redo;
 }
 
+// ---- sorted_1d -------------------------------------------------------------------------------
+template <typename T>
+struct Column {
+  const T* base;
+  int64_t sr;
+  double operator[](int64_t t) const { return double(base[t * sr]); }
+};
+
+template <typename T>
+void sorted_column(const Sorted1dParams& p, int64_t c, const std::vector<int64_t>& gcode,
+                   const std::vector<int64_t>& gsize, std::vector<int64_t>& order,
+                   std::vector<double>& sv, std::vector<int64_t>& bucket) {
+  const int64_t n = p.x.rows, f = p.x.cols;
+  const Column<T> x{p.x.ptr<T>() + c * p.x.stride_col, p.x.stride_row};
+  const bool joint = p.y.data != nullptr;
+  const Column<T> y{joint ? p.y.ptr<T>() + c * p.y.stride_col : nullptr, p.y.stride_row};
+  for (int64_t t = 0; t < n; ++t) order[t] = t;
+  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    const double va = x[a], vb = x[b];
+    return va < vb || (va == vb && a < b);
+  });
+  for (int64_t q = 0; q < n; ++q) sv[q] = x[order[q]];
+
+  if (p.k > 0 && !joint) {
+    // Each group's rows in sorted order (a stable bucket pass), then per row its k nearest
+    // by a walk outwards: distances grow monotonically away from it (float64 subtraction
+    // is monotone), so the k-th step's distance is the k-th smallest.
+    const int64_t ng = int64_t(gsize.size());
+    std::vector<int64_t> start(ng + 1, 0);
+    for (int64_t g = 0; g < ng; ++g) start[g + 1] = start[g] + gsize[g];
+    std::vector<int64_t> fill(start.begin(), start.end() - 1);
+    for (int64_t q = 0; q < n; ++q) bucket[fill[gcode[order[q]]]++] = q;  // sorted positions
+    for (int64_t g = 0; g < ng; ++g) {
+      const int64_t* b = bucket.data() + start[g];
+      const int64_t len = gsize[g];
+      const int64_t kt = std::min<int64_t>(p.k, len - 1);
+      for (int64_t i = 0; i < len; ++i) {
+        const double v = sv[b[i]];
+        int64_t l = i - 1, r = i + 1;
+        double dist = 0.0;
+        for (int64_t step = 0; step < kt; ++step) {
+          const double dl = l >= 0 ? v - sv[b[l]] : kInf;
+          const double dr = r < len ? sv[b[r]] - v : kInf;
+          if (dl <= dr) {
+            dist = dl;
+            --l;
+          } else {
+            dist = dr;
+            ++r;
+          }
+        }
+        p.kth[order[b[i]] * f + c] = dist;
+      }
+    }
+  }
+  if (p.k > 0 && joint) {
+    // The k nearest in the max-norm of (x, y): walk outwards in x order keeping the k
+    // smallest joint distances; a side stops once its |dx| alone exceeds the current k-th.
+    std::vector<double> best(p.k);
+    for (int64_t q = 0; q < n; ++q) {
+      const int64_t t = order[q];
+      const double vx = sv[q], vy = y[t];
+      int cnt = 0;
+      const auto offer = [&](double d) {
+        if (cnt == p.k && !(d < best[cnt - 1])) return;
+        int pos = cnt == p.k ? cnt - 1 : cnt++;
+        while (pos > 0 && best[pos - 1] > d) {
+          best[pos] = best[pos - 1];
+          --pos;
+        }
+        best[pos] = d;
+      };
+      int64_t l = q - 1, r = q + 1;
+      bool go_l = l >= 0, go_r = r < n;
+      while (go_l || go_r) {
+        if (go_l) {
+          const double dx = vx - sv[l];
+          if (cnt == p.k && dx > best[cnt - 1]) {
+            go_l = false;
+          } else {
+            offer(std::max(dx, std::fabs(vy - y[order[l]])));
+            go_l = --l >= 0;
+          }
+        }
+        if (go_r) {
+          const double dx = sv[r] - vx;
+          if (cnt == p.k && dx > best[cnt - 1]) {
+            go_r = false;
+          } else {
+            offer(std::max(dx, std::fabs(vy - y[order[r]])));
+            go_r = ++r < n;
+          }
+        }
+      }
+      p.kth[t * f + c] = best[p.k - 1];
+    }
+  }
+  if (p.counts) {
+    for (int64_t q = 0; q < n; ++q) {
+      const int64_t t = order[q];
+      const double r = p.radii ? p.radii[t * f + c] : std::nextafter(p.kth[t * f + c], 0.0);
+      const double v = sv[q];
+      // first position lo <= q with v - sv[lo] <= r; last hi >= q with sv[hi] - v <= r
+      int64_t a = 0, b = q;
+      while (a < b) {
+        const int64_t mid = a + (b - a) / 2;
+        if (v - sv[mid] <= r)
+          b = mid;
+        else
+          a = mid + 1;
+      }
+      const int64_t lo = a;
+      a = q;
+      b = n - 1;
+      while (a < b) {
+        const int64_t mid = b - (b - a) / 2;
+        if (sv[mid] - v <= r)
+          a = mid;
+        else
+          b = mid - 1;
+      }
+      p.counts[t * f + c] = a - lo + 1;
+    }
+  }
+}
+
+template <typename T>
+void sorted_run(const Sorted1dParams& p) {
+  const int64_t n = p.x.rows, f = p.x.cols;
+  std::vector<int64_t> gcode(n, 0), gsize;
+  if (p.groups) {
+    std::vector<int64_t> code_of;
+    for (int64_t t = 0; t < n; ++t) {
+      const int64_t g = p.groups[t];
+      if (g >= int64_t(code_of.size())) code_of.resize(g + 1, -1);
+      if (code_of[g] < 0) {
+        code_of[g] = int64_t(gsize.size());
+        gsize.push_back(0);
+      }
+      gcode[t] = code_of[g];
+      ++gsize[code_of[g]];
+    }
+  } else {
+    gsize.push_back(n);
+  }
+  struct Scratch {
+    std::vector<int64_t> order, bucket;
+    std::vector<double> sv;
+  };
+  parallel_tiles(
+      f, 1, p.num_threads,
+      [&] {
+        return Scratch{std::vector<int64_t>(n), std::vector<int64_t>(n), std::vector<double>(n)};
+      },
+      [&](Scratch& sc, int64_t c, int64_t) {
+        sorted_column<T>(p, c, gcode, gsize, sc.order, sc.sv, sc.bucket);
+      },
+      [](Scratch&) {});
+}
+
 }  // namespace
+
+void sorted_1d(const Sorted1dParams& p) {
+  if (p.x.dtype == DType::float64)
+    sorted_run<double>(p);
+  else
+    sorted_run<float>(p);
+}
 
 int64_t knn_group_count(const KnnGroupCountParams& p) {
   return p.space.x.dtype == DType::float64 ? group_count_run<double>(p) : group_count_run<float>(p);

@@ -5,6 +5,8 @@ every column, on an exact tiled brute-force neighbour kernel (C++/OpenMP, CUDA).
 - :func:`mutual_information`: KSG-1 / KSG-2 (continuous y) or Ross 2014 (discrete labels).
 - :func:`conditional_mutual_information`: Frenzel–Pompe.
 - :func:`information`: the mutual information as a :class:`KnnInformation` record.
+- :func:`feature_mutual_information`: I(x_j; y) per column (scikit-learn's quantity), by
+  sorting, columns in parallel.
 - The kernel itself (:mod:`.neighbours`): :func:`nearest_neighbours` (exact k nearest
   rows), :func:`radius_counts` (rows within a radius, optionally per group) and
   :func:`group_neighbour_counts` (Ross's per-group radius and all-group count, one pass).
@@ -16,7 +18,7 @@ streamed; subsample very large N.
 
 from __future__ import annotations
 
-from . import estimators, neighbours
+from . import estimators, features, neighbours
 from .estimators import (
     KnnInformation,
     conditional_mutual_information,
@@ -24,6 +26,7 @@ from .estimators import (
     information,
     mutual_information,
 )
+from .features import feature_mutual_information
 from .neighbours import (
     GroupCounts,
     Neighbours,
@@ -39,6 +42,8 @@ __all__ = [
     "conditional_mutual_information",
     "entropy",
     "estimators",
+    "feature_mutual_information",
+    "features",
     "group_neighbour_counts",
     "information",
     "mutual_information",

@@ -27,6 +27,7 @@ __all__ = [
     "knn",
     "knn_bytes",
     "radius_count",
+    "sorted_1d",
 ]
 
 #: KnnMetric codes of cpp/include/softent/params/knn.h
@@ -54,12 +55,16 @@ def screenable(x: Any) -> Any:
     if is_torch(x):
         import torch
 
-        if x.dtype == torch.float32 and x.numel() and float(x.abs().max()) > _FLOAT32_SCREEN_LIMIT:
-            return x.to(torch.float64)
-        return x
-    if x.dtype == np.float32 and x.size and float(np.abs(x).max()) > _FLOAT32_SCREEN_LIMIT:
-        return x.astype(np.float64)
-    return x
+        # max and -min, not abs().max(): no temporary copy of x
+        big = x.dtype == torch.float32 and x.numel() and _largest(x) > _FLOAT32_SCREEN_LIMIT
+        return x.to(torch.float64) if big else x
+    big = x.dtype == np.float32 and x.size and _largest(x) > _FLOAT32_SCREEN_LIMIT
+    return x.astype(np.float64) if big else x
+
+
+def _largest(x: Any) -> float:
+    """max |x| without a temporary copy of x."""
+    return max(float(x.max()), -float(x.min()))
 
 
 def _stream(x: Any) -> int:
@@ -293,3 +298,54 @@ def group_count(
     again = int(_core.knn_group_count(p))
     del owners
     return radii, counts, again
+
+
+def _view2d(x: np.ndarray) -> tuple[Any, Any]:
+    v = view(x)
+    out = _core.View2D()
+    out.data = v.ptr
+    out.rows, out.cols = v.shape
+    out.stride_row, out.stride_col = v.strides
+    out.dtype = v.dtype_code
+    out.device = -1
+    return out, v.owner
+
+
+def sorted_1d(
+    x: np.ndarray,
+    api: str,
+    *,
+    y: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
+    k: int = 0,
+    radii: np.ndarray | None = None,
+    counts: bool = True,
+    num_threads: int = 0,
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(kth [n, f] float64 or None, counts [n, f] int64 or None) of the f 1-D columns of the
+    host array ``x`` [n, f] by sorting (params/knn.h sorted_1d): the k-th neighbour distance
+    (within ``groups``; jointly with ``y`` [n, f] in the max-norm) and the rows within
+    ``radii`` [n, f] (or within nextafter(kth, 0)), self included."""
+    n, f = int(x.shape[0]), int(x.shape[1])
+    check_fits(
+        api, "x", f"{n} rows x {f} columns", n * f * 16 + (num_threads or cpu_threads()) * n * 24
+    )
+    p = _core.Sorted1dParams()
+    p.x, owner_x = _view2d(x)
+    owners: list[Any] = [owner_x]
+    if y is not None:
+        p.y, owner_y = _view2d(y)
+        owners.append(owner_y)
+    g = None if groups is None else np.ascontiguousarray(groups, dtype=np.int64)
+    r = None if radii is None else np.ascontiguousarray(radii, dtype=np.float64)
+    kth = np.empty((n, f), dtype=np.float64) if k > 0 else None
+    out = np.empty((n, f), dtype=np.int64) if counts else None
+    p.groups = pointer(g)
+    p.k = int(k)
+    p.kth = pointer(kth)
+    p.radii = pointer(r)
+    p.counts = pointer(out)
+    p.num_threads = _threads(num_threads)
+    _core.sorted_1d(p)
+    del owners
+    return kth, out

@@ -32,7 +32,7 @@ from .._checks import check_base, check_choice, fail
 from .._interop import is_torch, scalar_like, to_numpy
 from .._labels import encode_labels
 from . import _inputs
-from ._kernel import group_count, knn, radius_count
+from ._kernel import group_count, knn, radius_count, sorted_1d
 
 __all__ = [
     "KnnInformation",
@@ -125,13 +125,14 @@ def _same_library(api: str, x: Any, name: str, other: Any) -> Any:
 
 def _varies(api: str, name: str, a: Any) -> None:
     """Refuse an argument whose N rows are all identical (every distance 0)."""
-    if int(a.shape[0]) >= 2 and bool((a == a[0:1]).all()):
+    if int(a.shape[0]) >= 2 and _constant_columns(a).size == int(a.shape[1]):
         fail(api, name, "varying across rows", f"all {int(a.shape[0])} rows identical")
 
 
 def _constant_columns(a: Any) -> np.ndarray:
-    """Indices of the columns of ``a`` [N, D] holding one value (computed in a's library)."""
-    same = (a == a[0:1]).all(axis=0) if not is_torch(a) else (a == a[0:1]).all(dim=0)
+    """Indices of the columns of ``a`` [N, D] (finite) holding one value, computed in a's
+    library from the columns' max and min: [D] temporaries, never [N, D]."""
+    same = a.amax(dim=0) == a.amin(dim=0) if is_torch(a) else a.max(axis=0) == a.min(axis=0)
     return np.flatnonzero(to_numpy(same))
 
 
@@ -280,7 +281,17 @@ def _ross(
             f"{codes.n_labels} labels, each on one row",
         )
     k_of = np.minimum(k, count_of - 1).astype(np.float64)
-    if not (is_torch(x) and x.device.type != "cpu"):
+    host = not (is_torch(x) and x.device.type != "cpu")
+    if host and int(x.shape[1]) == 1:
+        # one column: sorting, not pairs (params/knn.h sorted_1d)
+        col = np.asarray(to_numpy(x))[keep]
+        _, m_all = sorted_1d(col, api, groups=code[keep], k=k, num_threads=threads)
+        return (
+            _ross_value(keep.size, k_of[keep], count_of[keep], m_all[:, 0]),
+            int(keep.size),
+            int((codes.counts > 1).sum()),
+        )
+    if host:
         # host rows: both numbers in one pass over the pairs of rows (params/knn.h
         # knn_group_count), each pair screened once
         _, m_all, _ = group_count(
@@ -334,6 +345,10 @@ def _marginal_counts(
     Frenzel–Pompe: d <= nextafter(r, 0), which is d < r for r > 0 and d == 0 for r == 0,
     as scikit-learn counts) or not farther (KSG-2)."""
     r = _sklearn_radius(radii) if strict else radii
+    if int(space.shape[1]) == 1 and not (is_torch(space) and space.device.type != "cpu"):
+        # one column: sorting and exact bisection instead of pairs
+        _, c = sorted_1d(np.asarray(to_numpy(space)), api, radii=r[:, None], num_threads=threads)
+        return c[:, 0].astype(np.float64) - 1.0  # self excluded
     counts = radius_count(
         space, r, metric, api, strict=False, include_self=False, blocks=blocks, num_threads=threads
     )
