@@ -19,6 +19,9 @@ Tasks (each compares candidates computing the same number on the same seeded dat
                   matmul / softent is then softent's rate as a fraction of this machine's
                   float32 matmul rate, counting 2·N²·D flops for it (the issue's measure;
                   softent screens each unordered pair once, N²·D flops, so it can pass 1).
+- ``sklearn-classif`` scikit-learn's per-feature ``mutual_info_classif(Z, L,
+                  random_state=0)``: softent.compat.sklearn (the same values to ~1e-13)
+                  vs scikit-learn itself with ``n_jobs`` = the threads.
 - ``KSG-joint``   I(Z; Y) by KSG-1 with Z [N, D] and Y = Z[:, :8] + noise [N, 8], max-norm:
                   softent vs scikit-learn's trees applied jointly (NearestNeighbors
                   chebyshev on [Z, Y], KDTree query_radius in each space).
@@ -50,6 +53,7 @@ class Task:
 TASKS = {
     "Ross-joint": Task("ross", ("softent", "matmul", "numpy", "sklearn-trees", "npeet")),
     "KSG-joint": Task("ksg", ("softent", "sklearn-trees", "npeet")),
+    "sklearn-classif": Task("sklearn", ("softent", "sklearn")),
 }
 LABELS = {
     "softent": "softent.knn",
@@ -57,9 +61,10 @@ LABELS = {
     "sklearn-trees": "scikit-learn NearestNeighbors + KDTree, joint",
     "npeet": "NPEET micd / mi (micd is not Ross: value not compared)",
     "matmul": "numpy.matmul f32, 1024-row tiles x all rows (roofline)",
+    "sklearn": "scikit-learn mutual_info_classif (n_jobs = threads)",
 }
 ROOFLINE = "matmul"
-NEEDS = {"sklearn-trees": "sklearn", "npeet": "npeet"}
+NEEDS = {"sklearn-trees": "sklearn", "npeet": "npeet", "sklearn": "sklearn"}
 THREAD_IMPORTS: tuple[str, ...] = ()
 K = 3
 
@@ -73,11 +78,13 @@ GRIDS: dict[str, list[tuple[str, tuple[int, int, int]]]] = {
         ("Ross-joint", (2000, 64, 10)),
         ("Ross-joint", (2000, 768, 10)),
         ("KSG-joint", (2000, 64, 8)),
+        ("sklearn-classif", (2000, 64, 10)),
     ],
     "issue": [
         ("Ross-joint", (10_000, 64, 10)),
         ("Ross-joint", (10_000, 768, 10)),
         ("KSG-joint", (10_000, 64, 8)),
+        ("sklearn-classif", (10_000, 64, 10)),
     ],
     "scale": [("Ross-joint", (100_000, 768, 10))],
 }
@@ -118,7 +125,7 @@ def write_data(folder: Path, n: int, d: int, seed: int, tasks: set[str]) -> None
 
 def load_inputs(spec: dict) -> Inputs:
     n, d, b = spec["size"]
-    if TASKS[spec["task"]].kind == "ross":
+    if TASKS[spec["task"]].kind in ("ross", "sklearn"):
         z, labels = data.clustered(n, d, b, spec["seed"])
         return Inputs(spec["task"], z, labels, spec["threads"])
     z, _ = data.clustered(n, d, 2, spec["seed"])
@@ -246,6 +253,19 @@ def candidate(name: str, x: Inputs) -> tuple[Callable[[], Any], str]:
 
     t = x.threads
     ross = TASKS[x.task].kind == "ross"
+    if TASKS[x.task].kind == "sklearn":
+        if name == "softent":
+            from softent.compat import sklearn as compat
+
+            return (
+                lambda: tuple(compat.mutual_info_classif(x.z, x.y, random_state=0))
+            ), "softent.compat.sklearn.mutual_info_classif (per feature, sorted 1-D kernel)"
+        if name == "sklearn":
+            from sklearn.feature_selection import mutual_info_classif
+
+            return (
+                lambda: tuple(mutual_info_classif(x.z, x.y, random_state=0, n_jobs=t))
+            ), f"n_jobs={t}"
     if name == "softent" and ross:
         return (
             lambda: (sk.mutual_information(x.z, x.y, k=K, num_threads=t),)
@@ -284,6 +304,8 @@ def estimate(cand: str, task: str, n: int, d: int, b: int, opts: dict) -> tuple[
         return n * d * 4 + (64 << 20), pairs * 2.5e-11
     if cand == "numpy":
         return n * d * 8 + 1024 * n * 8 * 3, pairs * 4e-11
+    if task == "sklearn-classif":
+        return n * d * 32, n * d * (3e-5 if cand == "sklearn" else 1e-6)
     if cand == "matmul":
         return 1024 * n * 4, pairs * 1.5e-11
     if cand == "npeet":
@@ -312,9 +334,11 @@ def targets(rows: list[dict]) -> list[str]:
             continue
         if r["n"] < 10_000:
             continue
-        goal = {("Ross-joint", "numpy"): 3, ("Ross-joint", "npeet"): 10}.get(
-            (r["task"], r["candidate"]), 10 if r["candidate"] == "npeet" else None
-        )
+        goal = {
+            ("Ross-joint", "numpy"): 3,
+            ("Ross-joint", "npeet"): 10,
+            ("sklearn-classif", "sklearn"): 10,
+        }.get((r["task"], r["candidate"]), 10 if r["candidate"] == "npeet" else None)
         if goal is None:
             continue
         line(
