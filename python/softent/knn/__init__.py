@@ -5,6 +5,7 @@ every column, on an exact tiled brute-force neighbour kernel (C++/OpenMP, CUDA).
 - :func:`mutual_information`: KSG-1 / KSG-2 (continuous y) or Ross 2014 (discrete labels).
 - :func:`conditional_mutual_information`: Frenzel–Pompe.
 - :func:`information`: the mutual information as a :class:`KnnInformation` record.
+- :func:`permutation_test`: a shuffle test of I = 0 (:class:`PermutationTest`).
 - :func:`feature_mutual_information`: I(x_j; y) per column (scikit-learn's quantity), by
   sorting, columns in parallel.
 - The kernel itself (:mod:`.neighbours`): :func:`nearest_neighbours` (exact k nearest
@@ -21,10 +22,12 @@ from __future__ import annotations
 from . import estimators, features, neighbours
 from .estimators import (
     KnnInformation,
+    PermutationTest,
     conditional_mutual_information,
     entropy,
     information,
     mutual_information,
+    permutation_test,
 )
 from .features import feature_mutual_information
 from .neighbours import (
@@ -39,6 +42,7 @@ __all__ = [
     "GroupCounts",
     "KnnInformation",
     "Neighbours",
+    "PermutationTest",
     "conditional_mutual_information",
     "entropy",
     "estimators",
@@ -49,5 +53,6 @@ __all__ = [
     "mutual_information",
     "nearest_neighbours",
     "neighbours",
+    "permutation_test",
     "radius_counts",
 ]
