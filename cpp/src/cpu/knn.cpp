@@ -148,7 +148,7 @@ struct Tile {
       const int64_t t = pos ? pos[r] : t0 + r;
       const T* src = s.row(t);
       if (col_major) {
-        for (int64_t k = 0; k < d; ++k) v[k * len + r] = src[k * sc] - origin[k];
+        // copied below, 16 rows at a time (consecutive stores per column)
       } else if (sc == 1) {
         T* dst = v.data() + r * d;
 #pragma omp simd
@@ -159,6 +159,16 @@ struct Tile {
       for (int b = 0; b < s.nb; ++b) bnorm[b * cap + r] = known.bnorm[t * s.nb + b];
       cn[r] = known.cn[t];
       cn_max = std::max(cn_max, cn[r]);
+    }
+    if (!col_major) return;
+    for (int64_t r0 = 0; r0 < len; r0 += 16) {
+      const int64_t r1 = std::min(r0 + 16, len);
+      const T* srcs[16];
+      for (int64_t r = r0; r < r1; ++r) srcs[r - r0] = s.row(pos ? pos[r] : t0 + r);
+      for (int64_t k = 0; k < d; ++k) {
+        T* dst = v.data() + k * len;
+        for (int64_t r = r0; r < r1; ++r) dst[r] = srcs[r - r0][k * sc] - origin[k];
+      }
     }
   }
 };
@@ -197,15 +207,41 @@ template <typename T>
 void screen_block(const Set<T>& s, const Tile<T>& a, const Tile<T>& b, T* S, int64_t ld, T* dots) {
   const int64_t d = s.d;
   if (s.metric == KnnMetric::chebyshev) {
+    // Register blocks: kRows query rows x kCols reference rows held in registers through
+    // all d columns (each column value of b loaded once for kRows rows, no store per
+    // column); the edges take the plain loop below. Same values: max is exact.
+    constexpr int64_t kRows = 4, kCols = 64 / sizeof(T) * 2;
+    const int64_t r_full = a.len - a.len % kRows, j_full = b.len - b.len % kCols;
+    for (int64_t r = 0; r < r_full; r += kRows) {
+      const T* q = a.v.data() + r * d;
+      for (int64_t j0 = 0; j0 < j_full; j0 += kCols) {
+        T acc[kRows][kCols] = {};
+        for (int64_t k = 0; k < d; ++k) {
+          const T* col = b.v.data() + k * b.len + j0;
+          for (int64_t rr = 0; rr < kRows; ++rr) {
+            const T qk = q[rr * d + k];
+#pragma omp simd
+            for (int64_t j = 0; j < kCols; ++j) {
+              const T diff = std::fabs(qk - col[j]);
+              acc[rr][j] = diff > acc[rr][j] ? diff : acc[rr][j];
+            }
+          }
+        }
+        for (int64_t rr = 0; rr < kRows; ++rr)
+          std::copy(acc[rr], acc[rr] + kCols, S + (r + rr) * ld + j0);
+      }
+    }
     for (int64_t r = 0; r < a.len; ++r) {
+      const int64_t j_start = r < r_full ? j_full : 0;  // the full blocks are done
+      if (j_start == b.len) continue;
       T* out = S + r * ld;
-      std::fill(out, out + b.len, T(0));
+      std::fill(out + j_start, out + b.len, T(0));
       const T* q = a.v.data() + r * d;
       for (int64_t k = 0; k < d; ++k) {
         const T qk = q[k];
         const T* col = b.v.data() + k * b.len;
 #pragma omp simd
-        for (int64_t j = 0; j < b.len; ++j) {
+        for (int64_t j = j_start; j < b.len; ++j) {
           const T diff = std::fabs(qk - col[j]);
           out[j] = diff > out[j] ? diff : out[j];
         }
@@ -325,6 +361,18 @@ int64_t knn_run(const KnnParams& p) {
             T worst = cnt == kc ? list[kc - 1].s : std::numeric_limits<T>::infinity();
             bool rejected = false;
             for (int64_t j = 0; j < ulen; ++j) {
+              // A chunk whose smallest value is farther than every candidate is passed over
+              // whole (a vectorised min, not a branch per value).
+              if ((j & 63) == 0 && j + 64 <= ulen) {
+                T lo = std::numeric_limits<T>::infinity();
+#pragma omp simd reduction(min : lo)
+                for (int64_t q = j; q < j + 64; ++q) lo = std::min(lo, srow[q]);
+                if (!(lo <= worst)) {
+                  rejected = true;
+                  j += 63;
+                  continue;
+                }
+              }
               if (!(srow[j] <= worst)) {  // the common case: farther than every candidate
                 rejected = true;
                 continue;
@@ -401,11 +449,42 @@ void radius_run(const RadiusCountParams& p) {
             const int64_t g = groups ? groups[s.id(t)] : 0;
             const T* srow = w.S.data() + r * ulen;
             int64_t cnt = 0;
+            if (!groups) {
+              // Vectorised first: with the tile's largest slack, a value below lo is
+              // certainly inside (radius_screen_decision would say +1 for every row of the
+              // tile), above hi certainly outside; only the narrow band between is decided
+              // row by row as below. The same counts, fewer branches.
+              const double slack = cn_t + w.b.cn_max;
+              const double lo = rs * (1.0 - 1e-12) - slack;
+              const double hi = rs * (1.0 + 1e-12) + 1e-300 + slack;
+              int64_t in = 0, band = 0;
+#pragma omp simd reduction(+ : in, band)
+              for (int64_t j = 0; j < ulen; ++j) {
+                const double v = double(srow[j]);
+                in += v < lo ? 1 : 0;
+                band += (v >= lo && v <= hi) ? 1 : 0;
+              }
+              if (t >= u0 && t < u0 + ulen && double(srow[t - u0]) < lo) --in;  // not itself
+              cnt = in;
+              if (band > 0) {
+                for (int64_t j = 0; j < ulen; ++j) {
+                  const double v = double(srow[j]);
+                  const int64_t u = u0 + j;
+                  if (v < lo || v > hi || u == t) continue;
+                  const int dec = math::radius_screen_decision(v, cn_t + w.b.cn[j], rs);
+                  if (dec > 0 ||
+                      (dec == 0 && math::within_radius(s.exact(t, u).dist, radius, p.strict)))
+                    ++cnt;
+                }
+              }
+              p.counts[t] += cnt;
+              continue;
+            }
             for (int64_t j = 0; j < ulen; ++j) {
               const int64_t u = u0 + j;
               const int dec = math::radius_screen_decision(double(srow[j]), cn_t + w.b.cn[j], rs);
               if (dec < 0 || u == t) continue;
-              if (groups && groups[s.id(u)] != g) continue;
+              if (groups[s.id(u)] != g) continue;
               if (dec > 0 || math::within_radius(s.exact(t, u).dist, radius, p.strict)) ++cnt;
             }
             p.counts[t] += cnt;
