@@ -53,6 +53,29 @@ void bind_knn(py::module_& m) {
   def_address(rp, "counts", &RadiusCountParams::counts, "[m] int64 address, written");
   def_common(rp);
 
+  py::class_<KnnGroupCountParams> gp(m, "KnnGroupCountParams",
+                                     "Parameters of knn_group_count (params/knn.h).");
+  gp.def(py::init<>())
+      .def_readwrite("space", &KnnGroupCountParams::space, "the rows and their distance")
+      .def_readwrite("k", &KnnGroupCountParams::k, "neighbours within the group, >= 1")
+      .def_readwrite("overall", &KnnGroupCountParams::overall,
+                     "candidates of any group kept per row; 0 = automatic");
+  def_address(gp, "groups", &KnnGroupCountParams::groups, "[n] int64 address (host)");
+  def_address(gp, "radii", &KnnGroupCountParams::radii, "[m] float64 address, written");
+  def_address(gp, "counts", &KnnGroupCountParams::counts, "[m] int64 address, written");
+  def_common(gp);
+
+  py::class_<Sorted1dParams> sp(m, "Sorted1dParams", "Parameters of sorted_1d (params/knn.h).");
+  sp.def(py::init<>())
+      .def_readwrite("x", &Sorted1dParams::x, "[n, f] float32/float64 columns")
+      .def_readwrite("y", &Sorted1dParams::y, "[n, f] joint partner columns (data 0: none)")
+      .def_readwrite("k", &Sorted1dParams::k, "k-th neighbour wanted (0: none)")
+      .def_readwrite("num_threads", &Sorted1dParams::num_threads, "CPU: 0 = OpenMP default");
+  def_address(sp, "groups", &Sorted1dParams::groups, "[n] int64 address (0: one group)");
+  def_address(sp, "kth", &Sorted1dParams::kth, "[n, f] float64 address, written");
+  def_address(sp, "radii", &Sorted1dParams::radii, "[n, f] float64 address (0: from kth)");
+  def_address(sp, "counts", &Sorted1dParams::counts, "[n, f] int64 address, written (0: none)");
+
   m.def(
       "knn",
       [](const KnnParams& p) {
@@ -67,6 +90,23 @@ void bind_knn(py::module_& m) {
         call_released("radius_count", kAdvice, [&] { softent::radius_count(p); });
       },
       py::arg("params"), "The number of rows within each row's radius into params.counts.");
+  m.def(
+      "knn_group_count",
+      [](const KnnGroupCountParams& p) {
+        return call_released("knn_group_count", kAdvice,
+                             [&] { return softent::knn_group_count(p); });
+      },
+      py::arg("params"),
+      "Each row's k-th neighbour distance within its group into params.radii and the rows of "
+      "any group closer than it into params.counts, in one pass. Returns the rows counted "
+      "again.");
+  m.def(
+      "sorted_1d",
+      [](const Sorted1dParams& p) {
+        call_released("sorted_1d", kAdvice, [&] { softent::sorted_1d(p); });
+      },
+      py::arg("params"),
+      "k-th neighbour distances and radius counts of 1-D columns by sorting (params/knn.h).");
 }
 
 }  // namespace softent::bind

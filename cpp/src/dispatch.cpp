@@ -342,6 +342,68 @@ void radius_count(const RadiusCountParams& p) {
 #endif
 }
 
+int64_t knn_group_count(const KnnGroupCountParams& p) {
+  const char* op = "knn_group_count";
+  const int64_t m = check_space(p.space, op);
+  require_knn(p.space.x.device < 0, op,
+              "runs on host memory only (CUDA: knn per group, then radius_count)");
+  require_knn(m < (int64_t(1) << 31), op, "the set must hold fewer than 2**31 rows");
+  require_knn(p.groups != nullptr && p.radii != nullptr && p.counts != nullptr, op,
+              "groups, radii and counts must be given");
+  require_knn(p.k >= 1, op, "k must be >= 1, got " + std::to_string(p.k));
+  require_knn(p.overall >= 0, op, "overall must be >= 0, got " + std::to_string(p.overall));
+  const int64_t n = p.space.x.rows;
+  std::vector<int64_t> size;
+  for (int64_t t = 0; t < m; ++t) {
+    const int64_t g = p.groups[p.space.rows ? p.space.rows[t] : t];
+    require_knn(g >= 0 && g < n, op, "groups must be in [0, n), got " + std::to_string(g));
+    if (g >= int64_t(size.size())) size.resize(g + 1, 0);
+    ++size[g];
+  }
+  for (int64_t g = 0; g < int64_t(size.size()); ++g)
+    require_knn(size[g] != 1, op,
+                "every group of the set needs >= 2 rows (group " + std::to_string(g) + ")");
+  return cpu::knn_group_count(p);
+}
+
+void sorted_1d(const Sorted1dParams& p) {
+  const char* op = "sorted_1d";
+  const View2D& x = p.x;
+  require_knn(valid_dtype(x.dtype), op, "dtype must be 0 (float32) or 1 (float64)");
+  require_knn(x.data != nullptr && x.rows > 0 && x.cols > 0, op,
+              "x must be a non-empty [n, f] array");
+  require_knn(x.device < 0, op, "runs on host memory only");
+  const int64_t n = x.rows;
+  if (p.y.data != nullptr) {
+    require_knn(p.y.dtype == x.dtype && p.y.rows == n && p.y.cols == x.cols && p.y.device < 0, op,
+                "y must match x's shape, dtype and device");
+    require_knn(p.groups == nullptr, op, "groups are not taken with y");
+  }
+  require_knn(p.k >= 0, op, "k must be >= 0");
+  if (p.k > 0) {
+    require_knn(p.kth != nullptr, op, "kth must be given when k > 0");
+    if (p.groups == nullptr) {
+      require_knn(p.k <= n - 1, op, "k must be <= n - 1");
+    } else {
+      std::vector<int64_t> size;
+      for (int64_t t = 0; t < n; ++t) {
+        const int64_t g = p.groups[t];
+        require_knn(g >= 0 && g < n, op, "groups must be in [0, n)");
+        if (g >= int64_t(size.size())) size.resize(g + 1, 0);
+        ++size[g];
+      }
+      for (const int64_t z : size) require_knn(z != 1, op, "every group needs >= 2 rows");
+    }
+  }
+  if (p.counts != nullptr)
+    require_knn(p.radii != nullptr || p.k > 0, op, "counts need radii or k > 0");
+  if (p.radii != nullptr)
+    for (int64_t i = 0; i < n * x.cols; ++i)
+      require_knn(std::isfinite(p.radii[i]) && p.radii[i] >= 0, op,
+                  "radii must be finite and >= 0");
+  cpu::sorted_1d(p);
+}
+
 #if !SOFTENT_WITH_CUDA
 namespace cuda {
 int64_t knn(const KnnParams&) { no_cuda(); }

@@ -141,8 +141,33 @@ class RadiusCountParams:
     stream: int
     def __init__(self) -> None: ...
 
+class KnnGroupCountParams:
+    space: KnnSpace
+    groups: int
+    k: int
+    overall: int
+    radii: int
+    counts: int
+    num_threads: int
+    tile_rows: int
+    stream: int
+    def __init__(self) -> None: ...
+
+class Sorted1dParams:
+    x: View2D
+    y: View2D
+    groups: int
+    k: int
+    kth: int
+    radii: int
+    counts: int
+    num_threads: int
+    def __init__(self) -> None: ...
+
 def knn(params: KnnParams) -> int: ...
 def radius_count(params: RadiusCountParams) -> None: ...
+def knn_group_count(params: KnnGroupCountParams) -> int: ...
+def sorted_1d(params: Sorted1dParams) -> None: ...
 
 # ---- (end of nearest neighbours) ----
 

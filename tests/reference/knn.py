@@ -145,6 +145,24 @@ def ross(x: np.ndarray, labels: np.ndarray, k: int, metric: str = "euclidean") -
     )
 
 
+def group_counts(
+    x: np.ndarray, groups: np.ndarray, k: int, metric: str = "euclidean"
+) -> tuple[np.ndarray, np.ndarray]:
+    """(radii, counts): each row's k_i-th neighbour distance among the other rows of its
+    group (k_i = min(k, group rows − 1)) and the rows of any group at distance <=
+    nextafter(radius, 0) (self included)."""
+    dist = pairwise(x, metric)
+    n = dist.shape[0]
+    radii = np.empty(n)
+    for i in range(n):
+        same = groups == groups[i]
+        same[i] = False
+        ki = min(k, int(same.sum()))
+        radii[i] = np.sort(dist[i, same])[ki - 1]
+    counts = (dist <= np.nextafter(radii, 0)[:, None]).sum(1)
+    return radii, counts
+
+
 def frenzel_pompe(
     x: np.ndarray, y: np.ndarray, z: np.ndarray, k: int, metric: str = "chebyshev"
 ) -> float:

@@ -66,10 +66,18 @@ int64_t knn(const KnnParams& p);
 // space.x [n, d], radii [m], groups [n] (optional) -> counts [m] int64 of the rows within
 // each row's radius (strict or not), in its group.
 void radius_count(const RadiusCountParams& p);
+// space.x [n, d], groups [n] -> radii [m] (k-th neighbour within the group), counts [m] (rows
+// of any group within that radius), in one pass over the pairs. CPU only. Returns the rows
+// counted in a second pass (a diagnostic).
+int64_t knn_group_count(const KnnGroupCountParams& p);
+// f 1-D columns -> k-th neighbour distances and/or radius counts by sorting. CPU only.
+void sorted_1d(const Sorted1dParams& p);
 
 namespace cpu {
 int64_t knn(const KnnParams& p);
 void radius_count(const RadiusCountParams& p);
+int64_t knn_group_count(const KnnGroupCountParams& p);
+void sorted_1d(const Sorted1dParams& p);
 }  // namespace cpu
 
 namespace cuda {

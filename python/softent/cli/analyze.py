@@ -13,6 +13,11 @@ Bins are fixed before the stream starts, so that every chunk is binned identical
   exactly as ``box_bins(z, n_bins, seed)``; the box comes from a first chunked pass over
   the file (so the file is read twice). ``--centres FILE.npy`` skips that pass.
 
+``--estimator knn`` (:func:`analyze_file_knn`) reads the same files and label sets but
+estimates I(Z; L) per label set with the joint kNN estimator of :mod:`softent.knn` (Ross
+2014, euclidean by default), which needs all rows in memory at once (it is not a sum over
+rows): the rows are read chunk by chunk into one float32/float64 array.
+
 A bootstrap (``bootstrap`` = R) is streamed too, in the same kernel pass: the accumulators
 keep R Poisson-bootstrap replicates (``Accumulator(bootstrap=R, bootstrap_seed=s)``) whose
 weights depend on (seed, stream position, replicate), so the intervals are those of
@@ -366,3 +371,155 @@ def write_plots(results: list[ArrayResult], out: Path, max_labels: int = 12) -> 
 
 def _safe(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in name)
+
+
+# ----------------------------------------------------------------------------- --estimator knn
+@dataclass
+class KnnOptions:
+    """Settings of ``softent analyze --estimator knn``."""
+
+    k: int = 3
+    metric: str = "euclidean"
+    base: float = math.e
+    permutations: int = 0
+    seed: int = 0
+    chunk_rows: int | None = None
+    drop_nonfinite: bool = False
+    num_threads: int | None = None
+
+
+@dataclass
+class KnnArrayResult:
+    """The kNN analysis of one array (or layer): one estimate per label set."""
+
+    name: str
+    source: ArraySource
+    layer: int | None
+    n_rows: int
+    n_dropped: int
+    estimates: dict[str, Any]  # label set -> softent.knn.KnnInformation
+    tests: dict[str, Any]  # label set -> softent.knn.PermutationTest (permutations > 0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "array": self.source.name,
+            "layer": self.layer,
+            "shape": list(self.source.shape),
+            "dtype": self.source.dtype,
+            "n_rows": self.n_rows,
+            "n_dropped": self.n_dropped,
+            "knn": {
+                name: {
+                    **est.as_dict(),
+                    **(
+                        {
+                            "p_value": self.tests[name].p_value,
+                            "permutations": self.tests[name].n_permutations,
+                        }
+                        if name in self.tests
+                        else {}
+                    ),
+                }
+                for name, est in self.estimates.items()
+            },
+        }
+
+    def format_table(self) -> str:
+        unit = {math.e: "nats", 2.0: "bits"}
+        lines = [f"{'label set':<20} {'I(Z;L)':>10}  estimator"]
+        for name, est in self.estimates.items():
+            p = f", p = {self.tests[name].p_value:.3g}" if name in self.tests else ""
+            lines.append(
+                f"{name:<20} {float(est.value):>10.4f}  {unit.get(est.base, 'units')}, {est.estimator}, "
+                f"k={est.k}, {est.metric}, N={est.n}, {est.n_labels} labels{p}"
+            )
+        return "\n".join(lines)
+
+
+def _whole(source: ArraySource, rows: int, layer: int | None) -> np.ndarray:
+    """Every row of the array (or layer) in memory, as float32 (float64 stays float64)."""
+    dtype = np.float64 if source.dtype == "float64" else np.float32
+    width = int(np.prod(source.shape[2:] if layer is not None else source.shape[1:]))
+    out = np.empty((source.n_rows, width), dtype=dtype)
+    start = 0
+    for chunk in source.chunks(rows):
+        part = to_host_rows(_rows_of(chunk, layer))
+        n = int(part.shape[0])
+        out[start : start + n] = np.asarray(part, dtype=dtype).reshape(n, width)
+        start += n
+    return out
+
+
+def analyze_file_knn(
+    path: Path, label_specs: Sequence[str], key: str | None, opts: KnnOptions, log: Any = None
+) -> tuple[list[KnnArrayResult], list[str], list[LabelSet]]:
+    """``softent analyze --estimator knn``: I(Z; L) of every usable array of ``path`` (or
+    the one named ``key``; each layer of [N, L, D] arrays) with every label set, by
+    :func:`softent.knn.information` (joint over all columns; Ross for the labels).
+
+    Returns (results, skipped array descriptions, label sets).
+    """
+    from .. import knn
+
+    sources, skipped = open_activations(path, key)
+    label_sets = load_label_sets(label_specs)
+    if not label_sets:
+        raise InputError("--estimator knn needs --labels: it estimates I(Z; L) per label set")
+    for source in sources:
+        for ls in label_sets:
+            if ls.values.shape[0] != source.n_rows:
+                hint = " after its header row" if ls.header_rows else ""
+                raise InputError(
+                    f"--labels {ls.path}: {ls.values.shape[0]} labels{hint} for the {source.n_rows} rows "
+                    f"of array {source.name!r} in {path} (one label per row is needed)"
+                )
+    results: list[KnnArrayResult] = []
+    for source in sources:
+        rows = opts.chunk_rows or default_chunk_rows(source)
+        for layer in _layers(source):
+            t0 = time.perf_counter()
+            z = _whole(source, rows, layer)
+            ok = np.isfinite(z).all(axis=1)
+            if not ok.all():
+                if not opts.drop_nonfinite:
+                    raise InputError(_nonfinite_message(path, source, int(np.argmin(ok)), layer))
+                z = z[ok]
+            if z.shape[0] < 2:
+                raise InputError(f"{path}: array {source.name!r} has fewer than 2 finite rows")
+            estimates: dict[str, Any] = {}
+            tests: dict[str, Any] = {}
+            for ls in label_sets:
+                labels = np.asarray(ls.values)[ok]
+                estimates[ls.name] = knn.information(
+                    z,
+                    labels,
+                    k=opts.k,
+                    metric=opts.metric,
+                    base=opts.base,
+                    discrete_y=True,
+                    num_threads=opts.num_threads,
+                )
+                if opts.permutations:
+                    tests[ls.name] = knn.permutation_test(
+                        z,
+                        labels,
+                        n_permutations=opts.permutations,
+                        seed=opts.seed,
+                        k=opts.k,
+                        metric=opts.metric,
+                        base=opts.base,
+                        discrete_y=True,
+                        num_threads=opts.num_threads,
+                    )
+            name = source.name if layer is None else f"{source.name}[{layer}]"
+            results.append(
+                KnnArrayResult(
+                    name, source, layer, int(z.shape[0]), int((~ok).sum()), estimates, tests
+                )
+            )
+            if log is not None:
+                log(
+                    f"{name}: {z.shape[0]:,} rows x {z.shape[1]} columns, kNN in {time.perf_counter() - t0:.2f} s"
+                )
+    return results, skipped, label_sets

@@ -200,6 +200,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     a.add_argument("--no-plots", action="store_true", help="write no PNGs into --out")
     a.add_argument(
+        "--estimator",
+        choices=("soft", "knn"),
+        default="soft",
+        help="soft: the soft-bin measures of softent.report (default); knn: the joint kNN "
+        "I(Z;L) per label set (softent.knn: Ross 2014; all rows in memory)",
+    )
+    a.add_argument(
+        "--k", type=_positive_int, default=3, help="--estimator knn: neighbours k (default 3)"
+    )
+    a.add_argument(
+        "--knn-metric",
+        choices=("euclidean", "chebyshev"),
+        default="euclidean",
+        help="--estimator knn: distance between rows (default euclidean)",
+    )
+    a.add_argument(
+        "--permutations",
+        type=_non_negative_int,
+        default=0,
+        help="--estimator knn: shuffles of a permutation test of I(Z;L) = 0 (default 0: none)",
+    )
+    a.add_argument(
         "--json", action="store_true", help="print the report document as JSON instead of tables"
     )
     _add_progress(a)
@@ -362,6 +384,9 @@ def cmd_analyze(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .._version import __version__
     from .analyze import AnalyzeOptions, analyze_file, write_plots
 
+    if args.estimator == "knn":
+        return cmd_analyze_knn(args, argv)
+
     plots = args.out is not None and not args.no_plots
     if plots:
         try:
@@ -452,6 +477,80 @@ def cmd_analyze(args: argparse.Namespace, argv: Sequence[str]) -> int:
             + (f" and {len(written)} plots" if written else "")
             + f" ({time.perf_counter() - t0:.2f} s)"
         )
+    return 0
+
+
+def cmd_analyze_knn(args: argparse.Namespace, argv: Sequence[str]) -> int:
+    """``softent analyze --estimator knn``: the same files and label sets, the joint kNN
+    I(Z; L) per label set (softent.knn.information), report.json with --out (no plots)."""
+    from .._version import __version__
+    from .analyze import KnnOptions, analyze_file_knn
+
+    soft_only = [
+        flag
+        for flag, used in (
+            ("--centres", args.centres is not None),
+            ("--bootstrap", args.bootstrap > 0),
+            ("--input-set/--output-set", args.input_set is not None or args.output_set is not None),
+        )
+        if used
+    ]
+    if soft_only:
+        raise CliError(f"{', '.join(soft_only)} apply to --estimator soft only")
+    opts = KnnOptions(
+        k=args.k,
+        metric=args.knn_metric,
+        base=2.0 if args.bits else math.e,
+        permutations=args.permutations,
+        seed=args.seed,
+        chunk_rows=args.chunk_rows,
+        drop_nonfinite=args.drop_nonfinite,
+        num_threads=args.threads,
+    )
+    t0 = time.perf_counter()
+    results, skipped, label_sets = analyze_file_knn(
+        args.activations, args.labels, args.key, opts, log=None if args.json else _log
+    )
+    seconds = time.perf_counter() - t0
+    if skipped and not args.json:
+        _log(
+            f"softent analyze: skipped arrays that are not float [N, D]/[N, L, D]: {', '.join(skipped)}"
+        )
+    doc = {
+        "command": " ".join(shlex.quote(a) for a in [PROG, *argv]),
+        "softent_version": __version__,
+        "source": str(args.activations),
+        "settings": {
+            "estimator": "knn",
+            "k": args.k,
+            "metric": args.knn_metric,
+            "units": "bits" if args.bits else "nats",
+            "permutations": args.permutations,
+            "seed": args.seed,
+            "drop_nonfinite": args.drop_nonfinite,
+        },
+        "label_sets": [
+            {"name": ls.name, "file": str(ls.path), "n_rows": int(ls.values.shape[0])}
+            for ls in label_sets
+        ],
+        "arrays": [r.to_dict() for r in results],
+        "skipped_arrays": skipped,
+        "seconds": seconds,
+    }
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "report.json").write_text(json.dumps(doc, indent=1))
+    if args.json:
+        print(json.dumps(doc, indent=1))
+        return 0
+    for r in results:
+        shape = "x".join(str(s) for s in r.source.shape)
+        where = "" if r.layer is None else f", layer {r.layer}"
+        dropped = f", {r.n_dropped:,} non-finite rows dropped" if r.n_dropped else ""
+        print(f"\n== {r.name}: {r.n_rows:,} rows of {shape} {r.source.dtype}{where}{dropped} ==")
+        print(r.format_table())
+    if args.out is not None:
+        print(f"\nwrote {args.out / 'report.json'} ({time.perf_counter() - t0:.2f} s)")
     return 0
 
 

@@ -19,7 +19,16 @@ from .. import _core
 from .._checks import check_fits, cpu_threads, fail, kernel_threads
 from .._interop import is_torch, pointer, view
 
-__all__ = ["KNN_METRICS", "MAX_BLOCKS", "knn", "knn_bytes", "radius_count"]
+__all__ = [
+    "KNN_METRICS",
+    "MAX_BLOCKS",
+    "group_count",
+    "group_count_bytes",
+    "knn",
+    "knn_bytes",
+    "radius_count",
+    "sorted_1d",
+]
 
 #: KnnMetric codes of cpp/include/softent/params/knn.h
 KNN_METRICS = {"euclidean": 0, "chebyshev": 1}
@@ -46,12 +55,16 @@ def screenable(x: Any) -> Any:
     if is_torch(x):
         import torch
 
-        if x.dtype == torch.float32 and x.numel() and float(x.abs().max()) > _FLOAT32_SCREEN_LIMIT:
-            return x.to(torch.float64)
-        return x
-    if x.dtype == np.float32 and x.size and float(np.abs(x).max()) > _FLOAT32_SCREEN_LIMIT:
-        return x.astype(np.float64)
-    return x
+        # max and -min, not abs().max(): no temporary copy of x
+        big = x.dtype == torch.float32 and x.numel() and _largest(x) > _FLOAT32_SCREEN_LIMIT
+        return x.to(torch.float64) if big else x
+    big = x.dtype == np.float32 and x.size and _largest(x) > _FLOAT32_SCREEN_LIMIT
+    return x.astype(np.float64) if big else x
+
+
+def _largest(x: Any) -> float:
+    """max |x| without a temporary copy of x."""
+    return max(float(x.max()), -float(x.min()))
 
 
 def _stream(x: Any) -> int:
@@ -225,3 +238,114 @@ def radius_count(
     _core.radius_count(p)
     del owners
     return counts
+
+
+def group_count_bytes(
+    m: int, d: int, k: int, n_groups: int, overall: int, itemsize: int, num_threads: int
+) -> int:
+    """Host bytes of one :func:`group_count` call (cpp/src/cpu/knn.cpp group_count_run): per
+    row the group and overall candidate lists (value + int32 id, padded) and five numbers;
+    per thread two square tiles, the screened block and its transpose."""
+    threads = num_threads or cpu_threads()
+    kc = min(2 * k + 8, max(m - 1, 1))
+    mc = overall or min(4 * k * n_groups + 16, 512)
+    mc = max(1, min(mc, m - 1))
+    entry = 8 if itemsize == 4 else 16
+    b = min(384, m)
+    per_thread = 2 * b * (d + 2) * itemsize + 3 * b * b * itemsize + b * 8 * 2
+    return m * ((kc + mc) * entry + 8 * 5 + 1) + threads * per_thread
+
+
+def group_count(
+    x: Any,
+    groups: np.ndarray,
+    k: int,
+    metric: str,
+    api: str,
+    *,
+    rows: np.ndarray | None = None,
+    overall: int = 0,
+    num_threads: int = 0,
+    tile_rows: int = 0,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """(radii [m] float64, counts [m] int64, rows counted again) of the set ``x[rows]``
+    (host memory: NumPy or a CPU tensor): each row's k-th neighbour distance within its
+    group (``groups`` [n] int64 >= 0 by row id, every group of the set with >= 2 rows; k
+    lowered to the group's rows - 1) and the rows of any group strictly within it, itself
+    included (cpp/include/softent/params/knn.h knn_group_count)."""
+    x = screenable(_host(x))
+    m = int(rows.shape[0]) if rows is not None else int(x.shape[0])
+    g = np.ascontiguousarray(groups, dtype=np.int64)
+    n_groups = int(np.unique(g if rows is None else g[rows]).size)
+    check_fits(
+        api,
+        "x",
+        f"{m} rows x k={k}",
+        group_count_bytes(m, int(x.shape[1]), k, n_groups, overall, x.itemsize, num_threads),
+    )
+    s, owners = _space(x, metric, None, rows, api)
+    radii = np.empty(m, dtype=np.float64)
+    counts = np.empty(m, dtype=np.int64)
+    p = _core.KnnGroupCountParams()
+    p.space = s
+    p.groups = pointer(g)
+    p.k = int(k)
+    p.overall = int(overall)
+    p.radii = pointer(radii)
+    p.counts = pointer(counts)
+    p.num_threads = _threads(num_threads)
+    p.tile_rows = int(tile_rows)
+    again = int(_core.knn_group_count(p))
+    del owners
+    return radii, counts, again
+
+
+def _view2d(x: np.ndarray) -> tuple[Any, Any]:
+    v = view(x)
+    out = _core.View2D()
+    out.data = v.ptr
+    out.rows, out.cols = v.shape
+    out.stride_row, out.stride_col = v.strides
+    out.dtype = v.dtype_code
+    out.device = -1
+    return out, v.owner
+
+
+def sorted_1d(
+    x: np.ndarray,
+    api: str,
+    *,
+    y: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
+    k: int = 0,
+    radii: np.ndarray | None = None,
+    counts: bool = True,
+    num_threads: int = 0,
+) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """(kth [n, f] float64 or None, counts [n, f] int64 or None) of the f 1-D columns of the
+    host array ``x`` [n, f] by sorting (params/knn.h sorted_1d): the k-th neighbour distance
+    (within ``groups``; jointly with ``y`` [n, f] in the max-norm) and the rows within
+    ``radii`` [n, f] (or within nextafter(kth, 0)), self included."""
+    n, f = int(x.shape[0]), int(x.shape[1])
+    check_fits(
+        api, "x", f"{n} rows x {f} columns", n * f * 16 + (num_threads or cpu_threads()) * n * 24
+    )
+    p = _core.Sorted1dParams()
+    p.x, owner_x = _view2d(x)
+    owners: list[Any] = [owner_x]
+    if y is not None:
+        p.y, owner_y = _view2d(y)
+        owners.append(owner_y)
+    g = None if groups is None else np.ascontiguousarray(groups, dtype=np.int64)
+    r = None if radii is None else np.ascontiguousarray(radii, dtype=np.float64)
+    kth = np.empty((n, f), dtype=np.float64) if k > 0 else None
+    out = np.empty((n, f), dtype=np.int64) if counts else None
+    p.groups = pointer(g)
+    p.k = int(k)
+    p.kth = pointer(kth)
+    p.radii = pointer(r)
+    p.counts = pointer(out)
+    p.num_threads = _threads(num_threads)
+    _core.sorted_1d(p)
+    del owners
+    return kth, out

@@ -28,18 +28,20 @@ from typing import Any
 import numpy as np
 from scipy.special import digamma, gammaln
 
-from .._checks import check_base, check_choice, fail
+from .._checks import check_base, check_choice, check_int, check_seed, fail
 from .._interop import is_torch, scalar_like, to_numpy
 from .._labels import encode_labels
 from . import _inputs
-from ._kernel import knn, radius_count
+from ._kernel import group_count, knn, radius_count, sorted_1d
 
 __all__ = [
     "KnnInformation",
+    "PermutationTest",
     "conditional_mutual_information",
     "entropy",
     "information",
     "mutual_information",
+    "permutation_test",
 ]
 
 ESTIMATORS = ("ksg1", "ksg2", "ross")
@@ -125,13 +127,14 @@ def _same_library(api: str, x: Any, name: str, other: Any) -> Any:
 
 def _varies(api: str, name: str, a: Any) -> None:
     """Refuse an argument whose N rows are all identical (every distance 0)."""
-    if int(a.shape[0]) >= 2 and bool((a == a[0:1]).all()):
+    if int(a.shape[0]) >= 2 and _constant_columns(a).size == int(a.shape[1]):
         fail(api, name, "varying across rows", f"all {int(a.shape[0])} rows identical")
 
 
 def _constant_columns(a: Any) -> np.ndarray:
-    """Indices of the columns of ``a`` [N, D] holding one value (computed in a's library)."""
-    same = (a == a[0:1]).all(axis=0) if not is_torch(a) else (a == a[0:1]).all(dim=0)
+    """Indices of the columns of ``a`` [N, D] (finite) holding one value, computed in a's
+    library from the columns' max and min: [D] temporaries, never [N, D]."""
+    same = a.amax(dim=0) == a.amin(dim=0) if is_torch(a) else a.max(axis=0) == a.min(axis=0)
     return np.flatnonzero(to_numpy(same))
 
 
@@ -279,14 +282,34 @@ def _ross(
             "at least one label with two or more rows (labels seen once are left out)",
             f"{codes.n_labels} labels, each on one row",
         )
+    k_of = np.minimum(k, count_of - 1).astype(np.float64)
+    host = not (is_torch(x) and x.device.type != "cpu")
+    if host and int(x.shape[1]) == 1:
+        # one column: sorting, not pairs (params/knn.h sorted_1d)
+        col = np.asarray(to_numpy(x))[keep]
+        _, m_all = sorted_1d(col, api, groups=code[keep], k=k, num_threads=threads)
+        return (
+            _ross_value(keep.size, k_of[keep], count_of[keep], m_all[:, 0]),
+            int(keep.size),
+            int((codes.counts > 1).sum()),
+        )
+    if host:
+        # host rows: both numbers in one pass over the pairs of rows (params/knn.h
+        # knn_group_count), each pair screened once
+        _, m_all, _ = group_count(
+            x, np.maximum(code, 0), k, metric, api, rows=keep, num_threads=threads
+        )
+        return (
+            _ross_value(keep.size, k_of[keep], count_of[keep], m_all),
+            int(keep.size),
+            int((codes.counts > 1).sum()),
+        )
     radius = np.empty(n)
-    k_of = np.zeros(n)
     for label in np.flatnonzero(codes.counts > 1):
         rows = np.flatnonzero(code == label)
         kl = min(k, rows.shape[0] - 1)
         dist, _, _, _ = knn(x, kl, metric, api, rows=rows, indices=False, num_threads=threads)
         radius[rows] = _inputs.host_float64(dist)[:, kl - 1]
-        k_of[rows] = kl
     m_all = radius_count(
         x,
         _sklearn_radius(radius[keep]),
@@ -297,13 +320,18 @@ def _ross(
         rows=keep,
         num_threads=threads,
     )
-    mi = (
-        float(digamma(keep.size))
-        + float(np.mean(digamma(k_of[keep])))
-        - float(np.mean(digamma(count_of[keep].astype(np.float64))))
+    mi = _ross_value(keep.size, k_of[keep], count_of[keep], m_all)
+    return mi, int(keep.size), int((codes.counts > 1).sum())
+
+
+def _ross_value(n: int, k_of: np.ndarray, count_of: np.ndarray, m_all: Any) -> float:
+    """Ross 2014 eq. (scikit-learn's _compute_mi_cd): ψ(N) + ⟨ψ(k_i)⟩ − ⟨ψ(N_{y_i})⟩ − ⟨ψ(m_i)⟩."""
+    return (
+        float(digamma(n))
+        + float(np.mean(digamma(k_of)))
+        - float(np.mean(digamma(count_of.astype(np.float64))))
         - _mean_digamma(m_all)
     )
-    return mi, int(keep.size), int((codes.counts > 1).sum())
 
 
 def _marginal_counts(
@@ -319,6 +347,10 @@ def _marginal_counts(
     Frenzel–Pompe: d <= nextafter(r, 0), which is d < r for r > 0 and d == 0 for r == 0,
     as scikit-learn counts) or not farther (KSG-2)."""
     r = _sklearn_radius(radii) if strict else radii
+    if int(space.shape[1]) == 1 and not (is_torch(space) and space.device.type != "cpu"):
+        # one column: sorting and exact bisection instead of pairs
+        _, c = sorted_1d(np.asarray(to_numpy(space)), api, radii=r[:, None], num_threads=threads)
+        return c[:, 0].astype(np.float64) - 1.0  # self excluded
     counts = radius_count(
         space, r, metric, api, strict=False, include_self=False, blocks=blocks, num_threads=threads
     )
@@ -545,5 +577,123 @@ def information(
         metric=metric,
         n=n,
         n_labels=n_labels,
+        base=base_,
+    )
+
+
+# ----------------------------------------------------------------------------- permutation test
+@dataclass(frozen=True, repr=False)
+class PermutationTest:
+    """A shuffle test of I(X; Y) = 0, in units of ``base``.
+
+    ``estimate``: the kNN estimate on the data (float); ``null`` [n_permutations] float64:
+    the estimates with y's rows shuffled (X and Y independent by construction, the rest of
+    the data unchanged); ``p_value`` = (1 + #{null >= estimate}) / (1 + n_permutations)
+    (Phipson & Smyth 2010, Stat. Appl. Genet. Mol. Biol. 9(1): never 0); ``estimator``,
+    ``k``, ``metric``, ``n_permutations``, ``seed``, ``base``.
+    """
+
+    estimate: float
+    null: np.ndarray
+    p_value: float
+    estimator: str
+    k: int
+    metric: str
+    n_permutations: int
+    seed: int
+    base: float
+
+    def __repr__(self) -> str:
+        return (
+            f"PermutationTest(estimate={self.estimate:.4g}, p={self.p_value:.4g}, "
+            f"{self.estimator}, k={self.k}, {self.metric}, permutations={self.n_permutations})"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able dict."""
+        return {
+            "estimate": self.estimate,
+            "null": self.null.tolist(),
+            "p_value": self.p_value,
+            "estimator": self.estimator,
+            "k": self.k,
+            "metric": self.metric,
+            "n_permutations": self.n_permutations,
+            "seed": self.seed,
+            "base": self.base,
+        }
+
+
+def permutation_test(
+    x: Any,
+    y: Any,
+    *,
+    n_permutations: int = 100,
+    seed: int = 0,
+    k: int = 3,
+    estimator: str | None = None,
+    metric: str | None = None,
+    discrete_y: bool | None = None,
+    base: float = math.e,
+    num_threads: int | None = None,
+) -> PermutationTest:
+    """Shuffle test of independence with the kNN mutual information: the estimate of
+    :func:`mutual_information` (Ross for discrete ``y``, KSG for continuous), and the same
+    estimate for ``n_permutations`` shuffles of y's rows (``numpy.random.default_rng(seed)``
+    permutations: reproducible). p = (1 + #{null >= estimate}) / (1 + n_permutations).
+
+    The null keeps each margin (x's rows, y's values) and breaks only their pairing, so it
+    also carries the estimator's bias at this N, D and k: the test is exact under
+    exchangeability whatever that bias. Cost: (1 + n_permutations) estimates.
+    Arguments as :func:`mutual_information`; returns a :class:`PermutationTest` (floats in
+    units of ``base``, also for torch input).
+    """
+    api = "knn.permutation_test"
+    base_, threads = _common(api, base, num_threads)
+    n_perm = check_int(api, "n_permutations", n_permutations, lo=1)
+    seed_ = check_seed(api, "seed", seed)
+    if discrete_y is not None and not isinstance(discrete_y, bool):
+        fail(api, "discrete_y", "None, True or False", repr(discrete_y), TypeError)
+    discrete = _is_discrete(y) if discrete_y is None else discrete_y
+    if estimator is None:
+        estimator = "ross" if discrete else "ksg1"
+    estimator = check_choice(api, "estimator", estimator, ESTIMATORS)
+    if discrete != (estimator == "ross"):
+        want = "'ross' (y is discrete)" if discrete else "'ksg1' or 'ksg2' (y is continuous)"
+        fail(api, "estimator", want, repr(estimator))
+    if metric is None:
+        metric = "euclidean" if discrete else "chebyshev"
+    metric = _inputs.check_metric(api, metric)
+    scale = 1.0 if base_ == math.e else 1.0 / math.log(base_)
+
+    def one(yy: Any) -> float:
+        (value, _), _, _ = _mi(api, x, yy, k, estimator, metric, discrete, 0.0, 0, threads)
+        return value * scale
+
+    estimate = one(y)
+    n = int(x.shape[0]) if hasattr(x, "shape") else len(x)
+    rng = np.random.default_rng(seed_)
+    if is_torch(y):
+        import torch
+
+        def shuffled(order: np.ndarray) -> Any:
+            return y[torch.as_tensor(order, device=y.device)]
+    else:
+        arr = np.asarray(y)
+
+        def shuffled(order: np.ndarray) -> Any:
+            return arr[order]
+
+    null = np.array([one(shuffled(rng.permutation(n))) for _ in range(n_perm)])
+    p = (1 + int((null >= estimate).sum())) / (1 + n_perm)
+    return PermutationTest(
+        estimate=float(estimate),
+        null=null,
+        p_value=float(p),
+        estimator=estimator,
+        k=int(k),
+        metric=metric,
+        n_permutations=n_perm,
+        seed=seed_,
         base=base_,
     )

@@ -22,9 +22,15 @@ import numpy as np
 from .._checks import fail
 from .._interop import is_torch, to_numpy
 from . import _inputs
-from ._kernel import knn, radius_count
+from ._kernel import group_count, knn, radius_count
 
-__all__ = ["Neighbours", "nearest_neighbours", "radius_counts"]
+__all__ = [
+    "GroupCounts",
+    "Neighbours",
+    "group_neighbour_counts",
+    "nearest_neighbours",
+    "radius_counts",
+]
 
 
 @dataclass(frozen=True, repr=False)
@@ -51,6 +57,90 @@ class Neighbours:
             "distances": to_numpy(self.distances).tolist(),
             "indices": to_numpy(self.indices).tolist(),
         }
+
+
+@dataclass(frozen=True, repr=False)
+class GroupCounts:
+    """Per row of x [N, D]: ``radii`` [N] float64, the distance to the row's k_i-th nearest
+    other row of its own group (k_i = min(k, rows of the group − 1)), and ``counts`` [N]
+    int64, the rows of any group strictly closer than it, the row itself included (at
+    distance 0 when the radius is 0) — Ross 2014's d_i and m_i. ``recounted``: rows whose
+    count needed the second pass (a diagnostic). NumPy arrays (host)."""
+
+    radii: np.ndarray
+    counts: np.ndarray
+    k: int
+    metric: str
+    recounted: int
+
+    def __repr__(self) -> str:
+        return (
+            f"GroupCounts(N={int(self.radii.shape[0])}, k={self.k}, metric={self.metric!r}, "
+            f"recounted={self.recounted})"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-able dict (lists of floats and ints)."""
+        return {
+            "k": self.k,
+            "metric": self.metric,
+            "recounted": self.recounted,
+            "radii": self.radii.tolist(),
+            "counts": self.counts.tolist(),
+        }
+
+
+def group_neighbour_counts(
+    x: Any,
+    groups: Any,
+    k: int = 3,
+    *,
+    metric: str = "euclidean",
+    overall: int | None = None,
+    num_threads: int | None = None,
+    tile_rows: int | None = None,
+) -> GroupCounts:
+    """Each row's k-th neighbour distance within its group and the rows of any group
+    strictly within it (Ross 2014's d_i and m_i; :class:`GroupCounts`), in ONE pass over the
+    unordered pairs of rows of ``x`` [N, D] (host: NumPy or a CPU tensor): each pair is
+    screened once (GEMM for 'euclidean') and its value used for both rows; per row the
+    group's nearest candidates and a buffer of the rows of any group that may lie within the
+    final radius are kept, and a row whose buffer overflows (more than ``overall`` rows,
+    None: 4 k × groups + 16, at most 512) is counted again against every row. Results are
+    exact (decisions on float64 distances, as :func:`nearest_neighbours`) and do not depend
+    on ``overall``, ``tile_rows`` or threads.
+
+    ``groups`` [N] integer ids; every group needs at least two rows. Raises ValueError
+    otherwise, or for k < 1, non-finite values.
+    """
+    api = "knn.group_neighbour_counts"
+    arr = _inputs.float_rows(x, api, "x")
+    if is_torch(arr) and arr.device.type != "cpu":
+        fail(api, "x", "in host memory (NumPy or a CPU tensor)", f"a tensor on {arr.device}")
+    n = int(arr.shape[0])
+    metric = _inputs.check_metric(api, metric)
+    g = np.asarray(to_numpy(groups))
+    if g.ndim != 1 or g.shape[0] != n:
+        fail(api, "groups", f"one integer id per row (N={n})", f"shape {g.shape}")
+    if g.dtype.kind not in "iub":
+        fail(api, "groups", "integer ids", f"dtype {g.dtype}", TypeError)
+    _, codes, sizes = np.unique(g, return_inverse=True, return_counts=True)
+    if (sizes < 2).any():
+        fail(api, "groups", "ids of at least two rows each", "an id on a single row")
+    if not _inputs.is_int(k) or int(k) < 1:
+        fail(api, "k", "an int >= 1", repr(k), TypeError if not _inputs.is_int(k) else ValueError)
+    over = 0 if overall is None else _inputs.check_int(api, "overall", overall, lo=1)
+    radii, counts, again = group_count(
+        arr,
+        codes.astype(np.int64),
+        int(k),
+        metric,
+        api,
+        overall=over,
+        num_threads=_inputs.threads(api, num_threads),
+        tile_rows=_inputs.check_tile_rows(api, tile_rows),
+    )
+    return GroupCounts(radii, counts, int(k), metric, again)
 
 
 def nearest_neighbours(
