@@ -67,15 +67,26 @@ def forward_bytes(
 
 
 def backward_bytes(
-    n: int, d: int, b: int, itemsize: int, num_threads: int, want_centres: bool
+    n: int,
+    d: int,
+    b: int,
+    itemsize: int,
+    num_threads: int,
+    want_centres: bool,
+    unit_rows: bool = False,
 ) -> int:
     """Host bytes one CPU backward call needs besides its outputs: per thread
-    (:func:`cpu_threads` at most, one per tile at most) the tile's rows [tile, D] (gathered),
-    its U [tile, B], per-bin buffers, and with centre gradients a float64 [B, D] partial sum
-    and one tile's [B, D] product (cpp/src/cpu/soft_hist_backward.cpp BackwardThread)."""
+    (:func:`cpu_threads` at most, one per tile at most) the tile's rows [tile, D] (gathered)
+    and their statistics [tile], its U [tile, B], grad_z's row coefficients [tile], per-bin
+    buffers (scores, softmax terms and u a_csq in z's dtype, the cotangent and grad_centre_sq
+    in float64), with ``unit_rows`` (cosine) the tile's unit rows [tile, D], and with centre
+    gradients a float64 [B, D] partial sum and one tile's [B, D] product
+    (cpp/src/cpu/soft_hist_backward.cpp BackwardThread)."""
     tile = min(_auto_tile_rows(b, d), max(n, 1))
     threads = min(num_threads or cpu_threads(), -(-n // tile))
     per_thread = tile * (d + b + 2) * itemsize + b * (3 * itemsize + 16)
+    if unit_rows:
+        per_thread += tile * d * itemsize
     if want_centres:
         per_thread += b * d * (8 + itemsize)
     return b * itemsize + threads * per_thread
@@ -258,7 +269,13 @@ def backward(
         n, d = v.shape
         b = int(centres.shape[0])
         needed = backward_bytes(
-            n, d, b, 4 if v.dtype_code == 0 else 8, num_threads, grad_centres is not None
+            n,
+            d,
+            b,
+            4 if v.dtype_code == 0 else 8,
+            num_threads,
+            grad_centres is not None,
+            unit_rows=int(metric) == METRIC_CODES["cosine"],
         )
         check_fits(api, "n_bins", f"{b} (the backward's buffers, {n} rows x {d} features)", needed)
     g = _core.SoftHistGradParams()

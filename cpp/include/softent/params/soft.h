@@ -51,11 +51,18 @@ struct SoftHistParams {
 // g_ib = G[0, b] + Σ_s G[slots[s, i], b],
 //   v_ib = q_ib (g_ib - Σ_b' q_ib' g_ib')             (= dL/dx_ib)
 //   u_ib = v_ib / T                                    (= dL/ds_ib)
-// and the score's derivatives (math::score_grad) reduce u to
-//   grad_z[i]             = Σ_b u_ib (a_dot c_b) + 2 z_i Σ_b u_ib a_zsq
-//   grad_centres[b]      += Σ_i u_ib a_dot z_i        (w.r.t. the centres as passed)
+// and the score's derivatives (math::score_grad, math/metric.h) reduce u through the
+// "backward rows" r_i (z_i as read, relative to origin when given; for cosine the unit rows
+// r_i = z_i / ||z_i||) with y_i = Σ_b u_ib a_dot c_b (a GEMM):
+//   grad_z[i]             = y_i + (Σ_b u_ib a_row) r_i     (euclidean, sqeuclidean, dot)
+//                         = (y_i - <y_i, r_i> r_i) / ||z_i|| (cosine: the projection
+//                           orthogonal to r_i, taken after the GEMM, divided last)
+//   grad_centres[b]      += Σ_i u_ib a_dot r_i        (w.r.t. the centres as passed)
 //   grad_centre_sq[b]    += Σ_i u_ib a_csq
-//   grad_inv_temperature += Σ_ib v_ib s_ib
+//   grad_inv_temperature += Σ_ib v_ib (s_ib - max_b' s_ib')  (= Σ v s as Σ_b v_ib = 0;
+//                           exactly 0 at a saturated softmax's ties), and 0 for a call whose
+//                           1/T exceeds the kernel type's largest value (math::softmax_scale
+//                           caps it: the function computed is then constant in T)
 // Rows masked in every set still contribute through G[0]. Nothing N x B is stored.
 struct SoftHistGradParams {
   SoftHistParams fwd;                 // the forward call (hist, replicates, dots_out unused)
