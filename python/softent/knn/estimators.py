@@ -434,6 +434,16 @@ def mutual_information(
     """
     api = "knn.mutual_information"
     base_, threads = _common(api, base, num_threads)
+    discrete, estimator, metric = _choose(api, y, "y", discrete_y, estimator, metric)
+    (value, like), _, _ = _mi(api, x, y, k, estimator, metric, discrete, noise, seed, threads)
+    return _out(value, like, base_)
+
+
+def _choose(
+    api: str, y: Any, name: str, discrete_y: Any, estimator: Any, metric: Any
+) -> tuple[bool, str, str]:
+    """(discrete, estimator, metric) of an MI call: Ross for discrete ``y``, KSG-1 for
+    continuous; euclidean for Ross, the max-norm for KSG, unless given."""
     if discrete_y is not None and not isinstance(discrete_y, bool):
         fail(api, "discrete_y", "None, True or False", repr(discrete_y), TypeError)
     discrete = _is_discrete(y) if discrete_y is None else discrete_y
@@ -441,13 +451,12 @@ def mutual_information(
         estimator = "ross" if discrete else "ksg1"
     estimator = check_choice(api, "estimator", estimator, ESTIMATORS)
     if discrete != (estimator == "ross"):
-        want = "'ross' (y is discrete)" if discrete else "'ksg1' or 'ksg2' (y is continuous)"
-        fail(api, "estimator", want, repr(estimator))
+        kind = "discrete" if discrete else "continuous"
+        want = "'ross'" if discrete else "'ksg1' or 'ksg2'"
+        fail(api, "estimator", f"{want} ({name} is {kind})", repr(estimator))
     if metric is None:
         metric = "euclidean" if discrete else "chebyshev"
-    metric = _inputs.check_metric(api, metric)
-    (value, like), _, _ = _mi(api, x, y, k, estimator, metric, discrete, noise, seed, threads)
-    return _out(value, like, base_)
+    return discrete, estimator, _inputs.check_metric(api, metric)
 
 
 def _mi(
@@ -554,18 +563,7 @@ def information(
     (estimator, k, metric, rows and labels used, base)."""
     api = "knn.information"
     base_, threads = _common(api, base, num_threads)
-    if discrete_y is not None and not isinstance(discrete_y, bool):
-        fail(api, "discrete_y", "None, True or False", repr(discrete_y), TypeError)
-    discrete = _is_discrete(labels) if discrete_y is None else discrete_y
-    if estimator is None:
-        estimator = "ross" if discrete else "ksg1"
-    estimator = check_choice(api, "estimator", estimator, ESTIMATORS)
-    if discrete != (estimator == "ross"):
-        want = "'ross' (labels are discrete)" if discrete else "'ksg1' or 'ksg2'"
-        fail(api, "estimator", want, repr(estimator))
-    if metric is None:
-        metric = "euclidean" if discrete else "chebyshev"
-    metric = _inputs.check_metric(api, metric)
+    discrete, estimator, metric = _choose(api, labels, "labels", discrete_y, estimator, metric)
     (value, like), n, n_labels = _mi(
         api, x, labels, k, estimator, metric, discrete, noise, seed, threads
     )
