@@ -46,7 +46,41 @@ def information_column(label_set: str) -> str:
     return f"I(Z;{label_set})"
 
 
-class LayerMonitor:
+class HookedMonitor:
+    """What every monitor of forward hooks shares: ``enabled``, the hook handles, pausing,
+    closing and the context-manager protocol (``with Monitor(...) as m``)."""
+
+    enabled: bool
+    _handles: list[Any]
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[Any]:
+        """Forward passes inside this block are not monitored (e.g. evaluation)."""
+        enabled, self.enabled = self.enabled, False
+        try:
+            yield self
+        finally:
+            self.enabled = enabled
+
+    def close(self) -> None:
+        """Remove every hook (idempotent). What was recorded is kept."""
+        for h in self._handles:
+            h.remove()
+        self._handles.clear()
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` ran (no hook left)."""
+        return not self._handles
+
+    def __enter__(self) -> Any:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class LayerMonitor(HookedMonitor):
     """Forward hooks that stream layer activations into per-layer soft histograms.
 
     Example (labels of each batch are given before its forward pass)::
@@ -366,31 +400,10 @@ class LayerMonitor:
 
         return pd.DataFrame(self.history)
 
-    @contextlib.contextmanager
-    def paused(self) -> Iterator[LayerMonitor]:
-        """Forward passes inside this block are not monitored (e.g. evaluation)."""
-        enabled, self.enabled = self.enabled, False
-        try:
-            yield self
-        finally:
-            self.enabled = enabled
-
     def close(self) -> None:
         """Remove every hook (idempotent). Accumulators and history are kept."""
-        for h in self._handles:
-            h.remove()
-        self._handles.clear()
+        super().close()
         self._labels = None
-
-    @property
-    def closed(self) -> bool:
-        return not self._handles
-
-    def __enter__(self) -> LayerMonitor:  # noqa: PYI034
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"LayerMonitor(layers={list(self.layers)}, forwards={self.forwards}, records={len(self.history)}, closed={self.closed})"

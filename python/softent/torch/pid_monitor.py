@@ -43,7 +43,7 @@ def _named() -> Iterator[None]:
         raise type(exc)(text.replace("softent.torch.LayerMonitor", f"softent.{_API}", 1)) from None
 
 
-class PIDMonitor:
+class PIDMonitor(_plumbing.HookedMonitor):
     """Forward hooks that record the PID of chosen neurons of layers over training.
 
     Example (the nninfo setting: at each checkpoint, the whole evaluation set)::
@@ -372,31 +372,6 @@ class PIDMonitor:
             flat.update({f"Pi_{m}": v for m, v in r["degree_atoms"].items()})
             rows.append(flat)
         return pd.DataFrame(rows)
-
-    @contextlib.contextmanager
-    def paused(self) -> Iterator[PIDMonitor]:
-        """Forward passes inside this block are not monitored."""
-        enabled, self.enabled = self.enabled, False
-        try:
-            yield self
-        finally:
-            self.enabled = enabled
-
-    def close(self) -> None:
-        """Remove every hook (idempotent). The history is kept."""
-        for h in self._handles:
-            h.remove()
-        self._handles.clear()
-
-    @property
-    def closed(self) -> bool:
-        return not self._handles
-
-    def __enter__(self) -> PIDMonitor:  # noqa: PYI034
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return (
