@@ -222,6 +222,18 @@ def _check_bootstrap_size(label_sets: list[LabelSet], opts: AnalyzeOptions, n_bi
         )
 
 
+def _check_label_rows(sources: Sequence[Any], label_sets: Sequence[Any], path: Any) -> None:
+    """Every label set has one label per row of every array of the file."""
+    for source in sources:
+        for ls in label_sets:
+            if ls.values.shape[0] != source.n_rows:
+                hint = " after its header row" if ls.header_rows else ""
+                raise InputError(
+                    f"--labels {ls.path}: {ls.values.shape[0]} labels{hint} for the {source.n_rows} rows "
+                    f"of array {source.name!r} in {path} (one label per row is needed)"
+                )
+
+
 def analyze_file(
     path: Path, label_specs: Sequence[str], key: str | None, opts: AnalyzeOptions, log: Any = None
 ) -> tuple[list[ArrayResult], list[str], list[LabelSet]]:
@@ -243,14 +255,7 @@ def analyze_file(
         raise InputError(
             "--input-set and --output-set go together (optimality = I(output;Z) / I(input;Z))"
         )
-    for source in sources:
-        for ls in label_sets:
-            if ls.values.shape[0] != source.n_rows:
-                hint = " after its header row" if ls.header_rows else ""
-                raise InputError(
-                    f"--labels {ls.path}: {ls.values.shape[0]} labels{hint} for the {source.n_rows} rows "
-                    f"of array {source.name!r} in {path} (one label per row is needed)"
-                )
+    _check_label_rows(sources, label_sets, path)
     results: list[ArrayResult] = []
     for source in sources:
         rows = opts.chunk_rows or default_chunk_rows(source)
@@ -466,14 +471,7 @@ def analyze_file_knn(
     label_sets = load_label_sets(label_specs)
     if not label_sets:
         raise InputError("--estimator knn needs --labels: it estimates I(Z; L) per label set")
-    for source in sources:
-        for ls in label_sets:
-            if ls.values.shape[0] != source.n_rows:
-                hint = " after its header row" if ls.header_rows else ""
-                raise InputError(
-                    f"--labels {ls.path}: {ls.values.shape[0]} labels{hint} for the {source.n_rows} rows "
-                    f"of array {source.name!r} in {path} (one label per row is needed)"
-                )
+    _check_label_rows(sources, label_sets, path)
     results: list[KnnArrayResult] = []
     for source in sources:
         rows = opts.chunk_rows or default_chunk_rows(source)

@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -380,6 +380,21 @@ def _check_plotting() -> None:
 # ----------------------------------------------------------------------------- analyze
 
 
+def _timed_analysis(analyze: Callable[..., Any], args: argparse.Namespace, opts: Any) -> tuple:
+    """(results, skipped arrays, label sets, start time, seconds) of one analysis of the
+    file; names the skipped arrays on the terminal."""
+    t0 = time.perf_counter()
+    results, skipped, label_sets = analyze(
+        args.activations, args.labels, args.key, opts, log=None if args.json else _log
+    )
+    seconds = time.perf_counter() - t0
+    if skipped and not args.json:
+        _log(
+            f"softent analyze: skipped arrays that are not float [N, D]/[N, L, D]: {', '.join(skipped)}"
+        )
+    return results, skipped, label_sets, t0, seconds
+
+
 def cmd_analyze(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .._version import __version__
     from .analyze import AnalyzeOptions, analyze_file, write_plots
@@ -412,15 +427,7 @@ def cmd_analyze(args: argparse.Namespace, argv: Sequence[str]) -> int:
         num_threads=args.threads,
         progress=args.progress,
     )
-    t0 = time.perf_counter()
-    results, skipped, label_sets = analyze_file(
-        args.activations, args.labels, args.key, opts, log=None if args.json else _log
-    )
-    seconds = time.perf_counter() - t0
-    if skipped and not args.json:
-        _log(
-            f"softent analyze: skipped arrays that are not float [N, D]/[N, L, D]: {', '.join(skipped)}"
-        )
+    results, skipped, label_sets, t0, seconds = _timed_analysis(analyze_file, args, opts)
     written: list[str] = []
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -507,15 +514,7 @@ def cmd_analyze_knn(args: argparse.Namespace, argv: Sequence[str]) -> int:
         drop_nonfinite=args.drop_nonfinite,
         num_threads=args.threads,
     )
-    t0 = time.perf_counter()
-    results, skipped, label_sets = analyze_file_knn(
-        args.activations, args.labels, args.key, opts, log=None if args.json else _log
-    )
-    seconds = time.perf_counter() - t0
-    if skipped and not args.json:
-        _log(
-            f"softent analyze: skipped arrays that are not float [N, D]/[N, L, D]: {', '.join(skipped)}"
-        )
+    results, skipped, label_sets, t0, seconds = _timed_analysis(analyze_file_knn, args, opts)
     doc = {
         "command": " ".join(shlex.quote(a) for a in [PROG, *argv]),
         "softent_version": __version__,
