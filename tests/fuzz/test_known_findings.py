@@ -43,6 +43,12 @@ def _float16_z() -> torch.Tensor:
 Z = np.random.default_rng(0).normal(size=(8, 3))
 
 
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a = a.copy()
+    a.flags.writeable = False
+    return a
+
+
 def _euclidean_tiny_z() -> torch.Tensor:
     g = torch.Generator().manual_seed(0)
     return (torch.randn(64, 6, generator=g) * 1e-23).requires_grad_()
@@ -233,6 +239,12 @@ FIXED = {
         "softent.knn.conditional_mutual_information",
         softent.knn.conditional_mutual_information,
         (torch.tensor(Z), Z[:, :1], Z[:, 1:].astype(np.longdouble)),
+    ),
+    "knn_torch_x_read_only_y": lambda: Call(
+        "softent.knn.mutual_information",
+        softent.knn.mutual_information,
+        (torch.tensor(Z), _read_only(Z[:, :2])),
+        {"k": 2},
     ),
     "knn_torch_x_ragged_y": lambda: Call(
         "softent.knn.mutual_information",

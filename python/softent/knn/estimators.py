@@ -125,8 +125,9 @@ def _same_library(api: str, x: Any, name: str, other: Any) -> Any:
             a = np.asarray(None)
         if a.dtype.kind not in "biufc" or a.dtype.itemsize > 8:  # what torch reads
             fail(api, name, "numeric values of at most 64 bits", f"dtype {a.dtype}", TypeError)
-        # torch reads native byte order and non-negative strides only
-        a = np.ascontiguousarray(a, dtype=a.dtype.newbyteorder("="))
+        # torch reads native byte order and non-negative strides only, and warns on a
+        # read-only array: a (small) native, contiguous, writable copy
+        a = np.array(a, dtype=a.dtype.newbyteorder("="), order="C", copy=True)
         return torch.as_tensor(a, device=x.device)
     if not is_torch(x) and is_torch(other):
         fail(api, name, "a NumPy array when x is one", "a torch tensor", TypeError)
