@@ -17,7 +17,10 @@ from typing import Any
 
 import numpy as np
 import softent
+import softent.compat.sklearn
 import softent.discrete as sd
+import softent.knn
+import softent.pid
 import softent.torch as stt
 import torch
 from fuzz_core import Call
@@ -1260,3 +1263,386 @@ def _to_base(draw):
 @target("softent.discrete.unit_name", "discrete")
 def _unit_name(draw):
     return Call("softent.discrete.unit_name", sd.unit_name, (draw(bases()),), {}, (str,))
+
+
+# ----------------------------------------------------------------------------- knn family
+# (softent.knn and its scikit-learn front door softent.compat.sklearn). Sizes stay small,
+# N <= 60 rows, D <= 6, k <= 6, so each exact O(N^2) neighbour search is fast.
+
+KNN_X = {"max_rows": 60, "max_cols": 6}
+
+
+def knn_metrics() -> st.SearchStrategy:
+    return mostly(
+        st.sampled_from(["euclidean", "chebyshev"]), st.sampled_from(["Euclidean", "cosine", 3])
+    )
+
+
+def knn_kwargs(draw: Any, keys: tuple[str, ...]) -> dict[str, Any]:
+    """The keywords the kNN estimators share, each present or not."""
+    options = {
+        "k": sizes(1, 6),
+        "metric": knn_metrics(),
+        "base": bases(),
+        "noise": mostly(st.sampled_from([0.0, 1e-10, 1e-3]), st.sampled_from([-1.0, math.nan])),
+        "seed": seeds_arg(),
+        "num_threads": thread_counts(),
+        "estimator": mostly(
+            st.sampled_from([None, "ksg1", "ksg2", "ross"]), st.sampled_from(["KSG", "kl", 3])
+        ),
+        "discrete_y": st.one_of(st.none(), bools()),
+        "tile_rows": optional_sizes(1, 64),
+    }
+    return {key: draw(options[key]) for key in keys if draw(st.booleans())}
+
+
+def knn_y(draw: Any, n: int) -> Any:
+    """A y for ``n`` rows: continuous [N] or [N, D], or labels."""
+    if draw(st.booleans()):
+        return draw(arrays_or_junk(label_arrays(n)))
+    ndim = draw(st.sampled_from([1, 2]))
+    y = draw(arrays_or_junk(float_arrays(ndim=ndim, max_rows=n, min_rows=n, max_cols=3)))
+    return y
+
+
+@target("softent.knn.entropy", "knn")
+def _knn_entropy(draw):
+    x = draw(arrays_or_junk(float_arrays(**KNN_X)))
+    kw = knn_kwargs(draw, ("k", "metric", "base", "noise", "seed", "num_threads"))
+    return Call("softent.knn.entropy", softent.knn.entropy, (x,), kw, NUMBER)
+
+
+_KNN_MI_KEYS = ("k", "estimator", "metric", "discrete_y", "base", "noise", "seed", "num_threads")
+
+for _name, _expect in (
+    ("mutual_information", NUMBER),
+    ("information", (softent.knn.KnnInformation,)),
+):
+
+    def _knn_mi(draw, _name=_name, _expect=_expect):
+        x = draw(arrays_or_junk(float_arrays(**KNN_X)))
+        y = knn_y(draw, rows(x))
+        kw = knn_kwargs(draw, _KNN_MI_KEYS)
+        fn = getattr(softent.knn, _name)
+        return Call(f"softent.knn.{_name}", fn, (x, y), kw, _expect)
+
+    TARGETS[f"softent.knn.{_name}"] = st.composite(_knn_mi)()
+    FAMILY[f"softent.knn.{_name}"] = "knn"
+
+
+@target("softent.knn.conditional_mutual_information", "knn")
+def _knn_cmi(draw):
+    x = draw(arrays_or_junk(float_arrays(**KNN_X)))
+    n = rows(x)
+    y = draw(arrays_or_junk(float_arrays(max_rows=n, min_rows=n, max_cols=3)))
+    z = draw(arrays_or_junk(float_arrays(max_rows=n, min_rows=n, max_cols=3)))
+    kw = knn_kwargs(draw, ("k", "metric", "base", "noise", "seed", "num_threads"))
+    fn = softent.knn.conditional_mutual_information
+    return Call("softent.knn.conditional_mutual_information", fn, (x, y, z), kw, NUMBER)
+
+
+@target("softent.knn.permutation_test", "knn")
+def _knn_permutation(draw):
+    x = draw(arrays_or_junk(float_arrays(**KNN_X)))
+    y = knn_y(draw, rows(x))
+    kw = knn_kwargs(draw, ("k", "estimator", "metric", "discrete_y", "base", "num_threads"))
+    # <= 5 shuffles: each is a whole estimate
+    kw["n_permutations"] = draw(mostly(st.integers(1, 5), st.sampled_from(HOSTILE_SMALL)))
+    if draw(st.booleans()):
+        kw["seed"] = draw(seeds_arg())
+    return Call(
+        "softent.knn.permutation_test",
+        softent.knn.permutation_test,
+        (x, y),
+        kw,
+        (softent.knn.PermutationTest,),
+    )
+
+
+#: hostile counts that stay cheap when valid-looking (no 10**12 shuffles)
+HOSTILE_SMALL = (0, -1, 1.5, "3", None, math.nan, True, np.int32(2), 2**63)
+
+
+@target("softent.knn.nearest_neighbours", "knn")
+def _knn_nn(draw):
+    x = draw(arrays_or_junk(float_arrays(**KNN_X)))
+    kw = knn_kwargs(draw, ("metric", "num_threads", "tile_rows"))
+    k = draw(sizes(1, 6))
+    return Call(
+        "softent.knn.nearest_neighbours",
+        softent.knn.nearest_neighbours,
+        (x, k),
+        kw,
+        (softent.knn.Neighbours,),
+    )
+
+
+def _groups(draw: Any, n: int) -> Any:
+    return draw(arrays_or_junk(label_arrays(n, max_labels=4)))
+
+
+@target("softent.knn.radius_counts", "knn")
+def _knn_radius(draw):
+    x = draw(arrays_or_junk(float_arrays(**KNN_X)))
+    n = rows(x)
+    radii = draw(
+        st.one_of(
+            st.floats(0.0, 3.0),
+            float_arrays(ndim=1, max_rows=n, min_rows=n, positive=True),
+            st.sampled_from([-1.0, math.nan, math.inf, "1", None]),
+        )
+    )
+    kw = knn_kwargs(draw, ("metric", "num_threads", "tile_rows"))
+    for key in ("strict", "include_self"):
+        if draw(st.booleans()):
+            kw[key] = draw(bools())
+    if draw(st.booleans()):
+        kw["groups"] = _groups(draw, n)
+    return Call("softent.knn.radius_counts", softent.knn.radius_counts, (x, radii), kw, NUMBER)
+
+
+@target("softent.knn.group_neighbour_counts", "knn")
+def _knn_group_counts(draw):
+    x = draw(arrays_or_junk(float_arrays(**KNN_X)))
+    kw = knn_kwargs(draw, ("metric", "num_threads", "tile_rows"))
+    if draw(st.booleans()):
+        kw["overall"] = draw(optional_sizes(1, 64))
+    return Call(
+        "softent.knn.group_neighbour_counts",
+        softent.knn.group_neighbour_counts,
+        (x, _groups(draw, rows(x)), draw(sizes(1, 6))),
+        kw,
+        (softent.knn.GroupCounts,),
+    )
+
+
+@target("softent.knn.feature_mutual_information", "knn")
+def _knn_features(draw):
+    x = draw(arrays_or_junk(float_arrays(**KNN_X)))
+    kw = knn_kwargs(draw, ("k", "discrete_y", "base", "num_threads"))
+    return Call(
+        "softent.knn.feature_mutual_information",
+        softent.knn.feature_mutual_information,
+        (x, knn_y(draw, rows(x))),
+        kw,
+        NUMBER,
+    )
+
+
+for _name in ("mutual_info_classif", "mutual_info_regression"):
+
+    def _sklearn(draw, _name=_name):
+        x = draw(arrays_or_junk(float_arrays(**KNN_X)))
+        n = rows(x)
+        if _name == "mutual_info_classif":
+            y = draw(arrays_or_junk(label_arrays(n)))
+        else:
+            y = draw(arrays_or_junk(float_arrays(ndim=1, max_rows=n, min_rows=n)))
+        options = {
+            "discrete_features": mostly(
+                st.sampled_from(["auto", False, True]),
+                st.sampled_from(["yes", [0], np.array([True]), 3]),
+            ),
+            "n_neighbors": sizes(1, 6),
+            "copy": bools(),
+            "random_state": st.one_of(st.none(), seeds_arg()),
+            "n_jobs": st.one_of(st.none(), thread_counts()),
+            "joint": bools(),
+        }
+        kw = {key: draw(s) for key, s in options.items() if draw(st.booleans())}
+        fn = getattr(softent.compat.sklearn, _name)
+        return Call(f"softent.compat.sklearn.{_name}", fn, (x, y), kw, NUMBER)
+
+    TARGETS[f"softent.compat.sklearn.{_name}"] = st.composite(_sklearn)()
+    FAMILY[f"softent.compat.sklearn.{_name}"] = "knn"
+
+
+# ----------------------------------------------------------------------------- pid family
+# <= 3 sources of small alphabets (<= 4 values, <= 2 columns), N <= 60; BROJA only on
+# tiny tables (2 sources, alphabets <= 3, N <= 24): its convex solver is the slow one.
+
+
+@st.composite
+def pid_codes(draw: Any, n: int, alphabet: int = 4, cols: bool = True) -> Any:
+    """One source (or target) of ``n`` rows: small-alphabet codes, or a hostile kind."""
+    if draw(st.sampled_from(range(10))) == 9:
+        return draw(arrays_or_junk(code_arrays(n, max_rows=n, cols=draw(st.booleans()))))
+    rng = np.random.default_rng(draw(seeds))
+    a = draw(st.integers(1, alphabet))
+    shape = (n, draw(st.integers(1, 2))) if cols and draw(st.booleans()) else (n,)
+    codes = rng.integers(0, a, shape)
+    kind = draw(st.sampled_from(["int"] * 6 + ["str", "bool", "torch", "list"]))
+    if kind == "str":
+        return codes.astype(str)
+    if kind == "bool":
+        return codes % 2 == 1
+    if kind == "torch":
+        return torch.from_numpy(codes)
+    if kind == "list":
+        return codes.tolist()
+    return codes
+
+
+def pid_samples(draw: Any, n_sources: tuple[int, int] = (1, 3), tiny: bool = False) -> tuple:
+    """(sources, target) samples, or (a pmf, None): an array with n + 1 axes or a dict."""
+    n = (
+        draw(st.integers(0, 24 if tiny else 60))
+        if draw(st.booleans())
+        else draw(st.sampled_from([1, 2, 8, 24]))
+    )
+    m = draw(st.integers(*n_sources))
+    alphabet = 3 if tiny else 4
+    form = draw(st.sampled_from(["samples"] * 6 + ["array", "dict", "hostile"]))
+    if form == "array":
+        table = draw(prob_tables(shape=tuple(draw(st.integers(1, alphabet)) for _ in range(m + 1))))
+        return table, None
+    if form == "dict":
+        rng = np.random.default_rng(draw(seeds))
+        keys = {tuple(int(v) for v in rng.integers(0, alphabet, m + 1)) for _ in range(6)}
+        p = rng.dirichlet(np.ones(len(keys)))
+        if draw(st.sampled_from(range(5))) == 4:
+            p = p * draw(st.sampled_from([2.0, -1.0, math.nan]))
+        return dict(zip(sorted(keys), p.tolist(), strict=True)), None
+    sources = [draw(pid_codes(n, alphabet, cols=not tiny)) for _ in range(m)]
+    target_ = draw(pid_codes(n, alphabet, cols=False))
+    if form == "hostile":
+        junk = st.sampled_from([[], "abc", 3.0, None, [np.zeros(n)], np.zeros((n, 2))])
+        if draw(st.booleans()):
+            sources = draw(junk)
+        else:
+            target_ = draw(st.one_of(junk, label_arrays(n)))
+    return sources, target_
+
+
+def pid_kwargs(draw: Any, keys: tuple[str, ...]) -> dict[str, Any]:
+    options = {
+        "base": bases(),
+        "num_threads": thread_counts(),
+        "device": mostly(st.just("cpu"), st.sampled_from(["gpu", "cuda:99", 0, None])),
+        "chunk": optional_sizes(1, 64),
+    }
+    return {key: draw(options[key]) for key in keys if draw(st.booleans())}
+
+
+@target("softent.pid.decompose", "pid")
+def _pid_decompose(draw):
+    measure = draw(
+        mostly(st.sampled_from(["sx", "sx", "imin", "broja"]), st.sampled_from(["SX", "", 3]))
+    )
+    broja = measure == "broja"
+    sources, target_ = pid_samples(draw, (2, 2) if broja else (1, 3), tiny=broja)
+    kw = pid_kwargs(draw, ("base", "num_threads", "device"))
+    kw["measure"] = measure
+    if draw(st.booleans()):
+        kw["pointwise"] = draw(
+            mostly(st.sampled_from([False, "target", True]), st.sampled_from(["outcome", 1, None]))
+        )
+    return Call(
+        "softent.pid.decompose",
+        softent.pid.decompose,
+        (sources, target_),
+        kw,
+        (softent.pid.Decomposition,),
+    )
+
+
+def _pointwise_all(sources: Any, target_: Any, **kw: Any) -> list:
+    return list(softent.pid.pointwise(sources, target_, **kw))
+
+
+@target("softent.pid.pointwise", "pid")
+def _pid_pointwise(draw):
+    sources, target_ = pid_samples(draw)
+    kw = pid_kwargs(draw, ("base", "num_threads", "device", "chunk"))
+    return Call("softent.pid.pointwise", _pointwise_all, (sources, target_), kw, (list,))
+
+
+@target("softent.pid.unique_information", "pid")
+def _pid_unique(draw):
+    sources, target_ = pid_samples(draw, (2, 2), tiny=True)
+    kw = pid_kwargs(draw, ("base",))
+    return Call(
+        "softent.pid.unique_information",
+        softent.pid.unique_information,
+        (sources, target_),
+        kw,
+        (softent.pid.UniqueInformation,),
+    )
+
+
+@target("softent.pid.as_pmf", "pid")
+def _pid_as_pmf(draw):
+    sources, target_ = pid_samples(draw)
+    return Call(
+        "softent.pid.as_pmf", softent.pid.as_pmf, (sources, target_), {}, (softent.pid.Pmf,)
+    )
+
+
+@target("softent.pid.lattice", "pid")
+def _pid_lattice(draw):
+    return Call(
+        "softent.pid.lattice", softent.pid.lattice, (draw(sizes(1, 4)),), {}, (softent.pid.Lattice,)
+    )
+
+
+def layer_kwargs(draw: Any, d: int) -> dict[str, Any]:
+    options = {
+        "neurons": st.one_of(
+            st.none(),
+            st.lists(st.integers(0, max(d - 1, 0)), min_size=1, max_size=3, unique=True),
+            st.lists(
+                st.lists(st.integers(0, max(d - 1, 0)), min_size=1, max_size=2),
+                min_size=1,
+                max_size=3,
+            ),
+            st.sampled_from([[], [d + 3], [-1], "all", [[0, 0]]]),
+        ),
+        "levels": mostly(st.integers(2, 4), st.sampled_from([0, 1, -2, 10**12, 2.5, "8"])),
+        "limits": mostly(
+            st.sampled_from([None, "tanh", "sigmoid", "data", (-3.0, 3.0)]),
+            st.sampled_from(["relu", (1.0, -1.0), (0.0, math.nan), (0.0,)]),
+        ),
+        "quantiser": mostly(
+            st.sampled_from(["levels", "equal_width", "quantile"]), st.sampled_from(["Levels", 3])
+        ),
+        "out_of_range": mostly(st.sampled_from(["raise", "clip"]), st.sampled_from(["drop", 0])),
+        "measure": mostly(st.sampled_from(["sx", "imin"]), st.sampled_from(["SX", ""])),
+        "base": bases(),
+        "num_threads": thread_counts(),
+    }
+    return {key: draw(s) for key, s in options.items() if draw(st.booleans())}
+
+
+@target("softent.pid.layer_complexity", "pid")
+def _pid_layer(draw):
+    x = draw(arrays_or_junk(float_arrays(max_rows=60, max_cols=4)))
+    d = x.shape[1] if hasattr(x, "shape") and len(x.shape) == 2 else 1
+    labels = draw(arrays_or_junk(label_arrays(rows(x), max_labels=4)))
+    return Call(
+        "softent.pid.layer_complexity",
+        softent.pid.layer_complexity,
+        (x, labels),
+        layer_kwargs(draw, d),
+        (softent.pid.LayerPID,),
+    )
+
+
+@target("softent.pid.layer_complexities", "pid")
+def _pid_layers(draw):
+    n = draw(st.integers(2, 40))
+    rng = np.random.default_rng(draw(seeds))
+    layers = [
+        draw(arrays_or_junk(float_arrays(max_rows=n, min_rows=n, max_cols=3)))
+        for _ in range(draw(st.integers(1, 3)))
+    ]
+    if draw(st.booleans()):
+        layers = {f"l{i}": a for i, a in enumerate(layers)}
+    labels = rng.integers(0, draw(st.integers(1, 3)), n)
+    kw = layer_kwargs(draw, 1)
+    return Call(
+        "softent.pid.layer_complexities",
+        softent.pid.layer_complexities,
+        (layers, labels),
+        kw,
+        (dict, list),
+    )

@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import softent
+import softent.compat.sklearn
 import softent.discrete as sd
+import softent.knn
 import softent.torch as stt
 import torch
 from fuzz_core import Call, judge
@@ -39,6 +41,12 @@ def _float16_z() -> torch.Tensor:
 
 
 Z = np.random.default_rng(0).normal(size=(8, 3))
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a = a.copy()
+    a.flags.writeable = False
+    return a
 
 
 def _euclidean_tiny_z() -> torch.Tensor:
@@ -199,7 +207,101 @@ FIXED = {
             "num_threads": 1,
         },
     ),
+    # the knn and pid families (fuzzed since issue 16's second pass)
+    "sklearn_bfloat16_tensor": lambda: Call(
+        "softent.compat.sklearn.mutual_info_classif",
+        softent.compat.sklearn.mutual_info_classif,
+        (torch.tensor(Z).bfloat16(), np.arange(8) % 2),
+    ),
+    "sklearn_scale_overflow": lambda: Call(
+        "softent.compat.sklearn.mutual_info_classif",
+        softent.compat.sklearn.mutual_info_classif,
+        (np.array([[1e308], [-0.13], [0.5], [2.0]]), np.array([0, 0, 1, 1])),
+    ),
+    "sklearn_ragged_x": lambda: Call(
+        "softent.compat.sklearn.mutual_info_classif",
+        softent.compat.sklearn.mutual_info_classif,
+        ([[1, 2], [3]], 3.0),
+    ),
+    "knn_torch_x_bigendian_numpy_z": lambda: Call(
+        "softent.knn.conditional_mutual_information",
+        softent.knn.conditional_mutual_information,
+        (torch.tensor(Z), Z[:, :1], Z[:, 1:].astype(">f8")),
+        {"k": 2},
+    ),
+    "knn_torch_x_negative_stride_z": lambda: Call(
+        "softent.knn.conditional_mutual_information",
+        softent.knn.conditional_mutual_information,
+        (torch.tensor(Z), Z[:, :1], Z[::-1, 1:]),
+        {"k": 2},
+    ),
+    "knn_torch_x_longdouble_z": lambda: Call(
+        "softent.knn.conditional_mutual_information",
+        softent.knn.conditional_mutual_information,
+        (torch.tensor(Z), Z[:, :1], Z[:, 1:].astype(np.longdouble)),
+    ),
+    "knn_torch_x_read_only_y": lambda: Call(
+        "softent.knn.mutual_information",
+        softent.knn.mutual_information,
+        (torch.tensor(Z), _read_only(Z[:, :2])),
+        {"k": 2},
+    ),
+    "knn_torch_x_ragged_y": lambda: Call(
+        "softent.knn.mutual_information",
+        softent.knn.mutual_information,
+        (torch.tensor(Z[:2]), [[1, 2], [3]]),
+    ),
+    "knn_ragged_y": lambda: Call(
+        "softent.knn.mutual_information", softent.knn.mutual_information, (Z[:2], [[1, 2], [3]])
+    ),
+    "knn_noise_mean_overflow": lambda: Call(
+        "softent.knn.entropy",
+        softent.knn.entropy,
+        (np.array([[1e308], [1e308], [0.0]]),),
+        {"noise": 1e-10, "k": 1},
+    ),
+    "knn_group_counts_k_int64": lambda: Call(
+        "softent.knn.group_neighbour_counts",
+        softent.knn.group_neighbour_counts,
+        (Z, np.arange(8) % 2, 2**63),
+    ),
+    "knn_tile_rows_huge": lambda: Call(
+        "softent.knn.radius_counts",
+        softent.knn.radius_counts,
+        (Z, 0.5),
+        {"tile_rows": 2**62},
+    ),
+    "knn_radii_bytes": lambda: Call(
+        "softent.knn.radius_counts", softent.knn.radius_counts, (Z[:2], np.array([b"na", b"0."]))
+    ),
+    "knn_radii_complex": lambda: Call(
+        "softent.knn.radius_counts",
+        softent.knn.radius_counts,
+        (Z[:2], np.array([0.5 + 0j, 0.1 + 0j])),
+    ),
 }
+
+
+def test_sklearn_scale_is_homogeneous_near_the_float64_limit():
+    """The fix of sklearn_scale_overflow keeps scikit-learn's scaling: X and X * 1e307 give
+    the same estimates (X / std(X) is the same data), where the plain std overflowed."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 2))
+    y = x[:, 0] + 0.5 * rng.normal(size=40)
+    fn = softent.compat.sklearn.mutual_info_regression
+    np.testing.assert_allclose(
+        fn(x * 1e307, y, random_state=0), fn(x, y, random_state=0), rtol=1e-9, atol=1e-12
+    )
+
+
+def test_group_counts_k_beyond_the_groups_is_lowered():
+    """k is lowered to each group's rows - 1 (documented), so a huge k (< 2**63) equals it."""
+    z = np.random.default_rng(1).normal(size=(10, 2))
+    g = np.arange(10) % 2
+    a = softent.knn.group_neighbour_counts(z, g, 2**40)
+    b = softent.knn.group_neighbour_counts(z, g, 4)
+    np.testing.assert_array_equal(a.radii, b.radii)
+    np.testing.assert_array_equal(a.counts, b.counts)
 
 
 @pytest.mark.parametrize("key", sorted(FIXED))

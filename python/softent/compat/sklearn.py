@@ -53,11 +53,23 @@ def _check_random_state(api: str, seed: Any) -> np.random.RandomState:
 def _scale(a: np.ndarray) -> np.ndarray:
     """sklearn.preprocessing.scale(a, with_mean=False) on a float64 copy: a / nanstd, a
     scale below 10 eps (near-constant) replaced by 1."""
-    sd = np.nanstd(a, axis=0)
+    # nanstd squares the values: a column near the float64 limit (1e308) would overflow to
+    # inf (and scale to 0), so divide by each column's largest |value| m first (std is
+    # homogeneous: std(a) = m std(a / m))
+    m = np.max(np.abs(a), axis=0, initial=0.0, where=~np.isnan(a))
+    m = np.where((m > 0) & np.isfinite(m), m, 1.0)
+    sd = np.nanstd(a / m, axis=0) * m
     if np.isscalar(sd) or np.ndim(sd) == 0:
         return a / (1.0 if sd == 0.0 else sd)
     sd = np.where(sd < 10 * np.finfo(sd.dtype).eps, 1.0, sd)
     return a / sd
+
+
+def _host(t: Any) -> np.ndarray:
+    """A torch tensor's host values as NumPy: bfloat16 (no NumPy dtype) widened to float64
+    (exact), the negative/conjugate bits resolved (``.numpy()`` refuses them)."""
+    t = t.detach().cpu().resolve_neg().resolve_conj()
+    return (t.double() if str(t.dtype) == "torch.bfloat16" else t).numpy()
 
 
 def _dense_or_sparse(api: str, x: Any) -> tuple[Any, bool]:
@@ -69,8 +81,11 @@ def _dense_or_sparse(api: str, x: Any) -> tuple[Any, bool]:
     if sp is not None and sp.issparse(x):
         return sp.csc_matrix(x), True
     if hasattr(x, "detach"):  # torch: host values, as scikit-learn would read them
-        x = x.detach().cpu().numpy()
-    arr = np.asarray(x)
+        x = _host(x)
+    try:
+        arr = np.asarray(x)
+    except ValueError:  # a ragged nested sequence
+        fail(api, "X", "a 2-D array [n_samples, n_features]", "a ragged sequence")
     if arr.ndim != 2:
         fail(api, "X", "a 2-D array [n_samples, n_features]", f"shape {arr.shape}")
     if arr.dtype.kind not in "iufb":
@@ -149,7 +164,10 @@ def _estimate(
     k = int(n_neighbors)
     arr, sparse = _dense_or_sparse(api, x)
     n, n_features = int(arr.shape[0]), int(arr.shape[1])
-    yarr = np.asarray(y.detach().cpu().numpy() if hasattr(y, "detach") else y)
+    try:
+        yarr = np.asarray(_host(y) if hasattr(y, "detach") else y)
+    except ValueError:  # a ragged nested sequence
+        fail(api, "y", f"a 1-D array of n_samples={n} values", "a ragged sequence")
     if yarr.ndim == 2 and yarr.shape[1] == 1:
         yarr = yarr[:, 0]  # scikit-learn warns and ravels a column vector
     if yarr.ndim != 1 or yarr.shape[0] != n:

@@ -182,7 +182,7 @@ def knn(
     p.indices = pointer(ids)
     p.block_distances = pointer(per_block)
     p.num_threads = _threads(num_threads)
-    p.tile_rows = int(tile_rows)
+    p.tile_rows = min(int(tile_rows), m)  # a tile past the m rows only allocates more
     p.stream = _stream(x)
     exhaustive = int(_core.knn(p))
     del owners
@@ -233,7 +233,7 @@ def radius_count(
     p.include_self = bool(include_self)
     p.counts = pointer(counts)
     p.num_threads = _threads(num_threads)
-    p.tile_rows = int(tile_rows)
+    p.tile_rows = min(int(tile_rows), m)  # a tile past the m rows only allocates more
     p.stream = _stream(x)
     _core.radius_count(p)
     del owners
@@ -294,7 +294,7 @@ def group_count(
     p.radii = pointer(radii)
     p.counts = pointer(counts)
     p.num_threads = _threads(num_threads)
-    p.tile_rows = int(tile_rows)
+    p.tile_rows = min(int(tile_rows), m)  # a tile past the m rows only allocates more
     again = int(_core.knn_group_count(p))
     del owners
     return radii, counts, again

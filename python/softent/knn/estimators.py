@@ -119,7 +119,16 @@ def _same_library(api: str, x: Any, name: str, other: Any) -> Any:
     if is_torch(x) and not is_torch(other):
         import torch
 
-        return torch.as_tensor(np.asarray(other), device=x.device)
+        try:
+            a = np.asarray(other)
+        except ValueError:  # a ragged sequence
+            a = np.asarray(None)
+        if a.dtype.kind not in "biufc" or a.dtype.itemsize > 8:  # what torch reads
+            fail(api, name, "numeric values of at most 64 bits", f"dtype {a.dtype}", TypeError)
+        # torch reads native byte order and non-negative strides only, and warns on a
+        # read-only array: a (small) native, contiguous, writable copy
+        a = np.array(a, dtype=a.dtype.newbyteorder("="), order="C", copy=True)
+        return torch.as_tensor(a, device=x.device)
     if not is_torch(x) and is_torch(other):
         fail(api, name, "a NumPy array when x is one", "a torch tensor", TypeError)
     return other
@@ -243,7 +252,10 @@ def _is_discrete(y: Any) -> bool:
         return not (y.is_floating_point() or y.is_complex()) and (
             y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1)
         )
-    a = np.asarray(y)
+    try:
+        a = np.asarray(y)
+    except ValueError:  # a ragged sequence: not labels (float_rows refuses it)
+        return False
     one_column = a.ndim == 1 or (a.ndim == 2 and a.shape[1] == 1)
     return one_column and (a.dtype.kind in "iubUST" or a.dtype == object)
 

@@ -127,20 +127,19 @@ def group_neighbour_counts(
     _, codes, sizes = np.unique(g, return_inverse=True, return_counts=True)
     if (sizes < 2).any():
         fail(api, "groups", "ids of at least two rows each", "an id on a single row")
-    if not _inputs.is_int(k) or int(k) < 1:
-        fail(api, "k", "an int >= 1", repr(k), TypeError if not _inputs.is_int(k) else ValueError)
-    over = 0 if overall is None else _inputs.check_int(api, "overall", overall, lo=1)
+    k = _inputs.check_int(api, "k", k, lo=1)
+    over = 0 if overall is None else _inputs.check_int(api, "overall", overall, lo=1, hi=2**63 - 1)
     radii, counts, again = group_count(
         arr,
         codes.astype(np.int64),
-        int(k),
+        min(k, n),  # the kernel lowers k to each group's rows - 1 < N: the same, in int64
         metric,
         api,
         overall=over,
         num_threads=_inputs.threads(api, num_threads),
         tile_rows=_inputs.check_tile_rows(api, tile_rows),
     )
-    return GroupCounts(radii, counts, int(k), metric, again)
+    return GroupCounts(radii, counts, k, metric, again)
 
 
 def nearest_neighbours(
@@ -201,7 +200,13 @@ def radius_counts(
     arr = _inputs.float_rows(x, api, "x")
     n = int(arr.shape[0])
     metric = _inputs.check_metric(api, metric)
-    r = np.asarray(to_numpy(radii), dtype=np.float64) if not isinstance(radii, float) else None
+    try:
+        r = np.asarray(to_numpy(radii)) if not isinstance(radii, float) else None
+    except (TypeError, ValueError):  # a ragged sequence
+        r = np.asarray(None)
+    if r is not None and r.dtype.kind not in "biuf":  # strings, bytes, complex: no radii
+        fail(api, "radii", "a float or an array of floats", f"dtype {r.dtype}", TypeError)
+    r = None if r is None else r.astype(np.float64)
     if r is None or r.ndim == 0:
         r = np.full(n, float(radii) if r is None else float(r), dtype=np.float64)
     if r.ndim != 1 or r.shape[0] != n:
