@@ -40,11 +40,12 @@ bool check_params(const SoftHistParams& p) {
   require(p.replicates >= 0 && p.row_offset >= 0 && p.replicate_offset >= 0,
           "replicates, row_offset and replicate_offset must be >= 0");
   if (z.device >= 0) return false;
-  // Host slots are cheap to scan; a bad slot would write outside hist.
+  // Host slots are cheap to scan; a bad slot would write outside hist. The message is built
+  // only on failure: this loop runs over every row of every label set.
   for (int64_t k = 0; k < p.n_sets * z.rows; ++k) {
     const int32_t s = p.slots[k];
-    require(s == -1 || (s >= 1 && s < p.hist_rows),
-            "slots must be -1 or in [1, hist_rows), got " + std::to_string(s));
+    if (!(s == -1 || (s >= 1 && s < p.hist_rows)))
+      require(false, "slots must be -1 or in [1, hist_rows), got " + std::to_string(s));
   }
   return true;
 }
@@ -144,9 +145,10 @@ void pair_tables(const PairTablesParams& p) {
     // Host pairs and sizes are cheap to scan; a bad one would write outside tables.
     for (int64_t q = 0; q < p.n_pairs; ++q) {
       const int64_t a = p.pairs[2 * q], b = p.pairs[2 * q + 1];
-      require_count(a >= 0 && a < p.x.cols && b >= 0 && b < p.y.cols, op,
-                    "pairs must index columns of x and y, got (" + std::to_string(a) + ", " +
-                        std::to_string(b) + ")");
+      if (!(a >= 0 && a < p.x.cols && b >= 0 && b < p.y.cols))
+        require_count(false, op,
+                      "pairs must index columns of x and y, got (" + std::to_string(a) + ", " +
+                          std::to_string(b) + ")");
       require_count(
           p.sizes_x[a] >= 1 && p.sizes_x[a] <= p.ka && p.sizes_y[b] >= 1 && p.sizes_y[b] <= p.kb,
           op, "sizes must be in [1, ka] (x) and [1, kb] (y)");
@@ -300,8 +302,8 @@ int64_t check_space(const KnnSpace& s, const char* op) {
     std::vector<bool> seen(static_cast<size_t>(x.rows), false);
     for (int64_t t = 0; t < m; ++t) {
       const int64_t id = s.rows[t];
-      require_knn(id >= 0 && id < x.rows && !seen[id], op,
-                  "rows must be distinct row ids of x, got " + std::to_string(id));
+      if (!(id >= 0 && id < x.rows && !seen[id]))
+        require_knn(false, op, "rows must be distinct row ids of x, got " + std::to_string(id));
       seen[id] = true;
     }
   }
@@ -356,13 +358,15 @@ int64_t knn_group_count(const KnnGroupCountParams& p) {
   std::vector<int64_t> size;
   for (int64_t t = 0; t < m; ++t) {
     const int64_t g = p.groups[p.space.rows ? p.space.rows[t] : t];
-    require_knn(g >= 0 && g < n, op, "groups must be in [0, n), got " + std::to_string(g));
+    if (!(g >= 0 && g < n))
+      require_knn(false, op, "groups must be in [0, n), got " + std::to_string(g));
     if (g >= int64_t(size.size())) size.resize(g + 1, 0);
     ++size[g];
   }
   for (int64_t g = 0; g < int64_t(size.size()); ++g)
-    require_knn(size[g] != 1, op,
-                "every group of the set needs >= 2 rows (group " + std::to_string(g) + ")");
+    if (size[g] == 1)
+      require_knn(false, op,
+                  "every group of the set needs >= 2 rows (group " + std::to_string(g) + ")");
   return cpu::knn_group_count(p);
 }
 
