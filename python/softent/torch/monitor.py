@@ -470,13 +470,13 @@ def information_plane(
 # ----------------------------------------------------------------------------- helpers
 
 
-def _check_flatten(mode: Any) -> Flatten:
+def _check_flatten(mode: Any, api: str = _API) -> Flatten:
     if callable(mode) or mode in FLATTEN_MODES:
         return mode
-    fail(_API, "flatten", f"one of {list(FLATTEN_MODES)}, a callable or a dict of them", repr(mode))
+    fail(api, "flatten", f"one of {list(FLATTEN_MODES)}, a callable or a dict of them", repr(mode))
 
 
-def _first_tensor(output: Any, name: str) -> torch.Tensor:
+def _first_tensor(output: Any, name: str, api: str = _API) -> torch.Tensor:
     if isinstance(output, torch.Tensor):
         return output.detach()
     if isinstance(output, (tuple, list)):
@@ -484,7 +484,7 @@ def _first_tensor(output: Any, name: str) -> torch.Tensor:
             if isinstance(item, torch.Tensor):
                 return item.detach()
     fail(
-        _API,
+        api,
         f"layer {name!r}",
         "a module returning a tensor (or a tuple/list starting with one; else "
         "pass flatten=callable)",
@@ -511,7 +511,13 @@ def _flatten_rows(out: torch.Tensor, mode: str) -> torch.Tensor:
 
 
 def _broadcast_labels(
-    labels: np.ndarray, out: torch.Tensor, n_rows: int, mode: Any, layer: str, name: str
+    labels: np.ndarray,
+    out: torch.Tensor,
+    n_rows: int,
+    mode: Any,
+    layer: str,
+    name: str,
+    api: str = _API,
 ) -> np.ndarray:
     if labels.ndim == 1 and labels.shape[0] == n_rows:
         return labels
@@ -522,7 +528,7 @@ def _broadcast_labels(
         if labels.size == n_rows:
             return labels.reshape(-1)
     fail(
-        _API,
+        api,
         f"labels[{name!r}]",
         f"[batch={batch}] or [batch, *positions] matching the {n_rows} rows of layer "
         f"{layer!r} (output {tuple(out.shape)}, flatten={mode if isinstance(mode, str) else 'callable'})",

@@ -13,9 +13,8 @@ draws C and the degree-of-synergy atoms against the step.
 
 from __future__ import annotations
 
-import contextlib
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -29,18 +28,6 @@ from ..pid.layer import QUANTISERS, LayerPID, layer_complexity
 from . import monitor as _plumbing
 
 _API = "torch.PIDMonitor"
-
-
-@contextlib.contextmanager
-def _named() -> Iterator[None]:
-    """Errors of the shared hook plumbing, named after this class."""
-    try:
-        yield
-    except (ValueError, TypeError) as exc:
-        text = str(exc)
-        if not text.startswith("softent.torch.LayerMonitor"):
-            raise  # not the plumbing's message (a user's flatten callable, say): as it is
-        raise type(exc)(text.replace("softent.torch.LayerMonitor", f"softent.{_API}", 1)) from None
 
 
 class PIDMonitor(_plumbing.HookedMonitor):
@@ -140,8 +127,7 @@ class PIDMonitor(_plumbing.HookedMonitor):
         check_choice(_API, "out_of_range", out_of_range, quantise.OUT_OF_RANGE)
         check_choice(_API, "measure", measure, tuple(MEASURES))
         self.base = check_base(_API, base)
-        with _named():
-            self._flatten = {n: _plumbing._check_flatten(flatten) for n in targets}
+        self._flatten = {n: _plumbing._check_flatten(flatten, _API) for n in targets}
         self._fixed_labels = None if labels is None or callable(labels) else _as_labels(labels)
         self._labels_fn = labels if callable(labels) else None
         self._options = {
@@ -187,13 +173,13 @@ class PIDMonitor(_plumbing.HookedMonitor):
     def _layer_hook(self, name: str) -> Callable[..., None]:
         def hook(module: Any, args: Any, output: Any) -> None:
             if self._active:
-                with torch.no_grad(), _named():
+                with torch.no_grad():
                     self._collect(name, output)
 
         return hook
 
     def _collect(self, name: str, output: Any) -> None:
-        out = _plumbing._first_tensor(output, name)
+        out = _plumbing._first_tensor(output, name, _API)
         mode = self._flatten[name]
         rows = mode(out) if callable(mode) else _plumbing._flatten_rows(out, mode)
         if not isinstance(rows, torch.Tensor) or rows.ndim != 2:
@@ -206,7 +192,9 @@ class PIDMonitor(_plumbing.HookedMonitor):
         labels = self._pass_labels if self._pass_labels is not None else self._fixed_labels
         if labels is None:
             return  # a pass without labels (a training step between checkpoints): not kept
-        labels = _plumbing._broadcast_labels(labels, out, int(rows.shape[0]), mode, name, "labels")
+        labels = _plumbing._broadcast_labels(
+            labels, out, int(rows.shape[0]), mode, name, "labels", _API
+        )
         cols = self._columns(name, int(rows.shape[1]))
         picked = rows if cols is None else rows[:, cols]
         if picked.dtype in (torch.float16, torch.bfloat16):
