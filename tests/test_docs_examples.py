@@ -222,6 +222,43 @@ def test_the_parser_reads_markers_fences_and_indented_blocks():
     assert len(problems) == 4, problems
 
 
+def test_the_readmes_links_point_at_files_of_the_repository():
+    # the site's own links are checked by `mkdocs build --strict`; the README is not a page
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
+    local = [t for t in targets if "://" not in t]
+    assert local, "the README links to the docs pages"
+    missing = [t for t in local if not (ROOT / t).exists()]
+    assert not missing, missing
+
+
+# A path into the 'shared' folder the project was developed next to (its peers document,
+# its design notes, its tools): the repository must hold every fact its tests, docs and
+# comments rely on (docs/peers.md, docs/design.md).
+OUTSIDE = re.compile(r"(?:\.\./)+shared/|\bshared/(?:PEERS|DESIGN|tools)\b|\bPEERS\.md\b")
+TEXT_SUFFIXES = {".py", ".md", ".toml", ".yml", ".yaml", ".txt", ".cfg", ".json", ".pyi"}
+
+
+def test_no_file_points_outside_the_repository():
+    import subprocess
+
+    try:
+        listed = subprocess.run(
+            ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("not a git checkout (an sdist): nothing to list")
+    offenders = []
+    for rel in listed:
+        path = ROOT / rel
+        if path.suffix not in TEXT_SUFFIXES or not path.is_file():
+            continue
+        for n, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines()):
+            if OUTSIDE.search(line):
+                offenders.append(f"{rel}:{n + 1}: {line.strip()}")
+    assert not offenders, "\n".join(offenders)
+
+
 # ------------------------------------------------------------------ the pages' claims
 
 
