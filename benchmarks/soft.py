@@ -129,7 +129,7 @@ def options(args: argparse.Namespace) -> dict[str, Any]:
 
 def soft_entropy_eps(n_bins: int, dim: int) -> float:
     """soft-entropy 0.1.5's ``find_eps(n_bins, dim)``: the root in [1e-5, 1] of the lower
-    bound Ψ⁻(ε, d) = ln m of KL(vMF(1/ε) ‖ uniform) (see shared/PEERS.md). Used as the
+    bound Ψ⁻(ε, d) = ln m of KL(vMF(1/ε) ‖ uniform) (see docs/peers.md). Used as the
     temperature of every cosine comparison so that both packages compute the same thing."""
     from scipy.optimize import brentq
 

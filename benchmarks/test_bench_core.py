@@ -47,7 +47,7 @@ SIZES = size(
 )
 IDS = [f"N{n}-D{d}-B{b}" for n, d, b in SIZES]
 #: nam-entropy's path needs ~8 * rows * B * D bytes; this caps its chunk (and skips sizes
-#: it cannot do in a bearable time; see shared/PEERS.md: ~60 s at N=100k, D=768, B=100)
+#: it cannot do in a bearable time; see docs/peers.md: ~60 s at N=100k, D=768, B=100)
 NAM_MAX_BYTES = 2 << 30
 NAM_MAX_NBD = 8e9
 

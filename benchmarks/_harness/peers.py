@@ -1,4 +1,4 @@
-"""Importing the optional peer packages (shared/PEERS.md): never at import time of the
+"""Importing the optional peer packages (docs/peers.md): never at import time of the
 benchmarks, always with their import-time warnings silenced, and probed without
 importing them, here or in another interpreter (``--python``). Install them apart from
 softent's environment; every benchmark runs without them and marks their rows."""

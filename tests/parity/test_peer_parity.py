@@ -1,6 +1,6 @@
 """Parity with the peer packages on the same centres and temperature.
 
-Pinned values (no peer needed): soft-entropy 0.1.5's reference values from shared/PEERS.md
+Pinned values (no peer needed): soft-entropy 0.1.5's reference values from docs/peers.md
 (its NumPy backend, defaults, seed 0) and nam-entropy 0.2.0's outputs produced by
 tests/parity/data/pin_nam_entropy.py. When a peer is importable the same comparisons also run
 live against it.
@@ -31,7 +31,7 @@ def soft_entropy_dataset() -> tuple[np.ndarray, np.ndarray]:
     return centres[labels] + rs.normal(0, 1, (1000, 16)), labels
 
 
-# soft-entropy 0.1.5, numpy backend, seed 0 (shared/PEERS.md): eps, H and I in nats
+# soft-entropy 0.1.5, numpy backend, seed 0 (docs/peers.md): eps, H and I in nats
 SOFT_ENTROPY = {
     10: (0.08413518156288391, 1.949151124152839, 0.7792344268408974),
     100: (0.046182537243135514, 2.8088776214698927, 1.3716024863444687),

@@ -77,7 +77,7 @@ def test_bessel_is_finite_where_scipy_underflows_and_keeps_the_recurrence(nu, x)
 
 
 def test_bound_reproduces_soft_entropy():
-    # soft-entropy 0.1.5 find_eps(m, d) values (shared/PEERS.md)
+    # soft-entropy 0.1.5 find_eps(m, d) values (docs/peers.md)
     assert calibrate_temperature(16, 10, "vmf_bound") == pytest.approx(
         0.08413518156288391, rel=1e-9
     )
