@@ -88,6 +88,14 @@ class LabelHistograms:
             counts[:used] = self.counts[:used]
         self.hist, self.counts = hist, counts
 
+    def slot_state(self, rows: slice = slice(None)) -> tuple[Any, np.ndarray]:
+        """(hist[rows, :size] [*, K, B], a view on the state's device, counts [K]) in slot
+        order (order of arrival): for sums over labels, which need no sorting or copy."""
+        k = self.vocab.size
+        if k == 0:
+            return None, np.zeros(0, np.int64)
+        return self.hist[rows, :k], self.counts[:k]
+
     def sorted_state(self, rows: slice = slice(None)) -> tuple[np.ndarray, Any, np.ndarray]:
         """(values [K] sorted, hist[rows] [*, K, B] in that order (on the state's device),
         counts [K]). ``rows``: the state rows wanted (default all, replicates included)."""
@@ -113,4 +121,7 @@ class AccumulatorFields:
     _bootstrap: int
     _bootstrap_seed: int
     _seeds: frozenset[int]
+    _permutations: int
+    _permutation_seed: int
+    _perm_sets: dict[str, LabelHistograms]  # per set: [R * n_int, K, B] permuted sums
     _lock: Any  # threading.RLock held by every method that writes the state
