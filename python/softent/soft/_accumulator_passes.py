@@ -220,3 +220,37 @@ def permutation_pass(
     total = hist[0:1] if n_int == 1 else hist[1 : 1 + n_int]
     labels = hist[base:].reshape(1 + r, n_int, k_tot, bins.n_bins)
     return total, labels[0], labels[1:].reshape(r * n_int, k_tot, bins.n_bins)
+
+
+#: rows per kernel call of :func:`row_weights` (its output is (1 + R) x (1 + rows) floats)
+_WEIGHT_CHUNK = 8192
+
+
+def row_weights(
+    api: str, n: int, replicates: int, seed: int, row_offset: int, threads: int
+) -> np.ndarray:
+    """[R, N] float64: the Poisson(1) bootstrap weight of each of N rows at stream positions
+    ``row_offset + i`` in each replicate: exactly the weights the soft kernel gives those
+    rows (the same counter-based draw, cpp/include/softent/math/bootstrap.h), read off a
+    kernel pass over a one-bin problem whose every row has mass 1 in a slot of its own."""
+    from .bins import Bins
+
+    one = Bins(np.ones((1, 1)), "dot", 1.0)
+    out = np.empty((replicates, n))
+    for a in range(0, n, _WEIGHT_CHUNK):
+        m = min(_WEIGHT_CHUNK, n - a)
+        slots = np.arange(1, m + 1, dtype=np.int32)[None, :]
+        hist = np.zeros(((1 + replicates) * (1 + m), 1))
+        accumulate(
+            api,
+            np.ones((m, 1)),
+            one,
+            slots,
+            hist,
+            num_threads=threads,
+            replicates=replicates,
+            replicate_seed=seed,
+            row_offset=row_offset + a,
+        )
+        out[:, a : a + m] = hist.reshape(1 + replicates, 1 + m)[1:, 1:]
+    return out

@@ -25,6 +25,7 @@ from .measures import (
     MEASURE_KEYS,
     STACKED_KEYS,
     replicate_set_measures,
+    stacked_from_parts,
     stacked_measures,
 )
 
@@ -187,7 +188,7 @@ class AccumulatorResults(AccumulatorFields):
     def counts(self, label_set: str | None = None) -> np.ndarray:
         """[K] N_k, the rows of each label value (order of :meth:`label_values`)."""
         s = self._sets[self._resolve_set(label_set, f"{API}.counts")]
-        return s.sorted_state()[2].copy()
+        return s.sorted_counts().copy()
 
     def information(
         self,
@@ -302,6 +303,8 @@ class AccumulatorResults(AccumulatorFields):
     ) -> list[list[dict[str, float | None]]]:
         r, n_int, n_bins = self._bootstrap, self._n_internal, self._bins.n_bins
         s = self._sets[name]
+        if s.sparse and s.size and "disentanglement" not in keys:
+            return self._sparse_replicate_measures(s, keys, base, weighting)
         hist, counts = s.slot_state()
         if hist is None:
             nan = dict.fromkeys(keys, math.nan)
@@ -345,6 +348,33 @@ class AccumulatorResults(AccumulatorFields):
             for l in range(n_int):
                 out[i][l] = {key: out[i][l][key] for key in keys}
         return out
+
+    def _sparse_replicate_measures(
+        self, s: Any, keys: tuple[str, ...], base: float, weighting: str
+    ) -> list[list[dict[str, float | None]]]:
+        """Replicate measures of a set whose labels have one row each: replicate r of label
+        k is w_rk times its point row, so H(Z|L=k) is the point's and H(Z) of the
+        replicate is the entropy of Σ_k w_rk p_k (a [R, K] x [K, B] product)."""
+        r, n_int, n_bins = self._bootstrap, self._n_internal, self._bins.n_bins
+        k = s.size
+        point = to_host_rows(s.hist[:, :k])  # [n_int, K, B]
+        w = to_host_rows(s.weights[:, :k])  # [R, K]
+        cols = []
+        for l in range(n_int):
+            h_z = np.asarray(entropy_of_masses(w @ point[l], validate=False))
+            cols.append(
+                stacked_from_parts(
+                    h_z,
+                    w * point[l].sum(axis=1),  # Σ_b q = 1: the replicate's weighted counts
+                    row_entropies(point[l]),
+                    n_bins,
+                    base=base,
+                    weighting=weighting,  # type: ignore[arg-type]
+                )
+            )
+        return [
+            [{key: float(cols[l][key][i]) for key in keys} for l in range(n_int)] for i in range(r)
+        ]
 
     def permutation_test(
         self,

@@ -71,6 +71,7 @@ from ._accumulator_passes import (
     permutation_pass,
     permuted_codes,
     plain_pass,
+    row_weights,
 )
 from ._accumulator_reduce import AccumulatorReduction
 from ._accumulator_results import AccumulatorResults
@@ -80,6 +81,15 @@ from ._kernel import finite_rows
 from .bins import Bins, Seed
 
 __all__ = ["DEFAULT_LABEL_SET", "Accumulator"]
+
+
+def _reoffset(sets: list[EncodedSet]) -> tuple[list[EncodedSet], int]:
+    """``sets`` laid out one after another from histogram row 0: (sets, total rows)."""
+    out, k = [], 0
+    for e in sets:
+        out.append(e._replace(offset=k))
+        k += len(e.values)
+    return out, k
 
 
 class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReduction):
@@ -419,8 +429,28 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
                 )
                 for e in encoded
             ]
+        # Bootstrap: a set whose label values are new and one row each (per-sample ids)
+        # keeps its replicates as the rows' weights (_accumulator_store); the others are
+        # summed densely in the replicated pass.
+        single: list[EncodedSet] = []
+        if self._bootstrap and permuted is None:
+            dense: list[EncodedSet] = []
+            for e in encoded:
+                s = self._sets.get(e.name)
+                ok = s.can_add_single(e.values, e.counts) if s is not None else e.counts.max() == 1
+                (single if ok else dense).append(e)
+            if single:
+                encoded, k_tot = _reoffset(dense)
         try:
-            perm = None
+            perm = single_local = None
+            if single:
+                single, k_single = _reoffset(single)
+                _, single_local = plain_pass(
+                    api, rows, n, self._bins, self._threads, single, k_single
+                )
+                w = row_weights(
+                    api, n, self._bootstrap, self._bootstrap_seed, self._n_rows, self._threads
+                )
             if permuted is not None:
                 total, local, perm = permutation_pass(
                     api, rows, n, self._bins, self._threads, encoded, k_tot, permuted
@@ -461,6 +491,8 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
             total = to_device(total, self._device)
             local = to_device(local, self._device)
             perm = None if perm is None else to_device(perm, self._device)
+            if single_local is not None:
+                single_local = to_device(single_local, self._device)
         self._total += total
         for name in named:
             self._set(name, api)
@@ -471,6 +503,17 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
             if perm is not None:
                 self._perm_sets.setdefault(e.name, LabelHistograms(e.name)).add(
                     e.values, perm[:, e.offset : e.offset + len(e.values)], e.counts, self._device
+                )
+        if single:
+            for e in single:
+                row_of = np.empty(len(e.values), np.int64)  # the one row of each label code
+                labelled = np.flatnonzero(e.codes >= 0)
+                row_of[e.codes[labelled]] = labelled
+                self._sets[e.name].add_single(
+                    e.values,
+                    single_local[:, e.offset : e.offset + len(e.values)],
+                    to_device(np.ascontiguousarray(w[:, row_of]), self._device),
+                    self._device,
                 )
         self._n_rows += n
         self._n_dropped += n_dropped

@@ -479,14 +479,11 @@ def stacked_measures(
         :func:`replicate_set_measures` per replicate (up to float64 rounding).
     """
     b = check_base(_api, base)
-    scale = 1.0 if b == math.e else 1.0 / math.log(b)
     per = np.asarray(per_label, dtype=np.float64)
     if per.ndim != 3:
         fail(_api, "per_label", "a 3-D array [R, K, B]", f"shape {per.shape}")
     r, k, n_bins = per.shape
     cnt = per.sum(axis=2) if counts is None else np.broadcast_to(np.asarray(counts, float), (r, k))
-    present = cnt > 0
-    n_lab = cnt.sum(axis=1)
     h_z = np.asarray(entropy_of_masses(per.sum(axis=1), validate=False))
     rows = np.zeros((r, k))
     todo = np.arange(k)
@@ -498,6 +495,27 @@ def stacked_measures(
     if todo.size:
         sub = per if todo.size == k else per[:, todo]
         rows[:, todo] = row_entropies(sub.reshape(-1, n_bins)).reshape(r, todo.size)
+    return stacked_from_parts(h_z, cnt, rows, n_bins, base=b, weighting=weighting)
+
+
+def stacked_from_parts(
+    h_z: np.ndarray,
+    counts: np.ndarray,
+    label_entropies: np.ndarray,
+    n_bins: int,
+    *,
+    base: float = math.e,
+    weighting: Weighting = "weighted",
+) -> dict[str, np.ndarray]:
+    """:func:`stacked_measures` from its parts: H(Z) [R] (nats) of each replicate's
+    labelled rows, the label counts [R, K] (0: absent from that replicate) and H(Z|L=k)
+    [R, K] or [K] (nats)."""
+    scale = 1.0 if base == math.e else 1.0 / math.log(base)
+    cnt = np.asarray(counts, dtype=np.float64)
+    r, k = cnt.shape
+    rows = np.broadcast_to(np.asarray(label_entropies, dtype=np.float64), (r, k))
+    present = cnt > 0
+    n_lab = cnt.sum(axis=1)
     if weighting == "weighted":
         w = np.divide(cnt, n_lab[:, None], out=np.zeros((r, k)), where=n_lab[:, None] > 0)
     else:
