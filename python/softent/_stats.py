@@ -122,11 +122,6 @@ class NullSummary:
     null: np.ndarray
 
     @property
-    def n_permutations(self) -> int:
-        """R, the permutations of the null."""
-        return int(np.asarray(self.null).size)
-
-    @property
     def pvalue(self) -> float:
         """:func:`permutation_pvalue`: (1 + #{null >= statistic}) / (1 + R)."""
         return permutation_pvalue(float(self.statistic), self.null)
@@ -185,6 +180,11 @@ class PermutationResult(NullSummary):
     @property
     def units(self) -> str:
         return units_name(self.base)
+
+    @property
+    def n_permutations(self) -> int:
+        """R, the permutations of the null."""
+        return int(np.asarray(self.null).size)
 
     def __repr__(self) -> str:
         return (
