@@ -208,13 +208,20 @@ def permutation_pass(
     )
     slot_rows: list[np.ndarray] = []
     if n_int > 1:
-        slot_rows.append(np.tile(np.arange(1, n_int + 1, dtype=np.int32), n))
+        slot_rows.append(np.tile(np.arange(1, n_int + 1, dtype=np.int32), n)[None])
     for s, perm in zip(encoded, permuted, strict=True):
-        slot_rows.append(histogram_slots(s.codes, base + s.offset, k_tot, n_int))
+        slot_rows.append(histogram_slots(s.codes, base + s.offset, k_tot, n_int)[None])
+        if n_int == 1:  # all R rows of slots at once: row j of code c -> first_j + c
+            first = base + (1 + np.arange(r, dtype=np.int32)) * block + s.offset
+            perm_slots = perm + first[:, None]
+            if bool((s.codes < 0).any()):
+                perm_slots[:, s.codes < 0] = -1
+            slot_rows.append(perm_slots)
+            continue
         for j in range(r):
             first = base + (1 + j) * block + s.offset
-            slot_rows.append(histogram_slots(perm[j], first, k_tot, n_int))
-    slots = np.stack(slot_rows) if slot_rows else None
+            slot_rows.append(histogram_slots(perm[j], first, k_tot, n_int)[None])
+    slots = np.concatenate(slot_rows) if slot_rows else None
     hist = new_hist(rows, n_hist, bins.n_bins)
     accumulate(api, rows, bins, slots, hist, num_threads=threads)
     total = hist[0:1] if n_int == 1 else hist[1 : 1 + n_int]
