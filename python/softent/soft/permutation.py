@@ -25,6 +25,7 @@ from .._checks import (
     fail,
 )
 from .._interop import as_float_rows
+from .._labels import encode_labels
 from .._stats import PermutationResult
 from ._kernel import finite_rows
 from .accumulator import Accumulator
@@ -91,6 +92,7 @@ def permutation_test(
     bad = np.flatnonzero(~np.asarray(finite_rows(rows)))
     if bad.size:
         fail(_API, "z", "finite (no NaN/Inf)", f"NaN/Inf in row {int(bad[0])}")
+    encode_labels(labels, n, _API, "labels")  # named here: shape, dtype, not all masked
     bins = make_bins(
         _API,
         rows,
@@ -108,14 +110,5 @@ def permutation_test(
         permutations=r,
         permutation_seed=perm_seed,
     )
-    try:
-        acc.update(rows, {"labels": labels})
-    except (TypeError, ValueError) as e:  # name this function and its argument
-        raise type(e)(
-            str(e)
-            .replace("softent.Accumulator.update:", f"softent.{_API}:")
-            .replace("labels['labels']", "labels")
-        ) from None
-    if int(acc.counts("labels").sum()) == 0:
-        fail(_API, "labels", "not all masked", f"{n} masked rows")
+    acc.update(rows, {"labels": labels})
     return acc.permutation_test("labels", base=b, weighting=w)  # type: ignore[arg-type]
