@@ -423,7 +423,7 @@ def replicate_set_measures(
     """:func:`label_set_measures` of one bootstrap replicate, where a label set with few
     labelled rows may have drawn weight 0 for every one of them: its measures are then
     undefined in that replicate (NaN, left out of the intervals by
-    :func:`softent._stats.percentile_interval`), not an error about ``counts``."""
+    :func:`softent._stats.bootstrap_interval`), not an error about ``counts``."""
     per = np.asarray(per_label, dtype=np.float64)
     cnt = per.sum(axis=1) if counts is None else np.asarray(counts, dtype=np.float64)
     if not bool((cnt > 0).any()):

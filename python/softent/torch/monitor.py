@@ -119,7 +119,7 @@ class LayerMonitor(HookedMonitor):
             use; 1 in a process forked after softent was imported.
         bootstrap: R > 0 keeps R Poisson-bootstrap replicates in every layer's accumulator
             (:class:`softent.Accumulator` ``bootstrap``; (1 + R) times the memory) and adds
-            ``<column>_lo`` / ``<column>_hi`` percentile intervals to each recorded row.
+            ``<column>_lo`` / ``<column>_hi`` basic (bias-corrected) intervals to each recorded row.
             Rows of one forward pass share their weights across layers when each layer
             gives the same rows (one stream position per row).
         bootstrap_seed: seed of the weights; with ``record(all_reduce=True)`` give each rank
