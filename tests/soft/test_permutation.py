@@ -217,3 +217,11 @@ def test_bad_arguments_are_refused_naming_them():
         softent.report(z, permutations=5)
     with pytest.raises(ValueError, match=r"Accumulator: permutations must be an int >= 0"):
         softent.Accumulator(centres, temperature=T, permutations=-1)
+    # sizes that could not fit are refused before anything is allocated, saying how much
+    with pytest.raises(ValueError, match=api + "n_permutations must be small enough to fit"):
+        softent.permutation_test(z, labels, n_permutations=2**30, centres=centres)
+    with pytest.raises(ValueError, match=r"Accumulator: permutations must be small enough"):
+        softent.Accumulator(centres, temperature=T, permutations=2**30)
+    ids = softent.Accumulator(centres, temperature=T, permutations=2**21)
+    with pytest.raises(ValueError, match=r"Accumulator\.update: permutations must be small"):
+        ids.update(np.repeat(z, 100, axis=0), np.arange(5000))

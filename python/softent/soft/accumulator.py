@@ -40,7 +40,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .. import _progress
-from .._checks import check_bootstrap, check_threads, fail
+from .._checks import check_bootstrap, check_fits, check_threads, fail
 from .._interop import (
     as_float_rows,
     clone,
@@ -423,6 +423,7 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
 
         permuted = None
         if self._permutations:  # drawn before the pass: the state is untouched on failure
+            self._check_permutations_fit(encoded, math.prod(internal), api)
             permuted = [
                 permuted_codes(
                     e.codes, self._permutations, self._permutation_seed, self._n_rows, e.name
@@ -520,6 +521,22 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
         if self._bootstrap:
             self._seeds |= {self._bootstrap_seed}
         return self
+
+    def _check_permutations_fit(self, encoded: list[EncodedSet], n_int: int, api: str) -> None:
+        """Refuse up front a batch after which the permuted histograms (R x n_int x K x B
+        float64 per label set, growing by doubling) could not fit in memory."""
+        r, b = self._permutations, self._bins.n_bins
+        labels = 0
+        for e in encoded:
+            s = self._perm_sets.get(e.name)
+            labels += 2 * ((0 if s is None else s.size) + len(e.values))  # room to double
+        check_fits(
+            api,
+            "permutations",
+            f"{r} (R x {n_int} internal x up to {labels} label slots x {b} bins of float64 "
+            "permuted histograms)",
+            r * n_int * labels * b * 8,
+        )
 
     def update_from(
         self,

@@ -18,6 +18,7 @@ import numpy as np
 from .._checks import (
     Weighting,
     check_base,
+    check_fits,
     check_int,
     check_seed,
     check_threads,
@@ -92,7 +93,7 @@ def permutation_test(
     bad = np.flatnonzero(~np.asarray(finite_rows(rows)))
     if bad.size:
         fail(_API, "z", "finite (no NaN/Inf)", f"NaN/Inf in row {int(bad[0])}")
-    encode_labels(labels, n, _API, "labels")  # named here: shape, dtype, not all masked
+    codes = encode_labels(labels, n, _API, "labels")  # named here: shape, dtype, not all masked
     bins = make_bins(
         _API,
         rows,
@@ -102,6 +103,13 @@ def permutation_test(
         metric=metric,
         temperature=temperature,
         seed=centres_seed,
+    )
+    check_fits(
+        _API,
+        "n_permutations",
+        f"{r} ({r} x {n} int32 label slots and {r} x {codes.n_labels} x {bins.n_bins} float64 "
+        "permuted histograms, twice over while they are summed)",
+        r * n * 4 + 2 * (1 + r) * codes.n_labels * bins.n_bins * 8,
     )
     acc = Accumulator(
         bins,
