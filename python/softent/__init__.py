@@ -11,6 +11,7 @@ from __future__ import annotations
 import scipy_openblas32 as _scipy_openblas32  # noqa: F401  (import order matters)
 
 from ._core import build_info as _build_info
+from ._stats import PermutationResult
 from ._version import __version__ as __version__
 from .soft import (
     Accumulator,
@@ -31,6 +32,7 @@ from .soft import (
     mutual_information,
     normalised_mi,
     optimality,
+    permutation_test,
     regularity,
     report,
     soft_histogram,
@@ -51,6 +53,7 @@ __all__ = [
     "Accumulator",
     "Bins",
     "Information",
+    "PermutationResult",
     "Report",
     "SoftHistogram",
     "all_measures",
@@ -67,6 +70,7 @@ __all__ = [
     "mutual_information",
     "normalised_mi",
     "optimality",
+    "permutation_test",
     "regularity",
     "report",
     "soft_histogram",

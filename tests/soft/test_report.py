@@ -297,6 +297,7 @@ def test_intervals_are_percentiles_of_the_replicates(data):
         confidence=0.8,
         input_set="noise",
         output_set="cls",
+        interval="percentile",
     )
     # independently: the kernel's resampling weights (tests/reference/bootstrap.py re-implements the
     # counter-based draw), weighted soft histograms from the definition, np.percentile
@@ -369,9 +370,18 @@ def test_a_bootstrapped_accumulator_reports_the_intervals_of_the_array(data):
     assert (
         s.to_dict()["bootstrap"]
         == a.to_dict()["bootstrap"]
-        == {"n_resamples": 30, "confidence": 0.9, "seed": 6, "method": "poisson"}
+        == {
+            "n_resamples": 30,
+            "confidence": 0.9,
+            "seed": 6,
+            "method": "poisson",
+            "interval": "basic",
+        }
     )
-    assert "90% percentile intervals over 30 Poisson bootstrap resamples" in s.format_table()
+    assert (
+        "90% basic (bias-corrected) intervals over 30 Poisson bootstrap resamples"
+        in s.format_table()
+    )
     # bootstrap = R and the accumulator's own seed are accepted too
     _assert_rows_equal(
         softent.report(acc, "cls", bootstrap=30, bootstrap_seed=6).rows,
@@ -504,7 +514,13 @@ def test_bootstrap_is_reproducible_and_reported(data):
             )  # the point estimate is not resampled
     assert a.rows[0]["entropy_ci"] != pytest.approx(c.rows[0]["entropy_ci"], rel=1e-6)
     d = a.to_dict()
-    assert d["bootstrap"] == {"n_resamples": 25, "confidence": 0.95, "seed": 1, "method": "poisson"}
+    assert d["bootstrap"] == {
+        "n_resamples": 25,
+        "confidence": 0.95,
+        "seed": 1,
+        "method": "poisson",
+        "interval": "basic",
+    }
     json.dumps(d, allow_nan=False)
     assert all(f"{k}_ci" in row for row in a.rows for k in KEYS)
     assert "n_rows_ci" not in a.rows[0]
@@ -515,7 +531,10 @@ def test_bootstrap_is_reproducible_and_reported(data):
     lines = a.format_table().splitlines()
     first = next(i for i, line in enumerate(lines) if line.startswith("cls"))
     assert lines[first + 1].strip().startswith("[")  # intervals on the line below the values
-    assert "95% percentile intervals over 25 Poisson bootstrap resamples" in a.format_table()
+    assert (
+        "95% basic (bias-corrected) intervals over 25 Poisson bootstrap resamples"
+        in a.format_table()
+    )
 
 
 def _has_pandas() -> bool:

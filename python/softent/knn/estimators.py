@@ -31,6 +31,7 @@ from scipy.special import digamma, gammaln
 from .._checks import check_base, check_choice, check_int, check_seed, fail
 from .._interop import is_torch, scalar_like, to_numpy
 from .._labels import encode_labels
+from .._stats import NullSummary, permutation_pvalue
 from . import _inputs
 from ._kernel import group_count, knn, radius_count, sorted_1d
 
@@ -593,14 +594,17 @@ def information(
 
 # ----------------------------------------------------------------------------- permutation test
 @dataclass(frozen=True, repr=False)
-class PermutationTest:
+class PermutationTest(NullSummary):
     """A shuffle test of I(X; Y) = 0, in units of ``base``.
 
     ``estimate``: the kNN estimate on the data (float); ``null`` [n_permutations] float64:
     the estimates with y's rows shuffled (X and Y independent by construction, the rest of
     the data unchanged); ``p_value`` = (1 + #{null >= estimate}) / (1 + n_permutations)
     (Phipson & Smyth 2010, Stat. Appl. Genet. Mol. Biol. 9(1): never 0); ``estimator``,
-    ``k``, ``metric``, ``n_permutations``, ``seed``, ``base``.
+    ``k``, ``metric``, ``n_permutations``, ``seed``, ``base``. Also, as every permutation
+    result (:class:`softent.PermutationResult`): ``statistic`` (= estimate), ``pvalue``
+    (= p_value), ``null_mean``, ``null_std``, ``null_quantiles`` and ``corrected`` =
+    estimate - null_mean, the bias-corrected estimate.
     """
 
     estimate: float
@@ -612,6 +616,11 @@ class PermutationTest:
     n_permutations: int
     seed: int
     base: float
+
+    @property
+    def statistic(self) -> float:  # type: ignore[override]
+        """The estimate on the data (the shared name of :class:`softent.PermutationResult`)."""
+        return self.estimate
 
     def __repr__(self) -> str:
         return (
@@ -695,7 +704,7 @@ def permutation_test(
             return arr[order]
 
     null = np.array([one(shuffled(rng.permutation(n))) for _ in range(n_perm)])
-    p = (1 + int((null >= estimate).sum())) / (1 + n_perm)
+    p = permutation_pvalue(estimate, null)
     return PermutationTest(
         estimate=float(estimate),
         null=null,

@@ -1,6 +1,7 @@
 """The soft-bin estimator family (Conklin 2025, §5.4): fused soft histograms of [N, D]
 activations against B bin centres, and what is computed from them — H(Z), H(Z|L),
-I(Z;L), the measures, the report and the streaming :class:`Accumulator`.
+I(Z;L), the measures, the report, the permutation test and the streaming
+:class:`Accumulator`.
 
 ``softent.entropy`` & co. at the top level are these functions: the documented default
 estimator.
@@ -24,6 +25,7 @@ from .measures import (
     regularity,
     variation,
 )
+from .permutation import permutation_test
 from .report import Report, report
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "mutual_information",
     "normalised_mi",
     "optimality",
+    "permutation_test",
     "regularity",
     "report",
     "soft_histogram",

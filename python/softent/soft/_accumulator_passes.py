@@ -8,6 +8,7 @@ histogram rows are laid out one after another (``offset``), by
 
 from __future__ import annotations
 
+import zlib
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -22,7 +23,9 @@ from .bins import Bins
 _MAX_ROWS = 2**31
 
 
-def check_replicates_fit(api: str, replicates: int, n_bins: int, hist_rows: int = 1) -> None:
+def check_replicates_fit(
+    api: str, replicates: int, n_bins: int, hist_rows: int = 1, arg: str = "bootstrap"
+) -> None:
     """Refuse up front (naming ``bootstrap``, saying how much it would need) R bootstrap
     replicates whose histograms could not fit in memory: the state keeps (1 + R) copies of
     each [hist_rows, B] float64 histogram and a batch's kernel pass makes as many again."""
@@ -31,7 +34,7 @@ def check_replicates_fit(api: str, replicates: int, n_bins: int, hist_rows: int 
     one = (1 + replicates) * hist_rows * n_bins * 8
     check_fits(
         api,
-        "bootstrap",
+        arg,
         f"{replicates} ((1 + R) x {hist_rows} x {n_bins} float64 histograms = "
         f"{one / 2**30:.2f} GiB, kept and made again by each update)",
         2 * one,
@@ -39,7 +42,7 @@ def check_replicates_fit(api: str, replicates: int, n_bins: int, hist_rows: int 
     if (1 + replicates) * hist_rows >= _MAX_ROWS:
         fail(
             api,
-            "bootstrap",
+            arg,
             f"< {_MAX_ROWS // hist_rows - 1} (the kernels index (1 + R) x {hist_rows} "
             "histogram rows with int32)",
             replicates,
@@ -138,3 +141,123 @@ def bootstrap_pass(
     blocks = swap_leading_axes(hist.reshape(n_int, 1 + r, n_hist, b))
     blocks = blocks.reshape((1 + r) * n_int, n_hist, b)
     return blocks[:, 0], blocks[:, 1:]
+
+
+def permuted_codes(
+    codes: np.ndarray, permutations: int, seed: int, row_offset: int, name: str
+) -> Any:
+    """[R, N] int32: R uniform random permutations of the labelled entries of ``codes`` [N]
+    (codes >= 0) among the labelled rows; masked rows (-1) stay masked, so every
+    permutation keeps the set's rows, its label counts and H(Z) of its rows.
+
+    The draw depends only on (seed, row_offset, the set's name): a batch at stream position
+    ``row_offset`` is permuted within itself (the streaming rule of
+    :class:`softent.Accumulator`), and the batch functions (one update at offset 0) permute
+    all rows."""
+    rng = np.random.default_rng([seed, row_offset, zlib.crc32(name.encode("utf-8"))])
+    c = np.asarray(codes, dtype=np.int32)
+    labelled = np.flatnonzero(c >= 0)
+    out = np.broadcast_to(c, (permutations, c.shape[0])).copy()
+    if labelled.size == c.shape[0]:
+        rng.permuted(out, axis=1, out=out)
+    else:
+        sub = np.ascontiguousarray(out[:, labelled])
+        rng.permuted(sub, axis=1, out=sub)
+        out[:, labelled] = sub
+    return out
+
+
+def permutation_pass(
+    api: str,
+    rows: Any,
+    n: int,
+    bins: Bins,
+    threads: int,
+    encoded: list[EncodedSet],
+    k_tot: int,
+    permuted: list[np.ndarray],
+) -> tuple[Any, Any, Any]:
+    """One kernel pass over the flattened rows [N * n_int, D] of a batch that fills the
+    plain histograms and R permuted copies of every label set at once: (totals
+    [n_int, B], label histograms [n_int, k_tot, B], permuted label histograms
+    [R * n_int, k_tot, B] in row order r * n_int + l), on rows' device.
+
+    ``permuted[j]`` [R, N]: the codes of ``encoded[j]`` under each permutation
+    (:func:`permuted_codes`). Each permutation is one more label set of the pass: a row's
+    scores and softmax are computed once and its masses added into 1 + R slots per set.
+    A sample's internal indices share its label, so they share its permuted label too."""
+    n_int = rows.shape[0] // n
+    r = int(permuted[0].shape[0]) if permuted else 0
+    base = 1 if n_int == 1 else 1 + n_int
+    block = n_int * k_tot  # label rows of the point estimate, then of each permutation
+    n_hist = base + (1 + r) * block
+    if n_hist >= _MAX_ROWS:
+        fail(
+            api,
+            "permutations",
+            f"fewer than {_MAX_ROWS} (permutation x internal x label) histogram rows per batch",
+            n_hist,
+        )
+    n_slot_rows = (n_int > 1) + len(encoded) * (1 + r)
+    check_fits(
+        api,
+        "permutations",
+        f"{r} ({n_slot_rows} label rows of {n * n_int} int32 slots and {n_hist} x "
+        f"{bins.n_bins} float64 histograms for this batch)",
+        n_slot_rows * n * n_int * 4 + n_hist * bins.n_bins * 8,
+    )
+    slot_rows: list[np.ndarray] = []
+    if n_int > 1:
+        slot_rows.append(np.tile(np.arange(1, n_int + 1, dtype=np.int32), n)[None])
+    for s, perm in zip(encoded, permuted, strict=True):
+        slot_rows.append(histogram_slots(s.codes, base + s.offset, k_tot, n_int)[None])
+        if n_int == 1:  # all R rows of slots at once: row j of code c -> first_j + c
+            first = base + (1 + np.arange(r, dtype=np.int32)) * block + s.offset
+            perm_slots = perm + first[:, None]
+            if bool((s.codes < 0).any()):
+                perm_slots[:, s.codes < 0] = -1
+            slot_rows.append(perm_slots)
+            continue
+        for j in range(r):
+            first = base + (1 + j) * block + s.offset
+            slot_rows.append(histogram_slots(perm[j], first, k_tot, n_int)[None])
+    slots = np.concatenate(slot_rows) if slot_rows else None
+    hist = new_hist(rows, n_hist, bins.n_bins)
+    accumulate(api, rows, bins, slots, hist, num_threads=threads)
+    total = hist[0:1] if n_int == 1 else hist[1 : 1 + n_int]
+    labels = hist[base:].reshape(1 + r, n_int, k_tot, bins.n_bins)
+    return total, labels[0], labels[1:].reshape(r * n_int, k_tot, bins.n_bins)
+
+
+#: rows per kernel call of :func:`row_weights` (its output is (1 + R) x (1 + rows) floats)
+_WEIGHT_CHUNK = 8192
+
+
+def row_weights(
+    api: str, n: int, replicates: int, seed: int, row_offset: int, threads: int
+) -> np.ndarray:
+    """[R, N] float64: the Poisson(1) bootstrap weight of each of N rows at stream positions
+    ``row_offset + i`` in each replicate: exactly the weights the soft kernel gives those
+    rows (the same counter-based draw, cpp/include/softent/math/bootstrap.h), read off a
+    kernel pass over a one-bin problem whose every row has mass 1 in a slot of its own."""
+    from .bins import Bins
+
+    one = Bins(np.ones((1, 1)), "dot", 1.0)
+    out = np.empty((replicates, n))
+    for a in range(0, n, _WEIGHT_CHUNK):
+        m = min(_WEIGHT_CHUNK, n - a)
+        slots = np.arange(1, m + 1, dtype=np.int32)[None, :]
+        hist = np.zeros(((1 + replicates) * (1 + m), 1))
+        accumulate(
+            api,
+            np.ones((m, 1)),
+            one,
+            slots,
+            hist,
+            num_threads=threads,
+            replicates=replicates,
+            replicate_seed=seed,
+            row_offset=row_offset + a,
+        )
+        out[:, a : a + m] = hist.reshape(1 + replicates, 1 + m)[1:, 1:]
+    return out

@@ -16,6 +16,7 @@ from .._interop import add_columns, device_of, to_device
 from .._labels import union_vocabularies
 from .._mergeable import SumLayout
 from ._accumulator_args import describe_bins
+from ._accumulator_state import refuse_permutations
 from ._accumulator_store import AccumulatorFields, LabelHistograms
 
 
@@ -25,6 +26,7 @@ class AccumulatorReduction(AccumulatorFields):
     def reduce_meta(self) -> dict[str, Any]:
         """What every rank sends (plain data): the bins' fingerprint and description, the
         internal shape, {set: (kind, sorted values)}, R and the bootstrap seeds held."""
+        refuse_permutations(self, "Accumulator.all_reduce")
         return {
             "fingerprint": self._fingerprint,
             "bins": describe_bins(self._bins),

@@ -15,11 +15,30 @@ from typing import Any
 import numpy as np
 
 from .._checks import Weighting, check_base, check_weighting, fail
-from .._interop import to_host
+from .._interop import to_host, to_host_rows
+from .._stats import PermutationResult
+from ..discrete import entropy_of_masses
 from ._accumulator_args import API
 from ._accumulator_store import AccumulatorFields
-from .histogram import SoftHistogram
-from .measures import measures_from_masses, replicate_set_measures
+from .histogram import SoftHistogram, row_entropies
+from .measures import (
+    MEASURE_KEYS,
+    STACKED_KEYS,
+    replicate_set_measures,
+    stacked_from_parts,
+    stacked_measures,
+)
+
+
+def _measure_keys(measures: Any, api: str) -> tuple[str, ...]:
+    """The measure keys asked for (default: all of :data:`MEASURE_KEYS`), checked."""
+    if measures is None:
+        return MEASURE_KEYS
+    keys = (measures,) if isinstance(measures, str) else tuple(measures)
+    bad = [k for k in keys if k not in MEASURE_KEYS]
+    if bad or not keys:
+        fail(api, "measures", f"None or keys among {list(MEASURE_KEYS)}", repr(measures))
+    return keys
 
 
 class AccumulatorResults(AccumulatorFields):
@@ -169,7 +188,7 @@ class AccumulatorResults(AccumulatorFields):
     def counts(self, label_set: str | None = None) -> np.ndarray:
         """[K] N_k, the rows of each label value (order of :meth:`label_values`)."""
         s = self._sets[self._resolve_set(label_set, f"{API}.counts")]
-        return s.sorted_state()[2].copy()
+        return s.sorted_counts().copy()
 
     def information(
         self,
@@ -231,6 +250,7 @@ class AccumulatorResults(AccumulatorFields):
         base: float = math.e,
         weighting: Weighting = "weighted",
         all_rows: bool = True,
+        measures: Sequence[str] | None = None,
     ) -> dict[str | None, list[list[dict[str, float | None]]]]:
         """The measures (:func:`softent.measures_from_masses`) of every bootstrap replicate
         (needs ``bootstrap=R > 0``): what intervals are made of (``softent.report``,
@@ -241,31 +261,173 @@ class AccumulatorResults(AccumulatorFields):
             base: e (nats) or 2 (bits) for H, I and disentanglement.
             weighting: 'weighted' or 'uniform' in H(Z|L).
             all_rows: also the measures of every row streamed (key None: H(Z) & co.).
+            measures: the keys wanted (default: all of them). Every measure but
+                disentanglement is computed for all replicates at once
+                (:func:`softent.soft.measures.stacked_measures`); disentanglement, a
+                divergence per label value and replicate, costs far more: leave it out
+                when it is not needed (``LayerMonitor`` asks for H, H(Z|L), I(Z;L) only).
 
         Returns:
-            {None or name: out} with ``out[r][l]`` the measures dict of replicate r at
-            flattened internal index l (C order). A label set's measures are over its
-            labelled rows, counts = the replicate's weighted row counts, so a label absent
-            from a replicate is left out.
+            {None or name: out} with ``out[r][l]`` the dict of the wanted measures of
+            replicate r at flattened internal index l (C order). A label set's measures
+            are over its labelled rows, counts = the replicate's weighted row counts, so a
+            label absent from a replicate is left out.
         """
         api = f"{API}.replicate_measures"
         b = check_base(api, base)
         w = check_weighting(api, weighting)
+        keys = _measure_keys(measures, api)
         names = self._replicate_names(label_set, api)
-        total, sets = self._replicate_arrays(names, api)
+        self._replicate_arrays([], api)  # refuses without replicates or rows
+        r, n_int, n_bins = self._bootstrap, self._n_internal, self._bins.n_bins
         out: dict[str | None, list[list[dict[str, float | None]]]] = {}
-        reps, n_int = range(self._bootstrap), range(self._n_internal)
         if all_rows:
+            total = to_host(self._total[n_int:]).reshape(r, n_int, n_bins)
+            h = np.asarray(entropy_of_masses(total, validate=False))
+            cols = {"entropy": h / math.log(b), "efficiency": h / math.log(n_bins)}
+            if n_bins == 1:
+                cols["efficiency"] = np.full_like(h, math.nan)
             out[None] = [
-                [measures_from_masses(total[r, l], base=b, weighting=w, _api=api) for l in n_int]  # type: ignore[arg-type]
-                for r in reps
+                [
+                    {k: (float(cols[k][i, l]) if k in cols else None) for k in keys}
+                    for l in range(n_int)
+                ]
+                for i in range(r)
             ]
-        for name, (_, per) in sets.items():
-            out[name] = [
-                [replicate_set_measures(per[r, l], base=b, weighting=w, _api=api) for l in n_int]  # type: ignore[arg-type]
-                for r in reps
-            ]
+        for name in names:
+            out[name] = self._set_replicate_measures(name, keys, b, w, api)
         return out
+
+    def _set_replicate_measures(
+        self, name: str, keys: tuple[str, ...], base: float, weighting: str, api: str
+    ) -> list[list[dict[str, float | None]]]:
+        r, n_int, n_bins = self._bootstrap, self._n_internal, self._bins.n_bins
+        s = self._sets[name]
+        if s.sparse and s.size and "disentanglement" not in keys:
+            return self._sparse_replicate_measures(s, keys, base, weighting)
+        hist, counts = s.slot_state()
+        if hist is None:
+            nan = dict.fromkeys(keys, math.nan)
+            return [[dict(nan) for _ in range(n_int)] for _ in range(r)]
+        host = to_host_rows(hist)  # a view of a host state: the replicates are not copied
+        k = host.shape[1]
+        point, reps = host[:n_int], host[n_int:].reshape(r, n_int, k, n_bins)
+        cols: list[dict[str, np.ndarray]] = []
+        for l in range(n_int):
+            single = np.full(k, math.nan)
+            one = np.flatnonzero(counts == 1)
+            if one.size:
+                single[one] = row_entropies(point[l, one])
+            cols.append(
+                stacked_measures(
+                    reps[:, l],
+                    base=base,
+                    weighting=weighting,  # type: ignore[arg-type]
+                    single_row_entropies=single,
+                    _api=api,
+                )
+            )
+        out = [
+            [
+                {key: float(cols[l][key][i]) for key in keys if key in STACKED_KEYS}
+                for l in range(n_int)
+            ]
+            for i in range(r)
+        ]
+        if "disentanglement" in keys:  # a divergence per label value: per replicate
+            for i in range(r):
+                for l in range(n_int):
+                    m = replicate_set_measures(
+                        reps[i, l],
+                        base=base,
+                        weighting=weighting,
+                        _api=api,  # type: ignore[arg-type]
+                    )
+                    out[i][l]["disentanglement"] = m["disentanglement"]
+        for i in range(r):  # the caller's key order
+            for l in range(n_int):
+                out[i][l] = {key: out[i][l][key] for key in keys}
+        return out
+
+    def _sparse_replicate_measures(
+        self, s: Any, keys: tuple[str, ...], base: float, weighting: str
+    ) -> list[list[dict[str, float | None]]]:
+        """Replicate measures of a set whose labels have one row each: replicate r of label
+        k is w_rk times its point row, so H(Z|L=k) is the point's and H(Z) of the
+        replicate is the entropy of Σ_k w_rk p_k (a [R, K] x [K, B] product)."""
+        r, n_int, n_bins = self._bootstrap, self._n_internal, self._bins.n_bins
+        k = s.size
+        point = to_host_rows(s.hist[:, :k])  # [n_int, K, B]
+        w = to_host_rows(s.weights[:, :k])  # [R, K]
+        cols = []
+        for l in range(n_int):
+            h_z = np.asarray(entropy_of_masses(w @ point[l], validate=False))
+            cols.append(
+                stacked_from_parts(
+                    h_z,
+                    w * point[l].sum(axis=1),  # Σ_b q = 1: the replicate's weighted counts
+                    row_entropies(point[l]),
+                    n_bins,
+                    base=base,
+                    weighting=weighting,  # type: ignore[arg-type]
+                )
+            )
+        return [
+            [{key: float(cols[l][key][i]) for key in keys} for l in range(n_int)] for i in range(r)
+        ]
+
+    def permutation_test(
+        self,
+        label_set: str | None = None,
+        *,
+        index: Any = None,
+        base: float = math.e,
+        weighting: Weighting = "weighted",
+    ) -> PermutationResult:
+        """The permutation test of I(Z;L) = 0 for ``label_set`` (None: the only set) from
+        the streamed permutations (needs ``permutations=R > 0``): the statistic I(Z;L) of
+        :meth:`mutual_information`, and the same estimate on each of the R permuted label
+        histograms (each batch's labels permuted within it, see the class's
+        ``permutations``). Returns a :class:`softent.PermutationResult` (``pvalue``,
+        ``null_mean``, ``corrected`` = I - E[I_null], ...; units of ``base``)."""
+        api = f"{API}.permutation_test"
+        b = check_base(api, base)
+        w = check_weighting(api, weighting)
+        if not self._permutations:
+            fail(
+                api,
+                "the accumulator",
+                "built with permutations (Accumulator(..., permutations=R))",
+                "permutations=0",
+            )
+        flat = self._flat_index(index, api)
+        name = self._resolve_set(label_set, api)
+        h = self._histograms(name, api, False)[flat]
+        statistic = float(h.mutual_information(b, w))  # type: ignore[arg-type]
+        hist, counts = self._perm_sets[name].slot_state()
+        r, n_int, n_bins = self._permutations, self._n_internal, self._bins.n_bins
+        per = to_host_rows(hist).reshape(r, n_int, -1, n_bins)[:, flat]
+        null = stacked_measures(per, counts, base=b, weighting=w, _api=api)  # type: ignore[arg-type]
+        return PermutationResult(
+            statistic=statistic,
+            null=np.array(null["mutual_information"], dtype=np.float64),
+            base=b,
+            estimator="soft-bin I(Z;L)",
+            seed=self._permutation_seed,
+            context={
+                "label_set": name,
+                "index": None if index is None else list(np.atleast_1d(index).tolist()),
+                "n_rows": int(h.n_rows),
+                "n_labels": int(h.counts.shape[0]),
+                "n_bins": n_bins,
+                "temperature": float(self._bins.temperature),
+                "dim": int(self._bins.dim),
+                "metric": self._bins.metric,
+                "weighting": w,
+                "fingerprint": self._fingerprint,
+                "permutation_rule": "within each update batch",
+            },
+        )
 
     def _replicate_names(self, label_set: str | Sequence[str] | None, api: str) -> list[str]:
         if label_set is None:

@@ -24,6 +24,19 @@ from ._state_io import FORMAT, VERSION, check_state, read_state, write_state
 from .bins import Bins
 
 
+def refuse_permutations(acc: AccumulatorFields, api: str) -> None:
+    """The file format and the all-reduce protocol have no place for permutation nulls yet:
+    refuse (naming what works instead) rather than drop them silently."""
+    if getattr(acc, "_permutations", 0):
+        fail(
+            api,
+            "the accumulator",
+            "built without permutations (permutation nulls are not saved or all-reduced yet: "
+            "merge() accumulators of one process, or take permutation_test() before saving)",
+            f"permutations={acc._permutations}",
+        )
+
+
 class AccumulatorPersistence(AccumulatorFields):
     """The persistence side of :class:`softent.Accumulator` (see its documentation)."""
 
@@ -31,6 +44,7 @@ class AccumulatorPersistence(AccumulatorFields):
     def state_dict(self) -> dict[str, Any]:
         """The whole state as plain data (host NumPy arrays, str, int, float; no pickle
         needed): the format of :meth:`save`, see :mod:`softent.soft._state_io`."""
+        refuse_permutations(self, f"{API}.state_dict")
         sets = {}
         r, b, internal = self._bootstrap, self._bins.n_bins, tuple(self._internal or ())
         for name, s in self._sets.items():

@@ -40,7 +40,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .. import _progress
-from .._checks import check_bootstrap, check_threads, fail
+from .._checks import check_bootstrap, check_fits, check_threads, fail
 from .._interop import (
     as_float_rows,
     clone,
@@ -64,7 +64,15 @@ from ._accumulator_args import (
     named_labels,
     resolve_bins,
 )
-from ._accumulator_passes import EncodedSet, bootstrap_pass, check_replicates_fit, plain_pass
+from ._accumulator_passes import (
+    EncodedSet,
+    bootstrap_pass,
+    check_replicates_fit,
+    permutation_pass,
+    permuted_codes,
+    plain_pass,
+    row_weights,
+)
 from ._accumulator_reduce import AccumulatorReduction
 from ._accumulator_results import AccumulatorResults
 from ._accumulator_state import AccumulatorPersistence
@@ -73,6 +81,15 @@ from ._kernel import finite_rows
 from .bins import Bins, Seed
 
 __all__ = ["DEFAULT_LABEL_SET", "Accumulator"]
+
+
+def _reoffset(sets: list[EncodedSet]) -> tuple[list[EncodedSet], int]:
+    """``sets`` laid out one after another from histogram row 0: (sets, total rows)."""
+    out, k = [], 0
+    for e in sets:
+        out.append(e._replace(offset=k))
+        k += len(e.values)
+    return out, k
 
 
 class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReduction):
@@ -114,6 +131,20 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
         bootstrap_seed: seed of the weights, an int in [0, 2**64). Workers whose
             accumulators are merged (``merge``, ``all_reduce``) need distinct seeds, e.g.
             ``base + rank``: with equal seeds their i-th rows get the same weights.
+        permutations: R >= 0 label permutations kept alongside each label set's
+            histograms (default 0: none), for :meth:`permutation_test` and
+            ``softent.report(acc)``'s null columns. Each update permutes every label set
+            among its labelled rows R times and adds the permuted histograms in the same
+            kernel pass (R more label sets of the pass). Streaming rule: a batch is
+            permuted within itself (a stratified permutation test, strata = the update
+            batches): exact when the rows are exchangeable within each batch under "the
+            labels carry no information about z" (i.i.d. rows, a shuffled loader). Batches
+            grouped by label (each batch one label) leave nothing to permute: the null then
+            equals the statistic and p = 1 (conservative, never falsely significant). One
+            update of all rows (the batch functions) is the ordinary permutation test.
+            Costs R times each label set's state memory.
+        permutation_seed: seed of the permutations, an int in [0, 2**64): batch b's
+            permutations depend only on (seed, its stream position, the set's name).
 
     State (float64): all-rows totals [*I, B] and, per label set, histograms [*I, K, B] and
     counts [K] (plus R replicates of each histogram with ``bootstrap``); they live where the
@@ -141,6 +172,8 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
         num_threads: int | None = None,
         bootstrap: int = 0,
         bootstrap_seed: int = 0,
+        permutations: int = 0,
+        permutation_seed: int = 0,
     ) -> None:
         self._lock = new_lock(self)
         self._bins = resolve_bins(centres, n_bins, dim, seed, box, metric, temperature)
@@ -148,6 +181,10 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
         self._threads = check_threads(API, num_threads)
         self._bootstrap, self._bootstrap_seed = check_bootstrap(API, bootstrap, bootstrap_seed)
         check_replicates_fit(API, self._bootstrap, self._bins.n_bins)
+        self._permutations, self._permutation_seed = check_bootstrap(
+            API, permutations, permutation_seed, "permutations", "permutation_seed"
+        )
+        check_replicates_fit(API, self._permutations, self._bins.n_bins, arg="permutations")
         self._declared = check_label_set_names(label_sets)
         self._internal: tuple[int, ...] | None = None
         if internal_shape is not None:
@@ -199,6 +236,16 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
         return self._bootstrap_seed
 
     @property
+    def permutations(self) -> int:
+        """R, the label permutations kept per label set (0: none)."""
+        return self._permutations
+
+    @property
+    def permutation_seed(self) -> int:
+        """The seed of this accumulator's label permutations."""
+        return self._permutation_seed
+
+    @property
     def label_sets(self) -> tuple[str, ...]:
         """Names of the label sets (declared, or seen so far)."""
         return tuple(self._sets)
@@ -218,7 +265,8 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
     @property
     def nbytes(self) -> int:
         """Bytes held by the histograms and counts (capacity included)."""
-        return nbytes_of(self._total) + sum(s.nbytes for s in self._sets.values())
+        sets = [*self._sets.values(), *self._perm_sets.values()]
+        return nbytes_of(self._total) + sum(s.nbytes for s in sets)
 
     def __repr__(self) -> str:
         boot = (
@@ -226,6 +274,8 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
             if self._bootstrap
             else ""
         )
+        if self._permutations:
+            boot += f", permutations={self._permutations}"
         return (
             f"Accumulator(n_bins={self._bins.n_bins}, dim={self._bins.dim}, metric={self.metric!r}, "
             f"temperature={self.temperature:.6g}, n_rows={self._n_rows}, label_sets={list(self._sets)}, "
@@ -264,6 +314,8 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
         self._sets: dict[str, LabelHistograms] = {
             name: LabelHistograms(name) for name in self._declared or ()
         }
+        # per label set: the R permuted histograms [R * n_internal, K, B] (row r * n_int + l)
+        self._perm_sets: dict[str, LabelHistograms] = {}
         return self
 
     def copy(self) -> Accumulator:
@@ -274,6 +326,7 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
             other._lock = new_lock(other)
             other._total = clone(self._total)
             other._sets = {name: s.copy() for name, s in self._sets.items()}
+            other._perm_sets = {name: s.copy() for name, s in self._perm_sets.items()}
         return other
 
     @locked
@@ -283,7 +336,7 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
         dev = parse_device(device, f"{API}.to")
         if self._device is not None and self._total is not None:
             self._total = to_device(self._total, dev)
-        for s in self._sets.values():
+        for s in (*self._sets.values(), *self._perm_sets.values()):
             s.to(dev)
         self._device = dev
         return self
@@ -368,7 +421,41 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
             encoded.append(EncodedSet(name, values, codes.codes, codes.counts, k_tot))
             k_tot += codes.n_labels
 
+        permuted = None
+        if self._permutations:  # drawn before the pass: the state is untouched on failure
+            self._check_permutations_fit(encoded, math.prod(internal), api)
+            permuted = [
+                permuted_codes(
+                    e.codes, self._permutations, self._permutation_seed, self._n_rows, e.name
+                )
+                for e in encoded
+            ]
+        # Bootstrap: a set whose label values are new and one row each (per-sample ids)
+        # keeps its replicates as the rows' weights (_accumulator_store); the others are
+        # summed densely in the replicated pass.
+        single: list[EncodedSet] = []
+        if self._bootstrap and permuted is None:
+            dense: list[EncodedSet] = []
+            for e in encoded:
+                s = self._sets.get(e.name)
+                ok = s.can_add_single(e.values, e.counts) if s is not None else e.counts.max() == 1
+                (single if ok else dense).append(e)
+            if single:
+                encoded, k_tot = _reoffset(dense)
         try:
+            perm = single_local = None
+            if single:
+                single, k_single = _reoffset(single)
+                _, single_local = plain_pass(
+                    api, rows, n, self._bins, self._threads, single, k_single
+                )
+                w = row_weights(
+                    api, n, self._bootstrap, self._bootstrap_seed, self._n_rows, self._threads
+                )
+            if permuted is not None:
+                total, local, perm = permutation_pass(
+                    api, rows, n, self._bins, self._threads, encoded, k_tot, permuted
+                )
             if self._bootstrap:
                 total, local = bootstrap_pass(
                     api,
@@ -382,7 +469,7 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
                     self._bootstrap_seed,
                     self._n_rows,
                 )
-            else:
+            elif permuted is None:
                 total, local = plain_pass(api, rows, n, self._bins, self._threads, encoded, k_tot)
         except ValueError:
             if n_int > 1:  # name the batch row (and internal index), not the flattened row
@@ -404,6 +491,9 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
         if device_of(rows) != self._device:
             total = to_device(total, self._device)
             local = to_device(local, self._device)
+            perm = None if perm is None else to_device(perm, self._device)
+            if single_local is not None:
+                single_local = to_device(single_local, self._device)
         self._total += total
         for name in named:
             self._set(name, api)
@@ -411,11 +501,42 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
             self._sets[e.name].add(
                 e.values, local[:, e.offset : e.offset + len(e.values)], e.counts, self._device
             )
+            if perm is not None:
+                self._perm_sets.setdefault(e.name, LabelHistograms(e.name)).add(
+                    e.values, perm[:, e.offset : e.offset + len(e.values)], e.counts, self._device
+                )
+        if single:
+            for e in single:
+                row_of = np.empty(len(e.values), np.int64)  # the one row of each label code
+                labelled = np.flatnonzero(e.codes >= 0)
+                row_of[e.codes[labelled]] = labelled
+                self._sets[e.name].add_single(
+                    e.values,
+                    single_local[:, e.offset : e.offset + len(e.values)],
+                    to_device(np.ascontiguousarray(w[:, row_of]), self._device),
+                    self._device,
+                )
         self._n_rows += n
         self._n_dropped += n_dropped
         if self._bootstrap:
             self._seeds |= {self._bootstrap_seed}
         return self
+
+    def _check_permutations_fit(self, encoded: list[EncodedSet], n_int: int, api: str) -> None:
+        """Refuse up front a batch after which the permuted histograms (R x n_int x K x B
+        float64 per label set, growing by doubling) could not fit in memory."""
+        r, b = self._permutations, self._bins.n_bins
+        labels = 0
+        for e in encoded:
+            s = self._perm_sets.get(e.name)
+            labels += 2 * ((0 if s is None else s.size) + len(e.values))  # room to double
+        check_fits(
+            api,
+            "permutations",
+            f"{r} (R x {n_int} internal x up to {labels} label slots x {b} bins of float64 "
+            "permuted histograms)",
+            r * n_int * labels * b * 8,
+        )
 
     def update_from(
         self,
@@ -499,6 +620,13 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
                 f"an Accumulator with bootstrap={self._bootstrap} replicates like this one",
                 f"bootstrap={other._bootstrap}",
             )
+        if other._permutations != self._permutations:
+            fail(
+                api,
+                "other",
+                f"an Accumulator with permutations={self._permutations} like this one",
+                f"permutations={other._permutations}",
+            )
         shared = sorted(self._seeds & other._seeds)
         if self._bootstrap and shared:
             fail(
@@ -531,6 +659,12 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
                 continue
             values, hist, counts = s.sorted_state()
             mine.add(values, to_device(hist, self._device), counts, self._device)
+        for name, s in other._perm_sets.items():
+            if s.size:  # replicate r of the merge: each worker's batches permuted within
+                values, hist, counts = s.sorted_state()
+                self._perm_sets.setdefault(name, LabelHistograms(name)).add(
+                    values, to_device(hist, self._device), counts, self._device
+                )
         self._n_rows += other._n_rows
         self._n_dropped += other._n_dropped
         self._seeds |= other._seeds

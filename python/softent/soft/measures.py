@@ -423,7 +423,7 @@ def replicate_set_measures(
     """:func:`label_set_measures` of one bootstrap replicate, where a label set with few
     labelled rows may have drawn weight 0 for every one of them: its measures are then
     undefined in that replicate (NaN, left out of the intervals by
-    :func:`softent._stats.percentile_interval`), not an error about ``counts``."""
+    :func:`softent._stats.bootstrap_interval`), not an error about ``counts``."""
     per = np.asarray(per_label, dtype=np.float64)
     cnt = per.sum(axis=1) if counts is None else np.asarray(counts, dtype=np.float64)
     if not bool((cnt > 0).any()):
@@ -442,3 +442,103 @@ def all_measures(
     return measures_from_masses(
         total, per, counts, base=base, weighting=weighting, _api="all_measures"
     )
+
+
+#: the keys :func:`stacked_measures` computes (every measure but disentanglement, whose
+#: per-label divergences cost several passes over each replicate)
+STACKED_KEYS = tuple(k for k in MEASURE_KEYS if k != "disentanglement")
+
+
+def stacked_measures(
+    per_label: np.ndarray,
+    counts: np.ndarray | None = None,
+    *,
+    base: float = math.e,
+    weighting: Weighting = "weighted",
+    single_row_entropies: np.ndarray | None = None,
+    _api: str = "stacked_measures",
+) -> dict[str, np.ndarray]:
+    """The measures of R label histograms at once (bootstrap replicates or label
+    permutations of one label set), without a Python loop over replicates or labels.
+
+    Args:
+        per_label: [R, K, B] float64 masses (a view is fine: never modified).
+        counts: [K] row counts shared by every replicate (a permutation keeps them), or
+            None: each replicate's own weighted counts ``per_label.sum(-1)`` [R, K]
+            (Σ_b q_ib = 1 per row). A label with count 0 in a replicate is left out of it.
+        base, weighting: as :func:`measures_from_masses`.
+        single_row_entropies: optional [K] entropies (nats) of the point estimate's
+            labels, NaN where a label has more than one row: a label value with one row
+            has p(·|k) = q_i in every replicate that keeps it (its weight cancels), so its
+            entropy is taken from here instead of from R copies (per-sample label sets).
+
+    Returns:
+        {key: [R] float64} for the keys of :data:`STACKED_KEYS` (H(Z) over the labelled
+        rows of each replicate, H(Z|L), I(Z;L), efficiency, regularity, variation,
+        normalised MI, H(L)); NaN in a replicate without labelled rows. Equals
+        :func:`replicate_set_measures` per replicate (up to float64 rounding).
+    """
+    b = check_base(_api, base)
+    per = np.asarray(per_label, dtype=np.float64)
+    if per.ndim != 3:
+        fail(_api, "per_label", "a 3-D array [R, K, B]", f"shape {per.shape}")
+    r, k, n_bins = per.shape
+    cnt = per.sum(axis=2) if counts is None else np.broadcast_to(np.asarray(counts, float), (r, k))
+    h_z = np.asarray(entropy_of_masses(per.sum(axis=1), validate=False))
+    rows = np.zeros((r, k))
+    todo = np.arange(k)
+    if single_row_entropies is not None:
+        single = np.asarray(single_row_entropies, dtype=np.float64)
+        known = np.isfinite(single)
+        rows[:, known] = single[known]
+        todo = np.flatnonzero(~known)
+    if todo.size:
+        sub = per if todo.size == k else per[:, todo]
+        rows[:, todo] = row_entropies(sub.reshape(-1, n_bins)).reshape(r, todo.size)
+    return stacked_from_parts(h_z, cnt, rows, n_bins, base=b, weighting=weighting)
+
+
+def stacked_from_parts(
+    h_z: np.ndarray,
+    counts: np.ndarray,
+    label_entropies: np.ndarray,
+    n_bins: int,
+    *,
+    base: float = math.e,
+    weighting: Weighting = "weighted",
+) -> dict[str, np.ndarray]:
+    """:func:`stacked_measures` from its parts: H(Z) [R] (nats) of each replicate's
+    labelled rows, the label counts [R, K] (0: absent from that replicate) and H(Z|L=k)
+    [R, K] or [K] (nats)."""
+    scale = 1.0 if base == math.e else 1.0 / math.log(base)
+    cnt = np.asarray(counts, dtype=np.float64)
+    r, k = cnt.shape
+    rows = np.broadcast_to(np.asarray(label_entropies, dtype=np.float64), (r, k))
+    present = cnt > 0
+    n_lab = cnt.sum(axis=1)
+    if weighting == "weighted":
+        w = np.divide(cnt, n_lab[:, None], out=np.zeros((r, k)), where=n_lab[:, None] > 0)
+    else:
+        n_present = present.sum(axis=1, keepdims=True)
+        w = np.divide(present, n_present, out=np.zeros((r, k)), where=n_present > 0)
+    h_c = (w * np.where(present, rows, 0.0)).sum(axis=1)
+    p_l = np.divide(cnt, n_lab[:, None], out=np.zeros((r, k)), where=n_lab[:, None] > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h_l = -(np.where(p_l > 0, p_l * np.log(np.where(p_l > 0, p_l, 1.0)), 0.0)).sum(axis=1)
+        mi = h_z - h_c
+        log_b = math.log(n_bins)
+        out = {
+            "entropy": h_z * scale,
+            "conditional_entropy": h_c * scale,
+            "mutual_information": mi * scale,
+            "efficiency": h_z / log_b if log_b else np.full(r, np.nan),
+            "regularity": np.where(h_z != 0, mi / np.where(h_z != 0, h_z, 1.0), np.nan),
+            "variation": h_c / log_b if log_b else np.full(r, np.nan),
+            "normalised_mi": np.where(h_l != 0, mi / np.where(h_l != 0, h_l, 1.0), np.nan),
+            "label_entropy": h_l * scale,
+        }
+    empty = n_lab <= 0
+    if empty.any():
+        for v in out.values():
+            v[empty] = np.nan
+    return out

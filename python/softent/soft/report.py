@@ -1,6 +1,7 @@
 """``softent.report``: every measure of :mod:`softent.measures` for every label set, in one
 call, as a tidy table (text, pandas) and as JSON-able dicts, with optional bootstrap
-confidence intervals.
+confidence intervals (basic, bias-corrected, by default), permutation nulls of I(Z;L)
+(null mean, p-value, null-corrected estimate) and the spread over bin-centre seeds.
 
 For an array ``z`` all label sets are accumulated in one fused kernel pass (a
 :class:`softent.Accumulator` on the bins the batch API would use for ``z``); an
@@ -10,6 +11,7 @@ bootstrap replicates when it keeps them (``Accumulator(..., bootstrap=R)``).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ import numpy as np
 from .._checks import (
     Weighting,
     check_base,
+    check_choice,
     check_fits,
     check_int,
     check_probability,
@@ -30,7 +33,14 @@ from .._checks import (
 )
 from .._interop import as_float_rows, to_numpy
 from .._labels import encode_labels
-from .._stats import percentile_interval
+from .._stats import (
+    INTERVALS,
+    PermutationResult,
+    bootstrap_interval,
+    interval_excludes,
+    mean_and_spread,
+    units_name,
+)
 from ._kernel import finite_rows
 from .accumulator import DEFAULT_LABEL_SET, Accumulator
 from .bins import Bins, Metric, Seed, make_bins
@@ -57,7 +67,18 @@ _HEADERS: dict[str, str] = {
     "disentanglement": "disentangl.",
     "normalised_mi": "I/H(L)",
     "optimality": "optimality",
+    "mi_null_mean": "E[I null]",
+    "mi_pvalue": "p",
+    "mi_corrected": "I-E[null]",
+    "mutual_information_seed_mean": "I seeds mean",
+    "mutual_information_seed_sd": "I seeds sd",
 }
+#: the estimator every report row names (with its N, B, T, D: never compare out of context)
+ESTIMATOR = "soft-bin (Conklin 2025)"
+#: the quantities whose mean and spread over bin-centre seeds a seeded report adds
+_SEED_KEYS = ("entropy", "conditional_entropy", "mutual_information", "mi_corrected")
+#: marks an interval that excludes its estimate in the text table
+EXCLUDES_MARK = "!"
 #: information quantities (units of ``base``); every other measure is a unitless ratio
 _UNIT_KEYS = (
     "entropy",
@@ -69,13 +90,7 @@ _UNIT_KEYS = (
 
 
 def _units(base: float) -> str:
-    if base == math.e:
-        return "nats"
-    if base == 2:
-        return "bits"
-    if base == 10:
-        return "hartleys"
-    return f"log base {base:g}"
+    return units_name(base)
 
 
 def _json_value(v: Any) -> Any:
@@ -100,10 +115,15 @@ class Report:
     (K), ``entropy`` H(Z), ``conditional_entropy`` H(Z|L), ``mutual_information`` I(Z;L),
     ``efficiency``, ``regularity``, ``variation``, ``disentanglement``, ``normalised_mi``,
     ``label_entropy`` H(L), [``optimality``], and with a bootstrap ``<key>_ci`` = [lo, hi]
-    for each of those numbers. H, I and disentanglement are in units of ``base``; the rest
-    are unitless ratios (:mod:`softent.measures`). NaN marks an undefined value, None a
-    measure that does not apply (label measures of the unlabelled row, when there is no
-    label set).
+    (``interval``: 'basic' or 'percentile'), ``<key>_se`` and ``<key>_bias`` for each of
+    those numbers. With permutations, label rows also carry ``mi_null_mean``,
+    ``mi_null_std``, ``mi_null_q95``, ``mi_pvalue`` and ``mi_corrected`` = I - E[I_null];
+    with several centre seeds, ``<key>_seed_mean`` and ``<key>_seed_sd`` of H(Z), H(Z|L),
+    I(Z;L) (and mi_corrected). Every row names its context: ``estimator``, ``n_bins`` (B),
+    ``temperature`` (T), ``dim`` (D) besides ``n_rows`` (N). H, I and disentanglement are
+    in units of ``base``; the rest are unitless ratios (:mod:`softent.measures`). NaN marks
+    an undefined value, None a measure that does not apply (label measures of the
+    unlabelled row, when there is no label set).
     """
 
     rows: list[dict[str, Any]]
@@ -117,6 +137,10 @@ class Report:
     bootstrap_seed: int = 0
     centres_seed: int | None = None
     internal_shape: tuple[int, ...] = ()
+    interval: str = "basic"
+    permutations: int = 0
+    permutation_seed: int = 0
+    seeds: tuple[int, ...] = ()
 
     @property
     def units(self) -> str:
@@ -152,7 +176,12 @@ class Report:
                 "confidence": self.confidence,
                 "seed": self.bootstrap_seed,
                 "method": "poisson",
+                "interval": self.interval,
             },
+            "permutations": None
+            if not self.permutations
+            else {"n_permutations": self.permutations, "seed": self.permutation_seed},
+            "seeds": list(self.seeds) or None,
             "internal_shape": list(self.internal_shape),
             "rows": [{k: _json_value(v) for k, v in row.items()} for row in self.rows],
         }
@@ -194,6 +223,9 @@ class Report:
                 return ",".join(str(int(x)) for x in v)
             return f"{float(v):.{digits}f}"
 
+        def mark(row: dict[str, Any], k: str) -> str:
+            return EXCLUDES_MARK if interval_excludes(row.get(k), row.get(f"{k}_ci")) else ""
+
         lines_per_row = []
         for row in self.rows:
             top = [
@@ -201,7 +233,9 @@ class Report:
                 for k in keys
             ]
             bottom = [
-                "[" + ", ".join(cell(x) for x in row[f"{k}_ci"]) + "]" if f"{k}_ci" in row else ""
+                "[" + ", ".join(cell(x) for x in row[f"{k}_ci"]) + "]" + mark(row, k)
+                if f"{k}_ci" in row
+                else ""
                 for k in keys
             ]
             lines_per_row.append((top, bottom))
@@ -229,10 +263,28 @@ class Report:
         ]
         if self.input_set is not None:
             head.append(f"optimality = I({self.output_set};Z) / I({self.input_set};Z)")
+        head[0] += f"; estimator {ESTIMATOR}"
+        head.append(
+            "soft-bin MI grows with B and 1/T: compare numbers only at equal B, T, D "
+            "(docs/statistics.md)"
+        )
         if self.bootstrap:
+            kind = "basic (bias-corrected)" if self.interval == "basic" else "percentile"
             head.append(
-                f"[lo, hi]: {self.confidence:.0%} percentile intervals over {self.bootstrap} "
-                f"Poisson bootstrap resamples of the rows (seed {self.bootstrap_seed})"
+                f"[lo, hi]: {self.confidence:.0%} {kind} intervals over {self.bootstrap} "
+                f"Poisson bootstrap resamples of the rows (seed {self.bootstrap_seed}); "
+                f"{EXCLUDES_MARK} = the interval excludes its estimate (resampling bias)"
+            )
+        if self.permutations:
+            head.append(
+                f"E[I null], p: I(Z;L) over {self.permutations} label permutations (seed "
+                f"{self.permutation_seed}); I-E[null] = the null-corrected I(Z;L); "
+                "p = (1 + #{null >= I}) / (1 + R)"
+            )
+        if self.seeds:
+            head.append(
+                f"I seeds mean/sd: over {len(self.seeds)} bin-centre seeds {list(self.seeds)} "
+                f"(one pass each; the other columns are seed {self.seeds[0]}'s)"
             )
         out = [*head, "", line([_HEADERS[k] for k in keys]), line(["-" * w for w in widths])]
         for top, bottom in lines_per_row:
@@ -246,9 +298,12 @@ class Report:
 
     def __repr__(self) -> str:
         sets = list(dict.fromkeys(row["label_set"] for row in self.rows))
+        extra = f", permutations={self.permutations}" if self.permutations else ""
+        extra += f", seeds={len(self.seeds)}" if self.seeds else ""
         return (
             f"Report(label_sets={sets}, units={self.units!r}, "
-            f"n_bins={self.bins.n_bins}, metric={self.bins.metric!r}, bootstrap={self.bootstrap})"
+            f"n_bins={self.bins.n_bins}, metric={self.bins.metric!r}, bootstrap={self.bootstrap}"
+            f"{extra})"
         )
 
 
@@ -402,14 +457,18 @@ def add_intervals(
     confidence: float,
     input_set: str | None,
     output_set: str | None,
+    method: str = "basic",
 ) -> None:
-    """Add ``<key>_ci`` = [lo, hi] percentile intervals, ``<key>_se`` (the replicates'
-    standard deviation) and ``<key>_bias`` (their mean minus the estimate) to ``rows`` from
-    per-replicate values (``replicates[r][j]`` = the measures of row j in replicate r).
+    """Add ``<key>_ci`` = [lo, hi] intervals (``method``: 'basic' = 2θ - percentiles,
+    the default, or 'percentile'; :func:`softent._stats.bootstrap_interval`), ``<key>_se``
+    (the replicates' standard deviation) and ``<key>_bias`` (their mean minus the estimate)
+    to ``rows`` from per-replicate values (``replicates[r][j]`` = the measures of row j in
+    replicate r).
 
     Plug-in information estimates are biased upward on finite samples and a resample is
-    biased further, so for a label unrelated to z the interval of I(Z;L) can lie above the
-    estimate; ``_bias`` shows by how much (estimate - bias is the bias-corrected value)."""
+    biased further, so for a label unrelated to z the percentile interval of I(Z;L) can
+    lie above the estimate; the basic interval moves down by the bootstrap's estimate of
+    that bias (``_bias``)."""
     keys = [k for k in (*MEASURE_KEYS, "optimality") if k in rows[0]]
     if input_set is not None:
         for reps in replicates:  # optimality per replicate: both sets share its row weights
@@ -423,7 +482,7 @@ def add_intervals(
                 continue
             vals = np.array([reps[j][k] for reps in replicates], dtype=np.float64)
             vals = vals[np.isfinite(vals)]
-            row[f"{k}_ci"] = list(percentile_interval(vals, confidence))
+            row[f"{k}_ci"] = list(bootstrap_interval(row[k], vals, confidence, method))
             row[f"{k}_se"] = float(vals.std(ddof=1)) if vals.size > 1 else math.nan
             row[f"{k}_bias"] = float(vals.mean() - row[k]) if vals.size else math.nan
 
@@ -492,6 +551,11 @@ def report(
     bootstrap: int = 0,
     confidence: float = 0.95,
     bootstrap_seed: int = 0,
+    interval: str = "basic",
+    permutations: int = 0,
+    permutation_seed: int = 0,
+    seeds: Sequence[int] | None = None,
+    n_seeds: int | None = None,
     base: float = math.e,
     weighting: Weighting = "weighted",
     centres: Any = None,
@@ -515,9 +579,9 @@ def report(
             H(Z) and efficiency over all rows.
         input_set, output_set: names of the label sets X and Y of optimality I(Y;Z)/I(X;Z)
             (both or neither).
-        bootstrap: R > 0 adds ``<key>_ci`` = [lo, hi] to every number: percentile
-            intervals over R Poisson(1) bootstrap resamples of the rows, binned on the same
-            centres (one fused kernel pass computes every replicate). An Accumulator no
+        bootstrap: R > 0 adds ``<key>_ci`` = [lo, hi] to every number: intervals over R
+            Poisson(1) bootstrap resamples of the rows, binned on the same centres (one
+            fused kernel pass computes every replicate). An Accumulator no
             longer has its rows: it is reported with intervals when it was built with
             ``bootstrap=R`` (its streamed replicates; pass 0 or that R here), and
             ``bootstrap > 0`` is refused for one built without.
@@ -526,6 +590,23 @@ def report(
             row index and the replicate). For an Accumulator: 0 or its own
             ``bootstrap_seed`` (its replicates are drawn already; after merges they hold
             every worker's resamples and the report records this accumulator's seed).
+        interval: 'basic' (default: [2θ - q_hi, 2θ - q_lo], corrected for the bootstrap's
+            estimate of the bias; Davison & Hinkley 1997 eq. 5.6) or 'percentile'
+            ([q_lo, q_hi], which for plug-in information sits above the estimate). The
+            table marks an interval that excludes its estimate with ``!``.
+        permutations: R > 0 adds, to every label row, the permutation null of I(Z;L):
+            ``mi_null_mean``, ``mi_null_std``, ``mi_null_q95``, ``mi_pvalue`` ((1 + #{null >=
+            I}) / (1 + R)) and ``mi_corrected`` = I - E[I_null]
+            (:func:`softent.permutation_test`). For an array the R permuted label sets ride
+            the pass of the point estimate; an Accumulator source uses its streamed
+            permutations (``Accumulator(..., permutations=R)``; pass 0 or that R).
+        permutation_seed: seed of the permutations (an Accumulator: 0 or its own).
+        seeds, n_seeds: bin-centre seeds (``n_seeds=k``: seeds ``seed, seed + 1, ...,
+            seed + k - 1``) for an array source with generated centres: adds
+            ``<key>_seed_mean`` and ``<key>_seed_sd`` of H(Z), H(Z|L), I(Z;L) (and of
+            ``mi_corrected`` with permutations) over the seeds, one kernel pass per seed;
+            every other number is the first seed's. The spread says how much of a
+            difference between two numbers the choice of centres alone can make.
         base: e (nats, default) or 2 (bits) for H, I and disentanglement.
         weighting: 'weighted' (w_k = N_k/N, default) or 'uniform' (1/K) in H(Z|L).
         centres, n_bins, metric, temperature, seed: the bins for an array source, exactly
@@ -553,6 +634,49 @@ def report(
     conf = check_probability(_API, "confidence", confidence)
     boot_seed = check_seed(_API, "bootstrap_seed", bootstrap_seed)
     threads = check_threads(_API, num_threads)
+    method = check_choice(_API, "interval", interval, INTERVALS)
+    n_perm = check_int(_API, "permutations", permutations, lo=0, hi=2**31)
+    perm_seed = check_seed(_API, "permutation_seed", permutation_seed)
+    seed_list = _check_seeds(seeds, n_seeds, seed, centres)
+    if seeds is not None or n_seeds is not None:
+        if isinstance(source, Accumulator):
+            fail(_API, "seeds", "None for an Accumulator source (it has its own bins)", "seeds")
+        first = report(
+            source,
+            label_sets,
+            input_set=input_set,
+            output_set=output_set,
+            bootstrap=bootstrap,
+            confidence=confidence,
+            bootstrap_seed=bootstrap_seed,
+            interval=interval,
+            permutations=permutations,
+            permutation_seed=permutation_seed,
+            base=base,
+            weighting=weighting,
+            n_bins=n_bins,
+            metric=metric,
+            temperature=temperature,
+            seed=seed_list[0],
+            num_threads=num_threads,
+        )
+        others = [
+            report(
+                source,
+                label_sets,
+                permutations=permutations,
+                permutation_seed=permutation_seed,
+                base=base,
+                weighting=weighting,
+                n_bins=n_bins,
+                metric=metric,
+                temperature=temperature,
+                seed=s,
+                num_threads=num_threads,
+            )
+            for s in seed_list[1:]
+        ]
+        return _with_seed_spread(first, others, seed_list)
     common = {
         "base": b,
         "weighting": str(weighting),
@@ -561,6 +685,9 @@ def report(
         "bootstrap": n_res,
         "confidence": conf,
         "bootstrap_seed": boot_seed,
+        "interval": method,
+        "permutations": n_perm,
+        "permutation_seed": perm_seed,
     }
 
     if isinstance(source, Accumulator):
@@ -600,6 +727,24 @@ def report(
                 boot_seed,
             )
         common["bootstrap"], common["bootstrap_seed"] = r_acc, source.bootstrap_seed
+        p_acc = source.permutations
+        if n_perm not in (0, p_acc):
+            fail(
+                _API,
+                "permutations",
+                f"0 or {p_acc} (the permutations this Accumulator streamed: "
+                "Accumulator(..., permutations=R) keeps them)",
+                n_perm,
+            )
+        if p_acc and perm_seed not in (0, source.permutation_seed):
+            fail(
+                _API,
+                "permutation_seed",
+                f"0 or {source.permutation_seed} (this Accumulator's; its permutations are "
+                "drawn already)",
+                perm_seed,
+            )
+        common["permutations"], common["permutation_seed"] = p_acc, source.permutation_seed
         if source.n_rows == 0:
             fail(_API, "source", "an Accumulator with rows (update it with data first)", "0 rows")
         names = _accumulator_label_sets(source, label_sets)
@@ -614,7 +759,10 @@ def report(
         rows = _point_rows(hists, b, str(weighting), input_set, output_set)
         if r_acc:
             reps = _accumulator_replicates(source, names, len(indices), b, str(weighting))
-            add_intervals(rows, reps, conf, input_set, output_set)
+            add_intervals(rows, reps, conf, input_set, output_set, method)
+        if p_acc and names:
+            _add_nulls(rows, source, hists, b, str(weighting))
+        _add_context(rows, source.bins)
         return Report(rows, source.bins, internal_shape=tuple(internal), **common)
 
     z = as_float_rows(source, _API, "source")
@@ -635,8 +783,16 @@ def report(
         temperature=temperature,
         seed=seed,
     )
-    acc = Accumulator(bins, label_sets=names or None, num_threads=threads or None)
-    acc.update(z, named or None)  # every label set in one kernel pass
+    if n_perm and not names:
+        fail(_API, "permutations", "0 without label sets (permutations shuffle labels)", n_perm)
+    acc = Accumulator(
+        bins,
+        label_sets=names or None,
+        num_threads=threads or None,
+        permutations=n_perm,
+        permutation_seed=perm_seed,
+    )
+    acc.update(z, named or None)  # every label set (and its permutations) in one kernel pass
     order: list[str | None] = list(names) if names else [None]
     hists = [(name, None, acc.result("" if name is None else name)) for name in order]
     rows = _point_rows(hists, b, str(weighting), input_set, output_set)
@@ -644,6 +800,76 @@ def report(
         reps = _bootstrap_replicates(
             z, named, bins, n_res, boot_seed, threads, b, str(weighting), order
         )
-        add_intervals(rows, reps, conf, input_set, output_set)
+        add_intervals(rows, reps, conf, input_set, output_set, method)
+    if n_perm:
+        _add_nulls(rows, acc, hists, b, str(weighting))
+    _add_context(rows, bins)
     centres_seed = int(seed) if centres is None and isinstance(seed, (int, np.integer)) else None
     return Report(rows, bins, centres_seed=centres_seed, **common)
+
+
+def _check_seeds(seeds: Any, n_seeds: Any, seed: Any, centres: Any) -> list[Any]:
+    """The centre seeds of a seeded report ([seed] when neither is given)."""
+    if seeds is not None and n_seeds is not None:
+        fail(_API, "n_seeds", "None when seeds are given", n_seeds)
+    if seeds is None and n_seeds is None:
+        return [seed]
+    if centres is not None:
+        fail(_API, "seeds", "None when centres are given (seeds draw the centres)", "seeds")
+    if n_seeds is not None:
+        k = check_int(_API, "n_seeds", n_seeds, lo=1, hi=10_000)
+        start = check_seed(_API, "seed", seed)
+        return [start + i for i in range(k)]
+    if isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or not seeds:
+        fail(_API, "seeds", "a non-empty sequence of ints", repr(seeds), TypeError)
+    out = [check_seed(_API, "seeds", s) for s in seeds]
+    if len(set(out)) != len(out):
+        fail(_API, "seeds", "distinct seeds", out)
+    return out
+
+
+def _add_context(rows: list[dict[str, Any]], bins: Bins) -> None:
+    """Every row names what makes it comparable: the estimator, B, T, D (N is n_rows)."""
+    for row in rows:
+        row["estimator"] = ESTIMATOR
+        row["n_bins"] = int(bins.n_bins)
+        row["temperature"] = float(bins.temperature)
+        row["dim"] = int(bins.dim)
+
+
+def _add_nulls(
+    rows: list[dict[str, Any]],
+    acc: Accumulator,
+    hists: list[tuple[str | None, tuple[int, ...] | None, SoftHistogram]],
+    base: float,
+    weighting: str,
+) -> None:
+    """The permutation-null columns of every label row (:meth:`Accumulator.permutation_test`)."""
+    for row, (name, index, _) in zip(rows, hists, strict=True):
+        if name is None:
+            continue
+        res: PermutationResult = acc.permutation_test(
+            name,
+            index=index,
+            base=base,
+            weighting=weighting,  # type: ignore[arg-type]
+        )
+        row["mi_null_mean"] = res.null_mean
+        row["mi_null_std"] = res.null_std
+        row["mi_null_q95"] = res.null_quantile(0.95)
+        row["mi_pvalue"] = res.pvalue
+        row["mi_corrected"] = res.corrected
+
+
+def _with_seed_spread(first: Report, others: list[Report], seeds: list[Any]) -> Report:
+    """``first`` with ``<key>_seed_mean`` / ``_seed_sd`` over the reports of every seed."""
+    rows = [dict(row) for row in first.rows]
+    for j, row in enumerate(rows):
+        for k in _SEED_KEYS:
+            if row.get(k) is None:
+                continue
+            vals = [row[k]] + [o.rows[j].get(k) for o in others]
+            row[f"{k}_seed_mean"], row[f"{k}_seed_sd"] = mean_and_spread(
+                [math.nan if v is None else v for v in vals]
+            )
+    return dataclasses.replace(first, rows=rows, seeds=tuple(int(s) for s in seeds))

@@ -29,7 +29,7 @@ from .._checks import (
     is_int,
 )
 from .._interop import to_numpy
-from .._stats import percentile_interval
+from .._stats import basic_interval
 from ..soft.accumulator import Accumulator
 
 _API = "torch.LayerMonitor"
@@ -119,7 +119,7 @@ class LayerMonitor(HookedMonitor):
             use; 1 in a process forked after softent was imported.
         bootstrap: R > 0 keeps R Poisson-bootstrap replicates in every layer's accumulator
             (:class:`softent.Accumulator` ``bootstrap``; (1 + R) times the memory) and adds
-            ``<column>_lo`` / ``<column>_hi`` percentile intervals to each recorded row.
+            ``<column>_lo`` / ``<column>_hi`` basic (bias-corrected) intervals to each recorded row.
             Rows of one forward pass share their weights across layers when each layer
             gives the same rows (one stream position per row).
         bootstrap_seed: seed of the weights; with ``record(all_reduce=True)`` give each rank
@@ -325,8 +325,8 @@ class LayerMonitor(HookedMonitor):
         Row: ``step`` (default: forward passes so far), ``layer``, ``rows`` (N),
         ``H`` (all rows), and per label set s with labelled rows ``H(Z|s)`` and ``I(Z;s)``
         (over the rows labelled in s), in units of ``base``; with ``bootstrap`` also
-        ``<column>_lo`` and ``<column>_hi`` for each of those (percentile intervals over the
-        window's replicates).
+        ``<column>_lo`` and ``<column>_hi`` for each of those (basic bootstrap intervals,
+        2θ - percentiles, over the window's replicates: as ``softent.report``'s default).
 
         all_reduce: sum each layer's histograms over the ranks of ``group``
         (:meth:`softent.Accumulator.all_reduce`) first, for data-parallel training: every
@@ -359,24 +359,33 @@ class LayerMonitor(HookedMonitor):
                 row[entropy_column(s)] = h.conditional_entropy(self.base, self.weighting)  # type: ignore[arg-type]
                 row[information_column(s)] = h.mutual_information(self.base, self.weighting)  # type: ignore[arg-type]
             if self.bootstrap:
-                row.update(self._intervals(acc, labelled))
+                row.update(self._intervals(acc, labelled, row))
             rows.append(row)
             acc.reset()
         self.history.extend(rows)
         return rows
 
-    def _intervals(self, acc: Accumulator, label_sets: list[str]) -> dict[str, float]:
+    def _intervals(
+        self, acc: Accumulator, label_sets: list[str], row: dict[str, Any]
+    ) -> dict[str, float]:
         """``<column>_lo``/``_hi`` of H, H(Z|s), I(Z;s) over the accumulator's replicates
         (the measures of softent.report: weighted counts, labels absent from a replicate
         left out; replicates where a value is undefined are skipped)."""
-        reps = acc.replicate_measures(label_sets, base=self.base, weighting=self.weighting)  # type: ignore[arg-type]
+        reps = acc.replicate_measures(
+            label_sets,
+            base=self.base,
+            weighting=self.weighting,  # type: ignore[arg-type]
+            measures=("entropy", "conditional_entropy", "mutual_information"),
+        )
         values = {"H": [m[0]["entropy"] for m in reps[None]]}
         for s in label_sets:
             values[entropy_column(s)] = [m[0]["conditional_entropy"] for m in reps[s]]
             values[information_column(s)] = [m[0]["mutual_information"] for m in reps[s]]
         out: dict[str, float] = {}
         for column, vals in values.items():
-            out[f"{column}_lo"], out[f"{column}_hi"] = percentile_interval(vals, self.confidence)
+            out[f"{column}_lo"], out[f"{column}_hi"] = basic_interval(
+                row[column], vals, self.confidence
+            )
         return out
 
     def curves(self, column: str) -> dict[str, tuple[np.ndarray, np.ndarray]]:
