@@ -189,5 +189,6 @@ def test_live_batch_function_equals_nam_entropys(name):
     want = compute_all_entropy_measures(z, index, LABELS, b, **kw)["output_metrics"]
     torch.manual_seed(seed)
     got = compat.compute_all_entropy_measures(z, index, LABELS, b, **kw)["output_metrics"]
-    assert got["entropy"] == pytest.approx(want["entropy"], rel=1e-10)
-    assert got["conditional_entropy"] == pytest.approx(want["conditional_entropy"], rel=1e-8)
+    rel = 1e-7 if smooth == "discrete" else 1e-10  # its float32 means of one-hot rows
+    assert got["entropy"] == pytest.approx(want["entropy"], rel=rel)
+    assert got["conditional_entropy"] == pytest.approx(want["conditional_entropy"], rel=1e-7)
