@@ -92,10 +92,12 @@ class PeerPatch:
     def _require_installed(self) -> None:
         # a module already in sys.modules counts (a test's stand-in, or an editable copy);
         # else find_spec answers without importing the package
-        if self.package in sys.modules:
+        if sys.modules.get(self.package) is not None:
             return
-        try:
-            found = importlib.util.find_spec(self.package) is not None
+        try:  # (a None entry in sys.modules blocks the import: not installed for us either)
+            found = self.package not in sys.modules and (
+                importlib.util.find_spec(self.package) is not None
+            )
         except (ImportError, ValueError):
             found = False
         if not found:

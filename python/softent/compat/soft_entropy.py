@@ -26,19 +26,20 @@ a bin mass p_b < 1e-9           −p_b ln(1e-9) (clipped log)           −p_b l
                                                                       others: ValueError
 ``seed`` a Generator in MI      each label draws other points         one draw for every label
 torch input float64             RuntimeError (float32 points)         computed in float64
-``n_bins=1``; a zero row of z   NaN (0/0)                             ValueError naming it
+``n_bins=1``                    NaN (0/0)                             ValueError naming it
+a zero row of z                 NaN (NumPy backend)                   uniform assignment (as its
+                                                                      torch backend's normalize)
 label sets missing from some    H(Z) of all rows, weights N_k/N_all   over the rows labelled in
 accumulator updates             (they do not sum to 1)                that set (softent's rule)
-accumulator sums                float32 (NumPy: float32 points)       float64 (same points)
+accumulator sums                float32 for float32 input             float64 (same points)
 accumulator ``dtype`` bf16      scores in bf16                        scores in float32
 empty accumulator results       NaN                                   ValueError
-``find_eps`` with d = 2         ValueError                            the bound's d → 2 limit
 =============================== ===================================== ==========================
 
 The NumPy accumulator's reference points are soft-entropy's own float32 points; softent's
 cosine renormalises them exactly in float64 while soft-entropy uses their float32 norms
-(1 ± 6e-8), so accumulator results agree with soft-entropy's to ~1e-6 relative (its own
-one-shot functions and its accumulator differ by as much).
+(1 ± 6e-8), so accumulator results agree with soft-entropy's to ~1e-8 relative (its torch
+backend, float32 throughout: ~1e-6).
 """
 
 from __future__ import annotations
@@ -80,7 +81,10 @@ def find_eps(m: int, d: int, eps_range: Any = (1e-5, 1e0)) -> float:
     m = check_int(api, "m", m, lo=2)
     d = check_int(api, "d", d, lo=2)
     lo, hi = _bracket(api, eps_range)
-    eps = calibrate_temperature(d, m, "vmf_bound")
+    try:
+        eps = calibrate_temperature(d, m, "vmf_bound")
+    except ValueError:  # the bound stays below ln m (d = 2): soft-entropy refuses too
+        fail(api, "d", f"a dimension where soft-entropy's bound reaches ln m={m}", d)
     if not lo <= eps <= hi:
         fail(api, "eps_range", f"a bracket (lo, hi) containing the root {eps:.6g}", (lo, hi))
     return eps
@@ -101,6 +105,8 @@ def _temperature(api: str, calibration: Any, n_bins: int, d: int) -> float:
         fail(api, "calibration", f"one of {sorted(CALIBRATIONS)}", repr(calibration))
     if d < 2:
         fail(api, "z", "[N, D] with D >= 2 (a sphere S^{D-1} to calibrate on)", f"D={d}")
+    if calibration == "find_eps":
+        return find_eps(n_bins, d)
     return calibrate_temperature(d, n_bins, CALIBRATIONS[calibration])
 
 
