@@ -26,6 +26,8 @@ a bin mass p_b < 1e-9           −p_b ln(1e-9) (clipped log)           −p_b l
                                                                       others: ValueError
 ``seed`` a Generator in MI      each label draws other points         one draw for every label
 torch input float64             RuntimeError (float32 points)         computed in float64
+NumPy input float32             scores in float64 (float64 points)    scores in float32, sums
+                                                                      in float64 (~1e-9 apart)
 ``n_bins=1``                    NaN (0/0)                             ValueError naming it
 a zero row of z                 NaN (NumPy backend)                   uniform assignment (as its
                                                                       torch backend's normalize)
