@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 
 from .._checks import check_int, fail, is_int
-from ..soft import Accumulator, calibrate_temperature, entropy, information
+from ..soft import Accumulator, calibrate_temperature, entropy, information, mutual_information
 from ._patch import PeerPatch, Target
 
 __all__ = [
@@ -117,14 +117,14 @@ def _n_bins(api: str, n_bins: Any) -> int:
     return check_int(api, "n_bins", n_bins, lo=2)
 
 
-def _dim(api: str, z: Any) -> int:
+def _shape(api: str, z: Any) -> tuple[int, int]:
+    """(N, D) of z [N, D] (any array-like)."""
     shape = getattr(z, "shape", None)
     if shape is None:
-        z = np.asarray(z)
-        shape = z.shape
+        shape = np.shape(z)
     if len(shape) != 2:
         fail(api, "z", "a 2-D array [N, D]", f"shape {tuple(shape)}")
-    return int(shape[1])
+    return int(shape[0]), int(shape[1])
 
 
 def _numpy_seed(api: str, seed: Any) -> Any:
@@ -164,7 +164,7 @@ def soft_entropy(z: Any, n_bins: int = 100, seed: Any = 0, calibration: str = "f
     for torch input)."""
     api = f"{_API}.soft_entropy"
     b = _n_bins(api, n_bins)
-    eps = _temperature(api, calibration, b, _dim(api, z))
+    eps = _temperature(api, calibration, b, _shape(api, z)[1])
     h = entropy(z, n_bins=b, metric="cosine", temperature=eps, seed=_numpy_seed(api, seed))
     return h / math.log(b)
 
@@ -178,9 +178,9 @@ def soft_mutual_information(
     0-d tensor for torch input)."""
     api = f"{_API}.soft_mutual_information"
     b = _n_bins(api, n_bins)
-    d = _dim(api, z)
+    n, d = _shape(api, z)
     eps = _temperature(api, calibration, b, d)
-    codes = _codes(api, labels, int(z.shape[0]))
+    codes = _codes(api, labels, n)
     info = information(
         z, codes, n_bins=b, metric="cosine", temperature=eps, seed=_numpy_seed(api, seed)
     )
@@ -214,7 +214,7 @@ def pytorch_soft_entropy(
     api = f"{_API}.pytorch_soft_entropy"
     _require_tensor(api, z)
     b = _n_bins(api, n_bins)
-    eps = _temperature(api, calibration, b, _dim(api, z))
+    eps = _temperature(api, calibration, b, _shape(api, z)[1])
     w = _torch_points(api, z, b, seed)
     return entropy(z, centres=w, metric="cosine", temperature=eps) / math.log(b)
 
@@ -225,13 +225,11 @@ def pytorch_soft_mutual_information(
     """soft-entropy's ``soft_entropy.pytorch.soft_mutual_information`` (no ``seed``: its
     points are seed 0's): I(Z; L) / ln B of a tensor ``z`` [N, D] and ``labels`` [N]. A 0-d
     tensor on z's device, differentiable when z requires grad."""
-    from ..soft import mutual_information
-
     api = f"{_API}.pytorch_soft_mutual_information"
     _require_tensor(api, z)
     b = _n_bins(api, n_bins)
-    eps = _temperature(api, calibration, b, _dim(api, z))
-    codes = _codes(api, labels, int(z.shape[0]))
+    eps = _temperature(api, calibration, b, _shape(api, z)[1])
+    codes = _codes(api, labels, _shape(api, z)[0])
     w = _torch_points(api, z, b, 0)
     return mutual_information(z, codes, centres=w, metric="cosine", temperature=eps) / math.log(b)
 
