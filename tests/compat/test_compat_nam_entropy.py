@@ -331,5 +331,7 @@ def test_a_refused_update_changes_nothing():
     bad[2, 1] = float("nan")
     with pytest.raises(ValueError, match="row 2"):
         acc.update(bad, torch.tensor(index[:10]))
+    with pytest.raises(ValueError, match=r"data_tensor must be \[N, 6\]"):
+        acc.update(torch.zeros(10, 5), torch.tensor(index[:10]))
     assert acc.compute_metrics()["output_metrics"] == before
     assert acc.total_count == 400

@@ -463,6 +463,13 @@ class EntropyAccumulator:
         z = _tensor(api, "data_tensor", data_tensor)
         index = _label_indices(api, "index_tensor", index_tensor, self.num_labels, int(z.shape[0]))
         bins = self.bins if self.bins is not None else get_bins(z, self.bin_type, self.n_bins, 1)
+        if int(bins.shape[-1]) != int(z.shape[1]):
+            fail(
+                api,
+                "data_tensor",
+                f"[N, {int(bins.shape[-1])}] (the dimension of the accumulator's bins)",
+                f"shape {tuple(z.shape)}",
+            )
         if self._acc is None:
             self._start(_centres(api, bins, int(z.shape[1])))
         self._acc.update(z, {"labels": index})  # type: ignore[union-attr]
