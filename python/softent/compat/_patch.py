@@ -10,7 +10,8 @@ three verbs::
         distribution="soft-entropy",      # its pip name (in the ImportError)
         targets=[
             Target("soft_entropy.numpy", "soft_entropy", soft_entropy),
-            Target("soft_entropy.jax", "soft_entropy", ..., optional=True),
+            # optional: skipped when the module cannot import (its torch backend)
+            Target("soft_entropy.pytorch", "soft_entropy", pytorch_soft_entropy, optional=True),
         ],
     )
 
@@ -25,6 +26,12 @@ A :class:`Target` names a module attribute; list every place users get the objec
 ``sklearn.feature_selection._mutual_info``), because ``from pkg import f`` copies the
 binding. Objects bound before ``patch()`` (``from pkg import f`` executed earlier, a
 function stored in a ``SelectKBest``) keep the original: patch first.
+
+Adding a peer (e.g. dse_dsmi): its front doors in ``softent/compat/<peer>.py`` (same
+signatures, softent's kernels, a differences table in the module docstring), one
+``PeerPatch`` listing every module attribute to replace, the four verbs above, a test in
+``tests/compat/test_patch.py`` (the real package when importable, else a stand-in package
+shaped like it in ``sys.modules``), and its ``docs/coming-from/<peer>.md`` page.
 
 Guarantees:
 
