@@ -26,6 +26,7 @@ same scaled and noised data, clipped at 0 — the quantity scikit-learn cannot g
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
@@ -34,8 +35,16 @@ from .._checks import fail, is_int
 from ..discrete import mutual_information as _plugin_mi
 from ..knn import feature_mutual_information
 from ..knn import mutual_information as _joint_mi
+from ._patch import PeerPatch, Target
 
-__all__ = ["mutual_info_classif", "mutual_info_regression"]
+__all__ = [
+    "is_patched",
+    "mutual_info_classif",
+    "mutual_info_regression",
+    "patch",
+    "patched",
+    "unpatch",
+]
 
 
 def _check_random_state(api: str, seed: Any) -> np.random.RandomState:
@@ -301,3 +310,52 @@ def mutual_info_regression(
         random_state,
         joint,
     )
+
+
+# --------------------------------------------------------------------------- patching
+
+_PATCH = PeerPatch(
+    "compat.sklearn",
+    package="sklearn",
+    distribution="scikit-learn",
+    targets=[
+        Target("sklearn.feature_selection._mutual_info", name, fn)
+        for name, fn in (
+            ("mutual_info_classif", mutual_info_classif),
+            ("mutual_info_regression", mutual_info_regression),
+        )
+    ]
+    + [  # the re-exports users import from
+        Target("sklearn.feature_selection", name, fn)
+        for name, fn in (
+            ("mutual_info_classif", mutual_info_classif),
+            ("mutual_info_regression", mutual_info_regression),
+        )
+    ],
+)
+
+
+def patch() -> None:
+    """Make scikit-learn's ``mutual_info_classif`` and ``mutual_info_regression`` (in
+    ``sklearn.feature_selection`` and ``sklearn.feature_selection._mutual_info``) this
+    module's front doors: same values, softent's kernels. Idempotent; ImportError when
+    scikit-learn is not installed. Names bound before the call (``from
+    sklearn.feature_selection import mutual_info_classif``, a ``SelectKBest`` built with
+    it) keep the original: patch first."""
+    _PATCH.patch()
+
+
+def unpatch() -> None:
+    """Restore scikit-learn's own functions (identity); a no-op when not patched."""
+    _PATCH.unpatch()
+
+
+def patched() -> AbstractContextManager[None]:
+    """``with patched(): ...``: scikit-learn patched inside the block, the state found
+    restored after it."""
+    return _PATCH.patched()
+
+
+def is_patched() -> bool:
+    """True while scikit-learn is patched."""
+    return _PATCH.is_patched()
