@@ -31,10 +31,11 @@ from .._checks import (
 from .._interop import as_float_rows, to_numpy
 from .._labels import encode_labels
 from .._stats import percentile_interval
-from ._kernel import finite_rows
+from ._kernel import ZeroRows, finite_rows
 from .accumulator import DEFAULT_LABEL_SET, Accumulator
 from .bins import Bins, Metric, Seed, make_bins
 from .bootstrap import iter_poisson_bootstrap
+from .estimators import select_label_sets
 from .histogram import SoftHistogram
 from .measures import MEASURE_KEYS, measures_from_masses, replicate_set_measures
 
@@ -499,6 +500,9 @@ def report(
     metric: Metric = "cosine",
     temperature: float | Literal["auto"] = "auto",
     seed: Seed = 0,
+    ignore_index: int | str | None = None,
+    mask: Any = None,
+    zero_rows: ZeroRows = "raise",
     num_threads: int | None = None,
 ) -> Report:
     """Every measure of :mod:`softent.measures` for every label set: H(Z), H(Z|L), I(Z;L),
@@ -509,7 +513,7 @@ def report(
         source: activations z [N, D] (NumPy, torch CPU/CUDA, ``__dlpack__``), or a
             :class:`softent.Accumulator` that has been streamed.
         label_sets: for an array: one [N] array (reported as 'labels') or a dict
-            {name: [N] array} of integers (-1 masks a row for that set) or strings, all
+            {name: [N] array} of integers or strings (every value a class), all
             accumulated in one kernel pass. For an Accumulator: None (all its label sets),
             a name or a sequence of names. Without label sets the report has one row of
             H(Z) and efficiency over all rows.
@@ -532,6 +536,10 @@ def report(
             as :func:`softent.soft_histogram` picks them (spherical bins for cosine/dot,
             uniform in the data's box for the Euclidean metrics). An Accumulator has its
             own bins; leave these at their defaults for one.
+        ignore_index, mask, zero_rows: for an array source, as :func:`softent.information`
+            (``ignore_index`` masks per label set: a row stays in the sets where its label is
+            another value; ``mask`` and dropped zero rows leave rows out of every set).
+            Leave them at their defaults for an Accumulator source.
         num_threads: OpenMP threads of the kernel pass (default: all), at most the CPUs
             this process may use; 1 in a process forked after softent was imported.
 
@@ -570,6 +578,9 @@ def report(
             ("metric", metric, "cosine"),
             ("temperature", temperature, "auto"),
             ("seed", seed, 0),
+            ("ignore_index", ignore_index, None),
+            ("mask", mask, None),
+            ("zero_rows", zero_rows, "raise"),
         ):
             if not (value is default or (isinstance(value, type(default)) and value == default)):
                 fail(
@@ -623,6 +634,9 @@ def report(
     if bad.size:
         fail(_API, "source", "finite (no NaN/Inf)", f"NaN/Inf in row {int(bad[0])}")
     named = _array_label_sets(label_sets, n)
+    z, named = select_label_sets(
+        _API, z, named, ignore_index=ignore_index, mask=mask, zero_rows=zero_rows, metric=metric
+    )
     names = list(named)
     _check_io_sets(names, input_set, output_set)
     bins = make_bins(
@@ -636,11 +650,16 @@ def report(
         seed=seed,
     )
     acc = Accumulator(bins, label_sets=names or None, num_threads=threads or None)
-    acc.update(z, named or None)  # every label set in one kernel pass
+    acc.update(z, named or None, ignore_index=ignore_index)  # every set in one kernel pass
     order: list[str | None] = list(names) if names else [None]
     hists = [(name, None, acc.result("" if name is None else name)) for name in order]
     rows = _point_rows(hists, b, str(weighting), input_set, output_set)
     if n_res:
+        if ignore_index is not None:  # per-set masks travel as codes (masked rows: -1)
+            n = int(z.shape[0])
+            named = {
+                k: encode_labels(v, n, _API, ignore_index=ignore_index) for k, v in named.items()
+            }  # type: ignore[misc]
         reps = _bootstrap_replicates(
             z, named, bins, n_res, boot_seed, threads, b, str(weighting), order
         )
