@@ -39,7 +39,7 @@ class LabelCodes:
         return int(self.values.shape[0])
 
 
-def _check_ignore_index(api: str, ignore_index: Any) -> Any:
+def check_ignore_index(api: str, ignore_index: Any) -> Any:
     """None, an int (not a bool) or a str: the label value whose rows are masked."""
     if ignore_index is None or is_int(ignore_index) or isinstance(ignore_index, (str, bytes)):
         return ignore_index
@@ -78,7 +78,7 @@ def keep_rows(
 
     A row is left out when ``mask`` is False there or its label equals ``ignore_index``.
     Refuses a mask that leaves no row (ValueError naming ``mask``/``ignore_index``)."""
-    ignore_index = _check_ignore_index(api, ignore_index)
+    ignore_index = check_ignore_index(api, ignore_index)
     keep = check_mask(api, mask, n_rows)
     if ignore_index is None:
         if keep is not None and not keep.any():
@@ -185,7 +185,7 @@ def encode_labels(
         fail(api, name, "integers or strings", f"dtype {arr.dtype}", TypeError)
     masked: np.ndarray | None = None
     if ignore_index is not None or mask is not None:
-        ignore_index = _check_ignore_index(api, ignore_index)
+        ignore_index = check_ignore_index(api, ignore_index)
         m = check_mask(api, mask, n_rows)
         masked = np.zeros(n_rows, bool) if m is None else ~m
         if ignore_index is not None:

@@ -20,6 +20,7 @@ from ..discrete import unit_name
 from ._kernel import ZeroRows, check_zero_rows, zero_row_keep
 from .bins import Metric, Seed
 from .histogram import SoftHistogram, soft_histogram
+from .layers import flat_labels, split_layers
 
 
 @dataclass(frozen=True)
@@ -158,8 +159,10 @@ def _n_rows(api: str, z: Any) -> int:
 def _differentiable_result(name: str, z: Any, labels: Any, kwargs: dict[str, Any]) -> Any:
     """``softent.torch.<name>``'s differentiable result when z, centres or temperature is a
     tensor that requires grad under grad mode (and nonfinite is 'raise'), else None."""
-    if kwargs.get("nonfinite", "raise") != "raise" or not requires_grad(
-        z, kwargs.get("centres"), kwargs.get("temperature")
+    if (
+        kwargs.get("nonfinite", "raise") != "raise"
+        or kwargs.get("layer_axis") is not None
+        or not requires_grad(z, kwargs.get("centres"), kwargs.get("temperature"))
     ):
         return None
     from . import differentiable  # imports torch: only for tensors that require grad
@@ -239,10 +242,11 @@ def information(
     ignore_index: int | str | None = None,
     mask: Any = None,
     zero_rows: ZeroRows = "raise",
+    layer_axis: int | None = None,
     nonfinite: Literal["raise", "drop"] = "raise",
     num_threads: int | None = None,
     _api: str = "information",
-) -> Information:
+) -> Any:
     """H(Z), H(Z|L), I(Z;L) and H(Z | L = k) for every label, from one kernel pass.
 
     Args:
@@ -259,6 +263,12 @@ def information(
             (default; ValueError naming the first), 'drop' (left out, with a UserWarning
             giving their number; ``histogram.n_rows`` is the rows used) or 'uniform' (the
             kernel's uniform assignment 1/B). Other metrics score a zero row normally.
+        layer_axis: for a layer stack z ([N, L, D] with 1, [L, N, D] or [L, B, T, D] with
+            0, as ``torch.stack(outputs.hidden_states)`` gives): the axis of the layers.
+            Every other axis but the last (the features) indexes rows; labels (and
+            ``mask``) are one per row, [rows] or shaped as the row axes ([B, T]). Returns
+            one :class:`Information` per layer, in order (a list), each equal to the call
+            on that layer's [rows, D].
         base: e (nats, default) or 2 (bits). Other arguments: :func:`softent.soft_histogram`.
 
     Returns:
@@ -269,6 +279,33 @@ def information(
     w = check_weighting(_api, weighting)
     if labels is None:
         fail(_api, "labels", "an [N] array of labels", None)
+    if layer_axis is not None:
+        layers, row_shape = split_layers(_api, z, layer_axis)
+        kw = {
+            "centres": centres,
+            "n_bins": n_bins,
+            "metric": metric,
+            "temperature": temperature,
+            "seed": seed,
+            "base": b,
+            "weighting": w,
+            "ignore_index": ignore_index,
+            "mask": flat_labels(_api, mask, row_shape, "mask"),
+            "zero_rows": zero_rows,
+            "nonfinite": nonfinite,
+            "num_threads": num_threads,
+            "_api": _api,
+        }
+        lab = flat_labels(_api, labels, row_shape)
+        return [information(layer, lab, **kw) for layer in layers]
+    if getattr(z, "ndim", 2) > 2:
+        fail(
+            _api,
+            "z",
+            "a 2-D array [N, D] (for a layer stack [N, L, D], [L, N, D] or [L, B, T, D] "
+            "pass layer_axis=)",
+            f"shape {tuple(z.shape)}",
+        )
     rows, labels = select_rows(
         _api,
         z,
@@ -313,7 +350,10 @@ def conditional_entropy(z: Any, labels: Any, **kwargs: Any) -> Any:
     """
     if (result := _differentiable_result("conditional_entropy", z, labels, kwargs)) is not None:
         return result
-    return information(z, labels, _api="conditional_entropy", **kwargs).conditional_entropy
+    res = information(z, labels, _api="conditional_entropy", **kwargs)
+    if isinstance(res, list):  # layer_axis: one value per layer
+        return [r.conditional_entropy for r in res]
+    return res.conditional_entropy
 
 
 def mutual_information(z: Any, labels: Any, **kwargs: Any) -> Any:
@@ -325,4 +365,7 @@ def mutual_information(z: Any, labels: Any, **kwargs: Any) -> Any:
     """
     if (result := _differentiable_result("mutual_information", z, labels, kwargs)) is not None:
         return result
-    return information(z, labels, _api="mutual_information", **kwargs).mutual_information
+    res = information(z, labels, _api="mutual_information", **kwargs)
+    if isinstance(res, list):  # layer_axis: one value per layer
+        return [r.mutual_information for r in res]
+    return res.mutual_information

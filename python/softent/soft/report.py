@@ -37,6 +37,7 @@ from .bins import Bins, Metric, Seed, make_bins
 from .bootstrap import iter_poisson_bootstrap
 from .estimators import select_label_sets
 from .histogram import SoftHistogram
+from .layers import flat_label_sets, flat_labels, split_layers
 from .measures import MEASURE_KEYS, measures_from_masses, replicate_set_measures
 
 __all__ = ["Report", "report"]
@@ -503,6 +504,7 @@ def report(
     ignore_index: int | str | None = None,
     mask: Any = None,
     zero_rows: ZeroRows = "raise",
+    layer_axis: int | None = None,
     num_threads: int | None = None,
 ) -> Report:
     """Every measure of :mod:`softent.measures` for every label set: H(Z), H(Z|L), I(Z;L),
@@ -540,6 +542,12 @@ def report(
             (``ignore_index`` masks per label set: a row stays in the sets where its label is
             another value; ``mask`` and dropped zero rows leave rows out of every set).
             Leave them at their defaults for an Accumulator source.
+        layer_axis: for a layer stack source ([N, L, D] with 1, [L, N, D] or [L, B, T, D]
+            with 0): the axis of the layers. Each layer is reported on the same bins (made
+            from the first layer's rows for the Euclidean metrics' default box), with
+            ``index`` = (layer,) in every row (rows ordered by label set, then layer) and
+            ``internal_shape`` = (L,), as an Accumulator with internal dimensions. Label
+            sets are one per row: [rows] or shaped as the row axes ([B, T]).
         num_threads: OpenMP threads of the kernel pass (default: all), at most the CPUs
             this process may use; 1 in a process forked after softent was imported.
 
@@ -627,6 +635,48 @@ def report(
             reps = _accumulator_replicates(source, names, len(indices), b, str(weighting))
             add_intervals(rows, reps, conf, input_set, output_set)
         return Report(rows, source.bins, internal_shape=tuple(internal), **common)
+
+    if layer_axis is not None:  # one report per layer on shared bins, in one table
+        layers, row_shape = split_layers(_API, source, layer_axis)
+        bins = make_bins(
+            _API,
+            as_float_rows(layers[0], _API, "source"),
+            int(layers[0].shape[1]),
+            centres=centres,
+            n_bins=n_bins,
+            metric=metric,
+            temperature=temperature,
+            seed=seed,
+        )
+        flat = flat_label_sets(_API, label_sets, row_shape)
+        mask = flat_labels(_API, mask, row_shape, "mask")
+        kw = {
+            "input_set": input_set,
+            "output_set": output_set,
+            "bootstrap": n_res,
+            "confidence": conf,
+            "bootstrap_seed": boot_seed,
+            "base": b,
+            "weighting": weighting,
+            "centres": bins.centres,
+            "metric": bins.metric,
+            "temperature": bins.temperature,
+            "ignore_index": ignore_index,
+            "mask": mask,
+            "zero_rows": zero_rows,
+            "num_threads": num_threads,
+        }
+        parts = [report(layer, flat, **kw).rows for layer in layers]
+        n_sets = len(parts[0]) if parts else 0
+        rows = [
+            dict(parts[li][si], index=(li,)) for si in range(n_sets) for li in range(len(parts))
+        ]
+        centres_seed = (
+            int(seed) if centres is None and isinstance(seed, (int, np.integer)) else None
+        )
+        return Report(
+            rows, bins, centres_seed=centres_seed, internal_shape=(len(layers),), **common
+        )
 
     z = as_float_rows(source, _API, "source")
     n, dim = int(z.shape[0]), int(z.shape[1])
