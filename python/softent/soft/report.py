@@ -194,7 +194,9 @@ class Report:
                 return v
             if isinstance(v, (tuple, list)) and all(isinstance(x, (int, np.integer)) for x in v):
                 return ",".join(str(int(x)) for x in v)
-            return f"{float(v):.{digits}f}"
+            text = f"{float(v):.{digits}f}"
+            # -0.0 and tiny negatives (plug-in noise, -1e-17) round to '-0.0000': print 0
+            return text[1:] if text.startswith("-") and float(text) == 0 else text
 
         lines_per_row = []
         for row in self.rows:
