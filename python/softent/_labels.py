@@ -144,7 +144,7 @@ def warn_masking(api: str, keep: np.ndarray | None, labels: Any = None) -> None:
         if left.shape[0] == 1:
             warnings.warn(
                 f"softent.{api}: masking (mask=/ignore_index=) left one label value "
-                f"({left[0]!r}) in {kept} rows: H(Z|L) = H(Z) and I(Z;L) = 0",
+                f"({left.tolist()[0]!r}) in {kept} rows: H(Z|L) = H(Z) and I(Z;L) = 0",
                 UserWarning,
                 stacklevel=3,
             )
