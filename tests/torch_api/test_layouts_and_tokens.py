@@ -63,7 +63,7 @@ def test_an_ambiguous_4d_output_is_refused_with_the_choices():
     net = conv_net()
     x, _ = _images()
     mon = LayerMonitor(net, ["1"], n_bins=12)
-    with pytest.raises(ValueError) as err, torch.no_grad():
+    with pytest.raises(ValueError, match="ambiguous") as err, torch.no_grad():
         net(x)
     mon.close()
     msg = str(err.value)
@@ -79,14 +79,18 @@ def test_layout_errors():
     with pytest.raises(ValueError, match=r"layout must be keyed by monitored layers"):
         LayerMonitor(net, ["1"], layout={"1": "channels", "3": "features"})
     mon = LayerMonitor(net, ["1", "3"], layout={"1": "features"})
-    with pytest.raises(ValueError, match=r"'features' for an output \[batch, D\] only"):
-        with torch.no_grad():
-            net(_images()[0])
+    with (
+        pytest.raises(ValueError, match=r"'features' for an output \[batch, D\] only"),
+        torch.no_grad(),
+    ):
+        net(_images()[0])
     mon.close()
     mon = LayerMonitor(net, ["3"], layout="channels")
-    with pytest.raises(ValueError, match=r"'channels' for an output \[batch, C, \*spatial\]"):
-        with torch.no_grad():
-            net(_images()[0])
+    with (
+        pytest.raises(ValueError, match=r"'channels' for an output \[batch, C, \*spatial\]"),
+        torch.no_grad(),
+    ):
+        net(_images()[0])
     mon.close()
 
 
@@ -104,17 +108,21 @@ def test_monitor_ignore_index_and_zero_rows():
     assert zero.any()
     mon = LayerMonitor(model, ["1"], label_sets=["y"], n_bins=10, seed=1)
     mon.set_labels(y=y)
-    with pytest.raises(ValueError, match=r"the rows of layer '1' must be free of all-zero rows"):
-        with torch.no_grad():
-            model(x)
+    with (
+        pytest.raises(ValueError, match=r"the rows of layer '1' must be free of all-zero rows"),
+        torch.no_grad(),
+    ):
+        model(x)
     mon.close()
     mon = LayerMonitor(
         model, ["1"], label_sets=["y"], n_bins=10, seed=1, ignore_index=-100, zero_rows="drop"
     )
     mon.set_labels(y=y)
-    with pytest.warns(UserWarning, match=rf"left out {int(zero.sum())} all-zero row"):
-        with torch.no_grad():
-            model(x)
+    with (
+        pytest.warns(UserWarning, match=rf"left out {int(zero.sum())} all-zero row"),
+        torch.no_grad(),
+    ):
+        model(x)
     (row,) = mon.record()
     mon.close()
     keep = ~zero & (y != -100)
