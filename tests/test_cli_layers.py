@@ -156,7 +156,8 @@ def test_zero_rows_raise_by_default_and_drop_counts(capsys, tmp_path):
     code, _, err = run_cli(capsys, "analyze", tmp_path / "z.npy", "--no-progress")
     assert code == 1
     assert "all-zero row (row 7)" in err
-    assert "--zero-rows drop" in err and "--zero-rows uniform" in err
+    assert "--zero-rows drop" in err
+    assert "--zero-rows uniform" in err
     code, out, err = run_cli(
         capsys,
         "analyze",
