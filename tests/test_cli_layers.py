@@ -247,3 +247,20 @@ def test_import_softent_does_not_import_scipy_optimize():
     assert res.stdout.strip() == ""
     # and the root finder still works when first used
     assert softent.calibrate_temperature(3, 10) > 0
+
+
+def test_pid_keeps_minus_one_labels_unless_asked(capsys, tmp_path):
+    rng = np.random.default_rng(8)
+    y = np.where(rng.random(400) < 0.5, 1, -1)
+    z = np.tanh(rng.normal(size=(400, 3)) + y[:, None]).astype(np.float32)
+    np.save(tmp_path / "z.npy", z)
+    np.save(tmp_path / "pm.npy", y)
+    argv = ["pid", tmp_path / "z.npy", "--labels", tmp_path / "pm.npy", "--neurons", "0,1"]
+    code, out, err = run_cli(capsys, *argv, "--json")
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["results"][0]["n_samples"] == 400
+    assert doc["labels"]["masked_rows"] == 0
+    code, out, err = run_cli(capsys, *argv, "--json", "--ignore-index", "-1")
+    assert code == 0, err
+    assert json.loads(out)["results"][0]["n_samples"] == int((y != -1).sum())

@@ -531,6 +531,15 @@ def _read_text(path: Path) -> str:
         ) from exc
 
 
+def label_value(text: str) -> int | str:
+    """A label value given on the command line (``--ignore-index``): an integer when it
+    reads as one in a label file (``[+-]digits``, in int64), else the string."""
+    t = text.strip()
+    if _INTEGER.fullmatch(t) and _INT64[0] <= int(t) <= _INT64[1]:
+        return int(t)
+    return text
+
+
 def _drop_trailing_blanks(lines: list[str]) -> list[str]:
     """Blank lines at the end of a file are not rows (a final newline, or several)."""
     end = len(lines)

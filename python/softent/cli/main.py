@@ -59,11 +59,10 @@ def _temperature(text: str) -> float | str:
 
 def _label_value(text: str) -> int | str:
     """--ignore-index: an integer label (``[+-]digits``, as label files read them) or a
-    string label."""
-    t = text.strip()
-    if t.lstrip("+-").isdigit() and t[:1] in "+-0123456789" and t.isascii():
-        return int(t)
-    return text
+    string label (:func:`softent.cli.files.label_value`)."""
+    from .files import label_value
+
+    return label_value(text)
 
 
 def _bounded(convert: type, ok: Any, expected: str) -> Any:
