@@ -108,3 +108,12 @@ def test_torch_stack_of_hidden_states_works_as_given():
         assert float(info.mutual_information) == pytest.approx(
             float(want.mutual_information), rel=1e-6
         )
+
+
+def test_report_refuses_layer_axis_for_an_accumulator_source(stack):
+    z4, labels, centres = stack
+    acc = softent.Accumulator(centres, temperature=T).update(
+        z4[0].reshape(42, 5), labels.reshape(-1)
+    )
+    with pytest.raises(ValueError, match=r"layer_axis must be left at its default"):
+        softent.report(acc, layer_axis=0)

@@ -591,6 +591,7 @@ def report(
             ("ignore_index", ignore_index, None),
             ("mask", mask, None),
             ("zero_rows", zero_rows, "raise"),
+            ("layer_axis", layer_axis, None),
         ):
             if not (value is default or (isinstance(value, type(default)) and value == default)):
                 fail(
