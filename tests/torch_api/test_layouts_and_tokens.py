@@ -252,3 +252,23 @@ def test_token_rows_on_minilm_when_installed(monkeypatch):
     topic = np.array(topics[:12])[rows.sequence]
     infos = softent.information(rows.z, topic, layer_axis=0)
     assert len(infos) == 7
+
+
+def test_monitor_set_mask_leaves_padding_positions_out():
+    torch.manual_seed(0)
+    model = TinyTransformer().eval()
+    ids, mask, _ = _batch()
+    mon = LayerMonitor(model, ["layers.1"], label_sets=["p"], n_bins=6, seed=4)
+    positions = np.tile(np.arange(7), (3, 1))
+    mon.set_labels(p=positions)
+    mon.set_mask(mask.bool())
+    with torch.no_grad():
+        hidden = model(ids, mask)
+    (row,) = mon.record()
+    mon.close()
+    keep = mask.numpy().astype(bool)
+    want = softent.information(hidden[2][torch.tensor(keep)], positions[keep], n_bins=6, seed=4)
+    assert row["rows"] == int(keep.sum())
+    assert row["I(Z;p)"] == pytest.approx(float(want.mutual_information), rel=1e-5)
+    with pytest.raises(TypeError, match=r"set_mask: mask must be a boolean array"):
+        mon.set_mask(mask)

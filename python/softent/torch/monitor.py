@@ -260,6 +260,7 @@ class LayerMonitor(HookedMonitor):
         self.forwards = 0  # monitored forward passes of the model so far
         self.enabled = True
         self._labels: dict[str, Any] | None = None
+        self._mask: np.ndarray | None = None
         self._sampled = False
         self._model = model
         self._handles: list[Any] = []
@@ -276,7 +277,8 @@ class LayerMonitor(HookedMonitor):
             self.forwards += 1
 
     def _end(self, module: Any, args: Any, output: Any) -> None:
-        self._sampled, self._labels = False, None  # labels apply to one forward pass
+        # labels and the mask apply to one forward pass
+        self._sampled, self._labels, self._mask = False, None, None
         if self.enabled and self.every is not None and self.forwards % self.every == 0:
             self.record(step=self.forwards)
 
@@ -316,6 +318,11 @@ class LayerMonitor(HookedMonitor):
                 **spec,
             )
             self.accumulators[name] = acc
+        if self._mask is not None:  # set_mask: rows left out of this layer's stream
+            keep = _broadcast_labels(self._mask, out, rows.shape[0], mode, name, "mask")
+            if not keep.all():
+                rows = rows[torch.as_tensor(keep, device=rows.device)]
+                labels = None if labels is None else {k: v[keep] for k, v in labels.items()}
         if self._spec["metric"] == "cosine" and self.zero_rows != "uniform":
             keep = zero_row_keep(
                 _API, rows, "cosine", self.zero_rows, f"the rows of layer {name!r}"
@@ -361,6 +368,22 @@ class LayerMonitor(HookedMonitor):
             k: (to_numpy(v) if isinstance(v, torch.Tensor) else np.asarray(v))
             for k, v in named.items()
         }
+
+    def set_mask(self, mask: Any) -> None:
+        """Rows of the next forward pass to keep: a bool [batch] (per sample) or [batch, *P]
+        (per position, e.g. a Hugging Face ``attention_mask.bool()``), broadcast over a
+        layer's rows as labels are. False rows are left out of every column (H too).
+        Applies to exactly one forward pass of the model, like :meth:`set_labels`."""
+        arr = to_numpy(mask) if isinstance(mask, torch.Tensor) else np.asarray(mask)
+        if arr.dtype != np.bool_:
+            fail(
+                f"{_API}.set_mask",
+                "mask",
+                "a boolean array (True keeps the row)",
+                f"dtype {arr.dtype}",
+                TypeError,
+            )
+        self._mask = arr
 
     def record(
         self, step: Any = None, *, all_reduce: bool = False, group: Any = None
@@ -450,6 +473,7 @@ class LayerMonitor(HookedMonitor):
         """Remove every hook (idempotent). Accumulators and history are kept."""
         super().close()
         self._labels = None
+        self._mask = None
 
     def __repr__(self) -> str:
         return f"LayerMonitor(layers={list(self.layers)}, forwards={self.forwards}, records={len(self.history)}, closed={self.closed})"
