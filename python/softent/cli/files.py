@@ -16,7 +16,8 @@ Activations ([N, D], or [N, L, D] for L stacked layers):
 
 Labels: one label per row, from ``.npy`` (1-D, memory-mapped), ``.txt`` (one per line) or
 ``.csv`` (a header row naming the columns, then one row per label; each column is a
-label set). Integer labels (-1 masks a row) or strings.
+label set; ``FILE.csv:COLUMN`` picks one). Integer labels or strings, every value a class
+(``--ignore-index VALUE`` leaves the rows with that label out).
 
 Text label files (``.txt``, ``.csv``) are UTF-8 (anything else is refused, naming the
 file and the offending byte); a leading byte-order mark is dropped. Labels are stripped
@@ -25,7 +26,8 @@ before the last label is refused (it would shift every label after it). A file (
 ``.csv`` column) is integer labels when every label is an integer: an optional sign and
 ASCII digits (``-1``, ``+3``, `` 007 ``) within int64; otherwise every label is a string
 (so ``1.0``, ``0x1``, ``1e3``, ``1_000`` make string labels). In an integer ``.csv``
-column an empty cell is refused (-1 masks a row); in a string column it is the label
+column an empty cell is refused (label such rows, e.g. -100, and pass --ignore-index);
+in a string column it is the label
 ``""``.
 """
 

@@ -7,7 +7,7 @@ An :class:`Accumulator` holds, per "internal" index l (layers/heads sharing the 
   uses without a label set);
 - per named label set s: ``hist`` [*I, K_s, B] (Σ over the rows of each label value) and
   ``counts`` [K_s] (N_k), with the label values seen so far (the vocabulary grows as new
-  values arrive; -1 masks an integer label).
+  values arrive; every value is a class, -1 included: ``update(..., ignore_index=)`` masks).
 
 All of them are float64 sums of the kernel's soft assignments q_ib = softmax_b(s(z_i,
 c_b)/T), computed by the same fused kernel as :func:`softent.soft_histogram` (one pass per
