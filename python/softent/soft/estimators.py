@@ -246,7 +246,7 @@ def information(
     nonfinite: Literal["raise", "drop"] = "raise",
     num_threads: int | None = None,
     _api: str = "information",
-) -> Any:
+) -> Information | list[Information]:
     """H(Z), H(Z|L), I(Z;L) and H(Z | L = k) for every label, from one kernel pass.
 
     Args:
