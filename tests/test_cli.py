@@ -748,7 +748,7 @@ def test_label_file_errors_name_the_file_and_line(tmp_path):
     from softent.cli.files import InputError
 
     cases = {
-        "blank.txt": (b"1\n\n2\n", r"blank\.txt: line 2 is blank; .*-1 masks a row"),
+        "blank.txt": (b"1\n\n2\n", r"blank\.txt: line 2 is blank; .*--ignore-index -100"),
         "latin1.txt": (b"caf\xe9\n", r"latin1\.txt: is not UTF-8 text \(byte 0xe9 at offset 3\)"),
         "utf16.txt": ("1\n2\n".encode("utf-16"), r"utf16\.txt: is not UTF-8 text \(byte 0xff "),
         "big.txt": (b"1\n99999999999999999999\n", r"big\.txt: line 2: integer label .* int64"),

@@ -1,15 +1,20 @@
 """Label encoding, growing vocabularies of streamed label sets, and the histogram-row
-layout of label codes. Encoding: any integers or strings -> dense codes 0..K-1 (-1 = masked row)."""
+layout of label codes. Encoding: any integers or strings -> dense codes 0..K-1.
+
+Every label value is a class, -1 included (softent < 0.2 read -1 as "masked": see
+CHANGELOG.md). Rows are masked only when asked, with ``ignore_index=`` (a label value, e.g.
+Hugging Face's -100) or a boolean ``mask=`` (True keeps the row); internally a masked row
+gets the code -1, which the kernels skip (:func:`histogram_slots`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 
-from ._checks import fail
+from ._checks import fail, is_int
 from ._interop import arange, astype, namespace, to_numpy
 
 #: Integer labels whose range is at most this many times N use the O(N) bincount path
@@ -21,8 +26,8 @@ _DENSE_RANGE_FACTOR = 4
 class LabelCodes:
     """Dense label codes for one label set.
 
-    ``values[k]`` is the k-th label value present (sorted); ``codes[i]`` in 0..K-1 or -1
-    when row i is masked; ``counts[k]`` = N_k, the number of rows with label ``values[k]``.
+    ``values[k]`` is the k-th label value present (sorted); ``codes[i]`` in 0..K-1, or -1
+    when row i was masked (``ignore_index=`` / ``mask=``); ``counts[k]`` = N_k, the number of rows with label ``values[k]``.
     """
 
     values: np.ndarray  # [K]
@@ -34,8 +39,135 @@ class LabelCodes:
         return int(self.values.shape[0])
 
 
-def encode_labels(labels: Any, n_rows: int, api: str, name: str = "labels") -> LabelCodes:
-    """Map ``labels`` ([N] integers or strings; -1 masks an integer label) to dense codes."""
+def check_ignore_index(api: str, ignore_index: Any) -> Any:
+    """None, an int (not a bool) or a str: the label value whose rows are masked."""
+    if ignore_index is None or is_int(ignore_index) or isinstance(ignore_index, (str, bytes)):
+        return ignore_index
+    fail(
+        api,
+        "ignore_index",
+        "None, an int label value (e.g. -100) or a str",
+        repr(ignore_index),
+        TypeError,
+    )
+
+
+def check_mask(api: str, mask: Any, n_rows: int, name: str = "mask") -> np.ndarray | None:
+    """None, or ``mask`` as a host bool array [N] (True keeps the row). A torch or NumPy
+    bool array of length N; integer 0/1 arrays are refused (they are easily label codes)."""
+    if mask is None:
+        return None
+    arr = to_numpy(mask, api, name)
+    if arr.dtype != np.bool_:
+        fail(api, name, "a boolean array (True keeps the row)", f"dtype {arr.dtype}", TypeError)
+    if arr.ndim != 1 or arr.shape[0] != n_rows:
+        fail(api, name, f"a 1-D boolean array of length N={n_rows}", f"shape {arr.shape}")
+    return arr
+
+
+def keep_rows(
+    api: str,
+    labels: Any,
+    n_rows: int,
+    *,
+    ignore_index: Any = None,
+    mask: Any = None,
+    name: str = "labels",
+) -> np.ndarray | None:
+    """The rows to keep [N] (host bool), or None when no masking was asked (both None).
+
+    A row is left out when ``mask`` is False there or its label equals ``ignore_index``.
+    Refuses a mask that leaves no row (ValueError naming ``mask``/``ignore_index``)."""
+    ignore_index = check_ignore_index(api, ignore_index)
+    keep = check_mask(api, mask, n_rows)
+    if ignore_index is None:
+        if keep is not None and not keep.any():
+            refuse_all_masked(api, n_rows, None)
+        return keep
+    if labels is None:
+        fail(api, "ignore_index", "None when no labels are given", repr(ignore_index))
+    arr = to_numpy(labels, api, name)
+    if arr.ndim != 1 or arr.shape[0] != n_rows:
+        fail(api, name, f"a 1-D array of length N={n_rows}", f"shape {arr.shape}")
+    hit = _equals(arr, ignore_index)
+    keep = ~hit if keep is None else keep & ~hit
+    if not keep.any():
+        refuse_all_masked(api, n_rows, ignore_index)
+    return keep
+
+
+def refuse_all_masked(api: str, n_rows: int, ignore_index: Any) -> NoReturn:
+    """The one error for masking that leaves no row (naming ``ignore_index`` when given,
+    else ``mask``)."""
+    if ignore_index is None:
+        fail(api, "mask", "True for at least one row", f"all {n_rows} rows False")
+    fail(
+        api,
+        "ignore_index",
+        "a value that leaves some rows (with mask=, if given)",
+        f"{ignore_index!r}, which masks all {n_rows} rows",
+    )
+
+
+def _equals(arr: np.ndarray, value: Any) -> np.ndarray:
+    """[N] bool: arr == value, False throughout when the kinds differ (an int never equals
+    a string label), without NumPy's elementwise-comparison warnings."""
+    kind = arr.dtype.kind
+    if is_int(value):
+        if kind in "iub":
+            return arr == value
+        if kind == "O":
+            return np.array([is_int(v) and v == value for v in arr], dtype=bool)
+        return np.zeros(arr.shape, bool)
+    if kind in "US" or kind == "O":
+        return np.array([v == value for v in arr.tolist()], dtype=bool)
+    return np.zeros(arr.shape, bool)
+
+
+def warn_masking(api: str, keep: np.ndarray | None, labels: Any = None) -> None:
+    """A UserWarning when the masking asked for (``keep`` [N]) left out most (> 50 %) of
+    the rows, or left one label value: results then rest on few rows, or I(Z;L) = 0."""
+    if keep is None:
+        return
+    import warnings
+
+    n, kept = int(keep.shape[0]), int(keep.sum())
+    if n - kept > n / 2:
+        warnings.warn(
+            f"softent.{api}: masking (mask=/ignore_index=) left out {n - kept} of {n} rows "
+            f"({100 * (n - kept) / n:.0f}%); the estimates use the {kept} rows left",
+            UserWarning,
+            stacklevel=3,
+        )
+    if labels is not None:
+        left = np.unique(to_numpy(labels)[keep])
+        if left.shape[0] == 1:
+            warnings.warn(
+                f"softent.{api}: masking (mask=/ignore_index=) left one label value "
+                f"({left.tolist()[0]!r}) in {kept} rows: H(Z|L) = H(Z) and I(Z;L) = 0",
+                UserWarning,
+                stacklevel=3,
+            )
+
+
+def encode_labels(
+    labels: Any,
+    n_rows: int,
+    api: str,
+    name: str = "labels",
+    *,
+    ignore_index: Any = None,
+    mask: Any = None,
+    allow_all_masked: bool = False,
+) -> LabelCodes:
+    """Map ``labels`` ([N] integers or strings; every value a class, -1 included) to dense
+    codes. Rows whose label equals ``ignore_index``, or where ``mask`` [N] (bool) is False,
+    get code -1 (masked: the kernels skip them). All rows masked is refused unless
+    ``allow_all_masked`` (a streamed batch: then K = 0)."""
+    if isinstance(labels, LabelCodes):  # encoded already (a caller that masked per set)
+        if labels.codes.shape[0] != n_rows:
+            fail(api, name, f"one label per row of z (length N={n_rows})", labels.codes.shape[0])
+        return labels
     layout = str(getattr(labels, "layout", "torch.strided"))
     if layout != "torch.strided":  # sparse (COO, CSR...) tensors: torch cannot view them
         fail(api, name, "a dense (strided) tensor or array", f"a {layout} tensor", TypeError)
@@ -48,33 +180,53 @@ def encode_labels(labels: Any, n_rows: int, api: str, name: str = "labels") -> L
     if kind == "b":
         arr = arr.astype(np.int64)
         kind = "i"
+    is_str = kind in "UST" or (kind == "O" and all(isinstance(v, (str, bytes)) for v in arr))
+    if kind not in "iu" and not is_str:
+        fail(api, name, "integers or strings", f"dtype {arr.dtype}", TypeError)
+    masked: np.ndarray | None = None
+    if ignore_index is not None or mask is not None:
+        ignore_index = check_ignore_index(api, ignore_index)
+        m = check_mask(api, mask, n_rows)
+        masked = np.zeros(n_rows, bool) if m is None else ~m
+        if ignore_index is not None:
+            masked |= _equals(arr, ignore_index)
+        if masked.all() and n_rows:
+            if allow_all_masked:
+                return LabelCodes(arr[:0], np.full(n_rows, -1, np.int32), np.zeros(0, np.int64))
+            refuse_all_masked(api, n_rows, ignore_index)
+        if not masked.any():
+            masked = None
     if kind in "iu":
-        return _encode_integers(arr, api, name)
-    if kind in "UST" or (kind == "O" and all(isinstance(v, (str, bytes)) for v in arr)):
-        values, codes = np.unique(arr, return_inverse=True)
-        counts = np.bincount(codes, minlength=values.shape[0]).astype(np.int64)
-        return LabelCodes(values, codes.astype(np.int32), counts)
-    fail(api, name, "integers (-1 = masked) or strings", f"dtype {arr.dtype}", TypeError)
+        return _encode_integers(arr, masked)
+    valid = arr if masked is None else arr[~masked]
+    values, inverse = np.unique(valid, return_inverse=True)
+    counts = np.bincount(inverse, minlength=values.shape[0]).astype(np.int64)
+    if masked is None:
+        return LabelCodes(values, inverse.astype(np.int32), counts)
+    codes = np.full(n_rows, -1, np.int32)
+    codes[~masked] = inverse
+    return LabelCodes(values, codes, counts)
 
 
-def _encode_integers(arr: np.ndarray, api: str, name: str) -> LabelCodes:
-    masked = arr == -1 if arr.dtype.kind == "i" else np.zeros(arr.shape, bool)
+def _encode_integers(arr: np.ndarray, masked: np.ndarray | None) -> LabelCodes:
     n = arr.shape[0]
-    valid = arr[~masked] if masked.any() else arr
-    if valid.size == 0:
-        fail(api, name, "not all masked (-1)", f"{n} masked rows")
+    valid = arr if masked is None else arr[~masked]
+    if valid.size == 0:  # N = 0 (a streamed empty batch)
+        return LabelCodes(arr[:0], np.zeros(0, np.int32), np.zeros(0, np.int64))
     lo, hi = int(valid.min()), int(valid.max())
     if lo >= 0 and hi < _DENSE_RANGE_FACTOR * n + 1024:
         counts_full = np.bincount(valid, minlength=hi + 1)
         values = np.flatnonzero(counts_full)
-        lut = np.full(hi + 2, -1, np.int32)  # the extra last slot maps the mask (-1) to -1
+        lut = np.full(hi + 2, -1, np.int32)  # the extra last slot maps a masked row to -1
         lut[values] = np.arange(values.shape[0], dtype=np.int32)
-        codes = lut[np.where(masked, hi + 1, arr)]
+        codes = lut[arr if masked is None else np.where(masked, hi + 1, arr)]
         return LabelCodes(values.astype(arr.dtype), codes, counts_full[values].astype(np.int64))
     values, inverse = np.unique(valid, return_inverse=True)
+    counts = np.bincount(inverse, minlength=values.shape[0]).astype(np.int64)
+    if masked is None:
+        return LabelCodes(values, inverse.astype(np.int32), counts)
     codes = np.full(n, -1, np.int32)
     codes[~masked] = inverse
-    counts = np.bincount(inverse, minlength=values.shape[0]).astype(np.int64)
     return LabelCodes(values, codes, counts)
 
 

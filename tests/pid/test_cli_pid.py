@@ -37,8 +37,11 @@ def data():
     w = rng.normal(0, 1.2, (k, d))
     z = np.tanh(w[y] + rng.normal(0, 0.8, (n, d))).astype(np.float32)
     y_masked = y.copy()
-    y_masked[[3, 50, 700]] = -1
+    y_masked[[3, 50, 700]] = -1  # left out with --ignore-index -1 (IGNORE)
     return z, y_masked
+
+
+IGNORE = ["--ignore-index", "-1"]
 
 
 def same(doc_result, res, tol=1e-12):
@@ -64,7 +67,7 @@ def test_npy_json_equals_layer_complexity_on_the_unmasked_rows(capsys, tmp_path,
     np.save(tmp_path / "y.npy", y)
     code, out, err = run_cli(
         capsys, "pid", tmp_path / "acts.npy", "--labels", tmp_path / "y.npy",
-        "--neurons", "0,3,5", "--json",
+        "--neurons", "0,3,5", "--json", *IGNORE,
     )  # fmt: skip
     assert code == 0, err
     doc = json.loads(out)
@@ -83,6 +86,7 @@ def test_table_output_groups_bits_and_options(capsys, tmp_path, data):
     np.save(tmp_path / "acts.npy", z)
     (tmp_path / "y.txt").write_text("\n".join(map(str, y)) + "\n")
     argv = ["pid", tmp_path / "acts.npy", "--labels", tmp_path / "y.txt", "--neurons", "6+1,2"]
+    argv += IGNORE
     code, out, err = run_cli(capsys, *argv, "--bits", "--levels", "4")
     assert code == 0, err
     keep = y != -1
@@ -122,6 +126,7 @@ def test_npz_arrays_layers_key_and_csv_target(capsys, tmp_path, data):
     )
     keep = y != -1
     argv = ["pid", tmp_path / "acts.npz", "--labels", tmp_path / "labels.csv", "--target", "cls"]
+    argv += IGNORE
     code, out, err = run_cli(capsys, *argv, "--neurons", "0,1", "--json")
     assert code == 0, err
     doc = json.loads(out)
@@ -138,7 +143,8 @@ def test_npz_arrays_layers_key_and_csv_target(capsys, tmp_path, data):
     assert r["name"] == "both[1]"
     same(r, P.layer_complexity(-z[keep, ::-1], y[keep], neurons=[2, 3]))
     code, out, err = run_cli(capsys, "pid", tmp_path / "acts.npz", "--key", "fc1",
-                             "--labels", tmp_path / "labels.csv", "--target", "parity", "--json")  # fmt: skip
+                             "--labels", tmp_path / "labels.csv", "--target", "parity", "--json",
+                             *IGNORE)  # fmt: skip
     assert code == 0, err
     par = np.where(y >= 0, y % 2, -1)
     same(json.loads(out)["results"][0], P.layer_complexity(z[keep, :4], par[keep]))
@@ -151,7 +157,7 @@ def test_pt_file(capsys, tmp_path, data):
     np.save(tmp_path / "y.npy", y)
     code, out, err = run_cli(
         capsys, "pid", tmp_path / "acts.pt", "--labels", tmp_path / "y.npy",
-        "--neurons", "1,2", "--json",
+        "--neurons", "1,2", "--json", *IGNORE,
     )  # fmt: skip
     assert code == 0, err
     keep = y != -1
@@ -185,7 +191,11 @@ def test_errors_are_one_line(capsys, tmp_path, data):
             1,
             "2000 labels for the 2001 rows",
         ),
-        (["--labels", tmp_path / "masked.npy", "--neurons", "0"], 1, "every row is masked"),
+        (
+            ["--labels", tmp_path / "masked.npy", "--neurons", "0", *IGNORE],
+            1,
+            "every row is masked (--ignore-index -1)",
+        ),
         (["--labels", tmp_path / "two.csv", "--neurons", "0"], 1, "holds 2 label sets (a, b)"),
         (
             ["--labels", tmp_path / "two.csv", "--target", "c", "--neurons", "0"],

@@ -63,6 +63,7 @@ def test_gradcheck(small, metric, case):
             metric=metric,
             temperature=t,
             weighting="uniform" if case == "uniform" else "weighted",
+            ignore_index=-1 if case == "masked" else None,
         )
         # every output, so every path of the backward is checked
         return (
@@ -121,7 +122,13 @@ def test_float32_gradients_match_plain_torch(clustered, metric, weighting, devic
         labels = torch.tensor(labels_np, device=device)
         if impl == "softent":
             info = st.information(
-                z, labels, centres=c, metric=metric, temperature=t, weighting=weighting
+                z,
+                labels,
+                centres=c,
+                metric=metric,
+                temperature=t,
+                weighting=weighting,
+                ignore_index=-1,
             )
             outs = (
                 info.entropy,
@@ -288,7 +295,7 @@ def test_torch_compile_fullgraph():
     c = torch.randn(10, 8, generator=g)
 
     def objective(z, y, c):
-        info = st.information(z, y, centres=c, temperature=0.2, n_labels=4)
+        info = st.information(z, y, centres=c, temperature=0.2, n_labels=4, ignore_index=-1)
         return info.mutual_information - 0.1 * info.entropy
 
     compiled = torch.compile(objective, fullgraph=True)
@@ -345,7 +352,7 @@ def test_inputs_are_not_modified(small):
         (
             lambda z, y, c: st.mutual_information(z, y, centres=c, n_labels=2),
             ValueError,
-            r"labels must be in -1..1",
+            r"labels must be in 0..1",
         ),
         (
             lambda z, y, c: st.mutual_information(z, y, centres=c, weighting="x"),

@@ -577,7 +577,11 @@ def test_bad_arrays_name_the_argument(data):
     )
     _err(ValueError, "label_sets", lambda: softent.report(z, sets["cls"][:5]))
     _err(TypeError, r"label_sets\['f'\]", lambda: softent.report(z, {"f": z[:, 0]}))
-    _err(ValueError, r"label_sets\['m'\]", lambda: softent.report(z, {"m": np.full(len(z), -1)}))
+    _err(
+        ValueError,
+        "ignore_index",
+        lambda: softent.report(z, {"m": np.full(len(z), -1)}, ignore_index=-1),
+    )
     _err(TypeError, "label_sets", lambda: softent.report(z, "cls"))
     _err(TypeError, "label_sets", lambda: softent.report(z, {"": sets["cls"]}))
     _err(ValueError, "label_sets", lambda: softent.report(z, {}))

@@ -159,11 +159,13 @@ def test_torch_all_masked_labels_with_n_labels_refused_like_numpy(data, fn):
 
     z, _ = data
     masked = np.full(len(z), -1)
-    with pytest.raises(ValueError, match=r"labels must be not all masked \(-1\)") as np_err:
-        getattr(softent, fn)(z, masked, **KW)
+    with pytest.raises(ValueError, match=r"ignore_index must be a value that leaves") as np_err:
+        getattr(softent, fn)(z, masked, ignore_index=-1, **KW)
     for n_labels in (None, 3):
-        extra = {} if n_labels is None else {"n_labels": n_labels}
-        with pytest.raises(ValueError, match=r"not all masked") as err:
+        extra = (
+            {"ignore_index": -1} if n_labels is None else {"n_labels": n_labels, "ignore_index": -1}
+        )
+        with pytest.raises(ValueError, match=r"which masks all") as err:
             getattr(st, fn)(torch.as_tensor(z), torch.as_tensor(masked), **KW, **extra)
         assert str(err.value) == str(np_err.value).replace("softent.", "softent.torch.", 1)
 

@@ -40,7 +40,7 @@ def stream(acc: Accumulator, z, sets: dict, rng: np.random.Generator) -> Accumul
 
 
 def labelled(clustered):
-    """(z [N, 2, D] (two internal indices), {"y": ints with masked rows, "w": strings}, centres)."""
+    """(z [N, 2, D] (two internal indices), {"y": ints (-1 a class), "w": strings}, centres)."""
     z, labels, centres = clustered
     y = labels.copy()
     y[::9] = -1
@@ -98,8 +98,12 @@ def test_one_row_chunks_and_a_label_set_that_appears_late(clustered):
     acc = Accumulator(centres, temperature=0.1, bootstrap=3, bootstrap_seed=1)
     for i in range(len(z)):
         acc.update(z[i : i + 1], {"y": labels[i : i + 1]} if i >= 50 else None)
-    late = np.where(np.arange(len(z)) >= 50, labels, -1)  # rows before the set appeared: masked
-    want = poisson_bootstrap(z, {"y": late}, Bins(centres, "cosine", 0.1), 3, seed=1)
+    # rows before the set appeared are in the total only: the set's replicates are those of
+    # rows 50.. (same weights: row_offset), the total's those of every row
+    bins = Bins(centres, "cosine", 0.1)
+    every = poisson_bootstrap(z, None, bins, 3, seed=1)
+    late = poisson_bootstrap(z[50:], {"y": labels[50:]}, bins, 3, seed=1, row_offset=50)
+    want = [{"total": a["total"], "sets": b["sets"]} for a, b in zip(every, late, strict=True)]
     assert_replicates_equal(acc.replicate_histograms(), want, 1e-12)
 
 
@@ -358,7 +362,7 @@ def test_save_and_load_round_trip_exactly_and_stream_on(clustered, tmp_path):
         header = json.loads(f["header"].tobytes())
         assert (header["version"], header["bootstrap"], header["bootstrap_seed"]) == (2, R, SEED)
         assert f["total_replicates"].shape == (R, 2, 29)
-        assert f["set0_hist_replicates"].shape == (R, 2, 6, 29)
+        assert f["set0_hist_replicates"].shape == (R, 2, 7, 29)
         assert f["set1_hist_replicates"].shape == (R, 2, 4, 29)
         assert "set2_hist_replicates" in f.files  # an empty set: [R, 2, 0, B]
     loaded = Accumulator.load(path, like=acc)

@@ -68,6 +68,9 @@ class AnalyzeOptions:
     drop_nonfinite: bool = False
     num_threads: int | None = None
     progress: bool | None = None  # None: when stderr is a terminal
+    ignore_index: int | str | None = None
+    zero_rows: str = "raise"
+    layer_axis: int | None = None
 
 
 @dataclass
@@ -81,6 +84,7 @@ class ArrayResult:
     report: Any  # softent.Report
     scatter: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
     plots: list[str] = field(default_factory=list)
+    n_zero_dropped: int = 0  # all-zero rows left out by --zero-rows drop
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -91,6 +95,7 @@ class ArrayResult:
             "dtype": self.source.dtype,
             "n_rows": self.accumulator.n_rows,
             "n_dropped": self.accumulator.n_dropped,
+            "n_zero_rows_dropped": self.n_zero_dropped,
             "report": self.report.to_dict(),
             "plots": list(self.plots),
         }
@@ -124,6 +129,34 @@ def load_label_sets(specs: Sequence[str]) -> list[LabelSet]:
                 )
             sets.append(ls)
     return sets
+
+
+def as_layer_rows(source: ArraySource, layer_axis: int | None, path: Path) -> ArraySource:
+    """``source`` as [N, D] or [N, L, D] (rows first, the layers on axis 1): a layer
+    stack whose layers run along ``layer_axis`` ([L, N, D] or [L, B, T, D] with 0) is read
+    whole and rearranged (rows are the other axes but the last, flattened in C order, as
+    :func:`softent.information` does with ``layer_axis``); [N, L, D] with axis 1 streams."""
+    nd = len(source.shape)
+    if layer_axis is None:
+        return source
+    if not -nd <= layer_axis < nd or layer_axis % nd == nd - 1:
+        raise InputError(
+            f"--layer-axis {layer_axis}: array {source.name!r} of {path} has shape "
+            f"{list(source.shape)}; the layer axis must be one of its axes but the last "
+            f"(the features): 0..{nd - 2}"
+        )
+    axis = layer_axis % nd
+    if nd == 3 and axis == 1:
+        return source
+    whole = np.concatenate([to_host_rows(c) for c in source.chunks(max(1, source.n_rows))])
+    stacked = np.moveaxis(whole, axis, -2)  # [..rows.., L, D]
+    arr = np.ascontiguousarray(stacked.reshape(-1, *stacked.shape[-2:]))
+
+    def chunks(rows: int) -> Iterator[np.ndarray]:
+        for i in range(0, arr.shape[0], rows):
+            yield arr[i : i + rows]
+
+    return ArraySource(source.name, tuple(arr.shape), source.dtype, chunks)
 
 
 def _layers(source: ArraySource) -> list[int | None]:
@@ -243,7 +276,8 @@ def analyze_file(
     """
     import softent
 
-    sources, skipped = open_activations(path, key)
+    sources, skipped = open_activations(path, key, opts.layer_axis)
+    sources = [as_layer_rows(s, opts.layer_axis, path) for s in sources]
     label_sets = load_label_sets(label_specs)
     names = [ls.name for ls in label_sets]
     for arg, value in (("--input-set", opts.input_set), ("--output-set", opts.output_set)):
@@ -268,6 +302,7 @@ def analyze_file(
         kept: list[np.ndarray] = []
         kept_labels: dict[str, list[np.ndarray]] = {n: [] for n in names}
         t0 = time.perf_counter()
+        zero_dropped = [0] * len(layers)
         with progress_bar(opts.progress, source.n_rows, source.name) as bar:
             start = 0
             for chunk in source.chunks(rows):
@@ -275,9 +310,14 @@ def analyze_file(
                 labels = {ls.name: np.asarray(ls.values[start : start + n]) for ls in label_sets}
                 for j, layer in enumerate(layers):
                     z = _rows_of(chunk, layer)
+                    z, lab, n_zero = _zero_rows(z, labels, opts, path, source, start, layer)
+                    zero_dropped[j] += n_zero
                     try:
                         accs[j].update(
-                            z, labels or None, nonfinite="drop" if opts.drop_nonfinite else "raise"
+                            z,
+                            lab or None,
+                            ignore_index=opts.ignore_index,
+                            nonfinite="drop" if opts.drop_nonfinite else "raise",
                         )
                     except ValueError as exc:
                         bad = _first_nonfinite(z)
@@ -303,8 +343,8 @@ def analyze_file(
             unlabeled = [n for n in names if n not in use]
             if unlabeled:
                 raise InputError(
-                    f"--labels: label set(s) {', '.join(map(repr, unlabeled))} mask every row (-1) "
-                    f"of array {source.name!r}"
+                    f"--labels: label set(s) {', '.join(map(repr, unlabeled))} mask every row "
+                    f"(--ignore-index {opts.ignore_index}) of array {source.name!r}"
                 )
             rep = softent.report(
                 acc,
@@ -325,13 +365,47 @@ def analyze_file(
                     np.concatenate(kept),
                     {n: np.concatenate(v) for n, v in kept_labels.items()},
                 )
-            results.append(ArrayResult(name, source, layer, acc, rep, scatter))
+            results.append(
+                ArrayResult(name, source, layer, acc, rep, scatter, n_zero_dropped=zero_dropped[j])
+            )
         if log is not None:
             log(
                 f"{source.name}: {source.n_rows:,} rows x {list(source.shape[1:])} streamed in {seconds:.2f} s "
                 f"({rows:,}-row chunks)"
             )
     return results, skipped, label_sets
+
+
+def _zero_rows(
+    z: Any,
+    labels: dict[str, np.ndarray],
+    opts: AnalyzeOptions,
+    path: Path,
+    source: ArraySource,
+    start: int,
+    layer: int | None,
+) -> tuple[Any, dict[str, np.ndarray], int]:
+    """The chunk's rows and labels after the --zero-rows policy (cosine bins only: a zero
+    vector has no direction), and how many rows it left out. 'raise' names the file row;
+    'drop' leaves them out (counted in the report: ``n_zero_rows_dropped``); 'uniform'
+    keeps them."""
+    if opts.metric != "cosine" or opts.zero_rows == "uniform":
+        return z, labels, 0
+    from ..soft._kernel import zero_rows_of
+
+    zero = zero_rows_of(to_host_rows(z))
+    if not zero.any():
+        return z, labels, 0
+    if opts.zero_rows == "raise":
+        where = f"row {start + int(np.argmax(zero))}"
+        where += "" if layer is None else f", layer {layer}"
+        raise InputError(
+            f"{path}: array {source.name!r} has an all-zero row ({where}) under cosine bins (a "
+            "zero vector has no direction); pass --zero-rows drop to leave such rows out or "
+            "--zero-rows uniform to give them the uniform assignment 1/B"
+        )
+    keep = ~zero
+    return to_host_rows(z)[keep], {k: v[keep] for k, v in labels.items()}, int(zero.sum())
 
 
 def _first_nonfinite(z: Any) -> int | None:
@@ -371,6 +445,71 @@ def write_plots(results: list[ArrayResult], out: Path, max_labels: int = 12) -> 
             )
             r.plots.append(fname)
             written.append(fname)
+    return written
+
+
+def layer_summary(results: list[ArrayResult]) -> dict[str, list[dict[str, Any]]]:
+    """{array: [one row per layer: layer, rows, H, and I(Z;s) per label set]} for the
+    arrays with layers (the layers x label-sets summary; report rows without an index)."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in results:
+        if r.layer is None:
+            continue
+        row: dict[str, Any] = {"layer": r.layer, "rows": r.accumulator.n_rows}
+        for rep_row in r.report.rows:
+            if rep_row.get("label_set") is None:
+                row["H"] = rep_row["entropy"]
+            else:
+                row.setdefault("H", rep_row["entropy"])
+                row[f"I(Z;{rep_row['label_set']})"] = rep_row["mutual_information"]
+        out.setdefault(r.source.name, []).append(row)
+    return out
+
+
+def format_layer_summary(name: str, rows: list[dict[str, Any]], units: str) -> str:
+    """A fixed-width layers x label-sets table of :func:`layer_summary` rows."""
+    cols = list(dict.fromkeys(k for row in rows for k in row))
+    text = [
+        [str(row.get(c, "")) if c in ("layer", "rows") else _num(row.get(c)) for c in cols]
+        for row in rows
+    ]
+    widths = [max(len(c), *(len(t[i]) for t in text)) for i, c in enumerate(cols)]
+    lines = [
+        f"== {name}: layers x label sets (H and I in {units}) ==",
+        "  ".join(c.rjust(w) for c, w in zip(cols, widths, strict=True)),
+        "  ".join("-" * w for w in widths),
+    ]
+    lines += ["  ".join(t.rjust(w) for t, w in zip(row, widths, strict=True)) for row in text]
+    return "\n".join(lines)
+
+
+def _num(v: Any) -> str:
+    if v is None:
+        return "-"
+    text = f"{float(v):.4f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text  # never '-0.0000'
+
+
+def write_layer_curves(results: list[ArrayResult], out: Path, units: str) -> list[str]:
+    """One PNG per array with layers: H and I(Z;s) of every label set against the layer
+    (:func:`softent.plots.layer_curves`, one line per array)."""
+    from .. import plots
+
+    written = []
+    for name, rows in layer_summary(results).items():
+        if len(rows) < 2:
+            continue
+        history = [{**row, "step": row["layer"], "layer": name} for row in rows]
+        fname = f"layers_{_safe(name)}.png"
+        plots.layer_curves(
+            history,
+            unit=units,
+            x_label="layer",
+            legend_title="array",
+            title=f"{name}: information across layers",
+            path=out / fname,
+        )
+        written.append(fname)
     return written
 
 
@@ -436,7 +575,7 @@ class KnnArrayResult:
         for name, est in self.estimates.items():
             p = f", p = {self.tests[name].p_value:.3g}" if name in self.tests else ""
             lines.append(
-                f"{name:<20} {float(est.value):>10.4f}  {unit.get(est.base, 'units')}, {est.estimator}, "
+                f"{name:<20} {_num(est.value):>10}  {unit.get(est.base, 'units')}, {est.estimator}, "
                 f"k={est.k}, {est.metric}, N={est.n}, {est.n_labels} labels{p}"
             )
         return "\n".join(lines)

@@ -16,7 +16,8 @@ Activations ([N, D], or [N, L, D] for L stacked layers):
 
 Labels: one label per row, from ``.npy`` (1-D, memory-mapped), ``.txt`` (one per line) or
 ``.csv`` (a header row naming the columns, then one row per label; each column is a
-label set). Integer labels (-1 masks a row) or strings.
+label set; ``FILE.csv:COLUMN`` picks one). Integer labels or strings, every value a class
+(``--ignore-index VALUE`` leaves the rows with that label out).
 
 Text label files (``.txt``, ``.csv``) are UTF-8 (anything else is refused, naming the
 file and the offending byte); a leading byte-order mark is dropped. Labels are stripped
@@ -25,13 +26,15 @@ before the last label is refused (it would shift every label after it). A file (
 ``.csv`` column) is integer labels when every label is an integer: an optional sign and
 ASCII digits (``-1``, ``+3``, `` 007 ``) within int64; otherwise every label is a string
 (so ``1.0``, ``0x1``, ``1e3``, ``1_000`` make string labels). In an integer ``.csv``
-column an empty cell is refused (-1 masks a row); in a string column it is the label
+column an empty cell is refused (label such rows, e.g. -100, and pass --ignore-index);
+in a string column it is the label
 ``""``.
 """
 
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import math
 import pickle
@@ -86,9 +89,12 @@ def _is_float_dtype(name: str) -> bool:
     return name in ("float16", "bfloat16", "float32", "float64")
 
 
-def open_activations(path: Path, key: str | None = None) -> tuple[list[ArraySource], list[str]]:
-    """The float arrays of ``path`` ([N, D] or [N, L, D]; all, or the one named ``key``),
-    and the names of the arrays that were left out (not floating point, or not 2-D/3-D)."""
+def open_activations(
+    path: Path, key: str | None = None, layer_axis: int | None = None
+) -> tuple[list[ArraySource], list[str]]:
+    """The float arrays of ``path`` ([N, D] or [N, L, D]; with ``layer_axis`` any layer
+    stack of 3 or more axes; all, or the one named ``key``), and the names of the arrays
+    that were left out (not floating point, or of another rank)."""
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if path.is_dir():
@@ -121,13 +127,21 @@ def open_activations(path: Path, key: str | None = None) -> tuple[list[ArraySour
     usable = [
         s
         for s in sources
-        if _is_float_dtype(s.dtype) and len(s.shape) in (2, 3) and 0 not in s.shape
+        if _is_float_dtype(s.dtype)
+        and (len(s.shape) in (2, 3) if layer_axis is None else len(s.shape) >= 3)
+        and 0 not in s.shape
     ]
     skipped = [f"{s.name} ({s.dtype} {list(s.shape)})" for s in sources if s not in usable]
     if not usable:
         what = f"array {key!r} is not" if key is not None else "no array is"
+        needs = (
+            "a floating-point [N, D] or [N, L, D] array; a layer stack such as [L, N, D] or "
+            "[L, B, T, D] needs --layer-axis"
+            if layer_axis is None
+            else f"a floating-point layer stack of 3 or more axes with --layer-axis {layer_axis}"
+        )
         raise InputError(
-            f"{path}: {what} usable as activations (needs a floating-point [N, D] or [N, L, D] array; "
+            f"{path}: {what} usable as activations (needs {needs}; "
             f"found: {', '.join(skipped) or 'no arrays'})"
         )
     return usable, skipped
@@ -429,7 +443,8 @@ class LabelSet:
 
 def read_labels(spec: str) -> list[LabelSet]:
     """Label sets of one ``--labels`` argument: ``FILE`` (the set is named by the file's
-    stem, or by the header of each column of a .csv) or ``NAME=FILE``."""
+    stem, or by the header of each column of a .csv), ``NAME=FILE``, or for a .csv
+    ``[NAME=]FILE.csv:COLUMN`` (that column only, named NAME or by its header)."""
     name: str | None = None
     text = spec
     if "=" in spec and not Path(spec).exists():
@@ -437,8 +452,24 @@ def read_labels(spec: str) -> list[LabelSet]:
         if not name:
             raise InputError(f"--labels {spec!r}: the label set name before '=' is empty")
     path = Path(text)
+    column: str | None = None
+    if not path.exists() and ":" in text:
+        head, _, col = text.rpartition(":")
+        if head.lower().endswith(".csv") and Path(head).exists():
+            if not col:
+                raise InputError(f"--labels {spec}: the column name after ':' is empty")
+            path, column = Path(head), col
     if not path.exists():
         raise InputError(f"--labels {spec}: no such file")
+    if column is not None:
+        sets = _read_csv(path, None)
+        chosen = [s for s in sets if s.name == column]
+        if not chosen:
+            raise InputError(
+                f"--labels {spec}: {path} has no column {column!r} "
+                f"(columns: {', '.join(s.name for s in sets)})"
+            )
+        return [dataclasses.replace(chosen[0], name=name or column)]
     suffix = path.suffix.lower()
     if suffix == ".npy":
         try:
@@ -465,8 +496,8 @@ def read_labels(spec: str) -> list[LabelSet]:
         if blank is not None:
             raise InputError(
                 f"--labels {path}: line {blank + 1} is blank; every row needs a label (a blank "
-                "line would shift the labels of the rows after it; -1 masks a row of integer "
-                "labels)"
+                "line would shift the labels of the rows after it; to leave rows out give them "
+                "a label such as -100 and pass --ignore-index -100)"
             )
         return [LabelSet(name or path.stem, path, _parse_values(items, path, lambda i: i + 1))]
     if suffix == ".csv":
@@ -502,6 +533,15 @@ def _read_text(path: Path) -> str:
         ) from exc
 
 
+def label_value(text: str) -> int | str:
+    """A label value given on the command line (``--ignore-index``): an integer when it
+    reads as one in a label file (``[+-]digits``, in int64), else the string."""
+    t = text.strip()
+    if _INTEGER.fullmatch(t) and _INT64[0] <= int(t) <= _INT64[1]:
+        return int(t)
+    return text
+
+
 def _drop_trailing_blanks(lines: list[str]) -> list[str]:
     """Blank lines at the end of a file are not rows (a final newline, or several)."""
     end = len(lines)
@@ -514,7 +554,7 @@ def _parse_values(items: list[str], path: Path, line_of: Any) -> np.ndarray:
     """int64 when every non-blank item is an integer (``[+-]digits``, the items already
     stripped of surrounding whitespace), else str. ``line_of(i)``: the file line of
     item i, for the messages. A blank item among integers is refused (no integer to give
-    it; -1 masks a row)."""
+    it; --ignore-index masks rows of a chosen label)."""
     filled = [s for s in items if s]
     if not filled or not all(_INTEGER.fullmatch(s) for s in filled):
         return np.array(items, dtype=str)
@@ -522,7 +562,7 @@ def _parse_values(items: list[str], path: Path, line_of: Any) -> np.ndarray:
     if blank is not None:
         raise InputError(
             f"--labels {path}: line {line_of(blank)} has no label among integer labels "
-            "(-1 masks a row)"
+            "(to leave rows out give them a label such as -100 and pass --ignore-index -100)"
         )
     values = [int(s) for s in items]
     out = next((i for i, v in enumerate(values) if not _INT64[0] <= v <= _INT64[1]), None)

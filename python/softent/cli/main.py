@@ -57,6 +57,14 @@ def _temperature(text: str) -> float | str:
     return t
 
 
+def _label_value(text: str) -> int | str:
+    """--ignore-index: an integer label (``[+-]digits``, as label files read them) or a
+    string label (:func:`softent.cli.files.label_value`)."""
+    from .files import label_value
+
+    return label_value(text)
+
+
 def _bounded(convert: type, ok: Any, expected: str) -> Any:
     """An argparse type: ``convert(text)`` accepted when ``ok(value)``, else one clear line."""
 
@@ -116,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
         "activations",
         metavar="ACTIVATIONS",
         type=Path,
-        help="[N, D] activations (or [N, L, D]: L layers) in a .npy, .npz, .pt or .safetensors file",
+        help="[N, D] activations (or [N, L, D]: L layers; other layer stacks with --layer-axis) "
+        "in a .npy, .npz, .pt or .safetensors file",
     )
     a.add_argument(
         "--labels",
@@ -125,8 +134,34 @@ def build_parser() -> argparse.ArgumentParser:
         action="extend",
         default=[],
         help="label files, one label per row: .npy, .txt (one per line) or .csv (a header row naming "
-        "its columns, one label set per column); a .npy/.txt set is named by the file's stem, or "
-        "NAME=FILE. Integers (-1 masks a row) or strings. Repeatable.",
+        "its columns, one label set per column; FILE.csv:COLUMN picks one); a .npy/.txt set is "
+        "named by the file's stem, or NAME=FILE. Integers or strings, every value a class (see "
+        "--ignore-index). Repeatable.",
+    )
+    a.add_argument(
+        "--ignore-index",
+        type=_label_value,
+        default=None,
+        metavar="VALUE",
+        help="a label value whose rows are left out of that label set (e.g. -100, Hugging "
+        "Face's 'ignore'); default: none, every value is a class (-1 included)",
+    )
+    a.add_argument(
+        "--layer-axis",
+        type=int,
+        default=None,
+        metavar="K",
+        help="the axis of the layers in a layer stack: 0 for [L, N, D] or [L, B, T, D] "
+        "(torch.stack(outputs.hidden_states)), 1 for [N, L, D] (the default for 3-D arrays); "
+        "rows are the other axes but the last, flattened (labels one per row). Prints a "
+        "layers x label-sets summary and, with --out, draws the per-layer curve",
+    )
+    a.add_argument(
+        "--zero-rows",
+        choices=("raise", "drop", "uniform"),
+        default="raise",
+        help="all-zero rows under cosine bins (no direction): refuse them (raise, default), "
+        "leave them out (drop; counted in report.json) or give them the uniform assignment",
     )
     a.add_argument(
         "--key",
@@ -397,7 +432,14 @@ def _timed_analysis(analyze: Callable[..., Any], args: argparse.Namespace, opts:
 
 def cmd_analyze(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .._version import __version__
-    from .analyze import AnalyzeOptions, analyze_file, write_plots
+    from .analyze import (
+        AnalyzeOptions,
+        analyze_file,
+        format_layer_summary,
+        layer_summary,
+        write_layer_curves,
+        write_plots,
+    )
 
     if args.estimator == "knn":
         return cmd_analyze_knn(args, argv)
@@ -426,13 +468,19 @@ def cmd_analyze(args: argparse.Namespace, argv: Sequence[str]) -> int:
         drop_nonfinite=args.drop_nonfinite,
         num_threads=args.threads,
         progress=args.progress,
+        ignore_index=args.ignore_index,
+        zero_rows=args.zero_rows,
+        layer_axis=args.layer_axis,
     )
     results, skipped, label_sets, t0, seconds = _timed_analysis(analyze_file, args, opts)
+    units = "bits" if args.bits else "nats"
+    summary = layer_summary(results)
     written: list[str] = []
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         if plots:
             written = write_plots(results, args.out)
+            written += write_layer_curves(results, args.out, units)
     doc = {
         "command": " ".join(shlex.quote(a) for a in [PROG, *argv]),
         "softent_version": __version__,
@@ -452,12 +500,16 @@ def cmd_analyze(args: argparse.Namespace, argv: Sequence[str]) -> int:
             "input_set": args.input_set,
             "output_set": args.output_set,
             "drop_nonfinite": args.drop_nonfinite,
+            "ignore_index": args.ignore_index,
+            "zero_rows": args.zero_rows,
+            "layer_axis": args.layer_axis,
         },
         "label_sets": [
             {"name": ls.name, "file": str(ls.path), "n_rows": int(ls.values.shape[0])}
             for ls in label_sets
         ],
         "arrays": [r.to_dict() for r in results],
+        "layers": summary,
         "skipped_arrays": skipped,
         "seconds": seconds,
     }
@@ -474,10 +526,15 @@ def cmd_analyze(args: argparse.Namespace, argv: Sequence[str]) -> int:
             if r.accumulator.n_dropped
             else ""
         )
+        if r.n_zero_dropped:
+            dropped += f", {r.n_zero_dropped:,} all-zero rows dropped"
         print(
             f"\n== {r.name}: {r.accumulator.n_rows:,} rows of {shape} {r.source.dtype}{where}{dropped} =="
         )
         print(r.report.format_table())
+    for name, rows in summary.items():
+        print()
+        print(format_layer_summary(name, rows, units))
     if args.out is not None:
         print(
             f"\nwrote {args.out / 'report.json'}"

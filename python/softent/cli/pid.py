@@ -4,8 +4,8 @@ label files ``softent analyze`` reads (the same loaders, :mod:`softent.cli.files
 
 Only the chosen columns are kept: the array is read in row chunks (memory-mapped where
 the format allows) and each chunk's chosen columns copied out, so memory is N x (chosen
-neurons) floats whatever D is. Label files follow ``softent analyze``: integer labels
-(-1 masks a row: it is left out) or strings.
+neurons) floats whatever D is. Label files follow ``softent analyze``: integer labels or
+strings, every value a class; ``--ignore-index VALUE`` leaves the rows with that label out.
 """
 
 from __future__ import annotations
@@ -84,6 +84,12 @@ def _base(text: str) -> float:
     return b
 
 
+def _ignore_value(text: str) -> int | str:
+    from .files import label_value
+
+    return label_value(text)
+
+
 def add_parser(sub: Any, formatter: Any) -> argparse.ArgumentParser:
     """The ``pid`` subcommand of the ``softent`` parser."""
     from ..pid.decompose import MEASURES
@@ -105,7 +111,15 @@ def add_parser(sub: Any, formatter: Any) -> argparse.ArgumentParser:
         "--labels",
         metavar="[NAME=]FILE",
         required=True,
-        help="the target: one label per row, .npy, .txt or .csv (as softent analyze; -1 masks a row)",
+        help="the target: one label per row, .npy, .txt or .csv (as softent analyze)",
+    )
+    p.add_argument(
+        "--ignore-index",
+        type=_ignore_value,
+        default=None,
+        metavar="VALUE",
+        help="a label value whose rows are left out (e.g. -1 or -100); default: none, every "
+        "value is a class",
     )
     p.add_argument(
         "--target",
@@ -198,9 +212,13 @@ def run(args: argparse.Namespace, argv: Sequence[str], prog: str) -> int:
         )
     labels = sets[0]
     values = np.asarray(labels.values)
-    keep = (values != -1) if values.dtype.kind in "iu" else np.ones(values.shape, dtype=bool)
+    keep = np.ones(values.shape, dtype=bool)
+    if args.ignore_index is not None:
+        keep = np.array([v != args.ignore_index for v in values.tolist()], dtype=bool)
     if not keep.any():
-        raise InputError(f"--labels {labels.path}: every row is masked (-1)")
+        raise InputError(
+            f"--labels {labels.path}: every row is masked (--ignore-index {args.ignore_index})"
+        )
     base = 2.0 if args.bits else args.base
     results, t0 = [], time.perf_counter()
     for source in sources:
@@ -289,6 +307,6 @@ def run(args: argparse.Namespace, argv: Sequence[str], prog: str) -> int:
         print(f"\n== {name}: neurons {spec}; {res.n_samples:,} rows ==")
         print(res.table())
     if masked:
-        print(f"\n{masked:,} rows with label -1 left out")
+        print(f"\n{masked:,} rows with label {args.ignore_index} left out (--ignore-index)")
     print(f"\n({seconds:.2f} s)")
     return 0

@@ -80,11 +80,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import integrate, special
 
 from .._checks import check_base, check_choice, check_int, check_total, fail, is_int
 from .._interop import to_numpy
+from .._lazy import LazyModule
 from ._masses import to_base
+
+# imported on first use: scipy.integrate imports scipy.optimize (~1 s of `import softent`)
+integrate = LazyModule("scipy.integrate")
+special = LazyModule("scipy.special")
 
 #: every estimator :func:`entropy_from_counts` knows, in the order of the module guide
 ESTIMATORS: tuple[str, ...] = (

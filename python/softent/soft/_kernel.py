@@ -10,7 +10,8 @@ keeps the array owners alive for the duration of each call.
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+import warnings
+from typing import Any, Literal, NoReturn
 
 import numpy as np
 
@@ -31,6 +32,7 @@ from .._labels import LabelCodes, histogram_slots
 from .bins import METRIC_CODES, Bins
 
 __all__ = [
+    "ZeroRows",
     "accumulate",
     "backward",
     "check_forward_fits",
@@ -38,7 +40,15 @@ __all__ = [
     "forward",
     "kernel_view",
     "label_slots",
+    "zero_row_keep",
+    "zero_rows_of",
 ]
+
+#: what the estimators do with all-zero rows of z under cosine bins (a zero vector has no
+#: direction): refuse them, leave them out, or give them the kernel's uniform assignment 1/B
+ZeroRows = Literal["raise", "drop", "uniform"]
+ZERO_ROWS: tuple[str, ...] = ("raise", "drop", "uniform")
+_ZERO_BLOCK = 1 << 20
 
 #: cpp/src/cpu/common/hist_reduce.h kPrivateHistBytes: below it, every thread keeps a
 #: private copy of all histogram rows
@@ -388,3 +398,75 @@ def refuse_row(api: str, z: Any, row: int, metric: str) -> NoReturn:
 def new_hist(z: Any, rows: int, n_bins: int) -> Any:
     """A zeroed float64 histogram [rows, n_bins] in the memory of z's device."""
     return zeros((rows, n_bins), device_of(z))
+
+
+# ----------------------------------------------------------------------------- all-zero rows
+# Under cosine bins a row z_i = 0 has no direction: its scores are all 0 and the kernel
+# gives it the uniform assignment 1/B (H = log B for a set of such rows), a number peers
+# report as NaN. Dead ReLUs and padding produce such rows, so the estimators refuse them
+# unless told what they mean.
+
+
+def check_zero_rows(api: str, zero_rows: Any) -> str:
+    """``zero_rows`` if it is 'raise', 'drop' or 'uniform' (ValueError otherwise)."""
+    if not isinstance(zero_rows, str) or zero_rows not in ZERO_ROWS:
+        fail(api, "zero_rows", "'raise', 'drop' or 'uniform'", repr(zero_rows))
+    return zero_rows
+
+
+def zero_rows_of(x: Any) -> np.ndarray:
+    """Boolean mask [N] (host) of the rows of ``x`` [N, D] whose entries are all 0 (-0.0
+    included; NaN is not 0), a block of rows at a time (the temporary is ~1 MB, never
+    [N, D]). Tiny but nonzero rows (1e-30) are not zero rows: the kernel's scale-safe
+    norms give them their direction."""
+    n = int(x.shape[0])
+    step = max(1, _ZERO_BLOCK // max(int(x.shape[1]), 1))
+    if is_torch(x):
+        t = x.detach()
+        parts = [(t[a : a + step] != 0).any(dim=1).logical_not() for a in range(0, n, step)]
+        import torch
+
+        return torch.cat(parts).cpu().numpy() if parts else np.zeros(0, bool)
+    a_ = np.asarray(x)
+    out = np.empty(n, dtype=bool)
+    for a in range(0, n, step):
+        # any() of floats reduces without a [block, D] temporary (2x faster than != 0)
+        np.logical_not(a_[a : a + step].any(axis=1), out=out[a : a + step])
+    return out
+
+
+def zero_row_keep(
+    api: str, rows: Any, metric: str, zero_rows: Any, arg: str = "z"
+) -> np.ndarray | None:
+    """Apply the ``zero_rows`` policy to ``rows`` [N, D] under ``metric``: None when
+    nothing is to be left out (no zero rows, 'uniform', or a metric other than cosine,
+    where a zero row has well-defined scores); for 'drop' the host mask [N] of the rows to
+    keep, after a UserWarning saying how many rows it left out; for 'raise' a ValueError
+    naming the first zero row and the two other policies."""
+    policy = check_zero_rows(api, zero_rows)
+    if metric != "cosine" or policy == "uniform":
+        return None
+    zero = zero_rows_of(rows)
+    n_zero = int(zero.sum())
+    if n_zero == 0:
+        return None
+    n = int(zero.shape[0])
+    if policy == "raise":
+        fail(
+            api,
+            arg,
+            "free of all-zero rows under metric='cosine' (a zero vector has no direction; "
+            "pass zero_rows='drop' to leave them out, or zero_rows='uniform' to give them "
+            "the uniform assignment 1/B)",
+            f"{n_zero} all-zero row{'s' if n_zero > 1 else ''} of {n} "
+            f"(first: row {int(np.argmax(zero))})",
+        )
+    if n_zero == n:
+        fail(api, arg, "not only all-zero rows (zero_rows='drop' would leave none)", f"{n} rows")
+    warnings.warn(
+        f"softent.{api}: zero_rows='drop' left out {n_zero} all-zero row"
+        f"{'s' if n_zero > 1 else ''} of {n}",
+        UserWarning,
+        stacklevel=3,
+    )
+    return ~zero

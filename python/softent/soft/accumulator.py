@@ -7,7 +7,7 @@ An :class:`Accumulator` holds, per "internal" index l (layers/heads sharing the 
   uses without a label set);
 - per named label set s: ``hist`` [*I, K_s, B] (Σ over the rows of each label value) and
   ``counts`` [K_s] (N_k), with the label values seen so far (the vocabulary grows as new
-  values arrive; -1 masks an integer label).
+  values arrive; every value is a class, -1 included: ``update(..., ignore_index=)`` masks).
 
 All of them are float64 sums of the kernel's soft assignments q_ib = softmax_b(s(z_i,
 c_b)/T), computed by the same fused kernel as :func:`softent.soft_histogram` (one pass per
@@ -51,7 +51,7 @@ from .._interop import (
     to_device,
     zeros,
 )
-from .._labels import checked_label_values, encode_labels
+from .._labels import check_mask, checked_label_values, encode_labels
 from .._mergeable import locked, new_lock
 from ._accumulator_args import (
     API,
@@ -370,7 +370,13 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
 
     @locked
     def update(
-        self, z: Any, labels: Any = None, *, nonfinite: Literal["raise", "drop"] = "raise"
+        self,
+        z: Any,
+        labels: Any = None,
+        *,
+        ignore_index: int | str | None = None,
+        mask: Any = None,
+        nonfinite: Literal["raise", "drop"] = "raise",
     ) -> Accumulator:
         """Add the rows of ``z`` [N, D] (or [N, *I, D]: internal indices accumulated
         separately, e.g. I = (L,) layers sharing the centres) in one kernel pass.
@@ -378,10 +384,15 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
         Args:
             z: [N, D] or [N, *I, D] float array (NumPy, torch CPU/CUDA, ``__dlpack__``).
                 N = 0 is a no-op. Not kept: only its soft histograms are.
-            labels: None, one [N] array (integers, -1 = masked, or strings), or a dict
-                {name: [N] array} of label sets, e.g. {"token": ..., "pos": ...}, all
+            labels: None, one [N] array (integers or strings; every value a class), or a
+                dict {name: [N] array} of label sets, e.g. {"token": ..., "pos": ...}, all
                 accumulated in the same kernel pass. Label values may be new at any batch.
                 A label set missing from a batch counts as masked for its rows.
+            ignore_index: a label value (e.g. -100) whose rows are masked for the label set
+                that has it there (left out of that set's histograms; the H(Z) of the
+                unlabelled total keeps them). None: no masking.
+            mask: [N] bool, True keeps the row: False rows are left out entirely (as
+                ``nonfinite='drop'`` leaves out a NaN row).
             nonfinite: 'raise' (default: ValueError naming the first bad row; the state is
                 unchanged) or 'drop' (rows with NaN/Inf are left out, see ``n_dropped``).
 
@@ -391,6 +402,10 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
         check_nonfinite(api, nonfinite)
         z, n, internal = check_z(z, self._bins.dim, self._internal, api)
         named = named_labels(labels, n, self._declared, tuple(self._sets), api)
+        keep = check_mask(api, mask, n)
+        if keep is not None and not keep.all():  # masked rows are left out, as NaN rows are
+            z, n = take_rows(z, keep), int(keep.sum())
+            named = {k: v[keep] for k, v in named.items()}
         if n == 0:
             return self
         n_int, d = math.prod(internal), self._bins.dim
@@ -414,9 +429,11 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
         encoded: list[EncodedSet] = []
         k_tot = 0
         for name, arr in named.items():
-            if arr.dtype.kind == "i" and bool((arr == -1).all()):
+            codes = encode_labels(
+                arr, n, api, f"labels[{name!r}]", ignore_index=ignore_index, allow_all_masked=True
+            )
+            if codes.n_labels == 0:
                 continue  # all rows masked for this set in this batch
-            codes = encode_labels(arr, n, api, f"labels[{name!r}]")
             values = self._checked_values(name, codes.values, api, f"labels[{name!r}]")
             encoded.append(EncodedSet(name, values, codes.codes, codes.counts, k_tot))
             k_tot += codes.n_labels

@@ -20,8 +20,9 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-from scipy.optimize import brentq
-from scipy.special import gammaln, ive
+from .._lazy import LazyModule
+
+special = LazyModule("scipy.special")  # imported on first use (a cost of `import softent`)
 
 from .._checks import check_choice, check_int, fail
 
@@ -88,7 +89,7 @@ def log_bessel_i_scaled(nu: float, x: float) -> float:
         return _log_bessel_i_debye_scaled(nu, x)
     if _use_hankel(nu, x):
         return -0.5 * math.log(2.0 * math.pi * x) + _hankel_log_correction(nu, x)
-    v = float(ive(nu, x))
+    v = float(special.ive(nu, x))
     if v > 1e-290:
         return math.log(v)
     # ive underflows for tiny x at orders in the tens: the Debye form still holds there
@@ -109,7 +110,7 @@ def vmf_uniform_kl(kappa: float, dim: int) -> float:
         log_ratio = log_bessel_i_scaled(nu + 1.0, kappa) - scaled_nu
     kappa_a_minus_kappa = kappa * math.expm1(log_ratio)
     log_c_plus_kappa = nu * math.log(kappa) - (dim / 2.0) * math.log(2.0 * math.pi) - scaled_nu
-    log_area = math.log(2.0) + (dim / 2.0) * math.log(math.pi) - float(gammaln(dim / 2.0))
+    log_area = math.log(2.0) + (dim / 2.0) * math.log(math.pi) - float(special.gammaln(dim / 2.0))
     return max(log_c_plus_kappa + kappa_a_minus_kappa + log_area, 0.0)
 
 
@@ -152,6 +153,9 @@ def calibrate_temperature(dim: int, n_bins: int, method: str = "vmf") -> float:
 
 @lru_cache(maxsize=1024)
 def _calibrate(dim: int, n_bins: int, method: str) -> float:
+    # scipy.optimize costs ~1 s of `import softent` for this one root finder: imported here
+    from scipy.optimize import brentq
+
     target = math.log(n_bins)
     if method == "leading_order":
         return 1.0 / math.sqrt(2.0 * dim * target)

@@ -30,7 +30,14 @@ from .._checks import (
     fail,
 )
 from .._interop import as_float_rows, count_codes, to_float, to_numpy
-from .._labels import encode_labels, histogram_slots
+from .._labels import (
+    check_mask,
+    encode_labels,
+    histogram_slots,
+    keep_rows,
+    refuse_all_masked,
+    warn_masking,
+)
 from ..discrete import (
     entropy_of_masses,
     information_of_masses,
@@ -38,7 +45,7 @@ from ..discrete import (
     unit_name,
 )
 from . import _ops
-from ._kernel import label_slots
+from ._kernel import ZeroRows, check_zero_rows, label_slots, zero_row_keep
 from .bins import (
     METRIC_CODES,
     TRANSLATION_INVARIANT,
@@ -191,10 +198,16 @@ def _check_n_labels(api: str, n_labels: Any) -> int | None:
 
 
 def _slots(
-    api: str, labels: Any, n: int, n_labels: int | None, device: torch.device
+    api: str,
+    labels: Any,
+    n: int,
+    n_labels: int | None,
+    device: torch.device,
+    masked: Tensor | None = None,
 ) -> tuple[Tensor, Tensor | None, np.ndarray | None]:
     """(kernel slots [S, N] int32 on ``device`` (1 + code, or -1 masked; S = 0 without
-    labels), counts [K] float64 on ``device``, label values [K] or None)."""
+    labels), counts [K] float64 on ``device``, label values [K] or None). ``masked`` [N]
+    bool on ``device`` (n_labels-coded labels only): rows to leave out."""
     if labels is None:
         return torch.zeros((0, n), dtype=torch.int32, device=device), None, None
     n_labels = _check_n_labels(api, n_labels)
@@ -203,7 +216,7 @@ def _slots(
         codes = encode_labels(labels, n, api)
         counts = torch.as_tensor(codes.counts, dtype=torch.float64, device=device)
         return torch.as_tensor(label_slots(codes), device=device), counts, codes.values
-    # Labels already coded 0..n_labels-1 (-1 masked) as a tensor: all in torch, so
+    # Labels already coded 0..n_labels-1 as a tensor: all in torch, so
     # torch.compile traces it and labels on the GPU never make a host round trip (the C++
     # call re-checks the range of every slot).
     if (
@@ -214,18 +227,18 @@ def _slots(
         fail(
             api,
             "labels",
-            f"an int tensor of shape ({n},) with values in -1..{n_labels - 1} when n_labels is given",
+            f"an int tensor of shape ({n},) with values in 0..{n_labels - 1} when n_labels is given",
             f"{type(labels).__name__} {getattr(labels, 'dtype', '')} {tuple(getattr(labels, 'shape', ()))}",
         )
     labels = labels.to(device)
     if not _compiling():  # data-dependent: not checked while torch.compile traces
-        outside, all_masked = torch.stack(
-            [((labels < -1) | (labels >= n_labels)).any(), (labels == -1).all()]
-        ).tolist()  # one device sync for both
-        if outside:
-            fail(api, "labels", f"in -1..{n_labels - 1} (n_labels={n_labels})", "values outside")
-        if all_masked:  # as encode_labels refuses them on the host path
-            fail(api, "labels", "not all masked (-1)", f"{n} masked rows")
+        outside = (labels < 0) | (labels >= n_labels)
+        if masked is not None:
+            outside &= ~masked
+        if bool(outside.any()):
+            fail(api, "labels", f"in 0..{n_labels - 1} (n_labels={n_labels})", "values outside")
+    if masked is not None:  # masked rows get the internal code -1 (the kernels skip them)
+        labels = torch.where(masked, -1, labels)
     slots = histogram_slots(labels, 1).reshape(1, n)
     values = None if _compiling() else np.arange(n_labels)
     return slots, count_codes(labels, n_labels), values
@@ -243,6 +256,9 @@ def information(
     base: float = math.e,
     weighting: Weighting = "weighted",
     n_labels: int | None = None,
+    ignore_index: int | str | None = None,
+    mask: Any = None,
+    zero_rows: ZeroRows = "raise",
     num_threads: int | None = None,
     _api: str = "torch.information",
 ) -> TorchInformation:
@@ -255,7 +271,7 @@ def information(
             entry beyond that dtype's range (65504 for float16, e.g. data of scale 1e-3
             with a Euclidean metric, whose gradient scales as 1/scale) is ±inf there, the
             overflow torch.amp's GradScaler detects; pass z in float32 to get it finite.
-        labels: [N] integers (tensor or array; -1 masks a row everywhere) or strings.
+        labels: [N] integers (tensor or array) or strings; every value is a class.
         centres: [B, D] array or tensor (a tensor with ``requires_grad`` gets gradients);
             default as :func:`softent.soft_histogram` (spherical bins for cosine/dot, the
             data box for Euclidean metrics), from ``n_bins`` and ``seed``.
@@ -266,19 +282,29 @@ def information(
         base: e (nats, default) or 2 (bits).
         weighting: 'weighted' (w_k = N_k/N, default) or 'uniform' (1/K over the labels
             present) in H(Z|L).
-        n_labels: K when ``labels`` is an int tensor already coded 0..K-1 (-1 masked):
+        n_labels: K when ``labels`` is an int tensor already coded 0..K-1:
             the labels are then handled in torch, as ``torch.compile(fullgraph=True)``
             needs (with tensor ``centres`` and a float or tensor ``temperature``), and
             labels on the GPU never make a host round trip. Labels absent from the data
             get H(Z | L = k) = 0 and weight 0. Without it, labels are encoded on the host.
-            Values outside -1..K-1 and all rows masked are refused (ValueError), except
-            while torch.compile traces (data-dependent checks): there every row masked
-            gives NaN for H(Z|L) and I.
+            Values outside 0..K-1 (unless masked) and all rows masked are refused
+            (ValueError), except while torch.compile traces (data-dependent checks):
+            there every row masked gives NaN for H(Z|L) and I.
+        ignore_index: a label value whose rows are left out everywhere (e.g. -100).
+        mask: [N] bool (tensor or array), True keeps the row. With ``n_labels`` both
+            mask in torch (no row copy, traceable); otherwise the kept rows of z are
+            taken (gradients of the others are 0). A UserWarning says when masking left
+            out most (> 50 %) rows or one label value (not while torch.compile traces).
+        zero_rows: all-zero rows of z under cosine bins: 'raise' (default), 'drop' (left
+            out, with a UserWarning giving their number) or 'uniform' (assignment 1/B),
+            as :func:`softent.information`. Not checked while torch.compile traces.
         num_threads: OpenMP threads for the CPU kernels (default: all), at most the CPUs
             this process may use; 1 in a process forked after softent was imported.
 
     Returns:
-        :class:`TorchInformation`: 0-d tensors on z's device (float64) in units of ``base``.
+        :class:`TorchInformation`: 0-d tensors on z's device in units of ``base``, in z's
+        floating dtype (float32 for float16/bfloat16), as the NumPy-free path returns
+        them; ``hist`` and ``counts`` stay float64.
     """
     api = _api
     if labels is None and api != "torch.entropy":
@@ -287,14 +313,19 @@ def information(
     check_weighting(api, weighting)
     metric = check_metric(api, metric)  # type: ignore[assignment]
     threads = check_threads(api, num_threads)
+    check_zero_rows(api, zero_rows)
     z = _check_z(api, z)
+    out_dtype = z.dtype  # float16/bfloat16 were made float32 by _check_z
+    z, labels, masked = _select(
+        api, z, labels, n_labels, ignore_index, mask, zero_rows, str(metric)
+    )
     n = int(z.shape[0])
     c, t = _bins(api, z, centres, n_bins, metric, temperature, seed)
     if labels is not None and (k_given := _check_n_labels(api, n_labels)) is not None:
         # the [1 + K, B] histograms (and their cotangent), before the counts and values of
         # K labels are made
         check_histograms_fit(api, 1 + k_given, int(c.shape[0]), 2, "n_labels")
-    slots, counts, values = _slots(api, labels, n, n_labels, z.device)
+    slots, counts, values = _slots(api, labels, n, n_labels, z.device, masked)
     if counts is not None:  # the [1 + K, B] histograms (and their cotangent)
         arg = "labels" if n_labels is None else "n_labels"
         check_histograms_fit(api, 1 + int(counts.shape[0]), int(c.shape[0]), 2, arg)
@@ -329,20 +360,84 @@ def information(
     )
     # the last step, shared with the NumPy path (softent.discrete)
     if counts is None:
-        h = to_base(entropy_of_masses(hist[0], validate=False), b, api)
-        zero = torch.zeros((), dtype=torch.float64, device=z.device)
+        h = to_base(entropy_of_masses(hist[0], validate=False), b, api).to(out_dtype)
+        zero = torch.zeros((), dtype=out_dtype, device=z.device)
         return TorchInformation(
             h, h, zero, h.reshape(1), None, hist.new_full((1,), float(n)), hist, c, t, b, metric
         )
     # masked rows are ignored everywhere (as the batch API): H(Z) from the labelled rows
     h, hc, h_k = information_of_masses(hist[1:], counts, weighting, api, base=b, validate=False)
-    return TorchInformation(h, hc, h - hc, h_k, values, counts, hist, c, t, b, metric)
+    # the entropies in float64 (the histograms are float64 sums), the results in z's dtype
+    h, hc, h_k, mi = h.to(out_dtype), hc.to(out_dtype), h_k.to(out_dtype), (h - hc).to(out_dtype)
+    return TorchInformation(h, hc, mi, h_k, values, counts, hist, c, t, b, metric)
+
+
+def _select(
+    api: str,
+    z: Tensor,
+    labels: Any,
+    n_labels: Any,
+    ignore_index: Any,
+    mask: Any,
+    zero_rows: str,
+    metric: str,
+) -> tuple[Tensor, Any, Tensor | None]:
+    """(z, labels, masked) after masking and the zero-row policy. Labels coded in torch
+    (``n_labels`` given, a tensor) are masked in torch: ``masked`` [N] bool on z's device,
+    no row copy (torch.compile traces it). Otherwise the kept rows of z (and labels) are
+    taken, in the autograd graph, and ``masked`` is None."""
+    n = int(z.shape[0])
+    masked: Tensor | None = None
+    coded = n_labels is not None and isinstance(labels, torch.Tensor)
+    if coded and (ignore_index is not None or mask is not None):
+        if ignore_index is not None and not isinstance(ignore_index, int):
+            fail(api, "ignore_index", "an int with n_labels-coded labels", repr(ignore_index))
+        masked = torch.zeros(n, dtype=torch.bool, device=z.device)
+        if mask is not None:
+            m = (
+                mask
+                if isinstance(mask, torch.Tensor)
+                else torch.as_tensor(check_mask(api, mask, n))
+            )
+            if m.dtype != torch.bool or m.shape != (n,):
+                check_mask(api, m, n)  # the shared message
+            masked = masked | ~m.to(z.device)
+        if ignore_index is not None:
+            masked = masked | (labels.to(z.device) == ignore_index)
+        if not _compiling():  # data-dependent: as the host path refuses and warns
+            keep = (~masked).cpu().numpy()
+            if not keep.any():
+                refuse_all_masked(api, n, ignore_index)
+            warn_masking(api, keep, labels)
+    elif ignore_index is not None or mask is not None:
+        keep = keep_rows(api, labels, n, ignore_index=ignore_index, mask=mask)
+        warn_masking(api, keep, labels)
+        if keep is not None and not keep.all():
+            z = z[torch.as_tensor(keep, device=z.device)]
+            labels = None if labels is None else _take_labels(labels, keep)
+    if metric == "cosine" and zero_rows != "uniform" and not _compiling():
+        nz = zero_row_keep(api, z, "cosine", zero_rows)
+        if nz is not None:
+            z = z[torch.as_tensor(nz, device=z.device)]
+            if labels is not None:
+                labels = _take_labels(labels, nz)
+            if masked is not None:
+                masked = masked[torch.as_tensor(nz, device=masked.device)]
+    return z, labels, masked
+
+
+def _take_labels(labels: Any, keep: np.ndarray) -> Any:
+    """The kept labels, a tensor staying a tensor on its device."""
+    if isinstance(labels, torch.Tensor):
+        return labels[torch.as_tensor(keep, device=labels.device)]
+    return to_numpy(labels)[keep]
 
 
 def entropy(z: Tensor, **kwargs: Any) -> Tensor:
-    """Differentiable soft-bin entropy H(Z) (0-d float64 tensor, nats; ``base=2``: bits).
-    Same keyword arguments as :func:`information` (without labels and weighting)."""
-    for name in ("labels", "weighting"):
+    """Differentiable soft-bin entropy H(Z) (0-d tensor in z's dtype, nats; ``base=2``:
+    bits). Same keyword arguments as :func:`information` (without labels, weighting and
+    ignore_index; ``mask`` selects rows)."""
+    for name in ("labels", "weighting", "ignore_index"):
         if name in kwargs:
             fail(
                 "torch.entropy",
@@ -355,12 +450,12 @@ def entropy(z: Tensor, **kwargs: Any) -> Tensor:
 
 
 def conditional_entropy(z: Tensor, labels: Any, **kwargs: Any) -> Tensor:
-    """Differentiable H(Z|L) = Σ_k w_k H(Z | L = k) (0-d float64 tensor, nats).
+    """Differentiable H(Z|L) = Σ_k w_k H(Z | L = k) (0-d tensor in z's dtype, nats).
     Same arguments as :func:`information`."""
     return information(z, labels, _api="torch.conditional_entropy", **kwargs).conditional_entropy
 
 
 def mutual_information(z: Tensor, labels: Any, **kwargs: Any) -> Tensor:
-    """Differentiable I(Z;L) = H(Z) - H(Z|L) (0-d float64 tensor, nats).
+    """Differentiable I(Z;L) = H(Z) - H(Z|L) (0-d tensor in z's dtype, nats).
     Same arguments as :func:`information`."""
     return information(z, labels, _api="torch.mutual_information", **kwargs).mutual_information

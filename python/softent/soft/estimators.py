@@ -14,10 +14,13 @@ from typing import Any, Literal
 import numpy as np
 
 from .._checks import Weighting, check_base, check_weighting, fail
-from .._interop import requires_grad, scalar_like, to_float
+from .._interop import as_float_rows, requires_grad, scalar_like, take_rows, to_float, to_numpy
+from .._labels import keep_rows, warn_masking
 from ..discrete import unit_name
+from ._kernel import ZeroRows, check_zero_rows, zero_row_keep
 from .bins import Metric, Seed
 from .histogram import SoftHistogram, soft_histogram
+from .layers import flat_labels, split_layers
 
 
 @dataclass(frozen=True)
@@ -72,11 +75,94 @@ class Information:
         }
 
 
+def select_rows(
+    api: str,
+    z: Any,
+    labels: Any,
+    *,
+    ignore_index: Any = None,
+    mask: Any = None,
+    zero_rows: Any = "raise",
+    metric: Any = "cosine",
+) -> tuple[Any, Any]:
+    """(z, labels) restricted to the rows the estimate uses: rows masked by ``mask``
+    (False) or ``ignore_index`` (their label) are left out first (warning when most rows,
+    or all but one label value, go), then all-zero rows under cosine bins per ``zero_rows``
+    (see :func:`softent.soft._kernel.zero_row_keep`). Returns the inputs themselves (no
+    copy) when nothing is left out; labels come back as a host array when rows were."""
+    check_zero_rows(api, zero_rows)
+    rows = z
+    lab = labels
+    keep = keep_rows(api, labels, _n_rows(api, z), ignore_index=ignore_index, mask=mask)
+    if keep is not None:
+        warn_masking(api, keep, labels)
+        if not keep.all():
+            rows = take_rows(as_float_rows(z, api, "z"), keep)
+            lab = None if labels is None else to_numpy(labels)[keep]
+    if metric == "cosine" and zero_rows != "uniform":
+        rows = as_float_rows(rows, api, "z")
+        nz = zero_row_keep(api, rows, "cosine", zero_rows)
+        if nz is not None:
+            rows = take_rows(rows, nz)
+            lab = None if lab is None else to_numpy(lab)[nz]
+    return rows, lab
+
+
+def select_label_sets(
+    api: str,
+    z: Any,
+    named: dict[str, Any],
+    *,
+    ignore_index: Any = None,
+    mask: Any = None,
+    zero_rows: Any = "raise",
+    metric: Any = "cosine",
+) -> tuple[Any, dict[str, Any]]:
+    """(z, {name: labels}) for several label sets of the same rows: ``mask`` (False) and
+    all-zero rows (``zero_rows``) leave rows out of every set, as :func:`select_rows`;
+    ``ignore_index`` masks per set (a row stays in the sets where its label is another
+    value: pass it on to :func:`softent._labels.encode_labels`). Warns per set when
+    masking left out most rows or one label value."""
+    n = _n_rows(api, z)
+    rows = z
+    keep = keep_rows(api, None, n, mask=mask)
+    if keep is not None:
+        warn_masking(api, keep)  # the share of rows left out
+        if not keep.all():
+            rows = take_rows(as_float_rows(z, api, "z"), keep)
+            named = {k: to_numpy(v)[keep] for k, v in named.items()}
+    m = int(keep.sum()) if keep is not None else n
+    for arr in named.values():
+        set_keep = keep_rows(api, arr, m, ignore_index=ignore_index)
+        if set_keep is not None:
+            warn_masking(api, set_keep, arr)
+        elif keep is not None:  # one label value left by the mask
+            warn_masking(api, np.ones(m, bool), arr)
+    if metric == "cosine" and zero_rows != "uniform":
+        rows = as_float_rows(rows, api, "z")
+        nz = zero_row_keep(api, rows, "cosine", zero_rows)
+        if nz is not None:
+            rows = take_rows(rows, nz)
+            named = {k: to_numpy(v)[nz] for k, v in named.items()}
+    else:
+        check_zero_rows(api, zero_rows)
+    return rows, named
+
+
+def _n_rows(api: str, z: Any) -> int:
+    shape = getattr(z, "shape", None)
+    if shape is None or len(shape) != 2:
+        return int(as_float_rows(z, api, "z").shape[0])
+    return int(shape[0])
+
+
 def _differentiable_result(name: str, z: Any, labels: Any, kwargs: dict[str, Any]) -> Any:
     """``softent.torch.<name>``'s differentiable result when z, centres or temperature is a
     tensor that requires grad under grad mode (and nonfinite is 'raise'), else None."""
-    if kwargs.get("nonfinite", "raise") != "raise" or not requires_grad(
-        z, kwargs.get("centres"), kwargs.get("temperature")
+    if (
+        kwargs.get("nonfinite", "raise") != "raise"
+        or kwargs.get("layer_axis") is not None
+        or not requires_grad(z, kwargs.get("centres"), kwargs.get("temperature"))
     ):
         return None
     from . import differentiable  # imports torch: only for tensors that require grad
@@ -96,15 +182,20 @@ def entropy(
     temperature: float | Literal["auto"] = "auto",
     seed: Seed = 0,
     base: float = math.e,
+    mask: Any = None,
+    zero_rows: ZeroRows = "raise",
     nonfinite: Literal["raise", "drop"] = "raise",
     num_threads: int | None = None,
 ) -> Any:
     """Soft-bin entropy H(Z) of the rows of ``z`` [N, D], in nats (``base=2``: bits).
 
-    H(Z) = -Σ_b p_b log p_b with p_b = (1/N) Σ_i softmax_b(s(z_i, c_b) / T). Keyword
-    arguments as :func:`softent.soft_histogram`. Returns a float (0-d tensor for torch input;
-    differentiable, via :func:`softent.torch.entropy`, when z, centres or temperature is a
-    tensor that requires grad).
+    H(Z) = -Σ_b p_b log p_b with p_b = (1/N) Σ_i softmax_b(s(z_i, c_b) / T). ``mask``:
+    optional [N] bool (True keeps the row). ``zero_rows``: all-zero rows under cosine bins
+    (no direction) are refused ('raise', default), left out ('drop', with a UserWarning
+    giving their number) or given the uniform assignment 1/B ('uniform'). Other keyword
+    arguments as :func:`softent.soft_histogram`. Returns a float (0-d tensor for torch
+    input; differentiable, via :func:`softent.torch.entropy`, when z, centres or
+    temperature is a tensor that requires grad).
     """
     kwargs = {
         "centres": centres,
@@ -113,14 +204,17 @@ def entropy(
         "temperature": temperature,
         "seed": seed,
         "base": base,
+        "mask": mask,
+        "zero_rows": zero_rows,
         "nonfinite": nonfinite,
         "num_threads": num_threads,
     }
     if (result := _differentiable_result("entropy", z, None, kwargs)) is not None:
         return result
     check_base("entropy", base)
+    rows, _ = select_rows("entropy", z, None, mask=mask, zero_rows=zero_rows, metric=metric)
     h = soft_histogram(
-        z,
+        rows,
         None,
         centres=centres,
         n_bins=n_bins,
@@ -145,16 +239,36 @@ def information(
     seed: Seed = 0,
     base: float = math.e,
     weighting: Weighting = "weighted",
+    ignore_index: int | str | None = None,
+    mask: Any = None,
+    zero_rows: ZeroRows = "raise",
+    layer_axis: int | None = None,
     nonfinite: Literal["raise", "drop"] = "raise",
     num_threads: int | None = None,
     _api: str = "information",
-) -> Information:
+) -> Information | list[Information]:
     """H(Z), H(Z|L), I(Z;L) and H(Z | L = k) for every label, from one kernel pass.
 
     Args:
-        z: [N, D] activations. labels: [N] integers or strings (-1 masks a row).
+        z: [N, D] activations. labels: [N] integers or strings; every value is a class
+            (-1 included: it no longer masks, see CHANGELOG.md).
         weighting: H(Z|L) = Σ_k w_k H(Z|L=k) with w_k = N_k/N ('weighted', default) or
             1/K over the labels present ('uniform').
+        ignore_index: a label value whose rows are left out everywhere (H(Z) included),
+            e.g. -100, Hugging Face's "ignore". None (default): no row is left out.
+        mask: [N] bool (NumPy or torch), True keeps the row; combined with
+            ``ignore_index``. The result equals the call on the kept rows; a UserWarning
+            says when masking left out most (> 50 %) rows or left one label value.
+        zero_rows: all-zero rows of z under cosine bins (they have no direction): 'raise'
+            (default; ValueError naming the first), 'drop' (left out, with a UserWarning
+            giving their number; ``histogram.n_rows`` is the rows used) or 'uniform' (the
+            kernel's uniform assignment 1/B). Other metrics score a zero row normally.
+        layer_axis: for a layer stack z ([N, L, D] with 1, [L, N, D] or [L, B, T, D] with
+            0, as ``torch.stack(outputs.hidden_states)`` gives): the axis of the layers.
+            Every other axis but the last (the features) indexes rows; labels (and
+            ``mask``) are one per row, [rows] or shaped as the row axes ([B, T]). Returns
+            one :class:`Information` per layer, in order (a list), each equal to the call
+            on that layer's [rows, D].
         base: e (nats, default) or 2 (bits). Other arguments: :func:`softent.soft_histogram`.
 
     Returns:
@@ -165,8 +279,44 @@ def information(
     w = check_weighting(_api, weighting)
     if labels is None:
         fail(_api, "labels", "an [N] array of labels", None)
-    h = soft_histogram(
+    if layer_axis is not None:
+        layers, row_shape = split_layers(_api, z, layer_axis)
+        kw = {
+            "centres": centres,
+            "n_bins": n_bins,
+            "metric": metric,
+            "temperature": temperature,
+            "seed": seed,
+            "base": b,
+            "weighting": w,
+            "ignore_index": ignore_index,
+            "mask": flat_labels(_api, mask, row_shape, "mask"),
+            "zero_rows": zero_rows,
+            "nonfinite": nonfinite,
+            "num_threads": num_threads,
+            "_api": _api,
+        }
+        lab = flat_labels(_api, labels, row_shape)
+        return [information(layer, lab, **kw) for layer in layers]
+    if getattr(z, "ndim", 2) > 2:
+        fail(
+            _api,
+            "z",
+            "a 2-D array [N, D] (for a layer stack [N, L, D], [L, N, D] or [L, B, T, D] "
+            "pass layer_axis=)",
+            f"shape {tuple(z.shape)}",
+        )
+    rows, labels = select_rows(
+        _api,
         z,
+        labels,
+        ignore_index=ignore_index,
+        mask=mask,
+        zero_rows=zero_rows,
+        metric=metric,
+    )
+    h = soft_histogram(
+        rows,
         labels,
         centres=centres,
         n_bins=n_bins,
@@ -200,7 +350,10 @@ def conditional_entropy(z: Any, labels: Any, **kwargs: Any) -> Any:
     """
     if (result := _differentiable_result("conditional_entropy", z, labels, kwargs)) is not None:
         return result
-    return information(z, labels, _api="conditional_entropy", **kwargs).conditional_entropy
+    res = information(z, labels, _api="conditional_entropy", **kwargs)
+    if isinstance(res, list):  # layer_axis: one value per layer
+        return [r.conditional_entropy for r in res]
+    return res.conditional_entropy
 
 
 def mutual_information(z: Any, labels: Any, **kwargs: Any) -> Any:
@@ -212,4 +365,7 @@ def mutual_information(z: Any, labels: Any, **kwargs: Any) -> Any:
     """
     if (result := _differentiable_result("mutual_information", z, labels, kwargs)) is not None:
         return result
-    return information(z, labels, _api="mutual_information", **kwargs).mutual_information
+    res = information(z, labels, _api="mutual_information", **kwargs)
+    if isinstance(res, list):  # layer_axis: one value per layer
+        return [r.mutual_information for r in res]
+    return res.mutual_information

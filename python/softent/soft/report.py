@@ -41,11 +41,13 @@ from .._stats import (
     mean_and_spread,
     units_name,
 )
-from ._kernel import finite_rows
+from ._kernel import ZeroRows, finite_rows
 from .accumulator import DEFAULT_LABEL_SET, Accumulator
 from .bins import Bins, Metric, Seed, make_bins
 from .bootstrap import iter_poisson_bootstrap
+from .estimators import select_label_sets
 from .histogram import SoftHistogram
+from .layers import flat_label_sets, flat_labels, split_layers
 from .measures import MEASURE_KEYS, measures_from_masses, replicate_set_measures
 
 __all__ = ["Report", "report"]
@@ -221,7 +223,9 @@ class Report:
                 return v
             if isinstance(v, (tuple, list)) and all(isinstance(x, (int, np.integer)) for x in v):
                 return ",".join(str(int(x)) for x in v)
-            return f"{float(v):.{digits}f}"
+            text = f"{float(v):.{digits}f}"
+            # -0.0 and tiny negatives (plug-in noise, -1e-17) round to '-0.0000': print 0
+            return text[1:] if text.startswith("-") and float(text) == 0 else text
 
         def mark(row: dict[str, Any], k: str) -> str:
             return EXCLUDES_MARK if interval_excludes(row.get(k), row.get(f"{k}_ci")) else ""
@@ -563,6 +567,10 @@ def report(
     metric: Metric = "cosine",
     temperature: float | Literal["auto"] = "auto",
     seed: Seed = 0,
+    ignore_index: int | str | None = None,
+    mask: Any = None,
+    zero_rows: ZeroRows = "raise",
+    layer_axis: int | None = None,
     num_threads: int | None = None,
 ) -> Report:
     """Every measure of :mod:`softent.measures` for every label set: H(Z), H(Z|L), I(Z;L),
@@ -573,7 +581,7 @@ def report(
         source: activations z [N, D] (NumPy, torch CPU/CUDA, ``__dlpack__``), or a
             :class:`softent.Accumulator` that has been streamed.
         label_sets: for an array: one [N] array (reported as 'labels') or a dict
-            {name: [N] array} of integers (-1 masks a row for that set) or strings, all
+            {name: [N] array} of integers or strings (every value a class), all
             accumulated in one kernel pass. For an Accumulator: None (all its label sets),
             a name or a sequence of names. Without label sets the report has one row of
             H(Z) and efficiency over all rows.
@@ -613,6 +621,16 @@ def report(
             as :func:`softent.soft_histogram` picks them (spherical bins for cosine/dot,
             uniform in the data's box for the Euclidean metrics). An Accumulator has its
             own bins; leave these at their defaults for one.
+        ignore_index, mask, zero_rows: for an array source, as :func:`softent.information`
+            (``ignore_index`` masks per label set: a row stays in the sets where its label is
+            another value; ``mask`` and dropped zero rows leave rows out of every set).
+            Leave them at their defaults for an Accumulator source.
+        layer_axis: for a layer stack source ([N, L, D] with 1, [L, N, D] or [L, B, T, D]
+            with 0): the axis of the layers. Each layer is reported on the same bins (made
+            from the first layer's rows for the Euclidean metrics' default box), with
+            ``index`` = (layer,) in every row (rows ordered by label set, then layer) and
+            ``internal_shape`` = (L,), as an Accumulator with internal dimensions. Label
+            sets are one per row: [rows] or shaped as the row axes ([B, T]).
         num_threads: OpenMP threads of the kernel pass (default: all), at most the CPUs
             this process may use; 1 in a process forked after softent was imported.
 
@@ -697,6 +715,10 @@ def report(
             ("metric", metric, "cosine"),
             ("temperature", temperature, "auto"),
             ("seed", seed, 0),
+            ("ignore_index", ignore_index, None),
+            ("mask", mask, None),
+            ("zero_rows", zero_rows, "raise"),
+            ("layer_axis", layer_axis, None),
         ):
             if not (value is default or (isinstance(value, type(default)) and value == default)):
                 fail(
@@ -765,12 +787,57 @@ def report(
         _add_context(rows, source.bins)
         return Report(rows, source.bins, internal_shape=tuple(internal), **common)
 
+    if layer_axis is not None:  # one report per layer on shared bins, in one table
+        layers, row_shape = split_layers(_API, source, layer_axis)
+        bins = make_bins(
+            _API,
+            as_float_rows(layers[0], _API, "source"),
+            int(layers[0].shape[1]),
+            centres=centres,
+            n_bins=n_bins,
+            metric=metric,
+            temperature=temperature,
+            seed=seed,
+        )
+        flat = flat_label_sets(_API, label_sets, row_shape)
+        mask = flat_labels(_API, mask, row_shape, "mask")
+        kw = {
+            "input_set": input_set,
+            "output_set": output_set,
+            "bootstrap": n_res,
+            "confidence": conf,
+            "bootstrap_seed": boot_seed,
+            "base": b,
+            "weighting": weighting,
+            "centres": bins.centres,
+            "metric": bins.metric,
+            "temperature": bins.temperature,
+            "ignore_index": ignore_index,
+            "mask": mask,
+            "zero_rows": zero_rows,
+            "num_threads": num_threads,
+        }
+        parts = [report(layer, flat, **kw).rows for layer in layers]
+        n_sets = len(parts[0]) if parts else 0
+        rows = [
+            dict(parts[li][si], index=(li,)) for si in range(n_sets) for li in range(len(parts))
+        ]
+        centres_seed = (
+            int(seed) if centres is None and isinstance(seed, (int, np.integer)) else None
+        )
+        return Report(
+            rows, bins, centres_seed=centres_seed, internal_shape=(len(layers),), **common
+        )
+
     z = as_float_rows(source, _API, "source")
     n, dim = int(z.shape[0]), int(z.shape[1])
     bad = np.flatnonzero(~np.asarray(finite_rows(z)))
     if bad.size:
         fail(_API, "source", "finite (no NaN/Inf)", f"NaN/Inf in row {int(bad[0])}")
     named = _array_label_sets(label_sets, n)
+    z, named = select_label_sets(
+        _API, z, named, ignore_index=ignore_index, mask=mask, zero_rows=zero_rows, metric=metric
+    )
     names = list(named)
     _check_io_sets(names, input_set, output_set)
     bins = make_bins(
@@ -792,11 +859,17 @@ def report(
         permutations=n_perm,
         permutation_seed=perm_seed,
     )
-    acc.update(z, named or None)  # every label set (and its permutations) in one kernel pass
+    # every label set (and its permutations) in one kernel pass
+    acc.update(z, named or None, ignore_index=ignore_index)
     order: list[str | None] = list(names) if names else [None]
     hists = [(name, None, acc.result("" if name is None else name)) for name in order]
     rows = _point_rows(hists, b, str(weighting), input_set, output_set)
     if n_res:
+        if ignore_index is not None:  # per-set masks travel as codes (masked rows: -1)
+            n = int(z.shape[0])
+            named = {
+                k: encode_labels(v, n, _API, ignore_index=ignore_index) for k, v in named.items()
+            }  # type: ignore[misc]
         reps = _bootstrap_replicates(
             z, named, bins, n_res, boot_seed, threads, b, str(weighting), order
         )

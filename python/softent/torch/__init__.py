@@ -11,6 +11,9 @@ turns its history into (I(X;T), I(T;Y)) per layer. :class:`PIDMonitor` records t
 partial information decomposition and representational complexity of chosen neurons of
 layers at training checkpoints (:func:`softent.pid.layer_complexity`).
 
+Transformers: :func:`token_rows` turns ``hidden_states`` + ``attention_mask`` (+
+``word_ids``) into per-token rows [L, N, D] with token, position and word labels.
+
 Data-parallel training: :func:`softent.torch.distributed.all_reduce` sums any mergeable
 accumulator over the ranks of a process group.
 """
@@ -28,11 +31,13 @@ from ..soft.differentiable import (
 from . import distributed
 from .monitor import InformationPlane, LayerMonitor, information_plane
 from .pid_monitor import PIDMonitor
+from .tokens import TokenRows, token_rows
 
 __all__ = [
     "InformationPlane",
     "LayerMonitor",
     "PIDMonitor",
+    "TokenRows",
     "TorchInformation",
     "conditional_entropy",
     "distributed",
@@ -41,4 +46,5 @@ __all__ = [
     "information_plane",
     "mutual_information",
     "set_backward_cache_bytes",
+    "token_rows",
 ]

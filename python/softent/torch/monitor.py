@@ -29,12 +29,18 @@ from .._checks import (
     is_int,
 )
 from .._interop import to_numpy
+from .._labels import check_ignore_index
 from .._stats import basic_interval
+from ..soft._kernel import check_zero_rows, zero_row_keep
 from ..soft.accumulator import Accumulator
 
 _API = "torch.LayerMonitor"
 FLATTEN_MODES = ("tokens", "sample", "mean", "first", "last")
 Flatten = str | Callable[[Any], Any]
+#: where a layer output keeps its features: the last axis of [batch, D] ('features') or of
+#: [batch, *positions, D] ('tokens'), axis 1 of [batch, C, *spatial] ('channels'), or all of
+#: a sample's entries ('flatten': one row per sample)
+LAYOUTS = ("features", "tokens", "channels", "flatten")
 
 
 def entropy_column(label_set: str | None = None) -> str:
@@ -105,6 +111,17 @@ class LayerMonitor(HookedMonitor):
             (``step`` = the number of forward passes so far); None (default): only when you
             call :meth:`record` (e.g. at each epoch end).
         sample_every: stream only every k-th forward pass (cheaper monitoring).
+        layout: where a layer output keeps its features (one name, or {layer: name}):
+            'features' ([batch, D]: one row per sample; any other shape is refused),
+            'tokens' ([batch, *P, D], e.g. a transformer's [batch, T, D]: the last axis),
+            'channels' ([batch, C, *S], e.g. a conv map [B, C, H, W]: C features at every
+            position of S) or 'flatten' (every entry of a sample: one row [prod(rest)] per
+            sample). None (default): 'features' for 1-D/2-D outputs, 'tokens' for 3-D;
+            a 4-D or wider output is refused until a layout is given (the last axis of
+            [B, C, H, W] is not its features: 10 images of 8 channels on 8 x 8 pixels
+            are 10 rows x 512 ('flatten') or 640 rows x 8 ('channels'), never 640 x 8
+            taken along W). The positions of 'tokens'/'channels' then become rows as
+            ``flatten`` says.
         flatten: how a layer output [batch, *P, D] becomes rows [N, D]: 'tokens' (default:
             every position is a row, N = batch·prod(P)), 'sample' (a sample's whole output
             is one vector: [batch, prod(P)·D]), 'mean' (mean over positions), 'first' /
@@ -125,6 +142,12 @@ class LayerMonitor(HookedMonitor):
         bootstrap_seed: seed of the weights; with ``record(all_reduce=True)`` give each rank
             its own (e.g. ``base + rank``), as :meth:`softent.Accumulator.all_reduce` requires.
         confidence: coverage of those intervals (default 0.95).
+        ignore_index: a label value (e.g. -100, Hugging Face's "ignore") whose rows are
+            masked for the label set that has it (:meth:`softent.Accumulator.update`).
+            None (default): every label value is a class, -1 included.
+        zero_rows: all-zero rows under cosine bins (dead ReLUs, padding): 'raise'
+            (default), 'drop' (left out, with a UserWarning giving their number) or
+            'uniform' (the uniform assignment 1/B), as :func:`softent.information`.
 
     Hooks are removed by :meth:`close` (or leaving a ``with`` block). Memory: one
     accumulator per layer (B floats per label value); activations are never kept.
@@ -139,6 +162,7 @@ class LayerMonitor(HookedMonitor):
         every: int | None = None,
         sample_every: int = 1,
         flatten: Flatten | Mapping[str, Flatten] = "tokens",
+        layout: str | Mapping[str, str] | None = None,
         n_bins: int = 100,
         metric: str = "cosine",
         temperature: float | str = "auto",
@@ -150,6 +174,8 @@ class LayerMonitor(HookedMonitor):
         bootstrap: int = 0,
         bootstrap_seed: int = 0,
         confidence: float = 0.95,
+        ignore_index: int | str | None = None,
+        zero_rows: str = "raise",
     ) -> None:
         if not isinstance(model, torch.nn.Module):
             fail(_API, "model", "a torch.nn.Module", type(model).__name__, TypeError)
@@ -181,6 +207,16 @@ class LayerMonitor(HookedMonitor):
             )
             for name in layers
         }
+        self._layout = {
+            name: _check_layout(layout.get(name) if isinstance(layout, Mapping) else layout, name)
+            for name in layers
+        }
+        if isinstance(layout, Mapping):
+            extra = [k for k in layout if k not in layers]
+            if extra:
+                fail(_API, "layout", f"keyed by monitored layers {list(layers)}", extra)
+        self.ignore_index = check_ignore_index(_API, ignore_index)
+        self.zero_rows = check_zero_rows(_API, zero_rows)
         self._centres = dict(centres or {})
         if metric in ("euclidean", "sqeuclidean"):
             lacking = [name for name in layers if name not in self._centres]
@@ -224,6 +260,7 @@ class LayerMonitor(HookedMonitor):
         self.forwards = 0  # monitored forward passes of the model so far
         self.enabled = True
         self._labels: dict[str, Any] | None = None
+        self._mask: np.ndarray | None = None
         self._sampled = False
         self._model = model
         self._handles: list[Any] = []
@@ -240,7 +277,8 @@ class LayerMonitor(HookedMonitor):
             self.forwards += 1
 
     def _end(self, module: Any, args: Any, output: Any) -> None:
-        self._sampled, self._labels = False, None  # labels apply to one forward pass
+        # labels and the mask apply to one forward pass
+        self._sampled, self._labels, self._mask = False, None, None
         if self.enabled and self.every is not None and self.forwards % self.every == 0:
             self.record(step=self.forwards)
 
@@ -255,6 +293,8 @@ class LayerMonitor(HookedMonitor):
     def _stream(self, name: str, output: Any) -> None:
         out = _first_tensor(output, name)
         mode = self._flatten[name]
+        if not callable(mode):
+            out, mode = _apply_layout(out, self._layout[name], mode, name)
         rows = mode(out) if callable(mode) else _flatten_rows(out, mode)
         if not isinstance(rows, torch.Tensor) or rows.ndim != 2:
             fail(
@@ -278,14 +318,27 @@ class LayerMonitor(HookedMonitor):
                 **spec,
             )
             self.accumulators[name] = acc
-        acc.update(rows, labels)
+        if self._mask is not None:  # set_mask: rows left out of this layer's stream
+            keep = _broadcast_labels(self._mask, out, rows.shape[0], mode, name, "mask")
+            if not keep.all():
+                rows = rows[torch.as_tensor(keep, device=rows.device)]
+                labels = None if labels is None else {k: v[keep] for k, v in labels.items()}
+        if self._spec["metric"] == "cosine" and self.zero_rows != "uniform":
+            keep = zero_row_keep(
+                _API, rows, "cosine", self.zero_rows, f"the rows of layer {name!r}"
+            )
+            if keep is not None:
+                rows = rows[torch.as_tensor(keep, device=rows.device)]
+                labels = None if labels is None else {k: v[keep] for k, v in labels.items()}
+        acc.update(rows, labels, ignore_index=self.ignore_index)
 
     # ------------------------------------------------------------------ user API
 
     def set_labels(self, labels: Any = None, /, **sets: Any) -> None:
         """Labels of the rows of the next forward pass: ``set_labels(y=y, x=idx)``, a dict,
         or one array when there is one label set. Each is [batch] (repeated over the
-        positions of a layer's output) or [batch, *P] (one per position); -1 masks.
+        positions of a layer's output) or [batch, *P] (one per position); every value is a
+        class unless it is the monitor's ``ignore_index``.
         They apply to exactly one forward pass of the model."""
         named: dict[str, Any] = dict(sets)
         if labels is not None:
@@ -315,6 +368,22 @@ class LayerMonitor(HookedMonitor):
             k: (to_numpy(v) if isinstance(v, torch.Tensor) else np.asarray(v))
             for k, v in named.items()
         }
+
+    def set_mask(self, mask: Any) -> None:
+        """Rows of the next forward pass to keep: a bool [batch] (per sample) or [batch, *P]
+        (per position, e.g. a Hugging Face ``attention_mask.bool()``), broadcast over a
+        layer's rows as labels are. False rows are left out of every column (H too).
+        Applies to exactly one forward pass of the model, like :meth:`set_labels`."""
+        arr = to_numpy(mask) if isinstance(mask, torch.Tensor) else np.asarray(mask)
+        if arr.dtype != np.bool_:
+            fail(
+                f"{_API}.set_mask",
+                "mask",
+                "a boolean array (True keeps the row)",
+                f"dtype {arr.dtype}",
+                TypeError,
+            )
+        self._mask = arr
 
     def record(
         self, step: Any = None, *, all_reduce: bool = False, group: Any = None
@@ -413,6 +482,7 @@ class LayerMonitor(HookedMonitor):
         """Remove every hook (idempotent). Accumulators and history are kept."""
         super().close()
         self._labels = None
+        self._mask = None
 
     def __repr__(self) -> str:
         return f"LayerMonitor(layers={list(self.layers)}, forwards={self.forwards}, records={len(self.history)}, closed={self.closed})"
@@ -483,6 +553,56 @@ def _check_flatten(mode: Any, api: str = _API) -> Flatten:
     if callable(mode) or mode in FLATTEN_MODES:
         return mode
     fail(api, "flatten", f"one of {list(FLATTEN_MODES)}, a callable or a dict of them", repr(mode))
+
+
+def _check_layout(layout: Any, layer: str) -> str | None:
+    if layout is None or (isinstance(layout, str) and layout in LAYOUTS):
+        return layout
+    fail(
+        _API,
+        "layout",
+        f"None, one of {list(LAYOUTS)} or a dict {{layer: layout}}",
+        f"{layout!r} for layer {layer!r}",
+    )
+
+
+def _apply_layout(out: torch.Tensor, layout: str | None, mode: str, layer: str) -> tuple[Any, str]:
+    """(output as [batch, *positions, features], flatten mode) for ``layout``; refuses an
+    output whose feature axis the layout leaves ambiguous or contradicts."""
+    nd = out.ndim
+    shape = tuple(out.shape)
+    if layout == "flatten":
+        return out.reshape(shape[0], -1) if nd > 1 else out.reshape(-1, 1), "tokens"
+    if layout == "channels":
+        if nd < 3:
+            fail(
+                _API,
+                f"layout of layer {layer!r}",
+                "'channels' for an output [batch, C, *spatial] (3-D or more)",
+                f"output {shape}",
+            )
+        return out.movedim(1, -1), mode
+    if layout == "features" and nd > 2:
+        fail(
+            _API,
+            f"layout of layer {layer!r}",
+            "'features' for an output [batch, D] only (use 'tokens', 'channels' or 'flatten' "
+            "for wider outputs)",
+            f"output {shape}",
+        )
+    if layout is None and nd >= 4 and mode != "sample":
+        b, c = shape[0], shape[1]
+        rest = math.prod(shape[2:])
+        fail(
+            _API,
+            f"layout of layer {layer!r}",
+            f"given for a {nd}-D output {shape}: which axis holds the features is ambiguous "
+            f"('channels': [B, C, *spatial], {b * rest} rows x {c} features; 'flatten': "
+            f"{b} rows x {math.prod(shape[1:])}; 'tokens': the last axis, "
+            f"{math.prod(shape[:-1])} rows x {shape[-1]})",
+            "None",
+        )
+    return out, mode
 
 
 def _first_tensor(output: Any, name: str, api: str = _API) -> torch.Tensor:
