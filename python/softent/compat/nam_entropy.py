@@ -317,6 +317,7 @@ def compute_all_entropy_measures(
         metric=metric,
         temperature=temperature,
         weighting=weighting,
+        zero_rows="uniform",  # as the peer's normalised zero row: scores 0, softmax uniform
         _api=api,
     )
     return _metrics(torch, z, labels, info, bins)

@@ -54,6 +54,9 @@ import numpy as np
 
 from .._checks import check_int, fail, is_int
 from ..soft import Accumulator, calibrate_temperature, entropy, information, mutual_information
+
+#: a zero row gets the uniform assignment (soft-entropy gives NaN; softent refuses by default)
+_ZERO = {"zero_rows": "uniform"}
 from ._patch import PeerPatch, Target
 
 __all__ = [
@@ -139,7 +142,7 @@ def _numpy_seed(api: str, seed: Any) -> Any:
 
 def _codes(api: str, labels: Any, n: int) -> Any:
     """Dense codes 0..K-1 of any label values (soft-entropy treats every distinct value,
-    -1 included, as a label; softent would mask -1): torch labels stay torch."""
+    -1 included, as a label, as softent does): torch labels stay torch."""
     if hasattr(labels, "detach"):
         import torch
 
@@ -165,7 +168,7 @@ def soft_entropy(z: Any, n_bins: int = 100, seed: Any = 0, calibration: str = "f
     api = f"{_API}.soft_entropy"
     b = _n_bins(api, n_bins)
     eps = _temperature(api, calibration, b, _shape(api, z)[1])
-    h = entropy(z, n_bins=b, metric="cosine", temperature=eps, seed=_numpy_seed(api, seed))
+    h = entropy(z, n_bins=b, metric="cosine", temperature=eps, seed=_numpy_seed(api, seed), **_ZERO)
     return h / math.log(b)
 
 
@@ -182,7 +185,7 @@ def soft_mutual_information(
     eps = _temperature(api, calibration, b, d)
     codes = _codes(api, labels, n)
     info = information(
-        z, codes, n_bins=b, metric="cosine", temperature=eps, seed=_numpy_seed(api, seed)
+        z, codes, n_bins=b, metric="cosine", temperature=eps, seed=_numpy_seed(api, seed), **_ZERO
     )
     return info.mutual_information / math.log(b)
 
@@ -216,7 +219,7 @@ def pytorch_soft_entropy(
     b = _n_bins(api, n_bins)
     eps = _temperature(api, calibration, b, _shape(api, z)[1])
     w = _torch_points(api, z, b, seed)
-    return entropy(z, centres=w, metric="cosine", temperature=eps) / math.log(b)
+    return entropy(z, centres=w, metric="cosine", temperature=eps, **_ZERO) / math.log(b)
 
 
 def pytorch_soft_mutual_information(
@@ -231,7 +234,8 @@ def pytorch_soft_mutual_information(
     eps = _temperature(api, calibration, b, _shape(api, z)[1])
     codes = _codes(api, labels, _shape(api, z)[0])
     w = _torch_points(api, z, b, 0)
-    return mutual_information(z, codes, centres=w, metric="cosine", temperature=eps) / math.log(b)
+    mi = mutual_information(z, codes, centres=w, metric="cosine", temperature=eps, **_ZERO)
+    return mi / math.log(b)
 
 
 # --------------------------------------------------------------------------- accumulator
