@@ -318,7 +318,7 @@ _KNN_Y = np.random.default_rng(3).normal(size=(40, 2))
 def test_knn_distances_beyond_float64_are_refused_naming_the_argument(as_tensor: bool):
     """Rows whose squared Euclidean distances overflow float64 (the kernel's screen) are
     refused up front in the softent form, naming the public function and the argument (they
-    reached the kernel's 'softent._core.knn: values too large to screen' before)."""
+    reached the C++ kernel's own message, 'values too large to screen', before)."""
     big = 1e200
 
     def lib(a: np.ndarray) -> Any:
