@@ -33,6 +33,7 @@ from fuzz_strategies import (
     estimators,
     float_arrays,
     label_arrays,
+    lay_out,
     metrics,
     mostly,
     nonfinites,
@@ -1268,6 +1269,13 @@ def _unit_name(draw):
 # ----------------------------------------------------------------------------- knn family
 # (softent.knn and its scikit-learn front door softent.compat.sklearn). Sizes stay small,
 # N <= 60 rows, D <= 6, k <= 6, so each exact O(N^2) neighbour search is fast.
+#
+# A kNN call is valid only when all of its arrays are at once (equal N, one library, k < N,
+# enough rows per label, rows not all identical), so arrays drawn independently, each
+# hostile now and then, were mostly refused (conditional_mutual_information: 4 finite
+# results of 129). So about 3 calls in 4 draw one valid plan (knn_plan: library, dtype, k,
+# N, labels) and every array and keyword from it, with values of every scale and with ties;
+# the rest draw each argument hostile or not as before.
 
 KNN_X = {"max_rows": 60, "max_cols": 6}
 
@@ -1305,10 +1313,119 @@ def knn_y(draw: Any, n: int) -> Any:
     return y
 
 
+def knn_valid(draw: Any) -> bool:
+    """Whether this call draws one valid plan (about 3 in 4) or hostile arguments."""
+    return draw(st.sampled_from(range(4))) < 3
+
+
+@dataclasses.dataclass(frozen=True)
+class KnnPlan:
+    """What makes the arrays of one kNN call valid together."""
+
+    torch: bool  # every array a CPU tensor (else NumPy)
+    dtype: str  # float64 or float32
+    k: int  # 1..6
+    n: int  # rows: >= k + 2, and >= k + 1 per label
+    n_labels: int  # labels of a discrete y / groups (each on >= k + 1 rows)
+    seed: int
+
+
+def knn_plan(draw: Any) -> KnnPlan:
+    k = draw(st.integers(1, 6))
+    n_labels = draw(st.integers(1, 4))
+    n = draw(st.integers(max(k + 2, n_labels * (k + 1)), 60))
+    return KnnPlan(
+        torch=draw(st.sampled_from(range(4))) == 0,
+        dtype=draw(st.sampled_from(["float64", "float64", "float32"])),
+        k=k,
+        n=n,
+        n_labels=n_labels,
+        seed=draw(seeds),
+    )
+
+
+def knn_rows(draw: Any, plan: KnnPlan, max_cols: int = 6, ndim: int = 2) -> Any:
+    """Valid float rows [N, D] (or [N]) of the plan: finite, varying, any scale, sometimes
+    with ties (values rounded: equal distances), in a valid layout of the plan's library."""
+    rng = np.random.default_rng([plan.seed, draw(st.integers(0, 2**16))])
+    shape = (plan.n, draw(st.integers(1, max_cols)))[:ndim]
+    scale = draw(st.sampled_from([1.0, 1.0, 1.0, 1e-3, 1e3, 1e-30, 1e30, 1e-170, 1e150]))
+    offset = draw(st.sampled_from([0.0, 0.0, 1.0, 1e4]))
+    a = rng.normal(0.0, 1.0, shape)
+    if draw(st.sampled_from(range(4))) == 0:
+        a = np.round(a, 1)  # ties
+    a = a * scale + offset * scale
+    if plan.dtype == "float32":
+        # the float32 values of data near float32's limits (1e-170 is 0 there: rows then
+        # identical, refused like any constant data)
+        with np.errstate(over="ignore", under="ignore"):
+            a = np.clip(a, -3e38, 3e38).astype(np.float32)
+    if plan.torch:
+        layout = draw(st.sampled_from(["torch", "torch", "torch_strided"]))
+        tdt = torch.float32 if plan.dtype == "float32" else torch.float64
+        return lay_out(a, layout, tdt)
+    layout = draw(st.sampled_from(["c", "c", "c", "fortran", "strided", "negative", "readonly"]))
+    return lay_out(a, layout)
+
+
+def knn_labels(draw: Any, plan: KnnPlan) -> Any:
+    """Valid labels of the plan: n_labels values, each on >= k + 1 rows; int (NumPy or
+    torch, as the plan), sometimes strings or a list, sometimes a few rows masked (-1)."""
+    rng = np.random.default_rng([plan.seed, 1 + draw(st.integers(0, 2**16))])
+    codes = rng.permutation(np.arange(plan.n) % plan.n_labels)
+    kind = draw(st.sampled_from(["int", "int", "int", "str", "list", "masked"]))
+    if kind == "str":
+        return np.array([f"c{c}" for c in codes])
+    if kind == "list":
+        return codes.tolist()
+    if kind == "masked":
+        # one masked row per label at most: each keeps >= k rows of its own
+        first = [int(np.flatnonzero(codes == c)[0]) for c in range(plan.n_labels)]
+        codes[first[: draw(st.integers(0, plan.n_labels))]] = -1
+    return torch.from_numpy(codes) if plan.torch else codes
+
+
+def knn_valid_y(draw: Any, plan: KnnPlan) -> tuple[Any, bool]:
+    """(y, discrete): valid labels or continuous rows ([N] or [N, Dy]) of the plan."""
+    if draw(st.booleans()):
+        return knn_labels(draw, plan), True
+    return knn_rows(draw, plan, max_cols=3, ndim=draw(st.sampled_from([1, 2]))), False
+
+
+def knn_valid_kwargs(
+    draw: Any, keys: tuple[str, ...], plan: KnnPlan, discrete: bool | None = None
+) -> dict[str, Any]:
+    """Valid keywords of the plan (k always: the default 3 may exceed N - 1 for labels),
+    each other one present or not."""
+    estimators_ = [None, "ross"] if discrete else [None, "ksg1", "ksg2"]
+    options = {
+        "metric": st.sampled_from(["euclidean", "chebyshev"]),
+        "base": st.sampled_from([math.e, 2, 10.0]),
+        "noise": st.sampled_from([0.0, 1e-10, 1e-3]),
+        "seed": st.integers(0, 2**31),
+        "num_threads": st.sampled_from([None, 1, 2]),
+        "estimator": st.sampled_from(estimators_),
+        "discrete_y": st.sampled_from([None, bool(discrete)]),
+        "tile_rows": st.sampled_from([None, 1, 7, 64]),
+    }
+    kw = {key: draw(options[key]) for key in keys if key != "k" and draw(st.booleans())}
+    if "k" in keys:
+        kw["k"] = plan.k
+    return kw
+
+
+_KNN_EST_KEYS = ("k", "metric", "base", "noise", "seed", "num_threads")
+
+
 @target("softent.knn.entropy", "knn")
 def _knn_entropy(draw):
+    if knn_valid(draw):
+        plan = knn_plan(draw)
+        x = knn_rows(draw, plan)
+        kw = knn_valid_kwargs(draw, _KNN_EST_KEYS, plan)
+        return Call("softent.knn.entropy", softent.knn.entropy, (x,), kw, NUMBER)
     x = draw(arrays_or_junk(float_arrays(**KNN_X)))
-    kw = knn_kwargs(draw, ("k", "metric", "base", "noise", "seed", "num_threads"))
+    kw = knn_kwargs(draw, _KNN_EST_KEYS)
     return Call("softent.knn.entropy", softent.knn.entropy, (x,), kw, NUMBER)
 
 
@@ -1320,10 +1437,16 @@ for _name, _expect in (
 ):
 
     def _knn_mi(draw, _name=_name, _expect=_expect):
+        fn = getattr(softent.knn, _name)
+        if knn_valid(draw):
+            plan = knn_plan(draw)
+            x = knn_rows(draw, plan)
+            y, discrete = knn_valid_y(draw, plan)
+            kw = knn_valid_kwargs(draw, _KNN_MI_KEYS, plan, discrete)
+            return Call(f"softent.knn.{_name}", fn, (x, y), kw, _expect)
         x = draw(arrays_or_junk(float_arrays(**KNN_X)))
         y = knn_y(draw, rows(x))
         kw = knn_kwargs(draw, _KNN_MI_KEYS)
-        fn = getattr(softent.knn, _name)
         return Call(f"softent.knn.{_name}", fn, (x, y), kw, _expect)
 
     TARGETS[f"softent.knn.{_name}"] = st.composite(_knn_mi)()
@@ -1332,22 +1455,35 @@ for _name, _expect in (
 
 @target("softent.knn.conditional_mutual_information", "knn")
 def _knn_cmi(draw):
+    fn = softent.knn.conditional_mutual_information
+    if knn_valid(draw):
+        plan = knn_plan(draw)
+        x, y, z = (knn_rows(draw, plan, max_cols=3) for _ in range(3))
+        kw = knn_valid_kwargs(draw, _KNN_EST_KEYS, plan)
+        return Call("softent.knn.conditional_mutual_information", fn, (x, y, z), kw, NUMBER)
     x = draw(arrays_or_junk(float_arrays(**KNN_X)))
     n = rows(x)
     y = draw(arrays_or_junk(float_arrays(max_rows=n, min_rows=n, max_cols=3)))
     z = draw(arrays_or_junk(float_arrays(max_rows=n, min_rows=n, max_cols=3)))
-    kw = knn_kwargs(draw, ("k", "metric", "base", "noise", "seed", "num_threads"))
-    fn = softent.knn.conditional_mutual_information
+    kw = knn_kwargs(draw, _KNN_EST_KEYS)
     return Call("softent.knn.conditional_mutual_information", fn, (x, y, z), kw, NUMBER)
 
 
 @target("softent.knn.permutation_test", "knn")
 def _knn_permutation(draw):
-    x = draw(arrays_or_junk(float_arrays(**KNN_X)))
-    y = knn_y(draw, rows(x))
-    kw = knn_kwargs(draw, ("k", "estimator", "metric", "discrete_y", "base", "num_threads"))
-    # <= 5 shuffles: each is a whole estimate
-    kw["n_permutations"] = draw(mostly(st.integers(1, 5), st.sampled_from(HOSTILE_SMALL)))
+    keys = ("k", "estimator", "metric", "discrete_y", "base", "num_threads")
+    if knn_valid(draw):
+        plan = knn_plan(draw)
+        x = knn_rows(draw, plan)
+        y, discrete = knn_valid_y(draw, plan)
+        kw = knn_valid_kwargs(draw, keys, plan, discrete)
+        kw["n_permutations"] = draw(st.integers(1, 5))
+    else:
+        x = draw(arrays_or_junk(float_arrays(**KNN_X)))
+        y = knn_y(draw, rows(x))
+        kw = knn_kwargs(draw, keys)
+        # <= 5 shuffles: each is a whole estimate
+        kw["n_permutations"] = draw(mostly(st.integers(1, 5), st.sampled_from(HOSTILE_SMALL)))
     if draw(st.booleans()):
         kw["seed"] = draw(seeds_arg())
     return Call(
@@ -1365,9 +1501,15 @@ HOSTILE_SMALL = (0, -1, 1.5, "3", None, math.nan, True, np.int32(2), 2**63)
 
 @target("softent.knn.nearest_neighbours", "knn")
 def _knn_nn(draw):
-    x = draw(arrays_or_junk(float_arrays(**KNN_X)))
-    kw = knn_kwargs(draw, ("metric", "num_threads", "tile_rows"))
-    k = draw(sizes(1, 6))
+    if knn_valid(draw):
+        plan = knn_plan(draw)
+        x = knn_rows(draw, plan)
+        kw = knn_valid_kwargs(draw, ("metric", "num_threads", "tile_rows"), plan)
+        k = plan.k
+    else:
+        x = draw(arrays_or_junk(float_arrays(**KNN_X)))
+        kw = knn_kwargs(draw, ("metric", "num_threads", "tile_rows"))
+        k = draw(sizes(1, 6))
     return Call(
         "softent.knn.nearest_neighbours",
         softent.knn.nearest_neighbours,
@@ -1381,8 +1523,32 @@ def _groups(draw: Any, n: int) -> Any:
     return draw(arrays_or_junk(label_arrays(n, max_labels=4)))
 
 
+def _valid_groups(draw: Any, plan: KnnPlan) -> Any:
+    """Groups of the plan as non-negative ints (each on >= k + 1 >= 2 rows)."""
+    rng = np.random.default_rng([plan.seed, 2])
+    codes = rng.permutation(np.arange(plan.n) % plan.n_labels)
+    return torch.from_numpy(codes) if plan.torch else codes
+
+
 @target("softent.knn.radius_counts", "knn")
 def _knn_radius(draw):
+    if knn_valid(draw):
+        plan = knn_plan(draw)
+        x = knn_rows(draw, plan)
+        # radii of the data's own scale (some 0): counts from 0 to N
+        spread = float(np.ptp(np.asarray(x, dtype=np.float64))) if plan.n else 1.0
+        rng = np.random.default_rng([plan.seed, 3])
+        radii = rng.uniform(0.0, 0.5, plan.n) * spread
+        radii[rng.random(plan.n) < 0.1] = 0.0
+        if draw(st.booleans()):
+            radii = float(radii[0])
+        kw = knn_valid_kwargs(draw, ("metric", "num_threads", "tile_rows"), plan)
+        for key in ("strict", "include_self"):
+            if draw(st.booleans()):
+                kw[key] = draw(st.booleans())
+        if draw(st.booleans()):
+            kw["groups"] = _valid_groups(draw, plan)
+        return Call("softent.knn.radius_counts", softent.knn.radius_counts, (x, radii), kw, NUMBER)
     x = draw(arrays_or_junk(float_arrays(**KNN_X)))
     n = rows(x)
     radii = draw(
@@ -1403,14 +1569,23 @@ def _knn_radius(draw):
 
 @target("softent.knn.group_neighbour_counts", "knn")
 def _knn_group_counts(draw):
-    x = draw(arrays_or_junk(float_arrays(**KNN_X)))
-    kw = knn_kwargs(draw, ("metric", "num_threads", "tile_rows"))
-    if draw(st.booleans()):
-        kw["overall"] = draw(optional_sizes(1, 64))
+    if knn_valid(draw):
+        plan = knn_plan(draw)
+        x = knn_rows(draw, plan)
+        kw = knn_valid_kwargs(draw, ("metric", "num_threads", "tile_rows"), plan)
+        if draw(st.booleans()):
+            kw["overall"] = draw(st.sampled_from([None, 1, 8, 64]))
+        args = (x, _valid_groups(draw, plan), plan.k)
+    else:
+        x = draw(arrays_or_junk(float_arrays(**KNN_X)))
+        kw = knn_kwargs(draw, ("metric", "num_threads", "tile_rows"))
+        if draw(st.booleans()):
+            kw["overall"] = draw(optional_sizes(1, 64))
+        args = (x, _groups(draw, rows(x)), draw(sizes(1, 6)))
     return Call(
         "softent.knn.group_neighbour_counts",
         softent.knn.group_neighbour_counts,
-        (x, _groups(draw, rows(x)), draw(sizes(1, 6))),
+        args,
         kw,
         (softent.knn.GroupCounts,),
     )
@@ -1418,12 +1593,23 @@ def _knn_group_counts(draw):
 
 @target("softent.knn.feature_mutual_information", "knn")
 def _knn_features(draw):
-    x = draw(arrays_or_junk(float_arrays(**KNN_X)))
-    kw = knn_kwargs(draw, ("k", "discrete_y", "base", "num_threads"))
+    keys = ("k", "discrete_y", "base", "num_threads")
+    if knn_valid(draw):
+        plan = knn_plan(draw)
+        x = knn_rows(draw, plan)
+        y, discrete = knn_valid_y(draw, plan)
+        if not discrete and getattr(y, "ndim", 1) == 2:
+            y = y[:, 0]  # one target per row
+        kw = knn_valid_kwargs(draw, keys, plan, discrete)
+        args = (x, y)
+    else:
+        x = draw(arrays_or_junk(float_arrays(**KNN_X)))
+        kw = knn_kwargs(draw, keys)
+        args = (x, knn_y(draw, rows(x)))
     return Call(
         "softent.knn.feature_mutual_information",
         softent.knn.feature_mutual_information,
-        (x, knn_y(draw, rows(x))),
+        args,
         kw,
         NUMBER,
     )
@@ -1432,6 +1618,25 @@ def _knn_features(draw):
 for _name in ("mutual_info_classif", "mutual_info_regression"):
 
     def _sklearn(draw, _name=_name):
+        fn = getattr(softent.compat.sklearn, _name)
+        if knn_valid(draw):
+            plan = knn_plan(draw)
+            x = knn_rows(draw, plan)
+            if _name == "mutual_info_classif":
+                y = knn_labels(draw, plan)
+            else:
+                y = knn_rows(draw, plan, ndim=1)
+            options = {
+                "discrete_features": st.sampled_from(["auto", False]),
+                "n_neighbors": st.just(plan.k),
+                "copy": st.booleans(),
+                "random_state": st.one_of(st.none(), st.integers(0, 2**31)),
+                "n_jobs": st.sampled_from([None, 1, 2]),
+                "joint": st.booleans(),
+            }
+            kw = {key: draw(s) for key, s in options.items() if draw(st.booleans())}
+            kw["n_neighbors"] = plan.k
+            return Call(f"softent.compat.sklearn.{_name}", fn, (x, y), kw, NUMBER)
         x = draw(arrays_or_junk(float_arrays(**KNN_X)))
         n = rows(x)
         if _name == "mutual_info_classif":
@@ -1450,7 +1655,6 @@ for _name in ("mutual_info_classif", "mutual_info_regression"):
             "joint": bools(),
         }
         kw = {key: draw(s) for key, s in options.items() if draw(st.booleans())}
-        fn = getattr(softent.compat.sklearn, _name)
         return Call(f"softent.compat.sklearn.{_name}", fn, (x, y), kw, NUMBER)
 
     TARGETS[f"softent.compat.sklearn.{_name}"] = st.composite(_sklearn)()

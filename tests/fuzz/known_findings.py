@@ -25,23 +25,11 @@ class Known:
     call: str = ""  # regex searched in the call's repr (its arguments); "" matches any
 
 
-#: (the earlier two C++-backward classes, tiny_temperature_gradient and
-#: subnormal_row_gradient, are fixed: their reproductions are in test_known_findings.FIXED)
-KNOWN: tuple[Known, ...] = (
-    Known(
-        "float32_euclidean_underflow",
-        "nan_result",
-        r"gradient",
-        r"softent\.(torch\..*|entropy|information|mutual_information|conditional_entropy)",
-        "float32 data of scale <~1e-19 with metric='euclidean': ||z||^2, <z, c> and the "
-        "squared distances (~1e-46) underflow float32, so the forward's scores are wrong "
-        "(H 0.49 nats at scale 1e-23 against 1.05 at 1e-20, the same data: silent) and the "
-        "backward's 1/sqrt(d2) times dL/ds ~ 1/T overflows to inf - inf = NaN. Out of the "
-        "backward: the forward's Euclidean statistics (math/metric.h row_stat, the dots) "
-        "must be scale-safe in float32 (scale rows and centres, or form d2 in float64)",
-        call=r"torch\.float32[^\n]*\de-(19|[2-3]\d)\b[^\n]*metric='euclidean'",
-    ),
-)
+#: none left: every class found so far is fixed (the C++-backward classes
+#: tiny_temperature_gradient and subnormal_row_gradient, then float32_euclidean_underflow, by
+#: the row scale the soft-histogram op applies inside its kernels); their reproductions are in
+#: test_known_findings.FIXED
+KNOWN: tuple[Known, ...] = ()
 
 
 def known(call: Call, verdict: Verdict) -> Known | None:

@@ -8,6 +8,8 @@ which test_fuzz.py checks that class of input again).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 import softent
@@ -54,15 +56,8 @@ def _euclidean_tiny_z() -> torch.Tensor:
     return (torch.randn(64, 6, generator=g) * 1e-23).requires_grad_()
 
 
-#: one reproduction per entry of known_findings.KNOWN
-REPRODUCTIONS = {
-    "float32_euclidean_underflow": lambda: Call(
-        "softent.torch.conditional_entropy",
-        stt.conditional_entropy,
-        (_euclidean_tiny_z(), np.arange(64) % 6),
-        {"n_bins": 3, "metric": "euclidean"},
-    ),
-}
+#: one reproduction per entry of known_findings.KNOWN (none open)
+REPRODUCTIONS: dict = {}
 
 
 def test_every_known_finding_has_a_reproduction():
@@ -101,6 +96,17 @@ def test_known_finding(key: str):
 #: (each class also has its own tests: tests/discrete/test_discrete_hostile.py,
 #: tests/soft/test_soft_hostile.py, tests/torch_api/test_torch_hostile.py)
 FIXED = {
+    # float32 data of scale 1e-23, euclidean: squared distances ~1e-46 underflowed float32
+    # (H silently 0.49 nats instead of 1.05, gradient NaN); the op now reads rows and centres
+    # scaled by a power of 2 inside its kernels (SoftHistParams::row_scale, T by the scores'
+    # factor, the gradients scaled back). tests/soft/test_tiny_scale.py checks the values and
+    # gradients against float64 and the reference, at scales 1e-30 .. 1e25.
+    "float32_euclidean_underflow": lambda: Call(
+        "softent.torch.conditional_entropy",
+        stt.conditional_entropy,
+        (_euclidean_tiny_z(), np.arange(64) % 6),
+        {"n_bins": 3, "metric": "euclidean"},
+    ),
     "code_dtype_str": lambda: Call(
         "softent.discrete.quantise.code_dtype", sd.quantise.code_dtype, ("3",)
     ),
@@ -302,6 +308,85 @@ def test_group_counts_k_beyond_the_groups_is_lowered():
     b = softent.knn.group_neighbour_counts(z, g, 4)
     np.testing.assert_array_equal(a.radii, b.radii)
     np.testing.assert_array_equal(a.counts, b.counts)
+
+
+_KNN_X = np.random.default_rng(2).normal(size=(40, 3))
+_KNN_Y = np.random.default_rng(3).normal(size=(40, 2))
+
+
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_knn_distances_beyond_float64_are_refused_naming_the_argument(as_tensor: bool):
+    """Rows whose squared Euclidean distances overflow float64 (the kernel's screen) are
+    refused up front in the softent form, naming the public function and the argument (they
+    reached the C++ kernel's own message, 'values too large to screen', before)."""
+    big = 1e200
+
+    def lib(a: np.ndarray) -> Any:
+        return torch.tensor(a) if as_tensor else a
+
+    x, y = lib(_KNN_X), lib(_KNN_Y)
+    cases = [
+        ("knn.entropy", "x", lambda: softent.knn.entropy(x * big)),
+        ("knn.nearest_neighbours", "x", lambda: softent.knn.nearest_neighbours(x * big, 3)),
+        ("knn.radius_counts", "x", lambda: softent.knn.radius_counts(x * big, np.ones(40))),
+        (
+            "knn.mutual_information",
+            "y",
+            lambda: softent.knn.mutual_information(x, y * big, metric="euclidean"),
+        ),
+        (
+            "knn.conditional_mutual_information",
+            "z",
+            lambda: softent.knn.conditional_mutual_information(
+                x, y, x[:, :1] * big, metric="euclidean"
+            ),
+        ),
+    ]
+    if not as_tensor:  # host groups
+        cases.append(
+            (
+                "knn.group_neighbour_counts",
+                "x",
+                lambda: softent.knn.group_neighbour_counts(x * big, np.arange(40) % 2, 3),
+            )
+        )
+    for api, arg, call in cases:
+        with pytest.raises(ValueError, match=rf"^softent\.{api}: {arg} must be rows whose"):
+            call()
+
+
+def test_knn_extreme_scales_that_fit_give_the_scaled_estimates():
+    """What fits is not refused: the Kozachenko-Leonenko entropy of x 2^500 is H(x) + D 500
+    ln 2 (distances scale exactly), and the max-norm KSG estimate of x and y both scaled by
+    2^990 (no squares: ~1e298) is that of the data at scale 1 (the same neighbours)."""
+    h = softent.knn.entropy(_KNN_X)
+    assert softent.knn.entropy(_KNN_X * 2.0**500) == pytest.approx(h + 3 * 500 * np.log(2), 1e-12)
+    mi = softent.knn.mutual_information(_KNN_X, _KNN_Y)
+    k = 2.0**990
+    assert softent.knn.mutual_information(_KNN_X * k, _KNN_Y * k) == pytest.approx(mi, abs=1e-12)
+
+
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_knn_noise_near_float32_max_stays_finite(as_tensor: bool):
+    """add_noise on float32 data near 3.4e38 gave inf (NumPy's cast warned, torch was silent):
+    the noisy copy is now float64 there, the values of the noise formula, so the estimate is
+    that of float64 input of the same values with the same noise."""
+    top = float(np.finfo(np.float32).max)
+    x32 = np.clip(np.random.default_rng(4).normal(size=(40, 2)) * 2e38, -3.3e38, 3.3e38)
+    x32[:, 0] = top * np.where(np.arange(40) % 2, 1.0, -1.0)  # half the noise leaves float32
+    x32 = x32.astype(np.float32)
+    before = x32.copy()
+    arg = torch.tensor(x32) if as_tensor else x32
+    got = softent.knn.entropy(arg, noise=1e-3, seed=5)
+    want = softent.knn.entropy(x32.astype(np.float64), noise=1e-3, seed=5)
+    assert np.isfinite(float(got))
+    assert float(got) == pytest.approx(want, rel=1e-12)
+    np.testing.assert_array_equal(x32, before)
+
+
+def test_knn_noise_beyond_float64_is_refused_naming_noise():
+    with pytest.raises(ValueError, match=r"^softent\.knn\.entropy: noise must be small enough"):
+        softent.knn.entropy(_KNN_X * 1e300, noise=1e300)
 
 
 @pytest.mark.parametrize("key", sorted(FIXED))

@@ -15,6 +15,7 @@
 #include <limits>
 #include <mutex>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "cpu/common/gemm.h"
@@ -125,11 +126,15 @@ struct Tile {
         bnorm[b * cap + r] = static_cast<T>(block);
         n += block;  // 0 for chebyshev
       }
-      // float32 rows beyond ~1e19 would overflow the screen (python/softent/knn/_kernel.py
-      // screens such data in float64): refuse rather than decide on an Inf.
+      // rows whose squared norm overflows T would be screened on an Inf: refuse. The public
+      // functions never get here: python/softent/knn/_kernel.py screens float32 data beyond
+      // 1e15 in float64 and refuses, naming the argument, data whose squared distances do not
+      // fit in float64 (check_distances_fit); this is the check for a direct _core caller.
       if (!std::isfinite(static_cast<T>(n)))
         throw std::invalid_argument(
-            "softent._core.knn: values too large to screen in this precision (use float64)");
+            "softent._core.knn: x must have rows whose centred squared norms fit in its float "
+            "type, got a row beyond it at set position " +
+            std::to_string(pos ? pos[r] : t0 + r));
       cn[r] = c * n;
       cn_max = std::max(cn_max, cn[r]);
     }

@@ -1,5 +1,6 @@
 // Computes: soft-bin histograms (ops.h soft_histogram), fused tile -> GEMM -> softmax -> +=.
-// Math: softent/math/soft_hist.h (softmax.h, metric.h, bootstrap.h); loops: cpu/common/.
+// Math: softent/math/soft_hist.h (softmax.h, metric.h, bootstrap.h); loops: cpu/common/;
+// the row scale: cpu/soft_hist_scale.h (p here is the call it resolved).
 // Runs on: host memory, OpenMP threads over row tiles, one BLAS thread each.
 //
 // The N x B assignment matrix never exists: each tile's dots are softmaxed and added into
@@ -16,6 +17,7 @@
 #include "cpu/common/hist_reduce.h"
 #include "cpu/common/tile_loop.h"
 #include "cpu/common/tile_reader.h"
+#include "cpu/soft_hist_scale.h"
 #include "softent/ops.h"
 
 namespace softent::cpu {
@@ -72,8 +74,8 @@ int64_t run(const SoftHistParams& p) {
   parallel_tiles(
       n, tile, p.num_threads,
       [&] {
-        return ForwardThread<T>{TileReader<T>(p.z, tile, origin), std::vector<T>(tile * b),
-                                LocalHist(out)};
+        return ForwardThread<T>{TileReader<T>(p.z, tile, origin, T(p.row_scale)),
+                                std::vector<T>(tile * b), LocalHist(out)};
       },
       [&](ForwardThread<T>& th, int64_t i0, int64_t m) {
         th.reader.load(i0, m, M);
@@ -98,7 +100,8 @@ int64_t run(const SoftHistParams& p) {
 int64_t soft_histogram(const SoftHistParams& p) {
   return with_metric(p.metric, [&](auto metric) {
     constexpr Metric M = decltype(metric)::value;
-    return p.z.dtype == DType::float64 ? run<double, M>(p) : run<float, M>(p);
+    if (p.z.dtype == DType::float64) return run<double, M>(scaled_call<double>(p).p);
+    return run<float, M>(scaled_call<float>(p).p);
   });
 }
 

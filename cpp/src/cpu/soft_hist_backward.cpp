@@ -1,5 +1,6 @@
 // Computes: the backward of the soft-bin histograms (ops.h soft_histogram_backward).
-// Math: softent/math/soft_hist.h (softmax.h, metric.h); loops: cpu/common/.
+// Math: softent/math/soft_hist.h (softmax.h, metric.h); loops: cpu/common/; the row scale:
+// cpu/soft_hist_scale.h (the kernels run the scaled call; the gradients are scaled back).
 // Runs on: host memory, OpenMP threads over row tiles, one BLAS thread each.
 //
 // Per tile: the dots (kept by the forward, or a GEMM again) and the row softmax, the per-row
@@ -13,6 +14,7 @@
 #include "cpu/common/gemm.h"
 #include "cpu/common/tile_loop.h"
 #include "cpu/common/tile_reader.h"
+#include "cpu/soft_hist_scale.h"
 #include "softent/math/soft_hist.h"
 #include "softent/ops.h"
 
@@ -23,8 +25,8 @@ namespace {
 template <typename T>
 struct BackwardThread {
   BackwardThread(const View2D& z, int64_t tile, int64_t b, bool want_centres, const T* origin,
-                 bool unit_rows)
-      : reader(z, tile, origin),
+                 T scale, bool unit_rows)
+      : reader(z, tile, origin, scale),
         unit(unit_rows ? tile * z.cols : 0),
         u(tile * b),
         x(b),
@@ -48,9 +50,11 @@ struct BackwardThread {
   double ginv_t = 0.0;         // this thread's grad_inv_temperature
 };
 
+// g.fwd: the scaled call (cpu/soft_hist_scale.h); back: its gradients' factors to the call's.
 template <typename T, Metric M>
-void run_backward(const SoftHistGradParams& g) {
+void run_backward(const SoftHistGradParams& g, const math::RowScaleGrad& back) {
   const SoftHistParams& p = g.fwd;
+  const T fz = static_cast<T>(back.z);
   const int64_t n = p.z.rows, d = p.z.cols, b = p.centres.rows;
   const T* centres = p.centres.ptr<T>();
   const T inv_t = math::softmax_scale<T>(p.inv_temperature);
@@ -69,7 +73,7 @@ void run_backward(const SoftHistGradParams& g) {
 
   parallel_tiles(
       n, tile, p.num_threads,
-      [&] { return BackwardThread<T>(p.z, tile, b, want_c, origin, unit_rows); },
+      [&] { return BackwardThread<T>(p.z, tile, b, want_c, origin, T(p.row_scale), unit_rows); },
       [&](BackwardThread<T>& th, int64_t i0, int64_t m) {
         th.reader.load(i0, m, M);
         // The backward rows R (metric.h): the rows as read, or (cosine) their unit rows.
@@ -156,6 +160,10 @@ void run_backward(const SoftHistGradParams& g) {
               for (int64_t k = 0; k < d; ++k) y[k] = math::grad_z_value(M, y[k], f, rrow[k], st);
             }
           }
+          if (fz != T(1)) {  // dL/dz = k dL/dz' (a scaled call)
+#pragma omp simd
+            for (int64_t k = 0; k < m * d; ++k) out[k] *= fz;
+          }
         }
         if (want_c) {
           // T BLAS per tile, float64 across tiles: the sum over N stays accurate.
@@ -166,10 +174,11 @@ void run_backward(const SoftHistGradParams& g) {
       },
       [&](BackwardThread<T>& th) {
         if (want_c)
-          for (int64_t k = 0; k < b * d; ++k) g.grad_centres[k] += th.gc[k];
+          for (int64_t k = 0; k < b * d; ++k) g.grad_centres[k] += th.gc[k] * back.centres;
         if (want_csq)
-          for (int64_t j = 0; j < b; ++j) g.grad_centre_sq[j] += th.gcsq[j];
-        if (g.grad_inv_temperature != nullptr) *g.grad_inv_temperature += th.ginv_t;
+          for (int64_t j = 0; j < b; ++j) g.grad_centre_sq[j] += th.gcsq[j] * back.centre_sq;
+        if (g.grad_inv_temperature != nullptr)
+          *g.grad_inv_temperature += th.ginv_t * back.inv_temperature;
       });
 }
 
@@ -178,10 +187,16 @@ void run_backward(const SoftHistGradParams& g) {
 void soft_histogram_backward(const SoftHistGradParams& g) {
   with_metric(g.fwd.metric, [&](auto metric) {
     constexpr Metric M = decltype(metric)::value;
-    if (g.fwd.z.dtype == DType::float64)
-      run_backward<double, M>(g);
-    else
-      run_backward<float, M>(g);
+    SoftHistGradParams scaled = g;
+    if (g.fwd.z.dtype == DType::float64) {
+      const ScaledCall<double> s = scaled_call<double>(g.fwd);
+      scaled.fwd = s.p;
+      run_backward<double, M>(scaled, s.grad);
+    } else {
+      const ScaledCall<float> s = scaled_call<float>(g.fwd);
+      scaled.fwd = s.p;
+      run_backward<float, M>(scaled, s.grad);
+    }
     return 0;
   });
 }

@@ -1,5 +1,6 @@
 // Computes: soft-bin histograms (ops.h soft_histogram) on the GPU, chunk by chunk of rows.
-// Math: softent/math/soft_hist.h (softmax.h, metric.h, bootstrap.h); loops: cuda/common/.
+// Math: softent/math/soft_hist.h (softmax.h, metric.h, bootstrap.h); loops: cuda/common/;
+// the row scale: cuda/soft_hist_scale.cuh (the kernels run the call it resolves).
 // Runs on: z's device (the caller's device is restored afterwards), the caller's stream.
 //
 // Per chunk the tiled GEMM writes the dots (chunk x B, bounded scratch), then one warp per
@@ -16,6 +17,7 @@
 #include "cuda/common/gemm.cuh"
 #include "cuda/common/scratch.cuh"
 #include "cuda/common/warp.cuh"
+#include "cuda/soft_hist_scale.cuh"
 #include "softent/math/soft_hist.h"
 #include "softent/ops.h"
 
@@ -61,9 +63,13 @@ __global__ void softmax_accumulate(T* __restrict__ scores, const T* __restrict__
 }
 
 template <typename T>
-int64_t run(const SoftHistParams& p) {
-  const DeviceGuard device(p.z.device);
-  auto stream = reinterpret_cast<cudaStream_t>(p.stream);
+int64_t run(const SoftHistParams& call) {
+  const DeviceGuard device(call.z.device);
+  auto stream = reinterpret_cast<cudaStream_t>(call.stream);
+  ScaledCall<T> scaled;
+  scaled_call<T>(call, stream, scaled);
+  const SoftHistParams& p = scaled.p;
+  const T row_scale = static_cast<T>(p.row_scale);
   const int64_t n = p.z.rows, b = p.centres.rows;
   const int64_t chunk = std::min<int64_t>(kChunkRows, n);
   const bool row_norm = math::needs_row_norm(p.metric);
@@ -75,7 +81,7 @@ int64_t run(const SoftHistParams& p) {
     check(cudaMemsetAsync(bad.get(), 0xff, sizeof(unsigned long long), stream), "cudaMemsetAsync");
     for (int64_t row0 = 0; row0 < n; row0 += chunk) {
       const int64_t m = std::min(chunk, n - row0);
-      chunk_dots<T>(stream, p.z, row0, m, origin, p.centres, p.metric, scores.get(),
+      chunk_dots<T>(stream, p.z, row0, m, origin, row_scale, p.centres, p.metric, scores.get(),
                     row_norm ? stat.get() : nullptr);
       if (p.dots_out)  // kept for a backward (the softmax below overwrites the scores)
         check(cudaMemcpyAsync(static_cast<T*>(p.dots_out) + row0 * b, scores.get(),

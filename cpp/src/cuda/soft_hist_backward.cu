@@ -1,5 +1,6 @@
 // Computes: the backward of the soft-bin histograms (ops.h soft_histogram_backward) on the GPU.
-// Math: softent/math/soft_hist.h (softmax.h, metric.h); loops: cuda/common/.
+// Math: softent/math/soft_hist.h (softmax.h, metric.h); loops: cuda/common/; the row scale:
+// cuda/soft_hist_scale.cuh (the kernels run the scaled call; the gradients are scaled back).
 // Runs on: z's device (the caller's device is restored afterwards), the caller's stream.
 //
 // Per chunk of rows: the dots (kept by the forward, or the tiled GEMM again); one warp per
@@ -16,6 +17,7 @@
 #include "cuda/common/gemm.cuh"
 #include "cuda/common/scratch.cuh"
 #include "cuda/common/warp.cuh"
+#include "cuda/soft_hist_scale.cuh"
 #include "softent/math/soft_hist.h"
 #include "softent/ops.h"
 
@@ -28,7 +30,8 @@ template <typename T>
 __global__ void softmax_backward_rows(T* __restrict__ dots, const T* __restrict__ stat,
                                       const double* __restrict__ grad_hist, SoftHistParams p,
                                       int64_t row0, int64_t m, T* __restrict__ zcoef,
-                                      double* __restrict__ ucsq, double* __restrict__ ginv_t) {
+                                      double* __restrict__ ucsq, double* __restrict__ ginv_t,
+                                      double ginv_t_factor) {
   const int lane = threadIdx.x & 31;
   const int64_t r = int64_t(blockIdx.x) * kWarpsPerBlock + (threadIdx.x >> 5);
   if (r >= m) return;
@@ -62,19 +65,21 @@ __global__ void softmax_backward_rows(T* __restrict__ dots, const T* __restrict_
   row_vs = warp_sum(row_vs);
   if (lane == 0) {
     zcoef[r] = math::grad_z_row_coef<T>(row_w);
-    if (ginv_t) atomicAdd(ginv_t, math::grad_inv_temperature_row<T>(row_vs, p.inv_temperature));
+    if (ginv_t)
+      atomicAdd(ginv_t,
+                math::grad_inv_temperature_row<T>(row_vs, p.inv_temperature) * ginv_t_factor);
   }
 }
 
-// out[j] += Σ_r a[r, j] (one thread per column: coalesced across the warp).
+// out[j] += factor Σ_r a[r, j] (one thread per column: coalesced across the warp).
 template <typename T>
-__global__ void column_sums(const T* __restrict__ a, int64_t m, int64_t b,
+__global__ void column_sums(const T* __restrict__ a, int64_t m, int64_t b, double factor,
                             double* __restrict__ out) {
   const int64_t j = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (j >= b) return;
   double acc = 0;
   for (int64_t r = 0; r < m; ++r) acc += double(a[r * b + j]);
-  out[j] += acc;
+  out[j] += acc * factor;
 }
 
 // unit [m, d] = the backward rows of the chunk for cosine (math::backward_row of the rows as
@@ -88,8 +93,9 @@ __global__ void unit_rows_of(Operand<T> z, const T* __restrict__ stat, int64_t m
   unit[e] = math::backward_row(metric, z.at(i, k), stat[i]);
 }
 
-// grad_z[row0 + i, j] = math::grad_z_value((U C)[i, j], zcoef[i], z[i, j], stat[i]), z the
-// row as read (relative to the origin): every metric but cosine (unit_rows_grad_z).
+// grad_z[row0 + i, j] = math::grad_z_value((U C)[i, j], zcoef[i], z[i, j], stat[i]) times
+// the row scale (dL/dz = k dL/dz'), z the row as read (relative to the origin, scaled): every
+// metric but cosine (unit_rows_grad_z).
 template <typename T>
 struct GradZ {
   T* out;
@@ -98,8 +104,10 @@ struct GradZ {
   const T* zcoef;
   const T* stat;  // null: the metric needs no row statistic
   Metric metric;
+  T factor;  // the row scale (1: unscaled)
   __device__ void operator()(int64_t i, int64_t j, T v) const {
-    out[i * d + j] = math::grad_z_value(metric, v, zcoef[i], z.at(i, j), stat ? stat[i] : T(0));
+    const T g = math::grad_z_value(metric, v, zcoef[i], z.at(i, j), stat ? stat[i] : T(0));
+    out[i * d + j] = factor == T(1) ? g : g * factor;
   }
 };
 
@@ -120,21 +128,27 @@ __global__ void unit_rows_grad_z(T* __restrict__ out, const T* __restrict__ unit
     y[k] = math::grad_z_value(metric, y[k], coef, u[k], stat[r]);
 }
 
-// grad_centres[i, j] += (U^T Z)[i, j], accumulated in float64 across chunks.
+// grad_centres[i, j] += factor (U^T Z)[i, j], accumulated in float64 across chunks (factor:
+// the row scale, dL/dc = k dL/dc').
 template <typename T>
 struct AddGradCentres {
   double* out;
   int64_t d;
+  double factor;
   __device__ void operator()(int64_t i, int64_t j, T v) const {
-    atomicAdd(out + i * d + j, double(v));
+    atomicAdd(out + i * d + j, double(v) * factor);
   }
 };
 
 template <typename T>
 void run(const SoftHistGradParams& g) {
-  const SoftHistParams& p = g.fwd;
-  const DeviceGuard device(p.z.device);
-  auto stream = reinterpret_cast<cudaStream_t>(p.stream);
+  const DeviceGuard device(g.fwd.z.device);
+  auto stream = reinterpret_cast<cudaStream_t>(g.fwd.stream);
+  ScaledCall<T> scaled;
+  scaled_call<T>(g.fwd, stream, scaled);
+  const SoftHistParams& p = scaled.p;
+  const math::RowScaleGrad back = scaled.grad;
+  const T row_scale = static_cast<T>(p.row_scale);
   const int64_t n = p.z.rows, d = p.z.cols, b = p.centres.rows;
   const int64_t chunk = std::min<int64_t>(kChunkRows, n);
   const bool row_norm = math::needs_row_norm(p.metric);
@@ -152,17 +166,18 @@ void run(const SoftHistGradParams& g) {
         check(cudaMemcpyAsync(dots.get(), cached + row0 * b, sizeof(T) * m * b,
                               cudaMemcpyDeviceToDevice, stream),
               "cudaMemcpyAsync(dots)");
-        if (row_norm) chunk_row_stats<T>(stream, p.z, row0, m, origin, p.metric, stat.get());
+        if (row_norm)
+          chunk_row_stats<T>(stream, p.z, row0, m, origin, row_scale, p.metric, stat.get());
       } else {
-        chunk_dots<T>(stream, p.z, row0, m, origin, p.centres, p.metric, dots.get(),
+        chunk_dots<T>(stream, p.z, row0, m, origin, row_scale, p.centres, p.metric, dots.get(),
                       row_norm ? stat.get() : nullptr);
       }
       softmax_backward_rows<T>
           <<<unsigned((m + kWarpsPerBlock - 1) / kWarpsPerBlock), 32 * kWarpsPerBlock, 0, stream>>>(
               dots.get(), row_norm ? stat.get() : nullptr, g.grad_hist, p, row0, m, zcoef.get(),
-              ucsq.get(), g.grad_inv_temperature);
+              ucsq.get(), g.grad_inv_temperature, back.inv_temperature);
       check(cudaGetLastError(), "softmax_backward_rows launch");
-      const Operand<T> zc = chunk_operand<T>(p.z, row0, origin);
+      const Operand<T> zc = chunk_operand<T>(p.z, row0, origin, row_scale);
       if (unit_rows) {
         unit_rows_of<T><<<unsigned((m * d + 255) / 256), 256, 0, stream>>>(zc, stat.get(), m, d,
                                                                            p.metric, unit.get());
@@ -182,15 +197,16 @@ void run(const SoftHistGradParams& g) {
           check(cudaGetLastError(), "unit_rows_grad_z launch");
         } else {
           launch_gemm(stream, m, d, b, u, cs,
-                      GradZ<T>{out, zc, d, zcoef.get(), row_norm ? stat.get() : nullptr, p.metric});
+                      GradZ<T>{out, zc, d, zcoef.get(), row_norm ? stat.get() : nullptr, p.metric,
+                               static_cast<T>(back.z)});
         }
       }
       if (g.grad_centres)  // U^T: element (i, k) = U[k, i]
         launch_gemm(stream, b, d, m, Operand<T>{dots.get(), int64_t(1), b}, rows,
-                    AddGradCentres<T>{g.grad_centres, d});
+                    AddGradCentres<T>{g.grad_centres, d, back.centres});
       if (g.grad_centre_sq) {
-        column_sums<double>
-            <<<unsigned((b + 255) / 256), 256, 0, stream>>>(ucsq.get(), m, b, g.grad_centre_sq);
+        column_sums<double><<<unsigned((b + 255) / 256), 256, 0, stream>>>(
+            ucsq.get(), m, b, back.centre_sq, g.grad_centre_sq);
         check(cudaGetLastError(), "column_sums launch");
       }
     }

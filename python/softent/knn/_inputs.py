@@ -83,7 +83,10 @@ def threads(api: str, num_threads: Any) -> int:
 def add_noise(x: Any, noise: Any, seed: Any, api: str, stream: int = 0) -> Any:
     """``x`` plus ``noise * max(1, mean |x_col|) * N(0, 1)`` per column (scikit-learn's tie
     breaker, drawn from ``numpy.random.default_rng([seed, stream])``), as a new array;
-    ``x`` itself when noise is 0. The caller's array is never modified."""
+    ``x`` itself when noise is 0. The caller's array is never modified. Float32 data whose
+    noisy values leave float32's range (data near 3.4e38) gets its noisy copy in float64,
+    the values the formula gives (a float32 copy would hold inf); a ``noise`` whose noisy
+    values leave float64's range is refused."""
     if isinstance(noise, bool) or not isinstance(noise, (int, float, np.floating)):
         fail(api, "noise", "a float >= 0 (0: off)", repr(noise), TypeError)
     amp = float(noise)
@@ -94,15 +97,29 @@ def add_noise(x: Any, noise: Any, seed: Any, api: str, stream: int = 0) -> Any:
     if not is_int(seed) or not 0 <= int(seed) < 2**63:
         fail(api, "seed", "an int in [0, 2**63)", repr(seed), TypeError)
     host = to_numpy(x).astype(np.float64)
-    # the mean as a sum of |x| / N: a plain mean's running sum overflows near 1e308
-    scale = np.maximum(1.0, (np.abs(host) / max(host.shape[0], 1)).sum(axis=0))
     rng = np.random.default_rng([int(seed), int(stream)])
-    jitter = amp * scale * rng.standard_normal(host.shape)
+    # overflow is tested below, on the values, rather than warned about
+    with np.errstate(over="ignore", invalid="ignore"):
+        # the mean as a sum of |x| / N: a plain mean's running sum overflows near 1e308
+        scale = np.maximum(1.0, (np.abs(host) / max(host.shape[0], 1)).sum(axis=0))
+        jitter = amp * scale * rng.standard_normal(host.shape)
+        noisy = host + jitter
+    if not np.isfinite(noisy).all():
+        fail(
+            api,
+            "noise",
+            "small enough that x + noise * max(1, mean |x_col|) * N(0, 1) is finite in float64",
+            amp,
+        )
+    itemsize = x.element_size() if is_torch(x) else x.itemsize
+    widen = itemsize < 8 and float(np.abs(noisy).max(initial=0.0)) > float(np.finfo(np.float32).max)
     if is_torch(x):
         import torch
 
+        if widen:
+            return torch.as_tensor(noisy, dtype=torch.float64, device=x.device)
         return x + torch.as_tensor(jitter, dtype=x.dtype, device=x.device)
-    return (host + jitter).astype(x.dtype, copy=False)
+    return noisy if widen else noisy.astype(x.dtype, copy=False)
 
 
 def host_float64(a: Any) -> np.ndarray:

@@ -22,6 +22,7 @@ from .._interop import is_torch, pointer, view
 __all__ = [
     "KNN_METRICS",
     "MAX_BLOCKS",
+    "check_distances_fit",
     "group_count",
     "group_count_bytes",
     "knn",
@@ -65,6 +66,67 @@ def screenable(x: Any) -> Any:
 def _largest(x: Any) -> float:
     """max |x| without a temporary copy of x."""
     return max(float(x.max()), -float(x.min()))
+
+
+def check_distances_fit(
+    x: Any, metric: str, blocks: Sequence[int] | None, names: Sequence[str], api: str
+) -> None:
+    """Refuse, naming the argument (``names``: one per column block), rows whose distances
+    would not fit in x's float type: the kernels centre the rows and screen pairs with their
+    squared norms (euclidean: the sum over every feature of (value - mean)^2, which must be
+    finite) or their largest |value - mean| (chebyshev). Checked on the bound max - min per
+    feature (the data's box; its diagonal is the largest distance), from [D] column
+    extremes: float64 data beyond ~1e153 (euclidean) reached the kernel's message
+    'values too large to screen'."""
+    if int(x.shape[0]) == 0:
+        return
+    if is_torch(x):
+        hi = np.asarray(x.amax(dim=0).cpu().numpy(), dtype=np.float64)
+        lo = np.asarray(x.amin(dim=0).cpu().numpy(), dtype=np.float64)
+        dtype = np.float64 if x.element_size() == 8 else np.float32
+    else:
+        hi, lo = x.max(axis=0).astype(np.float64), x.min(axis=0).astype(np.float64)
+        dtype = x.dtype
+    top = float(np.finfo(dtype).max)
+    with np.errstate(over="ignore", invalid="ignore"):
+        width = hi - lo  # inf where the range itself overflows float64
+        ends = list(blocks) if blocks else [int(x.shape[1])]
+        starts = [0, *ends[:-1]]
+        if metric == "chebyshev":
+            per_block = [
+                float(width[a:b].max(initial=0.0)) for a, b in zip(starts, ends, strict=True)
+            ]
+            ok = max(per_block) <= top
+        else:
+            # sum of squares scaled by the largest width (no overflow on the way)
+            s = float(width.max(initial=0.0))
+            per_block = [
+                float(np.sum((width[a:b] / s) ** 2)) if 0 < s < np.inf else s
+                for a, b in zip(starts, ends, strict=True)
+            ]
+            total = sum(per_block)
+            ok = s == 0 or (s < np.inf and total <= (top / s) / s)
+    if ok:
+        return
+    b = int(np.argmax(per_block))
+    name = names[b] if b < len(names) else names[-1]
+    dt = np.dtype(dtype).name
+    big = float(np.max(width[starts[b] : ends[b]]))
+    if metric == "chebyshev":
+        fail(
+            api,
+            name,
+            f"rows whose chebyshev distances fit in {dt} (max - min of every feature "
+            f"<= {top:.3g}; rescale {name})",
+            f"a feature ranging over {big:.3g}",
+        )
+    fail(
+        api,
+        name,
+        f"rows whose squared euclidean distances fit in {dt} (the sum over the features "
+        f"of (max - min)^2 <= {top:.3g}; rescale {name})",
+        f"features ranging over up to {big:.3g}",
+    )
 
 
 def _stream(x: Any) -> int:
@@ -157,11 +219,14 @@ def knn(
     block_distances: bool = False,
     num_threads: int = 0,
     tile_rows: int = 0,
+    names: Sequence[str] = ("x",),
 ) -> tuple[Any, Any, Any, int]:
     """(distances [m, k] float64, row ids [m, k] int64 or None, block distances
     [m, k, n_blocks] float64 or None, rows measured exhaustively) of the k nearest other
-    rows of each row of the set ``x[rows]`` (all rows when None), in x's memory."""
+    rows of each row of the set ``x[rows]`` (all rows when None), in x's memory.
+    ``names``: the public argument of each column block (named in errors)."""
     x = screenable(_host(x))
+    check_distances_fit(x, metric, blocks, names, api)
     m = int(rows.shape[0]) if rows is not None else int(x.shape[0])
     n_blocks = len(blocks) if blocks else 1
     if not is_torch(x):
@@ -202,10 +267,13 @@ def radius_count(
     rows: np.ndarray | None = None,
     num_threads: int = 0,
     tile_rows: int = 0,
+    names: Sequence[str] = ("x",),
 ) -> Any:
     """counts [m] int64: for each row of the set ``x[rows]`` (all rows when None), the rows
-    of the set within ``radii`` [m] (float64, finite, >= 0) of it, in x's memory."""
+    of the set within ``radii`` [m] (float64, finite, >= 0) of it, in x's memory.
+    ``names``: the public argument of each column block (named in errors)."""
     x = screenable(_host(x))
+    check_distances_fit(x, metric, blocks, names, api)
     m = int(rows.shape[0]) if rows is not None else int(x.shape[0])
     n_blocks = len(blocks) if blocks else 1
     if not is_torch(x):
@@ -274,6 +342,7 @@ def group_count(
     lowered to the group's rows - 1) and the rows of any group strictly within it, itself
     included (cpp/include/softent/params/knn.h knn_group_count)."""
     x = screenable(_host(x))
+    check_distances_fit(x, metric, None, ("x",), api)
     m = int(rows.shape[0]) if rows is not None else int(x.shape[0])
     g = np.ascontiguousarray(groups, dtype=np.int64)
     n_groups = int(np.unique(g if rows is None else g[rows]).size)

@@ -355,6 +355,7 @@ def _marginal_counts(
     blocks: list[int] | None,
     threads: int,
     strict: bool,
+    names: tuple[str, ...],
 ) -> np.ndarray:
     """Rows other than i within radii[i] of row i in ``space``: strictly closer (KSG-1,
     Frenzel–Pompe: d <= nextafter(r, 0), which is d < r for r > 0 and d == 0 for r == 0,
@@ -365,7 +366,15 @@ def _marginal_counts(
         _, c = sorted_1d(np.asarray(to_numpy(space)), api, radii=r[:, None], num_threads=threads)
         return c[:, 0].astype(np.float64) - 1.0  # self excluded
     counts = radius_count(
-        space, r, metric, api, strict=False, include_self=False, blocks=blocks, num_threads=threads
+        space,
+        r,
+        metric,
+        api,
+        strict=False,
+        include_self=False,
+        blocks=blocks,
+        num_threads=threads,
+        names=names,
     )
     return _inputs.host_float64(counts)
 
@@ -384,18 +393,19 @@ def _ksg(api: str, x: Any, y: Any, k: int, metric: str, estimator: str, threads:
         indices=False,
         block_distances=second,
         num_threads=threads,
+        names=("x", "y"),
     )
     if not second:
         eps = _inputs.host_float64(dist)[:, k - 1]
-        nx = _marginal_counts(api, x, eps, metric, None, threads, strict=True)
-        ny = _marginal_counts(api, y, eps, metric, None, threads, strict=True)
+        nx = _marginal_counts(api, x, eps, metric, None, threads, True, ("x",))
+        ny = _marginal_counts(api, y, eps, metric, None, threads, True, ("y",))
         return float(
             digamma(k) + digamma(n) - np.mean(digamma(nx + 1.0)) - np.mean(digamma(ny + 1.0))
         )
     pb = _inputs.host_float64(per_block)
     ex, ey = pb[:, :, 0].max(axis=1), pb[:, :, 1].max(axis=1)
-    nx = _marginal_counts(api, x, ex, metric, None, threads, strict=False)
-    ny = _marginal_counts(api, y, ey, metric, None, threads, strict=False)
+    nx = _marginal_counts(api, x, ex, metric, None, threads, False, ("x",))
+    ny = _marginal_counts(api, y, ey, metric, None, threads, False, ("y",))
     return float(digamma(k) - 1.0 / k + digamma(n) - np.mean(digamma(nx) + digamma(ny)))
 
 
@@ -544,11 +554,16 @@ def conditional_mutual_information(
         blocks=[dx, dx + dy, dx + dy + dz],
         indices=False,
         num_threads=threads,
+        names=("x", "y", "z"),
     )
     eps = _inputs.host_float64(dist)[:, k - 1]
-    n_xz = _marginal_counts(api, _hstack([xa, za]), eps, metric, [dx, dx + dz], threads, True)
-    n_yz = _marginal_counts(api, _hstack([ya, za]), eps, metric, [dy, dy + dz], threads, True)
-    n_z = _marginal_counts(api, za, eps, metric, None, threads, True)
+    n_xz = _marginal_counts(
+        api, _hstack([xa, za]), eps, metric, [dx, dx + dz], threads, True, ("x", "z")
+    )
+    n_yz = _marginal_counts(
+        api, _hstack([ya, za]), eps, metric, [dy, dy + dz], threads, True, ("y", "z")
+    )
+    n_z = _marginal_counts(api, za, eps, metric, None, threads, True, ("z",))
     cmi = float(
         digamma(k)
         - np.mean(digamma(n_xz + 1.0))

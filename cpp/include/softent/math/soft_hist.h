@@ -29,6 +29,73 @@ SOFTENT_HD T softmax_scale(double inv_temperature) {
   return static_cast<T>(inv_temperature < top ? inv_temperature : top);
 }
 
+// ---- the row scale (SoftHistParams::row_scale) ------------------------------------------
+// The Euclidean metrics form -||z - c|| (sqeuclidean 2<z, c> - ||c||^2) from dots and squared
+// norms in the data's type. Rows and centres of spread S (the largest |z_ik - origin_k| or
+// |c_bk|) have squares ~S^2: float32 data of spread ~1e-19 reaches float32's subnormals and
+// at ~1e-23 vanishes (H silently wrong, the backward's 1/sqrt(d2) inf), spreads ~1e19
+// overflow. The op then reads rows and centres multiplied by k = 2^e (exact in binary
+// floating point: a power of two changes only the exponent) with S k in [1, 2), and 1/T
+// divided by k^p, p the score's power of the scale below: every softmax argument s/T is the
+// one asked for, and the gradients follow by the chain rule (row_scale_grad_factors).
+
+// The power of the data's scale in the score: euclidean scores scale as k, sqeuclidean as k^2.
+SOFTENT_HD constexpr int score_power(Metric m) { return m == Metric::sqeuclidean ? 2 : 1; }
+
+// True when a call of spread S needs no row scale: S in [2^-L, 2^L] (L = 50 for float32,
+// whose squares then stay 8 orders of magnitude inside its range, with room for D ~ 2^27
+// features; 400 for float64), S = 0 (every centre at the origin: all scores equal) or S not
+// finite (the kernels report the row).
+template <typename T>
+SOFTENT_HD bool spread_needs_no_scale(double spread) {
+  constexpr int L = sizeof(T) == 4 ? 50 : 400;
+  const double lo = std::ldexp(1.0, -L), hi = std::ldexp(1.0, L);
+  return !(spread > 0.0) || !(spread <= std::numeric_limits<double>::max()) ||
+         (spread >= lo && spread <= hi);
+}
+
+// The exponent e of k = 2^e for a call of spread S (one that spread_needs_no_scale refuses):
+// S k in [1, 2), with |e| <= 126 (float32: k a normal float32) or 511 (float64: k^2 a finite
+// double, for the gradient of ||c||^2). Scaling up (e > 0) is held where 1/T' (1/T) S'^(p-1)
+// = (1/T) S^(p-1) / k would leave T's normal range: that is the size of the backward's
+// dL/dz' (dL/ds' = dL/dx / T' times ds'/dz' ~ S'^(p-1)), which would otherwise flush to 0;
+// such a call's softmax arguments are ~S^p / T, far below 1 (an almost uniform softmax).
+template <typename T>
+SOFTENT_HD int row_scale_exponent(Metric m, double spread, double inv_temperature) {
+  int xs = 0, xt = 0;
+  std::frexp(spread, &xs);  // S in [2^(xs - 1), 2^xs)
+  std::frexp(inv_temperature, &xt);
+  constexpr int cap = sizeof(T) == 4 ? 126 : 511;
+  int e = 1 - xs;
+  e = e > cap ? cap : (e < -cap ? -cap : e);
+  if (e > 0) {
+    const int p = score_power(m);
+    // log2 of (1/T) S^(p-1) / k is at least (xt - 1) + (p - 1)(xs - 1) - e
+    const int room = (xt - 1) + (p - 1) * (xs - 1) - (std::numeric_limits<T>::min_exponent - 1);
+    e = e < room ? e : (room > 0 ? room : 0);
+  }
+  return e;
+}
+
+// 1/T' = (1/T) / k^p for k = 2^e (exact but where it leaves float64's range: held at its
+// largest value, where math::softmax_scale clamps it anyway).
+SOFTENT_HD double scaled_inv_temperature(Metric m, double inv_temperature, int e) {
+  const double v = std::ldexp(inv_temperature, -score_power(m) * e);
+  return v <= std::numeric_limits<double>::max() ? v : std::numeric_limits<double>::max();
+}
+
+// The factors that turn the gradients of the scaled call (rows z' = (z - origin) k, centres
+// c' = c k, ||c'||^2 = k^2 ||c||^2, 1/T' = (1/T) k^-p) into those of the call asked for:
+// dL/dz = k dL/dz', dL/dc = k dL/dc', dL/d||c||^2 = k^2 dL/d||c'||^2, dL/d(1/T) = k^-p
+// dL/d(1/T'). Powers of two: exact where the results are in range.
+struct RowScaleGrad {
+  double z, centres, centre_sq, inv_temperature;
+};
+
+SOFTENT_HD RowScaleGrad row_scale_grad_factors(Metric m, double k) {
+  return {k, k, k * k, score_power(m) == 2 ? 1.0 / (k * k) : 1.0 / k};
+}
+
 // The row's normaliser; a row with NaN/Inf in z (so in its scores or its statistic) or
 // whose scores overflow is not finite and gets inv_sum = NaN: the forward reports it, a
 // backward reached anyway gives NaN, never silent numbers.

@@ -29,6 +29,16 @@ struct SoftHistParams {
   // never cancel the data's common offset (python/softent/soft/bins.py: the centres' mean).
   // Gradients are those w.r.t. the shifted centres, equal to those w.r.t. the centres.
   const void* origin = nullptr;
+  // The power of two k by which the kernels multiply every row (z_i - origin) and centre as
+  // they read them, with 1/T divided by k^p (p = 1 euclidean, 2 sqeuclidean) and the
+  // gradients multiplied back (math/soft_hist.h row_scale_grad_factors): exact, so the
+  // results are those of the call asked for, with squares in the type's range at any scale.
+  // Set by the op itself (src/cpu/soft_hist_scale.h, src/cuda/soft_hist_scale.cuh) for the
+  // translation-invariant metrics when the centres' (then the rows') spread is outside
+  // math::spread_needs_no_scale; callers leave it 1. With k != 1 the kernels get k c for
+  // centres and sum ||k c_b||^2 again from them (centre_sq is then not read: float64
+  // centres of ~1e-170 have a ||c||^2 below float64's range).
+  double row_scale = 1.0;
   const int32_t* slots =
       nullptr;  // [n_sets, n] contiguous, -1 or 1..hist_rows-1; null if n_sets == 0
   int64_t n_sets = 0;

@@ -1,6 +1,7 @@
 // A thread's window onto one tile of rows of a View2D: read in place when the rows are
 // contiguous (the GEMM takes a leading dimension), gathered into a thread-owned buffer
-// otherwise (strided / transposed views, or rows read relative to an origin), with each
+// otherwise (strided / transposed views, rows read relative to an origin or multiplied by a
+// row scale: SoftHistParams::origin, row_scale), with each
 // row's statistic (math/metric.h row_stat: scale-safe norms) when the metric needs one.
 // Device: host memory, one reader per OpenMP thread.
 #pragma once
@@ -18,11 +19,13 @@ template <typename T>
 class TileReader {
  public:
   // origin: [d] or null; given, rows are read as z_i - origin (SoftHistParams::origin).
-  TileReader(const View2D& z, int64_t tile, const T* origin = nullptr)
+  // scale: a power of two (SoftHistParams::row_scale); rows are read as (z_i - origin) scale.
+  TileReader(const View2D& z, int64_t tile, const T* origin = nullptr, T scale = T(1))
       : z_(z),
         origin_(origin),
-        in_place_(origin == nullptr && z.stride_col == 1 && z.stride_row >= z.cols &&
-                  z.stride_row <= std::numeric_limits<int>::max()),
+        scale_(scale),
+        in_place_(origin == nullptr && scale == T(1) && z.stride_col == 1 &&
+                  z.stride_row >= z.cols && z.stride_row <= std::numeric_limits<int>::max()),
         gathered_(in_place_ ? 0 : tile * z.cols),
         stat_(tile) {}
 
@@ -39,7 +42,15 @@ class TileReader {
         const T* src = z + (i0 + r) * z_.stride_row;
         T* dst = gathered_.data() + r * d;
         const int64_t sc = z_.stride_col;
-        if (o != nullptr) {
+        const T f = scale_;
+        if (f != T(1)) {  // the rare scaled call (a separate loop: the others stay as they were)
+          if (o != nullptr) {
+#pragma omp simd
+            for (int64_t k = 0; k < d; ++k) dst[k] = (src[k * sc] - o[k]) * f;
+          } else {
+            for (int64_t k = 0; k < d; ++k) dst[k] = src[k * sc] * f;
+          }
+        } else if (o != nullptr) {
 #pragma omp simd
           for (int64_t k = 0; k < d; ++k) dst[k] = src[k * sc] - o[k];
         } else {
@@ -67,6 +78,7 @@ class TileReader {
  private:
   View2D z_;
   const T* origin_;
+  T scale_;
   bool in_place_;
   std::vector<T> gathered_, stat_;
   const T* rows_ = nullptr;

@@ -16,17 +16,18 @@ namespace softent::cuda {
 
 inline constexpr int kTile = 16;  // GEMM tile edge (threads per block: 16 x 16)
 
-// A strided matrix operand: element (x, y) = p[x * s0 + y * s1] - shift[y] (shift null: none).
-// The shift reads rows relative to an origin as they are loaded (SoftHistParams::origin): no
-// shifted copy of z is made.
+// A strided matrix operand: element (x, y) = (p[x * s0 + y * s1] - shift[y]) * scale (shift
+// null: none). The shift and the power-of-two scale read rows relative to an origin and
+// scaled as they are loaded (SoftHistParams::origin, row_scale): no copy of z is made.
 template <typename T>
 struct Operand {
   const T* p;
   int64_t s0, s1;
   const T* shift = nullptr;
+  T scale = T(1);
   __device__ __forceinline__ T at(int64_t x, int64_t y) const {
     const T v = p[x * s0 + y * s1];
-    return shift ? v - shift[y] : v;
+    return (shift ? v - shift[y] : v) * scale;  // * 1 is exact: unscaled calls read v as is
   }
 };
 
@@ -86,41 +87,47 @@ struct Store {
   __device__ void operator()(int64_t i, int64_t j, T v) const { c[i * ld + j] = v; }
 };
 
-// stat [m] = math::row_stat of the m rows z_r (minus origin when given): scale-safe norms.
+// stat [m] = math::row_stat of the m rows (z_r - origin) scale (origin null: none): scale-safe
+// norms.
 template <typename T>
 __global__ void row_stats(const T* __restrict__ z, int64_t sr, int64_t sc, int64_t m, int64_t d,
-                          const T* __restrict__ origin, Metric metric, T* __restrict__ stat) {
+                          const T* __restrict__ origin, T scale, Metric metric,
+                          T* __restrict__ stat) {
   const int64_t r = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
   if (r >= m) return;
   const T* row = z + r * sr;
-  const auto z_of = [&](int64_t k) { return origin ? row[k * sc] - origin[k] : row[k * sc]; };
+  const auto z_of = [&](int64_t k) {
+    return T((origin ? row[k * sc] - origin[k] : row[k * sc]) * scale);
+  };
   stat[r] = math::row_stat<T>(metric, math::row_norm(d, z_of));
 }
 
-// stat [m] = the statistics of rows [row0, row0 + m) of z relative to origin (or null).
+// stat [m] = the statistics of rows [row0, row0 + m) of z relative to origin (or null), times
+// scale.
 template <typename T>
 void chunk_row_stats(cudaStream_t stream, const View2D& z, int64_t row0, int64_t m, const T* origin,
-                     Metric metric, T* stat) {
+                     T scale, Metric metric, T* stat) {
   row_stats<T><<<unsigned((m + 255) / 256), 256, 0, stream>>>(z.ptr<T>() + row0 * z.stride_row,
                                                               z.stride_row, z.stride_col, m, z.cols,
-                                                              origin, metric, stat);
+                                                              origin, scale, metric, stat);
   check(cudaGetLastError(), "row_stats launch");
 }
 
-// The rows [row0, row0 + m) of z as a GEMM operand, read relative to origin (or null).
+// The rows [row0, row0 + m) of z as a GEMM operand, read relative to origin (or null) and
+// multiplied by scale.
 template <typename T>
-Operand<T> chunk_operand(const View2D& z, int64_t row0, const T* origin) {
-  return {z.ptr<T>() + row0 * z.stride_row, z.stride_row, z.stride_col, origin};
+Operand<T> chunk_operand(const View2D& z, int64_t row0, const T* origin, T scale) {
+  return {z.ptr<T>() + row0 * z.stride_row, z.stride_row, z.stride_col, origin, scale};
 }
 
-// dots [m, c.rows] = rows [row0, row0 + m) of z (minus origin) times the contiguous c^T,
-// and (stat non-null) the rows' statistics for metric.
+// dots [m, c.rows] = rows [row0, row0 + m) of z (minus origin, times scale) times the
+// contiguous c^T, and (stat non-null) the rows' statistics for metric.
 template <typename T>
 void chunk_dots(cudaStream_t stream, const View2D& z, int64_t row0, int64_t m, const T* origin,
-                const View2D& c, Metric metric, T* dots, T* stat) {
-  launch_gemm(stream, m, c.rows, z.cols, chunk_operand<T>(z, row0, origin),
+                T scale, const View2D& c, Metric metric, T* dots, T* stat) {
+  launch_gemm(stream, m, c.rows, z.cols, chunk_operand<T>(z, row0, origin, scale),
               Operand<T>{c.ptr<T>(), int64_t(1), c.cols}, Store<T>{dots, c.rows});
-  if (stat) chunk_row_stats(stream, z, row0, m, origin, metric, stat);
+  if (stat) chunk_row_stats(stream, z, row0, m, origin, scale, metric, stat);
 }
 
 }  // namespace softent::cuda
