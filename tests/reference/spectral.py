@@ -33,8 +33,12 @@ def median_distance(x: np.ndarray) -> float:
     return float(np.median(d[np.triu_indices(d.shape[0], 1)]))
 
 
-def gaussian(x: np.ndarray, sigma: float | None = None, scales: np.ndarray | None = None,
-             prefactor: bool = False) -> np.ndarray:  # fmt: skip
+def gaussian(
+    x: np.ndarray,
+    sigma: float | None = None,
+    scales: np.ndarray | None = None,
+    prefactor: bool = False,
+) -> np.ndarray:
     d2 = sq_distances(x)
     if scales is not None:
         with np.errstate(divide="ignore", invalid="ignore"):

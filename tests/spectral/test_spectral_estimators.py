@@ -119,8 +119,9 @@ def test_asmi_equals_the_reference():
             ref.eigenvalues(ref.normalise(ref.gaussian(x[rows], 2.0), "symmetric"))
         )
 
-    i, _, _ = ref.mutual_information(x, np.unique(labels, return_inverse=True)[1], h,
-                                     repetitions=2, seed=1)  # fmt: skip
+    i, _, _ = ref.mutual_information(
+        x, np.unique(labels, return_inverse=True)[1], h, repetitions=2, seed=1
+    )
     assert got.value == pytest.approx(i, abs=1e-9)
 
 

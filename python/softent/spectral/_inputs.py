@@ -30,8 +30,9 @@ KERNELS = ("gaussian", "knn")
 NORMALISATIONS = (None, "symmetric", "anisotropic")
 #: the default neighbour rank of sigma="knn" and kernel="knn" (Zelnik-Manor & Perona's 7)
 DEFAULT_K = 7
-#: eigenvalue methods
-METHODS = ("dense", "auto")
+#: eigenvalue methods: LAPACK on the dense matrix, stochastic Lanczos quadrature on the
+#: exact kernel (stored or matrix-free), SLQ on the kNN-sparsified kernel, or chosen by N
+METHODS = ("dense", "lanczos", "sparse", "auto")
 
 
 def rows(api: str, x: Any, name: str = "x", *, min_rows: int = 2) -> Any:

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_base, fail
+from .._checks import check_base, check_fits, check_int, check_seed, fail
 from .._interop import is_torch, to_numpy
 from . import _inputs
 from ._blas import blas_threads
@@ -38,6 +38,8 @@ from .graph import (
     _matrix,
     _normalise,
 )
+from .lanczos import slq_entropy
+from .operators import diffusion_operator, stored_fits
 from .result import SpectralEntropy
 
 __all__ = [
@@ -130,6 +132,62 @@ def _common(api: str, x: Any, sigma: Any, k: Any, method: Any, num_threads: Any)
     return arr, threads, kk, bw
 
 
+#: method="auto": the dense spectrum up to this many rows (when the matrix fits)
+AUTO_DENSE_ROWS = 6000
+#: method="auto": the kNN-sparsified operator from this many rows
+AUTO_SPARSE_ROWS = 100_000
+
+
+def choose_method(method: str, n: int) -> str:
+    """The method "auto" stands for at N rows: "dense" up to AUTO_DENSE_ROWS rows when the
+    matrix fits in half the available memory, "lanczos" below AUTO_SPARSE_ROWS, else
+    "sparse"."""
+    if method != "auto":
+        return method
+    if n <= AUTO_DENSE_ROWS and stored_fits(n):
+        return "dense"
+    return "lanczos" if n < AUTO_SPARSE_ROWS else "sparse"
+
+
+def _slq_options(api: str, probes: Any, steps: Any, seed: Any, neighbours: Any, k: int) -> tuple:
+    pr = check_int(api, "probes", probes, lo=2)
+    st = check_int(api, "steps", steps, lo=1)
+    sd = check_seed(api, "seed", seed)
+    nb = 4 * k + 2 if neighbours is None else check_int(api, "neighbours", neighbours, lo=1)
+    return pr, st, sd, nb
+
+
+def _dse_nats(
+    api: str,
+    x: Any,
+    bw: Bandwidth,
+    t: float,
+    method: str,
+    threads: int,
+    slq: tuple,
+    matrix_free: bool | None = None,
+) -> tuple[float, float, str, np.ndarray | None]:
+    """(DSE in nats, its standard error, the method used, the eigenvalues or None) of the
+    rows of x with bandwidth bw."""
+    n = int(x.shape[0])
+    used = choose_method(method, n)
+    if used == "dense" or n < 3:
+        w = _diffusion_eigenvalues(api, x, bw, threads)
+        return _entropy_nats(w, t), 0.0, "dense", w
+    probes, steps, seed, neighbours = slq
+    if used == "sparse":
+        form = "sparse"
+    elif matrix_free is None:
+        form = "stored" if stored_fits(n) else "matrix_free"
+    else:
+        form = "matrix_free" if matrix_free else "stored"
+    apply, top = diffusion_operator(api, x, bw, form, threads, neighbours)
+    check_fits(api, "probes", f"{probes} probes x {steps} steps", 8 * n * probes * (steps + 4))
+    est = slq_entropy(apply, n, t, probes=probes, steps=steps, seed=seed, top=top)
+    label = "sparse" if form == "sparse" else f"lanczos-{form.replace('_', '-')}"
+    return est.value, est.stderr, label, None
+
+
 def diffusion_spectral_entropy(
     x: Any,
     *,
@@ -138,6 +196,11 @@ def diffusion_spectral_entropy(
     t: float = 1.0,
     base: float = math.e,
     method: str = "dense",
+    probes: int = 32,
+    steps: int = 40,
+    seed: int = 0,
+    neighbours: int | None = None,
+    matrix_free: bool | None = None,
     num_threads: int | None = None,
 ) -> SpectralEntropy:
     """Diffusion spectral entropy of the rows of ``x`` [N, D] (N >= 2, finite; float32 or
@@ -145,20 +208,39 @@ def diffusion_spectral_entropy(
     eigenvalues of K = D^-1/2 G D^-1/2 (Liao et al. 2023), in the unit of ``base`` (nats).
 
     ``sigma``: the Gaussian's bandwidth, a number, ``"median"`` or ``"knn"`` (default:
-    self-tuning sigma_i sigma_j from the distance to the ``k``-th nearest other row, which
-    adapts to the data's scale and dimension; dse-dsmi's absolute ``sigma=10`` makes G the
-    identity on 768-dimensional embeddings and DSE log N). ``t``: the diffusion time, any
-    real > 0 (large t weights the eigenvalues near 1: the number of well-separated
-    clusters). ``method="dense"``: every eigenvalue by LAPACK ``syevd`` (8 N^2 bytes, O(N^3)).
+    self-tuning sigma_i sigma_j from the distance to the ``k``-th nearest other row, k = 7,
+    which adapts to the data's scale and dimension; dse-dsmi's absolute ``sigma=10`` makes G
+    the identity on 768-dimensional embeddings and DSE log N). ``t``: the diffusion time,
+    any real > 0 (large t weights the eigenvalues near 1: the number of well-separated
+    clusters).
+
+    ``method``:
+
+    - ``"dense"``: every eigenvalue by LAPACK ``syevr`` (8 N^2 bytes, O(N^3)); exact,
+      ``stderr`` 0.
+    - ``"lanczos"``: stochastic Lanczos quadrature (:mod:`softent.spectral.lanczos`) of the
+      same K: ``probes`` Rademacher probes (seeded by ``seed``) of ``steps`` Lanczos steps;
+      ``stderr`` the jackknife standard error over probes. K is stored when 8 N^2 bytes take
+      at most half the available memory, else applied matrix-free by the fused tile kernel
+      (O(N (D + probes)) memory, N^2 D work per step); ``matrix_free`` forces either.
+    - ``"sparse"``: SLQ on the kNN-sparsified kernel (``neighbours`` nearest rows per row,
+      default 4k + 2; memory O(N (D + neighbours))): a different, sparser graph whose DSE
+      approximates the dense one; for N >= 10^5.
+    - ``"auto"``: dense up to 6,000 rows (when it fits), lanczos below 10^5, sparse above.
+
     ``num_threads``: OpenMP threads of the affinity kernel and BLAS threads of the
     eigensolver (None: every CPU this process may use).
     """
     api = "spectral.diffusion_spectral_entropy"
-    arr, threads, _, bw = _common(api, x, sigma, k, method, num_threads)
+    arr, threads, kk, bw = _common(api, x, sigma, k, method, num_threads)
     tt = _inputs.check_positive(api, "t", t)
     b = check_base(api, base)
-    w = _diffusion_eigenvalues(api, arr, bw, threads)
-    return _record("dse", _entropy_nats(w, tt), b, tt, bw.describe(), int(arr.shape[0]), w)
+    slq = _slq_options(api, probes, steps, seed, neighbours, kk)
+    if matrix_free is not None and not isinstance(matrix_free, bool):
+        fail(api, "matrix_free", "None or a bool", repr(matrix_free), TypeError)
+    nats, se, used, w = _dse_nats(api, arr, bw, tt, method, threads, slq, matrix_free)
+    n = int(arr.shape[0])
+    return _record("dse", nats, b, tt, bw.describe(), n, w, method=used, stderr_nats=se)
 
 
 def adjacency_spectral_entropy(
@@ -180,11 +262,12 @@ def adjacency_spectral_entropy(
     ``normalise=None`` (G), ``"symmetric"`` (K: dse-dsmi's ``anisotropic=True``; equal to
     DSE at t = 1) or ``"anisotropic"`` (Coifman-Lafon alpha = 1); ``kernel="knn"``: the 0/1
     adjacency of the ``k`` nearest other rows with the row itself (dse-dsmi's ``knn=k+1``;
-    not symmetric: moduli of the general eigenvalues).
+    not symmetric: moduli of the general eigenvalues). ``method``: "dense" (or "auto", the
+    same): the whole spectrum by LAPACK.
     """
     api = "spectral.adjacency_spectral_entropy"
     arr = _inputs.rows(api, x)
-    _inputs.check_method(api, method)
+    _inputs.check_method(api, method, ("dense", "auto"))
     kern = _inputs.check_choice_kernel(api, kernel)
     norm = _inputs.check_normalise(api, normalise)
     threads = _inputs.threads(api, num_threads)

@@ -128,12 +128,14 @@ def _gaussian(
             fail(api, "prefactor", "False with sigma='knn' (no single sigma)", True)
         pref = 1.0 / (bw.sigma * math.sqrt(2.0 * math.pi)) if bw.sigma else 1.0  # type: ignore[operator]
     if bw.scales is not None:
-        return run_affinity(x, api, output=output, scales=bw.scales, prefactor=pref,
-                            num_threads=threads, **kw)  # fmt: skip
+        return run_affinity(
+            x, api, output=output, scales=bw.scales, prefactor=pref, num_threads=threads, **kw
+        )
     if bw.sigma == 0.0:  # every row identical (median 0): 1 between duplicates, else 0
         zeros = np.zeros(int(x.shape[0]))
-        return run_affinity(x, api, output=output, scales=zeros, prefactor=pref,
-                            num_threads=threads, **kw)  # fmt: skip
+        return run_affinity(
+            x, api, output=output, scales=zeros, prefactor=pref, num_threads=threads, **kw
+        )
     return run_affinity(
         x, api, output=output, sigma=bw.sigma, prefactor=pref, num_threads=threads, **kw
     )
@@ -253,7 +255,7 @@ def _eigenvalues(a: Any, symmetric: bool, threads: int) -> np.ndarray:
         with blas_threads(threads or cpu_threads()):
             if symmetric:
                 w = scipy.linalg.eigh(
-                    a, eigvals_only=True, overwrite_a=True, check_finite=False, driver="evd"
+                    a, eigvals_only=True, overwrite_a=True, check_finite=False, driver="evr"
                 )
             else:
                 w = np.abs(scipy.linalg.eigvals(a, overwrite_a=True, check_finite=False))
@@ -262,7 +264,7 @@ def _eigenvalues(a: Any, symmetric: bool, threads: int) -> np.ndarray:
 
 def eigenvalues(matrix: Any, *, num_threads: int | None = None) -> np.ndarray:
     """The eigenvalues of a square float matrix [N, N], float64 descending: of a symmetric
-    matrix (exactly equal to its transpose) by LAPACK's ``syevd`` (SciPy; cuSOLVER for a
+    matrix (exactly equal to its transpose) by LAPACK's ``syevr`` (SciPy; cuSOLVER syevd for a
     CUDA tensor), else the moduli |lambda| of the general eigenvalues (``geev``). The input
     is not modified. BLAS threads: ``num_threads`` (None: every CPU this process may use)."""
     api = "spectral.eigenvalues"

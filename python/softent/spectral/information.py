@@ -26,7 +26,7 @@ from .._checks import check_base, check_int, check_seed, fail
 from .._interop import is_torch, take_rows
 from .._labels import encode_labels
 from . import _inputs
-from .entropy import _entropy_nats
+from .entropy import _dse_nats, _entropy_nats, _slq_options
 from .graph import Bandwidth, _bandwidth, _eigenvalues, _matrix
 from .result import SpectralInformation
 
@@ -57,11 +57,14 @@ def _information(
     base: Any,
     method: Any,
     num_threads: Any,
+    probes: Any = 32,
+    steps: Any = 40,
+    neighbours: Any = None,
 ) -> SpectralInformation:
     arr = _inputs.rows(api, x)
     n = int(arr.shape[0])
     codes = encode_labels(labels, n, api, "labels")
-    _inputs.check_method(api, method)
+    _inputs.check_method(api, method, _inputs.METHODS if estimator == "dsmi" else ("dense", "auto"))
     threads = _inputs.threads(api, num_threads)
     kk = _inputs.check_k(api, k, n, kernel == "knn" or _inputs.is_knn(sigma))
     tt = _inputs.check_positive(api, "t", t)
@@ -77,34 +80,52 @@ def _information(
     lab = codes.codes[keep]
     bw = None if kernel == "knn" else _bandwidth(api, arr, sigma, kk, threads)
 
-    def entropy_of(rows: np.ndarray | None) -> float:
+    slq = _slq_options(api, probes, steps, seed, neighbours, kk)
+    used: set[str] = set()
+
+    def entropy_of(rows: np.ndarray | None) -> tuple[float, float]:
+        """(entropy in nats, its SLQ variance) of x[rows]."""
         sub = arr if rows is None else _subset(arr, rows)
         m = int(sub.shape[0])
         if m < 2:
-            return 0.0  # one point: one eigenvalue, entropy 0
+            return 0.0, 0.0  # one point: one eigenvalue, entropy 0
         sbw: Bandwidth | None = None if bw is None else (bw if rows is None else bw.subset(rows))
+        if estimator == "dsmi":
+            h, se, how, _ = _dse_nats(api, sub, sbw, tt, method, threads, slq)  # type: ignore[arg-type]
+            used.add(how)
+            return h, se * se
         kn = min(kk, m - 1)
         a = _matrix(api, sub, sbw, kernel, kn, normalise, False, threads)
-        return _entropy_nats(_eigenvalues(a, kernel != "knn", threads), tt)
+        used.add("dense")
+        return _entropy_nats(_eigenvalues(a, kernel != "knn", threads), tt), 0.0
 
     present = np.flatnonzero(np.bincount(lab, minlength=codes.n_labels))
-    weights, h_cond, h_ref, var_ref = [], [], [], []
-    h_all = entropy_of(None) if reps == 0 else 0.0
+    weights, h_cond, h_ref, var = [], [], [], []
+    h_all, v_all = entropy_of(None) if reps == 0 else (0.0, 0.0)
     for code in present:
         rows = np.flatnonzero(lab == code)
         weights.append(rows.shape[0] / n)
-        h_cond.append(entropy_of(rows))
+        hc_l, vc_l = entropy_of(rows)
+        h_cond.append(hc_l)
         if reps == 0:
             h_ref.append(h_all)
-            var_ref.append(0.0)
+            var.append(vc_l + v_all)
             continue
-        hs = [entropy_of(np.sort(rng.choice(n, rows.shape[0], replace=False))) for _ in range(reps)]
+        drawn = [
+            entropy_of(np.sort(rng.choice(n, rows.shape[0], replace=False))) for _ in range(reps)
+        ]
+        hs = [h for h, _ in drawn]
         h_ref.append(float(np.mean(hs)))
-        var_ref.append(float(np.var(hs, ddof=1)) / reps if reps > 1 else 0.0)
+        # the spread of the subsets' entropies holds their SLQ noise too
+        if reps > 1:
+            spread = float(np.var(hs, ddof=1)) / reps
+        else:
+            spread = float(np.mean([v for _, v in drawn]))
+        var.append(vc_l + spread)
     w = np.asarray(weights)
     h = float(w @ np.asarray(h_ref))
     hc = float(w @ np.asarray(h_cond))
-    se = math.sqrt(float((w**2) @ np.asarray(var_ref)))
+    se = math.sqrt(float((w**2) @ np.asarray(var)))
     lb = math.log(b)
     desc = f"knn-adjacency(k={kk})" if bw is None else bw.describe()
     return SpectralInformation(
@@ -112,7 +133,7 @@ def _information(
         stderr=se / lb,
         entropy=h / lb,
         conditional_entropy=hc / lb,
-        method="dense",
+        method="+".join(sorted(used)),
         estimator=estimator,
         base=b,
         t=tt,
@@ -134,6 +155,9 @@ def diffusion_spectral_mutual_information(
     seed: int = 0,
     base: float = math.e,
     method: str = "dense",
+    probes: int = 32,
+    steps: int = 40,
+    neighbours: int | None = None,
     num_threads: int | None = None,
 ) -> SpectralInformation:
     """Diffusion spectral mutual information (DSMI) I(Z; L) of the rows of ``x`` [N, D] and
@@ -141,13 +165,30 @@ def diffusion_spectral_mutual_information(
     H is :func:`~softent.spectral.diffusion_spectral_entropy` with ``sigma``, ``k``, ``t``.
     ``repetitions`` random subsets per label (drawn with NumPy's ``default_rng(seed)``);
     ``stderr`` is their Monte-Carlo standard error. Can be slightly negative (the subsets'
-    entropies are estimates). Cost: (1 + repetitions) dense spectra of each label's size."""
+    entropies are estimates). Cost: (1 + repetitions) spectra of each label's size.
+    ``method``, ``probes``, ``steps``, ``neighbours`` as in
+    :func:`~softent.spectral.diffusion_spectral_entropy`, for every entropy (``seed`` also
+    seeds the probes); ``stderr`` then holds their SLQ error too."""
     api = "spectral.diffusion_spectral_mutual_information"
     return _information(
-        api, "dsmi", x, labels, sigma=sigma, k=k, t=t, kernel="gaussian",
-        normalise="symmetric", repetitions=repetitions, seed=seed, base=base, method=method,
+        api,
+        "dsmi",
+        x,
+        labels,
+        sigma=sigma,
+        k=k,
+        t=t,
+        kernel="gaussian",
+        normalise="symmetric",
+        repetitions=repetitions,
+        seed=seed,
+        base=base,
+        method=method,
         num_threads=num_threads,
-    )  # fmt: skip
+        probes=probes,
+        steps=steps,
+        neighbours=neighbours,
+    )
 
 
 def adjacency_spectral_mutual_information(
@@ -171,6 +212,18 @@ def adjacency_spectral_mutual_information(
     kern = _inputs.check_choice_kernel(api, kernel)
     norm = _inputs.check_normalise(api, normalise)
     return _information(
-        api, "asmi", x, labels, sigma=sigma, k=k, t=1.0, kernel=kern, normalise=norm,
-        repetitions=repetitions, seed=seed, base=base, method=method, num_threads=num_threads,
-    )  # fmt: skip
+        api,
+        "asmi",
+        x,
+        labels,
+        sigma=sigma,
+        k=k,
+        t=1.0,
+        kernel=kern,
+        normalise=norm,
+        repetitions=repetitions,
+        seed=seed,
+        base=base,
+        method=method,
+        num_threads=num_threads,
+    )
