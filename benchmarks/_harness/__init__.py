@@ -41,6 +41,7 @@ FAMILIES = {
     "discrete": "benchmarks.discrete",
     "knn": "benchmarks.knn",  # nearest-neighbour estimators
     "pid": "benchmarks.pid",  # partial information decomposition
+    "spectral": "benchmarks.spectral",  # diffusion spectral entropy and MI
 }
 
 
