@@ -202,3 +202,24 @@ def test_masked_labels_leave_every_term():
     a = sp.diffusion_spectral_mutual_information(x, masked, sigma=2.0, repetitions=0)
     b = sp.diffusion_spectral_mutual_information(x[10:], labels[10:], sigma=2.0, repetitions=0)
     assert a.value == pytest.approx(b.value, rel=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("scale", [1e-30, 1e-170, 1e30, 1e150])
+def test_rows_of_any_magnitude_give_the_unit_scale_numbers(dtype, scale):
+    """Squared distances of rows near 1e-170 underflow and of rows near 1e150 overflow
+    (float32: 1e-30, 1e30 in its GEMM); the estimators scale the rows by a power of two
+    first, and a number sigma with them: the spectra are those of the unit-scale rows."""
+    if dtype == np.float32 and scale in (1e-170, 1e150):
+        scale = {1e-170: 1e-35, 1e150: 1e35}[scale]
+    x = _data(60, 4, seed=12)
+    xs = (x * scale).astype(dtype)
+    x1 = xs.astype(np.float64) / scale
+    tol = 1e-4 if dtype == np.float32 else 1e-9
+    for sigma, sigma_s in (("knn", "knn"), ("median", "median"), (1.5, 1.5 * scale)):
+        want = sp.diffusion_spectral_entropy(x1, sigma=sigma, t=2).value
+        got = sp.diffusion_spectral_entropy(xs, sigma=sigma_s, t=2).value
+        assert got == pytest.approx(want, rel=tol)
+    bw = sp.bandwidth(xs, "knn")
+    np.testing.assert_allclose(bw.scales / scale, sp.bandwidth(x1, "knn").scales, rtol=tol)
+    assert sp.effective_rank(xs).value == pytest.approx(sp.effective_rank(x1).value, rel=tol)

@@ -117,3 +117,31 @@ def cpu_count() -> int:
 def is_knn(sigma: Any) -> bool:
     """Whether ``sigma`` asks for per-row kNN bandwidths."""
     return isinstance(sigma, str) and sigma == "knn"
+
+
+#: the largest |x| kept as it is, by dtype: beyond it (or below its inverse) squared
+#: distances or float32 GEMM dots over- or underflow, so the rows are scaled first
+_RANGE = {4: 2.0**40, 8: 2.0**200}
+
+
+def scaled(x: Any) -> tuple[Any, float]:
+    """(x / unit, unit): ``x`` scaled by a power of two (exact) when its largest magnitude
+    is outside the range where squared distances are safe in its dtype, else (x, 1). The
+    spectra are invariant under the scaling when the bandwidth scales with it (a number
+    sigma is divided by ``unit``; "median" and "knn" follow the data)."""
+    if is_torch(x):
+        big = float(x.detach().abs().max()) if x.numel() else 0.0
+        itemsize = x.element_size()
+    else:
+        big = max(float(np.max(x)), -float(np.min(x))) if x.size else 0.0
+        itemsize = x.itemsize
+    limit = _RANGE.get(itemsize, 2.0**200)
+    if big == 0.0 or 1.0 / limit <= big <= limit:
+        return x, 1.0
+    e = math.frexp(big)[1] - 1  # big in [2^e, 2^(e+1)); 2^e is finite even for big ~ 1e308
+    return x * math.ldexp(1.0, -e), math.ldexp(1.0, e)
+
+
+def prepared(api: str, x: Any, name: str = "x", *, min_rows: int = 2) -> tuple[Any, float]:
+    """:func:`rows`, then :func:`scaled`."""
+    return scaled(rows(api, x, name, min_rows=min_rows))

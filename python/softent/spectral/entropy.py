@@ -124,11 +124,11 @@ def _diffusion_eigenvalues(api: str, x: Any, bw: Bandwidth, threads: int) -> np.
 
 
 def _common(api: str, x: Any, sigma: Any, k: Any, method: Any, num_threads: Any) -> tuple:
-    arr = _inputs.rows(api, x)
+    arr, unit = _inputs.prepared(api, x)
     _inputs.check_method(api, method)
     threads = _inputs.threads(api, num_threads)
     kk = _inputs.check_k(api, k, int(arr.shape[0]), _inputs.is_knn(sigma))
-    bw = _bandwidth(api, arr, sigma, kk, threads)
+    bw = _bandwidth(api, arr, sigma, kk, threads, unit)
     return arr, threads, kk, bw
 
 
@@ -266,14 +266,14 @@ def adjacency_spectral_entropy(
     same): the whole spectrum by LAPACK.
     """
     api = "spectral.adjacency_spectral_entropy"
-    arr = _inputs.rows(api, x)
+    arr, unit = _inputs.prepared(api, x)
     _inputs.check_method(api, method, ("dense", "auto"))
     kern = _inputs.check_choice_kernel(api, kernel)
     norm = _inputs.check_normalise(api, normalise)
     threads = _inputs.threads(api, num_threads)
     kk = _inputs.check_k(api, k, int(arr.shape[0]), kern == "knn" or _inputs.is_knn(sigma))
     b = check_base(api, base)
-    bw = None if kern == "knn" else _bandwidth(api, arr, sigma, kk, threads)
+    bw = None if kern == "knn" else _bandwidth(api, arr, sigma, kk, threads, unit)
     a = _matrix(api, arr, bw, kern, kk, norm, False, threads)
     w = _eigenvalues(a, kern != "knn", threads)
     desc = f"knn-adjacency(k={kk})" if bw is None else bw.describe()
@@ -309,6 +309,7 @@ def renyi_entropy(
             None if bw.sigma is None else bw.sigma / math.sqrt(2.0),
             bw.k,
             None if bw.scales is None else bw.scales / math.sqrt(2.0),
+            bw.unit,
         )
         deg = _gaussian(api, arr, half, False, threads, output="degrees")
         total = float(deg.sum()) if not is_torch(deg) else float(deg.sum().item())
@@ -334,7 +335,7 @@ def effective_rank(
     [1, min(N, D)] (``base`` is e: ``effective_number`` equals the value). RankMe adds
     1e-7 to every p_k; this is the exact value (0 log 0 = 0)."""
     api = "spectral.effective_rank"
-    arr = _inputs.rows(api, x, min_rows=1)
+    arr, _ = _inputs.prepared(api, x, min_rows=1)  # the rank is scale-free
     if not isinstance(center, bool):
         fail(api, "center", "a bool", repr(center), TypeError)
     threads = _inputs.threads(api, num_threads)

@@ -54,18 +54,31 @@ class Bandwidth:
     sigma: float | None = None
     k: int | None = None
     scales: np.ndarray | None = field(default=None, repr=False, compare=False)
+    #: the data's units per unit of sigma and scales (not 1 only inside the estimators, for
+    #: rows scaled by a power of two: see softent.spectral._inputs.scaled)
+    unit: float = 1.0
 
     @property
     def typical(self) -> float:
-        """sigma, or the median of the sigma_i."""
+        """sigma, or the median of the sigma_i, in the data's units."""
         if self.scales is not None:
-            return float(np.median(self.scales))
-        return float(self.sigma)  # type: ignore[arg-type]
+            return float(np.median(self.scales)) * self.unit
+        return float(self.sigma) * self.unit  # type: ignore[arg-type]
 
     def subset(self, rows: np.ndarray) -> Bandwidth:
         if self.scales is None:
             return self
-        return Bandwidth(self.kind, None, self.k, self.scales[rows])
+        return Bandwidth(self.kind, None, self.k, self.scales[rows], self.unit)
+
+    def in_data_units(self) -> Bandwidth:
+        if self.unit == 1.0:
+            return self
+        return Bandwidth(
+            self.kind,
+            None if self.sigma is None else self.sigma * self.unit,
+            self.k,
+            None if self.scales is None else self.scales * self.unit,
+        )
 
     def describe(self) -> str:
         if self.kind == "knn":
@@ -90,16 +103,20 @@ def _median_distance(x: Any) -> float:
     return float(np.sqrt(np.median(np.maximum(d2[iu], 0.0))))
 
 
-def _bandwidth(api: str, x: Any, sigma: Any, k: Any, num_threads: int) -> Bandwidth:
+def _bandwidth(
+    api: str, x: Any, sigma: Any, k: Any, num_threads: int, unit: float = 1.0
+) -> Bandwidth:
+    """The bandwidth of the rows ``x`` that :func:`softent.spectral._inputs.scaled` divided
+    by ``unit`` (a number sigma is divided by it too)."""
     s = _inputs.check_sigma(api, sigma)
     if s == "median":
-        return Bandwidth("median", _median_distance(x))
+        return Bandwidth("median", _median_distance(x), unit=unit)
     if s == "knn":
         kk = _inputs.check_k(api, k, int(x.shape[0]))
         nb = nearest_neighbours(x, kk, num_threads=num_threads or None)
         kth = to_numpy(nb.distances)[:, kk - 1].astype(np.float64)
-        return Bandwidth("knn", None, kk, np.ascontiguousarray(kth))
-    return Bandwidth("fixed", float(s))
+        return Bandwidth("knn", None, kk, np.ascontiguousarray(kth), unit)
+    return Bandwidth("fixed", float(s) / unit, unit=unit)
 
 
 def bandwidth(
@@ -114,9 +131,9 @@ def bandwidth(
       :func:`softent.knn.nearest_neighbours`).
     """
     api = "spectral.bandwidth"
-    arr = _inputs.rows(api, x)
+    arr, unit = _inputs.prepared(api, x)
     k = _inputs.check_k(api, k, int(arr.shape[0]), _inputs.is_knn(sigma))
-    return _bandwidth(api, arr, sigma, k, _inputs.threads(api, num_threads))
+    return _bandwidth(api, arr, sigma, k, _inputs.threads(api, num_threads), unit).in_data_units()
 
 
 def _gaussian(
@@ -126,7 +143,8 @@ def _gaussian(
     if prefactor:
         if bw.scales is not None:
             fail(api, "prefactor", "False with sigma='knn' (no single sigma)", True)
-        pref = 1.0 / (bw.sigma * math.sqrt(2.0 * math.pi)) if bw.sigma else 1.0  # type: ignore[operator]
+        sigma = bw.sigma * bw.unit  # type: ignore[operator]
+        pref = 1.0 / (sigma * math.sqrt(2.0 * math.pi)) if sigma else 1.0
     if bw.scales is not None:
         return run_affinity(
             x, api, output=output, scales=bw.scales, prefactor=pref, num_threads=threads, **kw
@@ -219,14 +237,14 @@ def affinity(
     Gaussian by 1/(sigma sqrt(2 pi)) as dse-dsmi does (a number or "median" sigma only).
     """
     api = "spectral.affinity"
-    arr = _inputs.rows(api, x)
+    arr, unit = _inputs.prepared(api, x)
     kern = _inputs.check_choice_kernel(api, kernel)
     norm = _inputs.check_normalise(api, normalise)
     threads = _inputs.threads(api, num_threads)
     kk = _inputs.check_k(api, k, int(arr.shape[0]), kern == "knn" or _inputs.is_knn(sigma))
     if not isinstance(prefactor, bool):
         fail(api, "prefactor", "a bool", repr(prefactor), TypeError)
-    bw = None if kern == "knn" else _bandwidth(api, arr, sigma, kk, threads)
+    bw = None if kern == "knn" else _bandwidth(api, arr, sigma, kk, threads, unit)
     if kern == "knn" and prefactor:
         fail(api, "prefactor", "False with kernel='knn' (a 0/1 adjacency)", True)
     out = _matrix(api, arr, bw, kern, kk, norm, prefactor, threads)
@@ -272,6 +290,7 @@ def eigenvalues(matrix: Any, *, num_threads: int | None = None) -> np.ndarray:
     if a.shape[0] != a.shape[1]:
         fail(api, "matrix", "square [N, N]", f"shape {tuple(a.shape)}")
     threads = _inputs.threads(api, num_threads)
+    a, unit = _inputs.scaled(a)  # eigenvalues scale with the matrix: LAPACK never overflows
     if is_torch(a):
         import torch
 
@@ -280,7 +299,7 @@ def eigenvalues(matrix: Any, *, num_threads: int | None = None) -> np.ndarray:
     else:
         a = np.array(a, dtype=np.float64, order="F")  # a copy LAPACK may overwrite
         symmetric = bool(np.array_equal(a, a.T))
-    return _eigenvalues(a, symmetric, threads)
+    return _eigenvalues(a, symmetric, threads) * unit
 
 
 def spectrum(
@@ -298,12 +317,13 @@ def spectrum(
     diffusion matrix of DSE). ``method="dense"``: the whole spectrum by LAPACK (8 N^2 bytes).
     For the non-symmetric ``kernel="knn"`` adjacency, the moduli |lambda|."""
     api = "spectral.spectrum"
-    arr = _inputs.rows(api, x)
+    arr, unit = _inputs.prepared(api, x)
     _inputs.check_method(api, method)
     kern = _inputs.check_choice_kernel(api, kernel)
     norm = _inputs.check_normalise(api, normalise)
     threads = _inputs.threads(api, num_threads)
     kk = _inputs.check_k(api, k, int(arr.shape[0]), kern == "knn" or _inputs.is_knn(sigma))
-    bw = None if kern == "knn" else _bandwidth(api, arr, sigma, kk, threads)
+    bw = None if kern == "knn" else _bandwidth(api, arr, sigma, kk, threads, unit)
     a = _matrix(api, arr, bw, kern, kk, norm, False, threads)
-    return _eigenvalues(a, kern != "knn", threads)
+    w = _eigenvalues(a, kern != "knn", threads)
+    return w

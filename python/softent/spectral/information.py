@@ -61,7 +61,7 @@ def _information(
     steps: Any = 40,
     neighbours: Any = None,
 ) -> SpectralInformation:
-    arr = _inputs.rows(api, x)
+    arr, unit = _inputs.prepared(api, x)
     n = int(arr.shape[0])
     codes = encode_labels(labels, n, api, "labels")
     _inputs.check_method(api, method, _inputs.METHODS if estimator == "dsmi" else ("dense", "auto"))
@@ -78,7 +78,7 @@ def _information(
         if n < 2:
             fail(api, "labels", "at least 2 rows that are not masked (-1)", n)
     lab = codes.codes[keep]
-    bw = None if kernel == "knn" else _bandwidth(api, arr, sigma, kk, threads)
+    bw = None if kernel == "knn" else _bandwidth(api, arr, sigma, kk, threads, unit)
 
     slq = _slq_options(api, probes, steps, seed, neighbours, kk)
     used: set[str] = set()
