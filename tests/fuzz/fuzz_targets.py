@@ -1759,7 +1759,7 @@ def _spectral_eigenvalues(draw):
     a = draw(arrays_or_junk(float_arrays(max_rows=12, max_cols=12)))
     if draw(st.booleans()) and isinstance(a, np.ndarray) and a.ndim == 2 and a.dtype.kind == "f":
         m = min(a.shape)
-        a = a[:m, :m] + a[:m, :m].T  # square and symmetric
+        a = 0.5 * a[:m, :m] + 0.5 * a[:m, :m].T  # square and symmetric (halves: no overflow)
     kw = spectral_kwargs(draw, ("num_threads",))
     return Call("softent.spectral.eigenvalues", ssp.eigenvalues, (a,), kw, (np.ndarray,))
 

@@ -74,3 +74,15 @@ def test_a_matrix_that_would_not_fit_is_refused_up_front_with_its_size(monkeypat
         ValueError, match=r"x must be small enough to fit in memory \(the call needs"
     ):
         sp.affinity(x, sigma=1.0)
+
+
+def test_a_whole_spectrum_has_no_lanczos_method():
+    with pytest.raises(ValueError, match="method"):
+        sp.spectrum(X, method="lanczos")
+
+
+@pytest.mark.parametrize("value", [5e-324, 1e-310, 1e308])
+def test_subnormal_and_huge_rows_are_scaled_not_refused(value):
+    x = np.array([[value], [-value], [0.0]])
+    a = sp.affinity(x, sigma="median")
+    np.testing.assert_allclose(a, sp.affinity(np.array([[1.0], [-1.0], [0.0]]), sigma="median"))

@@ -139,7 +139,11 @@ def scaled(x: Any) -> tuple[Any, float]:
     if big == 0.0 or 1.0 / limit <= big <= limit:
         return x, 1.0
     e = math.frexp(big)[1] - 1  # big in [2^e, 2^(e+1)); 2^e is finite even for big ~ 1e308
-    return x * math.ldexp(1.0, -e), math.ldexp(1.0, e)
+    # 2^-e overflows for a subnormal big (e < -1023): scale in two exact steps then
+    step = max(-e - 1000, 0)
+    if step:
+        x = x * math.ldexp(1.0, 1000)
+    return x * math.ldexp(1.0, -e - 1000 if step else -e), math.ldexp(1.0, e)
 
 
 def prepared(api: str, x: Any, name: str = "x", *, min_rows: int = 2) -> tuple[Any, float]:

@@ -314,11 +314,12 @@ def spectrum(
 ) -> np.ndarray:
     """The eigenvalues (float64, descending) of the affinity matrix of ``x`` [N, D] built as
     :func:`affinity` does (default: the symmetric-normalised self-tuning Gaussian, the
-    diffusion matrix of DSE). ``method="dense"``: the whole spectrum by LAPACK (8 N^2 bytes).
-    For the non-symmetric ``kernel="knn"`` adjacency, the moduli |lambda|."""
+    diffusion matrix of DSE). ``method="dense"`` (or "auto", the same): the whole spectrum
+    by LAPACK (8 N^2 bytes; a whole spectrum has no Lanczos shortcut). For the
+    non-symmetric ``kernel="knn"`` adjacency, the moduli |lambda|."""
     api = "spectral.spectrum"
     arr, unit = _inputs.prepared(api, x)
-    _inputs.check_method(api, method)
+    _inputs.check_method(api, method, ("dense", "auto"))
     kern = _inputs.check_choice_kernel(api, kernel)
     norm = _inputs.check_normalise(api, normalise)
     threads = _inputs.threads(api, num_threads)
