@@ -28,6 +28,7 @@ import numpy as np
 
 from .._checks import check_base, check_fits, check_int, check_seed, fail
 from .._interop import is_torch, to_numpy
+from ..knn.neighbours import nearest_neighbours
 from . import _inputs
 from ._blas import blas_threads
 from .graph import (
@@ -166,6 +167,7 @@ def _dse_nats(
     threads: int,
     slq: tuple,
     matrix_free: bool | None = None,
+    known: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[float, float, str, np.ndarray | None]:
     """(DSE in nats, its standard error, the method used, the eigenvalues or None) of the
     rows of x with bandwidth bw."""
@@ -181,7 +183,7 @@ def _dse_nats(
         form = "stored" if stored_fits(n) else "matrix_free"
     else:
         form = "matrix_free" if matrix_free else "stored"
-    apply, top = diffusion_operator(api, x, bw, form, threads, neighbours)
+    apply, top = diffusion_operator(api, x, bw, form, threads, neighbours, known)
     check_fits(api, "probes", f"{probes} probes x {steps} steps", 8 * n * probes * (steps + 4))
     est = slq_entropy(apply, n, t, probes=probes, steps=steps, seed=seed, top=top)
     label = "sparse" if form == "sparse" else f"lanczos-{form.replace('_', '-')}"
@@ -232,14 +234,26 @@ def diffusion_spectral_entropy(
     eigensolver (None: every CPU this process may use).
     """
     api = "spectral.diffusion_spectral_entropy"
-    arr, threads, kk, bw = _common(api, x, sigma, k, method, num_threads)
+    arr, unit = _inputs.prepared(api, x)
+    _inputs.check_method(api, method)
+    threads = _inputs.threads(api, num_threads)
+    n = int(arr.shape[0])
+    kk = _inputs.check_k(api, k, n, _inputs.is_knn(sigma))
     tt = _inputs.check_positive(api, "t", t)
     b = check_base(api, base)
     slq = _slq_options(api, probes, steps, seed, neighbours, kk)
     if matrix_free is not None and not isinstance(matrix_free, bool):
         fail(api, "matrix_free", "None or a bool", repr(matrix_free), TypeError)
-    nats, se, used, w = _dse_nats(api, arr, bw, tt, method, threads, slq, matrix_free)
-    n = int(arr.shape[0])
+    known = None
+    if choose_method(method, n) == "sparse" and _inputs.is_knn(sigma):
+        # one neighbour search for both the bandwidths and the sparse graph
+        nb = nearest_neighbours(arr, min(max(kk, slq[3]), n - 1), num_threads=threads or None)
+        known = (to_numpy(nb.distances), to_numpy(nb.indices))
+        kth = np.ascontiguousarray(known[0][:, kk - 1], dtype=np.float64)
+        bw = Bandwidth("knn", None, kk, kth, unit)
+    else:
+        bw = _bandwidth(api, arr, sigma, kk, threads, unit)
+    nats, se, used, w = _dse_nats(api, arr, bw, tt, method, threads, slq, matrix_free, known)
     return _record("dse", nats, b, tt, bw.describe(), n, w, method=used, stderr_nats=se)
 
 

@@ -44,8 +44,16 @@ def _top(deg: np.ndarray) -> np.ndarray:
 
 
 def diffusion_operator(
-    api: str, x: Any, bw: Bandwidth, form: str, threads: int, neighbours: int = 0
+    api: str,
+    x: Any,
+    bw: Bandwidth,
+    form: str,
+    threads: int,
+    neighbours: int = 0,
+    known: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> Operator:
+    """The operator of ``form`` (module docstring); ``known``: (distances, indices) of at
+    least ``neighbours`` nearest rows, already searched (the sparse form reuses them)."""
     n = int(x.shape[0])
     nt = threads or cpu_threads()
     if form == "stored":
@@ -88,9 +96,12 @@ def diffusion_operator(
 
     k = min(neighbours, n - 1)
     check_fits(api, "x", f"{n} rows x {k} neighbours", n * k * 40)
-    nb = nearest_neighbours(x, k, num_threads=threads or None)
-    dist = to_numpy(nb.distances).astype(np.float64)
-    ids = to_numpy(nb.indices)
+    if known is not None and known[0].shape[1] >= k:
+        dist, ids = known[0][:, :k].astype(np.float64), np.ascontiguousarray(known[1][:, :k])
+    else:
+        nb = nearest_neighbours(x, k, num_threads=threads or None)
+        dist = to_numpy(nb.distances).astype(np.float64)
+        ids = to_numpy(nb.indices)
     rows = np.repeat(np.arange(n), k)
     d2 = dist.ravel() ** 2
     if bw.scales is not None:
