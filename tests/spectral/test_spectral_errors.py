@@ -81,8 +81,11 @@ def test_a_whole_spectrum_has_no_lanczos_method():
         sp.spectrum(X, method="lanczos")
 
 
-@pytest.mark.parametrize("value", [5e-324, 1e-310, 1e308])
-def test_subnormal_and_huge_rows_are_scaled_not_refused(value):
-    x = np.array([[value], [-value], [0.0]])
+@pytest.mark.parametrize(
+    ("value", "dtype"),
+    [(5e-324, np.float64), (1e-310, np.float64), (1e308, np.float64), (1.4e-45, np.float32)],
+)
+def test_subnormal_and_huge_rows_are_scaled_not_refused(value, dtype):
+    x = np.array([[value], [-value], [0.0]]).astype(dtype)
     a = sp.affinity(x, sigma="median")
     np.testing.assert_allclose(a, sp.affinity(np.array([[1.0], [-1.0], [0.0]]), sigma="median"))

@@ -139,11 +139,14 @@ def scaled(x: Any) -> tuple[Any, float]:
     if big == 0.0 or 1.0 / limit <= big <= limit:
         return x, 1.0
     e = math.frexp(big)[1] - 1  # big in [2^e, 2^(e+1)); 2^e is finite even for big ~ 1e308
-    # 2^-e overflows for a subnormal big (e < -1023): scale in two exact steps then
-    step = max(-e - 1000, 0)
-    if step:
-        x = x * math.ldexp(1.0, 1000)
-    return x * math.ldexp(1.0, -e - 1000 if step else -e), math.ldexp(1.0, e)
+    # Multiply by 2^-e in exact steps of at most 2^+-60: each factor fits the dtype (float32
+    # tops out at 2^127; 2^1074 for a subnormal float64 fits nothing)
+    left = -e
+    while left:
+        step = max(-60, min(60, left))
+        x = x * math.ldexp(1.0, step)
+        left -= step
+    return x, math.ldexp(1.0, e)
 
 
 def prepared(api: str, x: Any, name: str = "x", *, min_rows: int = 2) -> tuple[Any, float]:
