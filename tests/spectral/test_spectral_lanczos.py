@@ -53,8 +53,9 @@ def test_the_matrix_free_product_gives_the_stored_matrix_s_numbers(dtype):
     tiles = sp.diffusion_spectral_entropy(x, matrix_free=True, **kw)
     tiles1 = sp.diffusion_spectral_entropy(x, matrix_free=True, num_threads=1, **kw)
     assert tiles.method == "lanczos-matrix-free"
-    assert tiles.value == pytest.approx(stored.value, rel=1e-9, abs=1e-12)
-    assert tiles.stderr == pytest.approx(stored.stderr, rel=1e-6, abs=1e-12)
+    # the stored matrix is kept in float32: the same numbers to its rounding
+    assert tiles.value == pytest.approx(stored.value, rel=1e-5, abs=1e-9)
+    assert tiles.stderr == pytest.approx(stored.stderr, rel=1e-3, abs=1e-9)
     assert tiles1.value == pytest.approx(tiles.value, rel=1e-12, abs=1e-14)
 
 
@@ -65,7 +66,7 @@ def test_the_sparse_operator_with_every_neighbour_is_the_dense_kernel():
     stored = sp.diffusion_spectral_entropy(x, method="lanczos", **kw)
     sparse = sp.diffusion_spectral_entropy(x, method="sparse", neighbours=n - 1, **kw)
     assert sparse.method == "sparse"
-    assert sparse.value == pytest.approx(stored.value, rel=1e-9)
+    assert sparse.value == pytest.approx(stored.value, rel=1e-5)
 
 
 def test_the_sparse_operator_approximates_the_dense_value_on_clusters():

@@ -109,22 +109,24 @@ def slq_entropy(
         z -= np.outer(top, top @ z)
     norm2 = np.einsum("nm,nm->m", z, z)
     q = z / np.sqrt(norm2)
-    basis = np.empty((steps, n, m))
+    # probe-major [m, steps, n]: the re-orthogonalisation is then batched BLAS matmuls
+    basis = np.empty((m, steps, n))
     alpha = np.zeros((steps, m))
     beta = np.zeros((steps, m))
     length = np.full(m, steps)  # Lanczos steps taken per probe (fewer at a breakdown)
     q_prev = np.zeros_like(q)
     for j in range(steps):
-        basis[j] = q
+        basis[:, j, :] = q.T
         w = apply(np.ascontiguousarray(q))
         a = np.einsum("nm,nm->m", q, w)
         alpha[j] = a
         w -= a * q
         if j > 0:
             w -= beta[j - 1] * q_prev
+        done_basis = basis[:, : j + 1, :]
         for _ in range(2):  # full re-orthogonalisation (twice is enough)
-            c = np.einsum("jnm,nm->jm", basis[: j + 1], w)
-            w -= np.einsum("jnm,jm->nm", basis[: j + 1], c)
+            c = np.matmul(done_basis, w.T[:, :, None])  # [m, j + 1, 1]
+            w -= np.matmul(done_basis.transpose(0, 2, 1), c)[:, :, 0].T
         if top is not None:
             w -= np.outer(top, top @ w)
         b = np.sqrt(np.einsum("nm,nm->m", w, w))
