@@ -226,8 +226,8 @@ def diffusion_spectral_entropy(
       at most half the available memory, else applied matrix-free by the fused tile kernel
       (O(N (D + probes)) memory, N^2 D work per step); ``matrix_free`` forces either.
     - ``"sparse"``: SLQ on the kNN-sparsified kernel (``neighbours`` nearest rows per row,
-      default 4k + 2; memory O(N (D + neighbours))): a different, sparser graph whose DSE
-      approximates the dense one; for N >= 10^5.
+      default 4k + 2; memory O(N (D + neighbours + probes steps))): a different, sparser
+      graph whose DSE approximates the dense one; for N >= 10^5.
     - ``"auto"``: dense up to 6,000 rows (when it fits), lanczos below 10^5, sparse above.
 
     ``num_threads``: OpenMP threads of the affinity kernel and BLAS threads of the
