@@ -42,6 +42,7 @@ FAMILIES = {
     "knn": "benchmarks.knn",  # nearest-neighbour estimators
     "pid": "benchmarks.pid",  # partial information decomposition
     "stats": "benchmarks.stats",  # permutation nulls and bootstrap replicates vs plain
+    "spectral": "benchmarks.spectral",  # diffusion spectral entropy and MI
 }
 
 

@@ -68,5 +68,6 @@ void bind_soft(py::module_& m);
 void bind_discrete(py::module_& m);
 void bind_knn(py::module_& m);
 void bind_pid(py::module_& m);
+void bind_spectral(py::module_& m);
 
 }  // namespace softent::bind

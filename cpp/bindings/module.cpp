@@ -70,6 +70,7 @@ PYBIND11_MODULE(_core, m) {
   bind_view(m);
   bind::bind_soft(m);
   bind::bind_discrete(m);
-  bind::bind_knn(m);  // nearest neighbours
-  bind::bind_pid(m);  // partial information decomposition
+  bind::bind_knn(m);       // nearest neighbours
+  bind::bind_pid(m);       // partial information decomposition
+  bind::bind_spectral(m);  // spectral affinities
 }

@@ -416,3 +416,56 @@ void radius_count(const RadiusCountParams&) { no_cuda(); }
 #endif
 
 }  // namespace softent
+
+// ---- spectral affinities (params/spectral.h) ------------------------------------------------
+namespace softent {
+namespace {
+
+void require_affinity(bool ok, const std::string& what) {
+  if (!ok) throw std::invalid_argument("softent._core.affinity: " + what);
+}
+
+}  // namespace
+
+void affinity(const AffinityParams& p) {
+  const View2D& x = p.x;
+  require_affinity(valid_dtype(x.dtype), "dtype must be 0 (float32) or 1 (float64)");
+  require_affinity(x.data != nullptr && x.rows > 0 && x.cols > 0,
+                   "x must be a non-empty [n, d] array");
+  const int kernel = static_cast<int>(p.kernel), output = static_cast<int>(p.output);
+  require_affinity(kernel == 0 || kernel == 1,
+                   "kernel must be 0 (gaussian) or 1 (self_tuning), got " + std::to_string(kernel));
+  require_affinity(output >= 0 && output <= 2,
+                   "output must be 0 (degrees), 1 (dense) or 2 "
+                   "(product), got " +
+                       std::to_string(output));
+  if (p.kernel == AffinityKernel::gaussian)
+    require_affinity(std::isfinite(p.sigma) && p.sigma > 0, "sigma must be finite and > 0");
+  else
+    require_affinity(p.scales != nullptr, "scales must be given for the self_tuning kernel");
+  require_affinity(std::isfinite(p.prefactor) && p.prefactor > 0,
+                   "prefactor must be finite and > 0");
+  require_affinity(p.out != nullptr, "out must be given");
+  if (p.output == AffinityOutput::product)
+    require_affinity(p.v != nullptr && p.m >= 1, "v and m >= 1 must be given for a product");
+  if (x.device < 0) {
+    if (p.scales != nullptr && p.kernel == AffinityKernel::self_tuning)
+      for (int64_t i = 0; i < x.rows; ++i)
+        if (!(std::isfinite(p.scales[i]) && p.scales[i] >= 0))
+          require_affinity(false, "scales must be finite and >= 0");
+    return cpu::affinity(p);
+  }
+#if SOFTENT_WITH_CUDA
+  cuda::affinity(p);
+#else
+  no_cuda();
+#endif
+}
+
+#if !SOFTENT_WITH_CUDA
+namespace cuda {
+void affinity(const AffinityParams&) { no_cuda(); }
+}  // namespace cuda
+#endif
+
+}  // namespace softent

@@ -208,6 +208,27 @@ def pid_masses(params: PidMassesParams) -> None: ...
 def sx_local(params: SxLocalParams) -> None: ...
 
 # ---- end pid ----
+# ---- spectral affinities (cpp/include/softent/params/spectral.h) ----------------------------
+
+class AffinityParams:
+    x: View2D
+    kernel: int  # 0 gaussian, 1 self_tuning
+    sigma: float
+    scales: int
+    prefactor: float
+    row_scale: int
+    output: int  # 0 degrees, 1 dense, 2 product
+    out: int
+    v: int
+    m: int
+    num_threads: int
+    tile_rows: int
+    stream: int
+    def __init__(self) -> None: ...
+
+def affinity(params: AffinityParams) -> None: ...
+
+# ---- end spectral ----
 def build_info() -> dict[str, object]: ...
 def soft_histogram(params: SoftHistParams) -> int: ...
 def soft_histogram_backward(params: SoftHistGradParams) -> None: ...

@@ -1850,3 +1850,136 @@ def _pid_layers(draw):
         kw,
         (dict, list),
     )
+
+
+# ----------------------------------------------------------------------------- spectral family
+# (softent.spectral). Sizes stay small, N <= 40 rows, D <= 5: every dense eigensolve and
+# every Lanczos run (few probes and steps) is fast.
+
+import softent.spectral as ssp  # the family's targets live in this section
+
+SPECTRAL_X = {"max_rows": 40, "max_cols": 5}
+SPECTRAL_NUMBER = (float, np.floating)
+
+
+def spectral_kwargs(draw: Any, keys: tuple[str, ...]) -> dict[str, Any]:
+    """The keywords the spectral functions share, each present or not."""
+    positive = st.sampled_from([0.3, 1.0, 2, 7.5, np.float32(1.5)])
+    options = {
+        "sigma": mostly(
+            st.one_of(positive, st.sampled_from(["knn", "median"])),
+            _spectral_hostile(0.0, -1.0, math.inf, math.nan, "mean", None, [1.0]),
+        ),
+        "k": st.one_of(st.none(), sizes(1, 6)),
+        "t": mostly(positive, _spectral_hostile(0, -1.0, math.inf, math.nan, "1")),
+        "alpha": mostly(positive, _spectral_hostile(0, -2.0, math.nan)),
+        "base": bases(),
+        "method": mostly(
+            st.sampled_from(["dense", "auto", "lanczos", "sparse"]),
+            st.sampled_from(["Dense", "slq", 2, None]),
+        ),
+        "probes": mostly(st.integers(2, 6), st.sampled_from([0, 1, -3, 2.5, "4"])),
+        "steps": mostly(st.integers(1, 8), st.sampled_from([0, -1, 1.5])),
+        "seed": seeds_arg(),
+        "neighbours": st.one_of(st.none(), sizes(1, 8)),
+        "kernel": mostly(st.sampled_from(["gaussian", "knn"]), st.sampled_from(["rbf", 1])),
+        "normalise": mostly(
+            st.sampled_from([None, "symmetric", "anisotropic"]), st.sampled_from(["row", 0])
+        ),
+        "repetitions": mostly(st.integers(0, 3), st.sampled_from([-1, 1.5, "2"])),
+        "prefactor": mostly(bools(), st.sampled_from([1, "yes"])),
+        "center": mostly(bools(), st.sampled_from([1, None])),
+        "num_threads": thread_counts(),
+    }
+    return {key: draw(options[key]) for key in keys if draw(st.booleans())}
+
+
+def _spectral_hostile(*values: Any) -> st.SearchStrategy:
+    return st.sampled_from(list(values))
+
+
+def _spectral_entropy_target(name: str, keys: tuple[str, ...]) -> None:
+    def make(draw, _name=name, _keys=keys):
+        x = draw(arrays_or_junk(float_arrays(**SPECTRAL_X)))
+        kw = spectral_kwargs(draw, _keys)
+        fn = getattr(ssp, _name)
+        return Call(f"softent.spectral.{_name}", fn, (x,), kw, (ssp.SpectralEntropy,))
+
+    TARGETS[f"softent.spectral.{name}"] = st.composite(make)()
+    FAMILY[f"softent.spectral.{name}"] = "spectral"
+
+
+_SLQ_KEYS = ("method", "probes", "steps", "seed", "neighbours")
+for _name, _keys in (
+    ("diffusion_spectral_entropy", ("sigma", "k", "t", "base", "num_threads", *_SLQ_KEYS)),
+    (
+        "adjacency_spectral_entropy",
+        ("sigma", "k", "kernel", "normalise", "base", "method", "num_threads"),
+    ),
+    ("renyi_entropy", ("alpha", "sigma", "k", "base", "num_threads")),
+    ("effective_rank", ("center", "num_threads")),
+):
+    _spectral_entropy_target(_name, _keys)
+
+
+for _name, _keys in (
+    (
+        "diffusion_spectral_mutual_information",
+        ("sigma", "k", "t", "repetitions", "seed", "base", "method", "probes", "steps"),
+    ),
+    (
+        "adjacency_spectral_mutual_information",
+        ("sigma", "k", "kernel", "normalise", "repetitions", "seed", "base", "method"),
+    ),
+):
+
+    def _spectral_mi(draw, _name=_name, _keys=_keys):
+        x = draw(arrays_or_junk(float_arrays(**SPECTRAL_X)))
+        labels = draw(arrays_or_junk(label_arrays(rows(x), max_labels=4)))
+        kw = spectral_kwargs(draw, _keys)
+        fn = getattr(ssp, _name)
+        return Call(f"softent.spectral.{_name}", fn, (x, labels), kw, (ssp.SpectralInformation,))
+
+    TARGETS[f"softent.spectral.{_name}"] = st.composite(_spectral_mi)()
+    FAMILY[f"softent.spectral.{_name}"] = "spectral"
+
+
+@target("softent.spectral.affinity", "spectral")
+def _spectral_affinity(draw):
+    x = draw(arrays_or_junk(float_arrays(**SPECTRAL_X)))
+    kw = spectral_kwargs(draw, ("sigma", "kernel", "k", "normalise", "prefactor", "num_threads"))
+    return Call("softent.spectral.affinity", ssp.affinity, (x,), kw, (np.ndarray, torch.Tensor))
+
+
+@target("softent.spectral.spectrum", "spectral")
+def _spectral_spectrum(draw):
+    x = draw(arrays_or_junk(float_arrays(**SPECTRAL_X)))
+    kw = spectral_kwargs(draw, ("sigma", "kernel", "k", "normalise", "method", "num_threads"))
+    return Call("softent.spectral.spectrum", ssp.spectrum, (x,), kw, (np.ndarray,))
+
+
+@target("softent.spectral.eigenvalues", "spectral")
+def _spectral_eigenvalues(draw):
+    a = draw(arrays_or_junk(float_arrays(max_rows=12, max_cols=12)))
+    if draw(st.booleans()) and isinstance(a, np.ndarray) and a.ndim == 2 and a.dtype.kind == "f":
+        m = min(a.shape)
+        a = 0.5 * a[:m, :m] + 0.5 * a[:m, :m].T  # square and symmetric (halves: no overflow)
+    kw = spectral_kwargs(draw, ("num_threads",))
+    return Call("softent.spectral.eigenvalues", ssp.eigenvalues, (a,), kw, (np.ndarray,))
+
+
+@target("softent.spectral.spectral_entropy", "spectral")
+def _spectral_of_eigenvalues(draw):
+    w = draw(arrays_or_junk(float_arrays(ndim=1, max_rows=20)))
+    kw = spectral_kwargs(draw, ("t", "base"))
+    return Call(
+        "softent.spectral.spectral_entropy", ssp.spectral_entropy, (w,), kw, SPECTRAL_NUMBER
+    )
+
+
+@target("softent.spectral.bandwidth", "spectral")
+def _spectral_bandwidth(draw):
+    x = draw(arrays_or_junk(float_arrays(**SPECTRAL_X)))
+    sigma = draw(st.sampled_from(["knn", "median", 1.0, 0.0, -2.0, "x", None]))
+    kw = spectral_kwargs(draw, ("k", "num_threads"))
+    return Call("softent.spectral.bandwidth", ssp.bandwidth, (x, sigma), kw, (ssp.Bandwidth,))

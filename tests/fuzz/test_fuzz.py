@@ -34,7 +34,7 @@ CI_SETTINGS = settings(
 
 def test_every_family_is_fuzzed():
     """The registry spans every family that exists (a new family must add its targets)."""
-    assert set(FAMILY.values()) == {"soft", "torch", "discrete", "knn", "pid"}
+    assert set(FAMILY.values()) == {"soft", "torch", "discrete", "knn", "pid", "spectral"}
     assert len(TARGETS) >= 60
 
 

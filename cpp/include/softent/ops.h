@@ -10,6 +10,7 @@
 #include "softent/params/knn.h"
 #include "softent/params/pid.h"
 #include "softent/params/soft.h"
+#include "softent/params/spectral.h"
 #include "softent/types.h"
 
 namespace softent {
@@ -72,6 +73,19 @@ void radius_count(const RadiusCountParams& p);
 int64_t knn_group_count(const KnnGroupCountParams& p);
 // f 1-D columns -> k-th neighbour distances and/or radius counts by sorting. CPU only.
 void sorted_1d(const Sorted1dParams& p);
+
+// ---- spectral affinities (params/spectral.h) ----------------------------------------------
+// x [n, d], scales [n] (self_tuning), row_scale [n] (optional), v [n, m] (product) ->
+// out: degrees [n] | dense [n, n] | product [n, m] float64 of a_ij = s_i g(x_i, x_j) s_j
+void affinity(const AffinityParams& p);
+
+namespace cpu {
+void affinity(const AffinityParams& p);
+}  // namespace cpu
+
+namespace cuda {
+void affinity(const AffinityParams& p);
+}  // namespace cuda
 
 namespace cpu {
 int64_t knn(const KnnParams& p);
