@@ -383,8 +383,11 @@ def _load(api: str, path: str, fingerprint: str | None) -> np.ndarray:
     with z:
         if "eigvals" not in z.files:
             fail(api, "eigval_save_path", what, f"{path!r} with arrays {z.files}")
-        eig = z["eigvals"]
-        stored = str(z["softent_fingerprint"]) if "softent_fingerprint" in z.files else None
+        try:
+            eig = z["eigvals"]
+            stored = str(z["softent_fingerprint"]) if "softent_fingerprint" in z.files else None
+        except ValueError as e:  # an object array: a pickle
+            fail(api, "eigval_save_path", what, f"{path!r} ({e})")
     if eig.ndim != 1 or eig.dtype.kind not in "fiu" or not np.isfinite(eig).all():
         fail(api, "eigval_save_path", what, f"{path!r} holding {eig.dtype} shape {eig.shape}")
     if fingerprint is not None and stored != fingerprint:
