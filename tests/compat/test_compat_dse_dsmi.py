@@ -386,6 +386,7 @@ API = "softent.compat.dse_dsmi."
         ),
         (lambda: dse_dsmi.exact_eigvals(np.ones((3, 4))), ValueError, "square"),
         (lambda: dse_dsmi.approx_eigvals(np.ones((3, 4))), ValueError, "square"),
+        (lambda: dse_dsmi.approx_eigvals(np.eye(3), filter_thr=-1.0), ValueError, "filter_thr"),
     ],
 )
 def test_bad_input_is_refused_naming_the_argument(call, exc, match):

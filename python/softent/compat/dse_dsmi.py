@@ -824,7 +824,11 @@ def approx_eigvals(A: Any, filter_thr: float | None = 1e-3) -> np.ndarray:
     if m.shape[1] != n:
         fail(api, "A", "square [N, N]", f"shape {m.shape}")
     if filter_thr is not None:
-        m[np.abs(m) < _positive(api, "filter_thr", filter_thr)] = 0
+        if isinstance(filter_thr, bool) or not isinstance(filter_thr, (int, float, np.number)):
+            fail(api, "filter_thr", "None or a number >= 0", repr(filter_thr), TypeError)
+        if not float(filter_thr) >= 0:
+            fail(api, "filter_thr", "None or a number >= 0", filter_thr)
+        m[np.abs(m) < filter_thr] = 0
     a = ss.csr_matrix(m)
     del m
     # dse-dsmi draws its probes from NumPy's global state: the same draws, on purpose
