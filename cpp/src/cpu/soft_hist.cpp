@@ -87,11 +87,12 @@ int64_t run(const SoftHistParams& p) {
   // permutations are R sets), a row's adds scattered over all the sets' histograms
   // ((1 + R) x K x B doubles, MBs per thread: L3 traffic for each add); set by set, one
   // set's K x B rows stay in L1/L2 while the chunk's rows (in L1/L2 too) hit them.
-  // Each histogram row still receives its rows in row order (the sets own disjoint slots)
-  // and each add is the same expression as add_row_blocks' (h += double(e) * inv_sum,
-  // which the compiler may contract to one fma: precomputing the float64 masses once per
-  // row would round the product and change the sums' last bits), so the histograms are
-  // those of a row-by-row pass, bit for bit.
+  // Each histogram row still receives its rows in row order when no two sets share a slot
+  // (every caller's sets have slots of their own; shared ones would get the same sum in
+  // another order), and each add is the same expression as add_row_blocks' (h +=
+  // double(e) * inv_sum, which the compiler may contract to one fma: precomputing the
+  // float64 masses once per row would round the product and change the sums' last bits),
+  // so the histograms are those of a row-by-row pass, bit for bit.
   const int64_t chunk = std::max<int64_t>(16, kSetChunkBytes / (b * int64_t(sizeof(T))));
   const auto add_tile = [&](ForwardThread<T>& th, int64_t i0, int64_t m, const T* e,
                             const double* inv_sum) {
