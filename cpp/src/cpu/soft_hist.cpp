@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -25,11 +26,17 @@ namespace {
 
 constexpr int64_t kNoRow = std::numeric_limits<int64_t>::max();
 
+// Rows of a tile whose label-set masses are added set by set (add_tile): about this many
+// bytes of their softmax terms, which stay in L1/L2 while each set's histogram rows are
+// visited (64 KiB: 160 rows of B = 100 float32 terms).
+constexpr int64_t kSetChunkBytes = int64_t(64) << 10;
+
 template <typename T>
 struct ForwardThread {
   TileReader<T> reader;
   std::vector<T> e;  // softmax terms of the tile's rows (also the dots when not kept)
   LocalHist hist;
+  std::vector<double> inv_sum;  // [tile] each row's 1/sum e; NaN: not finite (skipped)
   int64_t first_bad = kNoRow;
 };
 
@@ -48,20 +55,25 @@ int64_t run(const SoftHistParams& p) {
   const T* origin = static_cast<const T*>(p.origin);
   std::atomic<int64_t> first_bad{kNoRow};
 
-  // One row: the softmax of its scores, then its masses into every histogram block it reaches.
-  const auto add_row = [&](ForwardThread<T>& th, int64_t i, const T* dot, T zr, T* e) {
+  // One row: the softmax of its scores (into e) and its normaliser; false for a row that
+  // is not finite (recorded, then skipped by every histogram).
+  const auto softmax_row = [&](ForwardThread<T>& th, int64_t i, const T* dot, T zr, T* e,
+                               double& inv_sum) {
     const auto s_of = [&](int64_t j) { return math::score(M, dot[j], zr, csq[j]); };
     math::LogSumExp<T> lse = math::lse_init<T>();
     math::lse_push_block(lse, b, s_of, e, e, scale);
     const math::SoftmaxNorm norm = math::row_softmax_norm(lse, zr);
-    if (!norm.finite) {
-      th.first_bad = std::min(th.first_bad, i);
-      return;
-    }
+    inv_sum = norm.inv_sum;
+    if (!norm.finite) th.first_bad = std::min(th.first_bad, i);
+    return norm.finite;
+  };
+
+  // With bootstrap replicates: a row's masses into every histogram block it reaches.
+  const auto add_row_blocks = [&](ForwardThread<T>& th, int64_t i, const T* e, double inv_sum) {
     for (int64_t block = 0; block < blocks; ++block) {
       const int w = math::block_weight(p, i, block);
       if (w == 0) continue;
-      const double scale = math::block_scale(norm.inv_sum, w);
+      const double scale = math::block_scale(inv_sum, w);
       const auto mass = [&](int64_t j) { return math::mass(e[j], scale); };
       th.hist.add(block * p.hist_rows, mass);
       for (int64_t set = 0; set < p.n_sets; ++set) {
@@ -71,21 +83,63 @@ int64_t run(const SoftHistParams& p) {
     }
   };
 
+  // Without replicates: rows [i0, i0 + m) of a tile (softmax terms e, normalisers inv_sum)
+  // into the total, then into the label sets SET BY SET over a chunk of rows, every row of
+  // the chunk adding into its slot of that set. Row by row, with many sets (R label
+  // permutations are R sets), a row's adds scattered over all the sets' histograms
+  // ((1 + R) x K x B doubles, MBs per thread: L3 traffic for each add); set by set, one
+  // set's K x B rows stay in L1/L2 while the chunk's rows (in L1/L2 too) hit them.
+  // Each histogram row still receives its rows in row order when no two sets share a slot
+  // (every caller's sets have slots of their own; shared ones would get the same sum in
+  // another order), and each add is the same expression as add_row_blocks' (h +=
+  // double(e) * inv_sum, which the compiler may contract to one fma: precomputing the
+  // float64 masses once per row would round the product and change the sums' last bits),
+  // so the histograms are those of a row-by-row pass, bit for bit.
+  const int64_t chunk = std::max<int64_t>(16, kSetChunkBytes / (b * int64_t(sizeof(T))));
+  const auto add_tile = [&](ForwardThread<T>& th, int64_t i0, int64_t m, const T* e,
+                            const double* inv_sum) {
+    for (int64_t r = 0; r < m; ++r) {
+      if (std::isnan(inv_sum[r])) continue;
+      const T* er = e + r * b;
+      const double s = math::block_scale(inv_sum[r], 1);
+      th.hist.add(0, [&](int64_t j) { return math::mass(er[j], s); });
+    }
+    for (int64_t c0 = 0; c0 < m; c0 += chunk) {
+      const int64_t c1 = std::min(m, c0 + chunk);
+      for (int64_t set = 0; set < p.n_sets; ++set) {
+        const int32_t* slots = p.slots + set * n + i0;
+        for (int64_t r = c0; r < c1; ++r) {
+          const int32_t slot = slots[r];
+          if (slot < 1 || std::isnan(inv_sum[r])) continue;
+          const T* er = e + r * b;
+          const double s = math::block_scale(inv_sum[r], 1);
+          th.hist.add(slot, [&](int64_t j) { return math::mass(er[j], s); });
+        }
+      }
+    }
+  };
+
   parallel_tiles(
       n, tile, p.num_threads,
       [&] {
         return ForwardThread<T>{TileReader<T>(p.z, tile, origin, T(p.row_scale)),
-                                std::vector<T>(tile * b), LocalHist(out)};
+                                std::vector<T>(tile * b), LocalHist(out),
+                                std::vector<double>(tile)};
       },
       [&](ForwardThread<T>& th, int64_t i0, int64_t m) {
         th.reader.load(i0, m, M);
         // The dots go straight into the caller's buffer when it keeps them for a backward;
         // otherwise the softmax terms overwrite them in place.
         T* dots = dots_out ? dots_out + i0 * b : th.e.data();
+        T* e = th.e.data();
+        double* inv_sum = th.inv_sum.data();
         gemm_abt_rows(
             m, th.reader.rows(), th.reader.ld(), p.centres, dots, b, [&](int64_t r, const T* dot) {
-              add_row(th, i0 + r, dot, row_norm ? th.reader.stat(r) : T(0), th.e.data() + r * b);
+              const bool ok = softmax_row(th, i0 + r, dot, row_norm ? th.reader.stat(r) : T(0),
+                                          e + r * b, inv_sum[r]);
+              if (ok && blocks > 1) add_row_blocks(th, i0 + r, e + r * b, inv_sum[r]);
             });
+        if (blocks == 1) add_tile(th, i0, m, e, inv_sum);
       },
       [&](ForwardThread<T>& th) {
         th.hist.merge();

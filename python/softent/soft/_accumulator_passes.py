@@ -143,28 +143,62 @@ def bootstrap_pass(
     return blocks[:, 0], blocks[:, 1:]
 
 
+class PermutedCodes(NamedTuple):
+    """R uniform random permutations of the labelled entries of ``codes`` [N] (codes >= 0)
+    among the labelled rows, drawn when written (:meth:`write`): masked rows (-1) stay
+    masked, so every permutation keeps the set's rows, its label counts and H(Z) of its
+    rows.
+
+    The draw depends only on (seed, row_offset, the set's name): a batch at stream
+    position ``row_offset`` is permuted within itself (the streaming rule of
+    :class:`softent.Accumulator`), and the batch functions (one update at offset 0)
+    permute all rows. It is ``numpy.random.default_rng([seed, row_offset,
+    zlib.crc32(name)]).permuted(x, axis=1)`` of the [R, N_labelled] broadcast codes
+    (tests/reference/stats.py). Drawn lazily, straight into the caller's buffer: an
+    [R, N] int32 array is 80 MB at N = 100k, R = 200, and each fresh one of that size
+    costs about as much as the draw itself."""
+
+    codes: np.ndarray  # [N] int32, -1 masked
+    permutations: int
+    seed: int
+    row_offset: int
+    name: str
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.permutations, int(self.codes.shape[0]))
+
+    def write(self, out: np.ndarray | None = None, shift: np.ndarray | None = None) -> np.ndarray:
+        """Draw into ``out`` [R, N] int32 (new if None): row j = permutation j of the codes
+        plus ``shift[j]`` (default 0) at labelled rows, -1 at masked rows. Shifting
+        before permuting equals shifting after: the draw moves positions only."""
+        r, n = self.shape
+        rng = np.random.default_rng([self.seed, self.row_offset, zlib.crc32(self.name.encode())])
+        c = self.codes
+        out = np.empty((r, n), dtype=np.int32) if out is None else out
+        if shift is None:
+            out[...] = c
+        else:
+            np.add(c, shift.astype(np.int32)[:, None], out=out)
+        labelled = np.flatnonzero(c >= 0)
+        if labelled.size == n:
+            rng.permuted(out, axis=1, out=out)
+        else:
+            out[:, c < 0] = -1
+            sub = np.ascontiguousarray(out[:, labelled])
+            rng.permuted(sub, axis=1, out=sub)
+            out[:, labelled] = sub
+        return out
+
+
 def permuted_codes(
     codes: np.ndarray, permutations: int, seed: int, row_offset: int, name: str
-) -> Any:
-    """[R, N] int32: R uniform random permutations of the labelled entries of ``codes`` [N]
-    (codes >= 0) among the labelled rows; masked rows (-1) stay masked, so every
-    permutation keeps the set's rows, its label counts and H(Z) of its rows.
-
-    The draw depends only on (seed, row_offset, the set's name): a batch at stream position
-    ``row_offset`` is permuted within itself (the streaming rule of
-    :class:`softent.Accumulator`), and the batch functions (one update at offset 0) permute
-    all rows."""
-    rng = np.random.default_rng([seed, row_offset, zlib.crc32(name.encode("utf-8"))])
-    c = np.asarray(codes, dtype=np.int32)
-    labelled = np.flatnonzero(c >= 0)
-    out = np.broadcast_to(c, (permutations, c.shape[0])).copy()
-    if labelled.size == c.shape[0]:
-        rng.permuted(out, axis=1, out=out)
-    else:
-        sub = np.ascontiguousarray(out[:, labelled])
-        rng.permuted(sub, axis=1, out=sub)
-        out[:, labelled] = sub
-    return out
+) -> PermutedCodes:
+    """The R permutations of ``codes`` [N] of a batch at stream position ``row_offset``
+    (:class:`PermutedCodes`; drawn when the pass writes them)."""
+    return PermutedCodes(
+        np.asarray(codes, dtype=np.int32), int(permutations), int(seed), int(row_offset), name
+    )
 
 
 def permutation_pass(
@@ -175,19 +209,19 @@ def permutation_pass(
     threads: int,
     encoded: list[EncodedSet],
     k_tot: int,
-    permuted: list[np.ndarray],
+    permuted: list[PermutedCodes],
 ) -> tuple[Any, Any, Any]:
     """One kernel pass over the flattened rows [N * n_int, D] of a batch that fills the
     plain histograms and R permuted copies of every label set at once: (totals
     [n_int, B], label histograms [n_int, k_tot, B], permuted label histograms
     [R * n_int, k_tot, B] in row order r * n_int + l), on rows' device.
 
-    ``permuted[j]`` [R, N]: the codes of ``encoded[j]`` under each permutation
-    (:func:`permuted_codes`). Each permutation is one more label set of the pass: a row's
+    ``permuted[j]``: the R permutations of the codes of ``encoded[j]``
+    (:func:`permuted_codes`), drawn here into the kernel's slots. Each permutation is one more label set of the pass: a row's
     scores and softmax are computed once and its masses added into 1 + R slots per set.
     A sample's internal indices share its label, so they share its permuted label too."""
     n_int = rows.shape[0] // n
-    r = int(permuted[0].shape[0]) if permuted else 0
+    r = permuted[0].permutations if permuted else 0
     base = 1 if n_int == 1 else 1 + n_int
     block = n_int * k_tot  # label rows of the point estimate, then of each permutation
     n_hist = base + (1 + r) * block
@@ -206,22 +240,26 @@ def permutation_pass(
         f"{bins.n_bins} float64 histograms for this batch)",
         n_slot_rows * n * n_int * 4 + n_hist * bins.n_bins * 8,
     )
-    slot_rows: list[np.ndarray] = []
+    # One [n_slot_rows, N * n_int] array, filled row block by row block; with one internal
+    # index the R x N permuted slots are drawn in place (PermutedCodes: no temporaries of
+    # that size).
+    slots = np.empty((n_slot_rows, n * n_int), dtype=np.int32) if n_slot_rows else None
+    at = 0
     if n_int > 1:
-        slot_rows.append(np.tile(np.arange(1, n_int + 1, dtype=np.int32), n)[None])
+        slots[0] = np.tile(np.arange(1, n_int + 1, dtype=np.int32), n)
+        at = 1
     for s, perm in zip(encoded, permuted, strict=True):
-        slot_rows.append(histogram_slots(s.codes, base + s.offset, k_tot, n_int)[None])
+        slots[at] = histogram_slots(s.codes, base + s.offset, k_tot, n_int)
+        at += 1
         if n_int == 1:  # all R rows of slots at once: row j of code c -> first_j + c
-            first = base + (1 + np.arange(r, dtype=np.int32)) * block + s.offset
-            perm_slots = perm + first[:, None]
-            if bool((s.codes < 0).any()):
-                perm_slots[:, s.codes < 0] = -1
-            slot_rows.append(perm_slots)
+            perm.write(slots[at : at + r], base + (1 + np.arange(r)) * block + s.offset)
+            at += r
             continue
+        codes = perm.write()
         for j in range(r):
             first = base + (1 + j) * block + s.offset
-            slot_rows.append(histogram_slots(perm[j], first, k_tot, n_int)[None])
-    slots = np.concatenate(slot_rows) if slot_rows else None
+            slots[at] = histogram_slots(codes[j], first, k_tot, n_int)
+            at += 1
     hist = new_hist(rows, n_hist, bins.n_bins)
     accumulate(api, rows, bins, slots, hist, num_threads=threads)
     total = hist[0:1] if n_int == 1 else hist[1 : 1 + n_int]
