@@ -172,7 +172,7 @@ def test_subsampling_uses_random_sample_after_seed():
 def test_importing_and_calling_leave_the_warning_filters_alone():
     # (SciPy's own import adds filters: it comes first)
     code = (
-        "import warnings, numpy as np, softent, scipy.sparse, scipy.linalg; "
+        "import warnings, numpy as np, softent, scipy.sparse, scipy.linalg, scipy.special; "
         "before = list(warnings.filters); "
         "from softent.compat import dse_dsmi; "
         "dse_dsmi.diffusion_spectral_entropy(np.eye(5)); "

@@ -65,21 +65,19 @@ Differences, none in the values of a call dse-dsmi completes:
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import math
 import os
 import random
-import sys
-import warnings
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
 
 from .. import spectral
 from .._checks import check_fits, fail, is_int
+from ._patch import PeerPatch, Target
 
 __all__ = [
     "adjacency_spectral_entropy",
@@ -880,52 +878,39 @@ _TARGETS = {
     "dse_dsmi.diffusion": ("compute_diffusion_matrix",),
     "dse_dsmi.information_utils": ("exact_eigvals", "approx_eigvals"),
 }
-#: (module, name) -> the installed function, while patched
-_originals: dict[tuple[str, str], Any] = {}
-
-
-def _import_dse_dsmi() -> None:
-    """Import dse_dsmi and its modules with the caller's warning filters kept (its import
-    runs ``warnings.filterwarnings("ignore")``, which would silence every warning of the
-    process)."""
-    import importlib
-
-    with warnings.catch_warnings():
-        try:
-            for name in _TARGETS:
-                importlib.import_module(name)
-        except ImportError as e:
-            fail(_API + "patch", "dse_dsmi", "installed (pip install dse-dsmi)", repr(e),
-                 ImportError)  # fmt: skip
+_PATCH = PeerPatch(
+    "compat.dse_dsmi",
+    package="dse_dsmi",
+    distribution="dse-dsmi",
+    targets=[
+        Target(module, name, globals()[name])
+        for module, names in _TARGETS.items()
+        for name in names
+    ],
+)
 
 
 def patch() -> None:
     """Replace the installed ``dse_dsmi``'s functions (the package's four and, in its
     modules, ``compute_diffusion_matrix``, ``exact_eigvals``, ``approx_eigvals``) by this
     module's, so code that calls dse-dsmi runs on softent. Idempotent; :func:`unpatch`
-    restores them. Importing dse_dsmi here leaves the warning filters as they were."""
-    _import_dse_dsmi()
-    mine = sys.modules[__name__]
-    for module, names in _TARGETS.items():
-        mod = sys.modules[module]
-        for name in names:
-            if (module, name) not in _originals:
-                _originals[(module, name)] = getattr(mod, name)
-                setattr(mod, name, getattr(mine, name))
+    restores them. Importing dse_dsmi here leaves the warning filters as they were (its
+    import runs ``warnings.filterwarnings("ignore")`` for the whole process)."""
+    _PATCH.patch()
 
 
 def unpatch() -> None:
-    """Put the installed ``dse_dsmi``'s own functions back (a no-op when not patched)."""
-    for (module, name), original in list(_originals.items()):
-        setattr(sys.modules[module], name, original)
-        del _originals[(module, name)]
+    """Put the installed ``dse_dsmi``'s own functions back (identity; a no-op when not
+    patched)."""
+    _PATCH.unpatch()
 
 
-@contextlib.contextmanager
-def patched() -> Iterator[None]:
-    """``with patched():`` — :func:`patch` for the block, :func:`unpatch` after it."""
-    patch()
-    try:
-        yield
-    finally:
-        unpatch()
+def patched() -> AbstractContextManager[None]:
+    """``with patched(): ...``: dse-dsmi patched inside the block, the state found restored
+    after it."""
+    return _PATCH.patched()
+
+
+def is_patched() -> bool:
+    """True while dse-dsmi is patched."""
+    return _PATCH.is_patched()

@@ -438,7 +438,7 @@ def mutual_information(
     joint over x's columns: I = ψ(N) + ⟨ψ(k_i)⟩ − ⟨ψ(N_{y_i})⟩ − ⟨ψ(m_i)⟩, with the k-th
     neighbour distance d_i among rows of the same label (k_i = min(k, N_label − 1)) and m_i
     the rows of any label strictly within d_i (self included). Rows whose label occurs
-    once are left out (and N counts the rest); label -1 masks a row.
+    once are left out (and N counts the rest); every label value is a class, -1 included.
 
     ``metric`` is the norm within x and within y: default 'chebyshev' for KSG (the
     published max-norm, as NPEET and scikit-learn; in 1-D all norms agree) and

@@ -228,7 +228,7 @@ def named_labels(
             fail(
                 api,
                 f"labels[{name!r}]",
-                "integers (-1 = masked) or strings",
+                "integers or strings",
                 f"dtype {a.dtype}",
                 TypeError,
             )

@@ -124,7 +124,7 @@ def poisson_bootstrap(
 
     Args:
         z: [N, D] float array (NumPy or torch).
-        label_sets: {name: [N] labels} (integers with -1 = masked, or strings), or None.
+        label_sets: {name: [N] labels} (integers or strings; every value a class, -1 included), or None.
         bins: the :class:`Bins` of the point estimate (the replicates reuse its centres).
         n_resamples: R >= 1.
         seed: the resampling seed (an int >= 0).

@@ -166,8 +166,7 @@ def soft_histogram(
     Args:
         z: [N, D] float array (NumPy, torch CPU/CUDA, or any ``__dlpack__`` object);
             float16/bfloat16 are computed in float32. Never modified.
-        labels: optional [N] integers or strings; -1 masks an integer label (the row is
-            then ignored everywhere, including in H(Z)).
+        labels: optional [N] integers or strings; every value is a class (-1 included).
         centres: [B, D] bin centres. Default: ``spherical_bins(n_bins, D, seed)`` for
             'cosine'/'dot', ``box_bins(z, n_bins, seed)`` for the Euclidean metrics.
         n_bins: B when ``centres`` is not given.

@@ -65,7 +65,7 @@ def permutation_test(
 
     Args:
         z: [N, D] activations (NumPy, torch CPU/CUDA, ``__dlpack__``), finite.
-        labels: [N] integers (-1 masks a row) or strings.
+        labels: [N] integers or strings (every value a class, -1 included).
         n_permutations: R >= 1 (default 200; p-values are multiples of 1/(R + 1)).
         seed: seed of the permutations (an int in [0, 2**64)).
         base: e (nats, default) or 2 (bits).

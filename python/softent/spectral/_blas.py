@@ -1,6 +1,6 @@
 """The thread count of the LAPACK that SciPy calls (its bundled OpenBLAS), set explicitly
 around each dense eigensolve: OpenBLAS's default (every core) oversubscribes a machine
-whose cores are already busy, and dse-dsmi measured 2-100x slower that way (PEERS.md).
+whose cores are already busy, and dse-dsmi measured 2-100x slower that way (docs/peers.md).
 
 softent's own kernels call a separate OpenBLAS (scipy-openblas32) that the extension pins
 to one thread per OpenMP thread when it loads (cpp/src/cpu/common/gemm.h); that one is

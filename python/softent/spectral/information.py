@@ -10,7 +10,7 @@ equal size removes that bias, and independent labels give ~0). ``repetitions=0``
 entropy of all N rows instead. The bandwidth is that of the whole set (sigma="knn": each
 row keeps its own sigma_i in every subset), the normalisation is recomputed per subset.
 
-Labels are discrete: integers or strings (-1 masks a row out of every term). A continuous
+Labels are discrete: integers or strings (every value a class, -1 included). A continuous
 reference must be binned first (e.g. ``np.digitize``); dse-dsmi's binning of scalars and
 spectral clustering of vectors are in :mod:`softent.compat.dse_dsmi`.
 """
