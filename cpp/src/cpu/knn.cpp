@@ -10,10 +10,12 @@
 // (the k-th neighbour, a pair near a radius) is taken on the exact float64 distance, so
 // results are those of an exact brute force whatever the tiling, threads or BLAS.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -26,6 +28,41 @@ namespace softent::cpu {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// parallel_tiles (cpu/common/tile_loop.h) with the tiles handed out one at a time as threads
+// come free instead of in fixed blocks: on a shared machine a thread that loses its core to
+// another process would otherwise hold the whole call back by its share (measured: a 2-thread
+// Ross call 2-3x slower under a load of ~4 with the static schedule). Only for ops whose
+// results do not depend on which thread runs a tile (every op of this file writes per-row
+// results from exact distances; finish only adds integers), so they stay the same to the bit.
+template <typename MakeState, typename Body, typename Finish>
+void parallel_dynamic(int64_t n, int64_t tile, int requested, MakeState&& make_state, Body&& body,
+                      Finish&& finish) {
+  tile = std::clamp<int64_t>(tile, 1, std::max<int64_t>(n, 1));
+  const int64_t n_tiles = (n + tile - 1) / tile;
+  const int nt = thread_count(requested, n_tiles);
+  using State = decltype(make_state());
+  RegionError error;
+  InterruptCheck interrupt;
+  std::atomic<int64_t> next{0};
+#pragma omp parallel num_threads(nt)
+  {
+    std::optional<State> state;
+    error.run([&] { state.emplace(make_state()); });
+    for (;;) {
+      const int64_t t = next.fetch_add(1, std::memory_order_relaxed);
+      if (t >= n_tiles || error.failed()) break;
+      const int64_t i0 = t * tile;
+      error.run([&] {
+        body(*state, i0, std::min(tile, n - i0));
+        if (interrupt.due_and_set()) throw Interrupted();
+      });
+    }
+#pragma omp critical(softent_knn_finish)
+    error.run([&] { finish(*state); });
+  }
+  error.rethrow();
+}
 
 // The compared rows: position t of the set is row id(t) of x.
 template <typename T>
@@ -333,7 +370,7 @@ int64_t knn_run(const KnnParams& p) {
     }
   };
 
-  parallel_tiles(
+  parallel_dynamic(
       m, tiles.q, p.num_threads,
       [&] {
         return KnnThread<T>{Work<T>(s, tiles),
@@ -429,7 +466,7 @@ void radius_run(const RadiusCountParams& p) {
   const bool cheb = s.metric == KnnMetric::chebyshev;
   const int64_t* groups = p.groups;
 
-  parallel_tiles(
+  parallel_dynamic(
       m, tiles.q, p.num_threads, [&] { return Work<T>(s, tiles); },
       [&](Work<T>& w, int64_t t0, int64_t len) {
         w.a.load(s, origin.data(), t0, len, false, known);
@@ -665,15 +702,17 @@ int64_t group_count_run(const KnnGroupCountParams& p) {
   L.margin_all = 2.0 * known.cn_max;
   std::vector<std::mutex> locks(nb);
   const int64_t n_pairs = nb * (nb + 1) / 2;
-  // Pair index -> (I, J), I <= J, row-major over the upper triangle.
+  // Pair index -> (I, J = I + D), I <= J, diagonal by diagonal (D = 0, 1, ...): pairs handed
+  // out one after the other then share no tile (but on the first off-diagonal, one), so
+  // threads rarely wait for the same rows' lists.
   std::vector<int64_t> first(nb + 1, 0);
-  for (int64_t i = 0; i < nb; ++i) first[i + 1] = first[i] + (nb - i);
+  for (int64_t diag = 0; diag < nb; ++diag) first[diag + 1] = first[diag] + (nb - diag);
 
-  parallel_tiles(
+  parallel_dynamic(
       n_pairs, 1, p.num_threads, [&] { return PairWork<T>(s, tiles); },
       [&](PairWork<T>& pw, int64_t pr, int64_t) {
-        const int64_t I = std::upper_bound(first.begin(), first.end(), pr) - first.begin() - 1;
-        const int64_t J = I + (pr - first[I]);
+        const int64_t diag = std::upper_bound(first.begin(), first.end(), pr) - first.begin() - 1;
+        const int64_t I = pr - first[diag], J = I + diag;
         Work<T>& w = pw.w;
         const int64_t i0 = I * b, ilen = std::min(b, m - i0);
         const int64_t j0 = J * b, jlen = std::min(b, m - j0);
@@ -681,13 +720,16 @@ int64_t group_count_run(const KnnGroupCountParams& p) {
         pw.loaded = I;
         w.b.load(s, origin.data(), j0, jlen, cheb, known);
         screen_block(s, w.a, w.b, w.S.data(), jlen, w.dots.data());
-        {
-          std::lock_guard<std::mutex> hold(locks[I]);
+        const auto feed_i = [&] {
           for (int64_t r = 0; r < ilen; ++r)
             feed_row(L, i0 + r, w.S.data() + r * jlen, jlen, j0, w.b.cn.data(), w.b.cn_max,
                      grp.data(), cn_all.data());
+        };
+        if (J == I) {
+          std::lock_guard<std::mutex> hold(locks[I]);
+          feed_i();
+          return;
         }
-        if (J == I) return;
         // The same block read down its columns: the rows of tile J against tile I.
         T* st = pw.st.data();
         for (int64_t r0 = 0; r0 < ilen; r0 += 16)
@@ -695,10 +737,27 @@ int64_t group_count_run(const KnnGroupCountParams& p) {
             for (int64_t r = r0; r < std::min(r0 + 16, ilen); ++r)
               for (int64_t j = j0b; j < std::min(j0b + 16, jlen); ++j)
                 st[j * ilen + r] = w.S[r * jlen + j];
-        std::lock_guard<std::mutex> hold(locks[J]);
-        for (int64_t j = 0; j < jlen; ++j)
-          feed_row(L, j0 + j, st + j * ilen, ilen, i0, w.a.cn.data(), w.a.cn_max, grp.data(),
-                   cn_all.data());
+        const auto feed_j = [&] {
+          for (int64_t j = 0; j < jlen; ++j)
+            feed_row(L, j0 + j, st + j * ilen, ilen, i0, w.a.cn.data(), w.a.cn_max, grp.data(),
+                     cn_all.data());
+        };
+        // Whichever tile's rows are free first. Each row's feeds are serialised by its tile's
+        // lock; their order decides only how much is measured again (its bounds, whether its
+        // overall buffer overflows), never a result: its group list is the same in any order.
+        if (locks[J].try_lock()) {
+          feed_j();
+          locks[J].unlock();
+          std::lock_guard<std::mutex> hold(locks[I]);
+          feed_i();
+        } else {
+          {
+            std::lock_guard<std::mutex> hold(locks[I]);
+            feed_i();
+          }
+          std::lock_guard<std::mutex> hold(locks[J]);
+          feed_j();
+        }
       },
       [](PairWork<T>&) {});
 
@@ -706,7 +765,7 @@ int64_t group_count_run(const KnnGroupCountParams& p) {
   // cannot certify it), then its count from the overall list when the list reaches past the
   // radius; the other rows are collected for a second pass.
   std::vector<uint8_t> again(m, 0);
-  parallel_tiles(
+  parallel_dynamic(
       m, 256, p.num_threads,
       [&] { return std::vector<math::Neighbour>(std::max<int64_t>(kc, k_max)); },
       [&](std::vector<math::Neighbour>& best, int64_t t0, int64_t len) {
@@ -772,7 +831,7 @@ int64_t group_count_run(const KnnGroupCountParams& p) {
   const int64_t n_redo = int64_t(redo.size());
   if (n_redo == 0) return 0;
   const Tiles rt = tile_sizes(0, m);
-  parallel_tiles(
+  parallel_dynamic(
       n_redo, rt.q, p.num_threads, [&] { return Work<T>(s, Tiles{std::min(rt.q, n_redo), rt.r}); },
       [&](Work<T>& w, int64_t q0, int64_t qlen) {
         const int64_t* pos = redo.data() + q0;
@@ -952,7 +1011,7 @@ void sorted_run(const Sorted1dParams& p) {
     std::vector<int64_t> order, bucket;
     std::vector<double> sv;
   };
-  parallel_tiles(
+  parallel_dynamic(
       f, 1, p.num_threads,
       [&] {
         return Scratch{std::vector<int64_t>(n), std::vector<int64_t>(n), std::vector<double>(n)};

@@ -65,7 +65,9 @@ class GroupCounts:
     other row of its own group (k_i = min(k, rows of the group − 1)), and ``counts`` [N]
     int64, the rows of any group strictly closer than it, the row itself included (at
     distance 0 when the radius is 0) — Ross 2014's d_i and m_i. ``recounted``: rows whose
-    count needed the second pass (a diagnostic). NumPy arrays (host)."""
+    count needed the second pass (a diagnostic: with several threads it may vary from call to
+    call, as tiles reach the rows in another order; radii and counts never do). NumPy
+    arrays (host)."""
 
     radii: np.ndarray
     counts: np.ndarray

@@ -89,8 +89,9 @@ struct RadiusCountParams {
 // screened once, its value used for both rows) keeps per row the group's top candidates and
 // the `overall` nearest of any group; a row whose count the overall list cannot settle (its
 // radius reaches past the list) is counted again against every row afterwards. Every group
-// of the set needs >= 2 rows. Returns the number of rows counted again (a diagnostic).
-// Memory O(m (k + overall) + tile^2).
+// of the set needs >= 2 rows. Returns the number of rows counted again (a diagnostic; tiles
+// go to threads as they come free, so with several threads it may vary from call to call:
+// radii and counts never do). Memory O(m (k + overall) + tile^2).
 struct KnnGroupCountParams {
   KnnSpace space;
   const int64_t* groups = nullptr;  // [n] int64 >= 0 indexed by row id of x (host memory)
