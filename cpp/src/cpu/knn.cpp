@@ -21,6 +21,7 @@
 
 #include "cpu/common/gemm.h"
 #include "cpu/common/tile_loop.h"
+#include "softent/math/sorted.h"
 #include "softent/math/topk.h"
 #include "softent/ops.h"
 
@@ -64,38 +65,9 @@ void parallel_dynamic(int64_t n, int64_t tile, int requested, MakeState&& make_s
   error.rethrow();
 }
 
-// The compared rows: position t of the set is row id(t) of x.
+// The compared rows: position t of the set is row id(t) of x (shared with the CUDA kernels).
 template <typename T>
-struct Set {
-  const T* x;
-  int64_t sr, sc, d, m;
-  const int64_t* rows;
-  KnnMetric metric;
-  int nb;
-  int64_t ends[kKnnMaxBlocks];
-
-  explicit Set(const KnnSpace& s)
-      : x(s.x.ptr<T>()),
-        sr(s.x.stride_row),
-        sc(s.x.stride_col),
-        d(s.x.cols),
-        m(s.rows ? s.n_rows : s.x.rows),
-        rows(s.rows),
-        metric(s.metric),
-        nb(s.n_blocks) {
-    for (int b = 0; b < kKnnMaxBlocks; ++b) ends[b] = s.block_ends[b];
-  }
-  int64_t id(int64_t t) const { return rows ? rows[t] : t; }
-  const T* row(int64_t t) const { return x + id(t) * sr; }
-  math::Exact exact(int64_t t, int64_t u, double* per_block = nullptr) const {
-    const T* a = row(t);
-    const T* b = row(u);
-    const int64_t s = sc;
-    return math::exact_distance(
-        metric, nb, ends, [a, s](int64_t k) { return a[k * s]; },
-        [b, s](int64_t k) { return b[k * s]; }, per_block);
-  }
-};
+using Set = math::RowSet<T>;
 
 // The set's column means (float64 sums in a fixed order: deterministic), as T. Throws when
 // a value is not finite (Python refuses such rows first).
@@ -886,9 +858,8 @@ void sorted_column(const Sorted1dParams& p, int64_t c, const std::vector<int64_t
   for (int64_t q = 0; q < n; ++q) sv[q] = x[order[q]];
 
   if (p.k > 0 && !joint) {
-    // Each group's rows in sorted order (a stable bucket pass), then per row its k nearest
-    // by a walk outwards: distances grow monotonically away from it (float64 subtraction
-    // is monotone), so the k-th step's distance is the k-th smallest.
+    // Each group's rows in sorted order (a stable bucket pass), then each row's k-th
+    // nearest of its group by a walk outwards (math::sorted_kth).
     const int64_t ng = int64_t(gsize.size());
     std::vector<int64_t> start(ng + 1, 0);
     for (int64_t g = 0; g < ng; ++g) start[g + 1] = start[g] + gsize[g];
@@ -898,92 +869,24 @@ void sorted_column(const Sorted1dParams& p, int64_t c, const std::vector<int64_t
       const int64_t* b = bucket.data() + start[g];
       const int64_t len = gsize[g];
       const int64_t kt = std::min<int64_t>(p.k, len - 1);
-      for (int64_t i = 0; i < len; ++i) {
-        const double v = sv[b[i]];
-        int64_t l = i - 1, r = i + 1;
-        double dist = 0.0;
-        for (int64_t step = 0; step < kt; ++step) {
-          const double dl = l >= 0 ? v - sv[b[l]] : kInf;
-          const double dr = r < len ? sv[b[r]] - v : kInf;
-          if (dl <= dr) {
-            dist = dl;
-            --l;
-          } else {
-            dist = dr;
-            ++r;
-          }
-        }
-        p.kth[order[b[i]] * f + c] = dist;
-      }
+      const auto v = [&](int64_t j) { return sv[b[j]]; };
+      for (int64_t i = 0; i < len; ++i)
+        p.kth[order[b[i]] * f + c] = math::sorted_kth(v, len, i, kt);
     }
   }
   if (p.k > 0 && joint) {
-    // The k nearest in the max-norm of (x, y): walk outwards in x order keeping the k
-    // smallest joint distances; a side stops once its |dx| alone exceeds the current k-th.
     std::vector<double> best(p.k);
-    for (int64_t q = 0; q < n; ++q) {
-      const int64_t t = order[q];
-      const double vx = sv[q], vy = y[t];
-      int cnt = 0;
-      const auto offer = [&](double d) {
-        if (cnt == p.k && !(d < best[cnt - 1])) return;
-        int pos = cnt == p.k ? cnt - 1 : cnt++;
-        while (pos > 0 && best[pos - 1] > d) {
-          best[pos] = best[pos - 1];
-          --pos;
-        }
-        best[pos] = d;
-      };
-      int64_t l = q - 1, r = q + 1;
-      bool go_l = l >= 0, go_r = r < n;
-      while (go_l || go_r) {
-        if (go_l) {
-          const double dx = vx - sv[l];
-          if (cnt == p.k && dx > best[cnt - 1]) {
-            go_l = false;
-          } else {
-            offer(std::max(dx, std::fabs(vy - y[order[l]])));
-            go_l = --l >= 0;
-          }
-        }
-        if (go_r) {
-          const double dx = sv[r] - vx;
-          if (cnt == p.k && dx > best[cnt - 1]) {
-            go_r = false;
-          } else {
-            offer(std::max(dx, std::fabs(vy - y[order[r]])));
-            go_r = ++r < n;
-          }
-        }
-      }
-      p.kth[t * f + c] = best[p.k - 1];
-    }
+    const auto v = [&](int64_t j) { return sv[j]; };
+    const auto yv = [&](int64_t j) { return y[order[j]]; };
+    for (int64_t q = 0; q < n; ++q)
+      p.kth[order[q] * f + c] = math::sorted_joint_kth(v, yv, n, q, p.k, best.data());
   }
   if (p.counts) {
+    const auto v = [&](int64_t j) { return sv[j]; };
     for (int64_t q = 0; q < n; ++q) {
       const int64_t t = order[q];
       const double r = p.radii ? p.radii[t * f + c] : std::nextafter(p.kth[t * f + c], 0.0);
-      const double v = sv[q];
-      // first position lo <= q with v - sv[lo] <= r; last hi >= q with sv[hi] - v <= r
-      int64_t a = 0, b = q;
-      while (a < b) {
-        const int64_t mid = a + (b - a) / 2;
-        if (v - sv[mid] <= r)
-          b = mid;
-        else
-          a = mid + 1;
-      }
-      const int64_t lo = a;
-      a = q;
-      b = n - 1;
-      while (a < b) {
-        const int64_t mid = b - (b - a) / 2;
-        if (sv[mid] - v <= r)
-          a = mid;
-        else
-          b = mid - 1;
-      }
-      p.counts[t * f + c] = a - lo + 1;
+      p.counts[t * f + c] = math::sorted_count_within(v, n, q, r);
     }
   }
 }
