@@ -341,7 +341,11 @@ def sorted_1d(
         )
     elif not _core.build_info()["cuda"]:
         fail(
-            api, "x", "on the CPU (this softent build has no CUDA support)", x.device, RuntimeError
+            api,
+            "x",
+            "on the CPU (this softent build has no CUDA support)",
+            f"a tensor on {x.device}",
+            RuntimeError,
         )
     p = _core.Sorted1dParams()
     p.x, owner_x = _view2d(x)
