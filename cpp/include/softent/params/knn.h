@@ -90,9 +90,9 @@ struct RadiusCountParams {
 // the `overall` nearest of any group; a row whose count the overall list cannot settle (its
 // radius reaches past the list) is counted again against every row afterwards (CPU; on CUDA
 // two passes of the kernels above: knn per group, then radius_count). Every group
-// of the set needs >= 2 rows. Returns the number of rows counted again (a diagnostic; tiles
-// go to threads as they come free, so with several threads it may vary from call to call:
-// radii and counts never do). Memory O(m (k + overall) + tile^2).
+// of the set needs >= 2 rows. Returns the number of rows counted again (a diagnostic: with
+// several threads the order in which a row's tiles arrive, and so this number, may vary from
+// call to call; radii and counts never do). Memory O(m (k + overall) + tile^2).
 struct KnnGroupCountParams {
   KnnSpace space;
   const int64_t* groups = nullptr;  // [n] int64 >= 0 indexed by row id of x (HOST memory)
