@@ -70,7 +70,8 @@ void bind_knn(py::module_& m) {
       .def_readwrite("x", &Sorted1dParams::x, "[n, f] float32/float64 columns")
       .def_readwrite("y", &Sorted1dParams::y, "[n, f] joint partner columns (data 0: none)")
       .def_readwrite("k", &Sorted1dParams::k, "k-th neighbour wanted (0: none)")
-      .def_readwrite("num_threads", &Sorted1dParams::num_threads, "CPU: 0 = OpenMP default");
+      .def_readwrite("num_threads", &Sorted1dParams::num_threads, "CPU: 0 = OpenMP default")
+      .def_readwrite("stream", &Sorted1dParams::stream, "CUDA: the caller's cudaStream_t");
   def_address(sp, "groups", &Sorted1dParams::groups, "[n] int64 address (0: one group)");
   def_address(sp, "kth", &Sorted1dParams::kth, "[n, f] float64 address, written");
   def_address(sp, "radii", &Sorted1dParams::radii, "[n, f] float64 address (0: from kth)");

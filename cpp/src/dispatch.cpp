@@ -347,17 +347,26 @@ void radius_count(const RadiusCountParams& p) {
 int64_t knn_group_count(const KnnGroupCountParams& p) {
   const char* op = "knn_group_count";
   const int64_t m = check_space(p.space, op);
-  require_knn(p.space.x.device < 0, op,
-              "runs on host memory only (CUDA: knn per group, then radius_count)");
+  const bool on_device = p.space.x.device >= 0;
+#if !SOFTENT_WITH_CUDA
+  if (on_device) no_cuda();
+#endif
   require_knn(m < (int64_t(1) << 31), op, "the set must hold fewer than 2**31 rows");
   require_knn(p.groups != nullptr && p.radii != nullptr && p.counts != nullptr, op,
               "groups, radii and counts must be given");
   require_knn(p.k >= 1, op, "k must be >= 1, got " + std::to_string(p.k));
   require_knn(p.overall >= 0, op, "overall must be >= 0, got " + std::to_string(p.overall));
   const int64_t n = p.space.x.rows;
+  // groups are host memory; device row ids are read through a host copy
+  std::vector<int64_t> ids;
+  const int64_t* rows = p.space.rows;
+  if (rows && on_device) {
+    ids = cuda::knn_rows_to_host(p.space);
+    rows = ids.data();
+  }
   std::vector<int64_t> size;
   for (int64_t t = 0; t < m; ++t) {
-    const int64_t g = p.groups[p.space.rows ? p.space.rows[t] : t];
+    const int64_t g = p.groups[rows ? rows[t] : t];
     if (!(g >= 0 && g < n))
       require_knn(false, op, "groups must be in [0, n), got " + std::to_string(g));
     if (g >= int64_t(size.size())) size.resize(g + 1, 0);
@@ -367,7 +376,12 @@ int64_t knn_group_count(const KnnGroupCountParams& p) {
     if (size[g] == 1)
       require_knn(false, op,
                   "every group of the set needs >= 2 rows (group " + std::to_string(g) + ")");
-  return cpu::knn_group_count(p);
+  if (!on_device) return cpu::knn_group_count(p);
+#if SOFTENT_WITH_CUDA
+  return cuda::knn_group_count(p);
+#else
+  no_cuda();
+#endif
 }
 
 void sorted_1d(const Sorted1dParams& p) {
@@ -376,11 +390,15 @@ void sorted_1d(const Sorted1dParams& p) {
   require_knn(valid_dtype(x.dtype), op, "dtype must be 0 (float32) or 1 (float64)");
   require_knn(x.data != nullptr && x.rows > 0 && x.cols > 0, op,
               "x must be a non-empty [n, f] array");
-  require_knn(x.device < 0, op, "runs on host memory only");
+  const bool on_device = x.device >= 0;
+#if !SOFTENT_WITH_CUDA
+  if (on_device) no_cuda();
+#endif
   const int64_t n = x.rows;
   if (p.y.data != nullptr) {
-    require_knn(p.y.dtype == x.dtype && p.y.rows == n && p.y.cols == x.cols && p.y.device < 0, op,
-                "y must match x's shape, dtype and device");
+    require_knn(
+        p.y.dtype == x.dtype && p.y.rows == n && p.y.cols == x.cols && p.y.device == x.device, op,
+        "y must match x's shape, dtype and device");
     require_knn(p.groups == nullptr, op, "groups are not taken with y");
   }
   require_knn(p.k >= 0, op, "k must be >= 0");
@@ -401,17 +419,25 @@ void sorted_1d(const Sorted1dParams& p) {
   }
   if (p.counts != nullptr)
     require_knn(p.radii != nullptr || p.k > 0, op, "counts need radii or k > 0");
-  if (p.radii != nullptr)
+  if (p.radii != nullptr && !on_device)  // device radii: checked by the caller (Python)
     for (int64_t i = 0; i < n * x.cols; ++i)
       require_knn(std::isfinite(p.radii[i]) && p.radii[i] >= 0, op,
                   "radii must be finite and >= 0");
-  cpu::sorted_1d(p);
+  if (!on_device) return cpu::sorted_1d(p);
+#if SOFTENT_WITH_CUDA
+  cuda::sorted_1d(p);
+#else
+  no_cuda();
+#endif
 }
 
 #if !SOFTENT_WITH_CUDA
 namespace cuda {
 int64_t knn(const KnnParams&) { no_cuda(); }
 void radius_count(const RadiusCountParams&) { no_cuda(); }
+int64_t knn_group_count(const KnnGroupCountParams&) { no_cuda(); }
+void sorted_1d(const Sorted1dParams&) { no_cuda(); }
+std::vector<int64_t> knn_rows_to_host(const KnnSpace&) { no_cuda(); }
 }  // namespace cuda
 #endif
 

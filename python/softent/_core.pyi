@@ -162,6 +162,7 @@ class Sorted1dParams:
     radii: int
     counts: int
     num_threads: int
+    stream: int
     def __init__(self) -> None: ...
 
 def knn(params: KnnParams) -> int: ...

@@ -68,6 +68,17 @@ def test_ross_equals_the_reference(device, metric, k):
     assert got == pytest.approx(ref.ross(x, y, k, metric), abs=1e-10)
 
 
+@pytest.mark.parametrize("metric", METRICS)
+def test_ross_of_one_column_equals_the_reference(device, metric):
+    """One column: the sorted 1-D kernel (per-label k-th by a walk, counts by bisection),
+    with ties (rounded values) and a label of two rows (its k lowered to 1)."""
+    x, y = _classes(n=300, d=1, seed=5)
+    x = np.round(x, 1)
+    y[:2] = 9
+    got = host(mutual_information(put(x, device), y, k=3, metric=metric))
+    assert got == pytest.approx(ref.ross(x, y, 3, metric), abs=1e-10)
+
+
 def test_ross_lowers_k_for_small_labels_and_leaves_single_rows_out():
     x, y = _classes(n=200, seed=3)
     y = y.copy()

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <stdexcept>
+#include <vector>
 
 #include "softent/params/discrete.h"
 #include "softent/params/knn.h"
@@ -68,10 +69,10 @@ int64_t knn(const KnnParams& p);
 // each row's radius (strict or not), in its group.
 void radius_count(const RadiusCountParams& p);
 // space.x [n, d], groups [n] -> radii [m] (k-th neighbour within the group), counts [m] (rows
-// of any group within that radius), in one pass over the pairs. CPU only. Returns the rows
-// counted in a second pass (a diagnostic).
+// of any group within that radius): CPU in one pass over the pairs, CUDA as knn per group then
+// radius_count. Returns the rows counted in a second pass (a diagnostic; 0 on CUDA).
 int64_t knn_group_count(const KnnGroupCountParams& p);
-// f 1-D columns -> k-th neighbour distances and/or radius counts by sorting. CPU only.
+// f 1-D columns -> k-th neighbour distances and/or radius counts by sorting (CPU or CUDA).
 void sorted_1d(const Sorted1dParams& p);
 
 // ---- spectral affinities (params/spectral.h) ----------------------------------------------
@@ -97,6 +98,10 @@ void sorted_1d(const Sorted1dParams& p);
 namespace cuda {
 int64_t knn(const KnnParams& p);
 void radius_count(const RadiusCountParams& p);
+int64_t knn_group_count(const KnnGroupCountParams& p);
+void sorted_1d(const Sorted1dParams& p);
+// The row ids space.rows [n_rows] (in the space's device memory) copied to the host.
+std::vector<int64_t> knn_rows_to_host(const KnnSpace& space);
 }  // namespace cuda
 
 namespace cpu {

@@ -1,25 +1,31 @@
 // Computes: the k nearest neighbours and radius counts of a set of rows (ops.h knn,
 // radius_count) on the GPU, by tiled brute force: query chunk x reference tile -> screened
 // distance block (tiled GEMM for euclidean, a tiled max-abs loop for chebyshev) -> top-k
-// candidates (one thread per query row) or counts (one warp per query row).
-// Math: softent/math/topk.h (exact distance, screen bounds, top-k lists); loops:
-// cuda/common/. Runs on: x's device (the caller's device is restored afterwards), the
-// caller's stream.
+// candidates (one thread per query row) or counts (one warp per query row); Ross's group
+// counts (knn_group_count) from the two; the sorted 1-D columns (sorted_1d) by a stable sort
+// per column and a thread per row.
+// Math: softent/math/topk.h (exact distance, screen bounds, top-k lists, the row set),
+// softent/math/sorted.h (walks and bisection on a sorted column); loops: cuda/common/.
+// Runs on: x's device (the caller's device is restored afterwards), the caller's stream.
 //
 // As on the CPU, rows are read relative to the set's column means, screened values carry
 // their rounding bound, and every decision the bound cannot settle is taken on the exact
 // float64 distance: results equal the CPU kernel's (and an exact brute force).
 #include <cuda_runtime.h>
+#include <thrust/execution_policy.h>
+#include <thrust/sort.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 #include "cuda/common/check.cuh"
 #include "cuda/common/device_guard.cuh"
 #include "cuda/common/gemm.cuh"
 #include "cuda/common/scratch.cuh"
 #include "cuda/common/warp.cuh"
+#include "softent/math/sorted.h"
 #include "softent/math/topk.h"
 #include "softent/ops.h"
 
@@ -32,39 +38,7 @@ constexpr int64_t kRefTile = 2048;     // reference rows per screened block
 
 // The compared rows (by value in every kernel): position t of the set is row id(t) of x.
 template <typename T>
-struct DevSet {
-  const T* x;
-  int64_t sr, sc, d, m;
-  const int64_t* rows;
-  KnnMetric metric;
-  int nb;
-  int64_t ends[kKnnMaxBlocks];
-
-  __device__ int64_t id(int64_t t) const { return rows ? rows[t] : t; }
-  __device__ math::Exact exact(int64_t t, int64_t u, double* per_block = nullptr) const {
-    const T* a = x + id(t) * sr;
-    const T* b = x + id(u) * sr;
-    const int64_t s = sc;
-    return math::exact_distance(
-        metric, nb, ends, [a, s](int64_t k) { return a[k * s]; },
-        [b, s](int64_t k) { return b[k * s]; }, per_block);
-  }
-};
-
-template <typename T>
-DevSet<T> dev_set(const KnnSpace& s) {
-  DevSet<T> d{};
-  d.x = s.x.ptr<T>();
-  d.sr = s.x.stride_row;
-  d.sc = s.x.stride_col;
-  d.d = s.x.cols;
-  d.m = s.rows ? s.n_rows : s.x.rows;
-  d.rows = s.rows;
-  d.metric = s.metric;
-  d.nb = s.n_blocks;
-  for (int b = 0; b < kKnnMaxBlocks; ++b) d.ends[b] = s.block_ends[b];
-  return d;
-}
+using DevSet = math::RowSet<T>;
 
 unsigned blocks_for(int64_t work, int threads = kThreads) {
   return unsigned(std::max<int64_t>((work + threads - 1) / threads, 1));
@@ -293,7 +267,7 @@ template <typename T>
 int64_t knn_run(const KnnParams& p) {
   const DeviceGuard device(p.space.x.device);
   auto st = reinterpret_cast<cudaStream_t>(p.stream);
-  const DevSet<T> s = dev_set<T>(p.space);
+  const DevSet<T> s(p.space);
   const int64_t m = s.m, k = p.k;
   const int kc = math::candidate_count(k, m);
   const double c = math::screen_factor<T>(s.metric, s.d);
@@ -373,7 +347,7 @@ template <typename T>
 void radius_run(const RadiusCountParams& p) {
   const DeviceGuard device(p.space.x.device);
   auto st = reinterpret_cast<cudaStream_t>(p.stream);
-  const DevSet<T> s = dev_set<T>(p.space);
+  const DevSet<T> s(p.space);
   const int64_t m = s.m;
   const double c = math::screen_factor<T>(s.metric, s.d);
   const int64_t qc = std::min(kQueryChunk, m), rt = std::min(kRefTile, m);
@@ -400,7 +374,247 @@ void radius_run(const RadiusCountParams& p) {
   check(cudaStreamSynchronize(st), "cudaStreamSynchronize");
 }
 
+// ---- knn_group_count -----------------------------------------------------------------------
+// Ross's two numbers as two passes of the kernels above (the pair symmetry the CPU's one pass
+// exploits buys little where the GEMM is this cheap): per group, knn over the group's rows
+// gives each row's radius; one radius_count over the set with r = nextafter(radius, 0), not
+// strict, the row itself included, gives the counts (= dist <= nextafter(radius, 0), the
+// definition). The same exact distances as the CPU's, so the same results.
+
+// radii[pos[i]] = dist[i, kt - 1], below[pos[i]] = nextafter(that, 0).
+__global__ void scatter_radii(const double* __restrict__ dist, int64_t len, int64_t kt,
+                              const int64_t* __restrict__ pos, double* __restrict__ radii,
+                              double* __restrict__ below) {
+  const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= len) return;
+  const double r = dist[i * kt + kt - 1];
+  radii[pos[i]] = r;
+  below[pos[i]] = nextafter(r, 0.0);
+}
+
+template <typename T>
+int64_t group_count_run(const KnnGroupCountParams& p) {
+  const DeviceGuard device(p.space.x.device);
+  auto st = reinterpret_cast<cudaStream_t>(p.stream);
+  const int64_t m = p.space.rows ? p.space.n_rows : p.space.x.rows;
+  const std::vector<int64_t> given =
+      p.space.rows ? knn_rows_to_host(p.space) : std::vector<int64_t>{};
+  // The set's positions grouped by group (groups: host memory, by row id), in set order
+  // within a group, and their row ids.
+  std::vector<int64_t> code_of, size;
+  std::vector<int64_t> code(m);
+  for (int64_t t = 0; t < m; ++t) {
+    const int64_t g = p.groups[given.empty() ? t : given[t]];
+    if (g >= int64_t(code_of.size())) code_of.resize(g + 1, -1);
+    if (code_of[g] < 0) {
+      code_of[g] = int64_t(size.size());
+      size.push_back(0);
+    }
+    code[t] = code_of[g];
+    ++size[code_of[g]];
+  }
+  const int64_t ng = int64_t(size.size());
+  std::vector<int64_t> start(ng + 1, 0);
+  for (int64_t g = 0; g < ng; ++g) start[g + 1] = start[g] + size[g];
+  std::vector<int64_t> pos(m), ids(m), fill(start.begin(), start.end() - 1);
+  for (int64_t t = 0; t < m; ++t) {
+    const int64_t at = fill[code[t]]++;
+    pos[at] = t;
+    ids[at] = given.empty() ? t : given[t];
+  }
+  {
+    Scratch<int64_t> dpos(m, st), dids(m, st);
+    Scratch<double> below(m, st);
+    check(cudaMemcpyAsync(dpos.get(), pos.data(), sizeof(int64_t) * m, cudaMemcpyHostToDevice, st),
+          "cudaMemcpyAsync");
+    check(cudaMemcpyAsync(dids.get(), ids.data(), sizeof(int64_t) * m, cudaMemcpyHostToDevice, st),
+          "cudaMemcpyAsync");
+    for (int64_t g = 0; g < ng; ++g) {
+      const int64_t len = size[g], kt = std::min<int64_t>(p.k, len - 1);
+      Scratch<double> dist(len * kt, st);
+      KnnParams q;
+      q.space = p.space;
+      q.space.rows = dids.get() + start[g];
+      q.space.n_rows = len;
+      q.k = kt;
+      q.distances = dist.get();
+      q.stream = p.stream;
+      knn_run<T>(q);
+      scatter_radii<<<blocks_for(len), kThreads, 0, st>>>(
+          dist.get(), len, kt, dpos.get() + start[g], p.radii, below.get());
+      check(cudaGetLastError(), "scatter_radii launch");
+    }
+    RadiusCountParams rc;
+    rc.space = p.space;
+    rc.radii = below.get();
+    rc.strict = false;
+    rc.include_self = true;
+    rc.counts = p.counts;
+    rc.stream = p.stream;
+    radius_run<T>(rc);
+  }
+  check(cudaStreamSynchronize(st), "cudaStreamSynchronize");  // the host copies live until here
+  return 0;
+}
+
+// ---- sorted_1d ---------------------------------------------------------------------------------
+// A column at a time: its values sorted (a stable sort of (value, row) pairs: of equal values
+// the lower row first, the CPU's order), then a thread per row runs math/sorted.h.
+
+// keys[t] = x[t] as float64 (-0 as +0: equal values tie, as in the CPU's comparison), order[t] = t.
+template <typename T>
+__global__ void column_keys(const T* __restrict__ x, int64_t n, int64_t sr,
+                            double* __restrict__ keys, int64_t* __restrict__ order) {
+  const int64_t t = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (t >= n) return;
+  const double v = double(x[t * sr]);
+  keys[t] = v == 0.0 ? 0.0 : v;
+  order[t] = t;
+}
+
+// gkey[q] = the group code of the row at sorted position q, gpos[q] = q.
+__global__ void group_keys(const int64_t* __restrict__ order, const int64_t* __restrict__ code,
+                           int64_t n, int64_t* __restrict__ gkey, int64_t* __restrict__ gpos) {
+  const int64_t q = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (q >= n) return;
+  gkey[q] = code[order[q]];
+  gpos[q] = q;
+}
+
+// The k-th nearest of each row within its group: gpos [n] sorted positions grouped by group
+// (null: one group, position i itself), gkey [n] their group codes, start [groups + 1].
+__global__ void kth_in_group(const double* __restrict__ sv, const int64_t* __restrict__ order,
+                             const int64_t* __restrict__ gpos, const int64_t* __restrict__ gkey,
+                             const int64_t* __restrict__ start, int64_t n, int64_t k,
+                             double* __restrict__ kth, int64_t f, int64_t c) {
+  const int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= n) return;
+  const int64_t s0 = gpos ? start[gkey[i]] : 0;
+  const int64_t len = gpos ? start[gkey[i] + 1] - s0 : n;
+  const int64_t kt = k < len - 1 ? k : len - 1;
+  const int64_t q = gpos ? gpos[i] : i;
+  const auto v = [sv, gpos, s0](int64_t j) { return gpos ? sv[gpos[s0 + j]] : sv[j]; };
+  kth[order[q] * f + c] = math::sorted_kth(v, len, i - s0, kt);
+}
+
+// The k-th nearest of each row in the max-norm of (x, y); best [n, k] scratch.
+template <typename T>
+__global__ void kth_joint(const double* __restrict__ sv, const int64_t* __restrict__ order,
+                          const T* __restrict__ y, int64_t ysr, int64_t n, int64_t k,
+                          double* __restrict__ best, double* __restrict__ kth, int64_t f,
+                          int64_t c) {
+  const int64_t q = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (q >= n) return;
+  const auto v = [sv](int64_t j) { return sv[j]; };
+  const auto yv = [y, ysr, order](int64_t j) { return double(y[order[j] * ysr]); };
+  kth[order[q] * f + c] = math::sorted_joint_kth(v, yv, n, q, k, best + q * k);
+}
+
+// counts[t, c] = the rows within radii[t, c] (or nextafter(kth[t, c], 0)) of row t, itself in.
+__global__ void count_sorted(const double* __restrict__ sv, const int64_t* __restrict__ order,
+                             int64_t n, const double* __restrict__ radii,
+                             const double* __restrict__ kth, int64_t* __restrict__ counts,
+                             int64_t f, int64_t c) {
+  const int64_t q = int64_t(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (q >= n) return;
+  const int64_t t = order[q];
+  const double r = radii ? radii[t * f + c] : nextafter(kth[t * f + c], 0.0);
+  const auto v = [sv](int64_t j) { return sv[j]; };
+  counts[t * f + c] = math::sorted_count_within(v, n, q, r);
+}
+
+template <typename T>
+void sorted_run(const Sorted1dParams& p) {
+  const DeviceGuard device(p.x.device);
+  auto st = reinterpret_cast<cudaStream_t>(p.stream);
+  const int64_t n = p.x.rows, f = p.x.cols;
+  const bool joint = p.y.data != nullptr;
+  const bool grouped = p.groups != nullptr && p.k > 0;
+  // Dense group codes (groups: host memory) and each group's first sorted slot.
+  std::vector<int64_t> code(grouped ? n : 0), start;
+  if (grouped) {
+    std::vector<int64_t> code_of, size;
+    for (int64_t t = 0; t < n; ++t) {
+      const int64_t g = p.groups[t];
+      if (g >= int64_t(code_of.size())) code_of.resize(g + 1, -1);
+      if (code_of[g] < 0) {
+        code_of[g] = int64_t(size.size());
+        size.push_back(0);
+      }
+      code[t] = code_of[g];
+      ++size[code_of[g]];
+    }
+    start.assign(size.size() + 1, 0);
+    for (size_t g = 0; g < size.size(); ++g) start[g + 1] = start[g] + size[g];
+  }
+  {
+    Scratch<double> keys(n, st), best(joint && p.k > 0 ? n * p.k : 0, st);
+    Scratch<int64_t> order(n, st), dcode(grouped ? n : 0, st), gkey(grouped ? n : 0, st),
+        gpos(grouped ? n : 0, st), dstart(grouped ? int64_t(start.size()) : 0, st);
+    if (grouped) {
+      check(cudaMemcpyAsync(dcode.get(), code.data(), sizeof(int64_t) * n, cudaMemcpyHostToDevice,
+                            st),
+            "cudaMemcpyAsync");
+      check(cudaMemcpyAsync(dstart.get(), start.data(), sizeof(int64_t) * start.size(),
+                            cudaMemcpyHostToDevice, st),
+            "cudaMemcpyAsync");
+    }
+    const auto policy = thrust::cuda::par.on(st);
+    for (int64_t c = 0; c < f; ++c) {
+      column_keys<T><<<blocks_for(n), kThreads, 0, st>>>(p.x.ptr<T>() + c * p.x.stride_col, n,
+                                                         p.x.stride_row, keys.get(), order.get());
+      check(cudaGetLastError(), "column_keys launch");
+      thrust::stable_sort_by_key(policy, keys.get(), keys.get() + n, order.get());
+      if (p.k > 0 && !joint) {
+        if (grouped) {
+          group_keys<<<blocks_for(n), kThreads, 0, st>>>(order.get(), dcode.get(), n, gkey.get(),
+                                                         gpos.get());
+          check(cudaGetLastError(), "group_keys launch");
+          thrust::stable_sort_by_key(policy, gkey.get(), gkey.get() + n, gpos.get());
+        }
+        kth_in_group<<<blocks_for(n), kThreads, 0, st>>>(keys.get(), order.get(),
+                                                         grouped ? gpos.get() : nullptr, gkey.get(),
+                                                         dstart.get(), n, p.k, p.kth, f, c);
+        check(cudaGetLastError(), "kth_in_group launch");
+      }
+      if (p.k > 0 && joint) {
+        kth_joint<T><<<blocks_for(n), kThreads, 0, st>>>(
+            keys.get(), order.get(), p.y.ptr<T>() + c * p.y.stride_col, p.y.stride_row, n, p.k,
+            best.get(), p.kth, f, c);
+        check(cudaGetLastError(), "kth_joint launch");
+      }
+      if (p.counts) {
+        count_sorted<<<blocks_for(n), kThreads, 0, st>>>(keys.get(), order.get(), n, p.radii, p.kth,
+                                                         p.counts, f, c);
+        check(cudaGetLastError(), "count_sorted launch");
+      }
+    }
+  }
+  check(cudaStreamSynchronize(st), "cudaStreamSynchronize");  // the host copies live until here
+}
+
 }  // namespace
+
+std::vector<int64_t> knn_rows_to_host(const KnnSpace& space) {
+  const DeviceGuard device(space.x.device);
+  std::vector<int64_t> out(space.n_rows);
+  check(cudaMemcpy(out.data(), space.rows, sizeof(int64_t) * space.n_rows, cudaMemcpyDeviceToHost),
+        "cudaMemcpy");
+  return out;
+}
+
+int64_t knn_group_count(const KnnGroupCountParams& p) {
+  require_device();
+  return p.space.x.dtype == DType::float64 ? group_count_run<double>(p) : group_count_run<float>(p);
+}
+
+void sorted_1d(const Sorted1dParams& p) {
+  require_device();
+  if (p.x.dtype == DType::float64)
+    sorted_run<double>(p);
+  else
+    sorted_run<float>(p);
+}
 
 int64_t knn(const KnnParams& p) {
   require_device();

@@ -335,26 +335,27 @@ def group_count(
     overall: int = 0,
     num_threads: int = 0,
     tile_rows: int = 0,
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """(radii [m] float64, counts [m] int64, rows counted again) of the set ``x[rows]``
-    (host memory: NumPy or a CPU tensor): each row's k-th neighbour distance within its
-    group (``groups`` [n] int64 >= 0 by row id, every group of the set with >= 2 rows; k
-    lowered to the group's rows - 1) and the rows of any group strictly within it, itself
-    included (cpp/include/softent/params/knn.h knn_group_count)."""
+) -> tuple[Any, Any, int]:
+    """(radii [m] float64, counts [m] int64, rows counted again) of the set ``x[rows]``, in
+    x's memory (NumPy for host data): each row's k-th neighbour distance within its group
+    (``groups`` [n] int64 >= 0 by row id, host memory, every group of the set with >= 2
+    rows; k lowered to the group's rows - 1) and the rows of any group strictly within it,
+    itself included (cpp/include/softent/params/knn.h knn_group_count)."""
     x = screenable(_host(x))
     check_distances_fit(x, metric, None, ("x",), api)
     m = int(rows.shape[0]) if rows is not None else int(x.shape[0])
     g = np.ascontiguousarray(groups, dtype=np.int64)
     n_groups = int(np.unique(g if rows is None else g[rows]).size)
-    check_fits(
-        api,
-        "x",
-        f"{m} rows x k={k}",
-        group_count_bytes(m, int(x.shape[1]), k, n_groups, overall, x.itemsize, num_threads),
-    )
+    if not is_torch(x):
+        check_fits(
+            api,
+            "x",
+            f"{m} rows x k={k}",
+            group_count_bytes(m, int(x.shape[1]), k, n_groups, overall, x.itemsize, num_threads),
+        )
     s, owners = _space(x, metric, None, rows, api)
-    radii = np.empty(m, dtype=np.float64)
-    counts = np.empty(m, dtype=np.int64)
+    radii = _empty((m,), x, "float64")
+    counts = _empty((m,), x, "int64")
     p = _core.KnnGroupCountParams()
     p.space = s
     p.groups = pointer(g)
@@ -364,41 +365,57 @@ def group_count(
     p.counts = pointer(counts)
     p.num_threads = _threads(num_threads)
     p.tile_rows = min(int(tile_rows), m)  # a tile past the m rows only allocates more
+    p.stream = _stream(x)
     again = int(_core.knn_group_count(p))
     del owners
     return radii, counts, again
 
 
-def _view2d(x: np.ndarray) -> tuple[Any, Any]:
+def _view2d(x: Any) -> tuple[Any, Any]:
     v = view(x)
     out = _core.View2D()
     out.data = v.ptr
     out.rows, out.cols = v.shape
     out.stride_row, out.stride_col = v.strides
     out.dtype = v.dtype_code
-    out.device = -1
+    out.device = v.device
     return out, v.owner
 
 
 def sorted_1d(
-    x: np.ndarray,
+    x: Any,
     api: str,
     *,
-    y: np.ndarray | None = None,
+    y: Any = None,
     groups: np.ndarray | None = None,
     k: int = 0,
-    radii: np.ndarray | None = None,
+    radii: Any = None,
     counts: bool = True,
     num_threads: int = 0,
-) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """(kth [n, f] float64 or None, counts [n, f] int64 or None) of the f 1-D columns of the
-    host array ``x`` [n, f] by sorting (params/knn.h sorted_1d): the k-th neighbour distance
-    (within ``groups``; jointly with ``y`` [n, f] in the max-norm) and the rows within
-    ``radii`` [n, f] (or within nextafter(kth, 0)), self included."""
+) -> tuple[Any, Any]:
+    """(kth [n, f] float64 or None, counts [n, f] int64 or None) of the f 1-D columns of
+    ``x`` [n, f] (NumPy, or a torch tensor: the results in its memory) by sorting
+    (params/knn.h sorted_1d): the k-th neighbour distance (within ``groups``, host int64;
+    jointly with ``y`` [n, f] in the max-norm) and the rows within ``radii`` [n, f] (finite,
+    >= 0; or within nextafter(kth, 0)), self included."""
+    x = _host(x)
+    y = None if y is None else _host(y)
     n, f = int(x.shape[0]), int(x.shape[1])
-    check_fits(
-        api, "x", f"{n} rows x {f} columns", n * f * 16 + (num_threads or cpu_threads()) * n * 24
-    )
+    if not is_torch(x):
+        check_fits(
+            api,
+            "x",
+            f"{n} rows x {f} columns",
+            n * f * 16 + (num_threads or cpu_threads()) * n * 24,
+        )
+    elif not _core.build_info()["cuda"]:
+        fail(
+            api,
+            "x",
+            "on the CPU (this softent build has no CUDA support)",
+            f"a tensor on {x.device}",
+            RuntimeError,
+        )
     p = _core.Sorted1dParams()
     p.x, owner_x = _view2d(x)
     owners: list[Any] = [owner_x]
@@ -406,15 +423,19 @@ def sorted_1d(
         p.y, owner_y = _view2d(y)
         owners.append(owner_y)
     g = None if groups is None else np.ascontiguousarray(groups, dtype=np.int64)
-    r = None if radii is None else np.ascontiguousarray(radii, dtype=np.float64)
-    kth = np.empty((n, f), dtype=np.float64) if k > 0 else None
-    out = np.empty((n, f), dtype=np.int64) if counts else None
+    r = None
+    if radii is not None:
+        r = radii.cpu().numpy() if is_torch(radii) else np.asarray(radii)
+        r = _in_memory_of(r, x, "float64")
+    kth = _empty((n, f), x, "float64") if k > 0 else None
+    out = _empty((n, f), x, "int64") if counts else None
     p.groups = pointer(g)
     p.k = int(k)
     p.kth = pointer(kth)
     p.radii = pointer(r)
     p.counts = pointer(out)
     p.num_threads = _threads(num_threads)
+    p.stream = _stream(x)
     _core.sorted_1d(p)
     del owners
     return kth, out

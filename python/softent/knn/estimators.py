@@ -29,7 +29,7 @@ import numpy as np
 from scipy.special import digamma, gammaln
 
 from .._checks import check_base, check_choice, check_int, check_seed, fail
-from .._interop import is_torch, scalar_like, to_numpy
+from .._interop import is_torch, scalar_like, take_rows, to_numpy
 from .._labels import encode_labels
 from .._stats import NullSummary, permutation_pvalue
 from . import _inputs
@@ -297,9 +297,9 @@ def _ross(
         )
     k_of = np.minimum(k, count_of - 1).astype(np.float64)
     host = not (is_torch(x) and x.device.type != "cpu")
-    if host and int(x.shape[1]) == 1:
-        # one column: sorting, not pairs (params/knn.h sorted_1d)
-        col = np.asarray(to_numpy(x))[keep]
+    if int(x.shape[1]) == 1:
+        # one column: sorting, not pairs (params/knn.h sorted_1d, host or CUDA)
+        col = take_rows(x, keep)
         _, m_all = sorted_1d(col, api, groups=code[keep], k=k, num_threads=threads)
         return (
             _ross_value(keep.size, k_of[keep], count_of[keep], m_all[:, 0]),
@@ -361,10 +361,10 @@ def _marginal_counts(
     Frenzel–Pompe: d <= nextafter(r, 0), which is d < r for r > 0 and d == 0 for r == 0,
     as scikit-learn counts) or not farther (KSG-2)."""
     r = _sklearn_radius(radii) if strict else radii
-    if int(space.shape[1]) == 1 and not (is_torch(space) and space.device.type != "cpu"):
-        # one column: sorting and exact bisection instead of pairs
-        _, c = sorted_1d(np.asarray(to_numpy(space)), api, radii=r[:, None], num_threads=threads)
-        return c[:, 0].astype(np.float64) - 1.0  # self excluded
+    if int(space.shape[1]) == 1:
+        # one column: sorting and exact bisection instead of pairs (host or CUDA)
+        _, c = sorted_1d(space, api, radii=r[:, None], num_threads=threads)
+        return _inputs.host_float64(c)[:, 0] - 1.0  # self excluded
     counts = radius_count(
         space,
         r,

@@ -65,10 +65,12 @@ class GroupCounts:
     other row of its own group (k_i = min(k, rows of the group − 1)), and ``counts`` [N]
     int64, the rows of any group strictly closer than it, the row itself included (at
     distance 0 when the radius is 0) — Ross 2014's d_i and m_i. ``recounted``: rows whose
-    count needed the second pass (a diagnostic). NumPy arrays (host)."""
+    count needed the second pass (a diagnostic: with several threads it may vary from call to
+    call, as tiles reach the rows in another order; radii and counts never do; 0 on CUDA).
+    NumPy arrays for host input, torch tensors on x's device for CUDA input."""
 
-    radii: np.ndarray
-    counts: np.ndarray
+    radii: Any
+    counts: Any
     k: int
     metric: str
     recounted: int
@@ -101,22 +103,22 @@ def group_neighbour_counts(
     tile_rows: int | None = None,
 ) -> GroupCounts:
     """Each row's k-th neighbour distance within its group and the rows of any group
-    strictly within it (Ross 2014's d_i and m_i; :class:`GroupCounts`), in ONE pass over the
-    unordered pairs of rows of ``x`` [N, D] (host: NumPy or a CPU tensor): each pair is
-    screened once (GEMM for 'euclidean') and its value used for both rows; per row the
-    group's nearest candidates and a buffer of the rows of any group that may lie within the
-    final radius are kept, and a row whose buffer overflows (more than ``overall`` rows,
-    None: 4 k × groups + 16, at most 512) is counted again against every row. Results are
-    exact (decisions on float64 distances, as :func:`nearest_neighbours`) and do not depend
-    on ``overall``, ``tile_rows`` or threads.
+    strictly within it (Ross 2014's d_i and m_i; :class:`GroupCounts`) of the rows of ``x``
+    [N, D]. On the CPU (NumPy or a CPU tensor) in ONE pass over the unordered pairs of rows:
+    each pair is screened once (GEMM for 'euclidean') and its value used for both rows; per
+    row the group's nearest candidates and a buffer of the rows of any group that may lie
+    within the final radius are kept, and a row whose buffer overflows (more than
+    ``overall`` rows, None: 4 k × groups + 16, at most 512) is counted again against every
+    row. On CUDA (a tensor on the GPU; ``overall``, ``tile_rows`` and ``num_threads`` unused)
+    as :func:`nearest_neighbours` within each group, then :func:`radius_counts`. Results are
+    exact (decisions on float64 distances, as :func:`nearest_neighbours`), the same on
+    either device, and do not depend on ``overall``, ``tile_rows`` or threads.
 
     ``groups`` [N] integer ids; every group needs at least two rows. Raises ValueError
     otherwise, or for k < 1, non-finite values.
     """
     api = "knn.group_neighbour_counts"
     arr = _inputs.float_rows(x, api, "x")
-    if is_torch(arr) and arr.device.type != "cpu":
-        fail(api, "x", "in host memory (NumPy or a CPU tensor)", f"a tensor on {arr.device}")
     n = int(arr.shape[0])
     metric = _inputs.check_metric(api, metric)
     g = np.asarray(to_numpy(groups))

@@ -64,6 +64,43 @@ SOFTENT_HD Exact exact_distance(KnnMetric metric, int n_blocks, const int64_t* e
   return {cheb ? worst : std::sqrt(worst), worst};
 }
 
+// The compared rows of a KnnSpace (by value in every CUDA kernel): position t of the set is
+// row id(t) of x, its values x[id(t) * sr + k * sc]. Built on the host; rows and x live in
+// the memory of the space (host or one CUDA device).
+template <typename T>
+struct RowSet {
+  const T* x;
+  int64_t sr, sc, d, m;
+  const int64_t* rows;
+  KnnMetric metric;
+  int nb;
+  int64_t ends[kKnnMaxBlocks];
+
+  explicit RowSet(const KnnSpace& s)
+      : x(s.x.ptr<T>()),
+        sr(s.x.stride_row),
+        sc(s.x.stride_col),
+        d(s.x.cols),
+        m(s.rows ? s.n_rows : s.x.rows),
+        rows(s.rows),
+        metric(s.metric),
+        nb(s.n_blocks),
+        ends{} {
+    for (int b = 0; b < kKnnMaxBlocks; ++b) ends[b] = s.block_ends[b];
+  }
+  SOFTENT_HD int64_t id(int64_t t) const { return rows ? rows[t] : t; }
+  SOFTENT_HD const T* row(int64_t t) const { return x + id(t) * sr; }
+  // The exact distance of positions t and u (exact_distance; per_block as there).
+  SOFTENT_HD Exact exact(int64_t t, int64_t u, double* per_block = nullptr) const {
+    const T* a = row(t);
+    const T* b = row(u);
+    const int64_t s = sc;
+    return exact_distance(
+        metric, nb, ends, [a, s](int64_t k) { return a[k * s]; },
+        [b, s](int64_t k) { return b[k * s]; }, per_block);
+  }
+};
+
 // c of the screen bound |s - exact| <= c (n_a + n_b) for rows of d columns held as T.
 template <typename T>
 SOFTENT_HD double screen_factor(KnnMetric metric, int64_t d) {

@@ -80,7 +80,7 @@ struct RadiusCountParams {
   std::uintptr_t stream = 0;
 };
 
-// knn_group_count (Ross 2014's two numbers, CPU): for every row t of the set, with g(t) its
+// knn_group_count (Ross 2014's two numbers): for every row t of the set, with g(t) its
 // group and k_t = min(k, rows of the set in g(t) - 1),
 //   radii[t]  = the exact distance to t's k_t-th nearest other row of its own group,
 //   counts[t] = #{u in the set : dist(t, u) <= nextafter(radii[t], 0)}, t itself included
@@ -88,22 +88,24 @@ struct RadiusCountParams {
 // of scikit-learn's _compute_mi_cd). ONE pass over the unordered pairs of rows (each pair
 // screened once, its value used for both rows) keeps per row the group's top candidates and
 // the `overall` nearest of any group; a row whose count the overall list cannot settle (its
-// radius reaches past the list) is counted again against every row afterwards. Every group
-// of the set needs >= 2 rows. Returns the number of rows counted again (a diagnostic).
-// Memory O(m (k + overall) + tile^2).
+// radius reaches past the list) is counted again against every row afterwards (CPU; on CUDA
+// two passes of the kernels above: knn per group, then radius_count). Every group
+// of the set needs >= 2 rows. Returns the number of rows counted again (a diagnostic: with
+// several threads the order in which a row's tiles arrive, and so this number, may vary from
+// call to call; radii and counts never do). Memory O(m (k + overall) + tile^2).
 struct KnnGroupCountParams {
   KnnSpace space;
-  const int64_t* groups = nullptr;  // [n] int64 >= 0 indexed by row id of x (host memory)
+  const int64_t* groups = nullptr;  // [n] int64 >= 0 indexed by row id of x (HOST memory)
   int64_t k = 1;
-  int64_t overall = 0;        // overall candidates kept per row; 0 = automatic
+  int64_t overall = 0;        // CPU: overall candidates kept per row; 0 = automatic
   double* radii = nullptr;    // [m] float64, written
   int64_t* counts = nullptr;  // [m] int64, written
-  int num_threads = 0;        // 0 = OpenMP default
-  int64_t tile_rows = 0;      // rows per tile of the pair pass; 0 = automatic
-  std::uintptr_t stream = 0;  // unused (CPU only)
+  int num_threads = 0;        // CPU: 0 = OpenMP default
+  int64_t tile_rows = 0;      // CPU: rows per tile of the pair pass; 0 = automatic
+  std::uintptr_t stream = 0;  // CUDA: the caller's cudaStream_t
 };
 
-// sorted_1d (CPU): f independent 1-D columns x[:, c] (scikit-learn's per-feature
+// sorted_1d: f independent 1-D columns x[:, c] (scikit-learn's per-feature
 // estimates, the 1-D marginals of KSG and Ross) by sorting, never by pairs. The distance of
 // rows t, u in column c is |x[t, c] - x[u, c]| (the difference in float64 of the values as
 // stored: the exact distance of knn in one column, either metric), with y given the
@@ -115,15 +117,18 @@ struct KnnGroupCountParams {
 //          count); distances of x alone (y only enters kth). Exact: bisection on the sorted
 //          column with the float64 difference itself as the predicate.
 // Cost O(f n log n) (the joint kth: O(f n w), w the rows within the k-th distance in x).
+// The per-row math is math/sorted.h (CPU: a thread per column; CUDA: a column at a time, a
+// thread per row). Pointers live in x's memory (host or x.device) except groups (host).
 struct Sorted1dParams {
-  View2D x;                         // [n, f] float32/float64 (host)
+  View2D x;                         // [n, f] float32/float64
   View2D y;                         // [n, f] same dtype, or y.data null (none); stride_col 0 ok
-  const int64_t* groups = nullptr;  // [n] int64 >= 0, or null (one group); not with y
+  const int64_t* groups = nullptr;  // [n] int64 >= 0 (HOST memory), or null (one group); no y
   int64_t k = 0;
   double* kth = nullptr;          // [n, f] float64 contiguous, written when k > 0
   const double* radii = nullptr;  // [n, f] float64 contiguous (finite, >= 0), or null
   int64_t* counts = nullptr;      // [n, f] int64 contiguous, written; null: not wanted
-  int num_threads = 0;
+  int num_threads = 0;            // CPU: 0 = OpenMP default
+  std::uintptr_t stream = 0;      // CUDA: the caller's cudaStream_t
 };
 
 }  // namespace softent
