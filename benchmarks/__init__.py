@@ -1,4 +1,4 @@
-"""softent benchmarks (DESIGN.md §8).
+"""softent benchmarks (docs/design.md §8).
 
 - :mod:`benchmarks._harness`: the one harness (sizes, threads, seeded data, alternating
   timing with medians, peak memory, worker processes, the ratio table and ``--json``,

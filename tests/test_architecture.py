@@ -1,4 +1,4 @@
-"""The package's layering (DESIGN.md §1): no import circles among softent's modules, and
+"""The package's layering (docs/design.md §1): no import circles among softent's modules, and
 the core imports no optional dependency. The circle finder is the project's own (the
 shared tool it mirrors lives outside the repository): every `import` and
 `from ... import` naming a module of the package counts, lazy ones inside functions too.

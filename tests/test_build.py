@@ -136,7 +136,7 @@ def test_type_stub_matches_the_bindings():
 
 
 def test_the_kernels_are_called_from_one_place():
-    """softent.soft._kernel holds the one call of each soft-histogram binding (DESIGN.md §2):
+    """softent.soft._kernel holds the one call of each soft-histogram binding (docs/design.md §2):
     the batch functions, the Accumulator, the bootstrap and the torch custom ops go through it."""
     import re
     from pathlib import Path

@@ -235,7 +235,9 @@ def test_the_readmes_links_point_at_files_of_the_repository():
 # A path into the 'shared' folder the project was developed next to (its peers document,
 # its design notes, its tools): the repository must hold every fact its tests, docs and
 # comments rely on (docs/peers.md, docs/design.md).
-OUTSIDE = re.compile(r"(?:\.\./)+shared/|\bshared/(?:PEERS|DESIGN|tools)\b|\bPEERS\.md\b")
+OUTSIDE = re.compile(
+    r"(?:\.\./)+shared/|\bshared/(?:PEERS|DESIGN|tools)\b|\bPEERS\.md\b|(?<!docs/)\bDESIGN\.md\b"
+)
 TEXT_SUFFIXES = {".py", ".md", ".toml", ".yml", ".yaml", ".txt", ".cfg", ".json", ".pyi"}
 
 

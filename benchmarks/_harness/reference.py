@@ -1,4 +1,4 @@
-"""The plain reference of a family (``tests/reference/<family>.py``, DESIGN.md §7), the
+"""The plain reference of a family (``tests/reference/<family>.py``, docs/design.md §7), the
 "formula" baseline of the benchmarks.
 
 The tests import it as the top-level package ``reference`` (pytest puts ``tests/`` on

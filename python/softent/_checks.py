@@ -1,5 +1,5 @@
 """One message form for every user-facing error, ``softent.<api>: <arg> must be
-<expected>, got <actual>``, and the validators every family shares (DESIGN.md §6).
+<expected>, got <actual>``, and the validators every family shares (docs/design.md §6).
 
 ``TypeError`` for a wrong type, ``ValueError`` for a wrong value. Each validator returns
 the value converted to its plain Python type.

@@ -1,4 +1,4 @@
-"""The array handle: the only place that asks "torch or NumPy?" (DESIGN.md §1-2).
+"""The array handle: the only place that asks "torch or NumPy?" (docs/design.md §1-2).
 
 User arrays become a C++ view here (pointer, shape, strides, dtype, device, stream), and
 the few operations the estimators need on either library live here too: the array

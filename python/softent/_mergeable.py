@@ -1,5 +1,5 @@
 """Summing a streamed statistic over the ranks of a torch.distributed group, for any
-accumulator that follows the small protocol :class:`Mergeable` (DESIGN.md §5: a statistic
+accumulator that follows the small protocol :class:`Mergeable` (docs/design.md §5: a statistic
 that is a sum is streamed by an accumulator with update / merge / all_reduce / save / load).
 
 The reduction, for every rank of the group (a collective: every rank calls it):

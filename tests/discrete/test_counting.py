@@ -558,7 +558,7 @@ def test_tables_that_cannot_fit_are_refused_up_front_with_the_bytes_needed():
 
 def test_the_counting_kernels_are_called_from_one_place():
     """python/softent/discrete/_kernel.py holds the one call of each counting binding
-    (DESIGN.md §2): the public functions all go through it."""
+    (docs/design.md §2): the public functions all go through it."""
     import re
     from pathlib import Path
 

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 
-#: the exception types softent may raise for bad input (DESIGN.md §6); anything else is a bug
+#: the exception types softent may raise for bad input (docs/design.md §6); anything else is a bug
 ALLOWED_EXCEPTIONS = (TypeError, ValueError, MemoryError, RuntimeError, FileNotFoundError)
 #: the verdicts that are fine; every other verdict is a finding
 GOOD = ("ok", "refused")

@@ -1,5 +1,5 @@
 """Plain references of softent's estimators, one module per family, used by the tests and
-by the benchmarks as the "formula" baseline (DESIGN.md §7).
+by the benchmarks as the "formula" baseline (docs/design.md §7).
 
 - :mod:`reference.soft`: the soft-bin estimator (scores, softmax assignments, masses,
   H(Z), H(Z|L), I(Z;L)), in NumPy and in torch, materialising every N x B array.

@@ -1,5 +1,5 @@
 """Peer-compatible front doors: the signatures of the packages users come from, computed by
-softent's kernels. Each submodule only translates arguments (DESIGN.md §1), and offers
+softent's kernels. Each submodule only translates arguments (docs/design.md §1), and offers
 ``patch()`` / ``unpatch()`` / ``patched()`` to make the installed peer itself compute with
 softent (one mechanism: :mod:`softent.compat._patch`).
 

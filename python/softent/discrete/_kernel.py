@@ -1,5 +1,5 @@
 """THE one place that calls ``softent._core`` for the counting kernels of
-:mod:`softent.discrete` (DESIGN.md §2), and THE one builder of their params structs
+:mod:`softent.discrete` (docs/design.md §2), and THE one builder of their params structs
 (cpp/include/softent/params/discrete.h): mixed-radix codes of rows, dense and sparse joint
 histograms, and the tables of many column pairs in one pass.
 

@@ -1,4 +1,4 @@
-"""THE one place that calls ``softent._core`` for the nearest-neighbour kernels (DESIGN.md
+"""THE one place that calls ``softent._core`` for the nearest-neighbour kernels (docs/design.md
 §2), and THE one builder of their params structs (cpp/include/softent/params/knn.h): the
 k nearest other rows of every row of a set, and the number of rows within a radius of each.
 

@@ -1,4 +1,4 @@
-"""THE one place that calls ``softent._core`` for :mod:`softent.pid` (DESIGN.md §2), and THE
+"""THE one place that calls ``softent._core`` for :mod:`softent.pid` (docs/design.md §2), and THE
 one builder of its params structs (cpp/include/softent/params/pid.h): the subset marginals
 of a pmf at each of its outcomes, and SxPID's local redundancies — summed over the outcomes
 (per target value when asked) or per outcome for a row range.

@@ -1,4 +1,4 @@
-"""THE one place that calls ``softent._core`` for the soft histogram (DESIGN.md §2): the
+"""THE one place that calls ``softent._core`` for the soft histogram (docs/design.md §2): the
 forward kernel (batch functions, Accumulator, bootstrap, the torch custom op) and the
 backward kernel (the torch custom op's autograd), with the problem both share built once.
 

@@ -1,4 +1,4 @@
-"""THE one place that calls ``softent._core`` for the spectral affinity kernel (DESIGN.md
+"""THE one place that calls ``softent._core`` for the spectral affinity kernel (docs/design.md
 §2), and THE one builder of its params struct (cpp/include/softent/params/spectral.h): the
 Gaussian or self-tuning affinities of the rows of a set, as row sums (degrees), the dense
 float64 matrix, or the product with a block of vectors (never holding the matrix).
