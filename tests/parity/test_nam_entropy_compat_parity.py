@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
-import itertools
 import json
 import sys
 import warnings
@@ -30,12 +29,13 @@ torch = pytest.importorskip("torch")
 DATA = Path(__file__).parent / "data"
 sys.path.insert(0, str(DATA))
 from pin_nam_entropy_compat import (
+    ACCUMULATORS,
     BATCH,
-    CHUNKS,
     LABELS,
     SOFT_BIN,
     SOFT_BIN_ROWS,
     case_data,
+    fed_accumulator,
 )
 
 PINS = json.loads((DATA / "nam_entropy_0.2.0_compat.json").read_text())
@@ -126,28 +126,8 @@ def test_get_bins_draws_nam_entropys_bins():
     )
 
 
-ACCUMULATORS = {  # name -> (dist_fn, bin_type, temp, n_bins, embedding_dim, torch_seed)
-    "cosine-unit_sphere": ("cosine", "unit_sphere", 0.3, 12, 8, 13),
-    "euclidean-uniform": ("euclidean", "uniform", 0.7, 15, None, 14),
-}
-
-
 def _accumulator(name):
-    dist, bins, temp, b, dim, seed = ACCUMULATORS[name]
-    z, index = _inputs()
-    torch.manual_seed(seed)
-    acc = compat.EntropyAccumulator(
-        b,
-        LABELS,
-        embedding_dim=dim,
-        dist_fn=dist,
-        bin_type=bins,
-        smoothing_fn="softmax",
-        smoothing_temp=temp,
-    )
-    for lo, hi in itertools.pairwise(CHUNKS):
-        acc.update(z[lo:hi], index[lo:hi])
-    return acc
+    return fed_accumulator(compat.EntropyAccumulator, *_inputs(), name)
 
 
 @pytest.mark.parametrize("name", sorted(ACCUMULATORS))

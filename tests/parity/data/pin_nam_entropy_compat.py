@@ -21,6 +21,7 @@ import json
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -43,6 +44,12 @@ SOFT_BIN = {
 }
 SOFT_BIN_ROWS = 30
 CHUNKS = (0, 150, 330, 500)
+#: accumulator cases fed CHUNKS: name -> (dist_fn, bin_type, temp, n_bins, embedding_dim,
+#: torch_seed)
+ACCUMULATORS = {
+    "cosine-unit_sphere": ("cosine", "unit_sphere", 0.3, 12, 8, 13),
+    "euclidean-uniform": ("euclidean", "uniform", 0.7, 15, None, 14),
+}
 
 
 def case_data() -> tuple[np.ndarray, np.ndarray]:
@@ -55,6 +62,28 @@ def case_data() -> tuple[np.ndarray, np.ndarray]:
 
 def signature(obj: object) -> list[list[str]]:
     return [[p.name, repr(p.default)] for p in inspect.signature(obj).parameters.values()]
+
+
+def fed_accumulator(cls: Any, z: Any, index: Any, name: str) -> Any:
+    """An ``EntropyAccumulator`` (nam-entropy's, or the front door: ``cls``) of the case
+    ``name`` of :data:`ACCUMULATORS` (its bins drawn after seeding torch), fed ``z`` and
+    ``index`` (torch tensors) in the chunks of :data:`CHUNKS`."""
+    import torch
+
+    dist, bins, temp, b, dim, seed = ACCUMULATORS[name]
+    torch.manual_seed(seed)
+    acc = cls(
+        b,
+        LABELS,
+        embedding_dim=dim,
+        dist_fn=dist,
+        bin_type=bins,
+        smoothing_fn="softmax",
+        smoothing_temp=temp,
+    )
+    for lo, hi in itertools.pairwise(CHUNKS):
+        acc.update(z[lo:hi], index[lo:hi])
+    return acc
 
 
 def main() -> None:
@@ -117,22 +146,9 @@ def main() -> None:
     torch.manual_seed(12)
     out["get_bins_unit_sphere"] = get_bins(z, "unit_sphere", 5, 2).tolist()
     accs = {}
-    for name, (dist, bins, temp, b, dim, seed) in {
-        "cosine-unit_sphere": ("cosine", "unit_sphere", 0.3, 12, 8, 13),
-        "euclidean-uniform": ("euclidean", "uniform", 0.7, 15, None, 14),
-    }.items():
-        torch.manual_seed(seed)
-        acc = EntropyAccumulator(
-            b,
-            LABELS,
-            embedding_dim=dim,
-            dist_fn=dist,
-            bin_type=bins,
-            smoothing_fn="softmax",
-            smoothing_temp=temp,
-        )
-        for lo, hi in itertools.pairwise(CHUNKS):
-            acc.update(z[lo:hi], index[lo:hi])
+    for name, case in ACCUMULATORS.items():
+        b = case[3]  # n_bins
+        acc = fed_accumulator(EntropyAccumulator, z, index, name)
         entry = {}
         for weighting in ("weighted", "uniform"):
             m = acc.compute_metrics(weighting)["output_metrics"]
