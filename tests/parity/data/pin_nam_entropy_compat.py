@@ -15,15 +15,12 @@ are nam-entropy's own, nats. ``"uniform"`` weighting crashes in its batch functi
 
 from __future__ import annotations
 
-import inspect
 import itertools
-import json
-import sys
 import warnings
-from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _pin_io import emit, signature
 
 LABELS = ["a", "b", "c", "d"]
 #: name -> (dist_fn, bin_type, smoothing_fn, smoothing_temp, n_bins, torch_seed)
@@ -58,10 +55,6 @@ def case_data() -> tuple[np.ndarray, np.ndarray]:
     index = rng.integers(0, 4, 500)
     z = rng.normal(0, 1.5, (4, 8))[index] + rng.normal(size=(500, 8))
     return z, index
-
-
-def signature(obj: object) -> list[list[str]]:
-    return [[p.name, repr(p.default)] for p in inspect.signature(obj).parameters.values()]
 
 
 def fed_accumulator(cls: Any, z: Any, index: Any, name: str) -> Any:
@@ -168,11 +161,7 @@ def main() -> None:
         "get_bins": signature(get_bins),
         "EntropyAccumulator": signature(EntropyAccumulator),
     }
-    text = json.dumps(out, indent=1)
-    if len(sys.argv) > 1:
-        Path(sys.argv[1]).write_text(text + "\n")
-    else:
-        print(text)
+    emit(out)
 
 
 if __name__ == "__main__":
