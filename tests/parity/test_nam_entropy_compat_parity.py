@@ -34,6 +34,7 @@ from pin_nam_entropy_compat import (
     LABELS,
     SOFT_BIN,
     SOFT_BIN_ROWS,
+    binned,
     case_data,
     fed_accumulator,
 )
@@ -99,19 +100,10 @@ def test_its_defaults_are_broken_and_the_front_doors_are_not():
 
 @pytest.mark.parametrize("name", sorted(SOFT_BIN))
 def test_soft_bin_equals_the_pinned_assignments(name):
-    dist, bins, temp, b, heads, seed = SOFT_BIN[name]
+    b, heads = SOFT_BIN[name][3:5]
     pin = PINS["soft_bin"][name]
     z, _ = _inputs()
-    torch.manual_seed(seed)
-    scores, used = compat.soft_bin(
-        z[:SOFT_BIN_ROWS],
-        b,
-        dist_fn=dist,
-        bin_type=bins,
-        n_heads=heads,
-        smoothing_fn="softmax",
-        smoothing_temp=temp,
-    )
+    scores, used = binned(compat.soft_bin, z, name)
     assert tuple(scores.shape) == (SOFT_BIN_ROWS, heads, b)
     assert scores.dtype == torch.float64
     np.testing.assert_allclose(used.numpy(), pin["bins"], rtol=1e-15)

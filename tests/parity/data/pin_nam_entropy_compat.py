@@ -57,6 +57,25 @@ def case_data() -> tuple[np.ndarray, np.ndarray]:
     return z, index
 
 
+def binned(fn: Any, z: Any, name: str) -> Any:
+    """``soft_bin`` (nam-entropy's, or the front door: ``fn``) of the case ``name`` of
+    :data:`SOFT_BIN` on the first SOFT_BIN_ROWS rows of ``z`` (its bins drawn after
+    seeding torch): (scores, bins)."""
+    import torch
+
+    dist, bins, temp, b, heads, seed = SOFT_BIN[name]
+    torch.manual_seed(seed)
+    return fn(
+        z[:SOFT_BIN_ROWS],
+        b,
+        dist_fn=dist,
+        bin_type=bins,
+        n_heads=heads,
+        smoothing_fn="softmax",
+        smoothing_temp=temp,
+    )
+
+
 def fed_accumulator(cls: Any, z: Any, index: Any, name: str) -> Any:
     """An ``EntropyAccumulator`` (nam-entropy's, or the front door: ``cls``) of the case
     ``name`` of :data:`ACCUMULATORS` (its bins drawn after seeding torch), fed ``z`` and
@@ -121,17 +140,8 @@ def main() -> None:
     m = compute_all_entropy_measures(z, index, LABELS)["output_metrics"]
     out["defaults"] = {k: m[k] for k in ("entropy", "conditional_entropy", "mutual_information")}
     out["soft_bin"] = {}
-    for name, (dist, bins, temp, b, heads, seed) in SOFT_BIN.items():
-        torch.manual_seed(seed)
-        scores, used = soft_bin(
-            z[:SOFT_BIN_ROWS],
-            b,
-            dist_fn=dist,
-            bin_type=bins,
-            n_heads=heads,
-            smoothing_fn="softmax",
-            smoothing_temp=temp,
-        )
+    for name in SOFT_BIN:
+        scores, used = binned(soft_bin, z, name)
         out["soft_bin"][name] = {
             "scores": scores.tolist(),
             "bins": used.tolist(),
