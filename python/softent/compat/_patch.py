@@ -15,9 +15,11 @@ three verbs::
         ],
     )
 
-    patch, unpatch, patched, is_patched = _PATCH.verbs(
-        __name__, "soft-entropy", patch_doc="(a docstring saying what it replaces)"
-    )
+    def patch() -> None:
+        # (a docstring saying what it replaces)
+        _PATCH.patch()
+
+    # and unpatch(), patched() (returns _PATCH.patched()), is_patched() the same way
 
 A :class:`Target` names a module attribute; list every place users get the object from
 (the defining module *and* each re-export, e.g. ``sklearn.feature_selection`` and
@@ -27,8 +29,7 @@ function stored in a ``SelectKBest``) keep the original: patch first.
 
 Adding a peer (e.g. dse_dsmi): its front doors in ``softent/compat/<peer>.py`` (same
 signatures, softent's kernels, a differences table in the module docstring), one
-``PeerPatch`` listing every module attribute to replace, the four verbs above (one
-``verbs`` call), a test in
+``PeerPatch`` listing every module attribute to replace, the four verbs above, a test in
 ``tests/compat/test_patch.py`` (the real package when importable, else a stand-in package
 shaped like it in ``sys.modules``), and its ``docs/coming-from/<peer>.md`` page.
 
@@ -52,15 +53,15 @@ import importlib.util
 import sys
 import threading
 import warnings
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 from .._checks import fail
 
-__all__ = ["PeerPatch", "Target", "Verbs"]
+__all__ = ["PeerPatch", "Target"]
 
 #: serialises every patch/unpatch of every peer (a module may be shared by two peers' targets)
 _LOCK = threading.RLock()
@@ -76,15 +77,6 @@ class Target:
     attr: str
     replacement: Any
     optional: bool = False
-
-
-#: a compat module's public ``patch, unpatch, patched, is_patched``
-Verbs = tuple[
-    Callable[[], None],
-    Callable[[], None],
-    Callable[[], AbstractContextManager[None]],
-    Callable[[], bool],
-]
 
 
 class PeerPatch:
@@ -178,38 +170,3 @@ class PeerPatch:
         finally:
             if not was:
                 self.unpatch()
-
-    def verbs(
-        self, module: str, peer: str, *, patch_doc: str, unpatch_doc: str | None = None
-    ) -> Verbs:
-        """The four module-level verbs of a compat module (``module``: its ``__name__``;
-        ``peer``: the distribution's name in the docstrings), bound to this patch so that
-        every peer's verbs behave alike. ``patch_doc`` says what the patch replaces;
-        ``unpatch_doc`` overrides the default "restore" sentence."""
-
-        def patch() -> None:
-            self.patch()
-
-        def unpatch() -> None:
-            self.unpatch()
-
-        def patched() -> AbstractContextManager[None]:
-            return self.patched()
-
-        def is_patched() -> bool:
-            return self.is_patched()
-
-        docs = {
-            patch: patch_doc,
-            unpatch: unpatch_doc
-            or f"Restore {peer}'s own objects (identity); a no-op when not patched.",
-            patched: f"``with patched(): ...``: {peer} patched inside the block, the state "
-            "found restored after it.",
-            is_patched: f"True while {peer} is patched.",
-        }
-        # the module's own names, so help(), pickling and the docs see module functions
-        for fn, doc in docs.items():
-            fn.__module__ = module
-            fn.__qualname__ = fn.__name__
-            fn.__doc__ = doc
-        return patch, unpatch, patched, is_patched

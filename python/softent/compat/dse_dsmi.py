@@ -71,6 +71,7 @@ import math
 import os
 import random
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
@@ -901,14 +902,27 @@ _PATCH = PeerPatch(
 )
 
 
-patch, unpatch, patched, is_patched = _PATCH.verbs(
-    __name__,
-    "dse-dsmi",
-    patch_doc="""Replace the installed ``dse_dsmi``'s functions (the package's four and, in its
+def patch() -> None:
+    """Replace the installed ``dse_dsmi``'s functions (the package's four and, in its
     modules, ``compute_diffusion_matrix``, ``exact_eigvals``, ``approx_eigvals``) by this
     module's, so code that calls dse-dsmi runs on softent. Idempotent; :func:`unpatch`
     restores them. Importing dse_dsmi here leaves the warning filters as they were (its
-    import runs ``warnings.filterwarnings("ignore")`` for the whole process).""",
-    unpatch_doc="""Put the installed ``dse_dsmi``'s own functions back (identity; a no-op when not
-    patched).""",
-)
+    import runs ``warnings.filterwarnings("ignore")`` for the whole process)."""
+    _PATCH.patch()
+
+
+def unpatch() -> None:
+    """Put the installed ``dse_dsmi``'s own functions back (identity; a no-op when not
+    patched)."""
+    _PATCH.unpatch()
+
+
+def patched() -> AbstractContextManager[None]:
+    """``with patched(): ...``: dse-dsmi patched inside the block, the state found restored
+    after it."""
+    return _PATCH.patched()
+
+
+def is_patched() -> bool:
+    """True while dse-dsmi is patched."""
+    return _PATCH.is_patched()

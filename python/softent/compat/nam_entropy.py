@@ -53,6 +53,7 @@ is not mirrored.
 from __future__ import annotations
 
 import math
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
@@ -647,12 +648,26 @@ _PATCH = PeerPatch(
 )
 
 
-patch, unpatch, patched, is_patched = _PATCH.verbs(
-    __name__,
-    "nam-entropy",
-    patch_doc="""Make the installed nam-entropy compute with softent: ``compute_all_entropy_measures``
+def patch() -> None:
+    """Make the installed nam-entropy compute with softent: ``compute_all_entropy_measures``
     and ``EntropyAccumulator`` (in ``nam_entropy`` and ``nam_entropy.h``) become this
     module's front doors. ``soft_bin`` (nam-entropy's differentiable building block) and
     the v2 API (``h2``) are left alone. Idempotent; ImportError when nam-entropy is not
-    installed. Names bound before the call keep the original: patch first.""",
-)
+    installed. Names bound before the call keep the original: patch first."""
+    _PATCH.patch()
+
+
+def unpatch() -> None:
+    """Restore nam-entropy's own objects (identity); a no-op when not patched."""
+    _PATCH.unpatch()
+
+
+def patched() -> AbstractContextManager[None]:
+    """``with patched(): ...``: nam-entropy patched inside the block, the state found
+    restored after it."""
+    return _PATCH.patched()
+
+
+def is_patched() -> bool:
+    """True while nam-entropy is patched."""
+    return _PATCH.is_patched()

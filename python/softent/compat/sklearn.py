@@ -26,6 +26,7 @@ same scaled and noised data, clipped at 0 — the quantity scikit-learn cannot g
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
@@ -334,14 +335,27 @@ _PATCH = PeerPatch(
 )
 
 
-patch, unpatch, patched, is_patched = _PATCH.verbs(
-    __name__,
-    "scikit-learn",
-    patch_doc="""Make scikit-learn's ``mutual_info_classif`` and ``mutual_info_regression`` (in
+def patch() -> None:
+    """Make scikit-learn's ``mutual_info_classif`` and ``mutual_info_regression`` (in
     ``sklearn.feature_selection`` and ``sklearn.feature_selection._mutual_info``) this
     module's front doors: same values, softent's kernels. Idempotent; ImportError when
     scikit-learn is not installed. Names bound before the call (``from
     sklearn.feature_selection import mutual_info_classif``, a ``SelectKBest`` built with
-    it) keep the original: patch first.""",
-    unpatch_doc="""Restore scikit-learn's own functions (identity); a no-op when not patched.""",
-)
+    it) keep the original: patch first."""
+    _PATCH.patch()
+
+
+def unpatch() -> None:
+    """Restore scikit-learn's own functions (identity); a no-op when not patched."""
+    _PATCH.unpatch()
+
+
+def patched() -> AbstractContextManager[None]:
+    """``with patched(): ...``: scikit-learn patched inside the block, the state found
+    restored after it."""
+    return _PATCH.patched()
+
+
+def is_patched() -> bool:
+    """True while scikit-learn is patched."""
+    return _PATCH.is_patched()

@@ -47,6 +47,7 @@ backend, float32 throughout: ~1e-6).
 from __future__ import annotations
 
 import math
+from contextlib import AbstractContextManager
 from typing import Any
 
 import numpy as np
@@ -443,14 +444,28 @@ _PATCH = PeerPatch(
 )
 
 
-patch, unpatch, patched, is_patched = _PATCH.verbs(
-    __name__,
-    "soft-entropy",
-    patch_doc="""Make the installed soft-entropy compute with softent: ``soft_entropy.numpy``'s and
+def patch() -> None:
+    """Make the installed soft-entropy compute with softent: ``soft_entropy.numpy``'s and
     ``soft_entropy.pytorch``'s ``soft_entropy`` / ``soft_mutual_information`` and
     ``SoftEntropyAccumulator`` (in ``soft_entropy``, ``soft_entropy.accumulator`` and
     ``soft_entropy.llm``) become this module's front doors. ``find_eps`` and the jax
     backend are left alone. Idempotent; ImportError when soft-entropy is not installed.
     Names bound before the call (``from soft_entropy.numpy import soft_entropy``) keep
-    the original: patch first.""",
-)
+    the original: patch first."""
+    _PATCH.patch()
+
+
+def unpatch() -> None:
+    """Restore soft-entropy's own objects (identity); a no-op when not patched."""
+    _PATCH.unpatch()
+
+
+def patched() -> AbstractContextManager[None]:
+    """``with patched(): ...``: soft-entropy patched inside the block, the state found
+    restored after it."""
+    return _PATCH.patched()
+
+
+def is_patched() -> bool:
+    """True while soft-entropy is patched."""
+    return _PATCH.is_patched()
