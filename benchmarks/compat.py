@@ -151,79 +151,34 @@ def _sklearn_classif(n: int, d: int, b: int) -> Callable[[], Any]:
     return lambda: fs.mutual_info_classif(z, labels, random_state=0)
 
 
+# (N, D, B) small, and under SOFTENT_BENCH_FULL
+_SOFT = ((5000, 128, 100), (100_000, 768, 100))
+_STREAM = ((20000, 128, 100), (100_000, 768, 100))  # the accumulators' 8192-row batches
+_NAM = ((2000, 128, 100), (10_000, 768, 100))
+_SKLEARN = ((1000, 8, 0), (10_000, 64, 0))
+
+# peer (its import name and its softent.compat module's): (call, sizes, make, rtol) rows;
+# a case's name is "<peer>.<call>"
+_TABLE: dict[str, list[tuple[str, tuple[tuple[int, int, int], ...], Any, float]]] = {
+    "soft_entropy": [
+        ("numpy.soft_entropy", _SOFT, _soft_entropy_h, 1e-8),
+        ("numpy.soft_mutual_information (10 labels)", _SOFT, _soft_entropy_mi, 1e-7),
+        ("pytorch H + I (10 labels)", _SOFT, _soft_entropy_torch, 1e-4),
+        ("SoftEntropyAccumulator (8192-row batches)", _STREAM, _soft_entropy_accumulator, 1e-5),
+    ],
+    "nam_entropy": [
+        ("compute_all_entropy_measures euclidean", _NAM, _nam_batch("euclidean"), 1e-4),
+        ("compute_all_entropy_measures cosine", _NAM, _nam_batch("cosine"), 1e-4),
+        ("EntropyAccumulator cosine (8192-row batches)", _STREAM, _nam_accumulator, 1e-4),
+    ],
+    "sklearn": [
+        ("feature_selection.mutual_info_classif", _SKLEARN, _sklearn_classif, 1e-9),
+    ],
+}
 CASES = [
-    Case(
-        "soft_entropy.numpy.soft_entropy",
-        "soft_entropy",
-        "soft_entropy",
-        (5000, 128, 100),
-        (100_000, 768, 100),
-        _soft_entropy_h,
-        1e-8,
-    ),
-    Case(
-        "soft_entropy.numpy.soft_mutual_information (10 labels)",
-        "soft_entropy",
-        "soft_entropy",
-        (5000, 128, 100),
-        (100_000, 768, 100),
-        _soft_entropy_mi,
-        1e-7,
-    ),
-    Case(
-        "soft_entropy.pytorch H + I (10 labels)",
-        "soft_entropy",
-        "soft_entropy",
-        (5000, 128, 100),
-        (100_000, 768, 100),
-        _soft_entropy_torch,
-        1e-4,
-    ),
-    Case(
-        "soft_entropy.SoftEntropyAccumulator (8192-row batches)",
-        "soft_entropy",
-        "soft_entropy",
-        (20000, 128, 100),
-        (100_000, 768, 100),
-        _soft_entropy_accumulator,
-        1e-5,
-    ),
-    Case(
-        "nam_entropy.compute_all_entropy_measures euclidean",
-        "nam_entropy",
-        "nam_entropy",
-        (2000, 128, 100),
-        (10_000, 768, 100),
-        _nam_batch("euclidean"),
-        1e-4,
-    ),
-    Case(
-        "nam_entropy.compute_all_entropy_measures cosine",
-        "nam_entropy",
-        "nam_entropy",
-        (2000, 128, 100),
-        (10_000, 768, 100),
-        _nam_batch("cosine"),
-        1e-4,
-    ),
-    Case(
-        "nam_entropy.EntropyAccumulator cosine (8192-row batches)",
-        "nam_entropy",
-        "nam_entropy",
-        (20000, 128, 100),
-        (100_000, 768, 100),
-        _nam_accumulator,
-        1e-4,
-    ),
-    Case(
-        "sklearn.feature_selection.mutual_info_classif",
-        "sklearn",
-        "sklearn",
-        (1000, 8, 0),
-        (10_000, 64, 0),
-        _sklearn_classif,
-        1e-9,
-    ),
+    Case(f"{peer}.{call}", peer, peer, sizes[0], sizes[1], make, rtol)
+    for peer, rows in _TABLE.items()
+    for call, sizes, make, rtol in rows
 ]
 
 

@@ -32,7 +32,6 @@ may count differently): its value agrees with softent's to ~1e-3 nats, not to th
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +40,7 @@ from typing import Any
 import numpy as np
 from scipy.special import digamma
 
-from benchmarks._harness import data, env
+from benchmarks._harness import data, defaults, env
 
 
 @dataclass(frozen=True)
@@ -90,18 +89,18 @@ GRIDS: dict[str, list[tuple[str, tuple[int, int, int]]]] = {
 }
 
 
-def plan(sizes: str) -> list[tuple[str, tuple[int, int, int], tuple[str, ...]]]:
+_grid_plan = defaults.grid_plan(TASKS, GRIDS)
+
+
+def plan(sizes: str) -> defaults.Plan:
+    """(task, (N, D, B), candidates) of a --sizes choice; at scale softent and matmul only."""
     if sizes == "scale":
         return [(t, s, ("softent", "matmul")) for t, s in GRIDS[sizes]]
-    return [(t, s, TASKS[t].candidates) for t, s in GRIDS[sizes]]
+    return _grid_plan(sizes)
 
 
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """No family-specific options."""
-
-
-def options(args: argparse.Namespace) -> dict[str, Any]:
-    return {}
+add_arguments = defaults.add_arguments
+options = defaults.options
 
 
 # ----------------------------------------------------------------------------- data

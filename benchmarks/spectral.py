@@ -29,7 +29,6 @@ Tasks:
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks._harness import data, env
+from benchmarks._harness import data, defaults, env
 
 
 @dataclass(frozen=True)
@@ -85,17 +84,9 @@ GRIDS: dict[str, list[tuple[str, tuple[int, int, int]]]] = {
     "scale": [("DSE-sparse", (100_000, 768, 1))],
 }
 
-
-def plan(sizes: str) -> list[tuple[str, tuple[int, int, int], tuple[str, ...]]]:
-    return [(t, s, TASKS[t].candidates) for t, s in GRIDS[sizes]]
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """No family-specific options."""
-
-
-def options(args: argparse.Namespace) -> dict[str, Any]:
-    return {}
+plan = defaults.grid_plan(TASKS, GRIDS)
+add_arguments = defaults.add_arguments
+options = defaults.options
 
 
 # ----------------------------------------------------------------------------- data

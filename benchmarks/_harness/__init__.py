@@ -11,6 +11,7 @@ built on it. Importing it exports the thread count (:mod:`.env`) before numpy is
 - :mod:`.peers`: importing the optional peer packages (here or in another interpreter).
 - :mod:`.reference`: the plain reference of a family, from ``tests/reference/``.
 - :mod:`.cli`: ``python -m benchmarks [--family F]``.
+- :mod:`.defaults`: the family parts most share (a grid ``plan``, no options of its own).
 
 A family module (registered in :data:`FAMILIES`) provides:
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
-import itertools
 import json
 import sys
 import warnings
@@ -30,12 +29,14 @@ torch = pytest.importorskip("torch")
 DATA = Path(__file__).parent / "data"
 sys.path.insert(0, str(DATA))
 from pin_nam_entropy_compat import (
+    ACCUMULATORS,
     BATCH,
-    CHUNKS,
     LABELS,
     SOFT_BIN,
     SOFT_BIN_ROWS,
+    binned,
     case_data,
+    fed_accumulator,
 )
 
 PINS = json.loads((DATA / "nam_entropy_0.2.0_compat.json").read_text())
@@ -99,19 +100,10 @@ def test_its_defaults_are_broken_and_the_front_doors_are_not():
 
 @pytest.mark.parametrize("name", sorted(SOFT_BIN))
 def test_soft_bin_equals_the_pinned_assignments(name):
-    dist, bins, temp, b, heads, seed = SOFT_BIN[name]
+    b, heads = SOFT_BIN[name][3:5]
     pin = PINS["soft_bin"][name]
     z, _ = _inputs()
-    torch.manual_seed(seed)
-    scores, used = compat.soft_bin(
-        z[:SOFT_BIN_ROWS],
-        b,
-        dist_fn=dist,
-        bin_type=bins,
-        n_heads=heads,
-        smoothing_fn="softmax",
-        smoothing_temp=temp,
-    )
+    scores, used = binned(compat.soft_bin, z, name)
     assert tuple(scores.shape) == (SOFT_BIN_ROWS, heads, b)
     assert scores.dtype == torch.float64
     np.testing.assert_allclose(used.numpy(), pin["bins"], rtol=1e-15)
@@ -126,28 +118,8 @@ def test_get_bins_draws_nam_entropys_bins():
     )
 
 
-ACCUMULATORS = {  # name -> (dist_fn, bin_type, temp, n_bins, embedding_dim, torch_seed)
-    "cosine-unit_sphere": ("cosine", "unit_sphere", 0.3, 12, 8, 13),
-    "euclidean-uniform": ("euclidean", "uniform", 0.7, 15, None, 14),
-}
-
-
 def _accumulator(name):
-    dist, bins, temp, b, dim, seed = ACCUMULATORS[name]
-    z, index = _inputs()
-    torch.manual_seed(seed)
-    acc = compat.EntropyAccumulator(
-        b,
-        LABELS,
-        embedding_dim=dim,
-        dist_fn=dist,
-        bin_type=bins,
-        smoothing_fn="softmax",
-        smoothing_temp=temp,
-    )
-    for lo, hi in itertools.pairwise(CHUNKS):
-        acc.update(z[lo:hi], index[lo:hi])
-    return acc
+    return fed_accumulator(compat.EntropyAccumulator, *_inputs(), name)
 
 
 @pytest.mark.parametrize("name", sorted(ACCUMULATORS))

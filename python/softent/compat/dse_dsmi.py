@@ -70,6 +70,7 @@ import json
 import math
 import os
 import random
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -416,6 +417,29 @@ def _save(path: str, eigvals: np.ndarray, fingerprint: str) -> None:
             os.remove(tmp)
 
 
+def _eigvals(
+    api: str,
+    path: str | None,
+    fingerprint: str | None,
+    precision: np.dtype,
+    verbose: bool,
+    compute: Callable[[], np.ndarray],
+) -> np.ndarray:
+    """The eigenvalues of a DSE/ASE call: loaded from ``path`` when it exists, else
+    ``compute()`` (its matrix freed on return) and, with a ``path``, saved there."""
+    if path is not None and os.path.exists(path):
+        _say(verbose, f"Loading pre-computed eigenvalues from {path}")
+        return _load(api, path, fingerprint)
+    eigvals = compute()
+    if path is not None:
+        # dse-dsmi computes this call's value from the eigenvalues it saved (rounded to
+        # precision); its float16 copy of complex eigenvalues keeps their real parts
+        eigvals = np.real(eigvals).astype(precision)
+        _save(path, eigvals, fingerprint)  # type: ignore[arg-type]
+        _say(verbose, f"Eigenvalues saved to {path}")
+    return eigvals
+
+
 def _say(verbose: bool, msg: str) -> None:
     if verbose:
         print(msg)
@@ -449,18 +473,12 @@ def _dse(
     _say(verbose, "Computing Diffusion Spectral Entropy...")
     if entries:
         return _matrix_entry_bits(api, x, sigma)  # type: ignore[arg-type]
-    if path is not None and os.path.exists(path):
-        _say(verbose, f"Loading pre-computed eigenvalues from {path}")
-        eigvals = _load(api, path, fingerprint)
-    else:
+
+    def compute() -> np.ndarray:
         k = _gaussian(api, x, sigma, True)  # type: ignore[arg-type]
-        eigvals = approx_eigvals(k) if chebyshev else _exact(k, True)
-        del k
-        if path is not None:
-            # dse-dsmi computes this call's value from the eigenvalues it saved (rounded)
-            eigvals = eigvals.astype(precision)
-            _save(path, eigvals, fingerprint)  # type: ignore[arg-type]
-            _say(verbose, f"Eigenvalues saved to {path}")
+        return approx_eigvals(k) if chebyshev else _exact(k, True)
+
+    eigvals = _eigvals(api, path, fingerprint, precision, verbose, compute)
     return _spectral_bits(api, eigvals, t)
 
 
@@ -537,10 +555,8 @@ def _ase(
 ) -> np.float64:
     if x is not None:
         x = _subsample(x, max_n, seed, draws)
-    if path is not None and os.path.exists(path):
-        _say(verbose, f"Loading pre-computed eigenvalues from {path}")
-        eigvals = _load(api, path, fingerprint)
-    else:
+
+    def compute() -> np.ndarray:
         _say(verbose, "Computing adjacency matrix.")
         if use_knn:
             a = _knn_adjacency(api, x, knn)  # type: ignore[arg-type]
@@ -548,13 +564,9 @@ def _ase(
         else:
             a = _gaussian(api, x, sigma, anisotropic)  # type: ignore[arg-type]
             symmetric = True
-        # dse-dsmi's float16 copy of complex eigenvalues keeps their real parts
-        eigvals = _exact(a, symmetric, signed=path is not None)
-        del a
-        if path is not None:
-            eigvals = np.real(eigvals).astype(precision)
-            _save(path, eigvals, fingerprint)  # type: ignore[arg-type]
-            _say(verbose, f"Eigenvalues saved to {path}")
+        return _exact(a, symmetric, signed=path is not None)
+
+    eigvals = _eigvals(api, path, fingerprint, precision, verbose, compute)
     return _spectral_bits(api, eigvals, 1)
 
 

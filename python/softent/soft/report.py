@@ -659,6 +659,17 @@ def report(
     if seeds is not None or n_seeds is not None:
         if isinstance(source, Accumulator):
             fail(_API, "seeds", "None for an Accumulator source (it has its own bins)", "seeds")
+        # every seed's report: the same estimator; only the first carries the intervals
+        same: dict[str, Any] = {
+            "permutations": permutations,
+            "permutation_seed": permutation_seed,
+            "base": base,
+            "weighting": weighting,
+            "n_bins": n_bins,
+            "metric": metric,
+            "temperature": temperature,
+            "num_threads": num_threads,
+        }
         first = report(
             source,
             label_sets,
@@ -668,32 +679,10 @@ def report(
             confidence=confidence,
             bootstrap_seed=bootstrap_seed,
             interval=interval,
-            permutations=permutations,
-            permutation_seed=permutation_seed,
-            base=base,
-            weighting=weighting,
-            n_bins=n_bins,
-            metric=metric,
-            temperature=temperature,
             seed=seed_list[0],
-            num_threads=num_threads,
+            **same,
         )
-        others = [
-            report(
-                source,
-                label_sets,
-                permutations=permutations,
-                permutation_seed=permutation_seed,
-                base=base,
-                weighting=weighting,
-                n_bins=n_bins,
-                metric=metric,
-                temperature=temperature,
-                seed=s,
-                num_threads=num_threads,
-            )
-            for s in seed_list[1:]
-        ]
+        others = [report(source, label_sets, seed=s, **same) for s in seed_list[1:]]
         return _with_seed_spread(first, others, seed_list)
     common = {
         "base": b,

@@ -34,9 +34,9 @@ from ._blas import blas_threads
 from .graph import (
     Bandwidth,
     _bandwidth,
+    _dense_spectrum,
     _eigenvalues,
     _gaussian,
-    _matrix,
     _normalise,
 )
 from .lanczos import slq_entropy
@@ -280,18 +280,11 @@ def adjacency_spectral_entropy(
     same): the whole spectrum by LAPACK.
     """
     api = "spectral.adjacency_spectral_entropy"
-    arr, unit = _inputs.prepared(api, x)
-    _inputs.check_method(api, method, ("dense", "auto"))
-    kern = _inputs.check_choice_kernel(api, kernel)
-    norm = _inputs.check_normalise(api, normalise)
-    threads = _inputs.threads(api, num_threads)
-    kk = _inputs.check_k(api, k, int(arr.shape[0]), kern == "knn" or _inputs.is_knn(sigma))
-    b = check_base(api, base)
-    bw = None if kern == "knn" else _bandwidth(api, arr, sigma, kk, threads, unit)
-    a = _matrix(api, arr, bw, kern, kk, norm, False, threads)
-    w = _eigenvalues(a, kern != "knn", threads)
+    w, bw, kk, n, b = _dense_spectrum(
+        api, x, sigma, kernel, k, normalise, method, num_threads, lambda: check_base(api, base)
+    )
     desc = f"knn-adjacency(k={kk})" if bw is None else bw.describe()
-    return _record("ase", _entropy_nats(w, 1.0), b, 1.0, desc, int(arr.shape[0]), w)
+    return _record("ase", _entropy_nats(w, 1.0), b, 1.0, desc, n, w)
 
 
 def renyi_entropy(

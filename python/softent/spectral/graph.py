@@ -25,6 +25,7 @@ followed by the symmetric one on G'.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -318,13 +319,31 @@ def spectrum(
     by LAPACK (8 N^2 bytes; a whole spectrum has no Lanczos shortcut). For the
     non-symmetric ``kernel="knn"`` adjacency, the moduli |lambda|."""
     api = "spectral.spectrum"
+    return _dense_spectrum(api, x, sigma, kernel, k, normalise, method, num_threads)[0]
+
+
+def _dense_spectrum(
+    api: str,
+    x: Any,
+    sigma: Any,
+    kernel: Any,
+    k: Any,
+    normalise: Any,
+    method: Any,
+    num_threads: Any,
+    checked: Callable[[], Any] | None = None,
+) -> tuple[np.ndarray, Bandwidth | None, int, int, Any]:
+    """The whole spectrum of the affinity matrix of ``x`` (:func:`spectrum` and the
+    adjacency spectral entropy): (eigenvalues, bandwidth or None for the knn adjacency, k,
+    N, ``checked()``). ``checked`` (the caller's own argument checks) runs after these
+    checks and before any computation, so that the errors come in the same order."""
     arr, unit = _inputs.prepared(api, x)
     _inputs.check_method(api, method, ("dense", "auto"))
     kern = _inputs.check_choice_kernel(api, kernel)
     norm = _inputs.check_normalise(api, normalise)
     threads = _inputs.threads(api, num_threads)
     kk = _inputs.check_k(api, k, int(arr.shape[0]), kern == "knn" or _inputs.is_knn(sigma))
+    extra = checked() if checked is not None else None
     bw = None if kern == "knn" else _bandwidth(api, arr, sigma, kk, threads, unit)
     a = _matrix(api, arr, bw, kern, kk, norm, False, threads)
-    w = _eigenvalues(a, kern != "knn", threads)
-    return w
+    return _eigenvalues(a, kern != "knn", threads), bw, kk, int(arr.shape[0]), extra

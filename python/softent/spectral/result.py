@@ -8,8 +8,28 @@ from typing import Any
 __all__ = ["SpectralEntropy", "SpectralInformation"]
 
 
+class _SpectralResult:
+    """What both results share (no fields: each dataclass keeps its own field order):
+    ``float(result)``, ``as_dict()`` (tuples as lists) and the head of the repr."""
+
+    value: float
+    stderr: float
+    estimator: str
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+    def _repr(self, *details: str) -> str:
+        head = f"{self.estimator}={self.value:.6g} ± {self.stderr:.2g}"
+        return f"{type(self).__name__}({', '.join((head, *details))})"
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)  # type: ignore[call-overload]
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
+
+
 @dataclass(frozen=True)
-class SpectralEntropy:
+class SpectralEntropy(_SpectralResult):
     """A spectral entropy (or effective rank) and how it was computed.
 
     ``value`` in the unit of ``base`` (effective rank: a count); ``stderr`` its standard
@@ -31,24 +51,18 @@ class SpectralEntropy:
     top_eigenvalues: tuple[float, ...]
     effective_number: float
 
-    def __float__(self) -> float:
-        return float(self.value)
-
     def __repr__(self) -> str:
-        return (
-            f"SpectralEntropy({self.estimator}={self.value:.6g} ± {self.stderr:.2g}, "
-            f"method={self.method!r}, t={self.t:g}, n={self.n}, bandwidth={self.bandwidth!r}, "
-            f"effective_number={self.effective_number:.4g})"
+        return self._repr(
+            f"method={self.method!r}",
+            f"t={self.t:g}",
+            f"n={self.n}",
+            f"bandwidth={self.bandwidth!r}",
+            f"effective_number={self.effective_number:.4g}",
         )
-
-    def as_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["top_eigenvalues"] = list(self.top_eigenvalues)
-        return d
 
 
 @dataclass(frozen=True)
-class SpectralInformation:
+class SpectralInformation(_SpectralResult):
     """A spectral mutual information I(Z; L) = H(Z) - H(Z | L) (Liao et al.'s DSMI/ASMI).
 
     ``value`` in the unit of ``base``; ``entropy`` H(Z) (the label-weighted mean of the
@@ -71,15 +85,12 @@ class SpectralInformation:
     n_labels: int
     repetitions: int
 
-    def __float__(self) -> float:
-        return float(self.value)
-
     def __repr__(self) -> str:
-        return (
-            f"SpectralInformation({self.estimator}={self.value:.6g} ± {self.stderr:.2g}, "
-            f"H={self.entropy:.6g}, H|L={self.conditional_entropy:.6g}, n={self.n}, "
-            f"labels={self.n_labels}, t={self.t:g}, bandwidth={self.bandwidth!r})"
+        return self._repr(
+            f"H={self.entropy:.6g}",
+            f"H|L={self.conditional_entropy:.6g}",
+            f"n={self.n}",
+            f"labels={self.n_labels}",
+            f"t={self.t:g}",
+            f"bandwidth={self.bandwidth!r}",
         )
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)

@@ -15,14 +15,12 @@ are nam-entropy's own, nats. ``"uniform"`` weighting crashes in its batch functi
 
 from __future__ import annotations
 
-import inspect
 import itertools
-import json
-import sys
 import warnings
-from pathlib import Path
+from typing import Any
 
 import numpy as np
+from _pin_io import emit, signature
 
 LABELS = ["a", "b", "c", "d"]
 #: name -> (dist_fn, bin_type, smoothing_fn, smoothing_temp, n_bins, torch_seed)
@@ -43,6 +41,12 @@ SOFT_BIN = {
 }
 SOFT_BIN_ROWS = 30
 CHUNKS = (0, 150, 330, 500)
+#: accumulator cases fed CHUNKS: name -> (dist_fn, bin_type, temp, n_bins, embedding_dim,
+#: torch_seed)
+ACCUMULATORS = {
+    "cosine-unit_sphere": ("cosine", "unit_sphere", 0.3, 12, 8, 13),
+    "euclidean-uniform": ("euclidean", "uniform", 0.7, 15, None, 14),
+}
 
 
 def case_data() -> tuple[np.ndarray, np.ndarray]:
@@ -53,8 +57,45 @@ def case_data() -> tuple[np.ndarray, np.ndarray]:
     return z, index
 
 
-def signature(obj: object) -> list[list[str]]:
-    return [[p.name, repr(p.default)] for p in inspect.signature(obj).parameters.values()]
+def binned(fn: Any, z: Any, name: str) -> Any:
+    """``soft_bin`` (nam-entropy's, or the front door: ``fn``) of the case ``name`` of
+    :data:`SOFT_BIN` on the first SOFT_BIN_ROWS rows of ``z`` (its bins drawn after
+    seeding torch): (scores, bins)."""
+    import torch
+
+    dist, bins, temp, b, heads, seed = SOFT_BIN[name]
+    torch.manual_seed(seed)
+    return fn(
+        z[:SOFT_BIN_ROWS],
+        b,
+        dist_fn=dist,
+        bin_type=bins,
+        n_heads=heads,
+        smoothing_fn="softmax",
+        smoothing_temp=temp,
+    )
+
+
+def fed_accumulator(cls: Any, z: Any, index: Any, name: str) -> Any:
+    """An ``EntropyAccumulator`` (nam-entropy's, or the front door: ``cls``) of the case
+    ``name`` of :data:`ACCUMULATORS` (its bins drawn after seeding torch), fed ``z`` and
+    ``index`` (torch tensors) in the chunks of :data:`CHUNKS`."""
+    import torch
+
+    dist, bins, temp, b, dim, seed = ACCUMULATORS[name]
+    torch.manual_seed(seed)
+    acc = cls(
+        b,
+        LABELS,
+        embedding_dim=dim,
+        dist_fn=dist,
+        bin_type=bins,
+        smoothing_fn="softmax",
+        smoothing_temp=temp,
+    )
+    for lo, hi in itertools.pairwise(CHUNKS):
+        acc.update(z[lo:hi], index[lo:hi])
+    return acc
 
 
 def main() -> None:
@@ -99,17 +140,8 @@ def main() -> None:
     m = compute_all_entropy_measures(z, index, LABELS)["output_metrics"]
     out["defaults"] = {k: m[k] for k in ("entropy", "conditional_entropy", "mutual_information")}
     out["soft_bin"] = {}
-    for name, (dist, bins, temp, b, heads, seed) in SOFT_BIN.items():
-        torch.manual_seed(seed)
-        scores, used = soft_bin(
-            z[:SOFT_BIN_ROWS],
-            b,
-            dist_fn=dist,
-            bin_type=bins,
-            n_heads=heads,
-            smoothing_fn="softmax",
-            smoothing_temp=temp,
-        )
+    for name in SOFT_BIN:
+        scores, used = binned(soft_bin, z, name)
         out["soft_bin"][name] = {
             "scores": scores.tolist(),
             "bins": used.tolist(),
@@ -117,22 +149,9 @@ def main() -> None:
     torch.manual_seed(12)
     out["get_bins_unit_sphere"] = get_bins(z, "unit_sphere", 5, 2).tolist()
     accs = {}
-    for name, (dist, bins, temp, b, dim, seed) in {
-        "cosine-unit_sphere": ("cosine", "unit_sphere", 0.3, 12, 8, 13),
-        "euclidean-uniform": ("euclidean", "uniform", 0.7, 15, None, 14),
-    }.items():
-        torch.manual_seed(seed)
-        acc = EntropyAccumulator(
-            b,
-            LABELS,
-            embedding_dim=dim,
-            dist_fn=dist,
-            bin_type=bins,
-            smoothing_fn="softmax",
-            smoothing_temp=temp,
-        )
-        for lo, hi in itertools.pairwise(CHUNKS):
-            acc.update(z[lo:hi], index[lo:hi])
+    for name, case in ACCUMULATORS.items():
+        b = case[3]  # n_bins
+        acc = fed_accumulator(EntropyAccumulator, z, index, name)
         entry = {}
         for weighting in ("weighted", "uniform"):
             m = acc.compute_metrics(weighting)["output_metrics"]
@@ -152,11 +171,7 @@ def main() -> None:
         "get_bins": signature(get_bins),
         "EntropyAccumulator": signature(EntropyAccumulator),
     }
-    text = json.dumps(out, indent=1)
-    if len(sys.argv) > 1:
-        Path(sys.argv[1]).write_text(text + "\n")
-    else:
-        print(text)
+    emit(out)
 
 
 if __name__ == "__main__":

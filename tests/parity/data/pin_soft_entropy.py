@@ -12,13 +12,10 @@ stable), so the test regenerates the same data. Every value is soft-entropy's ow
 
 from __future__ import annotations
 
-import inspect
 import itertools
-import json
-import sys
-from pathlib import Path
 
 import numpy as np
+from _pin_io import emit, signature
 
 #: label values of the main case: -1 is a label for soft-entropy (softent masks -1)
 LABEL_VALUES = np.array([-1, 3, 7, 10, 42])
@@ -44,10 +41,6 @@ def case_data() -> tuple[np.ndarray, np.ndarray]:
 def second_sets(labels: np.ndarray) -> dict[str, np.ndarray]:
     """The accumulator's label sets: the labels, and their parity."""
     return {"labels": labels, "parity": labels % 2}
-
-
-def signature(obj: object) -> list[list[str]]:
-    return [[p.name, repr(p.default)] for p in inspect.signature(obj).parameters.values()]
 
 
 def main() -> None:
@@ -108,11 +101,7 @@ def main() -> None:
         "find_eps": signature(find_eps),
         "SoftEntropyAccumulator": signature(SoftEntropyAccumulator),
     }
-    text = json.dumps(out, indent=1)
-    if len(sys.argv) > 1:
-        Path(sys.argv[1]).write_text(text + "\n")
-    else:
-        print(text)
+    emit(out)
 
 
 if __name__ == "__main__":
