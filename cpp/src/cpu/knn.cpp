@@ -31,41 +31,6 @@ namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
-// parallel_tiles (cpu/common/tile_loop.h) with the tiles handed out one at a time as threads
-// come free instead of in fixed blocks: on a shared machine a thread that loses its core to
-// another process would otherwise hold the whole call back by its share (the knn, radius,
-// per-row and 1-D passes; Ross's pair pass keeps fixed blocks for its cache). Only for ops whose
-// results do not depend on which thread runs a tile (every op of this file writes per-row
-// results from exact distances; finish only adds integers), so they stay the same to the bit.
-template <typename MakeState, typename Body, typename Finish>
-void parallel_dynamic(int64_t n, int64_t tile, int requested, MakeState&& make_state, Body&& body,
-                      Finish&& finish) {
-  tile = std::clamp<int64_t>(tile, 1, std::max<int64_t>(n, 1));
-  const int64_t n_tiles = (n + tile - 1) / tile;
-  const int nt = thread_count(requested, n_tiles);
-  using State = decltype(make_state());
-  RegionError error;
-  InterruptCheck interrupt;
-  std::atomic<int64_t> next{0};
-#pragma omp parallel num_threads(nt)
-  {
-    std::optional<State> state;
-    error.run([&] { state.emplace(make_state()); });
-    for (;;) {
-      const int64_t t = next.fetch_add(1, std::memory_order_relaxed);
-      if (t >= n_tiles || error.failed()) break;
-      const int64_t i0 = t * tile;
-      error.run([&] {
-        body(*state, i0, std::min(tile, n - i0));
-        if (interrupt.due_and_set()) throw Interrupted();
-      });
-    }
-#pragma omp critical(softent_knn_finish)
-    error.run([&] { finish(*state); });
-  }
-  error.rethrow();
-}
-
 // The compared rows: position t of the set is row id(t) of x (shared with the CUDA kernels).
 template <typename T>
 using Set = math::RowSet<T>;

@@ -107,6 +107,28 @@ class InterruptCheck {
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
+// The tiles of n rows (at least 1 row each, at most n) and the threads that run them; run()
+// does tile t of a thread's loop: the body, then the interrupt poll, any exception kept in
+// the region's error (the tile loops below share it).
+struct TilePlan {
+  int64_t n, tile, n_tiles;
+  int threads;
+  TilePlan(int64_t rows, int64_t tile_rows, int requested)
+      : n(rows),
+        tile(std::clamp<int64_t>(tile_rows, 1, std::max<int64_t>(rows, 1))),
+        n_tiles((rows + tile - 1) / tile),
+        threads(thread_count(requested, n_tiles)) {}
+  template <typename Body, typename State>
+  void run(RegionError& error, InterruptCheck& interrupt, Body& body, State& state,
+           int64_t t) const {
+    const int64_t i0 = t * tile;
+    error.run([&] {
+      body(state, i0, std::min(tile, n - i0));
+      if (interrupt.due_and_set()) throw Interrupted();
+    });
+  }
+};
+
 // body(state, i0, m) for every tile [i0, i0 + m) of n rows, on thread_count(requested)
 // threads; each thread first builds its state = make_state() (allocations happen here,
 // outside the loop) and at the end runs finish(state), one thread at a time, to reduce its
@@ -120,24 +142,16 @@ class InterruptCheck {
 template <typename MakeState, typename Body, typename Finish>
 void parallel_tiles(int64_t n, int64_t tile, int requested, MakeState&& make_state, Body&& body,
                     Finish&& finish) {
-  tile = std::clamp<int64_t>(tile, 1, std::max<int64_t>(n, 1));
-  const int64_t n_tiles = (n + tile - 1) / tile;
-  const int nt = thread_count(requested, n_tiles);
+  const TilePlan plan(n, tile, requested);
   using State = decltype(make_state());
   RegionError error;
   InterruptCheck interrupt;
-#pragma omp parallel num_threads(nt)
+#pragma omp parallel num_threads(plan.threads)
   {
     std::optional<State> state;
     error.run([&] { state.emplace(make_state()); });
 #pragma omp for schedule(static)
-    for (int64_t t = 0; t < n_tiles; ++t) {
-      const int64_t i0 = t * tile;
-      error.run([&] {
-        body(*state, i0, std::min(tile, n - i0));
-        if (interrupt.due_and_set()) throw Interrupted();
-      });
-    }
+    for (int64_t t = 0; t < plan.n_tiles; ++t) plan.run(error, interrupt, body, *state, t);
     // One iteration per thread of the team actually started, in thread order
     // (static, 1: thread k runs iteration k).
 #ifdef _OPENMP
@@ -150,6 +164,34 @@ void parallel_tiles(int64_t n, int64_t tile, int requested, MakeState&& make_sta
 #pragma omp ordered
       error.run([&] { finish(*state); });
     }
+  }
+  error.rethrow();
+}
+
+// parallel_tiles with the tiles handed out one at a time as threads come free instead of in
+// fixed blocks: on a shared machine a thread that loses its core to another process would
+// otherwise hold the whole call back by its share. Only for ops whose results do not depend on
+// which thread runs a tile (per-row results, integer sums: the kNN passes), so they stay the
+// same to the bit; finish() runs one thread at a time, in no fixed order.
+template <typename MakeState, typename Body, typename Finish>
+void parallel_dynamic(int64_t n, int64_t tile, int requested, MakeState&& make_state, Body&& body,
+                      Finish&& finish) {
+  const TilePlan plan(n, tile, requested);
+  using State = decltype(make_state());
+  RegionError error;
+  InterruptCheck interrupt;
+  std::atomic<int64_t> next{0};
+#pragma omp parallel num_threads(plan.threads)
+  {
+    std::optional<State> state;
+    error.run([&] { state.emplace(make_state()); });
+    for (;;) {
+      const int64_t t = next.fetch_add(1, std::memory_order_relaxed);
+      if (t >= plan.n_tiles || error.failed()) break;
+      plan.run(error, interrupt, body, *state, t);
+    }
+#pragma omp critical(softent_dynamic_finish)
+    error.run([&] { finish(*state); });
   }
   error.rethrow();
 }
