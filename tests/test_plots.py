@@ -160,3 +160,22 @@ def test_missing_matplotlib_names_the_extra(monkeypatch, labelled):
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     with pytest.raises(ImportError, match=r"pip install 'softent\[plot\]'"):
         plots.bin_occupancy(h)
+
+
+def test_layer_curves_draw_a_companion_column_dashed_in_its_panel():
+    hist = [dict(row, **{"I(Z;y) - E[null]": row["I(Z;y)"] - 0.05}) for row in HISTORY]
+    fig = plots.layer_curves(
+        hist, ["H", "I(Z;y)"], dashed={"I(Z;y)": "I(Z;y) - E[null]"}, dashed_label="corrected"
+    )
+    solid = [ln for ln in fig.axes[1].get_lines() if ln.get_linestyle() == "-"]
+    dashed = [ln for ln in fig.axes[1].get_lines() if ln.get_linestyle() == "--"]
+    assert len(solid) == 2
+    # one dashed line per layer, in its layer's colour, plus the legend's key
+    assert len(dashed) == 3
+    assert dashed[1].get_color() == solid[1].get_color()
+    np.testing.assert_allclose(dashed[1].get_ydata(), [0.95, 1.05, 1.15, 1.25])
+    labels = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    assert "corrected" in labels
+    assert not [ln for ln in fig.axes[0].get_lines() if ln.get_linestyle() == "--"]
+    with pytest.raises(ValueError, match=r"dashed must be"):
+        plots.layer_curves(HISTORY, ["H", "I(Z;y)"], dashed={"I(Z;y)": "I(Z;nope)"})

@@ -340,6 +340,8 @@ def layer_curves(
     x_label: str = "step",
     legend_title: str = "layer",
     title: str | None = None,
+    dashed: Mapping[str, str] | None = None,
+    dashed_label: str = "dashed",
     path: PathLike | None = None,
     dpi: int = 120,
 ) -> Figure:
@@ -355,6 +357,10 @@ def layer_curves(
         x_label: the meaning of ``step`` ('epoch', 'layer', ...).
         legend_title: the meaning of the history's ``layer`` key (one line each).
         title, path, dpi: as :func:`bin_occupancy`.
+        dashed: ``{panel column: companion column}``: the companion drawn dashed in the
+            same colour in that panel, e.g. ``{"I(Z;y)": "I(Z;y) corrected"}`` for the
+            null-corrected MI beside the raw one.
+        dashed_label: what the dashed lines are, for the legend.
 
     Returns: the ``matplotlib.figure.Figure``.
     """
@@ -369,6 +375,10 @@ def layer_curves(
             f"columns of the history (e.g. {default_columns(history)})",
             missing or cols,
         )
+    pairs = dict(dashed or {})
+    bad = [k for k, v in pairs.items() if k not in cols or not any(v in row for row in history)]
+    if bad:
+        fail(api, "dashed", "{panel column: a column of the history}", bad)
     layers = list(dict.fromkeys(row["layer"] for row in history))
     n_cols = 2 if len(cols) == 4 else min(3, len(cols))  # 4 panels: 2 x 2, not 3 + 1
     n_rows = math.ceil(len(cols) / n_cols)
@@ -376,14 +386,24 @@ def layer_curves(
     axes = [fig.add_subplot(n_rows, n_cols, i + 1) for i in range(len(cols))]
     for ax, col in zip(axes, cols, strict=True):
         for j, layer in enumerate(layers):
-            pts = [
-                (row["step"], row[col]) for row in history if row["layer"] == layer and col in row
-            ]
-            if pts:
-                steps, values = zip(*pts, strict=True)
-                ax.plot(
-                    steps, values, marker="o", ms=2.5, lw=1.3, color=f"C{j % 10}", label=str(layer)
-                )
+            rows = [row for row in history if row["layer"] == layer]
+            for key, style in ((col, "-"), (pairs.get(col), "--")):
+                pts = [(row["step"], row[key]) for row in rows if key is not None and key in row]
+                if pts:
+                    steps, values = zip(*pts, strict=True)
+                    ax.plot(
+                        steps,
+                        values,
+                        ls=style,
+                        marker="o" if style == "-" else None,
+                        ms=2.5,
+                        lw=1.3,
+                        color=f"C{j % 10}",
+                        label=str(layer) if style == "-" else None,
+                    )
+        if col in pairs:
+            ax.plot([], [], ls="--", color="0.4", lw=1.0, label=dashed_label)
+            ax.legend(fontsize=7)
         ax.set_title(f"{col} ({unit})", fontsize=9)
         ax.set_xlabel(x_label, fontsize=8)
         ax.tick_params(labelsize=7)

@@ -154,6 +154,8 @@ def run(
             row: dict[str, Any] = {"step": depth, "layer": level, "H": rep.rows[0]["entropy"]}
             for r in rep.rows:
                 row[f"I(Z;{r['label_set']})"] = r["mutual_information"]
+                if "mi_corrected" in r:
+                    row[f"I(Z;{r['label_set']}) - E[null]"] = r["mi_corrected"]
             history.append(row)
 
         def raw_corrected(r: dict[str, Any]) -> str:
@@ -197,9 +199,12 @@ def run(
         if plots:
             from .. import plots as P
 
+            mi_cols = ["I(Z;token)", "I(Z;position)", "I(Z;topic)"]
             P.layer_curves(
                 history,
-                ["H", "I(Z;token)", "I(Z;position)", "I(Z;topic)"],
+                ["H", *mi_cols],
+                dashed={c: f"{c} - E[null]" for c in mi_cols} if permutations else None,
+                dashed_label="I - E[I null]",
                 unit="bits",
                 x_label="layer (0 = embeddings)",
                 legend_title="rows",
