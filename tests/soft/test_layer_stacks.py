@@ -117,3 +117,27 @@ def test_report_refuses_layer_axis_for_an_accumulator_source(stack):
     )
     with pytest.raises(ValueError, match=r"layer_axis must be left at its default"):
         softent.report(acc, layer_axis=0)
+
+
+@pytest.mark.parametrize("interval", ["basic", "percentile"])
+def test_a_layer_stack_report_keeps_every_statistics_option(stack, interval):
+    """interval=, permutations= and their seeds reach every layer's report (each layer's
+    rows equal the report of that layer alone)."""
+    z4, labels, centres = stack
+    kw = {
+        "centres": centres,
+        "temperature": T,
+        "bootstrap": 30,
+        "bootstrap_seed": 3,
+        "interval": interval,
+        "permutations": 40,
+        "permutation_seed": 5,
+    }
+    got = softent.report(z4, {"y": labels}, layer_axis=0, **kw)
+    assert got.interval == interval
+    for li in range(3):
+        want = softent.report(z4[li].reshape(42, 5), {"y": labels.reshape(-1)}, **kw).rows[0]
+        row = got.rows[li]
+        assert row["index"] == (li,)
+        for key in ("mutual_information_ci", "mi_null_mean", "mi_pvalue", "mi_corrected"):
+            assert row[key] == pytest.approx(want[key], rel=1e-9), key
