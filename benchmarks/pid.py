@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks._harness import env
+from benchmarks._harness import defaults, env
 
 
 @dataclass(frozen=True)
@@ -100,17 +100,9 @@ GRIDS: dict[str, list[tuple[str, tuple[int, int, int]]]] = {
 }
 
 
-def plan(sizes: str) -> list[tuple[str, tuple[int, int, int], tuple[str, ...]]]:
-    """(task, (N, D, B), candidates) of a --sizes choice."""
-    return [(t, s, TASKS[t].candidates) for t, s in GRIDS[sizes]]
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """No family-specific options."""
-
-
-def options(args: argparse.Namespace) -> dict[str, Any]:
-    return {}
+plan = defaults.grid_plan(TASKS, GRIDS)
+add_arguments = defaults.add_arguments
+options = defaults.options
 
 
 # ----------------------------------------------------------------------------- data

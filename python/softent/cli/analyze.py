@@ -22,6 +22,15 @@ A bootstrap (``bootstrap`` = R) is streamed too, in the same kernel pass: the ac
 keep R Poisson-bootstrap replicates (``Accumulator(bootstrap=R, bootstrap_seed=s)``) whose
 weights depend on (seed, stream position, replicate), so the intervals are those of
 ``softent.report(z, ..., bootstrap=R)`` on the (finite) rows of the whole array.
+
+Permutations (``permutations`` = R) are streamed the same way
+(``Accumulator(permutations=R, permutation_seed=s)``): each chunk's labels are permuted
+within the chunk (a permutation test stratified by chunk; one chunk holding every row is
+``softent.report(z, ..., permutations=R)``), giving the report's null columns. Several
+bin-centre seeds (``seeds``) stream every chunk into one accumulator per seed (one read of
+the file) and add the report's seed mean and spread columns, as ``softent.report(z, ...,
+seeds=[...])``: the first seed's accumulator keeps the bootstrap replicates, every seed's
+the permutations.
 """
 
 from __future__ import annotations
@@ -40,6 +49,7 @@ import numpy as np
 from .. import _progress
 from .._interop import to_host_rows
 from ..soft.accumulator import Accumulator
+from ..soft.report import _with_seed_spread as with_seed_spread
 from .files import ArraySource, InputError, LabelSet, open_activations, read_labels
 
 #: default chunk size: about this many bytes of activations per chunk
@@ -71,6 +81,10 @@ class AnalyzeOptions:
     ignore_index: int | str | None = None
     zero_rows: str = "raise"
     layer_axis: int | None = None
+    permutations: int = 0
+    permutation_seed: int = 0
+    interval: str = "basic"
+    seeds: list[int] | None = None  # bin-centre seeds (None: ``seed`` alone)
 
 
 @dataclass
@@ -205,16 +219,26 @@ def _nonfinite_message(path: Path, source: ArraySource, row: int, layer: int | N
 
 
 def _accumulators(
-    source: ArraySource, rows: int, opts: AnalyzeOptions, path: Path, names: list[str]
+    source: ArraySource,
+    opts: AnalyzeOptions,
+    names: list[str],
+    boxes: list[tuple[np.ndarray, np.ndarray]] | None,
+    seed: int,
+    replicates: bool,
 ) -> list[Accumulator]:
+    """One accumulator per layer on the bins of ``seed`` (``boxes``: the Euclidean metrics'
+    per-layer data box, from :func:`_box`); with the bootstrap replicates when
+    ``replicates`` (the first seed's), with the permutations always."""
     d = int(source.shape[-1])
     common: dict[str, Any] = {
         "metric": opts.metric,
         "temperature": opts.temperature,
         "label_sets": names or None,
         "num_threads": opts.num_threads,
-        "bootstrap": opts.bootstrap,
+        "bootstrap": opts.bootstrap if replicates else 0,
         "bootstrap_seed": opts.bootstrap_seed,
+        "permutations": opts.permutations,
+        "permutation_seed": opts.permutation_seed,
     }
     layers = _layers(source)
     if opts.centres is not None:
@@ -228,12 +252,9 @@ def _accumulators(
                 f"got shape {c.shape}"
             )
         return [Accumulator(c, **common) for _ in layers]
-    if opts.metric in ("euclidean", "sqeuclidean"):
-        return [
-            Accumulator(n_bins=opts.n_bins, box=(lo, hi), seed=opts.seed, **common)
-            for lo, hi in _box(source, rows, opts, path)
-        ]
-    acc = Accumulator(n_bins=opts.n_bins, dim=d, seed=opts.seed, **common)
+    if boxes is not None:
+        return [Accumulator(n_bins=opts.n_bins, box=box, seed=seed, **common) for box in boxes]
+    acc = Accumulator(n_bins=opts.n_bins, dim=d, seed=seed, **common)
     # Spherical bins do not depend on the data: every layer shares them (copies: own state).
     return [acc] + [acc.copy() for _ in layers[1:]]
 
@@ -294,7 +315,15 @@ def analyze_file(
     for source in sources:
         rows = opts.chunk_rows or default_chunk_rows(source)
         layers = _layers(source)
-        accs = _accumulators(source, rows, opts, path, names)
+        seeds = opts.seeds or [opts.seed]
+        boxes = None
+        if opts.centres is None and opts.metric in ("euclidean", "sqeuclidean"):
+            boxes = _box(source, rows, opts, path)  # one first pass for every seed
+        by_seed = [
+            _accumulators(source, opts, names, boxes, s, replicates=i == 0)
+            for i, s in enumerate(seeds)
+        ]
+        accs = by_seed[0]
         if opts.bootstrap:
             _check_bootstrap_size(label_sets, opts, accs[0].bins.n_bins)
         want_scatter = len(source.shape) == 2 and source.shape[1] == 2
@@ -313,12 +342,13 @@ def analyze_file(
                     z, lab, n_zero = _zero_rows(z, labels, opts, path, source, start, layer)
                     zero_dropped[j] += n_zero
                     try:
-                        accs[j].update(
-                            z,
-                            lab or None,
-                            ignore_index=opts.ignore_index,
-                            nonfinite="drop" if opts.drop_nonfinite else "raise",
-                        )
+                        for seed_accs in by_seed:  # the chunk is read once for every seed
+                            seed_accs[j].update(
+                                z,
+                                lab or None,
+                                ignore_index=opts.ignore_index,
+                                nonfinite="drop" if opts.drop_nonfinite else "raise",
+                            )
                     except ValueError as exc:
                         bad = _first_nonfinite(z)
                         if bad is not None:
@@ -346,18 +376,21 @@ def analyze_file(
                     f"--labels: label set(s) {', '.join(map(repr, unlabeled))} mask every row "
                     f"(--ignore-index {opts.ignore_index}) of array {source.name!r}"
                 )
+            same = {
+                "input_set": opts.input_set,
+                "output_set": opts.output_set,
+                "base": opts.base,
+                "weighting": opts.weighting,
+                "num_threads": opts.num_threads,
+            }
             rep = softent.report(
-                acc,
-                use or None,
-                input_set=opts.input_set,
-                output_set=opts.output_set,
-                base=opts.base,
-                weighting=opts.weighting,
-                num_threads=opts.num_threads,
-                confidence=opts.confidence,
+                acc, use or None, confidence=opts.confidence, interval=opts.interval, **same
             )
+            if opts.seeds:  # every seed's numbers, as softent.report(z, ..., seeds=...)
+                others = [softent.report(a[j], use or None, **same) for a in by_seed[1:]]
+                rep = with_seed_spread(rep, others, seeds)
             if opts.centres is None:  # the bins were generated from the seed: record it
-                rep = dataclasses.replace(rep, centres_seed=opts.seed)
+                rep = dataclasses.replace(rep, centres_seed=seeds[0])
             name = source.name if layer is None else f"{source.name}[{layer}]"
             scatter = None
             if want_scatter and kept:
@@ -449,8 +482,10 @@ def write_plots(results: list[ArrayResult], out: Path, max_labels: int = 12) -> 
 
 
 def layer_summary(results: list[ArrayResult]) -> dict[str, list[dict[str, Any]]]:
-    """{array: [one row per layer: layer, rows, H, and I(Z;s) per label set]} for the
-    arrays with layers (the layers x label-sets summary; report rows without an index)."""
+    """{array: [one row per layer: layer, rows, H, and I(Z;s) per label set, with
+    permutations also I-E[null](Z;s) and p(Z;s), with several centre seeds I-seeds-sd(Z;s)]}
+    for the arrays with layers (the layers x label-sets summary; report rows without an
+    index)."""
     out: dict[str, list[dict[str, Any]]] = {}
     for r in results:
         if r.layer is None:
@@ -461,7 +496,14 @@ def layer_summary(results: list[ArrayResult]) -> dict[str, list[dict[str, Any]]]
                 row["H"] = rep_row["entropy"]
             else:
                 row.setdefault("H", rep_row["entropy"])
-                row[f"I(Z;{rep_row['label_set']})"] = rep_row["mutual_information"]
+                name = rep_row["label_set"]
+                row[f"I(Z;{name})"] = rep_row["mutual_information"]
+                # the statistics the report carries, so that layers compare in context
+                if "mi_corrected" in rep_row:
+                    row[f"I-E[null](Z;{name})"] = rep_row["mi_corrected"]
+                    row[f"p(Z;{name})"] = rep_row["mi_pvalue"]
+                if "mutual_information_seed_sd" in rep_row:
+                    row[f"I-seeds-sd(Z;{name})"] = rep_row["mutual_information_seed_sd"]
         out.setdefault(r.source.name, []).append(row)
     return out
 

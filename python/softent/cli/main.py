@@ -252,9 +252,45 @@ def build_parser() -> argparse.ArgumentParser:
     )
     a.add_argument(
         "--permutations",
+        type=_positive_int,
+        default=None,
+        metavar="R",
+        help="R label permutations: the permutation null of I(Z;L) per label set (columns E[I "
+        "null], p, I-E[null]: the null-corrected estimate; soft: streamed, each chunk permuted "
+        "within itself, as softent.Accumulator(permutations=R); knn: a permutation test); "
+        "default: none",
+    )
+    a.add_argument(
+        "--permutation-seed",
         type=_non_negative_int,
-        default=0,
-        help="--estimator knn: shuffles of a permutation test of I(Z;L) = 0 (default 0: none)",
+        default=None,
+        metavar="S",
+        help="seed of the permutations (default 0; --estimator knn: --seed)",
+    )
+    a.add_argument(
+        "--interval",
+        choices=("basic", "percentile"),
+        default="basic",
+        help="--bootstrap intervals: basic (bias-corrected, default) or percentile (sits above "
+        "the estimate for plug-in information)",
+    )
+    seeds = a.add_mutually_exclusive_group()
+    seeds.add_argument(
+        "--seeds",
+        type=_non_negative_int,
+        nargs="+",
+        default=None,
+        metavar="S",
+        help="bin-centre seeds: adds the mean and spread of H, H(Z|L), I(Z;L) (and I-E[null]) "
+        "over them (columns 'I seeds mean/sd'; one more kernel pass per seed and chunk, one "
+        "read of the file); the other columns are the first seed's. Overrides --seed",
+    )
+    seeds.add_argument(
+        "--n-seeds",
+        type=_positive_int,
+        default=None,
+        metavar="K",
+        help="as --seeds with the K seeds SEED, SEED+1, ..., SEED+K-1 (SEED: --seed)",
     )
     a.add_argument(
         "--json", action="store_true", help="print the report document as JSON instead of tables"
@@ -357,6 +393,7 @@ examples:
   softent analyze acts.npy --labels y.npy
   softent analyze layers.safetensors --labels pos=pos.txt tokens.csv --out results/ --bits
   softent analyze acts.npz --key hidden --metric euclidean --bootstrap 200 --out results/
+  softent analyze acts.npy --labels y.npy --permutations 200 --bootstrap 200 --n-seeds 5
 """
 
 DEMO_HELP = """\
@@ -430,6 +467,22 @@ def _timed_analysis(analyze: Callable[..., Any], args: argparse.Namespace, opts:
     return results, skipped, label_sets, t0, seconds
 
 
+def _centre_seeds(args: argparse.Namespace) -> list[int] | None:
+    """The bin-centre seeds of --seeds / --n-seeds (None: one seed, --seed), as
+    softent.report's seeds= / n_seeds=."""
+    if args.seeds is None and args.n_seeds is None:
+        return None
+    if args.centres is not None:
+        raise CliError("--seeds/--n-seeds draw the bin centres: not with --centres")
+    if args.seeds is not None:
+        if len(set(args.seeds)) != len(args.seeds):
+            raise CliError(f"--seeds must be distinct, got {' '.join(map(str, args.seeds))}")
+        return list(args.seeds)
+    if args.n_seeds > 10_000:
+        raise CliError(f"--n-seeds must be at most 10000, got {args.n_seeds}")
+    return [args.seed + i for i in range(args.n_seeds)]
+
+
 def cmd_analyze(args: argparse.Namespace, argv: Sequence[str]) -> int:
     from .._version import __version__
     from .analyze import (
@@ -451,6 +504,9 @@ def cmd_analyze(args: argparse.Namespace, argv: Sequence[str]) -> int:
         except CliError as exc:  # the numbers are still worth having
             _log(f"softent analyze: warning: {exc}; writing report.json only")
             plots = False
+    seeds = _centre_seeds(args)
+    if args.permutations and not args.labels:
+        raise CliError("--permutations needs --labels (permutations shuffle the labels)")
     opts = AnalyzeOptions(
         n_bins=args.bins,
         metric=args.metric,
@@ -471,6 +527,10 @@ def cmd_analyze(args: argparse.Namespace, argv: Sequence[str]) -> int:
         ignore_index=args.ignore_index,
         zero_rows=args.zero_rows,
         layer_axis=args.layer_axis,
+        permutations=args.permutations or 0,
+        permutation_seed=args.permutation_seed or 0,
+        interval=args.interval,
+        seeds=seeds,
     )
     results, skipped, label_sets, t0, seconds = _timed_analysis(analyze_file, args, opts)
     units = "bits" if args.bits else "nats"
@@ -503,6 +563,10 @@ def cmd_analyze(args: argparse.Namespace, argv: Sequence[str]) -> int:
             "ignore_index": args.ignore_index,
             "zero_rows": args.zero_rows,
             "layer_axis": args.layer_axis,
+            "interval": args.interval,
+            "permutations": args.permutations or 0,
+            "permutation_seed": args.permutation_seed or 0,
+            "seeds": seeds,
         },
         "label_sets": [
             {"name": ls.name, "file": str(ls.path), "n_rows": int(ls.values.shape[0])}
@@ -556,6 +620,8 @@ def cmd_analyze_knn(args: argparse.Namespace, argv: Sequence[str]) -> int:
             ("--centres", args.centres is not None),
             ("--bootstrap", args.bootstrap > 0),
             ("--input-set/--output-set", args.input_set is not None or args.output_set is not None),
+            ("--interval", args.interval != "basic"),
+            ("--seeds/--n-seeds", args.seeds is not None or args.n_seeds is not None),
         )
         if used
     ]
@@ -565,8 +631,8 @@ def cmd_analyze_knn(args: argparse.Namespace, argv: Sequence[str]) -> int:
         k=args.k,
         metric=args.knn_metric,
         base=2.0 if args.bits else math.e,
-        permutations=args.permutations,
-        seed=args.seed,
+        permutations=args.permutations or 0,
+        seed=args.seed if args.permutation_seed is None else args.permutation_seed,
         chunk_rows=args.chunk_rows,
         drop_nonfinite=args.drop_nonfinite,
         num_threads=args.threads,
@@ -581,8 +647,8 @@ def cmd_analyze_knn(args: argparse.Namespace, argv: Sequence[str]) -> int:
             "k": args.k,
             "metric": args.knn_metric,
             "units": "bits" if args.bits else "nats",
-            "permutations": args.permutations,
-            "seed": args.seed,
+            "permutations": args.permutations or 0,
+            "seed": args.seed if args.permutation_seed is None else args.permutation_seed,
             "drop_nonfinite": args.drop_nonfinite,
         },
         "label_sets": [

@@ -2,7 +2,13 @@
 ranks compare before summing (bins fingerprint, internal shape, bootstrap count and
 seeds, label kinds), the union layout of their label vocabularies, and its sums as named
 arrays (``total`` [n_state, B]; per label set j ``hist{j}`` [n_state, K_j, B] and
-``counts{j}`` [K_j]; ``rows`` = (n_rows, n_dropped)).
+``counts{j}`` [K_j], and with permutations ``perm{j}`` [P * n_int, K_j, B], the permuted
+sums; ``rows`` = (n_rows, n_dropped)).
+
+Permuted sums add like the others: each rank permutes each of its batches within itself
+(seed, its stream position, the set's name), so the sum over ranks is the stratified
+permutation null of all their rows. Every rank must keep the same P with the same
+``permutation_seed`` (the seed the reduced accumulator reports).
 """
 
 from __future__ import annotations
@@ -16,7 +22,6 @@ from .._interop import add_columns, device_of, to_device
 from .._labels import union_vocabularies
 from .._mergeable import SumLayout
 from ._accumulator_args import describe_bins
-from ._accumulator_state import refuse_permutations
 from ._accumulator_store import AccumulatorFields, LabelHistograms
 
 
@@ -25,8 +30,8 @@ class AccumulatorReduction(AccumulatorFields):
 
     def reduce_meta(self) -> dict[str, Any]:
         """What every rank sends (plain data): the bins' fingerprint and description, the
-        internal shape, {set: (kind, sorted values)}, R and the bootstrap seeds held."""
-        refuse_permutations(self, "Accumulator.all_reduce")
+        internal shape, {set: (kind, sorted values)}, R and the bootstrap seeds held, P and
+        the permutation seed."""
         return {
             "fingerprint": self._fingerprint,
             "bins": describe_bins(self._bins),
@@ -34,11 +39,14 @@ class AccumulatorReduction(AccumulatorFields):
             "sets": {n: (s.kind, s.sorted_values.tolist()) for n, s in self._sets.items()},
             "bootstrap": self._bootstrap,
             "bootstrap_seeds": sorted(self._seeds),
+            "permutations": self._permutations,
+            "permutation_seed": self._permutation_seed,
         }
 
     def reduce_layout(self, metas: list[dict[str, Any]], api: str) -> SumLayout | None:
         """Refuse (the same ValueError on every rank) other bins, other R, shared bootstrap
-        seeds, other internal shapes or label kinds; unite the vocabularies."""
+        seeds, other P or permutation seeds, other internal shapes or label kinds; unite
+        the vocabularies."""
         world = len(metas)
         prints = [m["fingerprint"] for m in metas]
         if len(set(prints)) > 1:
@@ -56,6 +64,16 @@ class AccumulatorReduction(AccumulatorFields):
                 "every rank",
                 f"built with one number of bootstrap replicates (rank 0: bootstrap={reps[0]})",
                 f"bootstrap={reps} on ranks 0..{world - 1}",
+            )
+        perms = [(m["permutations"], m["permutation_seed"]) for m in metas]
+        if len(set(perms)) > 1:
+            fail(
+                api,
+                "every rank",
+                "built with one number of permutations and one permutation_seed (rank 0: "
+                f"permutations={perms[0][0]}, permutation_seed={perms[0][1]}; each rank's "
+                "batches are permuted within themselves, so their sums add)",
+                f"(permutations, permutation_seed) = {perms} on ranks 0..{world - 1}",
             )
         seeds_of = [set(m["bootstrap_seeds"]) for m in metas]
         if reps[0]:
@@ -84,6 +102,7 @@ class AccumulatorReduction(AccumulatorFields):
             return None
         self._internal = internal
         n_state, b = self._n_state, self._bins.n_bins  # type: ignore[attr-defined]
+        n_int = n_state // (1 + self._bootstrap)
         arrays: dict[str, tuple[tuple[int, ...], str]] = {
             "total": ((n_state, b), "float64"),
             "rows": ((2,), "int64"),
@@ -92,6 +111,8 @@ class AccumulatorReduction(AccumulatorFields):
             k = len(union[name])
             arrays[f"hist{j}"] = ((n_state, k, b), "float64")
             arrays[f"counts{j}"] = ((k,), "int64")
+            if self._permutations:
+                arrays[f"perm{j}"] = ((self._permutations * n_int, k, b), "float64")
         return SumLayout(
             arrays, {"names": names, "kinds": kinds, "union": union, "seeds": seeds_of}
         )
@@ -109,6 +130,11 @@ class AccumulatorReduction(AccumulatorFields):
                 pos = np.searchsorted(layout.context["union"][name], values)
                 add_columns(views[f"hist{j}"], pos, to_device(hist, where))
                 views[f"counts{j}"][pos] = counts
+            p = self._perm_sets.get(name)
+            if p is not None and p.size:  # rows p * n_int + l, columns at the union's places
+                values, hist, _ = p.sorted_state()
+                pos = np.searchsorted(layout.context["union"][name], values)
+                add_columns(views[f"perm{j}"], pos, to_device(hist, where))
 
     def reduce_read(self, layout: SumLayout, views: dict[str, Any]) -> None:
         """Take the summed arrays as the state (on this accumulator's device, or where the
@@ -129,3 +155,13 @@ class AccumulatorReduction(AccumulatorFields):
                 to_device(views[f"hist{j}"], target) if k else None,
                 views[f"counts{j}"].astype(np.int64) if k else np.zeros(0, np.int64),
             )
+            if self._permutations and k:
+                self._perm_sets[name] = LabelHistograms.from_sorted(
+                    name,
+                    ctx["kinds"][name],
+                    values.copy(),
+                    to_device(views[f"perm{j}"], target),
+                    views[f"counts{j}"].astype(np.int64),
+                )
+            else:
+                self._perm_sets.pop(name, None)

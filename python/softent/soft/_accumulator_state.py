@@ -4,7 +4,8 @@ state the class keeps and the format of :mod:`softent.soft._state_io`.
 
 State rows ``r * n_int + l`` (point estimate r = 0, then the replicates) are written as
 [*I, ...] arrays plus [R, *I, ...] replicate arrays, so a file without replicates is
-version 1's.
+version 1's. The permuted sums of each label set (rows ``p * n_int + l``) are written as
+[P, *I, K, B] in the order of the set's sorted values (version 3).
 """
 
 from __future__ import annotations
@@ -20,21 +21,24 @@ from .._interop import to_device, to_host
 from .._mergeable import locked
 from ._accumulator_args import API, bins_difference, check_same_bins, describe_bins
 from ._accumulator_store import AccumulatorFields, LabelHistograms
-from ._state_io import FORMAT, VERSION, check_state, read_state, write_state
+from ._state_io import FORMAT, check_state, read_state, version_for, write_state
 from .bins import Bins
 
 
-def refuse_permutations(acc: AccumulatorFields, api: str) -> None:
-    """The file format and the all-reduce protocol have no place for permutation nulls yet:
-    refuse (naming what works instead) rather than drop them silently."""
-    if getattr(acc, "_permutations", 0):
-        fail(
-            api,
-            "the accumulator",
-            "built without permutations (permutation nulls are not saved or all-reduced yet: "
-            "merge() accumulators of one process, or take permutation_test() before saving)",
-            f"permutations={acc._permutations}",
-        )
+def permuted_state(
+    s: LabelHistograms | None, values: np.ndarray, p: int, internal: tuple[int, ...], b: int
+) -> np.ndarray:
+    """[P, *I, K, B] float64 on the host: the permuted sums of a label set (``s``, None
+    when the set has none yet) laid out in the order of its sorted ``values`` [K] (a set
+    gets permuted sums for every labelled batch, so its values are the set's own; a value
+    without them keeps zeros)."""
+    out = np.zeros((p, *internal, len(values), b))
+    if s is None or s.size == 0:
+        return out
+    perm_values, hist, _ = s.sorted_state()
+    pos = np.searchsorted(values, perm_values)
+    out[..., pos, :] = to_host(hist).reshape(p, *internal, len(perm_values), b)
+    return out
 
 
 class AccumulatorPersistence(AccumulatorFields):
@@ -44,9 +48,9 @@ class AccumulatorPersistence(AccumulatorFields):
     def state_dict(self) -> dict[str, Any]:
         """The whole state as plain data (host NumPy arrays, str, int, float; no pickle
         needed): the format of :meth:`save`, see :mod:`softent.soft._state_io`."""
-        refuse_permutations(self, f"{API}.state_dict")
         sets = {}
         r, b, internal = self._bootstrap, self._bins.n_bins, tuple(self._internal or ())
+        p = self._permutations
         for name, s in self._sets.items():
             values, hist, counts = s.sorted_state()
             shape = (*internal, s.size, b)
@@ -62,6 +66,7 @@ class AccumulatorPersistence(AccumulatorFields):
                 "hist": both[0],
                 "counts": counts.astype(np.int64),
                 "hist_replicates": both[1:],
+                "hist_permuted": permuted_state(self._perm_sets.get(name), values, p, internal, b),
             }
         total = total_reps = None
         if self._total is not None:
@@ -69,7 +74,7 @@ class AccumulatorPersistence(AccumulatorFields):
             total, total_reps = both[0], both[1:]
         return {
             "format": FORMAT,
-            "version": VERSION,
+            "version": version_for(p),
             "fingerprint": self._fingerprint,
             "centres": self._bins.centres.copy(),
             "metric": self._bins.metric,
@@ -84,13 +89,15 @@ class AccumulatorPersistence(AccumulatorFields):
             "bootstrap_seed": self._bootstrap_seed,
             "bootstrap_seeds": sorted(self._seeds),
             "total_replicates": total_reps,
+            "permutations": p,
+            "permutation_seed": self._permutation_seed,
         }
 
     @locked
     def load_state_dict(self, state: Mapping[str, Any]) -> Any:
         """Replace this accumulator's state by ``state`` (from :meth:`state_dict` or a
-        file), bootstrap settings included. Refused unless it was written for identical
-        bins (fingerprint). Returns self."""
+        file), bootstrap and permutation settings included. Refused unless it was written
+        for identical bins (fingerprint). Returns self."""
         api = f"{API}.load_state_dict"
         st = check_state(state, api)
         other = Bins(st["centres"], st["metric"], st["temperature"])
@@ -109,6 +116,8 @@ class AccumulatorPersistence(AccumulatorFields):
         b, r = self._bins.n_bins, int(st["bootstrap"])
         self._bootstrap, self._bootstrap_seed = r, int(st["bootstrap_seed"])
         self._seeds = frozenset(st["bootstrap_seeds"])
+        p = int(st["permutations"])
+        self._permutations, self._permutation_seed = p, int(st["permutation_seed"])
         n_state = (1 + r) * n_int
 
         def rows(point: Any, reps: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -122,7 +131,7 @@ class AccumulatorPersistence(AccumulatorFields):
         self._total = None
         if st["total"] is not None:
             self._total = to_device(rows(st["total"], st["total_replicates"], (b,)), device)
-        self._sets = {}
+        self._sets, self._perm_sets = {}, {}
         for name, d in st["label_sets"].items():
             k = len(d["values"])
             hist = to_device(rows(d["hist"], d["hist_replicates"], (k, b)), device) if k else None
@@ -133,6 +142,15 @@ class AccumulatorPersistence(AccumulatorFields):
                 hist,
                 np.array(d["counts"], np.int64),
             )
+            if p and k:  # [P, *I, K, B] -> rows p * n_int + l, as the update writes them
+                permuted = np.asarray(d["hist_permuted"], np.float64).reshape(p * n_int, k, b)
+                self._perm_sets[name] = LabelHistograms.from_sorted(
+                    name,
+                    d["kind"],
+                    np.asarray(d["values"]).copy(),
+                    to_device(permuted.copy(), device),
+                    np.array(d["counts"], np.int64),
+                )
 
     @classmethod
     def from_state_dict(cls, state: Mapping[str, Any], *, num_threads: int | None = None) -> Any:
@@ -146,6 +164,8 @@ class AccumulatorPersistence(AccumulatorFields):
             num_threads=num_threads,
             bootstrap=st["bootstrap"],
             bootstrap_seed=st["bootstrap_seed"],
+            permutations=st["permutations"],
+            permutation_seed=st["permutation_seed"],
         )
         if acc._fingerprint != st["fingerprint"]:
             fail(

@@ -1,6 +1,6 @@
 """The file format of :meth:`softent.Accumulator.save` (versioned, no pickle), written atomically.
 
-Format ``softent.Accumulator``, version 2: a ZIP archive in NumPy's ``.npz`` layout, so
+Format ``softent.Accumulator``, version 3 (2 for a state without permutations): a ZIP archive in NumPy's ``.npz`` layout, so
 ``numpy.load(path, allow_pickle=False)`` reads it without softent. Members:
 
 - ``header``: uint8 [n], a UTF-8 JSON object::
@@ -10,13 +10,15 @@ Format ``softent.Accumulator``, version 2: a ZIP archive in NumPy's ``.npz`` lay
        "metric": "cosine", "temperature": 0.0123, "n_bins": B, "dim": D,
        "internal_shape": [L] | [] | null, "declared_label_sets": ["token", ...] | null,
        "n_rows": N, "n_dropped": 0, "bootstrap": R, "bootstrap_seed": s,
-       "bootstrap_seeds": [s, ...],
+       "bootstrap_seeds": [s, ...], "permutations": P, "permutation_seed": p,
        "label_sets": [{"name": "token", "kind": "i" | "U" | "S" | null, "n_labels": K}, ...]}
 
   (``kind``: integers, str, bytes; ``internal_shape`` null: no data streamed yet;
   ``bootstrap``: the number R of Poisson-bootstrap replicates kept, 0 for none;
   ``bootstrap_seeds``: the seeds whose resampled rows the state holds (its own and those
-  of merged workers; optional, default [s] when it holds rows).)
+  of merged workers; optional, default [s] when it holds rows); ``permutations``: the
+  number P of label permutations kept per label set and ``permutation_seed`` their seed,
+  both only in version 3.)
 - ``centres``: float64 [B, D], exactly as used (not normalised).
 - ``total``: float64 [*I, B], Σ q over every row (absent while no row was summed: always
   when internal_shape is null, and when every row streamed so far was dropped).
@@ -25,9 +27,14 @@ Format ``softent.Accumulator``, version 2: a ZIP archive in NumPy's ``.npz`` lay
 - Only when R > 0: ``total_replicates`` float64 [R, *I, B] (with ``total``) and
   ``set{j}_hist_replicates`` float64 [R, *I, K, B]: the same sums with each row weighted
   by its bootstrap weight in replicate r (the point estimate stays in ``total``/``hist``).
+- Only when P > 0: ``set{j}_hist_permuted`` float64 [P, *I, K, B]: the sums of set j with
+  its labels permuted (permutation p), each update batch permuted within itself (the
+  streaming rule of ``Accumulator(permutations=P)``), in the order of ``set{j}_values``.
 
-Version 1 is version 2 without the bootstrap fields and members; it is still read (as
-R = 0). Readers refuse another ``format``, a ``version`` newer than theirs, a fingerprint
+A state without permutations is written as version 2, so that softent versions which
+know version 2 keep reading it; one with permutations is version 3, which they refuse
+(rather than load it without its nulls). Version 1 is version 2 without the bootstrap
+fields and members; versions 1 and 2 are still read (as R = 0, P = 0). Readers refuse another ``format``, a ``version`` newer than theirs, a fingerprint
 that does not match the stored centres/metric/temperature, and inconsistent shapes.
 
 Reading checks every size before decompressing anything (each member's ``.npy`` header
@@ -58,7 +65,9 @@ from .._files import (
 )
 
 FORMAT = "softent.Accumulator"
-VERSION = 2
+VERSION = 3
+#: the version written for a state without permutations (readable by softent that knows 2)
+PLAIN_VERSION = 2
 _KINDS = (None, "i", "U", "S")
 _MASSES = "of masses >= 0"  # histogram sums of soft assignments: never negative
 _WHAT = "a softent.Accumulator file (.npz archive with a JSON header)"
@@ -70,11 +79,18 @@ def _version() -> str:
     return str(__version__)
 
 
+def version_for(permutations: int) -> int:
+    """The format version of a state with ``permutations`` (see the module documentation)."""
+    return VERSION if permutations else PLAIN_VERSION
+
+
 def _header(state: Mapping[str, Any]) -> dict[str, Any]:
     c = np.asarray(state["centres"])
+    p = int(state.get("permutations", 0))
+    extra = {"permutations": p, "permutation_seed": int(state["permutation_seed"])} if p else {}
     return {
         "format": FORMAT,
-        "version": VERSION,
+        "version": version_for(p),
         "softent_version": _version(),
         "fingerprint": state["fingerprint"],
         "metric": state["metric"],
@@ -92,6 +108,7 @@ def _header(state: Mapping[str, Any]) -> dict[str, Any]:
             {"name": name, "kind": d["kind"], "n_labels": len(d["values"])}
             for name, d in state["label_sets"].items()
         ],
+        **extra,
     }
 
 
@@ -107,6 +124,7 @@ def write_state(
     replicates = (
         int(state.get("bootstrap", 0)) > 0
     )  # files without replicates keep version 1's members
+    permuted = int(state.get("permutations", 0)) > 0
     if state["total"] is not None:
         arrays["total"] = np.ascontiguousarray(state["total"], dtype=np.float64)
         if replicates:
@@ -120,6 +138,10 @@ def write_state(
         if replicates:
             arrays[f"set{j}_hist_replicates"] = np.ascontiguousarray(
                 d["hist_replicates"], dtype=np.float64
+            )
+        if permuted:
+            arrays[f"set{j}_hist_permuted"] = np.ascontiguousarray(
+                d["hist_permuted"], dtype=np.float64
             )
     write_archive(path, arrays, api)
 
@@ -136,6 +158,8 @@ def _expected_members(header: dict[str, Any], names: set[str]) -> dict[str, tupl
     b = count("n_bins", header.get("n_bins"), 1)
     d = count("dim", header.get("dim"), 1)
     r = count("bootstrap", header.get("bootstrap", 0), 0)
+    # permutations exist from version 3 on (an older file's stray field is not read)
+    p = count("permutations", header.get("permutations", 0), 0) if header["version"] >= 3 else 0
     internal = header.get("internal_shape")
     if internal is not None:
         if not isinstance(internal, list):
@@ -161,6 +185,8 @@ def _expected_members(header: dict[str, Any], names: set[str]) -> dict[str, tupl
         want[f"set{j}_counts"] = ((k,), "iuf")
         if f"set{j}_hist_replicates" in names:
             want[f"set{j}_hist_replicates"] = ((r, *inner, k, b), "f")
+        if p:  # required: a version 3 file with P > 0 holds every set's permuted sums
+            want[f"set{j}_hist_permuted"] = ((p, *inner, k, b), "f")
     return want
 
 
@@ -220,6 +246,9 @@ def _read_archive(zf: zipfile.ZipFile, path: str, api: str) -> dict[str, Any]:
             state["bootstrap_seeds"] = header["bootstrap_seeds"]
         # replicate members exist only when R > 0 (check_state fills [0, ...] otherwise)
         state["total_replicates"] = arr.get("total_replicates")
+    if header["version"] >= 3:
+        state["permutations"] = header.get("permutations", 0)
+        state["permutation_seed"] = header.get("permutation_seed", 0)
     for j, entry in enumerate(header["label_sets"]):
         name = entry.get("name")
         if not isinstance(name, str) or name in state["label_sets"]:
@@ -232,6 +261,8 @@ def _read_archive(zf: zipfile.ZipFile, path: str, api: str) -> dict[str, Any]:
         }
         if f"set{j}_hist_replicates" in arr:
             one["hist_replicates"] = arr[f"set{j}_hist_replicates"]
+        if f"set{j}_hist_permuted" in arr:
+            one["hist_permuted"] = arr[f"set{j}_hist_permuted"]
         state["label_sets"][name] = one
     return state
 
@@ -287,6 +318,19 @@ def check_state(state: Mapping[str, Any], api: str) -> dict[str, Any]:
             f"{r!r}, {seed!r}",
         )
     r, seed = int(r), int(seed)
+    p, p_seed = state.get("permutations", 0), state.get("permutation_seed", 0)
+    if not all(is_int(v) for v in (p, p_seed)) or p < 0 or not 0 <= p_seed < 2**64:
+        fail(
+            api,
+            "state",
+            "an int permutations >= 0 and an int permutation_seed in [0, 2**64)",
+            f"{p!r}, {p_seed!r}",
+        )
+    p, p_seed = int(p), int(p_seed)
+    if p and state["version"] < 3:
+        fail(
+            api, "state", "of format version 3 to hold permutations", f"version {state['version']}"
+        )
     # the seeds whose resampled rows are in the state (absent: this state's own, if it has rows)
     seeds = state.get("bootstrap_seeds")
     if seeds is None:
@@ -396,12 +440,21 @@ def check_state(state: Mapping[str, Any], api: str) -> dict[str, Any]:
         reps = _replicates(
             d.get("hist_replicates") if k else None, r, shape, api, f"{arg}['hist_replicates']"
         )
+        permuted = _replicates(
+            d.get("hist_permuted") if k else None,
+            p,
+            shape,
+            api,
+            f"{arg}['hist_permuted']",
+            "permutations",
+        )
         sets[str(name)] = {
             "kind": kind,
             "values": values,
             "hist": hist,
             "counts": counts,
             "hist_replicates": reps,
+            "hist_permuted": permuted,
         }
     if declared is not None and set(sets) - set(declared):
         fail(
@@ -412,7 +465,7 @@ def check_state(state: Mapping[str, Any], api: str) -> dict[str, Any]:
         )
     return {
         "format": FORMAT,
-        "version": VERSION,
+        "version": version_for(p),
         "fingerprint": state["fingerprint"],
         "centres": c,
         "metric": str(metric),
@@ -427,21 +480,26 @@ def check_state(state: Mapping[str, Any], api: str) -> dict[str, Any]:
         "bootstrap_seed": seed,
         "bootstrap_seeds": sorted(int(v) for v in seeds),
         "total_replicates": total_reps,
+        "permutations": p,
+        "permutation_seed": p_seed,
     }
 
 
-def _replicates(reps: Any, r: int, shape: tuple[int, ...], api: str, arg: str) -> np.ndarray:
-    """The replicate array [R, *shape] (checked); zeros [0, *shape] when R = 0, and for an
-    empty shape (a label set with no values) whatever was stored."""
+def _replicates(
+    reps: Any, r: int, shape: tuple[int, ...], api: str, arg: str, what: str = "bootstrap"
+) -> np.ndarray:
+    """The replicate array [R, *shape] (checked; ``what``: 'bootstrap' or 'permutations',
+    the count R names); zeros [0, *shape] when R = 0, and for an empty shape (a label set
+    with no values) whatever was stored."""
     want = (r, *shape)
     if r == 0 or 0 in shape:
         if reps is not None and r == 0 and np.asarray(reps).size:
-            fail(api, arg, "absent or empty when bootstrap is 0", f"shape {np.asarray(reps).shape}")
+            fail(api, arg, f"absent or empty when {what} is 0", f"shape {np.asarray(reps).shape}")
         return np.zeros(want)
     if reps is None:
-        fail(api, arg, f"a finite float64 array of shape {want} (bootstrap={r})", "absent")
+        fail(api, arg, f"a finite float64 array of shape {want} ({what}={r})", "absent")
     a = np.asarray(reps, dtype=np.float64)
-    expected = f"a finite float64 array of shape {want} (bootstrap={r})"
+    expected = f"a finite float64 array of shape {want} ({what}={r})"
     if a.shape != want:
         fail(api, arg, expected, f"shape {a.shape}")
     return check_masses(api, arg, a, f"{expected} {_MASSES}")

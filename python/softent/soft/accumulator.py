@@ -603,6 +603,11 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
         of the merge is then the sum of independent resamples of each worker's rows.
         Equal seeds would weight every worker's i-th row alike (correlated resamples,
         intervals too narrow) and are refused. This accumulator keeps its own seed.
+
+        With permutations both must keep the same number R and the same
+        ``permutation_seed``: each worker's batches are permuted within themselves, so the
+        merged permuted histograms are the sums of the workers' (a permutation test
+        stratified by batch over all their rows).
         """
         api = f"{API}.merge"
         if not isinstance(other, Accumulator):
@@ -637,12 +642,17 @@ class Accumulator(AccumulatorResults, AccumulatorPersistence, AccumulatorReducti
                 f"an Accumulator with bootstrap={self._bootstrap} replicates like this one",
                 f"bootstrap={other._bootstrap}",
             )
-        if other._permutations != self._permutations:
+        if (other._permutations, other._permutation_seed) != (
+            self._permutations,
+            self._permutation_seed,
+        ):
             fail(
                 api,
                 "other",
-                f"an Accumulator with permutations={self._permutations} like this one",
-                f"permutations={other._permutations}",
+                f"an Accumulator with permutations={self._permutations} and permutation_seed="
+                f"{self._permutation_seed} like this one (each worker permutes its batches "
+                "within themselves by that seed: the sums add only under one rule)",
+                f"permutations={other._permutations}, permutation_seed={other._permutation_seed}",
             )
         shared = sorted(self._seeds & other._seeds)
         if self._bootstrap and shared:

@@ -13,8 +13,9 @@ import numpy as np
 from .._checks import check_int, check_seed, fail
 from .._interop import as_float_rows, to_numpy
 from .._labels import LabelCodes, encode_labels, histogram_slots
-from ._kernel import accumulate, new_hist
+from ._kernel import ZeroRows, accumulate, new_hist
 from .bins import Bins
+from .histogram import select_label_sets
 
 #: poisson_bootstrap returns every replicate at once: refuse results above this size.
 MAX_BOOTSTRAP_BYTES = 2 << 30
@@ -35,6 +36,9 @@ def iter_poisson_bootstrap(
     num_threads: int = 0,
     *,
     row_offset: int = 0,
+    ignore_index: int | str | None = None,
+    mask: Any = None,
+    zero_rows: ZeroRows = "uniform",
     max_pass_bytes: int | None = None,
     max_total_bytes: int | None = None,
     api: str = "poisson_bootstrap",
@@ -44,7 +48,8 @@ def iter_poisson_bootstrap(
     rows x B is large, e.g. token-style label sets; default budget
     :data:`PASS_BOOTSTRAP_BYTES`). Replicate r has the same weights whatever the grouping.
     ``max_total_bytes``: refuse R whose replicate histograms together exceed it (for
-    callers that keep them all). Arguments are checked before the first replicate is made."""
+    callers that keep them all). ``ignore_index``, ``mask``, ``zero_rows``: as
+    :func:`poisson_bootstrap`. Arguments are checked before the first replicate is made."""
     # replicate and row indices reach the kernels as int64 (replicate_offset, row_offset)
     n_resamples = check_int(api, "n_resamples", n_resamples, lo=1, hi=2**62)
     row_offset = check_int(api, "row_offset", row_offset, lo=0, hi=2**62)
@@ -53,10 +58,28 @@ def iter_poisson_bootstrap(
     n = int(rows.shape[0])
     if int(rows.shape[1]) != bins.dim:
         fail(api, "z", f"[N, {bins.dim}] (the bins' dimension)", f"shape {tuple(rows.shape)}")
+    named = dict(label_sets or {})
+    if ignore_index is not None or mask is not None or zero_rows != "uniform":
+        # the estimators' selection: mask and zero rows leave rows out of every set (the
+        # rows left are renumbered 0..M-1 for the weights, as report(z, bootstrap=R)
+        # resamples them); ignore_index masks per set, below
+        for name, labels in named.items():  # one label per row of z before selecting
+            encode_labels(labels, n, api, f"label_sets[{name!r}]")
+        rows, named = select_label_sets(
+            api,
+            rows,
+            named,
+            ignore_index=ignore_index,
+            mask=mask,
+            zero_rows=zero_rows,
+            metric=bins.metric,
+        )
+        rows = as_float_rows(rows, api, "z")
+        n = int(rows.shape[0])
     encoded: list[tuple[str, LabelCodes, int]] = []
     n_hist = 1
-    for name, labels in (label_sets or {}).items():
-        codes = encode_labels(labels, n, api, f"label_sets[{name!r}]")
+    for name, labels in named.items():
+        codes = encode_labels(labels, n, api, f"label_sets[{name!r}]", ignore_index=ignore_index)
         encoded.append((name, codes, n_hist))
         n_hist += codes.n_labels
     slots = None
@@ -110,6 +133,9 @@ def poisson_bootstrap(
     num_threads: int = 0,
     *,
     row_offset: int = 0,
+    ignore_index: int | str | None = None,
+    mask: Any = None,
+    zero_rows: ZeroRows = "uniform",
     api: str = "poisson_bootstrap",
 ) -> list[Replicate]:
     """R Poisson(1)-bootstrap replicates of the soft histograms of ``z`` [N, D], all in ONE
@@ -128,6 +154,18 @@ def poisson_bootstrap(
         bins: the :class:`Bins` of the point estimate (the replicates reuse its centres).
         n_resamples: R >= 1.
         seed: the resampling seed (an int >= 0).
+        row_offset: the stream position of row 0 (the weights of rows i are drawn at
+            row_offset + i).
+        ignore_index: a label value whose rows are left out of each label set where they
+            carry it (per set, as :func:`softent.report`: a row stays in the total and in
+            the sets where its label is another value). Default None: every value a class.
+        mask: optional [N] bool: False leaves the row out of everything (the total and
+            every set), as do dropped zero rows; the rows left are numbered 0..M-1 for
+            the weights, so the replicates equal those of ``z[mask]``.
+        zero_rows: all-zero rows under cosine bins: 'uniform' (default here: the kernel's
+            1/B), 'raise' or 'drop' (as :func:`softent.information`).
+        Masking warns (UserWarning) when it leaves out most rows or one label value of a
+        set, as the estimators do.
 
     Returns:
         R dicts {"total": [B] float64 (all rows, weighted), "sets": {name: (values [K],
@@ -145,6 +183,9 @@ def poisson_bootstrap(
             seed,
             num_threads,
             row_offset=row_offset,
+            ignore_index=ignore_index,
+            mask=mask,
+            zero_rows=zero_rows,
             max_pass_bytes=MAX_BOOTSTRAP_BYTES,
             max_total_bytes=MAX_BOOTSTRAP_BYTES,
             api=api,

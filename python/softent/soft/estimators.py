@@ -14,12 +14,11 @@ from typing import Any, Literal
 import numpy as np
 
 from .._checks import Weighting, check_base, check_weighting, fail
-from .._interop import as_float_rows, requires_grad, scalar_like, take_rows, to_float, to_numpy
-from .._labels import keep_rows, warn_masking
+from .._interop import requires_grad, scalar_like, to_float
 from ..discrete import unit_name
-from ._kernel import ZeroRows, check_zero_rows, zero_row_keep
+from ._kernel import ZeroRows
 from .bins import Metric, Seed
-from .histogram import SoftHistogram, soft_histogram
+from .histogram import SoftHistogram, select_rows, soft_histogram
 from .layers import flat_labels, split_layers
 
 
@@ -73,87 +72,6 @@ class Information:
             "metric": self.histogram.metric,
             "temperature": self.histogram.temperature,
         }
-
-
-def select_rows(
-    api: str,
-    z: Any,
-    labels: Any,
-    *,
-    ignore_index: Any = None,
-    mask: Any = None,
-    zero_rows: Any = "raise",
-    metric: Any = "cosine",
-) -> tuple[Any, Any]:
-    """(z, labels) restricted to the rows the estimate uses: rows masked by ``mask``
-    (False) or ``ignore_index`` (their label) are left out first (warning when most rows,
-    or all but one label value, go), then all-zero rows under cosine bins per ``zero_rows``
-    (see :func:`softent.soft._kernel.zero_row_keep`). Returns the inputs themselves (no
-    copy) when nothing is left out; labels come back as a host array when rows were."""
-    check_zero_rows(api, zero_rows)
-    rows = z
-    lab = labels
-    keep = keep_rows(api, labels, _n_rows(api, z), ignore_index=ignore_index, mask=mask)
-    if keep is not None:
-        warn_masking(api, keep, labels)
-        if not keep.all():
-            rows = take_rows(as_float_rows(z, api, "z"), keep)
-            lab = None if labels is None else to_numpy(labels)[keep]
-    if metric == "cosine" and zero_rows != "uniform":
-        rows = as_float_rows(rows, api, "z")
-        nz = zero_row_keep(api, rows, "cosine", zero_rows)
-        if nz is not None:
-            rows = take_rows(rows, nz)
-            lab = None if lab is None else to_numpy(lab)[nz]
-    return rows, lab
-
-
-def select_label_sets(
-    api: str,
-    z: Any,
-    named: dict[str, Any],
-    *,
-    ignore_index: Any = None,
-    mask: Any = None,
-    zero_rows: Any = "raise",
-    metric: Any = "cosine",
-) -> tuple[Any, dict[str, Any]]:
-    """(z, {name: labels}) for several label sets of the same rows: ``mask`` (False) and
-    all-zero rows (``zero_rows``) leave rows out of every set, as :func:`select_rows`;
-    ``ignore_index`` masks per set (a row stays in the sets where its label is another
-    value: pass it on to :func:`softent._labels.encode_labels`). Warns per set when
-    masking left out most rows or one label value."""
-    n = _n_rows(api, z)
-    rows = z
-    keep = keep_rows(api, None, n, mask=mask)
-    if keep is not None:
-        warn_masking(api, keep)  # the share of rows left out
-        if not keep.all():
-            rows = take_rows(as_float_rows(z, api, "z"), keep)
-            named = {k: to_numpy(v)[keep] for k, v in named.items()}
-    m = int(keep.sum()) if keep is not None else n
-    for arr in named.values():
-        set_keep = keep_rows(api, arr, m, ignore_index=ignore_index)
-        if set_keep is not None:
-            warn_masking(api, set_keep, arr)
-        elif keep is not None:  # one label value left by the mask
-            warn_masking(api, np.ones(m, bool), arr)
-    if metric == "cosine" and zero_rows != "uniform":
-        rows = as_float_rows(rows, api, "z")
-        nz = zero_row_keep(api, rows, "cosine", zero_rows)
-        if nz is not None:
-            rows = take_rows(rows, nz)
-            named = {k: to_numpy(v)[nz] for k, v in named.items()}
-    else:
-        check_zero_rows(api, zero_rows)
-    return rows, named
-
-
-def _n_rows(api: str, z: Any) -> int:
-    shape = getattr(z, "shape", None)
-    if shape is None or len(shape) != 2:
-        return int(as_float_rows(z, api, "z").shape[0])
-    return int(shape[0])
 
 
 def _differentiable_result(name: str, z: Any, labels: Any, kwargs: dict[str, Any]) -> Any:

@@ -23,15 +23,18 @@ from .._checks import (
     is_int,
 )
 from .._interop import as_float_rows, take_rows, to_numpy
-from .._labels import LabelCodes, encode_labels
+from .._labels import LabelCodes, encode_labels, keep_rows, warn_masking
 from ..discrete import entropy_of_masses, label_weights, to_base
 from ._kernel import (
+    ZeroRows,
     accumulate,
     check_forward_fits,
+    check_zero_rows,
     finite_rows,
     kernel_view,
     label_slots,
     new_hist,
+    zero_row_keep,
 )
 from .bins import (
     Bins,
@@ -71,6 +74,104 @@ def check_histograms_fit(
         f"[{hist_rows}, {n_bins}], {hist_rows * n_bins * 8 / 2**30:.2f} GiB each)",
         copies * hist_rows * n_bins * 8,
     )
+
+
+# ----------------------------------------------------------------------------- row selection
+# Masking (mask=, ignore_index=) and the zero-row policy (zero_rows=) of every soft entry
+# point: the estimators, report, soft_histogram and poisson_bootstrap. They live here, below
+# the estimators, so that the histogram functions share them without an import circle.
+
+
+def select_rows(
+    api: str,
+    z: Any,
+    labels: Any,
+    *,
+    ignore_index: Any = None,
+    mask: Any = None,
+    zero_rows: Any = "raise",
+    metric: Any = "cosine",
+) -> tuple[Any, Any]:
+    """(z, labels) restricted to the rows the estimate uses: rows masked by ``mask``
+    (False) or ``ignore_index`` (their label) are left out first (warning when most rows,
+    or all but one label value, go), then all-zero rows under cosine bins per ``zero_rows``
+    (see :func:`softent.soft._kernel.zero_row_keep`). Returns the inputs themselves (no
+    copy) when nothing is left out; labels come back as a host array when rows were."""
+    check_zero_rows(api, zero_rows)
+    rows = z
+    lab = labels
+    n = _n_rows(api, z)
+    if labels is not None and (mask is not None or zero_rows == "drop"):
+        # the labels are indexed with a row mask below: one per row, or a clear error
+        shape = tuple(getattr(labels, "shape", None) or to_numpy(labels).shape)
+        if len(shape) != 1 or shape[0] != n:
+            fail(
+                api,
+                "labels",
+                f"a 1-D array with one label per row of z (length N={n})",
+                f"shape {shape}",
+            )
+    keep = keep_rows(api, labels, n, ignore_index=ignore_index, mask=mask)
+    if keep is not None:
+        warn_masking(api, keep, labels)
+        if not keep.all():
+            rows = take_rows(as_float_rows(z, api, "z"), keep)
+            lab = None if labels is None else to_numpy(labels)[keep]
+    if metric == "cosine" and zero_rows != "uniform":
+        rows = as_float_rows(rows, api, "z")
+        nz = zero_row_keep(api, rows, "cosine", zero_rows)
+        if nz is not None:
+            rows = take_rows(rows, nz)
+            lab = None if lab is None else to_numpy(lab)[nz]
+    return rows, lab
+
+
+def select_label_sets(
+    api: str,
+    z: Any,
+    named: dict[str, Any],
+    *,
+    ignore_index: Any = None,
+    mask: Any = None,
+    zero_rows: Any = "raise",
+    metric: Any = "cosine",
+) -> tuple[Any, dict[str, Any]]:
+    """(z, {name: labels}) for several label sets of the same rows: ``mask`` (False) and
+    all-zero rows (``zero_rows``) leave rows out of every set, as :func:`select_rows`;
+    ``ignore_index`` masks per set (a row stays in the sets where its label is another
+    value: pass it on to :func:`softent._labels.encode_labels`). Warns per set when
+    masking left out most rows or one label value."""
+    n = _n_rows(api, z)
+    rows = z
+    keep = keep_rows(api, None, n, mask=mask)
+    if keep is not None:
+        warn_masking(api, keep)  # the share of rows left out
+        if not keep.all():
+            rows = take_rows(as_float_rows(z, api, "z"), keep)
+            named = {k: to_numpy(v)[keep] for k, v in named.items()}
+    m = int(keep.sum()) if keep is not None else n
+    for arr in named.values():
+        set_keep = keep_rows(api, arr, m, ignore_index=ignore_index)
+        if set_keep is not None:
+            warn_masking(api, set_keep, arr)
+        elif keep is not None:  # one label value left by the mask
+            warn_masking(api, np.ones(m, bool), arr)
+    if metric == "cosine" and zero_rows != "uniform":
+        rows = as_float_rows(rows, api, "z")
+        nz = zero_row_keep(api, rows, "cosine", zero_rows)
+        if nz is not None:
+            rows = take_rows(rows, nz)
+            named = {k: to_numpy(v)[nz] for k, v in named.items()}
+    else:
+        check_zero_rows(api, zero_rows)
+    return rows, named
+
+
+def _n_rows(api: str, z: Any) -> int:
+    shape = getattr(z, "shape", None)
+    if shape is None or len(shape) != 2:
+        return int(as_float_rows(z, api, "z").shape[0])
+    return int(shape[0])
 
 
 @dataclass(frozen=True)
@@ -156,6 +257,9 @@ def soft_histogram(
     metric: Metric = "cosine",
     temperature: float | Literal["auto"] = "auto",
     seed: Seed = 0,
+    ignore_index: int | str | None = None,
+    mask: Any = None,
+    zero_rows: ZeroRows = "uniform",
     nonfinite: Literal["raise", "drop"] = "raise",
     num_threads: int | None = None,
     tile_rows: int | None = None,
@@ -183,8 +287,21 @@ def soft_histogram(
             centres' scale r (the RMS distance of the centres from their mean):
             'euclidean' eps*·r/√2, 'sqeuclidean' 2·eps*·r², 'dot' eps*·mean|c|².
         seed: int or ``numpy.random.Generator`` for the default centres.
+        ignore_index: a label value (e.g. -100, Hugging Face's "ignore"; a str for string
+            labels) whose rows are left out, H(Z) included, as in
+            :func:`softent.information` (default None: every value is a class).
+        mask: optional [N] bool (NumPy or torch): False leaves the row out everywhere.
+            Masking warns (UserWarning) when it leaves out most rows or one label value,
+            and refuses to leave none.
+        zero_rows: all-zero rows under cosine bins (a zero vector has no direction):
+            'uniform' (default here, the kernel's assignment 1/B: this is the low-level
+            layer), 'raise' (ValueError naming the first one, the estimators' default) or
+            'drop' (left out, with a UserWarning giving their number). Other metrics
+            score a zero row normally.
         nonfinite: 'raise' (default: ValueError naming the first bad row) or 'drop'
             (rows with NaN/Inf are removed, with their labels; see ``n_dropped``).
+            Applied after ``mask``/``ignore_index``/``zero_rows``: ``n_dropped`` counts
+            only non-finite rows.
         num_threads: OpenMP threads for this call (default: OMP_NUM_THREADS / all cores);
             at most the CPUs this process may use, and 1 in a process forked after softent
             was imported (use the 'spawn' or 'forkserver' start method for parallel
@@ -197,6 +314,11 @@ def soft_histogram(
         :class:`SoftHistogram` with float64 histograms, counts, label values, bins.
     """
     api = _api
+    if ignore_index is not None or mask is not None or zero_rows != "uniform":
+        # the estimators' selection (they call this function with rows selected already)
+        z, labels = select_rows(
+            api, z, labels, ignore_index=ignore_index, mask=mask, zero_rows=zero_rows, metric=metric
+        )
     rows = as_float_rows(z, api, "z")
     n, dim = int(rows.shape[0]), int(rows.shape[1])
     codes: LabelCodes | None = None

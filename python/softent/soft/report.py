@@ -45,8 +45,7 @@ from ._kernel import ZeroRows, finite_rows
 from .accumulator import DEFAULT_LABEL_SET, Accumulator
 from .bins import Bins, Metric, Seed, make_bins
 from .bootstrap import iter_poisson_bootstrap
-from .estimators import select_label_sets
-from .histogram import SoftHistogram
+from .histogram import SoftHistogram, select_label_sets
 from .layers import flat_label_sets, flat_labels, split_layers
 from .measures import MEASURE_KEYS, measures_from_masses, replicate_set_measures
 
