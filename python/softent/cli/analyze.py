@@ -49,7 +49,7 @@ import numpy as np
 from .. import _progress
 from .._interop import to_host_rows
 from ..soft.accumulator import Accumulator
-from ..soft.report import _with_seed_spread as with_seed_spread
+from ..soft.report import with_seed_spread
 from .files import ArraySource, InputError, LabelSet, open_activations, read_labels
 
 #: default chunk size: about this many bytes of activations per chunk

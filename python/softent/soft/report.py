@@ -682,7 +682,7 @@ def report(
             **same,
         )
         others = [report(source, label_sets, seed=s, **same) for s in seed_list[1:]]
-        return _with_seed_spread(first, others, seed_list)
+        return with_seed_spread(first, others, seed_list)
     common = {
         "base": b,
         "weighting": str(weighting),
@@ -925,7 +925,7 @@ def _add_nulls(
         row["mi_corrected"] = res.corrected
 
 
-def _with_seed_spread(first: Report, others: list[Report], seeds: list[Any]) -> Report:
+def with_seed_spread(first: Report, others: list[Report], seeds: list[Any]) -> Report:
     """``first`` with ``<key>_seed_mean`` / ``_seed_sd`` over the reports of every seed."""
     rows = [dict(row) for row in first.rows]
     for j, row in enumerate(rows):
