@@ -15,6 +15,11 @@
 
 #include "softent/ops.h"
 
+// The prototype is OpenBLAS's own (scipy-openblas32's lapacke.h declares the driver with the
+// scipy_ prefix its library exports: BLAS_SYMBOL_PREFIX of CMakeLists.txt), with its 32-bit
+// LAPACK integers, which the bound on n below relies on.
+static_assert(sizeof(lapack_int) == 4, "scipy-openblas32's LAPACK takes 32-bit integers");
+
 namespace softent {
 namespace {
 
