@@ -1,5 +1,7 @@
 // Bindings of the spectral affinity kernel: AffinityParams and the op affinity
 // (cpp/include/softent/params/spectral.h). Filled by python/softent/spectral/_kernel.py only.
+// And of the dense symmetric eigensolve: SymmetricEigenvaluesParams and the op
+// symmetric_eigenvalues (params/eigen.h), filled by python/softent/spectral/_blas.py only.
 #include <pybind11/pybind11.h>
 
 #include "bind.h"
@@ -32,6 +34,27 @@ void bind_spectral(py::module_& m) {
       py::arg("params"),
       "Kernel affinities of the rows of params.x: row sums, the dense matrix or the product "
       "with params.v, into params.out (params/spectral.h).");
+
+  py::class_<SymmetricEigenvaluesParams> ep(
+      m, "SymmetricEigenvaluesParams", "Parameters of symmetric_eigenvalues (params/eigen.h).");
+  ep.def(py::init<>())
+      .def_readwrite("n", &SymmetricEigenvaluesParams::n, "rows = columns of a, >= 1")
+      .def_readwrite("num_threads", &SymmetricEigenvaluesParams::num_threads,
+                     "OpenBLAS threads for the call; 0 = leave the count as it is");
+  def_address(ep, "a", &SymmetricEigenvaluesParams::a,
+              "[n, n] float64 contiguous symmetric address, overwritten");
+  def_address(ep, "w", &SymmetricEigenvaluesParams::w, "[n] float64 address, written ascending");
+
+  m.def(
+      "symmetric_eigenvalues",
+      [](const SymmetricEigenvaluesParams& p) {
+        call_released("symmetric_eigenvalues", "LAPACK's workspace is O(n * block)",
+                      [&] { softent::symmetric_eigenvalues(p); });
+      },
+      py::arg("params"),
+      "Every eigenvalue of the symmetric float64 matrix params.a (destroyed) into params.w, "
+      "ascending, by LAPACK dsyevd_2stage on params.num_threads OpenBLAS threads "
+      "(params/eigen.h).");
 }
 
 }  // namespace softent::bind

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "softent/params/discrete.h"
+#include "softent/params/eigen.h"
 #include "softent/params/knn.h"
 #include "softent/params/pid.h"
 #include "softent/params/soft.h"
@@ -79,6 +80,10 @@ void sorted_1d(const Sorted1dParams& p);
 // x [n, d], scales [n] (self_tuning), row_scale [n] (optional), v [n, m] (product) ->
 // out: degrees [n] | dense [n, n] | product [n, m] float64 of a_ij = s_i g(x_i, x_j) s_j
 void affinity(const AffinityParams& p);
+// a [n, n] symmetric float64 (host, overwritten) -> w [n] its eigenvalues ascending, by
+// LAPACK dsyevd_2stage on p.num_threads OpenBLAS threads (params/eigen.h). Host only: no
+// CUDA route (a CUDA tensor's spectrum is cuSOLVER's, through torch).
+void symmetric_eigenvalues(const SymmetricEigenvaluesParams& p);
 
 namespace cpu {
 void affinity(const AffinityParams& p);

@@ -7,6 +7,11 @@ to one thread per OpenMP thread when it loads (cpp/src/cpu/common/gemm.h); that 
 left alone here. threadpoolctl is not a dependency, so the libraries are found by name in
 the process's memory map and called through ctypes (Linux; elsewhere this is a no-op and
 OpenBLAS keeps its own setting).
+
+:func:`symmetric_eigenvalues` is the other way in: THE one caller (and params builder) of
+``softent._core.symmetric_eigenvalues``, LAPACK's ``dsyevd_2stage`` from the extension's
+own OpenBLAS, which sets that library's thread count for the call itself and restores it
+(cpp/src/cpu/eigvals.cpp); SciPy's wrappers do not expose the 2-stage drivers.
 """
 
 from __future__ import annotations
@@ -16,7 +21,11 @@ import ctypes
 import threading
 from collections.abc import Iterator
 
-__all__ = ["blas_threads"]
+import numpy as np
+
+from .. import _core
+
+__all__ = ["blas_threads", "symmetric_eigenvalues"]
 
 _SETTERS = (
     "scipy_openblas_set_num_threads64_",
@@ -81,3 +90,33 @@ def blas_threads(n: int) -> Iterator[None]:
         finally:
             for (set_, _), k in zip(libs, previous, strict=False):
                 set_(k)  # type: ignore[operator]
+
+
+def symmetric_eigenvalues(a: np.ndarray, num_threads: int) -> np.ndarray:
+    """The eigenvalues [N] float64, ascending, of the symmetric float64 matrix ``a`` [N, N]
+    (C- or Fortran-contiguous, writable, finite; destroyed: LAPACK works in place) by LAPACK's
+    ``dsyevd_2stage`` with JOBZ='N' (the two-stage tridiagonal reduction, LAPACK >= 3.7) on
+    ``num_threads`` OpenBLAS threads (>= 1). Reads one triangle: the upper of a C-contiguous
+    ``a``, the lower of a Fortran-contiguous one (the same elements of a.T either way).
+    Extra memory: LAPACK's O(N * block) workspace."""
+    if not (
+        isinstance(a, np.ndarray)
+        and a.dtype == np.float64
+        and a.ndim == 2
+        and a.shape[0] == a.shape[1]
+        and a.shape[0] >= 1
+        and (a.flags.c_contiguous or a.flags.f_contiguous)
+        and a.flags.writeable
+    ):  # the callers in graph.py build exactly this; anything else is a softent bug
+        raise AssertionError(
+            f"symmetric_eigenvalues: a bad matrix {type(a)} {getattr(a, 'shape', '')}"
+        )
+    n = int(a.shape[0])
+    w = np.empty(n, dtype=np.float64)
+    p = _core.SymmetricEigenvaluesParams()
+    p.a = a.ctypes.data
+    p.n = n
+    p.w = w.ctypes.data
+    p.num_threads = int(num_threads)
+    _core.symmetric_eigenvalues(p)  # releases the GIL; a and w stay referenced until it returns
+    return w

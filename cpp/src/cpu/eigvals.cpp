@@ -1,0 +1,95 @@
+// Computes: every eigenvalue of a dense symmetric float64 matrix (ops.h symmetric_eigenvalues),
+// in place, by LAPACK's dsyevd_2stage (JOBZ = 'N') from scipy-openblas32: no eigensolver of ours.
+// Math: LAPACK (reference algorithms); no softent/math header.
+// Runs on: host memory, the calling thread plus p.num_threads OpenBLAS threads for the call.
+#include <cblas.h>
+#include <lapacke.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <mutex>
+#include <new>
+#include <stdexcept>
+#include <string>
+
+#include "softent/ops.h"
+
+// The prototype is OpenBLAS's own (scipy-openblas32's lapacke.h declares the driver with the
+// scipy_ prefix its library exports: BLAS_SYMBOL_PREFIX of CMakeLists.txt), with its 32-bit
+// LAPACK integers, which the bound on n below relies on.
+static_assert(sizeof(lapack_int) == 4, "scipy-openblas32's LAPACK takes 32-bit integers");
+
+namespace softent {
+namespace {
+
+void require(bool ok, const std::string& what) {
+  if (!ok) throw std::invalid_argument("softent._core.symmetric_eigenvalues: " + what);
+}
+
+// OpenBLAS's thread count is one process-wide setting, which softent keeps at 1 so that its
+// OpenMP kernels (one BLAS call per tile and thread, cpu/common/gemm.h) never oversubscribe.
+// An eigensolve is one big LAPACK call that wants the threads instead: it raises the count
+// for the call and puts back what it found. The mutex serialises eigensolves from different
+// Python threads (the GIL is released), so that one call's restore never cuts another's
+// threads short and the count always returns to the value before the first of them.
+std::mutex eigensolve_mutex;
+
+class BlasThreads {
+ public:
+  explicit BlasThreads(int n) : previous_(scipy_openblas_get_num_threads()) {
+    if (n > 0 && n != previous_) scipy_openblas_set_num_threads(n);
+  }
+  ~BlasThreads() {
+    if (scipy_openblas_get_num_threads() != previous_) scipy_openblas_set_num_threads(previous_);
+  }
+  BlasThreads(const BlasThreads&) = delete;
+  BlasThreads& operator=(const BlasThreads&) = delete;
+
+ private:
+  int previous_;
+};
+
+}  // namespace
+
+void symmetric_eigenvalues(const SymmetricEigenvaluesParams& p) {
+  require(p.a != nullptr && p.w != nullptr, "a and w must be given");
+  require(p.n >= 1 && p.n <= int64_t(std::numeric_limits<lapack_int>::max()),
+          "n must be in [1, 2^31 - 1] (32-bit LAPACK integers), got " + std::to_string(p.n));
+  require(p.num_threads >= 0, "num_threads must be >= 0, got " + std::to_string(p.num_threads));
+  const lapack_int n = lapack_int(p.n);
+  // The triangle LAPACK reads (the lower of the column-major matrix): a NaN or an infinity
+  // there would come back as NaN eigenvalues or a failed convergence, never a clear error.
+  // One pass over n^2 / 2 values, ~1% of the solve.
+  for (int64_t j = 0; j < p.n; ++j) {
+    const double* col = p.a + j * p.n;
+    for (int64_t i = j; i < p.n; ++i)
+      if (!std::isfinite(col[i]))
+        require(false, "a must be finite, got a non-finite value in row " + std::to_string(i) +
+                           ", column " + std::to_string(j) + " (column-major)");
+  }
+  lapack_int info = 0;
+  {
+    const std::lock_guard<std::mutex> lock(eigensolve_mutex);
+    const BlasThreads threads(p.num_threads);
+    // Column-major with uplo 'L' on the caller's buffer: a symmetric matrix is its own
+    // transpose, so a C-contiguous one needs no copy. JOBZ = 'N' is the only job the 2-stage
+    // drivers implement, and exactly ours (eigenvalues only).
+    info = scipy_LAPACKE_dsyevd_2stage(LAPACK_COL_MAJOR, 'N', 'L', n, p.a, n, p.w);
+  }
+  if (info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR)
+    throw std::bad_alloc();  // LAPACKE could not allocate its workspace: a MemoryError
+  if (info < 0)
+    throw std::invalid_argument(
+        "softent._core.symmetric_eigenvalues: LAPACK dsyevd_2stage "
+        "rejected its argument " +
+        std::to_string(-info));
+  if (info > 0)
+    throw std::runtime_error(
+        "softent._core.symmetric_eigenvalues: LAPACK dsyevd_2stage did not converge (info = " +
+        std::to_string(info) +
+        ": that many off-diagonal elements of the tridiagonal form did "
+        "not reach 0)");
+}
+
+}  // namespace softent
