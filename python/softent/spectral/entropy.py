@@ -39,7 +39,7 @@ from .graph import (
     _gaussian,
     _normalise,
 )
-from .lanczos import slq_entropy
+from .lanczos import slq_bytes, slq_entropy
 from .operators import diffusion_operator, stored_fits
 from .result import SpectralEntropy
 
@@ -180,11 +180,11 @@ def _dse_nats(
     if used == "sparse":
         form = "sparse"
     elif matrix_free is None:
-        form = "stored" if stored_fits(n) else "matrix_free"
+        form = "stored" if stored_fits(n, 4) else "matrix_free"
     else:
         form = "matrix_free" if matrix_free else "stored"
     apply, top = diffusion_operator(api, x, bw, form, threads, neighbours, known)
-    check_fits(api, "probes", f"{probes} probes x {steps} steps", 8 * n * probes * (steps + 4))
+    check_fits(api, "probes", f"{probes} probes x {steps} steps", slq_bytes(n, steps, probes))
     est = slq_entropy(apply, n, t, probes=probes, steps=steps, seed=seed, top=top)
     label = "sparse" if form == "sparse" else f"lanczos-{form.replace('_', '-')}"
     return est.value, est.stderr, label, None
