@@ -199,7 +199,7 @@ def diffusion_spectral_entropy(
     base: float = math.e,
     method: str = "dense",
     probes: int = 32,
-    steps: int = 40,
+    steps: int = 20,
     seed: int = 0,
     neighbours: int | None = None,
     matrix_free: bool | None = None,
