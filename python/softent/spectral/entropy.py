@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_base, check_fits, check_int, check_seed, fail
+from .._checks import available_memory, check_base, check_fits, check_int, check_seed, fail
 from .._interop import is_torch, to_numpy
 from ..knn.neighbours import nearest_neighbours
 from . import _inputs
@@ -183,9 +183,15 @@ def _dse_nats(
         form = "stored" if stored_fits(n, 4) else "matrix_free"
     else:
         form = "matrix_free" if matrix_free else "stored"
+    block = None  # the basis within lanczos.BASIS_BYTES
+    avail = available_memory()
+    if form == "matrix_free" and (avail is None or 8 * n * probes * steps <= avail // 4):
+        # every block costs `steps` passes of the N^2 D kernel: one block when it fits
+        block = probes
+    need = slq_bytes(n, steps, probes, block)
+    check_fits(api, "probes", f"{probes} probes x {steps} steps", need)
     apply, top = diffusion_operator(api, x, bw, form, threads, neighbours, known)
-    check_fits(api, "probes", f"{probes} probes x {steps} steps", slq_bytes(n, steps, probes))
-    est = slq_entropy(apply, n, t, probes=probes, steps=steps, seed=seed, top=top)
+    est = slq_entropy(apply, n, t, probes=probes, steps=steps, seed=seed, top=top, block=block)
     label = "sparse" if form == "sparse" else f"lanczos-{form.replace('_', '-')}"
     return est.value, est.stderr, label, None
 
@@ -222,12 +228,16 @@ def diffusion_spectral_entropy(
       ``stderr`` 0.
     - ``"lanczos"``: stochastic Lanczos quadrature (:mod:`softent.spectral.lanczos`) of the
       same K: ``probes`` Rademacher probes (seeded by ``seed``) of ``steps`` Lanczos steps;
-      ``stderr`` the jackknife standard error over probes. K is stored when 8 N^2 bytes take
-      at most half the available memory, else applied matrix-free by the fused tile kernel
-      (O(N (D + probes)) memory, N^2 D work per step); ``matrix_free`` forces either.
+      ``stderr`` the jackknife standard error over probes combined with the quadrature's
+      movement. K is stored in float32 (4 N^2 bytes, written by the fused kernel) when that
+      takes at most half the available memory, else applied matrix-free by the fused tile
+      kernel (O(N (D + probes)) memory, N^2 D work per step); ``matrix_free`` forces either.
+      The probes run in blocks whose Lanczos basis [block, steps, N] float64 stays within
+      256 MiB (at least one probe); matrix-free, in one block when that basis takes at most
+      a quarter of the available memory (each block costs ``steps`` kernel passes).
     - ``"sparse"``: SLQ on the kNN-sparsified kernel (``neighbours`` nearest rows per row,
-      default 4k + 2; memory O(N (D + neighbours + probes steps))): a different, sparser
-      graph whose DSE approximates the dense one; for N >= 10^5.
+      default 4k + 2; memory O(N (D + neighbours)) plus the basis's 256 MiB at most): a
+      different, sparser graph whose DSE approximates the dense one; for N >= 10^5.
     - ``"auto"``: dense up to 6,000 rows (when it fits), lanczos below 10^5, sparse above.
 
     ``num_threads``: OpenMP threads of the affinity kernel and BLAS threads of the
