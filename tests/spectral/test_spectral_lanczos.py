@@ -80,6 +80,17 @@ def test_the_sparse_operator_approximates_the_dense_value_on_clusters():
     assert dense == pytest.approx(math.log(4), abs=0.05)
 
 
+def test_the_default_steps_are_20_for_lanczos_and_40_for_sparse():
+    x, t, _ = _problem(2)
+    kw = {"t": t, "probes": 4, "seed": 1}
+    lz = sp.diffusion_spectral_entropy(x, method="lanczos", **kw)
+    assert lz.value == sp.diffusion_spectral_entropy(x, method="lanczos", steps=20, **kw).value
+    assert lz.value != sp.diffusion_spectral_entropy(x, method="lanczos", steps=40, **kw).value
+    spr = sp.diffusion_spectral_entropy(x, method="sparse", **kw)
+    assert spr.value == sp.diffusion_spectral_entropy(x, method="sparse", steps=40, **kw).value
+    assert spr.value != sp.diffusion_spectral_entropy(x, method="sparse", steps=20, **kw).value
+
+
 def test_auto_is_dense_for_small_n():
     x, t, _ = _problem(0)
     r = sp.diffusion_spectral_entropy(x, t=t, method="auto")

@@ -150,9 +150,18 @@ def choose_method(method: str, n: int) -> str:
     return "lanczos" if n < AUTO_SPARSE_ROWS else "sparse"
 
 
+#: default Lanczos steps (steps=None) of the stored / matrix-free K, whose products are the
+#: run's cost and whose spectrum (a dense kernel) the quadrature resolves in ~15 steps
+LANCZOS_STEPS = 20
+#: default Lanczos steps of the kNN-sparsified K: its products are cheap and its spectrum
+#: (a sparse graph's, spread down to 0) needs more steps for the same quadrature error
+SPARSE_STEPS = 40
+
+
 def _slq_options(api: str, probes: Any, steps: Any, seed: Any, neighbours: Any, k: int) -> tuple:
+    """(probes, steps or None, seed, neighbours), checked; steps None: by the form."""
     pr = check_int(api, "probes", probes, lo=2)
-    st = check_int(api, "steps", steps, lo=1)
+    st = None if steps is None else check_int(api, "steps", steps, lo=1)
     sd = check_seed(api, "seed", seed)
     nb = 4 * k + 2 if neighbours is None else check_int(api, "neighbours", neighbours, lo=1)
     return pr, st, sd, nb
@@ -177,6 +186,8 @@ def _dse_nats(
         w = _diffusion_eigenvalues(api, x, bw, threads)
         return _entropy_nats(w, t), 0.0, "dense", w
     probes, steps, seed, neighbours = slq
+    if steps is None:
+        steps = SPARSE_STEPS if used == "sparse" else LANCZOS_STEPS
     if used == "sparse":
         form = "sparse"
     elif matrix_free is None:
@@ -205,7 +216,7 @@ def diffusion_spectral_entropy(
     base: float = math.e,
     method: str = "dense",
     probes: int = 32,
-    steps: int = 20,
+    steps: int | None = None,
     seed: int = 0,
     neighbours: int | None = None,
     matrix_free: bool | None = None,
@@ -227,7 +238,8 @@ def diffusion_spectral_entropy(
     - ``"dense"``: every eigenvalue by LAPACK ``syevr`` (8 N^2 bytes, O(N^3)); exact,
       ``stderr`` 0.
     - ``"lanczos"``: stochastic Lanczos quadrature (:mod:`softent.spectral.lanczos`) of the
-      same K: ``probes`` Rademacher probes (seeded by ``seed``) of ``steps`` Lanczos steps;
+      same K: ``probes`` Rademacher probes (seeded by ``seed``) of ``steps`` Lanczos steps
+      (None: 20; the quadrature of a dense kernel's spectrum settles in ~15);
       ``stderr`` the jackknife standard error over probes combined with the quadrature's
       movement. K is stored in float32 (4 N^2 bytes, written by the fused kernel) when that
       takes at most half the available memory, else applied matrix-free by the fused tile
@@ -236,8 +248,10 @@ def diffusion_spectral_entropy(
       256 MiB (at least one probe); matrix-free, in one block when that basis takes at most
       a quarter of the available memory (each block costs ``steps`` kernel passes).
     - ``"sparse"``: SLQ on the kNN-sparsified kernel (``neighbours`` nearest rows per row,
-      default 4k + 2; memory O(N (D + neighbours)) plus the basis's 256 MiB at most): a
-      different, sparser graph whose DSE approximates the dense one; for N >= 10^5.
+      default 4k + 2; memory O(N (D + neighbours)) plus the basis's 256 MiB at most;
+      ``steps`` None: 40, the sparse graph's spectrum needs more and its products are
+      cheap): a different, sparser graph whose DSE approximates the dense one; for
+      N >= 10^5.
     - ``"auto"``: dense up to 6,000 rows (when it fits), lanczos below 10^5, sparse above.
 
     ``num_threads``: OpenMP threads of the affinity kernel and BLAS threads of the

@@ -55,9 +55,9 @@ def _normalised32(g: np.ndarray) -> np.ndarray:
         np.sum(g[i0 : i0 + _ROWS], axis=1, dtype=np.float64, out=deg[i0 : i0 + _ROWS])
     s = (deg**-0.5).astype(np.float32)
     for i0 in range(0, n, _ROWS):
-        rows = g[i0 : i0 + _ROWS]
-        rows *= s[i0 : i0 + _ROWS, None]
-        rows *= s[None, :]
+        # one factor fl(s_i s_j) per entry (float products commute): K stays exactly
+        # symmetric, as G is, which Lanczos assumes
+        g[i0 : i0 + _ROWS] *= s[i0 : i0 + _ROWS, None] * s[None, :]
     return deg
 
 
