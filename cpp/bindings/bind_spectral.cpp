@@ -20,10 +20,11 @@ void bind_spectral(py::module_& m) {
       .def_readwrite("tile_rows", &AffinityParams::tile_rows, "rows per tile; 0 = automatic")
       .def_readwrite("stream", &AffinityParams::stream, "CUDA: the caller's cudaStream_t");
   def_code(ap, "kernel", &AffinityParams::kernel, "0 gaussian, 1 self_tuning");
-  def_code(ap, "output", &AffinityParams::output, "0 degrees, 1 dense, 2 product");
+  def_code(ap, "output", &AffinityParams::output, "0 degrees, 1 dense, 2 product, 3 dense32");
   def_address(ap, "scales", &AffinityParams::scales, "[n] float64 address (self_tuning)");
   def_address(ap, "row_scale", &AffinityParams::row_scale, "[n] float64 address (0: all 1)");
-  def_address(ap, "out", &AffinityParams::out, "[n] / [n, n] / [n, m] float64 address, written");
+  def_address(ap, "out", &AffinityParams::out,
+              "[n] / [n, n] / [n, m] float64 (dense32 float32), written");
   def_address(ap, "v", &AffinityParams::v, "[n, m] float64 address (product)");
 
   m.def(

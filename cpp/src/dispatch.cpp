@@ -461,9 +461,8 @@ void affinity(const AffinityParams& p) {
   const int kernel = static_cast<int>(p.kernel), output = static_cast<int>(p.output);
   require_affinity(kernel == 0 || kernel == 1,
                    "kernel must be 0 (gaussian) or 1 (self_tuning), got " + std::to_string(kernel));
-  require_affinity(output >= 0 && output <= 2,
-                   "output must be 0 (degrees), 1 (dense) or 2 "
-                   "(product), got " +
+  require_affinity(output >= 0 && output <= 3,
+                   "output must be 0 (degrees), 1 (dense), 2 (product) or 3 (dense32), got " +
                        std::to_string(output));
   if (p.kernel == AffinityKernel::gaussian)
     require_affinity(std::isfinite(p.sigma) && p.sigma > 0, "sigma must be finite and > 0");

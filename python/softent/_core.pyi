@@ -218,7 +218,7 @@ class AffinityParams:
     scales: int
     prefactor: float
     row_scale: int
-    output: int  # 0 degrees, 1 dense, 2 product
+    output: int  # 0 degrees, 1 dense, 2 product, 3 dense32
     out: int
     v: int
     m: int

@@ -10,6 +10,7 @@ import math
 import numpy as np
 import pytest
 import softent.spectral as sp
+import softent.spectral.lanczos as slq
 
 
 def _problem(seed: int):
@@ -79,6 +80,17 @@ def test_the_sparse_operator_approximates_the_dense_value_on_clusters():
     assert dense == pytest.approx(math.log(4), abs=0.05)
 
 
+def test_the_default_steps_are_20_for_lanczos_and_40_for_sparse():
+    x, t, _ = _problem(2)
+    kw = {"t": t, "probes": 4, "seed": 1}
+    lz = sp.diffusion_spectral_entropy(x, method="lanczos", **kw)
+    assert lz.value == sp.diffusion_spectral_entropy(x, method="lanczos", steps=20, **kw).value
+    assert lz.value != sp.diffusion_spectral_entropy(x, method="lanczos", steps=40, **kw).value
+    spr = sp.diffusion_spectral_entropy(x, method="sparse", **kw)
+    assert spr.value == sp.diffusion_spectral_entropy(x, method="sparse", steps=40, **kw).value
+    assert spr.value != sp.diffusion_spectral_entropy(x, method="sparse", steps=20, **kw).value
+
+
 def test_auto_is_dense_for_small_n():
     x, t, _ = _problem(0)
     r = sp.diffusion_spectral_entropy(x, t=t, method="auto")
@@ -119,3 +131,84 @@ def test_adjacency_entropy_has_no_lanczos_method():
     x = np.random.default_rng(0).normal(size=(20, 3))
     with pytest.raises(ValueError, match="method"):
         sp.adjacency_spectral_entropy(x, method="lanczos")
+
+
+# --------------------------------------------------------------------- probes in blocks
+def _diffusion_matrix(seed: int, n: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    """A small exact K = D^-1/2 G D^-1/2 (reference kernel) and its unit top eigenvector."""
+    from reference import spectral as ref
+
+    x = np.random.default_rng(seed).normal(size=(n, 3))
+    g = ref.gaussian(x, sigma=ref.median_distance(x))
+    deg = g.sum(1)
+    top = np.sqrt(deg) / np.linalg.norm(np.sqrt(deg))
+    return ref.normalise(g, "symmetric"), top
+
+
+@pytest.mark.parametrize("block", [1, 3, 7, None])
+@pytest.mark.parametrize("t", [0.5, 1.0, 4.0])
+def test_slq_with_full_steps_is_hutchinson_with_exact_quadratic_forms(block, t):
+    from reference import lanczos as ref
+
+    k, top = _diffusion_matrix(1)
+    n = k.shape[0]
+    before = k.copy()
+    est = slq.slq_entropy(lambda v: k @ v, n, t, probes=7, steps=n, seed=5, top=top, block=block)
+    assert est.value == pytest.approx(ref.hutchinson_entropy(k, t, 7, 5, top), abs=1e-9)
+    assert est.probes == 7
+    np.testing.assert_array_equal(k, before)
+
+
+def test_the_identity_gives_log_n_exactly():
+    # every eigenvalue 1: p uniform, H = log n; Lanczos stops after one step (invariant),
+    # and Rademacher probes have ||z||^2 = n exactly (none deflated: no top vector)
+    n = 50
+    for block in (1, 4, None):
+        est = slq.slq_entropy(lambda v: v.copy(), n, 2.0, probes=9, steps=10, seed=0, block=block)
+        assert est.value == pytest.approx(math.log(n), rel=1e-13)
+        assert est.stderr < 1e-10
+
+
+@pytest.mark.parametrize("block", [1, 5, 11])
+def test_blocked_probes_give_the_unblocked_numbers(block):
+    k, top = _diffusion_matrix(2, n=120)
+    widths: list[int] = []
+
+    def apply(v: np.ndarray) -> np.ndarray:
+        widths.append(v.shape[1])
+        return k @ v
+
+    kw = {"probes": 12, "steps": 15, "seed": 3, "top": top}
+    whole = slq.slq_entropy(apply, 120, 1.5, block=12, **kw)
+    assert set(widths) == {12}
+    widths.clear()
+    parts = slq.slq_entropy(apply, 120, 1.5, block=block, **kw)
+    # each block is run for all steps; the last block holds the remainder
+    full, rest = divmod(12, block)
+    assert widths == [block] * (15 * full) + [rest] * (15 * (rest > 0))
+    assert parts.value == pytest.approx(whole.value, rel=1e-10, abs=1e-12)
+    assert parts.stderr == pytest.approx(whole.stderr, rel=1e-8, abs=1e-12)
+
+
+@pytest.mark.parametrize("n", [10, 1000, 100_000, 2_000_000])
+@pytest.mark.parametrize("steps", [1, 20, 40, 500])
+@pytest.mark.parametrize("probes", [2, 32, 1000])
+def test_the_probe_block_keeps_the_basis_within_its_budget(n, steps, probes):
+    b = slq.probe_block(n, steps, probes)
+    basis = 8 * n * steps  # bytes of one probe's basis [steps, n] float64
+    assert 1 <= b <= probes
+    assert b * basis <= slq.BASIS_BYTES or b == 1  # within budget, or one probe at least
+    assert b == probes or (b + 1) * basis > slq.BASIS_BYTES  # the most that fit
+    assert slq.slq_bytes(n, steps, probes) == 8 * n * (probes + b * (steps + 4))
+
+
+def test_the_default_block_is_what_slq_runs():
+    k, top = _diffusion_matrix(3, n=60)
+    widths: list[int] = []
+
+    def apply(v: np.ndarray) -> np.ndarray:
+        widths.append(v.shape[1])
+        return k @ v
+
+    slq.slq_entropy(apply, 60, 1.0, probes=10, steps=8, seed=0, top=top)
+    assert set(widths) == {slq.probe_block(60, 8, 10)} == {10}

@@ -84,15 +84,15 @@ struct Prepared {
   }
 };
 
-template <typename T>
-void dense(const Prepared<T>& pr, int64_t tile, int threads) {
+// O: the output's element type (double, or float for dense32: values rounded once).
+template <typename T, typename O>
+void dense(const Prepared<T>& pr, O* out, int64_t tile, int threads) {
   const int64_t n = pr.n, nb = (n + tile - 1) / tile;
   // Upper-triangle tile pairs (bi <= bj), each written to both halves: the matrix is exactly
   // symmetric (LAPACK's eigh reads one triangle; a drift between the halves would be lost).
   std::vector<std::pair<int64_t, int64_t>> pairs;
   for (int64_t bi = 0; bi < nb; ++bi)
     for (int64_t bj = bi; bj < nb; ++bj) pairs.emplace_back(bi, bj);
-  double* out = pr.p.out;
   parallel_tiles(
       int64_t(pairs.size()), 1, threads, [&] { return std::vector<T>(size_t(tile * tile)); },
       [&](std::vector<T>& c, int64_t q, int64_t) {
@@ -105,7 +105,7 @@ void dense(const Prepared<T>& pr, int64_t tile, int threads) {
           for (int64_t s = 0; s < tj; ++s) {
             const int64_t j = j0 + s;
             if (bi == bj && j < i) continue;  // the diagonal tile's lower half: mirrored
-            const double a = pr.value(i, j, double(c[r * tj + s]));
+            const O a = O(pr.value(i, j, double(c[r * tj + s])));
             out[i * n + j] = a;
             out[j * n + i] = a;
           }
@@ -166,7 +166,9 @@ void run(const AffinityParams& p) {
   const int threads = p.num_threads;
   const Prepared<T> pr(p, threads);
   if (p.output == AffinityOutput::dense)
-    dense(pr, tile, threads);
+    dense(pr, p.out, tile, threads);
+  else if (p.output == AffinityOutput::dense32)
+    dense(pr, reinterpret_cast<float*>(p.out), tile, threads);
   else
     rows(pr, tile, threads);
 }

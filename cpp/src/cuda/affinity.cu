@@ -45,12 +45,13 @@ struct DevProblem {
   }
 };
 
-template <typename T>
-__global__ void dense_kernel(DevProblem<T> p, double* out) {
+// O: the output's element type (double, or float for dense32: values rounded once).
+template <typename T, typename O>
+__global__ void dense_kernel(DevProblem<T> p, O* out) {
   const int64_t j = int64_t(blockIdx.y) * blockDim.x + threadIdx.x;
   const int64_t i = blockIdx.x;   // rows on x: gridDim.y (65535) bounds only n / kThreads
   if (j < i || j >= p.n) return;  // the upper triangle, mirrored: exactly symmetric
-  const double a = p.value(i, j);
+  const O a = O(p.value(i, j));
   out[i * p.n + j] = a;
   out[j * p.n + i] = a;
 }
@@ -91,9 +92,12 @@ void run(const AffinityParams& p) {
                    p.scales,
                    p.row_scale};
   const int64_t n = p.x.rows;
-  if (p.output == AffinityOutput::dense) {
+  if (p.output == AffinityOutput::dense || p.output == AffinityOutput::dense32) {
     const dim3 grid(unsigned(n), unsigned((n + kThreads - 1) / kThreads));
-    dense_kernel<T><<<grid, kThreads, 0, st>>>(dp, p.out);
+    if (p.output == AffinityOutput::dense)
+      dense_kernel<T, double><<<grid, kThreads, 0, st>>>(dp, p.out);
+    else
+      dense_kernel<T, float><<<grid, kThreads, 0, st>>>(dp, reinterpret_cast<float*>(p.out));
     check(cudaGetLastError(), "affinity dense launch");
     return;
   }

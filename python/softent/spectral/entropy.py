@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .._checks import check_base, check_fits, check_int, check_seed, fail
+from .._checks import available_memory, check_base, check_fits, check_int, check_seed, fail
 from .._interop import is_torch, to_numpy
 from ..knn.neighbours import nearest_neighbours
 from . import _inputs
@@ -39,7 +39,7 @@ from .graph import (
     _gaussian,
     _normalise,
 )
-from .lanczos import slq_entropy
+from .lanczos import slq_bytes, slq_entropy
 from .operators import diffusion_operator, stored_fits
 from .result import SpectralEntropy
 
@@ -150,9 +150,18 @@ def choose_method(method: str, n: int) -> str:
     return "lanczos" if n < AUTO_SPARSE_ROWS else "sparse"
 
 
+#: default Lanczos steps (steps=None) of the stored / matrix-free K, whose products are the
+#: run's cost and whose spectrum (a dense kernel) the quadrature resolves in ~15 steps
+LANCZOS_STEPS = 20
+#: default Lanczos steps of the kNN-sparsified K: its products are cheap and its spectrum
+#: (a sparse graph's, spread down to 0) needs more steps for the same quadrature error
+SPARSE_STEPS = 40
+
+
 def _slq_options(api: str, probes: Any, steps: Any, seed: Any, neighbours: Any, k: int) -> tuple:
+    """(probes, steps or None, seed, neighbours), checked; steps None: by the form."""
     pr = check_int(api, "probes", probes, lo=2)
-    st = check_int(api, "steps", steps, lo=1)
+    st = None if steps is None else check_int(api, "steps", steps, lo=1)
     sd = check_seed(api, "seed", seed)
     nb = 4 * k + 2 if neighbours is None else check_int(api, "neighbours", neighbours, lo=1)
     return pr, st, sd, nb
@@ -177,15 +186,23 @@ def _dse_nats(
         w = _diffusion_eigenvalues(api, x, bw, threads)
         return _entropy_nats(w, t), 0.0, "dense", w
     probes, steps, seed, neighbours = slq
+    if steps is None:
+        steps = SPARSE_STEPS if used == "sparse" else LANCZOS_STEPS
     if used == "sparse":
         form = "sparse"
     elif matrix_free is None:
-        form = "stored" if stored_fits(n) else "matrix_free"
+        form = "stored" if stored_fits(n, 4) else "matrix_free"
     else:
         form = "matrix_free" if matrix_free else "stored"
+    block = None  # the basis within lanczos.BASIS_BYTES
+    avail = available_memory()
+    if form == "matrix_free" and (avail is None or 8 * n * probes * steps <= avail // 4):
+        # every block costs `steps` passes of the N^2 D kernel: one block when it fits
+        block = probes
+    need = slq_bytes(n, steps, probes, block)
+    check_fits(api, "probes", f"{probes} probes x {steps} steps", need)
     apply, top = diffusion_operator(api, x, bw, form, threads, neighbours, known)
-    check_fits(api, "probes", f"{probes} probes x {steps} steps", 8 * n * probes * (steps + 4))
-    est = slq_entropy(apply, n, t, probes=probes, steps=steps, seed=seed, top=top)
+    est = slq_entropy(apply, n, t, probes=probes, steps=steps, seed=seed, top=top, block=block)
     label = "sparse" if form == "sparse" else f"lanczos-{form.replace('_', '-')}"
     return est.value, est.stderr, label, None
 
@@ -199,7 +216,7 @@ def diffusion_spectral_entropy(
     base: float = math.e,
     method: str = "dense",
     probes: int = 32,
-    steps: int = 40,
+    steps: int | None = None,
     seed: int = 0,
     neighbours: int | None = None,
     matrix_free: bool | None = None,
@@ -221,13 +238,20 @@ def diffusion_spectral_entropy(
     - ``"dense"``: every eigenvalue by LAPACK ``dsyevd_2stage`` (8 N^2 bytes, O(N^3)); exact,
       ``stderr`` 0.
     - ``"lanczos"``: stochastic Lanczos quadrature (:mod:`softent.spectral.lanczos`) of the
-      same K: ``probes`` Rademacher probes (seeded by ``seed``) of ``steps`` Lanczos steps;
-      ``stderr`` the jackknife standard error over probes. K is stored when 8 N^2 bytes take
-      at most half the available memory, else applied matrix-free by the fused tile kernel
-      (O(N (D + probes)) memory, N^2 D work per step); ``matrix_free`` forces either.
+      same K: ``probes`` Rademacher probes (seeded by ``seed``) of ``steps`` Lanczos steps
+      (None: 20; the quadrature of a dense kernel's spectrum settles in ~15);
+      ``stderr`` the jackknife standard error over probes combined with the quadrature's
+      movement. K is stored in float32 (4 N^2 bytes, written by the fused kernel) when that
+      takes at most half the available memory, else applied matrix-free by the fused tile
+      kernel (O(N (D + probes)) memory, N^2 D work per step); ``matrix_free`` forces either.
+      The probes run in blocks whose Lanczos basis [block, steps, N] float64 stays within
+      256 MiB (at least one probe); matrix-free, in one block when that basis takes at most
+      a quarter of the available memory (each block costs ``steps`` kernel passes).
     - ``"sparse"``: SLQ on the kNN-sparsified kernel (``neighbours`` nearest rows per row,
-      default 4k + 2; memory O(N (D + neighbours + probes steps))): a different, sparser
-      graph whose DSE approximates the dense one; for N >= 10^5.
+      default 4k + 2; memory O(N (D + neighbours)) plus the basis's 256 MiB at most;
+      ``steps`` None: 40, the sparse graph's spectrum needs more and its products are
+      cheap): a different, sparser graph whose DSE approximates the dense one; for
+      N >= 10^5.
     - ``"auto"``: dense up to 6,000 rows (when it fits), lanczos below 10^5, sparse above.
 
     ``num_threads``: OpenMP threads of the affinity kernel and BLAS threads of the

@@ -17,6 +17,12 @@ When K's top eigenpair is known (the diffusion matrix D^-1/2 G D^-1/2: eigenvalu
 eigenvector D^1/2 1 normalised) it is deflated: probes are projected off it and f(1) is
 added exactly, which removes the largest part of the estimator's variance at large t.
 
+Probes are drawn once (NumPy ``default_rng(seed)``, all of them) and run through Lanczos in
+blocks of at most :func:`probe_block` probes, so that the basis [block, steps, N] float64
+stays within ``BASIS_BYTES`` (256 MiB; at least one probe: 8 N steps bytes): each probe's
+recurrence is independent of the others, so a result depends on the block size only through
+the rounding of the operator's products.
+
 The standard error combines the jackknife over probes of the plug-in H (a ratio and a log
 of means) with the quadrature's own error, estimated by how much H still moves between
 3/4 of the steps and all of them (conservative: Gauss rules converge fast); the 95%
@@ -31,10 +37,25 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SlqEstimate", "slq_entropy"]
+__all__ = ["BASIS_BYTES", "SlqEstimate", "probe_block", "slq_bytes", "slq_entropy"]
 
 #: the normal quantile of a two-sided 95% interval
 Z95 = 1.959963984540054
+#: bytes of Lanczos basis held at once: probes run in blocks that fit (at least one probe)
+BASIS_BYTES = 256 << 20
+
+
+def probe_block(n: int, steps: int, probes: int, budget: int = BASIS_BYTES) -> int:
+    """Probes per Lanczos block: the most (up to ``probes``) whose basis [block, steps, n]
+    float64 fits in ``budget`` bytes, at least 1."""
+    return max(1, min(probes, budget // (8 * n * max(steps, 1))))
+
+
+def slq_bytes(n: int, steps: int, probes: int, block: int | None = None) -> int:
+    """Bytes :func:`slq_entropy` holds besides the operator: all probes [n, probes] float64,
+    and per block the basis [block, steps, n] with four [n, block] work vectors."""
+    b = probe_block(n, steps, probes) if block is None else block
+    return 8 * n * (probes + b * (steps + 4))
 
 
 @dataclass(frozen=True)
@@ -87,26 +108,15 @@ def _entropy(a: np.ndarray, b: np.ndarray, t: float) -> float:
     return math.log(za) - t * float(b.mean()) / za
 
 
-def slq_entropy(
+def _lanczos_block(
     apply: Callable[[np.ndarray], np.ndarray],
-    n: int,
-    t: float,
-    *,
-    probes: int,
+    z: np.ndarray,
     steps: int,
-    seed: int,
-    top: np.ndarray | None = None,
-) -> SlqEstimate:
-    """-sum p log p (nats) of p = |lambda|^t / sum |lambda|^t for the eigenvalues of the
-    symmetric [n, n] operator ``apply`` (V [n, m] float64 -> K V [n, m]), by SLQ with
-    ``probes`` Rademacher probes (NumPy ``default_rng(seed)``) of ``steps`` Lanczos steps;
-    ``top``: K's unit top eigenvector of eigenvalue 1, deflated exactly (or None)."""
-    rng = np.random.default_rng(seed)
-    m = probes
-    steps = max(1, min(steps, n - (1 if top is not None else 0)))
-    z = rng.integers(0, 2, size=(n, m)).astype(np.float64) * 2.0 - 1.0
-    if top is not None:
-        z -= np.outer(top, top @ z)
+    top: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(alpha [steps, m], beta [steps, m], steps taken [m], ||z||^2 [m]) of the Lanczos
+    recurrences started at the m columns of z [n, m] (probes already off ``top``)."""
+    n, m = z.shape
     norm2 = np.einsum("nm,nm->m", z, z)
     q = z / np.sqrt(norm2)
     # probe-major [m, steps, n]: the re-orthogonalisation is then batched BLAS matmuls
@@ -137,6 +147,42 @@ def slq_entropy(
         q_prev = q
         live = length == steps
         q = np.where(live, w / np.where(b > 0, b, 1.0), 0.0)
+    return alpha, beta, length, norm2
+
+
+def slq_entropy(
+    apply: Callable[[np.ndarray], np.ndarray],
+    n: int,
+    t: float,
+    *,
+    probes: int,
+    steps: int,
+    seed: int,
+    top: np.ndarray | None = None,
+    block: int | None = None,
+) -> SlqEstimate:
+    """-sum p log p (nats) of p = |lambda|^t / sum |lambda|^t for the eigenvalues of the
+    symmetric [n, n] operator ``apply`` (V [n, m] float64 -> K V [n, m]), by SLQ with
+    ``probes`` Rademacher probes (NumPy ``default_rng(seed)``) of ``steps`` Lanczos steps;
+    ``top``: K's unit top eigenvector of eigenvalue 1, deflated exactly (or None).
+
+    ``block``: probes per Lanczos run (None: :func:`probe_block`, a basis of at most
+    ``BASIS_BYTES``); memory besides the operator: :func:`slq_bytes`. The result depends on
+    ``block`` only through the rounding of ``apply``."""
+    rng = np.random.default_rng(seed)
+    m = probes
+    steps = max(1, min(steps, n - (1 if top is not None else 0)))
+    z = rng.integers(0, 2, size=(n, m)).astype(np.float64) * 2.0 - 1.0
+    if top is not None:
+        z -= np.outer(top, top @ z)
+    size = probe_block(n, steps, m) if block is None else max(1, min(int(block), m))
+    parts = [
+        _lanczos_block(apply, np.ascontiguousarray(z[:, b0 : b0 + size]), steps, top)
+        for b0 in range(0, m, size)
+    ]
+    del z
+    alpha, beta, length = (np.concatenate([p[i] for p in parts], axis=-1) for i in range(3))
+    norm2 = np.concatenate([p[3] for p in parts])
     ta, tb = _traces(alpha, beta, length, norm2, t)
     # The same traces from the first 3/4 of the steps: how far the quadrature still moves
     # bounds its remaining error (Gauss rules converge monotonically fast; conservative).

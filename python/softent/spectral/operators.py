@@ -1,8 +1,9 @@
 """The symmetric diffusion operator K = D^-1/2 G D^-1/2 of the rows of x, for stochastic
 Lanczos quadrature (:mod:`.lanczos`), in three forms:
 
-- ``"stored"``: the dense K (computed once by the fused kernel in float64, kept in float32:
-  4 N^2 bytes), K V by BLAS;
+- ``"stored"``: the dense K in float32 (4 N^2 bytes, the only N x N array: the fused
+  kernel writes G in float32 directly, then the degrees are summed in float64 and the
+  rows scaled in place, in blocks), K V by BLAS (float32 products, float64 vectors);
 - ``"matrix_free"``: K V by the fused C++ tile op (affinity output="product"): every
   product recomputes the kernel tiles, O(N^2 (D + m)) time, O(N (D + m)) memory;
 - ``"sparse"``: the kNN-sparsified kernel (each row's ``neighbours`` nearest others from
@@ -33,10 +34,31 @@ __all__ = ["diffusion_operator", "stored_fits"]
 Operator = tuple[Callable[[np.ndarray], np.ndarray], np.ndarray]
 
 
-def stored_fits(n: int) -> bool:
-    """Whether the dense N x N float64 matrix takes at most half the available memory."""
+def stored_fits(n: int, itemsize: int = 8) -> bool:
+    """Whether a dense N x N matrix of ``itemsize`` bytes per value (8: the dense spectrum's
+    float64; 4: the stored Lanczos operator's float32) takes at most half the available
+    memory."""
     avail = available_memory()
-    return avail is None or 8 * n * n <= avail // 2
+    return avail is None or itemsize * n * n <= avail // 2
+
+
+#: rows per block of the in-place normalisation of the stored operator (a few MiB of rows)
+_ROWS = 64
+
+
+def _normalised32(g: np.ndarray) -> np.ndarray:
+    """Degrees (float64 row sums) of the float32 affinity g [N, N], which becomes
+    D^-1/2 G D^-1/2 in place, row block by row block (no N x N temporary)."""
+    n = g.shape[0]
+    deg = np.empty(n)
+    for i0 in range(0, n, _ROWS):
+        np.sum(g[i0 : i0 + _ROWS], axis=1, dtype=np.float64, out=deg[i0 : i0 + _ROWS])
+    s = (deg**-0.5).astype(np.float32)
+    for i0 in range(0, n, _ROWS):
+        # one factor fl(s_i s_j) per entry (float products commute): K stays exactly
+        # symmetric, as G is, which Lanczos assumes
+        g[i0 : i0 + _ROWS] *= s[i0 : i0 + _ROWS, None] * s[None, :]
+    return deg
 
 
 def _top(deg: np.ndarray) -> np.ndarray:
@@ -58,15 +80,11 @@ def diffusion_operator(
     n = int(x.shape[0])
     nt = threads or cpu_threads()
     if form == "stored":
-        g = to_numpy(_gaussian(api, x, bw, False, threads))
-        deg = g.sum(1)
-        s = deg**-0.5
-        g *= s[:, None]
-        g *= s[None, :]
-        # Kept in float32: the products (the run's cost) twice as fast in half the memory;
+        # float32: the products (the run's cost) twice as fast in half the memory, and no
+        # float64 N x N ever (at N = 2e4 that was 3.2 GB more, each fresh page a fault);
         # their rounding (~1e-7 relative) is far below the probes' error
-        k32 = g.astype(np.float32)
-        del g
+        k32 = np.asarray(to_numpy(_gaussian(api, x, bw, False, threads, output="dense32")))
+        deg = _normalised32(k32)
 
         def apply_stored(v: np.ndarray) -> np.ndarray:
             with blas_threads(nt):

@@ -33,6 +33,8 @@ enum class AffinityOutput : int32_t {
   degrees = 0,  // out [n]:    out_i = sum_j a_ij                       (row sums)
   dense = 1,    // out [n, n]: out_ij = a_ij, row-major, exactly symmetric
   product = 2,  // out [n, m]: out = A V for v [n, m] (never holding A): matrix-free products
+  dense32 = 3,  // out [n, n]: a_ij rounded to float32 (out addresses float storage): the
+                // stored operator of stochastic Lanczos in half the memory, no float64 copy
 };
 
 // affinity: one fused pass over tiles of row pairs: GEMM -> squared distance -> kernel value
@@ -47,7 +49,7 @@ struct AffinityParams {
   double prefactor = 1.0;             // finite, > 0 (dse-dsmi: 1 / (sigma sqrt(2 pi)))
   const double* row_scale = nullptr;  // [n] float64 s_i, finite; null: all 1
   AffinityOutput output = AffinityOutput::degrees;
-  double* out = nullptr;      // written: [n] / [n, n] / [n, m] float64 contiguous
+  double* out = nullptr;      // written: [n] / [n, n] / [n, m] float64 (dense32: float) contiguous
   const double* v = nullptr;  // product: [n, m] float64 contiguous
   int64_t m = 0;              // product: columns of v, >= 1
   int num_threads = 0;        // CPU: 0 = OpenMP default
