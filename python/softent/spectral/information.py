@@ -58,7 +58,7 @@ def _information(
     method: Any,
     num_threads: Any,
     probes: Any = 32,
-    steps: Any = 40,
+    steps: Any = None,
     neighbours: Any = None,
 ) -> SpectralInformation:
     arr, unit = _inputs.prepared(api, x)
@@ -156,7 +156,7 @@ def diffusion_spectral_mutual_information(
     base: float = math.e,
     method: str = "dense",
     probes: int = 32,
-    steps: int = 40,
+    steps: int | None = None,
     neighbours: int | None = None,
     num_threads: int | None = None,
 ) -> SpectralInformation:
