@@ -19,6 +19,7 @@
 #include "cpu/common/tile_loop.h"
 #include "cpu/common/tile_reader.h"
 #include "cpu/soft_hist_scale.h"
+#include "softent/math/permute.h"
 #include "softent/ops.h"
 
 namespace softent::cpu {
@@ -31,14 +32,46 @@ constexpr int64_t kNoRow = std::numeric_limits<int64_t>::max();
 // visited (64 KiB: 160 rows of B = 100 float32 terms).
 constexpr int64_t kSetChunkBytes = int64_t(64) << 10;
 
+// Rows of a tile whose float64 masses are formed once and then added into the R permuted
+// label sets, permutation by permutation: their masses (32 KiB: 40 rows of B = 100) and one
+// permutation's K x B histogram rows (13.6 KB at K = 17) stay in L1 together.
+constexpr int64_t kPermChunkBytes = int64_t(32) << 10;
+
 template <typename T>
 struct ForwardThread {
   TileReader<T> reader;
   std::vector<T> e;  // softmax terms of the tile's rows (also the dots when not kept)
   LocalHist hist;
   std::vector<double> inv_sum;  // [tile] each row's 1/sum e; NaN: not finite (skipped)
+  std::vector<double> mass;     // [perm chunk, b] float64 masses (permuted sets only)
   int64_t first_bad = kNoRow;
 };
+
+// The permuted label sets' masses of rows [c0, c1) of a tile: row r's float64 masses
+// m[r - c0] (formed once, math::mass) into hist row perm_first_row + j * perm_block + code +
+// internal * perm_internal_stride of every permutation j of every set, permutation by
+// permutation. The adds are plain (no multiply): each vectorises over B.
+template <typename C>
+void add_permuted(const SoftHistParams& p, LocalHist& hist, int64_t i0, int64_t c0, int64_t c1,
+                  const double* m, const double* inv_sum) {
+  const int64_t b = p.centres.rows, samples = p.z.rows / p.perm_internal;
+  constexpr C masked = C(~C(0));
+  const C* all = static_cast<const C*>(p.perm_codes);
+  for (int64_t set = 0; set < p.perm_sets; ++set) {
+    for (int64_t j = 0; j < p.permutations; ++j) {
+      const C* codes = all + (set * p.permutations + j) * samples;
+      const int64_t first = p.perm_first_row + j * p.perm_block;
+      for (int64_t r = c0; r < c1; ++r) {
+        const int64_t i = i0 + r;
+        const C code = codes[i / p.perm_internal];
+        if (code == masked || std::isnan(inv_sum[r])) continue;
+        const int64_t row = first + int64_t(code) + (i % p.perm_internal) * p.perm_internal_stride;
+        const double* mr = m + (r - c0) * b;
+        hist.add(row, [&](int64_t k) { return mr[k]; });
+      }
+    }
+  }
+}
 
 template <typename T, Metric M>
 int64_t run(const SoftHistParams& p) {
@@ -96,6 +129,29 @@ int64_t run(const SoftHistParams& p) {
   // float64 masses once per row would round the product and change the sums' last bits),
   // so the histograms are those of a row-by-row pass, bit for bit.
   const int64_t chunk = std::max<int64_t>(16, kSetChunkBytes / (b * int64_t(sizeof(T))));
+  const bool permuted = p.perm_sets > 0 && p.permutations > 0;
+  const int64_t perm_chunk = std::max<int64_t>(8, kPermChunkBytes / (b * int64_t(sizeof(double))));
+  const auto add_permuted_tile = [&](ForwardThread<T>& th, int64_t i0, int64_t m, const T* e,
+                                     const double* inv_sum) {
+    double* mass = th.mass.data();
+    for (int64_t c0 = 0; c0 < m; c0 += perm_chunk) {
+      const int64_t c1 = std::min(m, c0 + perm_chunk);
+      for (int64_t r = c0; r < c1; ++r) {
+        if (std::isnan(inv_sum[r])) continue;
+        const T* er = e + r * b;
+        double* mr = mass + (r - c0) * b;
+        const double s = math::block_scale(inv_sum[r], 1);
+#pragma omp simd
+        for (int64_t k = 0; k < b; ++k) mr[k] = math::mass(er[k], s);
+      }
+      if (p.perm_code_bytes == 1)
+        add_permuted<uint8_t>(p, th.hist, i0, c0, c1, mass, inv_sum);
+      else if (p.perm_code_bytes == 2)
+        add_permuted<uint16_t>(p, th.hist, i0, c0, c1, mass, inv_sum);
+      else
+        add_permuted<uint32_t>(p, th.hist, i0, c0, c1, mass, inv_sum);
+    }
+  };
   const auto add_tile = [&](ForwardThread<T>& th, int64_t i0, int64_t m, const T* e,
                             const double* inv_sum) {
     for (int64_t r = 0; r < m; ++r) {
@@ -123,8 +179,8 @@ int64_t run(const SoftHistParams& p) {
       n, tile, p.num_threads,
       [&] {
         return ForwardThread<T>{TileReader<T>(p.z, tile, origin, T(p.row_scale)),
-                                std::vector<T>(tile * b), LocalHist(out),
-                                std::vector<double>(tile)};
+                                std::vector<T>(tile * b), LocalHist(out), std::vector<double>(tile),
+                                std::vector<double>(permuted ? perm_chunk * b : 0)};
       },
       [&](ForwardThread<T>& th, int64_t i0, int64_t m) {
         th.reader.load(i0, m, M);
@@ -140,6 +196,7 @@ int64_t run(const SoftHistParams& p) {
               if (ok && blocks > 1) add_row_blocks(th, i0 + r, e + r * b, inv_sum[r]);
             });
         if (blocks == 1) add_tile(th, i0, m, e, inv_sum);
+        if (permuted) add_permuted_tile(th, i0, m, e, inv_sum);
       },
       [&](ForwardThread<T>& th) {
         th.hist.merge();
@@ -149,7 +206,58 @@ int64_t run(const SoftHistParams& p) {
   return bad == kNoRow ? -1 : bad;
 }
 
+// Permutations [j0, j0 + count) of the labelled codes (PermuteLabelsParams) into out.
+template <typename C>
+void permute_rows(const PermuteLabelsParams& p, const std::vector<C>& labelled,
+                  const std::vector<uint32_t>& where, std::vector<C>& buf, int64_t j0,
+                  int64_t count) {
+  const int64_t n = p.n, len = int64_t(labelled.size());
+  constexpr C masked = C(~C(0));
+  for (int64_t j = j0; j < j0 + count; ++j) {
+    C* row = static_cast<C*>(p.out) + j * n;
+    const uint64_t key =
+        math::permutation_key(p.seed, p.row_offset, p.set_key, uint64_t(p.first_permutation + j));
+    if (len == n) {  // every row labelled: shuffle in place
+      std::copy(labelled.begin(), labelled.end(), row);
+      math::shuffle(row, len, key);
+      continue;
+    }
+    std::copy(labelled.begin(), labelled.end(), buf.begin());
+    math::shuffle(buf.data(), len, key);
+    std::fill(row, row + n, masked);
+    for (int64_t k = 0; k < len; ++k) row[where[k]] = buf[k];
+  }
+}
+
+template <typename C>
+void permute_labels_as(const PermuteLabelsParams& p) {
+  std::vector<C> labelled;
+  std::vector<uint32_t> where;
+  labelled.reserve(size_t(p.n));
+  for (int64_t i = 0; i < p.n; ++i) {
+    if (p.codes[i] < 0) continue;
+    labelled.push_back(C(p.codes[i]));
+    where.push_back(uint32_t(i));
+  }
+  const bool all = int64_t(labelled.size()) == p.n;
+  // one permutation per task, handed to threads as they come free: each permutation's
+  // result depends on its own stream only
+  parallel_dynamic(
+      p.permutations, 1, p.num_threads, [&] { return std::vector<C>(all ? 0 : labelled.size()); },
+      [&](std::vector<C>& buf, int64_t j0, int64_t count) {
+        permute_rows<C>(p, labelled, where, buf, j0, count);
+      },
+      [](std::vector<C>&) {});
+}
+
 }  // namespace
+
+void permute_labels(const PermuteLabelsParams& p) {
+  if (p.n == 0 || p.permutations == 0) return;
+  if (p.code_bytes == 1) return permute_labels_as<uint8_t>(p);
+  if (p.code_bytes == 2) return permute_labels_as<uint16_t>(p);
+  permute_labels_as<uint32_t>(p);
+}
 
 int64_t soft_histogram(const SoftHistParams& p) {
   return with_metric(p.metric, [&](auto metric) {
