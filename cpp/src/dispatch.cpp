@@ -55,14 +55,19 @@ bool check_params(const SoftHistParams& p) {
   if (z.device >= 0) return false;
   if (permuted) {  // the largest slot any code reaches must be a row of hist
     const int64_t n_codes = p.perm_sets * p.permutations * (z.rows / p.perm_internal);
-    const uint32_t masked = pb == 4 ? 0xFFFFFFFFu : (pb == 2 ? 0xFFFFu : 0xFFu);
-    uint32_t top = 0;
-    for (int64_t k = 0; k < n_codes; ++k) {
-      const uint32_t c = pb == 1   ? static_cast<const uint8_t*>(p.perm_codes)[k]
-                         : pb == 2 ? static_cast<const uint16_t*>(p.perm_codes)[k]
-                                   : static_cast<const uint32_t*>(p.perm_codes)[k];
-      if (c != masked && c > top) top = c;
-    }
+    const auto top_of = [&](auto zero) {
+      using C = decltype(zero);
+      const C* codes = static_cast<const C*>(p.perm_codes);
+      C top = 0;  // the masked marker C(~0) excluded
+      for (int64_t k = 0; k < n_codes; ++k) {
+        const C c = codes[k];
+        top = c != C(~C(0)) && c > top ? c : top;
+      }
+      return uint32_t(top);
+    };
+    const uint32_t top = pb == 1   ? top_of(uint8_t(0))
+                         : pb == 2 ? top_of(uint16_t(0))
+                                   : top_of(uint32_t(0));
     const int64_t last = p.perm_first_row + (p.permutations - 1) * p.perm_block + int64_t(top) +
                          (p.perm_internal - 1) * p.perm_internal_stride;
     require(last < p.hist_rows, "perm_codes reach histogram row " + std::to_string(last) + " of " +

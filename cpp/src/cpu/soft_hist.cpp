@@ -37,37 +37,43 @@ constexpr int64_t kSetChunkBytes = int64_t(64) << 10;
 // permutation's K x B histogram rows (13.6 KB at K = 17) stay in L1 together.
 constexpr int64_t kPermChunkBytes = int64_t(32) << 10;
 
+// One row of a chunk that the permuted sets add: its sample (the column of perm_codes), the
+// offset of its internal index's histogram rows, its float64 masses.
+struct PermRow {
+  int64_t sample, at;
+  const double* m;
+};
+
 template <typename T>
 struct ForwardThread {
   TileReader<T> reader;
   std::vector<T> e;  // softmax terms of the tile's rows (also the dots when not kept)
   LocalHist hist;
-  std::vector<double> inv_sum;  // [tile] each row's 1/sum e; NaN: not finite (skipped)
-  std::vector<double> mass;     // [perm chunk, b] float64 masses (permuted sets only)
+  std::vector<double> inv_sum;     // [tile] each row's 1/sum e; NaN: not finite (skipped)
+  std::vector<double> mass;        // [perm chunk, b] float64 masses (permuted sets only)
+  std::vector<PermRow> perm_rows;  // [perm chunk] the chunk's finite rows
+  // rows perm_first_row.. of hist, this thread's (empty when they are not private)
+  std::vector<double> perm_hist;
   int64_t first_bad = kNoRow;
 };
 
-// The permuted label sets' masses of rows [c0, c1) of a tile: row r's float64 masses
-// m[r - c0] (formed once, math::mass) into hist row perm_first_row + j * perm_block + code +
-// internal * perm_internal_stride of every permutation j of every set, permutation by
-// permutation. The adds are plain (no multiply): each vectorises over B.
-template <typename C>
-void add_permuted(const SoftHistParams& p, LocalHist& hist, int64_t i0, int64_t c0, int64_t c1,
-                  const double* m, const double* inv_sum) {
-  const int64_t b = p.centres.rows, samples = p.z.rows / p.perm_internal;
+// The permuted label sets' masses of a chunk's finite rows (PermRow, in row order) into
+// hist row perm_first_row + j * perm_block + code + internal * perm_internal_stride of
+// every permutation j of every set, permutation by permutation: one permutation's K x B
+// rows and the chunk's masses stay in L1 while its rows are added. add(row, masses) adds
+// one row's masses.
+template <typename C, typename Add>
+void add_permuted(const SoftHistParams& p, const PermRow* rows, int64_t count, Add&& add) {
+  const int64_t samples = p.z.rows / p.perm_internal;
   constexpr C masked = C(~C(0));
   const C* all = static_cast<const C*>(p.perm_codes);
   for (int64_t set = 0; set < p.perm_sets; ++set) {
     for (int64_t j = 0; j < p.permutations; ++j) {
       const C* codes = all + (set * p.permutations + j) * samples;
-      const int64_t first = p.perm_first_row + j * p.perm_block;
-      for (int64_t r = c0; r < c1; ++r) {
-        const int64_t i = i0 + r;
-        const C code = codes[i / p.perm_internal];
-        if (code == masked || std::isnan(inv_sum[r])) continue;
-        const int64_t row = first + int64_t(code) + (i % p.perm_internal) * p.perm_internal_stride;
-        const double* mr = m + (r - c0) * b;
-        hist.add(row, [&](int64_t k) { return mr[k]; });
+      const int64_t first = j * p.perm_block;  // relative to perm_first_row
+      for (int64_t r = 0; r < count; ++r) {
+        const C code = codes[rows[r].sample];
+        if (code != masked) add(first + int64_t(code) + rows[r].at, rows[r].m);
       }
     }
   }
@@ -131,11 +137,26 @@ int64_t run(const SoftHistParams& p) {
   const int64_t chunk = std::max<int64_t>(16, kSetChunkBytes / (b * int64_t(sizeof(T))));
   const bool permuted = p.perm_sets > 0 && p.permutations > 0;
   const int64_t perm_chunk = std::max<int64_t>(8, kPermChunkBytes / (b * int64_t(sizeof(double))));
+  // The permuted rows (the tail of hist from perm_first_row) are summed in a private copy
+  // per thread when the histograms are private (hist_reduce.h's rule); LocalHist keeps its
+  // own copy of them unused then (zeros, merged once).
+  const int64_t perm_rows = permuted ? p.hist_rows - p.perm_first_row : 0;
+  const bool perm_private = permuted && out.private_rows;
+  const auto add_permuted_as = [&](const PermRow* rows, int64_t count, auto&& add) {
+    if (p.perm_code_bytes == 1)
+      add_permuted<uint8_t>(p, rows, count, add);
+    else if (p.perm_code_bytes == 2)
+      add_permuted<uint16_t>(p, rows, count, add);
+    else
+      add_permuted<uint32_t>(p, rows, count, add);
+  };
   const auto add_permuted_tile = [&](ForwardThread<T>& th, int64_t i0, int64_t m, const T* e,
                                      const double* inv_sum) {
     double* mass = th.mass.data();
+    PermRow* rows = th.perm_rows.data();
     for (int64_t c0 = 0; c0 < m; c0 += perm_chunk) {
       const int64_t c1 = std::min(m, c0 + perm_chunk);
+      int64_t count = 0;
       for (int64_t r = c0; r < c1; ++r) {
         if (std::isnan(inv_sum[r])) continue;
         const T* er = e + r * b;
@@ -143,13 +164,22 @@ int64_t run(const SoftHistParams& p) {
         const double s = math::block_scale(inv_sum[r], 1);
 #pragma omp simd
         for (int64_t k = 0; k < b; ++k) mr[k] = math::mass(er[k], s);
+        const int64_t i = i0 + r;
+        rows[count++] = {i / p.perm_internal, (i % p.perm_internal) * p.perm_internal_stride, mr};
       }
-      if (p.perm_code_bytes == 1)
-        add_permuted<uint8_t>(p, th.hist, i0, c0, c1, mass, inv_sum);
-      else if (p.perm_code_bytes == 2)
-        add_permuted<uint16_t>(p, th.hist, i0, c0, c1, mass, inv_sum);
-      else
-        add_permuted<uint32_t>(p, th.hist, i0, c0, c1, mass, inv_sum);
+      // Private rows (the usual case): plain vectorised adds into this thread's copy of the
+      // permuted rows (no multiply, no division, no atomics); else LocalHist's atomics.
+      if (double* priv = th.perm_hist.data()) {
+        add_permuted_as(rows, count, [&](int64_t row, const double* mr) {
+          double* h = priv + row * b;
+#pragma omp simd
+          for (int64_t k = 0; k < b; ++k) h[k] += mr[k];
+        });
+      } else {
+        add_permuted_as(rows, count, [&](int64_t row, const double* mr) {
+          th.hist.add(p.perm_first_row + row, [&](int64_t k) { return mr[k]; });
+        });
+      }
     }
   };
   const auto add_tile = [&](ForwardThread<T>& th, int64_t i0, int64_t m, const T* e,
@@ -179,8 +209,12 @@ int64_t run(const SoftHistParams& p) {
       n, tile, p.num_threads,
       [&] {
         return ForwardThread<T>{TileReader<T>(p.z, tile, origin, T(p.row_scale)),
-                                std::vector<T>(tile * b), LocalHist(out), std::vector<double>(tile),
-                                std::vector<double>(permuted ? perm_chunk * b : 0)};
+                                std::vector<T>(tile * b),
+                                LocalHist(out),
+                                std::vector<double>(tile),
+                                std::vector<double>(permuted ? perm_chunk * b : 0),
+                                std::vector<PermRow>(permuted ? perm_chunk : 0),
+                                std::vector<double>(perm_private ? perm_rows * b : 0)};
       },
       [&](ForwardThread<T>& th, int64_t i0, int64_t m) {
         th.reader.load(i0, m, M);
@@ -200,6 +234,8 @@ int64_t run(const SoftHistParams& p) {
       },
       [&](ForwardThread<T>& th) {
         th.hist.merge();
+        double* dst = p.hist + p.perm_first_row * b;
+        for (size_t k = 0; k < th.perm_hist.size(); ++k) dst[k] += th.perm_hist[k];
         if (th.first_bad < first_bad.load()) first_bad.store(th.first_bad);
       });
   const int64_t bad = first_bad.load();
