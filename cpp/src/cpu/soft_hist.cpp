@@ -32,16 +32,19 @@ constexpr int64_t kNoRow = std::numeric_limits<int64_t>::max();
 // visited (64 KiB: 160 rows of B = 100 float32 terms).
 constexpr int64_t kSetChunkBytes = int64_t(64) << 10;
 
-// Rows of a tile whose float64 masses are formed once and then added into the R permuted
-// label sets, permutation by permutation: their masses (32 KiB: 40 rows of B = 100) and one
-// permutation's K x B histogram rows (13.6 KB at K = 17) stay in L1 together.
+// Rows of a tile whose masses are added into the R permuted label sets permutation by
+// permutation: their softmax terms (32 KiB: 80 rows of B = 100 float32 terms) and one
+// permutation's K x B float64 histogram rows (13.6 KB at K = 17) stay in L1 together.
 constexpr int64_t kPermChunkBytes = int64_t(32) << 10;
 
-// One row of a chunk that the permuted sets add: its sample (the column of perm_codes), the
-// offset of its internal index's histogram rows, its float64 masses.
+// One finite row of a chunk that the permuted sets add: its sample (the column of
+// perm_codes), the offset of its internal index's histogram rows, its softmax terms and
+// their scale 1/sum e (its mass in bin k: math::mass(e[k], scale), as for the other sets).
+template <typename T>
 struct PermRow {
   int64_t sample, at;
-  const double* m;
+  const T* e;
+  double scale;
 };
 
 template <typename T>
@@ -49,9 +52,8 @@ struct ForwardThread {
   TileReader<T> reader;
   std::vector<T> e;  // softmax terms of the tile's rows (also the dots when not kept)
   LocalHist hist;
-  std::vector<double> inv_sum;     // [tile] each row's 1/sum e; NaN: not finite (skipped)
-  std::vector<double> mass;        // [perm chunk, b] float64 masses (permuted sets only)
-  std::vector<PermRow> perm_rows;  // [perm chunk] the chunk's finite rows
+  std::vector<double> inv_sum;        // [tile] each row's 1/sum e; NaN: not finite (skipped)
+  std::vector<PermRow<T>> perm_rows;  // [perm chunk] the chunk's finite rows
   // rows perm_first_row.. of hist, this thread's (empty when they are not private)
   std::vector<double> perm_hist;
   int64_t first_bad = kNoRow;
@@ -60,10 +62,10 @@ struct ForwardThread {
 // The permuted label sets' masses of a chunk's finite rows (PermRow, in row order) into
 // hist row perm_first_row + j * perm_block + code + internal * perm_internal_stride of
 // every permutation j of every set, permutation by permutation: one permutation's K x B
-// rows and the chunk's masses stay in L1 while its rows are added. add(row, masses) adds
-// one row's masses.
-template <typename C, typename Add>
-void add_permuted(const SoftHistParams& p, const PermRow* rows, int64_t count, Add&& add) {
+// rows and the chunk's softmax terms stay in L1 while its rows are added. add(row, pr) adds
+// row pr's masses into permuted row `row` (relative to perm_first_row).
+template <typename C, typename T, typename Add>
+void add_permuted(const SoftHistParams& p, const PermRow<T>* rows, int64_t count, Add&& add) {
   const int64_t samples = p.z.rows / p.perm_internal;
   constexpr C masked = C(~C(0));
   const C* all = static_cast<const C*>(p.perm_codes);
@@ -73,7 +75,7 @@ void add_permuted(const SoftHistParams& p, const PermRow* rows, int64_t count, A
       const int64_t first = j * p.perm_block;  // relative to perm_first_row
       for (int64_t r = 0; r < count; ++r) {
         const C code = codes[rows[r].sample];
-        if (code != masked) add(first + int64_t(code) + rows[r].at, rows[r].m);
+        if (code != masked) add(first + int64_t(code) + rows[r].at, rows[r]);
       }
     }
   }
@@ -136,48 +138,46 @@ int64_t run(const SoftHistParams& p) {
   // so the histograms are those of a row-by-row pass, bit for bit.
   const int64_t chunk = std::max<int64_t>(16, kSetChunkBytes / (b * int64_t(sizeof(T))));
   const bool permuted = p.perm_sets > 0 && p.permutations > 0;
-  const int64_t perm_chunk = std::max<int64_t>(8, kPermChunkBytes / (b * int64_t(sizeof(double))));
+  const int64_t perm_chunk = std::max<int64_t>(8, kPermChunkBytes / (b * int64_t(sizeof(T))));
   // The permuted rows (the tail of hist from perm_first_row) are summed in a private copy
   // per thread when the histograms are private (hist_reduce.h's rule); LocalHist keeps its
   // own copy of them unused then (zeros, merged once).
   const int64_t perm_rows = permuted ? p.hist_rows - p.perm_first_row : 0;
   const bool perm_private = permuted && out.private_rows;
-  const auto add_permuted_as = [&](const PermRow* rows, int64_t count, auto&& add) {
+  const auto add_permuted_as = [&](const PermRow<T>* rows, int64_t count, auto&& add) {
     if (p.perm_code_bytes == 1)
-      add_permuted<uint8_t>(p, rows, count, add);
+      add_permuted<uint8_t, T>(p, rows, count, add);
     else if (p.perm_code_bytes == 2)
-      add_permuted<uint16_t>(p, rows, count, add);
+      add_permuted<uint16_t, T>(p, rows, count, add);
     else
-      add_permuted<uint32_t>(p, rows, count, add);
+      add_permuted<uint32_t, T>(p, rows, count, add);
   };
   const auto add_permuted_tile = [&](ForwardThread<T>& th, int64_t i0, int64_t m, const T* e,
                                      const double* inv_sum) {
-    double* mass = th.mass.data();
-    PermRow* rows = th.perm_rows.data();
+    PermRow<T>* rows = th.perm_rows.data();
     for (int64_t c0 = 0; c0 < m; c0 += perm_chunk) {
       const int64_t c1 = std::min(m, c0 + perm_chunk);
       int64_t count = 0;
       for (int64_t r = c0; r < c1; ++r) {
         if (std::isnan(inv_sum[r])) continue;
-        const T* er = e + r * b;
-        double* mr = mass + (r - c0) * b;
-        const double s = math::block_scale(inv_sum[r], 1);
-#pragma omp simd
-        for (int64_t k = 0; k < b; ++k) mr[k] = math::mass(er[k], s);
         const int64_t i = i0 + r;
-        rows[count++] = {i / p.perm_internal, (i % p.perm_internal) * p.perm_internal_stride, mr};
+        rows[count++] = {i / p.perm_internal, (i % p.perm_internal) * p.perm_internal_stride,
+                         e + r * b, math::block_scale(inv_sum[r], 1)};
       }
       // Private rows (the usual case): plain vectorised adds into this thread's copy of the
-      // permuted rows (no multiply, no division, no atomics); else LocalHist's atomics.
+      // permuted rows (no division, no atomics); else LocalHist's atomics.
       if (double* priv = th.perm_hist.data()) {
-        add_permuted_as(rows, count, [&](int64_t row, const double* mr) {
+        add_permuted_as(rows, count, [&](int64_t row, const PermRow<T>& pr) {
           double* h = priv + row * b;
+          const T* er = pr.e;
+          const double s = pr.scale;
 #pragma omp simd
-          for (int64_t k = 0; k < b; ++k) h[k] += mr[k];
+          for (int64_t k = 0; k < b; ++k) h[k] += math::mass(er[k], s);
         });
       } else {
-        add_permuted_as(rows, count, [&](int64_t row, const double* mr) {
-          th.hist.add(p.perm_first_row + row, [&](int64_t k) { return mr[k]; });
+        add_permuted_as(rows, count, [&](int64_t row, const PermRow<T>& pr) {
+          th.hist.add(p.perm_first_row + row,
+                      [&](int64_t k) { return math::mass(pr.e[k], pr.scale); });
         });
       }
     }
@@ -212,8 +212,7 @@ int64_t run(const SoftHistParams& p) {
                                 std::vector<T>(tile * b),
                                 LocalHist(out),
                                 std::vector<double>(tile),
-                                std::vector<double>(permuted ? perm_chunk * b : 0),
-                                std::vector<PermRow>(permuted ? perm_chunk : 0),
+                                std::vector<PermRow<T>>(permuted ? perm_chunk : 0),
                                 std::vector<double>(perm_private ? perm_rows * b : 0)};
       },
       [&](ForwardThread<T>& th, int64_t i0, int64_t m) {

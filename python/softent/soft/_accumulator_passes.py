@@ -215,8 +215,8 @@ def permutation_pass(
     ``permuted[j]``: the R permutations of the codes of ``encoded[j]``
     (:func:`permuted_codes`), drawn here as compact codes [S, R, N] (uint8 for fewer than
     255 labels in all) that the kernel reads as R more label sets per set: a row's scores
-    and softmax are computed once, its float64 masses formed once and added into 1 + R
-    slots per set. A sample's internal indices share its label, so they share its permuted
+    and softmax are computed once and its masses added into 1 + R slots per set (the
+    permuted ones permutation by permutation, each permutation's histograms in L1). A sample's internal indices share its label, so they share its permuted
     label too."""
     n_int = rows.shape[0] // n
     r = permuted[0].permutations if permuted else 0
