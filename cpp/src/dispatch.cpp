@@ -75,10 +75,14 @@ bool check_params(const SoftHistParams& p) {
   }
   // Host slots are cheap to scan; a bad slot would write outside hist. The message is built
   // only on failure: this loop runs over every row of every label set.
+  // With permuted sets the ordinary slots must lie below them (the CPU kernel keeps the two
+  // parts of hist apart).
+  const int64_t slot_end = permuted ? p.perm_first_row : p.hist_rows;
   for (int64_t k = 0; k < p.n_sets * z.rows; ++k) {
     const int32_t s = p.slots[k];
-    if (!(s == -1 || (s >= 1 && s < p.hist_rows)))
-      require(false, "slots must be -1 or in [1, hist_rows), got " + std::to_string(s));
+    if (!(s == -1 || (s >= 1 && s < slot_end)))
+      require(false, "slots must be -1 or in [1, " + std::to_string(slot_end) + "), got " +
+                         std::to_string(s));
   }
   return true;
 }

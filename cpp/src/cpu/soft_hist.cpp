@@ -89,7 +89,11 @@ int64_t run(const SoftHistParams& p) {
   const int64_t tile = tile_height(p.tile_rows, n, b, d);
   constexpr bool row_norm = math::needs_row_norm(M);
   const int64_t blocks = 1 + p.replicates;
-  const HistOutput out = hist_output(p.hist, blocks * p.hist_rows, b);
+  // With permuted sets LocalHist covers only the rows before them (the ordinary sets' slots
+  // are below perm_first_row: softent::soft_histogram checks it); the permuted rows have
+  // their own private copy per thread (perm_hist) or atomics, below.
+  const bool permuted = p.perm_sets > 0 && p.permutations > 0;
+  const HistOutput out = hist_output(p.hist, permuted ? p.perm_first_row : blocks * p.hist_rows, b);
   std::vector<T> csq_buf(b);
   for (int64_t j = 0; j < b; ++j) csq_buf[j] = static_cast<T>(p.centre_sq[j]);
   const T* csq = csq_buf.data();
@@ -137,13 +141,12 @@ int64_t run(const SoftHistParams& p) {
   // float64 masses once per row would round the product and change the sums' last bits),
   // so the histograms are those of a row-by-row pass, bit for bit.
   const int64_t chunk = std::max<int64_t>(16, kSetChunkBytes / (b * int64_t(sizeof(T))));
-  const bool permuted = p.perm_sets > 0 && p.permutations > 0;
   const int64_t perm_chunk = std::max<int64_t>(8, kPermChunkBytes / (b * int64_t(sizeof(T))));
   // The permuted rows (the tail of hist from perm_first_row) are summed in a private copy
-  // per thread when the histograms are private (hist_reduce.h's rule); LocalHist keeps its
-  // own copy of them unused then (zeros, merged once).
+  // per thread while they fit hist_reduce.h's bound for private rows, else atomically.
   const int64_t perm_rows = permuted ? p.hist_rows - p.perm_first_row : 0;
-  const bool perm_private = permuted && out.private_rows;
+  const bool perm_private =
+      permuted && perm_rows * b * int64_t(sizeof(double)) <= kPrivateHistBytes;
   const auto add_permuted_as = [&](const PermRow<T>* rows, int64_t count, auto&& add) {
     if (p.perm_code_bytes == 1)
       add_permuted<uint8_t, T>(p, rows, count, add);
@@ -165,7 +168,8 @@ int64_t run(const SoftHistParams& p) {
                          e + r * b, math::block_scale(inv_sum[r], 1)};
       }
       // Private rows (the usual case): plain vectorised adds into this thread's copy of the
-      // permuted rows (no division, no atomics); else LocalHist's atomics.
+      // permuted rows (no division, no atomics); else atomic adds into hist (many rows:
+      // threads rarely meet on one).
       if (double* priv = th.perm_hist.data()) {
         add_permuted_as(rows, count, [&](int64_t row, const PermRow<T>& pr) {
           double* h = priv + row * b;
@@ -176,8 +180,10 @@ int64_t run(const SoftHistParams& p) {
         });
       } else {
         add_permuted_as(rows, count, [&](int64_t row, const PermRow<T>& pr) {
-          th.hist.add(p.perm_first_row + row,
-                      [&](int64_t k) { return math::mass(pr.e[k], pr.scale); });
+          double* h = p.hist + (p.perm_first_row + row) * b;
+          for (int64_t k = 0; k < b; ++k)
+            std::atomic_ref<double>(h[k]).fetch_add(math::mass(pr.e[k], pr.scale),
+                                                    std::memory_order_relaxed);
         });
       }
     }
