@@ -301,3 +301,18 @@ def test_the_documented_shuffle_is_uniform():
         ref.permutation_keys(1, 0, "w", 3),
     ):
         assert not np.array_equal(a, ref.shuffled(np.arange(50), other))
+
+
+def test_permuted_histograms_too_large_for_private_copies_are_summed_atomically():
+    # 5,500 label values x R = 4 x B = 100 float64 permuted rows = 17.6 MB: above the 16 MiB
+    # bound for per-thread copies, so the threads add into the shared rows atomically
+    rng = np.random.default_rng(12)
+    labels = rng.permutation(np.repeat(np.arange(5500), 2))
+    z = rng.normal(size=(11000, 5))
+    centres = rng.normal(size=(100, 5))
+    res = softent.permutation_test(
+        z, labels, n_permutations=4, seed=6, centres=centres, temperature=T, num_threads=2
+    )
+    stat, null = ref.permutation_null(z, labels, centres, "cosine", T, 4, 6)
+    assert res.statistic == pytest.approx(stat, rel=1e-10)
+    np.testing.assert_allclose(res.null, null, rtol=1e-9, atol=1e-13)
