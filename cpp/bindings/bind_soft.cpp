@@ -78,6 +78,7 @@ void bind_soft(py::module_& m) {
       .def_readwrite("seed", &PermuteLabelsParams::seed)
       .def_readwrite("row_offset", &PermuteLabelsParams::row_offset)
       .def_readwrite("set_key", &PermuteLabelsParams::set_key)
+      .def_readwrite("skip_code", &PermuteLabelsParams::skip_code)
       .def_readwrite("num_threads", &PermuteLabelsParams::num_threads);
   def_address(perm, "codes", &PermuteLabelsParams::codes, "[n] int32 host address");
   def_address(perm, "out", &PermuteLabelsParams::out, "[permutations, n] host address");

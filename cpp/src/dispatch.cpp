@@ -293,6 +293,8 @@ void permute_labels(const PermuteLabelsParams& p) {
     if (p.codes[i] < -1 || int64_t(p.codes[i]) >= top - 1)
       fail("codes must be -1 or in [0, " + std::to_string(top - 1) + "), got " +
            std::to_string(p.codes[i]));
+  if (p.skip_code < -1 || p.skip_code >= top - 1)
+    fail("skip_code must be -1 or in [0, " + std::to_string(top - 1) + ")");
   cpu::permute_labels(p);
 }
 

@@ -56,6 +56,7 @@ class PermuteLabelsParams:
     seed: int
     row_offset: int
     set_key: int
+    skip_code: int
     num_threads: int
     def __init__(self) -> None: ...
 

@@ -316,3 +316,24 @@ def test_permuted_histograms_too_large_for_private_copies_are_summed_atomically(
     stat, null = ref.permutation_null(z, labels, centres, "cosine", T, 4, 6)
     assert res.statistic == pytest.approx(stat, rel=1e-10)
     np.testing.assert_allclose(res.null, null, rtol=1e-9, atol=1e-13)
+
+
+def test_the_most_frequent_label_derived_from_the_total_matches_the_reference():
+    # the pass leaves each set's most frequent label out of the permuted sums and derives
+    # its histograms from the set's total: two imbalanced labels (70% / 30%)
+    # and a second label set (3 labels) in the same pass
+    rng = np.random.default_rng(13)
+    z = rng.normal(size=(300, 4))
+    y = (rng.random(300) < 0.3).astype(int)
+    w = rng.integers(0, 3, 300)
+    centres = rng.normal(size=(B, 4))
+    acc = softent.Accumulator(
+        centres, temperature=T, label_sets=["y", "w"], permutations=5, permutation_seed=8
+    )
+    acc.update(z, {"y": y, "w": w})
+    for name, lab in (("y", y), ("w", w)):
+        got = acc.permutation_test(name)
+        perms = ref.permuted_labels(lab, 5, 8, name=name)
+        null = [ref.mutual_information(z, p, centres, "cosine", T) for p in perms]
+        np.testing.assert_allclose(got.null, null, rtol=1e-9, atol=1e-13)
+        assert np.all(np.isfinite(got.null))

@@ -258,15 +258,19 @@ void permute_rows(const PermuteLabelsParams& p, const std::vector<C>& labelled,
     C* row = static_cast<C*>(p.out) + j * n;
     const uint64_t key =
         math::permutation_key(p.seed, p.row_offset, p.set_key, uint64_t(p.first_permutation + j));
+    // skip_code (after the shuffle: the permutation itself is unchanged) is written as
+    // masked: the caller derives that label's histograms from the set's total
+    const C skip = p.skip_code >= 0 ? C(p.skip_code) : masked;
     if (len == n) {  // every row labelled: shuffle in place
       std::copy(labelled.begin(), labelled.end(), row);
       math::shuffle(row, len, key);
+      for (int64_t k = 0; k < n; ++k) row[k] = row[k] == skip ? masked : row[k];
       continue;
     }
     std::copy(labelled.begin(), labelled.end(), buf.begin());
     math::shuffle(buf.data(), len, key);
     std::fill(row, row + n, masked);
-    for (int64_t k = 0; k < len; ++k) row[where[k]] = buf[k];
+    for (int64_t k = 0; k < len; ++k) row[where[k]] = buf[k] == skip ? masked : buf[k];
   }
 }
 

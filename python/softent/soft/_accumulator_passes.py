@@ -168,12 +168,17 @@ class PermutedCodes(NamedTuple):
         return (self.permutations, int(self.codes.shape[0]))
 
     def write(
-        self, out: np.ndarray | None = None, shift: int = 0, num_threads: int = 0
+        self,
+        out: np.ndarray | None = None,
+        shift: int = 0,
+        num_threads: int = 0,
+        skip: int = -1,
     ) -> np.ndarray:
         """Draw into ``out`` [R, N] (new uint32 if None; uint8/uint16/uint32): row j =
         permutation j of the codes plus ``shift`` at labelled rows, the dtype's largest
         value at masked rows. Shifting before permuting equals shifting after: the draw
-        moves positions only."""
+        moves positions only. ``skip`` >= 0 (a shifted code): written as masked too, after
+        the draw."""
         r, n = self.shape
         out = np.empty((r, n), dtype=np.uint32) if out is None else out
         c = self.codes if shift == 0 else np.where(self.codes >= 0, self.codes + shift, -1)
@@ -183,6 +188,7 @@ class PermutedCodes(NamedTuple):
             seed=self.seed,
             row_offset=self.row_offset,
             set_key=zlib.crc32(self.name.encode()),
+            skip_code=skip,
             num_threads=num_threads,
         )
 
@@ -250,15 +256,26 @@ def permutation_pass(
         slots[0] = np.tile(np.arange(1, n_int + 1, dtype=np.int32), n)
         at = 1
     codes = np.empty((len(encoded), r, n), dtype=dtype)
+    # Each set's most frequent label is left out of the permuted sums (its codes written as
+    # masked) and its permuted histograms derived after the pass: a permutation keeps the
+    # set's labelled rows, so its K label histograms sum to the plain ones' sum. That saves
+    # the adds of that label's rows (1/K of them for balanced labels, half for two).
+    skips = [s.offset + int(np.argmax(s.counts)) for s in encoded]
     for k, (s, perm) in enumerate(zip(encoded, permuted, strict=True)):
         slots[at] = histogram_slots(s.codes, base + s.offset, k_tot, n_int)
         at += 1
-        perm.write(codes[k], shift=s.offset, num_threads=threads)
+        perm.write(codes[k], shift=s.offset, num_threads=threads, skip=skips[k])
     hist = new_hist(rows, n_hist, bins.n_bins)
     layout = PermutedSlots(codes, n_int, base + block, block, k_tot) if encoded else None
     accumulate(api, rows, bins, slots, hist, num_threads=threads, permuted=layout)
     total = hist[0:1] if n_int == 1 else hist[1 : 1 + n_int]
     labels = hist[base:].reshape(1 + r, n_int, k_tot, bins.n_bins)
+    for s, skip in zip(encoded, skips, strict=True):
+        own = slice(s.offset, s.offset + len(s.values))
+        rest = labels[1:, :, own].sum(axis=2)  # [R, n_int, B]; the skipped row is still 0
+        # the set's total minus the other labels' sums; clipped at 0 where a bin's total is
+        # all in other labels (then the difference is rounding, |x| ~ 1e-16 of the total)
+        labels[1:, :, skip] = (labels[0, :, own].sum(axis=1)[None] - rest).clip(min=0)
     return total, labels[0], labels[1:].reshape(r * n_int, k_tot, bins.n_bins)
 
 

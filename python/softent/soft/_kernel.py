@@ -418,6 +418,7 @@ def permute_labels(
     seed: int,
     row_offset: int,
     set_key: int,
+    skip_code: int = -1,
     num_threads: int = 0,
 ) -> np.ndarray:
     """Write into ``out`` [R, N] (uint8/uint16/uint32, C-contiguous, host) R permutations
@@ -425,7 +426,9 @@ def permute_labels(
     largest value) among the labelled positions: permutation j is the Fisher-Yates shuffle
     of the labelled codes in row order driven by the SplitMix64 stream
     permutation_key(seed, row_offset, set_key, j) with Lemire's unbiased bounded integers
-    (cpp/include/softent/math/permute.h; independent of the thread count)."""
+    (cpp/include/softent/math/permute.h; independent of the thread count). ``skip_code``
+    >= 0: that code is written as masked after the shuffle (the caller derives its
+    histograms from the set's total)."""
     c = np.ascontiguousarray(codes, dtype=np.int32)
     if not (out.flags.c_contiguous and out.ndim == 2 and out.shape[1] == c.shape[0]):
         raise AssertionError("permute_labels: out must be a C-contiguous [R, N] array")
@@ -436,6 +439,7 @@ def permute_labels(
     p.code_bytes = int(out.itemsize)
     p.permutations = int(out.shape[0])
     p.seed, p.row_offset, p.set_key = int(seed), int(row_offset), int(set_key)
+    p.skip_code = int(skip_code)
     p.num_threads = kernel_threads(num_threads)
     _core.permute_labels(p)
     return out

@@ -116,7 +116,8 @@ struct PermuteLabelsParams {
   uint64_t seed = 0;
   uint64_t row_offset = 0;
   uint64_t set_key = 0;
-  int num_threads = 0;  // 0 = OpenMP default
+  int64_t skip_code = -1;  // >= 0: this code is written as masked after the shuffle
+  int num_threads = 0;     // 0 = OpenMP default
 };
 
 }  // namespace softent
