@@ -179,7 +179,9 @@ def estimate(cand: str, task: str, n: int, d: int, b: int, opts: dict) -> tuple[
         return 64 << 20, 2.0
     work = float(n) * b * d * 2e-10
     if cand == "softent":
-        return n * r * 8 + r * N_LABELS * b * 8 + (64 << 20), work + n * r * b * 2e-9
+        # R x N uint8 permuted codes, R x K x B float64 histograms (twice: a thread's
+        # private copy); ~0.3 ns per float64 add of a row's masses into a permuted set
+        return n * r + 2 * r * N_LABELS * b * 8 + (64 << 20), work + n * r * b * 3e-10
     return 64 << 20, work
 
 

@@ -29,7 +29,16 @@ void bind_soft(py::module_& m) {
       .def_readwrite("inv_temperature", &SoftHistParams::inv_temperature)
       .def_readwrite("num_threads", &SoftHistParams::num_threads)
       .def_readwrite("tile_rows", &SoftHistParams::tile_rows)
-      .def_readwrite("stream", &SoftHistParams::stream);
+      .def_readwrite("stream", &SoftHistParams::stream)
+      .def_readwrite("perm_code_bytes", &SoftHistParams::perm_code_bytes)
+      .def_readwrite("perm_sets", &SoftHistParams::perm_sets)
+      .def_readwrite("permutations", &SoftHistParams::permutations)
+      .def_readwrite("perm_internal", &SoftHistParams::perm_internal)
+      .def_readwrite("perm_first_row", &SoftHistParams::perm_first_row)
+      .def_readwrite("perm_block", &SoftHistParams::perm_block)
+      .def_readwrite("perm_internal_stride", &SoftHistParams::perm_internal_stride);
+  def_address(fwd, "perm_codes", &SoftHistParams::perm_codes,
+              "[perm_sets, permutations, n / perm_internal] compact codes address (0: none)");
   def_address(fwd, "centre_sq", &SoftHistParams::centre_sq, "[b] float64 address");
   def_address(fwd, "origin", &SoftHistParams::origin,
               "[d] z's dtype address (0: none): rows read as z_i - origin");
@@ -58,6 +67,27 @@ void bind_soft(py::module_& m) {
       py::arg("params"),
       "Accumulate soft-bin histograms into params.hist. Returns the first row with non-finite "
       "scores, or -1.");
+  py::class_<PermuteLabelsParams> perm(
+      m, "PermuteLabelsParams",
+      "Parameters of permute_labels (cpp/include/softent/params/soft.h).");
+  perm.def(py::init<>())
+      .def_readwrite("n", &PermuteLabelsParams::n)
+      .def_readwrite("code_bytes", &PermuteLabelsParams::code_bytes)
+      .def_readwrite("permutations", &PermuteLabelsParams::permutations)
+      .def_readwrite("first_permutation", &PermuteLabelsParams::first_permutation)
+      .def_readwrite("seed", &PermuteLabelsParams::seed)
+      .def_readwrite("row_offset", &PermuteLabelsParams::row_offset)
+      .def_readwrite("set_key", &PermuteLabelsParams::set_key)
+      .def_readwrite("skip_code", &PermuteLabelsParams::skip_code)
+      .def_readwrite("num_threads", &PermuteLabelsParams::num_threads);
+  def_address(perm, "codes", &PermuteLabelsParams::codes, "[n] int32 host address");
+  def_address(perm, "out", &PermuteLabelsParams::out, "[permutations, n] host address");
+  m.def(
+      "permute_labels",
+      [](const PermuteLabelsParams& p) {
+        call_released("permute_labels", kShrink, [&] { softent::permute_labels(p); });
+      },
+      py::arg("params"), "R permutations of the labelled codes into params.out.");
   m.def(
       "soft_histogram_backward",
       [](const SoftHistGradParams& g) {

@@ -39,13 +39,50 @@ bool check_params(const SoftHistParams& p) {
           "origin must be null for the metrics that are not translation-invariant");
   require(p.replicates >= 0 && p.row_offset >= 0 && p.replicate_offset >= 0,
           "replicates, row_offset and replicate_offset must be >= 0");
+  require(p.perm_sets >= 0 && p.permutations >= 0 &&
+              (p.perm_sets == 0 || p.permutations == 0 || p.perm_codes != nullptr),
+          "perm_codes must be given");
+  const int64_t pb = p.perm_code_bytes;
+  const bool permuted = p.perm_sets > 0 && p.permutations > 0;
+  if (permuted) {
+    require(p.replicates == 0, "permuted label sets need replicates == 0");
+    require(pb == 1 || pb == 2 || pb == 4, "perm_code_bytes must be 1, 2 or 4");
+    require(p.perm_internal >= 1 && z.rows % p.perm_internal == 0,
+            "perm_internal must be >= 1 and divide the rows");
+    require(p.perm_first_row >= 1 && p.perm_block >= 0 && p.perm_internal_stride >= 0,
+            "perm_first_row must be >= 1, perm_block and perm_internal_stride >= 0");
+  }
   if (z.device >= 0) return false;
+  if (permuted) {  // the largest slot any code reaches must be a row of hist
+    const int64_t n_codes = p.perm_sets * p.permutations * (z.rows / p.perm_internal);
+    const auto top_of = [&](auto zero) {
+      using C = decltype(zero);
+      const C* codes = static_cast<const C*>(p.perm_codes);
+      C top = 0;  // the masked marker C(~0) excluded
+      for (int64_t k = 0; k < n_codes; ++k) {
+        const C c = codes[k];
+        top = c != C(~C(0)) && c > top ? c : top;
+      }
+      return uint32_t(top);
+    };
+    const uint32_t top = pb == 1   ? top_of(uint8_t(0))
+                         : pb == 2 ? top_of(uint16_t(0))
+                                   : top_of(uint32_t(0));
+    const int64_t last = p.perm_first_row + (p.permutations - 1) * p.perm_block + int64_t(top) +
+                         (p.perm_internal - 1) * p.perm_internal_stride;
+    require(last < p.hist_rows, "perm_codes reach histogram row " + std::to_string(last) + " of " +
+                                    std::to_string(p.hist_rows));
+  }
   // Host slots are cheap to scan; a bad slot would write outside hist. The message is built
   // only on failure: this loop runs over every row of every label set.
+  // With permuted sets the ordinary slots must lie below them (the CPU kernel keeps the two
+  // parts of hist apart).
+  const int64_t slot_end = permuted ? p.perm_first_row : p.hist_rows;
   for (int64_t k = 0; k < p.n_sets * z.rows; ++k) {
     const int32_t s = p.slots[k];
-    if (!(s == -1 || (s >= 1 && s < p.hist_rows)))
-      require(false, "slots must be -1 or in [1, hist_rows), got " + std::to_string(s));
+    if (!(s == -1 || (s >= 1 && s < slot_end)))
+      require(false, "slots must be -1 or in [1, " + std::to_string(slot_end) + "), got " +
+                         std::to_string(s));
   }
   return true;
 }
@@ -239,6 +276,26 @@ int64_t soft_histogram(const SoftHistParams& p) {
 #else
   no_cuda();
 #endif
+}
+
+void permute_labels(const PermuteLabelsParams& p) {
+  const auto fail = [](const std::string& what) {
+    throw std::invalid_argument("softent._core.permute_labels: " + what);
+  };
+  if (p.n < 0 || p.n >= (int64_t(1) << 32)) fail("n must be in [0, 2^32)");
+  if (p.permutations < 0 || p.first_permutation < 0) fail("permutations must be >= 0");
+  if (!(p.code_bytes == 1 || p.code_bytes == 2 || p.code_bytes == 4))
+    fail("code_bytes must be 1, 2 or 4");
+  if (p.n > 0 && p.permutations > 0 && (p.codes == nullptr || p.out == nullptr))
+    fail("codes and out must be given");
+  const int64_t top = p.code_bytes == 4 ? int64_t(0xFFFFFFFF) : (int64_t(1) << (8 * p.code_bytes));
+  for (int64_t i = 0; i < p.n; ++i)
+    if (p.codes[i] < -1 || int64_t(p.codes[i]) >= top - 1)
+      fail("codes must be -1 or in [0, " + std::to_string(top - 1) + "), got " +
+           std::to_string(p.codes[i]));
+  if (p.skip_code < -1 || p.skip_code >= top - 1)
+    fail("skip_code must be -1 or in [0, " + std::to_string(top - 1) + ")");
+  cpu::permute_labels(p);
 }
 
 void soft_histogram_backward(const SoftHistGradParams& g) {

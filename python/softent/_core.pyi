@@ -36,6 +36,28 @@ class SoftHistParams:
     num_threads: int
     tile_rows: int
     stream: int
+    perm_codes: int
+    perm_code_bytes: int
+    perm_sets: int
+    permutations: int
+    perm_internal: int
+    perm_first_row: int
+    perm_block: int
+    perm_internal_stride: int
+    def __init__(self) -> None: ...
+
+class PermuteLabelsParams:
+    codes: int
+    n: int
+    out: int
+    code_bytes: int
+    permutations: int
+    first_permutation: int
+    seed: int
+    row_offset: int
+    set_key: int
+    skip_code: int
+    num_threads: int
     def __init__(self) -> None: ...
 
 class SoftHistGradParams:
@@ -242,6 +264,7 @@ def symmetric_eigenvalues(params: SymmetricEigenvaluesParams) -> None: ...
 def build_info() -> dict[str, object]: ...
 def soft_histogram(params: SoftHistParams) -> int: ...
 def soft_histogram_backward(params: SoftHistGradParams) -> None: ...
+def permute_labels(params: PermuteLabelsParams) -> None: ...
 def encode_rows(params: EncodeRowsParams) -> int: ...
 def count_dense(params: CountParams) -> None: ...
 def count_sparse(params: SparseCountParams) -> int: ...

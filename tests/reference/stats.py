@@ -1,10 +1,14 @@
 """Plain NumPy/SciPy references of the statistics layer (softent._stats and the soft-bin
 permutation null): materialise everything, loop where the library vectorises.
 
-- the permutation draw documented by ``softent.Accumulator(permutations=R)``: the
-  labelled rows of a batch at stream position ``offset`` are permuted by
-  ``numpy.random.default_rng([seed, offset, zlib.crc32(name)]).permuted(codes, axis=1)``
-  on R copies of the batch's dense codes (sorted label values -> 0..K-1);
+- the permutation draw documented by ``softent.Accumulator(permutations=R)`` and
+  docs/statistics.md: the labelled rows of a batch at stream position ``offset`` are
+  permuted, permutation j by a Fisher-Yates shuffle (in row order, i = L-1 .. 1 swaps
+  a[i] with a[bounded(i + 1)]) of the batch's dense codes (sorted label values -> 0..K-1),
+  driven by the SplitMix64 stream started at
+  key_j = mix64(mix64(mix64(mix64(seed) ^ offset) ^ crc32(name)) + j), with Lemire's
+  unbiased bounded integers on the high 32 bits of each draw; written here in plain NumPy
+  uint64 arithmetic (vectorised over the R permutations), independently of the C++;
 - the soft-bin I(Z;L) from the definition (``reference.soft``), on each permuted labelling;
 - p-value (1 + #{null >= I}) / (1 + R) (Phipson & Smyth 2010), basic and percentile
   bootstrap intervals (Davison & Hinkley 1997 eq. 5.6; Efron & Tibshirani 1993 §13.3);
@@ -19,17 +23,55 @@ import numpy as np
 
 from . import soft
 
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_LOW32 = np.uint64(0xFFFFFFFF)
+
+
+def mix64(x):
+    """SplitMix64's finaliser (Steele, Lea & Flood 2014) of uint64 array x (wrapping)."""
+    x = np.asarray(x, dtype=np.uint64) + _GOLDEN
+    x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return x ^ (x >> np.uint64(31))
+
+
+def permutation_keys(seed, offset, name, n_permutations):
+    """[R] uint64: key_j = mix64(mix64(mix64(mix64(seed) ^ offset) ^ crc32(name)) + j)."""
+    k = mix64(np.array([seed], dtype=np.uint64)) ^ np.uint64(offset)
+    k = mix64(k) ^ np.uint64(zlib.crc32(name.encode("utf-8")))
+    return mix64(mix64(k) + np.arange(n_permutations, dtype=np.uint64))
+
+
+def shuffled(codes, keys):
+    """[R, L]: row j = Fisher-Yates of ``codes`` [L] with the SplitMix64 stream at keys[j]
+    (draw t = mix64(key + t * golden)), each index bounded(i + 1) by Lemire's rejection."""
+    r, n_lab = len(keys), len(codes)
+    a = np.tile(np.asarray(codes), (r, 1))
+    state = np.array(keys, dtype=np.uint64)
+    rows = np.arange(r)
+    for i in range(n_lab - 1, 0, -1):
+        bound = np.uint64(i + 1)
+        m = (mix64(state) >> np.uint64(32)) * bound
+        state += _GOLDEN
+        t = np.uint64((2**32 - (i + 1)) % (i + 1))
+        bad = (m & _LOW32) < t
+        while bad.any():  # reject the low band that would bias the draw
+            m[bad] = (mix64(state[bad]) >> np.uint64(32)) * bound
+            state[bad] += _GOLDEN
+            bad = (m & _LOW32) < t
+        k = (m >> np.uint64(32)).astype(np.int64)
+        ai, ak = a[rows, i].copy(), a[rows, k].copy()
+        a[rows, i], a[rows, k] = ak, ai
+    return a
+
 
 def permuted_labels(labels, n_permutations, seed, offset=0, name="labels"):
     """[R, N] permuted copies of the integer or string ``labels`` [N] (every row labelled),
-    drawn as the Accumulator documents: dense codes of the sorted values, permuted along
-    each row by one generator seeded with (seed, offset, crc32(name))."""
+    drawn as the Accumulator documents: dense codes of the sorted values, permutation j
+    the documented shuffle with stream key_j(seed, offset, name)."""
     values, codes = np.unique(np.asarray(labels), return_inverse=True)
     codes = codes.reshape(-1).astype(np.int32)
-    rng = np.random.default_rng([seed, offset, zlib.crc32(name.encode("utf-8"))])
-    out = np.tile(codes, (n_permutations, 1))
-    rng.permuted(out, axis=1, out=out)
-    return values[out]
+    return values[shuffled(codes, permutation_keys(seed, offset, name, n_permutations))]
 
 
 def mutual_information(z, labels, centres, metric, temperature, weighting="weighted"):

@@ -223,3 +223,115 @@ def test_bad_arguments_are_refused_naming_them():
     ids = softent.Accumulator(centres, temperature=T, permutations=2**21)
     with pytest.raises(ValueError, match=r"Accumulator\.update: permutations must be small"):
         ids.update(np.repeat(z, 100, axis=0), np.arange(5000))
+
+
+def test_the_permutations_do_not_depend_on_the_thread_count():
+    # 3000 rows: several kernel tiles and permutations for each of two threads; the
+    # permutations are drawn from one stream per permutation, so only the order in which
+    # the threads' partial sums are added may differ (last bits)
+    z, labels, centres = _data(n=3000, seed=8)
+    one = softent.permutation_test(
+        z, labels, n_permutations=7, seed=9, centres=centres, temperature=T, num_threads=1
+    )
+    two = softent.permutation_test(
+        z, labels, n_permutations=7, seed=9, centres=centres, temperature=T, num_threads=2
+    )
+    np.testing.assert_allclose(two.null, one.null, rtol=1e-12, atol=1e-15)
+    assert two.pvalue == one.pvalue
+    again = softent.permutation_test(
+        z, labels, n_permutations=7, seed=9, centres=centres, temperature=T, num_threads=2
+    )
+    np.testing.assert_array_equal(again.null, two.null)
+    # and they are the documented ones (reference.stats, NumPy)
+    _, null = ref.permutation_null(z, labels, centres, "cosine", T, 7, 9)
+    np.testing.assert_allclose(one.null, null, rtol=1e-9, atol=1e-13)
+
+
+def test_many_labels_use_wider_codes_and_the_same_rule():
+    # 300 label values (> 254: the kernel reads uint16 codes), two rows each
+    rng = np.random.default_rng(10)
+    labels = rng.permutation(np.repeat(np.arange(300), 2))
+    z = rng.normal(size=(600, 5))
+    centres = rng.normal(size=(B, 5))
+    res = softent.permutation_test(
+        z, labels, n_permutations=4, seed=3, centres=centres, temperature=T
+    )
+    stat, null = ref.permutation_null(z, labels, centres, "cosine", T, 4, 3)
+    assert res.statistic == pytest.approx(stat, rel=1e-10)
+    np.testing.assert_allclose(res.null, null, rtol=1e-9, atol=1e-13)
+
+
+def test_masked_rows_stay_masked_and_the_labelled_ones_are_permuted_among_themselves():
+    z, labels, centres = _data(n=200, seed=11)
+    masked = labels.copy()
+    masked[::3] = -100
+    keep = masked != -100
+    acc = softent.Accumulator(centres, temperature=T, permutations=6, permutation_seed=4)
+    acc.update(z, masked, ignore_index=-100)
+    got = acc.permutation_test()
+    # the labelled codes in row order are shuffled by the documented rule, so the null is
+    # that of the labelled rows alone (their permutations at the same stream position)
+    sub = softent.Accumulator(centres, temperature=T, permutations=6, permutation_seed=4)
+    sub.update(z[keep], labels[keep])
+    want = sub.permutation_test()
+    perms = ref.permuted_labels(labels[keep], 6, 4)
+    null = [ref.mutual_information(z[keep], p, centres, "cosine", T) for p in perms]
+    np.testing.assert_allclose(want.null, null, rtol=1e-9, atol=1e-13)
+    assert got.statistic == pytest.approx(want.statistic, rel=1e-9)
+    np.testing.assert_allclose(got.null, want.null, rtol=1e-9, atol=1e-13)
+
+
+def test_the_documented_shuffle_is_uniform():
+    # the NumPy mirror of the rule (checked against the library above) draws every
+    # ordering of 4 items equally often: chi-square over the 24 orderings
+    stats = pytest.importorskip("scipy.stats")
+    r = 24 * 400
+    perms = ref.shuffled(np.arange(4), ref.permutation_keys(0, 0, "labels", r))
+    ids = perms @ np.array([64, 16, 4, 1])
+    counts = np.unique(ids, return_counts=True)[1]
+    assert counts.size == 24
+    assert stats.chisquare(counts).pvalue > 1e-3
+    # and each permutation's stream differs with the seed, the offset and the set's name
+    a = ref.shuffled(np.arange(50), ref.permutation_keys(1, 0, "y", 3))
+    for other in (
+        ref.permutation_keys(2, 0, "y", 3),
+        ref.permutation_keys(1, 50, "y", 3),
+        ref.permutation_keys(1, 0, "w", 3),
+    ):
+        assert not np.array_equal(a, ref.shuffled(np.arange(50), other))
+
+
+def test_permuted_histograms_too_large_for_private_copies_are_summed_atomically():
+    # 5,500 label values x R = 4 x B = 100 float64 permuted rows = 17.6 MB: above the 16 MiB
+    # bound for per-thread copies, so the threads add into the shared rows atomically
+    rng = np.random.default_rng(12)
+    labels = rng.permutation(np.repeat(np.arange(5500), 2))
+    z = rng.normal(size=(11000, 5))
+    centres = rng.normal(size=(100, 5))
+    res = softent.permutation_test(
+        z, labels, n_permutations=4, seed=6, centres=centres, temperature=T, num_threads=2
+    )
+    stat, null = ref.permutation_null(z, labels, centres, "cosine", T, 4, 6)
+    assert res.statistic == pytest.approx(stat, rel=1e-10)
+    np.testing.assert_allclose(res.null, null, rtol=1e-9, atol=1e-13)
+
+
+def test_the_most_frequent_label_derived_from_the_total_matches_the_reference():
+    # the pass leaves each set's most frequent label out of the permuted sums and derives
+    # its histograms from the set's total: two imbalanced labels (70% / 30%)
+    # and a second label set (3 labels) in the same pass
+    rng = np.random.default_rng(13)
+    z = rng.normal(size=(300, 4))
+    y = (rng.random(300) < 0.3).astype(int)
+    w = rng.integers(0, 3, 300)
+    centres = rng.normal(size=(B, 4))
+    acc = softent.Accumulator(
+        centres, temperature=T, label_sets=["y", "w"], permutations=5, permutation_seed=8
+    )
+    acc.update(z, {"y": y, "w": w})
+    for name, lab in (("y", y), ("w", w)):
+        got = acc.permutation_test(name)
+        perms = ref.permuted_labels(lab, 5, 8, name=name)
+        null = [ref.mutual_information(z, p, centres, "cosine", T) for p in perms]
+        np.testing.assert_allclose(got.null, null, rtol=1e-9, atol=1e-13)
+        assert np.all(np.isfinite(got.null))

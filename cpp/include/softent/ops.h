@@ -24,6 +24,8 @@ int64_t soft_histogram(const SoftHistParams& p);
 // grad_hist [hist_rows, b] -> grad_z [n, d], grad_centres [b, d] +=, grad_centre_sq [b] +=,
 // grad_inv_temperature [1] +=
 void soft_histogram_backward(const SoftHistGradParams& g);
+// codes [n] int32 (-1 masked) -> out [permutations, n] compact permuted codes (host memory)
+void permute_labels(const PermuteLabelsParams& p);
 
 // ---- counting codes (params/discrete.h) -------------------------------------------------
 // x [n, m] integer codes, radix [m] -> out [n] int64 mixed-radix codes. Returns the first
@@ -116,6 +118,7 @@ int64_t count_sparse(const SparseCountParams& p);
 void pair_tables(const PairTablesParams& p);
 int64_t soft_histogram(const SoftHistParams& p);
 void soft_histogram_backward(const SoftHistGradParams& g);
+void permute_labels(const PermuteLabelsParams& p);
 // pid (params/pid.h)
 void pid_masses(const PidMassesParams& p);
 void sx_local(const SxLocalParams& p);
@@ -131,6 +134,7 @@ int64_t count_sparse(const SparseCountParams& p);
 void pair_tables(const PairTablesParams& p);
 int64_t soft_histogram(const SoftHistParams& p);
 void soft_histogram_backward(const SoftHistGradParams& g);
+void permute_labels(const PermuteLabelsParams& p);
 // pid (params/pid.h): host pointers; copies to p.device and back
 void sx_local(const SxLocalParams& p);
 }  // namespace cuda

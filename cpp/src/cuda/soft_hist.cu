@@ -18,6 +18,7 @@
 #include "cuda/common/scratch.cuh"
 #include "cuda/common/warp.cuh"
 #include "cuda/soft_hist_scale.cuh"
+#include "softent/math/permute.h"
 #include "softent/math/soft_hist.h"
 #include "softent/ops.h"
 
@@ -59,6 +60,19 @@ __global__ void softmax_accumulate(T* __restrict__ scores, const T* __restrict__
       for (int64_t j = lane; j < b; j += 32)
         atomicAdd(h + int64_t(slot) * b + j, math::mass(s[j], scale));
     }
+  }
+  if (p.perm_sets == 0 || p.permutations == 0) return;
+  // The permuted label sets (replicates == 0): row i's masses into its permuted slot of
+  // every permutation of every set (params/soft.h).
+  const double scale1 = math::block_scale(norm.inv_sum, 1);
+  const int64_t samples = p.z.rows / p.perm_internal;
+  const int64_t sample = i / p.perm_internal, at = (i % p.perm_internal) * p.perm_internal_stride;
+  for (int64_t k = 0; k < p.perm_sets * p.permutations; ++k) {
+    const uint32_t code = math::compact_code(p.perm_codes, p.perm_code_bytes, k * samples + sample);
+    if (code == math::kMaskedCode) continue;
+    const int64_t row = p.perm_first_row + (k % p.permutations) * p.perm_block + code + at;
+    double* h = p.hist + row * b;
+    for (int64_t j = lane; j < b; j += 32) atomicAdd(h + j, math::mass(s[j], scale1));
   }
 }
 

@@ -16,7 +16,7 @@ import numpy as np
 from .._checks import check_fits, fail
 from .._interop import swap_leading_axes
 from .._labels import histogram_slots
-from ._kernel import accumulate, new_hist
+from ._kernel import PermutedSlots, accumulate, code_dtype, new_hist, permute_labels
 from .bins import Bins
 
 #: the kernels index histogram rows with int32
@@ -145,18 +145,17 @@ def bootstrap_pass(
 
 class PermutedCodes(NamedTuple):
     """R uniform random permutations of the labelled entries of ``codes`` [N] (codes >= 0)
-    among the labelled rows, drawn when written (:meth:`write`): masked rows (-1) stay
-    masked, so every permutation keeps the set's rows, its label counts and H(Z) of its
-    rows.
+    among the labelled rows, drawn when written (:meth:`write`): masked rows stay masked,
+    so every permutation keeps the set's rows, its label counts and H(Z) of its rows.
 
-    The draw depends only on (seed, row_offset, the set's name): a batch at stream
-    position ``row_offset`` is permuted within itself (the streaming rule of
-    :class:`softent.Accumulator`), and the batch functions (one update at offset 0)
-    permute all rows. It is ``numpy.random.default_rng([seed, row_offset,
-    zlib.crc32(name)]).permuted(x, axis=1)`` of the [R, N_labelled] broadcast codes
-    (tests/reference/stats.py). Drawn lazily, straight into the caller's buffer: an
-    [R, N] int32 array is 80 MB at N = 100k, R = 200, and each fresh one of that size
-    costs about as much as the draw itself."""
+    The draw depends only on (seed, row_offset, the set's name, the permutation's index j):
+    a batch at stream position ``row_offset`` is permuted within itself (the streaming rule
+    of :class:`softent.Accumulator`), and the batch functions (one update at offset 0)
+    permute all rows. Permutation j is the Fisher-Yates shuffle of the labelled codes in
+    row order driven by the SplitMix64 stream started at ``permutation_key(seed,
+    row_offset, zlib.crc32(name), j)``, with Lemire's unbiased bounded integers
+    (cpp/include/softent/math/permute.h; NumPy mirror: tests/reference/stats.py). Drawn in
+    C++, permutations split over threads, the same for every thread count and device."""
 
     codes: np.ndarray  # [N] int32, -1 masked
     permutations: int
@@ -168,27 +167,30 @@ class PermutedCodes(NamedTuple):
     def shape(self) -> tuple[int, int]:
         return (self.permutations, int(self.codes.shape[0]))
 
-    def write(self, out: np.ndarray | None = None, shift: np.ndarray | None = None) -> np.ndarray:
-        """Draw into ``out`` [R, N] int32 (new if None): row j = permutation j of the codes
-        plus ``shift[j]`` (default 0) at labelled rows, -1 at masked rows. Shifting
-        before permuting equals shifting after: the draw moves positions only."""
+    def write(
+        self,
+        out: np.ndarray | None = None,
+        shift: int = 0,
+        num_threads: int = 0,
+        skip: int = -1,
+    ) -> np.ndarray:
+        """Draw into ``out`` [R, N] (new uint32 if None; uint8/uint16/uint32): row j =
+        permutation j of the codes plus ``shift`` at labelled rows, the dtype's largest
+        value at masked rows. Shifting before permuting equals shifting after: the draw
+        moves positions only. ``skip`` >= 0 (a shifted code): written as masked too, after
+        the draw."""
         r, n = self.shape
-        rng = np.random.default_rng([self.seed, self.row_offset, zlib.crc32(self.name.encode())])
-        c = self.codes
-        out = np.empty((r, n), dtype=np.int32) if out is None else out
-        if shift is None:
-            out[...] = c
-        else:
-            np.add(c, shift.astype(np.int32)[:, None], out=out)
-        labelled = np.flatnonzero(c >= 0)
-        if labelled.size == n:
-            rng.permuted(out, axis=1, out=out)
-        else:
-            out[:, c < 0] = -1
-            sub = np.ascontiguousarray(out[:, labelled])
-            rng.permuted(sub, axis=1, out=sub)
-            out[:, labelled] = sub
-        return out
+        out = np.empty((r, n), dtype=np.uint32) if out is None else out
+        c = self.codes if shift == 0 else np.where(self.codes >= 0, self.codes + shift, -1)
+        return permute_labels(
+            c,
+            out,
+            seed=self.seed,
+            row_offset=self.row_offset,
+            set_key=zlib.crc32(self.name.encode()),
+            skip_code=skip,
+            num_threads=num_threads,
+        )
 
 
 def permuted_codes(
@@ -217,9 +219,11 @@ def permutation_pass(
     [R * n_int, k_tot, B] in row order r * n_int + l), on rows' device.
 
     ``permuted[j]``: the R permutations of the codes of ``encoded[j]``
-    (:func:`permuted_codes`), drawn here into the kernel's slots. Each permutation is one more label set of the pass: a row's
-    scores and softmax are computed once and its masses added into 1 + R slots per set.
-    A sample's internal indices share its label, so they share its permuted label too."""
+    (:func:`permuted_codes`), drawn here as compact codes [S, R, N] (uint8 for fewer than
+    255 labels in all) that the kernel reads as R more label sets per set: a row's scores
+    and softmax are computed once and its masses added into 1 + R slots per set (the
+    permuted ones permutation by permutation, each permutation's histograms in L1). A sample's internal indices share its label, so they share its permuted
+    label too."""
     n_int = rows.shape[0] // n
     r = permuted[0].permutations if permuted else 0
     base = 1 if n_int == 1 else 1 + n_int
@@ -232,38 +236,46 @@ def permutation_pass(
             f"fewer than {_MAX_ROWS} (permutation x internal x label) histogram rows per batch",
             n_hist,
         )
-    n_slot_rows = (n_int > 1) + len(encoded) * (1 + r)
+    if n >= 2**32 - 1:
+        fail(api, "z", "a batch of fewer than 2**32 - 1 rows with permutations", n)
+    dtype = code_dtype(k_tot)
+    n_slot_rows = (n_int > 1) + len(encoded)
     check_fits(
         api,
         "permutations",
-        f"{r} ({n_slot_rows} label rows of {n * n_int} int32 slots and {n_hist} x "
+        f"{r} ({len(encoded)} x {r} x {n} permuted codes of {np.dtype(dtype).itemsize} byte(s), "
+        f"{n_slot_rows} label rows of {n * n_int} int32 slots and {n_hist} x "
         f"{bins.n_bins} float64 histograms for this batch)",
-        n_slot_rows * n * n_int * 4 + n_hist * bins.n_bins * 8,
+        len(encoded) * r * n * np.dtype(dtype).itemsize
+        + n_slot_rows * n * n_int * 4
+        + n_hist * bins.n_bins * 8,
     )
-    # One [n_slot_rows, N * n_int] array, filled row block by row block; with one internal
-    # index the R x N permuted slots are drawn in place (PermutedCodes: no temporaries of
-    # that size).
     slots = np.empty((n_slot_rows, n * n_int), dtype=np.int32) if n_slot_rows else None
     at = 0
     if n_int > 1:
         slots[0] = np.tile(np.arange(1, n_int + 1, dtype=np.int32), n)
         at = 1
-    for s, perm in zip(encoded, permuted, strict=True):
+    codes = np.empty((len(encoded), r, n), dtype=dtype)
+    # Each set's most frequent label is left out of the permuted sums (its codes written as
+    # masked) and its permuted histograms derived after the pass: a permutation keeps the
+    # set's labelled rows, so its K label histograms sum to the plain ones' sum. That saves
+    # the adds of that label's rows (1/K of them for balanced labels, half for two).
+    skips = [s.offset + int(np.argmax(s.counts)) for s in encoded]
+    for k, (s, perm) in enumerate(zip(encoded, permuted, strict=True)):
         slots[at] = histogram_slots(s.codes, base + s.offset, k_tot, n_int)
         at += 1
-        if n_int == 1:  # all R rows of slots at once: row j of code c -> first_j + c
-            perm.write(slots[at : at + r], base + (1 + np.arange(r)) * block + s.offset)
-            at += r
-            continue
-        codes = perm.write()
-        for j in range(r):
-            first = base + (1 + j) * block + s.offset
-            slots[at] = histogram_slots(codes[j], first, k_tot, n_int)
-            at += 1
+        perm.write(codes[k], shift=s.offset, num_threads=threads, skip=skips[k])
     hist = new_hist(rows, n_hist, bins.n_bins)
-    accumulate(api, rows, bins, slots, hist, num_threads=threads)
+    layout = PermutedSlots(codes, n_int, base + block, block, k_tot) if encoded else None
+    accumulate(api, rows, bins, slots, hist, num_threads=threads, permuted=layout)
     total = hist[0:1] if n_int == 1 else hist[1 : 1 + n_int]
     labels = hist[base:].reshape(1 + r, n_int, k_tot, bins.n_bins)
+    for s, skip in zip(encoded, skips, strict=True):
+        own = slice(s.offset, s.offset + len(s.values))
+        rest = labels[1:, :, own].sum(axis=2)  # [R, n_int, B]; the skipped row is still 0
+        # the set's total minus the other labels' sums; clipped at 0 where a bin's total is
+        # all in other labels (then the difference is rounding, |x| ~ 1e-16 of the total)
+        labels[1:, :, skip] = (labels[0, :, own].sum(axis=1)[None] - rest).clip(min=0)
     return total, labels[0], labels[1:].reshape(r * n_int, k_tot, bins.n_bins)
 
 

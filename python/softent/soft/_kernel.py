@@ -11,7 +11,7 @@ keeps the array owners alive for the duration of each call.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal, NamedTuple, NoReturn
 
 import numpy as np
 
@@ -32,6 +32,7 @@ from .._labels import LabelCodes, histogram_slots
 from .bins import METRIC_CODES, Bins
 
 __all__ = [
+    "PermutedSlots",
     "ZeroRows",
     "accumulate",
     "backward",
@@ -40,6 +41,7 @@ __all__ = [
     "forward",
     "kernel_view",
     "label_slots",
+    "permute_labels",
     "zero_row_keep",
     "zero_rows_of",
 ]
@@ -214,6 +216,7 @@ def forward(
     replicate_offset: int = 0,
     dots_out: Any = None,
     origin: Any = None,
+    permuted: PermutedSlots | None = None,
     api: str = "soft_histogram",
 ) -> int:
     """Add the soft histograms of the rows of ``v`` into ``hist`` [(1 + replicates) *
@@ -249,6 +252,15 @@ def forward(
     p.row_offset = _c_int(api, "row_offset", row_offset, "int64")
     p.replicate_offset = _c_int(api, "replicate_offset", replicate_offset, "int64")
     p.dots_out = pointer(dots_out)
+    if permuted is not None:
+        codes = permuted.codes  # in z's memory (accumulate moves it there)
+        p.perm_codes = pointer(codes)
+        p.perm_code_bytes = int(codes.element_size() if is_torch(codes) else codes.itemsize)
+        p.perm_sets, p.permutations = int(codes.shape[0]), int(codes.shape[1])
+        p.perm_internal = int(permuted.internal)
+        p.perm_first_row = int(permuted.first_row)
+        p.perm_block = int(permuted.block)
+        p.perm_internal_stride = int(permuted.internal_stride)
     return _core.soft_histogram(p)
 
 
@@ -330,10 +342,14 @@ def accumulate(
     replicate_seed: int = 0,
     row_offset: int = 0,
     replicate_offset: int = 0,
+    permuted: PermutedSlots | None = None,
 ) -> None:
     """Add the soft assignments of the rows of ``z`` [N, D] into ``hist`` [R, B] float64
     (row 0: every row; row slots[s, i] >= 1: label set s). ``z`` comes from
     :func:`as_float_rows`; ``hist`` lives on z's device. Raises on non-finite rows.
+
+    ``permuted`` (:class:`PermutedSlots`, replicates = 0 only): R permutations of label
+    sets as compact codes, each permutation one more label set of the same pass.
 
     With ``replicates`` = M > 0, ``hist`` is [(1 + M) * R, B]: block 0 as above, block r the
     same sums with row i weighted by its Poisson(1) bootstrap weight, a function of
@@ -346,6 +362,8 @@ def accumulate(
         slots_dev = on_device(np.ascontiguousarray(slots, dtype=np.int32), v.device)
     # 0: automatic; a tile never needs more rows than z has
     tile = min(check_optional_int(api, "tile_rows", tile_rows, lo=1) or 0, v.shape[0])
+    if permuted is not None:
+        permuted = permuted._replace(codes=on_device(permuted.codes, v.device))
     bad = forward(
         v,
         centres,
@@ -362,10 +380,69 @@ def accumulate(
         row_offset=row_offset,
         replicate_offset=replicate_offset,
         origin=origin,
+        permuted=permuted,
         api=api,
     )
     if bad >= 0:
         refuse_row(api, z, bad, bins.metric)
+
+
+class PermutedSlots(NamedTuple):
+    """The permuted label sets of a kernel pass (SoftHistParams perm_* in
+    cpp/include/softent/params/soft.h): ``codes`` [S, R, N / internal] uint8/uint16/uint32
+    (the dtype's largest value: masked) of S sets, each code already offset to its set's
+    first label row; kernel row i with code c in permutation j adds into histogram row
+    ``first_row + j * block + c + (i % internal) * internal_stride``."""
+
+    codes: Any
+    internal: int
+    first_row: int
+    block: int
+    internal_stride: int
+
+
+def code_dtype(n_codes: int) -> type[np.unsignedinteger]:
+    """The narrowest unsigned dtype whose values hold codes 0..n_codes-1 and, above them, its
+    largest value as the masked marker."""
+    if n_codes < 2**8 - 1:
+        return np.uint8
+    if n_codes < 2**16 - 1:
+        return np.uint16
+    return np.uint32
+
+
+def permute_labels(
+    codes: np.ndarray,
+    out: np.ndarray,
+    *,
+    seed: int,
+    row_offset: int,
+    set_key: int,
+    skip_code: int = -1,
+    num_threads: int = 0,
+) -> np.ndarray:
+    """Write into ``out`` [R, N] (uint8/uint16/uint32, C-contiguous, host) R permutations
+    of the labelled entries of ``codes`` [N] int32 (-1: masked, written as the dtype's
+    largest value) among the labelled positions: permutation j is the Fisher-Yates shuffle
+    of the labelled codes in row order driven by the SplitMix64 stream
+    permutation_key(seed, row_offset, set_key, j) with Lemire's unbiased bounded integers
+    (cpp/include/softent/math/permute.h; independent of the thread count). ``skip_code``
+    >= 0: that code is written as masked after the shuffle (the caller derives its
+    histograms from the set's total)."""
+    c = np.ascontiguousarray(codes, dtype=np.int32)
+    if not (out.flags.c_contiguous and out.ndim == 2 and out.shape[1] == c.shape[0]):
+        raise AssertionError("permute_labels: out must be a C-contiguous [R, N] array")
+    p = _core.PermuteLabelsParams()
+    p.codes = pointer(c) if c.size else 0
+    p.n = int(c.shape[0])
+    p.out = pointer(out) if out.size else 0
+    p.code_bytes = int(out.itemsize)
+    p.permutations = int(out.shape[0])
+    p.seed, p.row_offset, p.set_key = int(seed), int(row_offset), int(set_key)
+    p.skip_code = int(skip_code)
+    p.num_threads = kernel_threads(num_threads)
+    _core.permute_labels(p)
+    return out
 
 
 def refuse_row(api: str, z: Any, row: int, metric: str) -> NoReturn:

@@ -49,6 +49,22 @@ struct SoftHistParams {
   int64_t row_offset = 0;        // global index of row 0 (streams draw the same weights)
   int64_t replicate_offset = 0;  // global index of replicate block 1
   void* dots_out = nullptr;      // optional [n, b] z's dtype: <z_i, c_b> kept for a backward
+  // Permuted label sets (replicates == 0 only): R permutations of each of perm_sets label
+  // sets, as compact codes perm_codes [perm_sets, permutations, n / perm_internal] of
+  // perm_code_bytes (1: uint8, 2: uint16, 4: uint32) each, the type's largest value for a
+  // masked row (permute_labels writes them). Kernel row i (sample i / perm_internal,
+  // internal index i % perm_internal) with code c != masked in permutation j adds its masses
+  //   hist[perm_first_row + j * perm_block + c + (i % perm_internal) * perm_internal_stride]
+  // (codes carry their set's offset: the sets' rows are disjoint). The ordinary sets above
+  // are unchanged, bit for bit.
+  const void* perm_codes = nullptr;
+  int64_t perm_code_bytes = 1;
+  int64_t perm_sets = 0;
+  int64_t permutations = 0;
+  int64_t perm_internal = 1;
+  int64_t perm_first_row = 1;
+  int64_t perm_block = 0;
+  int64_t perm_internal_stride = 0;
   Metric metric = Metric::cosine;
   double inv_temperature = 1.0;  // 1/T, finite and > 0
   int num_threads = 0;           // CPU: 0 = OpenMP default (OMP_NUM_THREADS)
@@ -82,6 +98,26 @@ struct SoftHistGradParams {
   double* grad_centres = nullptr;     // [b, d] float64, accumulated (+=); null: not needed
   double* grad_centre_sq = nullptr;   // [b] float64, accumulated; null: not needed
   double* grad_inv_temperature = nullptr;  // [1] float64, accumulated; null: not needed
+};
+
+// permute_labels (host memory): R permutations of the labelled entries of codes [n] (-1:
+// masked; else 0 <= code < 2^(8 perm_code_bytes) - 1) among the labelled positions, into
+// out [permutations, n] compact codes (masked positions: the type's largest value).
+// Permutation j is math::shuffle (math/permute.h) of the labelled codes in row order with
+// the stream math::permutation_key(seed, row_offset, set_key, first_permutation + j).
+// Threads split the permutations; the result does not depend on their number.
+struct PermuteLabelsParams {
+  const int32_t* codes = nullptr;  // [n]
+  int64_t n = 0;                   // < 2^32 labelled rows
+  void* out = nullptr;             // [permutations, n] of code_bytes each
+  int64_t code_bytes = 1;          // 1, 2 or 4
+  int64_t permutations = 0;
+  int64_t first_permutation = 0;
+  uint64_t seed = 0;
+  uint64_t row_offset = 0;
+  uint64_t set_key = 0;
+  int64_t skip_code = -1;  // >= 0: this code is written as masked after the shuffle
+  int num_threads = 0;     // 0 = OpenMP default
 };
 
 }  // namespace softent
