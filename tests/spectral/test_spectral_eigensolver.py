@@ -1,6 +1,7 @@
-"""The exact dense spectrum (LAPACK dsyevd_2stage from softent's OpenBLAS) against SciPy's and
-NumPy's symmetric eigensolvers and known answers: softent.spectral.eigenvalues and the
-estimators that stand on it (DSE, ASE, DSMI, the matrix Renyi entropy, spectrum)."""
+"""The exact dense spectrum (LAPACK dsyevd, or dsyevd_2stage from 2500 rows, from softent's
+OpenBLAS) against SciPy's and NumPy's symmetric eigensolvers and known answers:
+softent.spectral.eigenvalues and the estimators that stand on it (DSE, ASE, DSMI, the
+matrix Renyi entropy, spectrum)."""
 
 from __future__ import annotations
 
@@ -217,3 +218,13 @@ def test_dsmi_equals_the_reference(repetitions):
     )[0]
     got = sp.diffusion_spectral_mutual_information(x, labels, sigma=2.0, repetitions=repetitions)
     assert got.value == pytest.approx(want, rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("n", [2499, 2500])
+def test_both_lapack_drivers_either_side_of_the_switch(n):
+    """One-stage dsyevd below 2500 rows, the 2-stage driver from 2500: both exact, and a
+    known spectrum with repeated and tiny eigenvalues comes back through the 2-stage one."""
+    a = _symmetric(n, 7)
+    _assert_spectrum(sp.eigenvalues(a, num_threads=2), scipy.linalg.eigh(a, eigvals_only=True))
+    values = np.repeat(np.array([-2.0, 1e-9, 0.5, 3.0]), [n - 10, 3, 4, 3])
+    _assert_spectrum(sp.eigenvalues(_with_spectrum(values, 8), num_threads=2), values)

@@ -1,5 +1,6 @@
 // Computes: every eigenvalue of a dense symmetric float64 matrix (ops.h symmetric_eigenvalues),
-// in place, by LAPACK's dsyevd_2stage (JOBZ = 'N') from scipy-openblas32: no eigensolver of ours.
+// in place, by LAPACK's dsyevd (n < 2500) or dsyevd_2stage (JOBZ = 'N') from scipy-openblas32:
+// no eigensolver of ours.
 // Math: LAPACK (reference algorithms); no softent/math header.
 // Runs on: host memory, the calling thread plus p.num_threads OpenBLAS threads for the call.
 #include <cblas.h>
@@ -34,6 +35,9 @@ void require(bool ok, const std::string& what) {
 // Python threads (the GIL is released), so that one call's restore never cuts another's
 // threads short and the count always returns to the value before the first of them.
 std::mutex eigensolve_mutex;
+
+// The order from which the 2-stage driver is used (see the call below).
+constexpr lapack_int kTwoStageFrom = 2500;
 
 class BlasThreads {
  public:
@@ -74,19 +78,25 @@ void symmetric_eigenvalues(const SymmetricEigenvaluesParams& p) {
     const BlasThreads threads(p.num_threads);
     // Column-major with uplo 'L' on the caller's buffer: a symmetric matrix is its own
     // transpose, so a C-contiguous one needs no copy. JOBZ = 'N' is the only job the 2-stage
-    // drivers implement, and exactly ours (eigenvalues only).
-    info = scipy_LAPACKE_dsyevd_2stage(LAPACK_COL_MAJOR, 'N', 'L', n, p.a, n, p.w);
+    // drivers implement, and exactly ours (eigenvalues only). The 2-stage reduction (BLAS-3
+    // to a band, then bulge chasing) wins only on large matrices: measured on a 2-core Zen 4
+    // with this OpenBLAS (eigenvalues only, 2 threads), one-stage dsyevd was 1.5-2x faster
+    // at n = 500-1000, the two were even at n = 2500, and 2-stage was faster above (0.79 s
+    // vs 0.91 s at n = 3000, 3.0 s vs 5.2 s at n = 5000).
+    info = n < kTwoStageFrom
+               ? scipy_LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'L', n, p.a, n, p.w)
+               : scipy_LAPACKE_dsyevd_2stage(LAPACK_COL_MAJOR, 'N', 'L', n, p.a, n, p.w);
   }
   if (info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR)
     throw std::bad_alloc();  // LAPACKE could not allocate its workspace: a MemoryError
   if (info < 0)
     throw std::invalid_argument(
-        "softent._core.symmetric_eigenvalues: LAPACK dsyevd_2stage "
+        "softent._core.symmetric_eigenvalues: LAPACK dsyevd "
         "rejected its argument " +
         std::to_string(-info));
   if (info > 0)
     throw std::runtime_error(
-        "softent._core.symmetric_eigenvalues: LAPACK dsyevd_2stage did not converge (info = " +
+        "softent._core.symmetric_eigenvalues: LAPACK dsyevd did not converge (info = " +
         std::to_string(info) +
         ": that many off-diagonal elements of the tridiagonal form did "
         "not reach 0)");

@@ -9,7 +9,7 @@ the process's memory map and called through ctypes (Linux; elsewhere this is a n
 OpenBLAS keeps its own setting).
 
 :func:`symmetric_eigenvalues` is the other way in: THE one caller (and params builder) of
-``softent._core.symmetric_eigenvalues``, LAPACK's ``dsyevd_2stage`` from the extension's
+``softent._core.symmetric_eigenvalues``, LAPACK's ``dsyevd`` / ``dsyevd_2stage`` from the extension's
 own OpenBLAS, which sets that library's thread count for the call itself and restores it
 (cpp/src/cpu/eigvals.cpp); SciPy's wrappers do not expose the 2-stage drivers.
 """
@@ -95,7 +95,8 @@ def blas_threads(n: int) -> Iterator[None]:
 def symmetric_eigenvalues(a: np.ndarray, num_threads: int) -> np.ndarray:
     """The eigenvalues [N] float64, ascending, of the symmetric float64 matrix ``a`` [N, N]
     (C- or Fortran-contiguous, writable, finite; destroyed: LAPACK works in place) by LAPACK's
-    ``dsyevd_2stage`` with JOBZ='N' (the two-stage tridiagonal reduction, LAPACK >= 3.7) on
+    ``dsyevd`` (N < 2500) or ``dsyevd_2stage`` (the two-stage tridiagonal reduction, LAPACK
+    >= 3.7, faster from N ~ 2500 on), JOBZ='N', on
     ``num_threads`` OpenBLAS threads (>= 1). Reads one triangle: the upper of a C-contiguous
     ``a``, the lower of a Fortran-contiguous one (the same elements of a.T either way).
     Extra memory: LAPACK's O(N * block) workspace."""

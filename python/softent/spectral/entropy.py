@@ -235,7 +235,7 @@ def diffusion_spectral_entropy(
 
     ``method``:
 
-    - ``"dense"``: every eigenvalue by LAPACK ``dsyevd_2stage`` (8 N^2 bytes, O(N^3)); exact,
+    - ``"dense"``: every eigenvalue by LAPACK ``dsyevd``/``dsyevd_2stage`` (8 N^2 bytes, O(N^3)); exact,
       ``stderr`` 0.
     - ``"lanczos"``: stochastic Lanczos quadrature (:mod:`softent.spectral.lanczos`) of the
       same K: ``probes`` Rademacher probes (seeded by ``seed``) of ``steps`` Lanczos steps

@@ -259,8 +259,9 @@ def affinity(
 def _eigenvalues(a: Any, symmetric: bool, threads: int) -> np.ndarray:
     """Eigenvalues of the float64 matrix ``a`` (overwritten), descending; moduli when not
     symmetric. Symmetric on the host (NumPy, or a CPU tensor through its NumPy view): LAPACK's
-    ``dsyevd_2stage`` from softent's OpenBLAS, in place (:func:`._blas.symmetric_eigenvalues`;
-    about 2x faster than ``syevr``/``syevd`` at N = 5000). Not symmetric: ``geev`` through
+    ``dsyevd`` (N < 2500) or ``dsyevd_2stage`` from softent's OpenBLAS, in place
+    (:func:`._blas.symmetric_eigenvalues`; the 2-stage one about 2x faster than
+    ``syevr``/``syevd`` at N = 5000). Not symmetric: ``geev`` through
     SciPy. A CUDA tensor: cuSOLVER through torch (``syevd`` / ``geev``). ``threads`` BLAS
     threads (0: every CPU this process may use)."""
     if is_torch(a) and a.device.type == "cpu" and symmetric:
@@ -287,8 +288,9 @@ def _eigenvalues(a: Any, symmetric: bool, threads: int) -> np.ndarray:
 
 def eigenvalues(matrix: Any, *, num_threads: int | None = None) -> np.ndarray:
     """The eigenvalues of a square float matrix [N, N], float64 descending: of a symmetric
-    matrix (exactly equal to its transpose) by LAPACK's ``dsyevd_2stage`` (the two-stage
-    tridiagonal reduction of LAPACK >= 3.7, from the OpenBLAS softent links; cuSOLVER syevd
+    matrix (exactly equal to its transpose) by LAPACK's ``dsyevd`` below 2500 rows, else
+    ``dsyevd_2stage`` (the two-stage tridiagonal reduction of LAPACK >= 3.7), from the
+    OpenBLAS softent links (cuSOLVER syevd
     for a CUDA tensor), else the moduli |lambda| of the general eigenvalues (``geev``). The
     input is not modified (one float64 copy, 8 N^2 bytes, is solved in place). BLAS threads:
     ``num_threads`` (None: every CPU this process may use)."""
