@@ -125,6 +125,22 @@ def test_asmi_equals_the_reference():
     assert got.value == pytest.approx(i, abs=1e-9)
 
 
+@pytest.mark.parametrize("estimator", ["dsmi", "asmi"])
+def test_mutual_information_does_not_depend_on_the_thread_count(estimator):
+    """The classes' and subsets' spectra run side by side on several threads (one each):
+    the same numbers as one after another on one thread."""
+    x = _data(300, 8, seed=12)
+    labels = np.random.default_rng(3).integers(0, 4, 300)
+    f = (
+        sp.diffusion_spectral_mutual_information
+        if estimator == "dsmi"
+        else sp.adjacency_spectral_mutual_information
+    )
+    one, two = (f(x, labels, repetitions=3, seed=5, num_threads=th) for th in (1, 2))
+    assert two.value == pytest.approx(one.value, rel=1e-12, abs=1e-12)
+    assert two.stderr == pytest.approx(one.stderr, rel=1e-12, abs=1e-12)
+
+
 # ---------------------------------------------------------------------- known answers
 
 

@@ -31,9 +31,13 @@ void require(bool ok, const std::string& what) {
 // OpenBLAS's thread count is one process-wide setting, which softent keeps at 1 so that its
 // OpenMP kernels (one BLAS call per tile and thread, cpu/common/gemm.h) never oversubscribe.
 // An eigensolve is one big LAPACK call that wants the threads instead: it raises the count
-// for the call and puts back what it found. The mutex serialises eigensolves from different
-// Python threads (the GIL is released), so that one call's restore never cuts another's
-// threads short and the count always returns to the value before the first of them.
+// for the call and puts back what it found. The mutex serialises the eigensolves that change
+// the count (the GIL is released), so that one call's restore never cuts another's threads
+// short and the count always returns to the value before the first of them. A solve that
+// keeps the current count (one thread each: spectral MI runs its many small spectra side by
+// side) neither takes the mutex nor touches the count; OpenBLAS's LAPACK is reentrant. If a
+// count-changing solve starts meanwhile, the other solve may use its threads: the cores are
+// shared for a while, the values are the same.
 std::mutex eigensolve_mutex;
 
 // The order from which the 2-stage driver is used (see the call below).
@@ -73,9 +77,7 @@ void symmetric_eigenvalues(const SymmetricEigenvaluesParams& p) {
                            ", column " + std::to_string(j) + " (column-major)");
   }
   lapack_int info = 0;
-  {
-    const std::lock_guard<std::mutex> lock(eigensolve_mutex);
-    const BlasThreads threads(p.num_threads);
+  const auto solve = [&]() {
     // Column-major with uplo 'L' on the caller's buffer: a symmetric matrix is its own
     // transpose, so a C-contiguous one needs no copy. JOBZ = 'N' is the only job the 2-stage
     // drivers implement, and exactly ours (eigenvalues only). The 2-stage reduction (BLAS-3
@@ -86,6 +88,13 @@ void symmetric_eigenvalues(const SymmetricEigenvaluesParams& p) {
     info = n < kTwoStageFrom
                ? scipy_LAPACKE_dsyevd(LAPACK_COL_MAJOR, 'N', 'L', n, p.a, n, p.w)
                : scipy_LAPACKE_dsyevd_2stage(LAPACK_COL_MAJOR, 'N', 'L', n, p.a, n, p.w);
+  };
+  if (p.num_threads > 0 && p.num_threads != scipy_openblas_get_num_threads()) {
+    const std::lock_guard<std::mutex> lock(eigensolve_mutex);
+    const BlasThreads threads(p.num_threads);
+    solve();
+  } else {
+    solve();
   }
   if (info == LAPACK_WORK_MEMORY_ERROR || info == LAPACK_TRANSPOSE_MEMORY_ERROR)
     throw std::bad_alloc();  // LAPACKE could not allocate its workspace: a MemoryError

@@ -18,15 +18,17 @@ spectral clustering of vectors are in :mod:`softent.compat.dse_dsmi`.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
-from .._checks import check_base, check_int, check_seed, fail
+from .._checks import check_base, check_int, check_seed, cpu_threads, fail
 from .._interop import is_torch, take_rows
 from .._labels import encode_labels
 from . import _inputs
-from .entropy import _dse_nats, _entropy_nats, _slq_options
+from .entropy import _dse_nats, _entropy_nats, _slq_options, choose_method
 from .graph import Bandwidth, _bandwidth, _eigenvalues, _matrix
 from .result import SpectralInformation
 
@@ -39,6 +41,39 @@ def _subset(x: Any, rows: np.ndarray) -> Any:
 
         return x[torch.as_tensor(rows, device=x.device)]
     return x[rows]
+
+
+#: spectra of fewer rows than this run side by side, one thread each, when there are several
+#: (the classes and subsets of the mutual informations): LAPACK's tridiagonal reduction
+#: scales poorly over threads on small matrices (N = 1000: 53 ms on 1 thread, 43 ms on 2)
+SIDE_BY_SIDE_ROWS = 2500
+
+
+def _entropies(
+    jobs: list[np.ndarray | None],
+    n: int,
+    entropy_of: Callable[[np.ndarray | None, int], tuple[float, float]],
+    threads: int,
+    method: Any,
+) -> list[tuple[float, float]]:
+    """``entropy_of(rows, threads)`` of every job (rows of x; None: all n rows), in order.
+    The dense ones under SIDE_BY_SIDE_ROWS rows run ``threads`` at a time on one thread each
+    (``method``: the DSE method, or True when every entropy is dense); the rest one after
+    another on all threads. The values do not depend on the schedule."""
+    sizes = [n if rows is None else int(rows.shape[0]) for rows in jobs]
+    nt = threads or cpu_threads()
+    small = [
+        i
+        for i, m in enumerate(sizes)
+        if m < SIDE_BY_SIDE_ROWS and (method is True or choose_method(method, m) == "dense")
+    ]
+    out: list[tuple[float, float] | None] = [None] * len(jobs)
+    if nt > 1 and len(small) > 1:
+        with ThreadPoolExecutor(min(nt, len(small))) as pool:
+            values = list(pool.map(lambda i: entropy_of(jobs[i], 1), small))
+        for i, value in zip(small, values, strict=True):
+            out[i] = value
+    return [v if v is not None else entropy_of(jobs[i], threads) for i, v in enumerate(out)]
 
 
 def _information(
@@ -83,37 +118,46 @@ def _information(
     slq = _slq_options(api, probes, steps, seed, neighbours, kk)
     used: set[str] = set()
 
-    def entropy_of(rows: np.ndarray | None) -> tuple[float, float]:
-        """(entropy in nats, its SLQ variance) of x[rows]."""
+    def entropy_of(rows: np.ndarray | None, th: int) -> tuple[float, float]:
+        """(entropy in nats, its SLQ variance) of x[rows] on ``th`` threads."""
         sub = arr if rows is None else _subset(arr, rows)
         m = int(sub.shape[0])
         if m < 2:
             return 0.0, 0.0  # one point: one eigenvalue, entropy 0
         sbw: Bandwidth | None = None if bw is None else (bw if rows is None else bw.subset(rows))
         if estimator == "dsmi":
-            h, se, how, _ = _dse_nats(api, sub, sbw, tt, method, threads, slq)  # type: ignore[arg-type]
+            h, se, how, _ = _dse_nats(api, sub, sbw, tt, method, th, slq)  # type: ignore[arg-type]
             used.add(how)
             return h, se * se
         kn = min(kk, m - 1)
-        a = _matrix(api, sub, sbw, kernel, kn, normalise, False, threads)
+        a = _matrix(api, sub, sbw, kernel, kn, normalise, False, th)
         used.add("dense")
-        return _entropy_nats(_eigenvalues(a, kernel != "knn", threads), tt), 0.0
+        return _entropy_nats(_eigenvalues(a, kernel != "knn", th), tt), 0.0
 
+    # Every entropy the estimate needs, drawn first (the subsets in the order the generator
+    # has always drawn them), then computed: (label weight, its class's job, its subsets' jobs)
     present = np.flatnonzero(np.bincount(lab, minlength=codes.n_labels))
-    weights, h_cond, h_ref, var = [], [], [], []
-    h_all, v_all = entropy_of(None) if reps == 0 else (0.0, 0.0)
+    jobs: list[np.ndarray | None] = [None] if reps == 0 else []
+    terms = []
     for code in present:
         rows = np.flatnonzero(lab == code)
-        weights.append(rows.shape[0] / n)
-        hc_l, vc_l = entropy_of(rows)
+        first = len(jobs)
+        jobs.append(rows)
+        jobs.extend(np.sort(rng.choice(n, rows.shape[0], replace=False)) for _ in range(reps))
+        terms.append((rows.shape[0] / n, first, list(range(first + 1, first + 1 + reps))))
+    done = _entropies(jobs, n, entropy_of, threads, True if estimator != "dsmi" else method)
+
+    weights, h_cond, h_ref, var = [], [], [], []
+    h_all, v_all = done[0] if reps == 0 else (0.0, 0.0)
+    for weight, first, drawn_at in terms:
+        weights.append(weight)
+        hc_l, vc_l = done[first]
         h_cond.append(hc_l)
         if reps == 0:
             h_ref.append(h_all)
             var.append(vc_l + v_all)
             continue
-        drawn = [
-            entropy_of(np.sort(rng.choice(n, rows.shape[0], replace=False))) for _ in range(reps)
-        ]
+        drawn = [done[j] for j in drawn_at]
         hs = [h for h, _ in drawn]
         h_ref.append(float(np.mean(hs)))
         # the spread of the subsets' entropies holds their SLQ noise too
