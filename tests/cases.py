@@ -87,3 +87,21 @@ def cuda_bytes_held(acc: Any) -> int:
     before = torch.cuda.memory_allocated()
     copy.to("cpu")
     return int(before - torch.cuda.memory_allocated())
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
+    """Run the ``softent`` command in this process: (exit code, stdout, stderr)."""
+    from softent.cli import main
+
+    code = main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def one_line_error(err: str, prefix: str = "softent") -> str:
+    """The CLI's error: exactly one line, no traceback, starting with ``prefix``."""
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    assert lines[0].startswith(prefix)
+    return lines[0]

@@ -15,24 +15,10 @@ import numpy as np
 import pytest
 import softent
 from cases import MEASURE_KEYS as KEYS
-from softent.cli import main
+from cases import one_line_error, run_cli
 
 REPO = Path(__file__).resolve().parent.parent
 N_BINS = 24
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_line_error(err: str) -> str:
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    assert lines[0].startswith("softent")
-    return lines[0]
 
 
 @pytest.fixture(scope="module")

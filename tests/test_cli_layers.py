@@ -13,13 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import softent
-from softent.cli import main
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
+from cases import run_cli
 
 
 @pytest.fixture

@@ -14,24 +14,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import softent
-from softent.cli import main
+from cases import one_line_error, run_cli
 
 N, D, B = 600, 8, 16
 STATS = ("mi_null_mean", "mi_null_std", "mi_null_q95", "mi_pvalue", "mi_corrected")
-
-
-def run_cli(capsys: pytest.CaptureFixture[str], *argv: object) -> tuple[int, str, str]:
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_line_error(err: str) -> str:
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    assert lines[0].startswith("softent analyze: error: ")
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
@@ -235,14 +221,14 @@ def test_bad_values_are_one_line_errors(capsys, files, argv, status, message):
     code, out, err = run_cli(capsys, "analyze", acts, "--labels", y, "--bins", B, *argv)
     assert code == status, err
     assert out == ""
-    assert message in one_line_error(err)
+    assert message in one_line_error(err, "softent analyze: error: ")
 
 
 def test_permutations_without_labels_are_refused(capsys, files):
     acts = files[0]
     code, out, err = run_cli(capsys, "analyze", acts, "--bins", B, "--permutations", 9)
     assert code == 1
-    assert "--permutations needs --labels" in one_line_error(err)
+    assert "--permutations needs --labels" in one_line_error(err, "softent analyze: error: ")
     assert out == ""
 
 

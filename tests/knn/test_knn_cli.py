@@ -9,14 +9,8 @@ import json
 
 import numpy as np
 import pytest
-from softent.cli import main
+from cases import run_cli
 from softent.knn import information
-
-
-def run_cli(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.fixture

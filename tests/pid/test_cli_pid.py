@@ -12,21 +12,7 @@ import sys
 import numpy as np
 import pytest
 import softent.pid as P
-from softent.cli import main
-
-
-def run_cli(capsys, *argv):
-    code = main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def one_line_error(err):
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    assert lines[0].startswith("softent pid: error: ")
-    return lines[0]
+from cases import one_line_error, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -209,12 +195,14 @@ def test_errors_are_one_line(capsys, tmp_path, data):
     for extra, want_code, message in cases:
         code, _, err = run_cli(capsys, "pid", acts, *extra)
         assert code == want_code, (extra, err)
-        assert message in one_line_error(err), (extra, err)
+        assert message in one_line_error(err, "softent pid: error: "), (extra, err)
     code, _, err = run_cli(
         capsys, "pid", tmp_path / "nan.npy", "--labels", labels, "--neurons", "1,2"
     )
     assert code == 1
-    assert "has NaN/Inf in row 9 of the chosen neurons" in one_line_error(err)
+    assert "has NaN/Inf in row 9 of the chosen neurons" in one_line_error(
+        err, "softent pid: error: "
+    )
     code, _, err = run_cli(
         capsys, "pid", tmp_path / "nan.npy", "--labels", labels, "--neurons", "0,1"
     )
