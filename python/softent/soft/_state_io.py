@@ -280,6 +280,15 @@ def _check_version(version: Any, api: str, where: str = "") -> None:
         )
 
 
+def _count_and_seed(api: str, state: dict, count: str, seed: str) -> tuple[int, int]:
+    """(state[count], state[seed]) as ints (0 when absent), checked: count >= 0, seed in
+    [0, 2**64)."""
+    r, s = state.get(count, 0), state.get(seed, 0)
+    if not all(is_int(v) for v in (r, s)) or r < 0 or not 0 <= s < 2**64:
+        fail(api, "state", f"an int {count} >= 0 and an int {seed} in [0, 2**64)", f"{r!r}, {s!r}")
+    return int(r), int(s)
+
+
 def check_state(state: Mapping[str, Any], api: str) -> dict[str, Any]:
     """Validate a state dict (``Accumulator.state_dict()`` or read from a file) and return
     it with NumPy arrays; raises ValueError with the project's message form."""
@@ -309,24 +318,8 @@ def check_state(state: Mapping[str, Any], api: str) -> dict[str, Any]:
     missing = [k for k in keys if k not in state]
     if missing:
         fail(api, "state", f"a dict with the keys {list(keys)}", f"one without {missing}")
-    r, seed = state.get("bootstrap", 0), state.get("bootstrap_seed", 0)
-    if not all(is_int(v) for v in (r, seed)) or r < 0 or not 0 <= seed < 2**64:
-        fail(
-            api,
-            "state",
-            "an int bootstrap >= 0 and an int bootstrap_seed in [0, 2**64)",
-            f"{r!r}, {seed!r}",
-        )
-    r, seed = int(r), int(seed)
-    p, p_seed = state.get("permutations", 0), state.get("permutation_seed", 0)
-    if not all(is_int(v) for v in (p, p_seed)) or p < 0 or not 0 <= p_seed < 2**64:
-        fail(
-            api,
-            "state",
-            "an int permutations >= 0 and an int permutation_seed in [0, 2**64)",
-            f"{p!r}, {p_seed!r}",
-        )
-    p, p_seed = int(p), int(p_seed)
+    r, seed = _count_and_seed(api, state, "bootstrap", "bootstrap_seed")
+    p, p_seed = _count_and_seed(api, state, "permutations", "permutation_seed")
     if p and state["version"] < 3:
         fail(
             api, "state", "of format version 3 to hold permutations", f"version {state['version']}"
