@@ -689,9 +689,28 @@ def _information(
     repetitions: int,
     seed: Any,
     draws: _Draws,
+    reuse: bool = True,
 ) -> np.float64:
-    """dse-dsmi's STEP 2: sum_b p(b) [mean_r H(random subset of n_b rows) - H(rows of b)]."""
+    """dse-dsmi's STEP 2: sum_b p(b) [mean_r H(random subset of n_b rows) - H(rows of b)].
+
+    dse-dsmi re-seeds before every class's draws, so classes of one size draw the same
+    subsets: each distinct subset's entropy is computed once and reused (the same rows in
+    the same order give the same value; 10 balanced classes x 5 draws need 5 subset
+    spectra, not 50). The draws themselves are all made, in dse-dsmi's order. Only where an
+    entropy draws nothing itself: ``reuse`` False (Chebyshev probes come from NumPy's global
+    generator) or subsets above the inner ``max_N`` (re-seeded and subsampled) compute
+    every one, as dse-dsmi does."""
     labels, counts = np.unique(clusters, return_counts=True)
+    done: dict[bytes, Any] = {}
+
+    def subset_entropy(rows: np.ndarray) -> Any:
+        if not reuse or rows.shape[0] > _INNER_MAX_N:
+            return entropy(x[rows, :])
+        key = np.asarray(rows, dtype=np.int64).tobytes()
+        if key not in done:
+            done[key] = entropy(x[rows, :])
+        return done[key]
+
     by_class = []
     for label in labels:
         inside = clusters == label
@@ -699,7 +718,7 @@ def _information(
         if seed is not None:
             draws.seed(seed)
         size = int(np.sum(inside))
-        hs = [entropy(x[draws.sample(clusters.shape[0], size), :]) for _ in range(repetitions)]
+        hs = [subset_entropy(draws.sample(clusters.shape[0], size)) for _ in range(repetitions)]
         by_class.append(np.mean(hs) - h_cond)
     return np.sum(counts / np.sum(counts) * np.array(by_class))
 
@@ -758,7 +777,7 @@ def diffusion_spectral_mutual_information(
         return _dse(api, rows, sigma, t, _INNER_MAX_N, cheb, None, np.dtype(np.float16),
                     classic, entries, bins, 0, False, draws)  # type: ignore[arg-type]  # fmt: skip
 
-    return _information(x, clusters, entropy, reps, seed, draws), clusters  # type: ignore[arg-type]
+    return _information(x, clusters, entropy, reps, seed, draws, not cheb), clusters  # type: ignore[arg-type]
 
 
 def adjacency_spectral_mutual_information(

@@ -90,6 +90,9 @@ _add("dsmi_classic", "dsmi", "float64", (240, 6, 29),
      {"reference": "labels", "classic_shannon_entropy": True})  # fmt: skip
 _add("dsmi_entries", "dsmi", "float64", (240, 16, 30),
      {"reference": "labels", "matrix_entry_entropy": True})  # fmt: skip
+_add("dsmi_balanced", "dsmi", "float64", (240, 16, 40),
+     {"reference": "balanced", "num_repetitions": 3, "random_seed": 2})  # fmt: skip
+_add("asmi_balanced", "asmi", "float32", (240, 16, 41), {"reference": "balanced"})
 _add("dsmi_chebyshev", "dsmi", "float64", (180, 16, 31),
      {"reference": "labels", "chebyshev_approx": True, "num_repetitions": 2}, ("np", 8))  # fmt: skip
 _add("dsmi_unseeded", "dsmi", "float64", (240, 16, 32),
@@ -113,6 +116,8 @@ def case_data(name: str) -> dict[str, np.ndarray]:
         "x": x.astype(dtype),
         "labels": labels.reshape(n, 1),
         "float_labels": labels.astype(np.float64),
+        # equal class sizes: dse-dsmi re-seeds per class, so every class draws the same subsets
+        "balanced": (np.arange(n) % 3).reshape(n, 1),
         "scalar": scalar.reshape(n, 1),
         "vectors": vectors,
     }
