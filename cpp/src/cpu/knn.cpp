@@ -844,22 +844,12 @@ void sorted_column(const Sorted1dParams& p, int64_t c, const std::vector<int64_t
 template <typename T>
 void sorted_run(const Sorted1dParams& p) {
   const int64_t n = p.x.rows, f = p.x.cols;
-  std::vector<int64_t> gcode(n, 0), gsize;
-  if (p.groups) {
-    std::vector<int64_t> code_of;
-    for (int64_t t = 0; t < n; ++t) {
-      const int64_t g = p.groups[t];
-      if (g >= int64_t(code_of.size())) code_of.resize(g + 1, -1);
-      if (code_of[g] < 0) {
-        code_of[g] = int64_t(gsize.size());
-        gsize.push_back(0);
-      }
-      gcode[t] = code_of[g];
-      ++gsize[code_of[g]];
-    }
-  } else {
-    gsize.push_back(n);
-  }
+  // One group (code 0 for every row) when the call has none.
+  const math::GroupCodes groups =
+      p.groups ? math::dense_group_codes(n, [&](int64_t t) { return p.groups[t]; })
+               : math::GroupCodes{std::vector<int64_t>(n, 0), {n}, {0, n}};
+  const auto& gcode = groups.code;
+  const auto& gsize = groups.size;
   struct Scratch {
     std::vector<int64_t> order, bucket;
     std::vector<double> sv;

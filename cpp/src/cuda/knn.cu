@@ -401,21 +401,12 @@ int64_t group_count_run(const KnnGroupCountParams& p) {
       p.space.rows ? knn_rows_to_host(p.space) : std::vector<int64_t>{};
   // The set's positions grouped by group (groups: host memory, by row id), in set order
   // within a group, and their row ids.
-  std::vector<int64_t> code_of, size;
-  std::vector<int64_t> code(m);
-  for (int64_t t = 0; t < m; ++t) {
-    const int64_t g = p.groups[given.empty() ? t : given[t]];
-    if (g >= int64_t(code_of.size())) code_of.resize(g + 1, -1);
-    if (code_of[g] < 0) {
-      code_of[g] = int64_t(size.size());
-      size.push_back(0);
-    }
-    code[t] = code_of[g];
-    ++size[code_of[g]];
-  }
+  const math::GroupCodes groups =
+      math::dense_group_codes(m, [&](int64_t t) { return p.groups[given.empty() ? t : given[t]]; });
+  const auto& code = groups.code;
+  const auto& size = groups.size;
+  const auto& start = groups.start;
   const int64_t ng = int64_t(size.size());
-  std::vector<int64_t> start(ng + 1, 0);
-  for (int64_t g = 0; g < ng; ++g) start[g + 1] = start[g] + size[g];
   std::vector<int64_t> pos(m), ids(m), fill(start.begin(), start.end() - 1);
   for (int64_t t = 0; t < m; ++t) {
     const int64_t at = fill[code[t]]++;
@@ -531,22 +522,11 @@ void sorted_run(const Sorted1dParams& p) {
   const bool joint = p.y.data != nullptr;
   const bool grouped = p.groups != nullptr && p.k > 0;
   // Dense group codes (groups: host memory) and each group's first sorted slot.
-  std::vector<int64_t> code(grouped ? n : 0), start;
-  if (grouped) {
-    std::vector<int64_t> code_of, size;
-    for (int64_t t = 0; t < n; ++t) {
-      const int64_t g = p.groups[t];
-      if (g >= int64_t(code_of.size())) code_of.resize(g + 1, -1);
-      if (code_of[g] < 0) {
-        code_of[g] = int64_t(size.size());
-        size.push_back(0);
-      }
-      code[t] = code_of[g];
-      ++size[code_of[g]];
-    }
-    start.assign(size.size() + 1, 0);
-    for (size_t g = 0; g < size.size(); ++g) start[g + 1] = start[g] + size[g];
-  }
+  const math::GroupCodes groups =
+      grouped ? math::dense_group_codes(n, [&](int64_t t) { return p.groups[t]; })
+              : math::GroupCodes{};
+  const auto& code = groups.code;
+  const auto& start = groups.start;
   {
     Scratch<double> keys(n, st), best(joint && p.k > 0 ? n * p.k : 0, st);
     Scratch<int64_t> order(n, st), dcode(grouped ? n : 0, st), gkey(grouped ? n : 0, st),

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 #include "softent/hd.h"
 
@@ -109,6 +110,35 @@ SOFTENT_HD int64_t sorted_count_within(V&& v, int64_t n, int64_t q, double r) {
       b = mid - 1;
   }
   return a - lo + 1;
+}
+
+// Dense codes of the groups of n positions (host memory), numbered in order of first
+// appearance: code[t] of position t, whose group id group_of(t) is >= 0, each code's size,
+// and start[c] = the first slot of code c when the positions are laid out group by group
+// (start has one more entry: n). The grouped 1-D and kNN-count ops of both skeletons sort,
+// search or count per group with them.
+struct GroupCodes {
+  std::vector<int64_t> code, size, start;
+};
+
+template <typename G>
+inline GroupCodes dense_group_codes(int64_t n, G&& group_of) {
+  GroupCodes out;
+  out.code.resize(n);
+  std::vector<int64_t> code_of;  // group id -> its code, -1 before it first appears
+  for (int64_t t = 0; t < n; ++t) {
+    const int64_t g = group_of(t);
+    if (g >= int64_t(code_of.size())) code_of.resize(g + 1, -1);
+    if (code_of[g] < 0) {
+      code_of[g] = int64_t(out.size.size());
+      out.size.push_back(0);
+    }
+    out.code[t] = code_of[g];
+    ++out.size[code_of[g]];
+  }
+  out.start.assign(out.size.size() + 1, 0);
+  for (size_t c = 0; c < out.size.size(); ++c) out.start[c + 1] = out.start[c] + out.size[c];
+  return out;
 }
 
 }  // namespace softent::math
