@@ -789,17 +789,9 @@ def report(
         )
         flat = flat_label_sets(_API, label_sets, row_shape)
         mask = flat_labels(_API, mask, row_shape, "mask")
+        # every statistics option of this report (common), on the shared bins
         kw = {
-            "input_set": input_set,
-            "output_set": output_set,
-            "bootstrap": n_res,
-            "confidence": conf,
-            "bootstrap_seed": boot_seed,
-            "interval": method,
-            "permutations": n_perm,
-            "permutation_seed": perm_seed,
-            "base": b,
-            "weighting": weighting,
+            **common,
             "centres": bins.centres,
             "metric": bins.metric,
             "temperature": bins.temperature,
