@@ -54,19 +54,15 @@ def _entropies(
     n: int,
     entropy_of: Callable[[np.ndarray | None, int], tuple[float, float]],
     threads: int,
-    method: Any,
+    dense: Callable[[int], bool],
 ) -> list[tuple[float, float]]:
     """``entropy_of(rows, threads)`` of every job (rows of x; None: all n rows), in order.
-    The dense ones under SIDE_BY_SIDE_ROWS rows run ``threads`` at a time on one thread each
-    (``method``: the DSE method, or True when every entropy is dense); the rest one after
-    another on all threads. The values do not depend on the schedule."""
+    The dense ones (``dense(rows)``) under SIDE_BY_SIDE_ROWS rows run ``threads`` at a time
+    on one thread each; the rest one after another on all threads. The values do not depend
+    on the schedule."""
     sizes = [n if rows is None else int(rows.shape[0]) for rows in jobs]
     nt = threads or cpu_threads()
-    small = [
-        i
-        for i, m in enumerate(sizes)
-        if m < SIDE_BY_SIDE_ROWS and (method is True or choose_method(method, m) == "dense")
-    ]
+    small = [i for i, m in enumerate(sizes) if m < SIDE_BY_SIDE_ROWS and dense(m)]
     out: list[tuple[float, float] | None] = [None] * len(jobs)
     if nt > 1 and len(small) > 1:
         with ThreadPoolExecutor(min(nt, len(small))) as pool:
@@ -145,7 +141,13 @@ def _information(
         jobs.append(rows)
         jobs.extend(np.sort(rng.choice(n, rows.shape[0], replace=False)) for _ in range(reps))
         terms.append((rows.shape[0] / n, first, list(range(first + 1, first + 1 + reps))))
-    done = _entropies(jobs, n, entropy_of, threads, True if estimator != "dsmi" else method)
+    done = _entropies(
+        jobs,
+        n,
+        entropy_of,
+        threads,
+        lambda m: estimator != "dsmi" or choose_method(method, m) == "dense",
+    )
 
     weights, h_cond, h_ref, var = [], [], [], []
     h_all, v_all = done[0] if reps == 0 else (0.0, 0.0)
